@@ -1,0 +1,70 @@
+// swift-tools-version: 6.1
+// Agora: a replicated, signed ledger node. One target per concern; dependencies point downward
+// only (see docs/architecture.md).
+import PackageDescription
+
+let package = Package(
+    name: "Agora",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agora", targets: ["agora"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "AgoraCore", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "AgoraCrypto", dependencies: [
+            "AgoraCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
+        .target(name: "AgoraState", dependencies: ["AgoraCore", "AgoraCrypto"]),
+        .target(name: "AgoraStorage", dependencies: [
+            "AgoraCore", "AgoraState",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "AgoraServices", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "HeapModule", package: "swift-collections"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "AgoraAPI", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "AgoraNode", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "agora", dependencies: [
+            "AgoraNode",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
+        .testTarget(name: "AgoraCryptoTests", dependencies: ["AgoraCrypto"]),
+        .testTarget(name: "AgoraStateTests", dependencies: ["AgoraState"]),
+        .testTarget(name: "AgoraStorageTests", dependencies: ["AgoraStorage"]),
+        .testTarget(name: "AgoraServicesTests", dependencies: ["AgoraServices"]),
+        .testTarget(name: "AgoraAPITests", dependencies: [
+            "AgoraAPI", "AgoraNode",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode"]),
+        // Real `agora` processes: slow, kept apart so the unit suites stay fast.
+        .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode"]),
+    ]
+)

@@ -1,0 +1,31 @@
+/// Size and shape limits that every decoder enforces. Changing one changes the protocol.
+public enum Limits {
+    /// A whole encoded transaction, signature included (DESIGN §2).
+    public static let maxTransactionBytes = 64 * 1024
+    public static let maxChainIDBytes = 64
+    public static let maxMemoBytes = 256
+    /// Default block size limit; a chain may configure a lower one.
+    public static let defaultMaxBlockBytes = 4 * 1024 * 1024
+    public static let maxTransactionsPerBlock = 100_000
+    public static let maxCommitSignatures = 1_000
+    public static let maxValidators = 1_000
+}
+
+/// Chain IDs are short, lowercase and printable so that they can appear in file names, URLs and
+/// logs without escaping: 1–64 of `a-z 0-9 . _ -`.
+public enum ChainID {
+    public static func isValid(_ id: String) -> Bool {
+        let utf8 = id.utf8
+        guard !utf8.isEmpty, utf8.count <= Limits.maxChainIDBytes else { return false }
+        return utf8.allSatisfy { c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+                || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+        }
+    }
+
+    static func read(_ reader: inout CanonicalReader, _ field: String) throws(CodecError) -> String {
+        let id = try reader.readString(field, limit: Limits.maxChainIDBytes)
+        guard isValid(id) else { throw .nonCanonical(field: field, reason: "chain ID must be 1-64 of a-z 0-9 . _ -") }
+        return id
+    }
+}

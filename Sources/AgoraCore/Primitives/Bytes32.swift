@@ -1,0 +1,44 @@
+/// 32 bytes held in four words: hashable and comparable without a heap allocation, which
+/// matters on the hot paths (mempool maps keyed by transaction ID, state overlays).
+/// Words are big-endian so that `<` is the lexicographic byte order.
+public struct Bytes32: Hashable, Comparable, Sendable {
+    public var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    public static let zero = Bytes32(w0: 0, w1: 0, w2: 0, w3: 0)
+
+    public init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
+        self.w0 = w0; self.w1 = w1; self.w2 = w2; self.w3 = w3
+    }
+
+    /// `bytes` must hold exactly 32 bytes.
+    public init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        precondition(bytes.count == 32, "Bytes32 needs 32 bytes")
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var i = 0
+        for b in bytes {
+            switch i / 8 {
+            case 0: words.0 = words.0 << 8 | UInt64(b)
+            case 1: words.1 = words.1 << 8 | UInt64(b)
+            case 2: words.2 = words.2 << 8 | UInt64(b)
+            default: words.3 = words.3 << 8 | UInt64(b)
+            }
+            i += 1
+        }
+        (w0, w1, w2, w3) = words
+    }
+
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for w in [w0, w1, w2, w3] {
+            withUnsafeBytes(of: w.bigEndian) { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+
+    public static func < (a: Bytes32, b: Bytes32) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+    }
+
+    public var hex: String { Hex.encode(bytes) }
+}

@@ -1,0 +1,57 @@
+import AgoraCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Drives block production: one block every `interval`, or sooner once the mempool holds a full
+/// block. Runs as a service; on graceful shutdown it finishes the block in progress and stops.
+/// A failed block is logged and retried with exponential backoff (capped), never silently.
+public struct BlockProducer: Service {
+    public let chain: Chain
+    public let interval: Duration
+    public let createEmptyBlocks: Bool
+    let logger: Logger
+    let onBlock: @Sendable (Chain.ProducedBlock) -> Void
+
+    public init(chain: Chain, interval: Duration, createEmptyBlocks: Bool = true, logger: Logger,
+                onBlock: @escaping @Sendable (Chain.ProducedBlock) -> Void = { _ in }) {
+        self.chain = chain
+        self.interval = interval
+        self.createEmptyBlocks = createEmptyBlocks
+        self.logger = logger
+        self.onBlock = onBlock
+    }
+
+    static func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    public func run() async throws {
+        let clock = ContinuousClock()
+        var last = clock.now
+        var backoff = Duration.milliseconds(100)
+        let poll = Duration.milliseconds(10)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let deadline = last.advanced(by: interval)
+            while clock.now < deadline {
+                if chain.mempool.readyCount >= chain.config.maxBlockTransactions { break }
+                try? await Task.sleep(for: min(poll, deadline - clock.now))
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            }
+            last = clock.now
+            if !createEmptyBlocks && chain.mempool.count == 0 { continue }
+            do {
+                let produced = try chain.produceBlock(now: BlockProducer.nowMillis())
+                backoff = .milliseconds(100)
+                logger.debug("block committed", metadata: [
+                    "height": .stringConvertible(produced.height), "hash": .string(produced.hash.hex),
+                    "txs": .stringConvertible(produced.transactions),
+                ])
+                onBlock(produced)
+            } catch {
+                logger.error("block production failed; retrying", metadata: ["error": .string("\(error)"),
+                                                                              "retry_in": .stringConvertible(backoff)])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(10))
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraState
+import AgoraStorage
+import Foundation
+import Logging
+import Synchronization
+
+/// The single-validator chain: opens and checks the stored chain, admits transactions to the
+/// mempool against the committed head, and produces, seals and commits blocks.
+///
+/// Everything that changes the head goes through `produceBlock`, called by one task
+/// (`BlockProducer`), so blocks are strictly sequential; reads (status, accounts) take a
+/// snapshot under a short lock or go to SQLite directly.
+public final class Chain: Sendable {
+    public let store: BlockStore
+    public let cache: StateCache
+    public let mempool: Mempool
+    public let identity: BlockStore.Identity
+    public let config: Config
+    let executor: BlockExecutor
+    let validatorKey: SigningKey
+    let logger: Logger
+    private let tip: Mutex<Tip>
+
+    public struct Config: Sendable {
+        public var maxBlockTransactions: Int
+        public var maxBlockBytes: Int
+        public init(maxBlockTransactions: Int = 10_000, maxBlockBytes: Int = Limits.defaultMaxBlockBytes) {
+            self.maxBlockTransactions = min(maxBlockTransactions, Limits.maxTransactionsPerBlock)
+            self.maxBlockBytes = maxBlockBytes
+        }
+    }
+
+    /// The committed head and what admission needs from it.
+    public struct Tip: Sendable {
+        public var head: BlockStore.Head
+        public var lastSeal: Commit?
+        public var params: BankParams
+        public var supply: Amount
+    }
+
+    public enum OpenError: Error, CustomStringConvertible {
+        case notInitialized(String)
+        case chainMismatch(stored: String, expected: String)
+        case notAValidator(Address)
+        case integrity(String)
+
+        public var description: String {
+            switch self {
+            case let .notInitialized(p): return "data directory \(p) holds no chain: run `agora init` first"
+            case let .chainMismatch(s, e): return "data directory belongs to chain \(s), not \(e)"
+            case let .notAValidator(a): return "validator key \(a) is not in this chain's validator set"
+            case let .integrity(why): return "stored chain failed its start-up check: \(why)"
+            }
+        }
+    }
+
+    /// Opens the stored chain and checks it: the head block exists and hashes to the recorded
+    /// head, its state root and seal match, and the state table hashes to the recorded digest.
+    public init(store: BlockStore, validatorKey: SigningKey, expectedChainID: String? = nil,
+                mempool: Mempool = Mempool(), config: Config = Config(), logger: Logger) throws {
+        guard let identity = try store.identity() else { throw OpenError.notInitialized(store.path) }
+        if let expected = expectedChainID, expected != identity.chainID {
+            throw OpenError.chainMismatch(stored: identity.chainID, expected: expected)
+        }
+        guard identity.validatorSet.contains(validatorKey.publicKey) else { throw OpenError.notAValidator(validatorKey.address) }
+        let head = try store.head()
+        var lastSeal: Commit?
+        if head.height > 0 {
+            guard let stored = try store.block(height: head.height) else { throw OpenError.integrity("head block \(head.height) is missing") }
+            let h = stored.block.header
+            guard h.hash == head.hash else { throw OpenError.integrity("head block \(head.height) hashes to \(h.hash), recorded \(head.hash)") }
+            guard h.stateRoot == head.stateRoot else { throw OpenError.integrity("head state root differs from block \(head.height)") }
+            guard h.chainID == identity.chainID else { throw OpenError.integrity("head block is for chain \(h.chainID)") }
+            guard stored.seal.blockHash == head.hash, stored.seal.height == head.height,
+                  Chain.sealIsValid(stored.seal, chainID: identity.chainID, validators: identity.validatorSet)
+            else { throw OpenError.integrity("head block \(head.height) seal does not verify") }
+            lastSeal = stored.seal
+        }
+        let digest = try store.computeStateDigest()
+        guard digest == head.digest else {
+            throw OpenError.integrity("state table digest \(digest) does not match the committed digest \(head.digest)")
+        }
+        self.store = store
+        self.identity = identity
+        self.validatorKey = validatorKey
+        self.mempool = mempool
+        self.config = config
+        self.logger = logger
+        cache = StateCache(store: store)
+        executor = BlockExecutor(chainID: identity.chainID)
+        let overlay = StateOverlay(base: cache)
+        tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay)))
+    }
+
+    /// +2/3 of the voting power signed precommits for the sealed block.
+    public static func sealIsValid(_ seal: Commit, chainID: String, validators: ValidatorSet) -> Bool {
+        let vote = seal.vote(chainID: chainID)
+        var power: UInt64 = 0
+        for sig in seal.signatures {
+            let p = validators.power(of: sig.validator)
+            guard p > 0, SignatureVerifier.isValid(sig, for: vote) else { return false }
+            power += p
+        }
+        return power * 3 > validators.totalPower * 2
+    }
+
+    public var snapshot: Tip { tip.withLock { $0 } }
+
+    // MARK: Transactions
+
+    public func view() -> Mempool.ChainView {
+        let t = snapshot
+        let cache = self.cache
+        return Mempool.ChainView(chainID: identity.chainID, nextHeight: t.head.height + 1, params: t.params, supply: t.supply) { address in
+            let raw = try cache.value(for: BankKeys.account(address))
+            return try raw.map { try Account(canonicalBytes: $0) } ?? .empty
+        }
+    }
+
+    /// Admits a transaction to the mempool. A transaction already committed is `alreadyKnown`.
+    @discardableResult
+    public func submit(_ tx: Transaction, correlationID: String? = nil) throws(Mempool.AdmissionError) -> Mempool.Admitted {
+        do {
+            if try store.transaction(id: tx.id) != nil { throw Mempool.AdmissionError.alreadyKnown(tx.id) }
+        } catch let e as Mempool.AdmissionError {
+            throw e
+        } catch {
+            throw .stateUnavailable("\(error)")
+        }
+        let result = try mempool.insert(tx, view: view(), correlationID: correlationID)
+        logger.debug("admitted transaction", metadata: [
+            "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
+            "correlation_id": .string(correlationID ?? "-"),
+        ])
+        return result
+    }
+
+    public enum TransactionStatus: Sendable {
+        case pending(Transaction)
+        case committed(BlockStore.StoredTransaction)
+        case rejected(Rejection)
+        case unknown
+    }
+
+    public func status(of id: Hash) throws -> TransactionStatus {
+        if let stored = try store.transaction(id: id) { return .committed(stored) }
+        if let tx = mempool.transaction(id) { return .pending(tx) }
+        if let reason = mempool.rejections.reason(id) { return .rejected(reason) }
+        return .unknown
+    }
+
+    // MARK: Blocks
+
+    public struct ProducedBlock: Sendable {
+        public var height: UInt64
+        public var hash: Hash
+        public var transactions: Int
+        public var refused: Int
+        public var executeSeconds: Double
+        public var commitSeconds: Double
+    }
+
+    /// Builds the next block from the mempool, seals it with the validator's precommit and
+    /// commits it. `now` is the wall clock in milliseconds.
+    @discardableResult
+    public func produceBlock(now: UInt64) throws -> ProducedBlock {
+        let t = snapshot
+        let height = t.head.height + 1
+        let started = DispatchTime.now().uptimeNanoseconds
+        let candidates = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - 4096)
+        let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: validatorKey.address)
+        let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
+        let stateRoot = StateRoot.next(previous: t.head.stateRoot, writes: executed.writes)
+        var digest = t.head.digest
+        digest.apply(executed.writes)
+        let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
+                                 timestamp: context.timestamp, proposer: validatorKey.publicKey,
+                                 txRoot: Block.txRoot(executed.included), stateRoot: stateRoot,
+                                 validatorSetHash: identity.validatorSet.hash, lastCommit: t.lastSeal)
+        let block = Block(header: header, transactions: executed.included)
+        let hash = header.hash
+        let seal = Commit(height: height, round: 0, blockHash: hash,
+                          signatures: [validatorKey.sign(Vote(chainID: identity.chainID, height: height, round: 0,
+                                                              kind: .precommit, blockHash: hash))])
+        let executedAt = DispatchTime.now().uptimeNanoseconds
+        try store.commit(.init(block: block, seal: seal, receipts: executed.receipts, writes: executed.writes, digest: digest))
+        cache.apply(executed.writes)
+        let committedAt = DispatchTime.now().uptimeNanoseconds
+
+        let overlay = StateOverlay(base: cache)
+        let params = try Bank.params(overlay)
+        let supply = try Bank.supply(overlay)
+        tip.withLock {
+            $0 = Tip(head: .init(height: height, hash: hash, stateRoot: stateRoot, digest: digest, timestamp: context.timestamp),
+                     lastSeal: seal, params: params, supply: supply)
+        }
+        let correlated = executed.included.compactMap { tx in mempool.correlationID(tx.id).map { (tx.id, $0) } }
+        let cache = self.cache
+        mempool.update(committed: executed.included, refused: executed.rejected) { address in
+            (try? cache.value(for: BankKeys.account(address))).flatMap { $0 }.flatMap { try? Account(canonicalBytes: $0) }?.nonce ?? 0
+        }
+        for (id, cid) in correlated {
+            logger.info("transaction included", metadata: ["tx": .string(id.hex), "height": .stringConvertible(height),
+                                                           "correlation_id": .string(cid)])
+        }
+        for (tx, reason) in executed.rejected {
+            logger.info("transaction refused at block building", metadata: ["tx": .string(tx.id.hex), "reason": .string(reason.code)])
+        }
+        return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
+                             executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
+    }
+}

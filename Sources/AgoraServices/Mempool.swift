@@ -1,0 +1,395 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraState
+import HeapModule
+import Synchronization
+
+/// Transactions waiting for a block.
+///
+/// Admission checks everything that can be checked before execution — signature (once: a
+/// block built from the pool does not verify again), chain ID, expiry, nonce, minimum fee and
+/// that the sender can pay the fees of everything it has pending. Transactions whose nonce
+/// skips ahead wait in the sender's queue until the gap fills. Blocks take ready transactions
+/// by fee, then arrival, always in nonce order per sender. The pool is bounded by count and
+/// bytes; when full, a higher-fee arrival evicts the lowest-fee transaction (and the later
+/// nonces of its sender, which could no longer execute).
+///
+/// Lookups by ID and by (sender, nonce) are O(1). One lock guards the pool: every operation is
+/// short, and the expensive part, signature checking, runs before the lock is taken.
+public final class Mempool: Sendable {
+    public struct Config: Sendable {
+        public var maxCount: Int
+        public var maxBytes: Int
+        public var maxPerSender: Int
+        /// A replacement for the same (sender, nonce) must raise the fee by this percentage.
+        public var replacementBumpPercent: UInt64
+
+        public init(maxCount: Int = 100_000, maxBytes: Int = 128 * 1024 * 1024, maxPerSender: Int = 1_024,
+                    replacementBumpPercent: UInt64 = 10) {
+            self.maxCount = maxCount
+            self.maxBytes = maxBytes
+            self.maxPerSender = maxPerSender
+            self.replacementBumpPercent = replacementBumpPercent
+        }
+    }
+
+    /// What admission needs to know about the chain: a consistent view at the current head.
+    public struct ChainView: Sendable {
+        public var chainID: String
+        /// Height of the next block: the earliest a transaction admitted now can be included.
+        public var nextHeight: UInt64
+        public var params: BankParams
+        public var supply: Amount
+        public var account: @Sendable (Address) throws -> Account
+
+        public init(chainID: String, nextHeight: UInt64, params: BankParams, supply: Amount,
+                    account: @escaping @Sendable (Address) throws -> Account) {
+            self.chainID = chainID
+            self.nextHeight = nextHeight
+            self.params = params
+            self.supply = supply
+            self.account = account
+        }
+    }
+
+    public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible {
+        case rejected(Rejection)
+        case alreadyKnown(Hash)
+        case full(lowestFee: Amount)
+        case senderLimit(Address, limit: Int)
+        case replacementUnderpriced(existingFee: Amount, required: Amount)
+        case stateUnavailable(String)
+
+        public var code: String {
+            switch self {
+            case let .rejected(r): return r.code
+            case .alreadyKnown: return "already_known"
+            case .full: return "mempool_full"
+            case .senderLimit: return "sender_limit"
+            case .replacementUnderpriced: return "replacement_underpriced"
+            case .stateUnavailable: return "state_unavailable"
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case let .rejected(r): return r.description
+            case let .alreadyKnown(id): return "transaction \(id) is already pending or committed"
+            case let .full(fee): return "mempool is full; a fee above \(fee) is needed to displace a pending transaction"
+            case let .senderLimit(a, l): return "\(a) already has \(l) pending transactions"
+            case let .replacementUnderpriced(e, r): return "a pending transaction with this nonce pays \(e); a replacement must pay at least \(r)"
+            case let .stateUnavailable(why): return "cannot read account state: \(why)"
+            }
+        }
+    }
+
+    public enum Admitted: Sendable, Equatable {
+        /// Executable in the next block.
+        case ready
+        /// Waiting for earlier nonces.
+        case queued
+        /// Replaced a pending transaction with the same nonce.
+        case replaced(Hash)
+    }
+
+    struct Entry: Sendable {
+        let tx: Transaction
+        let seq: UInt64
+        let correlationID: String?
+    }
+
+    struct SenderQueue: Sendable {
+        /// The nonce the committed account expects next.
+        var expectedNonce: UInt64
+        var byNonce: [UInt64: Hash] = [:]
+        var pendingFees: UInt64 = 0
+    }
+
+    /// Lowest fee first, then latest arrival first: what eviction takes.
+    struct EvictionKey: Comparable, Sendable {
+        let fee: UInt64, seq: UInt64, id: Hash
+        static func < (a: EvictionKey, b: EvictionKey) -> Bool {
+            a.fee != b.fee ? a.fee < b.fee : a.seq > b.seq
+        }
+    }
+
+    struct Pool: Sendable {
+        var byID: [Hash: Entry] = [:]
+        var bySender: [Address: SenderQueue] = [:]
+        var eviction = Heap<EvictionKey>()
+        var bytes = 0
+        var seq: UInt64 = 0
+    }
+
+    public let config: Config
+    private let pool = Mutex(Pool())
+    public let rejections: RejectionLog
+
+    public init(config: Config = Config(), rejectionLogCapacity: Int = 10_000) {
+        self.config = config
+        rejections = RejectionLog(capacity: rejectionLogCapacity)
+    }
+
+    // MARK: Admission
+
+    /// Verifies and admits one transaction.
+    @discardableResult
+    public func insert(_ tx: Transaction, view: ChainView, correlationID: String? = nil) throws(AdmissionError) -> Admitted {
+        guard SignatureVerifier.isValid(tx) else { throw .rejected(.invalidSignature) }
+        return try admitVerified(tx, view: view, correlationID: correlationID)
+    }
+
+    /// Verifies a batch on every core, then admits each in order.
+    public func insert(batch: [Transaction], view: ChainView) -> [Result<Admitted, AdmissionError>] {
+        let valid = SignatureVerifier.verify(batch)
+        return batch.indices.map { i in
+            guard valid[i] else { return .failure(.rejected(.invalidSignature)) }
+            do throws(AdmissionError) { return .success(try admitVerified(batch[i], view: view, correlationID: nil)) } catch { return .failure(error) }
+        }
+    }
+
+    /// Admits a transaction whose signature the caller has verified.
+    func admitVerified(_ tx: Transaction, view: ChainView, correlationID: String?) throws(AdmissionError) -> Admitted {
+        let body = tx.body
+        if body.chainID != view.chainID { throw .rejected(.wrongChain(expected: view.chainID, got: body.chainID)) }
+        if view.nextHeight > body.expiresAt { throw .rejected(.expired(expiresAt: body.expiresAt, height: view.nextHeight)) }
+        let sender = tx.sender
+        let account: Account
+        do { account = try view.account(sender) } catch { throw .stateUnavailable("\(error)") }
+        if body.nonce < account.nonce { throw .rejected(.nonceTooLow(expected: account.nonce, got: body.nonce)) }
+        if body.nonce >= account.nonce + UInt64(config.maxPerSender) {
+            throw .rejected(.nonceTooHigh(expected: account.nonce, got: body.nonce))
+        }
+        // Faucet claims and fees are checked against the committed account as if this were the
+        // sender's next transaction; a queued faucet claim is checked again when it executes.
+        var asNext = account
+        asNext.nonce = body.nonce
+        if body.nonce == account.nonce,
+           let r = TransactionExecutor.admissible(tx, account: asNext, params: view.params, chainID: view.chainID,
+                                                  height: view.nextHeight, supply: view.supply) {
+            throw .rejected(r)
+        }
+        if body.nonce > account.nonce {
+            if case .faucet = body.payload { throw .rejected(.nonceTooHigh(expected: account.nonce, got: body.nonce)) }
+            if body.fee < view.params.minFee { throw .rejected(.feeTooLow(minimum: view.params.minFee, got: body.fee)) }
+        }
+
+        return try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
+            if p.byID[tx.id] != nil { throw .alreadyKnown(tx.id) }
+            var queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
+            queue.expectedNonce = account.nonce
+            var replaced: Hash?
+            if let existingID = queue.byNonce[body.nonce], let existing = p.byID[existingID] {
+                let old = existing.tx.body.fee.units
+                let required = old + max(1, old * config.replacementBumpPercent / 100)
+                guard body.fee.units >= required else {
+                    throw .replacementUnderpriced(existingFee: existing.tx.body.fee, required: Amount(required) ?? .max)
+                }
+                replaced = existingID
+            } else if queue.byNonce.count >= config.maxPerSender {
+                throw .senderLimit(sender, limit: config.maxPerSender)
+            }
+            // The sender must afford the fees of everything it has pending.
+            let existingFee = replaced.flatMap { p.byID[$0]?.tx.body.fee.units } ?? 0
+            let fees = queue.pendingFees - existingFee + body.fee.units
+            if body.fee > .zero, fees > account.balance.units {
+                throw .rejected(.insufficientFundsForFee(balance: account.balance, fee: Amount(fees) ?? .max))
+            }
+            if let replaced { Mempool.remove(replaced, from: &p) }
+            queue = p.bySender[sender] ?? queue
+            // Make room: evict the cheapest while the arrival pays more.
+            while p.byID.count + 1 > config.maxCount || p.bytes + tx.size > config.maxBytes {
+                guard let lowest = Mempool.lowest(&p) else { break }
+                guard lowest.fee < body.fee.units else { throw .full(lowestFee: Amount(lowest.fee) ?? .zero) }
+                Mempool.evict(lowest.id, from: &p)
+            }
+            queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
+            queue.expectedNonce = account.nonce
+            p.seq += 1
+            p.byID[tx.id] = Entry(tx: tx, seq: p.seq, correlationID: correlationID)
+            queue.byNonce[body.nonce] = tx.id
+            queue.pendingFees += body.fee.units
+            p.bySender[sender] = queue
+            p.bytes += tx.size
+            p.eviction.insert(EvictionKey(fee: body.fee.units, seq: p.seq, id: tx.id))
+            if let replaced { return .replaced(replaced) }
+            return Mempool.isReady(queue, nonce: body.nonce) ? .ready : .queued
+        }
+    }
+
+    static func isReady(_ q: SenderQueue, nonce: UInt64) -> Bool {
+        var n = q.expectedNonce
+        while n < nonce { if q.byNonce[n] == nil { return false }; n += 1 }
+        return true
+    }
+
+    // MARK: Block building
+
+    struct Candidate: Comparable {
+        let fee: UInt64, seq: UInt64, sender: Address, nonce: UInt64
+        static func < (a: Candidate, b: Candidate) -> Bool { a.fee != b.fee ? a.fee < b.fee : a.seq > b.seq }
+    }
+
+    /// Ready transactions for the next block: highest fee first, then earliest arrival, each
+    /// sender's in nonce order. Nothing is removed until the block commits.
+    public func reap(maxCount: Int, maxBytes: Int) -> [Transaction] {
+        pool.withLock { p in
+            var heap = Heap<Candidate>()
+            for (sender, q) in p.bySender {
+                if let id = q.byNonce[q.expectedNonce], let e = p.byID[id] {
+                    heap.insert(Candidate(fee: e.tx.body.fee.units, seq: e.seq, sender: sender, nonce: q.expectedNonce))
+                }
+            }
+            var out: [Transaction] = []
+            var bytes = 0
+            while out.count < maxCount, let c = heap.popMax() {
+                guard let q = p.bySender[c.sender], let id = q.byNonce[c.nonce], let e = p.byID[id] else { continue }
+                if bytes + e.tx.size > maxBytes { continue }
+                out.append(e.tx)
+                bytes += e.tx.size
+                if let nextID = q.byNonce[c.nonce + 1], let next = p.byID[nextID] {
+                    heap.insert(Candidate(fee: next.tx.body.fee.units, seq: next.seq, sender: c.sender, nonce: c.nonce + 1))
+                }
+            }
+            return out
+        }
+    }
+
+    /// After a block commits: drop what it included and what it refused, and bring each
+    /// touched sender's expected nonce up to the committed account.
+    public func update(committed: [Transaction], refused: [(Transaction, Rejection)], accountNonce: (Address) -> UInt64?) {
+        for (tx, reason) in refused where !Mempool.keepsAfterRefusal(reason) {
+            rejections.record(tx.id, reason)
+        }
+        pool.withLock { p in
+            var touched = Set<Address>()
+            for tx in committed {
+                Mempool.remove(tx.id, from: &p)
+                touched.insert(tx.sender)
+            }
+            for (tx, reason) in refused where !Mempool.keepsAfterRefusal(reason) {
+                Mempool.remove(tx.id, from: &p)
+                touched.insert(tx.sender)
+            }
+            for sender in touched {
+                guard var q = p.bySender[sender], let nonce = accountNonce(sender) else { continue }
+                q.expectedNonce = nonce
+                let stale = q.byNonce.filter { $0.key < nonce }
+                p.bySender[sender] = q
+                for (_, id) in stale { Mempool.remove(id, from: &p) }
+            }
+            if p.eviction.count > 2 * p.byID.count + 1024 { Mempool.compact(&p) }
+        }
+    }
+
+    /// A transaction refused only because an earlier nonce is missing waits for the gap.
+    static func keepsAfterRefusal(_ r: Rejection) -> Bool {
+        if case .nonceTooHigh = r { return true }
+        return false
+    }
+
+    // MARK: Queries
+
+    public func transaction(_ id: Hash) -> Transaction? { pool.withLock { $0.byID[id]?.tx } }
+    public func correlationID(_ id: Hash) -> String? { pool.withLock { $0.byID[id]?.correlationID } }
+
+    public func transaction(sender: Address, nonce: UInt64) -> Transaction? {
+        pool.withLock { p in p.bySender[sender]?.byNonce[nonce].flatMap { p.byID[$0]?.tx } }
+    }
+
+    /// The next nonce a client should use: after the sender's contiguous pending run.
+    public func nextNonce(sender: Address, committed: UInt64) -> UInt64 {
+        pool.withLock { p in
+            guard let q = p.bySender[sender] else { return committed }
+            var n = max(committed, q.expectedNonce)
+            while q.byNonce[n] != nil { n += 1 }
+            return n
+        }
+    }
+
+    public var count: Int { pool.withLock { $0.byID.count } }
+    public var bytes: Int { pool.withLock { $0.bytes } }
+
+    /// Count of transactions executable now (contiguous from each sender's expected nonce).
+    public var readyCount: Int {
+        pool.withLock { p in
+            p.bySender.values.reduce(0) { sum, q in
+                var n = q.expectedNonce
+                while q.byNonce[n] != nil { n += 1 }
+                return sum + Int(n - q.expectedNonce)
+            }
+        }
+    }
+
+    /// Drops everything (admin flush).
+    public func flush() -> Int {
+        pool.withLock { p in
+            let n = p.byID.count
+            p = Pool()
+            return n
+        }
+    }
+
+    // MARK: Internals (lock held)
+
+    static func remove(_ id: Hash, from p: inout Pool) {
+        guard let e = p.byID.removeValue(forKey: id) else { return }
+        p.bytes -= e.tx.size
+        let sender = e.tx.sender
+        guard var q = p.bySender[sender] else { return }
+        if q.byNonce[e.tx.body.nonce] == id { q.byNonce[e.tx.body.nonce] = nil }
+        q.pendingFees -= e.tx.body.fee.units
+        p.bySender[sender] = q.byNonce.isEmpty ? nil : q
+    }
+
+    /// Evicts `id` and the later nonces of its sender.
+    static func evict(_ id: Hash, from p: inout Pool) {
+        guard let e = p.byID[id] else { return }
+        let later = p.bySender[e.tx.sender]?.byNonce.filter { $0.key > e.tx.body.nonce }.map(\.value) ?? []
+        remove(id, from: &p)
+        for l in later { remove(l, from: &p) }
+    }
+
+    static func lowest(_ p: inout Pool) -> EvictionKey? {
+        while let k = p.eviction.min {
+            if p.byID[k.id] != nil { return k }
+            _ = p.eviction.popMin()
+        }
+        return nil
+    }
+
+    static func compact(_ p: inout Pool) {
+        p.eviction = Heap(p.byID.map { EvictionKey(fee: $0.value.tx.body.fee.units, seq: $0.value.seq, id: $0.key) })
+    }
+}
+
+/// The reasons recent transactions were dropped, for status queries. Bounded: the oldest
+/// entries go first.
+public final class RejectionLog: Sendable {
+    private struct Log: Sendable {
+        var reasons: [Hash: Rejection] = [:]
+        var order: [Hash] = []
+        var head = 0
+    }
+    private let log = Mutex(Log())
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    public func record(_ id: Hash, _ reason: Rejection) {
+        log.withLock { l in
+            if l.reasons[id] == nil {
+                if l.order.count < capacity {
+                    l.order.append(id)
+                } else {
+                    l.reasons[l.order[l.head]] = nil
+                    l.order[l.head] = id
+                    l.head = (l.head + 1) % capacity
+                }
+            }
+            l.reasons[id] = reason
+        }
+    }
+
+    public func reason(_ id: Hash) -> Rejection? { log.withLock { $0.reasons[id] } }
+}

@@ -1,0 +1,56 @@
+import AgoraCore
+
+/// A block's transactions applied to state: what was included, what each produced, what was
+/// dropped and why, and the write set that storage commits.
+public struct ExecutedBlock: Sendable {
+    public var included: [Transaction]
+    public var receipts: [Receipt]
+    public var rejected: [(Transaction, Rejection)]
+    public var writes: WriteSet
+}
+
+public enum BlockRejection: Error, Equatable, Sendable, CustomStringConvertible {
+    case transactionNotAdmissible(index: Int, id: Hash, Rejection)
+
+    public var description: String {
+        switch self {
+        case let .transactionNotAdmissible(i, id, r): return "transaction \(i) (\(id)) cannot be included: \(r)"
+        }
+    }
+}
+
+/// Runs a list of transactions as one block on top of committed state.
+public struct BlockExecutor: Sendable {
+    public let executor: TransactionExecutor
+
+    public init(chainID: String) { executor = TransactionExecutor(chainID: chainID) }
+
+    public enum Mode: Sendable {
+        /// Building a block: drop what cannot be included.
+        case propose
+        /// Checking someone else's block: anything not includable makes the block invalid.
+        case verify
+    }
+
+    public func execute(_ transactions: [Transaction], context: BlockContext, base: StateReader, mode: Mode) throws -> ExecutedBlock {
+        let state = StateOverlay(base: base)
+        let params = try Bank.params(state)
+        var included: [Transaction] = []
+        var receipts: [Receipt] = []
+        var rejected: [(Transaction, Rejection)] = []
+        included.reserveCapacity(transactions.count)
+        receipts.reserveCapacity(transactions.count)
+        for (i, tx) in transactions.enumerated() {
+            switch try executor.apply(tx, context: context, params: params, state: state) {
+            case let .included(receipt):
+                included.append(tx)
+                receipts.append(receipt)
+            case let .rejected(reason):
+                if mode == .verify { throw BlockRejection.transactionNotAdmissible(index: i, id: tx.id, reason) }
+                rejected.append((tx, reason))
+            }
+        }
+        try Bank.reward(state, proposer: context.proposer, params: params)
+        return ExecutedBlock(included: included, receipts: receipts, rejected: rejected, writes: state.writeSet())
+    }
+}

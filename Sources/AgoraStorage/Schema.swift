@@ -1,0 +1,43 @@
+import GRDB
+
+/// The SQLite schema, as GRDB migrations so that later versions extend it in order.
+/// Tables hold canonical bytes (headers, transactions, receipts, state values): the database is a
+/// store of the ledger's own encoding, never a second source of truth in another format.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-ledger") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+                CREATE TABLE blocks(
+                    height INTEGER PRIMARY KEY NOT NULL,
+                    hash BLOB NOT NULL UNIQUE,
+                    header BLOB NOT NULL,
+                    seal BLOB NOT NULL,
+                    tx_count INTEGER NOT NULL,
+                    timestamp INTEGER NOT NULL);
+                CREATE TABLE transactions(
+                    id BLOB PRIMARY KEY NOT NULL,
+                    height INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    bytes BLOB NOT NULL,
+                    receipt BLOB NOT NULL) WITHOUT ROWID;
+                CREATE UNIQUE INDEX transactions_by_position ON transactions(height, idx);
+                CREATE TABLE state(key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+}
+
+/// Keys of the `meta` table.
+enum MetaKey {
+    static let chainID = "chain_id"
+    static let genesisHash = "genesis_hash"
+    static let genesisTime = "genesis_time"
+    static let headHeight = "head_height"
+    static let headHash = "head_hash"
+    static let stateRoot = "state_root"
+    static let stateDigest = "state_digest"
+    static let validatorSet = "validator_set"
+}

@@ -1,0 +1,2 @@
+import AgoraNode
+print("agora")
