@@ -48,9 +48,11 @@ let package = Package(
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "agora", dependencies: [
-            "AgoraNode",
+            "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

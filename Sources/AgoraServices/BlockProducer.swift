@@ -2,6 +2,7 @@ import AgoraCore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Drives block production: one block every `interval`, or sooner once the mempool holds a full
 /// block. Runs as a service; on graceful shutdown it finishes the block in progress and stops.
@@ -10,12 +11,14 @@ public struct BlockProducer: Service {
     public let chain: Chain
     public let interval: Duration
     public let createEmptyBlocks: Bool
+    public let status: ProducerStatus
     let logger: Logger
     let onBlock: @Sendable (Chain.ProducedBlock) -> Void
 
-    public init(chain: Chain, interval: Duration, createEmptyBlocks: Bool = true, logger: Logger,
-                onBlock: @escaping @Sendable (Chain.ProducedBlock) -> Void = { _ in }) {
+    public init(chain: Chain, interval: Duration, createEmptyBlocks: Bool = true, status: ProducerStatus = ProducerStatus(),
+                logger: Logger, onBlock: @escaping @Sendable (Chain.ProducedBlock) -> Void = { _ in }) {
         self.chain = chain
+        self.status = status
         self.interval = interval
         self.createEmptyBlocks = createEmptyBlocks
         self.logger = logger
@@ -41,12 +44,14 @@ public struct BlockProducer: Service {
             do {
                 let produced = try chain.produceBlock(now: BlockProducer.nowMillis())
                 backoff = .milliseconds(100)
+                status.succeeded()
                 logger.debug("block committed", metadata: [
                     "height": .stringConvertible(produced.height), "hash": .string(produced.hash.hex),
                     "txs": .stringConvertible(produced.transactions),
                 ])
                 onBlock(produced)
             } catch {
+                status.failed("\(error)")
                 logger.error("block production failed; retrying", metadata: ["error": .string("\(error)"),
                                                                               "retry_in": .stringConvertible(backoff)])
                 try? await Task.sleep(for: backoff)
@@ -54,4 +59,22 @@ public struct BlockProducer: Service {
             }
         }
     }
+}
+
+/// What the producer last did, for health checks: when a block last committed and the last
+/// failure, if any.
+public final class ProducerStatus: Sendable {
+    public struct Snapshot: Sendable {
+        public var lastBlockAt: ContinuousClock.Instant?
+        public var lastError: String?
+        public var consecutiveFailures: Int
+    }
+
+    private let state = Mutex(Snapshot(lastBlockAt: nil, lastError: nil, consecutiveFailures: 0))
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func succeeded() { state.withLock { $0.lastBlockAt = .now; $0.lastError = nil; $0.consecutiveFailures = 0 } }
+    func failed(_ error: String) { state.withLock { $0.lastError = error; $0.consecutiveFailures += 1 } }
 }

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+
+/// Every error the API returns: an HTTP status, a stable machine-readable `code`, and a message
+/// that names what was wrong (the offending ID or field) and never leaks internals.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    struct Body: Encodable { let code: String; let message: String }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        let data = (try? JSONEncoder().encode(Body(code: code, message: message))) ?? Data()
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
+    static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code, message) }
+}
+
+/// Turns every error into the JSON error shape: Hummingbird's own (unknown route, body too
+/// large) get codes too, and anything unexpected becomes a 500 whose detail goes to the log only.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            switch error.status {
+            case .notFound: throw APIError(.notFound, "not_found", "no route for \(request.method) \(request.uri.path)")
+            case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "request body exceeds the limit")
+            case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+            default: throw APIError(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+            }
+        } catch {
+            context.logger.error("request failed", metadata: ["error": .string("\(error)"), "path": .string(request.uri.path)])
+            throw APIError(.internalServerError, "internal", "internal error; see the node log")
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import AgoraCore
+import AgoraState
+import AgoraStorage
+
+/// JSON shapes of API v1. Field names are part of the API: change them only with a new version.
+/// Amounts are JSON integers in base units (at most 2^63-1); hashes and keys are lowercase hex;
+/// addresses are `ag1…`.
+public enum API {
+    public struct SubmitRequest: Codable, Sendable {
+        /// Hex of the transaction's canonical bytes.
+        public var tx: String
+        public init(tx: String) { self.tx = tx }
+    }
+
+    public struct SubmitResponse: Codable, Sendable {
+        public var id: String
+        /// "pending" (executable next block) or "queued" (waiting for an earlier nonce).
+        public var status: String
+        public var replaced: String?
+    }
+
+    public struct PayloadView: Codable, Sendable, Equatable {
+        public var type: String
+        public var to: String?
+        public var amount: UInt64?
+        public var memo: String?
+
+        init(_ p: Payload) {
+            type = p.kind
+            switch p {
+            case let .transfer(to, amount, memo):
+                self.to = to.description; self.amount = amount.units; self.memo = memo
+            case .faucet:
+                break
+            }
+        }
+    }
+
+    public struct TransactionView: Codable, Sendable, Equatable {
+        public var id: String
+        public var chainID: String
+        public var sender: String
+        public var senderKey: String
+        public var nonce: UInt64
+        public var fee: UInt64
+        public var expiresAt: UInt64
+        public var payload: PayloadView
+        public var signature: String
+        public var size: Int
+
+        init(_ tx: Transaction) {
+            id = tx.id.hex
+            chainID = tx.body.chainID
+            sender = tx.sender.description
+            senderKey = tx.body.sender.hex
+            nonce = tx.body.nonce
+            fee = tx.body.fee.units
+            expiresAt = tx.body.expiresAt
+            payload = PayloadView(tx.body.payload)
+            signature = tx.signature.hex
+            size = tx.size
+        }
+    }
+
+    public struct Failure: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+    }
+
+    public struct TransactionStatusView: Codable, Sendable {
+        public var id: String
+        /// "pending", "committed" or "rejected".
+        public var status: String
+        public var height: UInt64?
+        public var index: Int?
+        /// For committed transactions: whether the payload succeeded (the fee is paid either way).
+        public var success: Bool?
+        public var feePaid: UInt64?
+        /// Why the payload failed (committed) or why the transaction was dropped (rejected).
+        public var error: Failure?
+        public var transaction: TransactionView?
+    }
+
+    public struct AccountView: Codable, Sendable {
+        public var address: String
+        public var balance: UInt64
+        /// Nonce of the next transaction the chain will accept from this account.
+        public var nonce: UInt64
+        /// Nonce to use for a new transaction, counting the account's pending ones.
+        public var nextNonce: UInt64
+        public var faucetClaimed: Bool
+    }
+
+    public struct CommitView: Codable, Sendable {
+        public var height: UInt64
+        public var round: UInt32
+        public var blockHash: String
+        public var signatures: [SignatureView]
+
+        public struct SignatureView: Codable, Sendable {
+            public var validator: String
+            public var signature: String
+        }
+
+        init(_ c: Commit) {
+            height = c.height
+            round = c.round
+            blockHash = c.blockHash.hex
+            signatures = c.signatures.map { SignatureView(validator: $0.validator.hex, signature: $0.signature.hex) }
+        }
+    }
+
+    public struct BlockView: Codable, Sendable {
+        public var height: UInt64
+        public var hash: String
+        public var chainID: String
+        public var previousHash: String
+        public var timestamp: UInt64
+        public var proposer: String
+        public var txRoot: String
+        public var stateRoot: String
+        public var validatorSetHash: String
+        public var lastCommit: CommitView?
+        public var seal: CommitView
+        public var transactions: [TransactionView]
+        public var receipts: [ReceiptView]
+
+        public struct ReceiptView: Codable, Sendable {
+            public var id: String
+            public var success: Bool
+            public var feePaid: UInt64
+            public var error: Failure?
+        }
+
+        init(_ s: BlockStore.StoredBlock) {
+            let h = s.block.header
+            height = h.height
+            hash = h.hash.hex
+            chainID = h.chainID
+            previousHash = h.previousHash.hex
+            timestamp = h.timestamp
+            proposer = h.proposer.hex
+            txRoot = h.txRoot.hex
+            stateRoot = h.stateRoot.hex
+            validatorSetHash = h.validatorSetHash.hex
+            lastCommit = h.lastCommit.map(CommitView.init)
+            seal = CommitView(s.seal)
+            transactions = s.block.transactions.map(TransactionView.init)
+            receipts = zip(s.block.transactions, s.receipts).map { tx, r in
+                ReceiptView(id: tx.id.hex, success: r.succeeded, feePaid: r.feePaid.units,
+                            error: r.failure.map { Failure(code: $0.code, message: $0.description) })
+            }
+        }
+    }
+
+    public struct StatusView: Codable, Sendable {
+        public var chainID: String
+        public var genesisHash: String
+        public var height: UInt64
+        public var headHash: String
+        public var headTime: UInt64
+        public var stateRoot: String
+        public var validator: String
+        public var mempool: MempoolView
+        public var params: ParamsView
+        public var version: String
+
+        public struct MempoolView: Codable, Sendable {
+            public var count: Int
+            public var bytes: Int
+        }
+
+        public struct ParamsView: Codable, Sendable {
+            public var treasury: String
+            public var transferFeeBps: UInt16
+            public var minFee: UInt64
+            public var faucetAmount: UInt64
+            public var maxTotalSupply: UInt64
+            public var maxAccountBalance: UInt64
+            public var blockReward: UInt64
+            public var totalSupply: UInt64
+        }
+    }
+
+    public struct HealthView: Codable, Sendable {
+        public var status: String
+        public var components: [String: ComponentView]
+
+        public struct ComponentView: Codable, Sendable {
+            public var healthy: Bool
+            public var detail: String
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraServices
+import AgoraState
+import AgoraStorage
+import Dispatch
+import Foundation
+import Logging
+
+/// `agora bench`: throughput figures measured in-process, printed with the machine they ran on.
+/// See docs/performance.md for the figures and the commands that produced them.
+public enum Benchmarks {
+    public struct Machine: Sendable, CustomStringConvertible {
+        public var cpu: String
+        public var cores: Int
+        public var memoryGiB: Double
+
+        public static var current: Machine {
+            let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+            let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+                .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown"
+            let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+            let kb = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal") }
+                .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Double($0) } } ?? 0
+            return Machine(cpu: model ?? "unknown", cores: System.coreCount, memoryGiB: kb / 1_048_576)
+        }
+
+        public var description: String { String(format: "%@, %d cores, %.1f GiB", cpu, cores, memoryGiB) }
+    }
+
+    /// Peak resident set size of this process in MiB (VmHWM).
+    public static var peakRSSMiB: Double {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let kb = status.split(separator: "\n").first { $0.hasPrefix("VmHWM") }
+            .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Double($0) } } ?? 0
+        return kb / 1024
+    }
+
+    static func deterministicKey(_ i: Int) -> SigningKey {
+        var seed = [UInt8](repeating: 0, count: 32)
+        withUnsafeBytes(of: UInt64(i).littleEndian) { for (j, b) in $0.enumerated() { seed[j] = b } }
+        seed[31] = 0xa6
+        return try! SigningKey(seed: seed)
+    }
+
+    /// Signs `count` transfers in parallel: sender `i % accounts` with nonce `i / accounts`,
+    /// to the next account, so a run of `accounts` consecutive transactions is all executable.
+    static func signTransfers(count: Int, keys: [SigningKey], chainID: String, fee: Amount) -> [Transaction] {
+        let accounts = keys.count
+        let out = UnsafeMutableBufferPointer<Transaction?>.allocate(capacity: count)
+        out.initialize(repeating: nil)
+        defer { out.deallocate() }
+        let box = SendableBuffer(out)
+        let chunk = 1024
+        DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+            for i in (c * chunk)..<min(count, (c + 1) * chunk) {
+                let from = keys[i % accounts]
+                let to = keys[(i + 1) % accounts].address
+                let body = TransactionBody(chainID: chainID, sender: from.publicKey, nonce: UInt64(i / accounts), fee: fee,
+                                           expiresAt: UInt64.max, payload: .transfer(to: to, amount: Amount(1)!, memo: ""))
+                box.buffer[i] = from.sign(body)
+            }
+        }
+        return out.map { $0! }
+    }
+
+    struct SendableBuffer<T>: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<T>
+        init(_ b: UnsafeMutableBufferPointer<T>) { buffer = b }
+    }
+
+    public struct VerifyResult: Sendable {
+        public var perSecondAllCores: Double
+        public var perSecondOneCore: Double
+    }
+
+    /// Ed25519 verifications per second on all cores (and on one, for reference).
+    public static func verify(seconds: Double = 3) -> VerifyResult {
+        let keys = (0..<64).map(deterministicKey)
+        let txs = signTransfers(count: 20_000, keys: keys, chainID: "bench", fee: Amount(1)!)
+        func rate(_ body: () -> Int) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var done = 0
+            while Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds { done += body() }
+            return Double(done) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let all = rate {
+            let ok = SignatureVerifier.verify(txs)
+            precondition(ok.allSatisfy { $0 }, "benchmark signatures must verify")
+            return txs.count
+        }
+        let one = rate {
+            var n = 0
+            for tx in txs.prefix(2_000) where SignatureVerifier.isValid(tx) { n += 1 }
+            return n
+        }
+        return VerifyResult(perSecondAllCores: all, perSecondOneCore: one)
+    }
+
+    public struct ApplyResult: Sendable {
+        public var transactions: Int
+        public var blocks: Int
+        public var seconds: Double
+        public var perSecond: Double
+        public var blockP50: Double
+        public var blockP99: Double
+        public var peakRSSMiB: Double
+    }
+
+    /// Drives `count` pre-signed transfers through mempool admission (parallel signature
+    /// checks) → block execution → SQLite commit, in a fresh data directory.
+    public static func apply(count: Int, accounts: Int, blockTransactions: Int, directory: String) throws -> ApplyResult {
+        let keys = (0..<accounts).map(deterministicKey)
+        let validator = deterministicKey(-1)
+        let chainID = "bench"
+        let genesis = Genesis(chainID: chainID, genesisTime: 0, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
+                              params: NodeSetup.defaultParams(faucet: .zero),
+                              allocations: keys.map { .init(address: $0.address.description, amount: Amount(1_000_000_000)!) })
+        let txs = signTransfers(count: count, keys: keys, chainID: chainID, fee: Amount(1)!)
+
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try BlockStore(path: directory + "/agora.sqlite")
+        try store.initialize(try genesis.resolve())
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let chain = try Chain(store: store, validatorKey: validator,
+                              mempool: Mempool(config: .init(maxCount: blockTransactions * 4, maxPerSender: 1_024)),
+                              config: .init(maxBlockTransactions: blockTransactions), logger: logger)
+
+        var blockTimes: [Double] = []
+        var committed = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var offset = 0
+        var now: UInt64 = 1
+        while committed < count {
+            if offset < count {
+                let batch = Array(txs[offset..<min(count, offset + blockTransactions)])
+                offset += batch.count
+                for r in chain.mempool.insert(batch: batch, view: chain.view()) {
+                    if case let .failure(e) = r { throw BenchError.rejected("\(e)") }
+                }
+            }
+            now += 1
+            let produced = try chain.produceBlock(now: now)
+            blockTimes.append(produced.executeSeconds + produced.commitSeconds)
+            committed += produced.transactions
+            if produced.transactions == 0 && offset >= count { throw BenchError.rejected("mempool drained with \(count - committed) uncommitted") }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        try store.close()
+        blockTimes.sort()
+        func pct(_ p: Double) -> Double { blockTimes[min(blockTimes.count - 1, Int(Double(blockTimes.count) * p))] }
+        return ApplyResult(transactions: committed, blocks: blockTimes.count, seconds: seconds, perSecond: Double(committed) / seconds,
+                           blockP50: pct(0.5), blockP99: pct(0.99), peakRSSMiB: peakRSSMiB)
+    }
+
+    public enum BenchError: Error, CustomStringConvertible {
+        case rejected(String)
+        public var description: String {
+            switch self { case let .rejected(why): return "benchmark transaction refused: \(why)" }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import AgoraNode
+import ArgumentParser
+import Foundation
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
+        subcommands: [Verify.self, Apply.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
+        @Option(help: "Seconds to measure.") var seconds: Double = 3
+
+        func run() async throws {
+            try await runCommand {
+                print("machine: \(Benchmarks.Machine.current)")
+                let r = Benchmarks.verify(seconds: seconds)
+                print(String(format: "ed25519 verify: %.0f/s on all cores, %.0f/s on one core", r.perSecondAllCores, r.perSecondOneCore))
+            }
+        }
+    }
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pre-signed transfers through mempool → block → state → SQLite commit, in one process.")
+        @Option(help: "Number of transfers.") var txs: Int = 200_000
+        @Option(help: "Number of sending accounts.") var accounts: Int = 10_000
+        @Option(help: "Transactions per block.") var blockTxs: Int = 10_000
+        @Option(help: "Data directory (default: a temporary one, removed afterwards).") var dataDir: String?
+
+        func run() async throws {
+            try await runCommand {
+                guard txs > 0, accounts > 0, blockTxs > 0, blockTxs <= 100_000 else {
+                    throw CLIError(Exit.invalidInput, "--txs, --accounts and --block-txs must be positive (block-txs ≤ 100000)")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let verify = Benchmarks.verify(seconds: 2)
+                let dir = dataDir ?? (NSTemporaryDirectory() + "agora-bench-\(getpid())")
+                defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+                let r = try Benchmarks.apply(count: txs, accounts: accounts, blockTransactions: blockTxs, directory: dir)
+                print(String(format: "committed %d transfers in %d blocks in %.2f s: %.0f tx/s", r.transactions, r.blocks, r.seconds, r.perSecond))
+                print(String(format: "block execute+commit: p50 %.1f ms, p99 %.1f ms", r.blockP50 * 1000, r.blockP99 * 1000))
+                print(String(format: "peak RSS: %.0f MiB", r.peakRSSMiB))
+                print(String(format: "verify rate: %.0f/s; apply/verify ratio: %.2f", verify.perSecondAllCores, r.perSecond / verify.perSecondAllCores))
+            }
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import AgoraNode
-print("agora")
