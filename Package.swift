@@ -58,9 +58,13 @@ let package = Package(
 
         .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
         .testTarget(name: "AgoraCryptoTests", dependencies: ["AgoraCrypto"]),
-        .testTarget(name: "AgoraStateTests", dependencies: ["AgoraState"]),
-        .testTarget(name: "AgoraStorageTests", dependencies: ["AgoraStorage"]),
-        .testTarget(name: "AgoraServicesTests", dependencies: ["AgoraServices"]),
+        .testTarget(name: "AgoraStateTests", dependencies: ["AgoraState", "AgoraCrypto"]),
+        .testTarget(name: "AgoraStorageTests", dependencies: [
+            "AgoraStorage", "AgoraCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "AgoraServicesTests", dependencies: [
+            "AgoraServices", "AgoraStorage", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "AgoraAPITests", dependencies: [
             "AgoraAPI", "AgoraNode",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
