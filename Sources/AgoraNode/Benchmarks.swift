@@ -6,6 +6,7 @@ import AgoraStorage
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// `agora bench`: throughput figures measured in-process, printed with the machine they ran on.
 /// See docs/performance.md for the figures and the commands that produced them.
@@ -38,7 +39,7 @@ public enum Benchmarks {
 
     static func deterministicKey(_ i: Int) -> SigningKey {
         var seed = [UInt8](repeating: 0, count: 32)
-        withUnsafeBytes(of: UInt64(i).littleEndian) { for (j, b) in $0.enumerated() { seed[j] = b } }
+        withUnsafeBytes(of: UInt64(bitPattern: Int64(i)).littleEndian) { for (j, b) in $0.enumerated() { seed[j] = b } }
         seed[31] = 0xa6
         return try! SigningKey(seed: seed)
     }
@@ -105,6 +106,10 @@ public enum Benchmarks {
         public var blockP50: Double
         public var blockP99: Double
         public var peakRSSMiB: Double
+        /// Seconds spent in each stage, summed over blocks.
+        public var admitSeconds: Double
+        public var executeSeconds: Double
+        public var commitSeconds: Double
     }
 
     /// Drives `count` pre-signed transfers through mempool admission (parallel signature
@@ -127,31 +132,68 @@ public enum Benchmarks {
                               mempool: Mempool(config: .init(maxCount: blockTransactions * 4, maxPerSender: 1_024)),
                               config: .init(maxBlockTransactions: blockTransactions), logger: logger)
 
-        var blockTimes: [Double] = []
-        var committed = 0
+        // Admission runs on its own thread, as API handlers do in a node, while this thread
+        // produces blocks: signature checks for the next block overlap execution and commit.
+        let admission = Mutex(AdmissionProgress())
+        let mempool = chain.mempool
         let start = DispatchTime.now().uptimeNanoseconds
-        var offset = 0
-        var now: UInt64 = 1
-        while committed < count {
-            if offset < count {
+        let admitter = Thread {
+            var offset = 0
+            while offset < count {
+                while mempool.count > blockTransactions * 2 { usleep(500) }
                 let batch = Array(txs[offset..<min(count, offset + blockTransactions)])
                 offset += batch.count
-                for r in chain.mempool.insert(batch: batch, view: chain.view()) {
-                    if case let .failure(e) = r { throw BenchError.rejected("\(e)") }
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let failures = mempool.insert(batch: batch, view: chain.view()).compactMap { r -> String? in
+                    if case let .failure(e) = r { return "\(e)" } else { return nil }
                 }
+                let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                admission.withLock {
+                    $0.seconds += dt
+                    $0.failures += failures
+                }
+            }
+            admission.withLock { $0.done = true }
+        }
+        admitter.start()
+
+        var blockTimes: [Double] = []
+        var executeSeconds = 0.0, commitSeconds = 0.0
+        var committed = 0
+        var now: UInt64 = 1
+        while committed < count {
+            let progress = admission.withLock { $0 }
+            if let failure = progress.failures.first { throw BenchError.rejected(failure) }
+            if !progress.done && mempool.count < blockTransactions {
+                usleep(200)
+                continue
             }
             now += 1
             let produced = try chain.produceBlock(now: now)
-            blockTimes.append(produced.executeSeconds + produced.commitSeconds)
+            if produced.transactions > 0 {
+                blockTimes.append(produced.executeSeconds + produced.commitSeconds)
+                executeSeconds += produced.executeSeconds
+                commitSeconds += produced.commitSeconds
+            }
             committed += produced.transactions
-            if produced.transactions == 0 && offset >= count { throw BenchError.rejected("mempool drained with \(count - committed) uncommitted") }
+            if produced.transactions == 0 && progress.done && mempool.count == 0 {
+                throw BenchError.rejected("mempool drained with \(count - committed) uncommitted")
+            }
         }
+        let admitSeconds = admission.withLock { $0.seconds }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         try store.close()
         blockTimes.sort()
         func pct(_ p: Double) -> Double { blockTimes[min(blockTimes.count - 1, Int(Double(blockTimes.count) * p))] }
         return ApplyResult(transactions: committed, blocks: blockTimes.count, seconds: seconds, perSecond: Double(committed) / seconds,
-                           blockP50: pct(0.5), blockP99: pct(0.99), peakRSSMiB: peakRSSMiB)
+                           blockP50: pct(0.5), blockP99: pct(0.99), peakRSSMiB: peakRSSMiB,
+                           admitSeconds: admitSeconds, executeSeconds: executeSeconds, commitSeconds: commitSeconds)
+    }
+
+    struct AdmissionProgress: Sendable {
+        var seconds = 0.0
+        var failures: [String] = []
+        var done = false
     }
 
     public enum BenchError: Error, CustomStringConvertible {

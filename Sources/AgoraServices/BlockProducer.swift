@@ -35,7 +35,7 @@ public struct BlockProducer: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let deadline = last.advanced(by: interval)
             while clock.now < deadline {
-                if chain.mempool.readyCount >= chain.config.maxBlockTransactions { break }
+                if chain.mempool.count >= chain.config.maxBlockTransactions { break }
                 try? await Task.sleep(for: min(poll, deadline - clock.now))
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
             }

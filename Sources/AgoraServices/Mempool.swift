@@ -156,28 +156,31 @@ public final class Mempool: Sendable {
         let sender = tx.sender
         let account: Account
         do { account = try view.account(sender) } catch { throw .stateUnavailable("\(error)") }
-        if body.nonce < account.nonce { throw .rejected(.nonceTooLow(expected: account.nonce, got: body.nonce)) }
-        if body.nonce >= account.nonce + UInt64(config.maxPerSender) {
-            throw .rejected(.nonceTooHigh(expected: account.nonce, got: body.nonce))
-        }
-        // Faucet claims and fees are checked against the committed account as if this were the
-        // sender's next transaction; a queued faucet claim is checked again when it executes.
-        var asNext = account
-        asNext.nonce = body.nonce
-        if body.nonce == account.nonce,
-           let r = TransactionExecutor.admissible(tx, account: asNext, params: view.params, chainID: view.chainID,
-                                                  height: view.nextHeight, supply: view.supply) {
-            throw .rejected(r)
-        }
-        if body.nonce > account.nonce {
-            if case .faucet = body.payload { throw .rejected(.nonceTooHigh(expected: account.nonce, got: body.nonce)) }
-            if body.fee < view.params.minFee { throw .rejected(.feeTooLow(minimum: view.params.minFee, got: body.fee)) }
-        }
 
         return try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
             if p.byID[tx.id] != nil { throw .alreadyKnown(tx.id) }
+            // The view may predate a block that committed since; the pool's record of the
+            // account's next nonce never moves backwards.
             var queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
-            queue.expectedNonce = account.nonce
+            queue.expectedNonce = max(queue.expectedNonce, account.nonce)
+            let expected = queue.expectedNonce
+            if body.nonce < expected { throw .rejected(.nonceTooLow(expected: expected, got: body.nonce)) }
+            if body.nonce >= expected + UInt64(config.maxPerSender) {
+                throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce))
+            }
+            // Fees and faucet rules are checked as if this were the sender's next transaction;
+            // a queued transaction is checked again when it executes.
+            var asNext = account
+            asNext.nonce = body.nonce
+            if body.nonce == expected,
+               let r = TransactionExecutor.admissible(tx, account: asNext, params: view.params, chainID: view.chainID,
+                                                      height: view.nextHeight, supply: { view.supply }) {
+                throw .rejected(r)
+            }
+            if body.nonce > expected {
+                if case .faucet = body.payload { throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce)) }
+                if body.fee < view.params.minFee { throw .rejected(.feeTooLow(minimum: view.params.minFee, got: body.fee)) }
+            }
             var replaced: Hash?
             if let existingID = queue.byNonce[body.nonce], let existing = p.byID[existingID] {
                 let old = existing.tx.body.fee.units
@@ -196,15 +199,14 @@ public final class Mempool: Sendable {
                 throw .rejected(.insufficientFundsForFee(balance: account.balance, fee: Amount(fees) ?? .max))
             }
             if let replaced { Mempool.remove(replaced, from: &p) }
-            queue = p.bySender[sender] ?? queue
             // Make room: evict the cheapest while the arrival pays more.
             while p.byID.count + 1 > config.maxCount || p.bytes + tx.size > config.maxBytes {
                 guard let lowest = Mempool.lowest(&p) else { break }
                 guard lowest.fee < body.fee.units else { throw .full(lowestFee: Amount(lowest.fee) ?? .zero) }
                 Mempool.evict(lowest.id, from: &p)
             }
-            queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
-            queue.expectedNonce = account.nonce
+            queue = p.bySender[sender] ?? SenderQueue(expectedNonce: expected)
+            queue.expectedNonce = max(queue.expectedNonce, expected)
             p.seq += 1
             p.byID[tx.id] = Entry(tx: tx, seq: p.seq, correlationID: correlationID)
             queue.byNonce[body.nonce] = tx.id
@@ -273,7 +275,7 @@ public final class Mempool: Sendable {
             }
             for sender in touched {
                 guard var q = p.bySender[sender], let nonce = accountNonce(sender) else { continue }
-                q.expectedNonce = nonce
+                q.expectedNonce = max(q.expectedNonce, nonce)
                 let stale = q.byNonce.filter { $0.key < nonce }
                 p.bySender[sender] = q
                 for (_, id) in stale { Mempool.remove(id, from: &p) }

@@ -152,18 +152,21 @@ public final class BlockStore: Sendable {
             try db.execute(sql: "INSERT INTO blocks(height, hash, header, seal, tx_count, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [Int64(header.height), Data(hash.bytes), Data(header.canonicalBytes),
                                        Data(batch.seal.canonicalBytes), batch.block.transactions.count, Int64(header.timestamp)])
-            let insertTx = try db.cachedStatement(sql: "INSERT INTO transactions(id, height, idx, bytes, receipt) VALUES (?, ?, ?, ?, ?)")
+            let insertTx = try db.cachedStatement(sql: "INSERT INTO transactions(position, id, bytes, receipt) VALUES (?, ?, ?, ?)")
             for (i, tx) in batch.block.transactions.enumerated() {
-                try insertTx.execute(arguments: [Data(tx.id.bytes), Int64(header.height), i, Data(tx.bytes),
-                                                 Data(batch.receipts[i].canonicalBytes)])
+                insertTx.setUncheckedArguments([Schema.position(height: header.height, index: i), Data(tx.id.bytes), Data(tx.bytes),
+                                                Data(batch.receipts[i].canonicalBytes)])
+                try insertTx.execute()
             }
             let upsert = try db.cachedStatement(sql: "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE key = ?")
             for e in batch.writes.entries {
                 if let v = e.value {
-                    try upsert.execute(arguments: [Data(e.key.bytes), Data(v)])
+                    upsert.setUncheckedArguments([Data(e.key.bytes), Data(v)])
+                    try upsert.execute()
                 } else {
-                    try delete.execute(arguments: [Data(e.key.bytes)])
+                    delete.setUncheckedArguments([Data(e.key.bytes)])
+                    try delete.execute()
                 }
             }
             try self.setMeta(db, MetaKey.headHeight, header.height.canonicalBytes)
@@ -198,7 +201,9 @@ public final class BlockStore: Sendable {
         let seal = try decode(Commit.self, row["seal"], "block \(height) seal")
         var txs: [Transaction] = []
         var receipts: [Receipt] = []
-        let cursor = try Row.fetchCursor(db, sql: "SELECT bytes, receipt FROM transactions WHERE height = ? ORDER BY idx", arguments: [height])
+        let cursor = try Row.fetchCursor(db, sql: "SELECT bytes, receipt FROM transactions WHERE position >= ? AND position < ? ORDER BY position",
+                                         arguments: [Schema.position(height: UInt64(height), index: 0),
+                                                     Schema.position(height: UInt64(height) + 1, index: 0)])
         while let r = try cursor.next() {
             let bytes: Data = r["bytes"]
             do { txs.append(try Transaction(bytes: Array(bytes))) } catch {
@@ -218,16 +223,15 @@ public final class BlockStore: Sendable {
 
     public func transaction(id: Hash) throws -> StoredTransaction? {
         try read("transaction \(id)") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT height, idx, bytes, receipt FROM transactions WHERE id = ?",
+            guard let row = try Row.fetchOne(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE id = ?",
                                              arguments: [Data(id.bytes)]) else { return nil }
             let bytes: Data = row["bytes"]
             let tx: Transaction
             do { tx = try Transaction(bytes: Array(bytes)) } catch {
                 throw StorageError.corrupt(what: "transaction \(id): \(error)")
             }
-            let height: Int64 = row["height"]
-            let index: Int = row["idx"]
-            return StoredTransaction(transaction: tx, height: UInt64(height), index: index,
+            let (height, index) = Schema.split(row["position"])
+            return StoredTransaction(transaction: tx, height: height, index: index,
                                      receipt: try decode(Receipt.self, row["receipt"], "receipt of \(id)"))
         }
     }

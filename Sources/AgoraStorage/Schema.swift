@@ -4,6 +4,11 @@ import GRDB
 /// Tables hold canonical bytes (headers, transactions, receipts, state values): the database is a
 /// store of the ledger's own encoding, never a second source of truth in another format.
 enum Schema {
+    /// A transaction's row key is its position, height * 2^20 + index: rows append in chain
+    /// order (cheap inserts, block bodies read as one range) and the ID lives in a unique index.
+    static func position(height: UInt64, index: Int) -> Int64 { Int64(height) << 20 | Int64(index) }
+    static func split(_ position: Int64) -> (height: UInt64, index: Int) { (UInt64(position >> 20), Int(position & 0xFFFFF)) }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-ledger") { db in
@@ -17,12 +22,11 @@ enum Schema {
                     tx_count INTEGER NOT NULL,
                     timestamp INTEGER NOT NULL);
                 CREATE TABLE transactions(
-                    id BLOB PRIMARY KEY NOT NULL,
-                    height INTEGER NOT NULL,
-                    idx INTEGER NOT NULL,
+                    position INTEGER PRIMARY KEY NOT NULL,
+                    id BLOB NOT NULL,
                     bytes BLOB NOT NULL,
-                    receipt BLOB NOT NULL) WITHOUT ROWID;
-                CREATE UNIQUE INDEX transactions_by_position ON transactions(height, idx);
+                    receipt BLOB NOT NULL);
+                CREATE UNIQUE INDEX transactions_by_id ON transactions(id);
                 CREATE TABLE state(key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
                 """)
         }

@@ -40,6 +40,8 @@ struct Bench: AsyncParsableCommand {
                 let r = try Benchmarks.apply(count: txs, accounts: accounts, blockTransactions: blockTxs, directory: dir)
                 print(String(format: "committed %d transfers in %d blocks in %.2f s: %.0f tx/s", r.transactions, r.blocks, r.seconds, r.perSecond))
                 print(String(format: "block execute+commit: p50 %.1f ms, p99 %.1f ms", r.blockP50 * 1000, r.blockP99 * 1000))
+                print(String(format: "stages: admission (signature checks) %.2f s, execution %.2f s, SQLite commit %.2f s",
+                             r.admitSeconds, r.executeSeconds, r.commitSeconds))
                 print(String(format: "peak RSS: %.0f MiB", r.peakRSSMiB))
                 print(String(format: "verify rate: %.0f/s; apply/verify ratio: %.2f", verify.perSecondAllCores, r.perSecond / verify.perSecondAllCores))
             }

@@ -100,7 +100,8 @@ public struct CanonicalReader: ~Copyable {
         }
     }
 
-    public consuming func finish(_ type: String) throws(CodecError) {
-        if remaining != 0 { throw .trailingBytes(type: type, count: remaining) }
+    /// The type name is built only when there is an error to report.
+    public consuming func finish(_ type: @autoclosure () -> String) throws(CodecError) {
+        if remaining != 0 { throw .trailingBytes(type: type(), count: remaining) }
     }
 }

@@ -97,7 +97,8 @@ public struct BankParams: Hashable, Sendable, CanonicalCodable {
 /// Where the bank keeps things in the state store.
 public enum BankKeys {
     public static let accountPrefix = "bank/acct/"
-    public static func account(_ address: Address) -> StateKey { StateKey(accountPrefix, address.bytes) }
+    static let accountPrefixBytes = Array(accountPrefix.utf8)
+    public static func account(_ address: Address) -> StateKey { StateKey(accountPrefixBytes + address.bytes) }
     public static let supply = StateKey("bank/supply")
     public static let params = StateKey("bank/params")
 }

@@ -43,20 +43,21 @@ public enum Bank {
         return nil
     }
 
-    /// Moves `amount` from `from` to `to` plus the transfer fee to the treasury.
-    static func transfer(_ state: StateOverlay, from: Address, to: Address, amount: Amount, params: BankParams) throws -> ExecutionFailure? {
-        guard amount > .zero else { return .zeroAmount }
+    /// Moves `amount` from `from` to `to` and takes the transfer fee from the sender. Returns the
+    /// fee for the treasury (credited once per block by the executor) or why the transfer failed.
+    static func transfer(_ state: StateOverlay, from: Address, to: Address, amount: Amount,
+                         params: BankParams) throws -> Result<Amount, ExecutionFailure> {
+        guard amount > .zero else { return .failure(.zeroAmount) }
         let fee = amount.basisPoints(params.transferFeeBps)
-        guard let total = try? amount.adding(fee) else { return .arithmeticOverflow }
+        guard let total = try? amount.adding(fee) else { return .failure(.arithmeticOverflow) }
         var sender = try account(state, from)
         guard let left = try? sender.balance.subtracting(total) else {
-            return .insufficientBalance(balance: sender.balance, needed: total)
+            return .failure(.insufficientBalance(balance: sender.balance, needed: total))
         }
         sender.balance = left
         try setAccount(state, from, sender)
-        if let failure = try credit(state, to, amount, params: params) { return failure }
-        if fee > .zero, let failure = try credit(state, params.treasury, fee, params: params) { return failure }
-        return nil
+        if let failure = try credit(state, to, amount, params: params) { return .failure(failure) }
+        return .success(fee)
     }
 
     /// Mints up to `blockReward` to the proposer, never past either cap.

@@ -38,10 +38,11 @@ public struct BlockExecutor: Sendable {
         var included: [Transaction] = []
         var receipts: [Receipt] = []
         var rejected: [(Transaction, Rejection)] = []
+        var treasuryCredit = Amount.zero
         included.reserveCapacity(transactions.count)
         receipts.reserveCapacity(transactions.count)
         for (i, tx) in transactions.enumerated() {
-            switch try executor.apply(tx, context: context, params: params, state: state) {
+            switch try executor.apply(tx, context: context, params: params, state: state, treasuryCredit: &treasuryCredit) {
             case let .included(receipt):
                 included.append(tx)
                 receipts.append(receipt)
@@ -49,6 +50,10 @@ public struct BlockExecutor: Sendable {
                 if mode == .verify { throw BlockRejection.transactionNotAdmissible(index: i, id: tx.id, reason) }
                 rejected.append((tx, reason))
             }
+        }
+        if treasuryCredit > .zero, let failure = try Bank.credit(state, params.treasury, treasuryCredit, params: params) {
+            // The treasury is exempt from the balance cap and the supply bounds every balance.
+            throw StateFault.corrupt(key: "treasury", error: failure)
         }
         try Bank.reward(state, proposer: context.proposer, params: params)
         return ExecutedBlock(included: included, receipts: receipts, rejected: rejected, writes: state.writeSet())

@@ -28,7 +28,7 @@ public struct TransactionExecutor: Sendable {
     /// The checks that decide whether a transaction may be included, given the sender's account.
     /// The mempool runs the same function against its own view so that both agree.
     public static func admissible(_ tx: Transaction, account: Account, params: BankParams, chainID: String,
-                                  height: UInt64, supply: Amount) -> Rejection? {
+                                  height: UInt64, supply: () throws -> Amount) rethrows -> Rejection? {
         let body = tx.body
         if body.chainID != chainID { return .wrongChain(expected: chainID, got: body.chainID) }
         if height > body.expiresAt { return .expired(expiresAt: body.expiresAt, height: height) }
@@ -38,7 +38,7 @@ public struct TransactionExecutor: Sendable {
             if params.faucetAmount == .zero { return .faucetDisabled }
             if account.faucetClaimed { return .faucetAlreadyClaimed }
             if body.fee != .zero { return .faucetFeeMustBeZero(body.fee) }
-            guard let newSupply = try? supply.adding(params.faucetAmount), newSupply <= params.maxTotalSupply,
+            guard let newSupply = try? supply().adding(params.faucetAmount), newSupply <= params.maxTotalSupply,
                   let newBalance = try? account.balance.adding(params.faucetAmount), newBalance <= params.maxAccountBalance
             else { return .faucetExhausted }
             return nil
@@ -48,14 +48,15 @@ public struct TransactionExecutor: Sendable {
         return nil
     }
 
-    /// Includes `tx` or says why it cannot be included. Throws only for faults of the node's own
-    /// state (I/O, corrupt entries), never because of the transaction.
-    public func apply(_ tx: Transaction, context: BlockContext, params: BankParams, state: StateOverlay) throws -> TransactionOutcome {
+    /// Includes `tx` or says why it cannot be included. Fees owed to the treasury are added to
+    /// `treasuryCredit`; the block credits them once at its end. Throws only for faults of the
+    /// node's own state (I/O, corrupt entries), never because of the transaction.
+    public func apply(_ tx: Transaction, context: BlockContext, params: BankParams, state: StateOverlay,
+                      treasuryCredit: inout Amount) throws -> TransactionOutcome {
         let sender = tx.sender
         var account = try Bank.account(state, sender)
-        let supply = try Bank.supply(state)
-        if let rejection = TransactionExecutor.admissible(tx, account: account, params: params, chainID: chainID,
-                                                          height: context.height, supply: supply) {
+        if let rejection = try TransactionExecutor.admissible(tx, account: account, params: params, chainID: chainID,
+                                                              height: context.height, supply: { try Bank.supply(state) }) {
             return .rejected(rejection)
         }
         account.nonce += 1
@@ -63,22 +64,22 @@ public struct TransactionExecutor: Sendable {
             account.balance = try account.balance.adding(params.faucetAmount)
             account.faucetClaimed = true
             try Bank.setAccount(state, sender, account)
-            try Bank.setSupply(state, try supply.adding(params.faucetAmount))
+            try Bank.setSupply(state, try Bank.supply(state).adding(params.faucetAmount))
             return .included(Receipt(feePaid: .zero, failure: nil))
         }
         account.balance = try account.balance.subtracting(tx.body.fee)
         try Bank.setAccount(state, sender, account)
-        if tx.body.fee > .zero, let failure = try Bank.credit(state, params.treasury, tx.body.fee, params: params) {
-            // The treasury is exempt from the balance cap and supply bounds every balance, so a
-            // fee credit cannot fail; if it ever does, that is a bug in these rules.
-            throw StateFault.corrupt(key: "treasury", error: failure)
-        }
+        // Supply bounds every balance and every fee, so the running credit cannot overflow.
+        treasuryCredit = try treasuryCredit.adding(tx.body.fee)
 
         state.savepoint()
-        let failure: ExecutionFailure?
+        var failure: ExecutionFailure?
         switch tx.body.payload {
         case let .transfer(to, amount, _):
-            failure = try Bank.transfer(state, from: sender, to: to, amount: amount, params: params)
+            switch try Bank.transfer(state, from: sender, to: to, amount: amount, params: params) {
+            case let .success(fee): treasuryCredit = try treasuryCredit.adding(fee)
+            case let .failure(f): failure = f
+            }
         case .faucet:
             failure = nil
         }
