@@ -71,6 +71,6 @@ let package = Package(
         ]),
         .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode"]),
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
-        .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode"]),
+        .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode", "AgoraAPI", "AgoraCore", "AgoraCrypto"]),
     ]
 )

@@ -144,9 +144,11 @@ public final class Chain: Sendable {
         case unknown
     }
 
+    /// Looks in the mempool first: a transaction leaves it only after its block is committed or
+    /// its refusal is recorded, so in this order a concurrent block can never make it vanish.
     public func status(of id: Hash) throws -> TransactionStatus {
-        if let stored = try store.transaction(id: id) { return .committed(stored) }
         if let tx = mempool.transaction(id) { return .pending(tx) }
+        if let stored = try store.transaction(id: id) { return .committed(stored) }
         if let reason = mempool.rejections.reason(id) { return .rejected(reason) }
         return .unknown
     }
