@@ -35,17 +35,21 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            throw error
+            return try error.response(from: request, context: context)
         } catch let error as HTTPError {
+            let mapped: APIError
             switch error.status {
-            case .notFound: throw APIError(.notFound, "not_found", "no route for \(request.method) \(request.uri.path)")
-            case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "request body exceeds the limit")
-            case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
-            default: throw APIError(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+            case .notFound: mapped = APIError(.notFound, "not_found", "no route for \(request.method) \(request.uri.path)")
+            case .contentTooLarge: mapped = APIError(.contentTooLarge, "body_too_large", "request body exceeds the limit")
+            case .methodNotAllowed: mapped = APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+            default: mapped = APIError(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
             }
+            return try mapped.response(from: request, context: context)
+        } catch is CancellationError {
+            return try APIError(.serviceUnavailable, "shutting_down", "the node is shutting down").response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": .string("\(error)"), "path": .string(request.uri.path)])
-            throw APIError(.internalServerError, "internal", "internal error; see the node log")
+            return try APIError(.internalServerError, "internal", "internal error; see the node log").response(from: request, context: context)
         }
     }
 }

@@ -182,6 +182,43 @@ public enum API {
         }
     }
 
+    /// One page of a list; pass `nextCursor` as `cursor` for the next page (null at the end).
+    public struct ListView<Item: Codable & Sendable>: Codable, Sendable {
+        public var items: [Item]
+        public var nextCursor: String?
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(items, forKey: .items)
+            try c.encode(nextCursor, forKey: .nextCursor)  // explicit null, as documented
+        }
+        enum CodingKeys: String, CodingKey { case items, nextCursor }
+    }
+
+    public struct BlockSummaryView: Codable, Sendable {
+        public var height: UInt64
+        public var hash: String
+        public var previousHash: String
+        public var timestamp: UInt64
+        public var proposer: String
+        public var stateRoot: String
+        public var transactionCount: Int
+
+        init(header h: BlockHeader, transactionCount: Int) {
+            height = h.height
+            hash = h.hash.hex
+            previousHash = h.previousHash.hex
+            timestamp = h.timestamp
+            proposer = h.proposer.hex
+            stateRoot = h.stateRoot.hex
+            self.transactionCount = transactionCount
+        }
+    }
+
+    public struct TokenView: Codable, Sendable { public var name: String; public var createdAt: String }
+    public struct FlushView: Codable, Sendable { public var dropped: Int }
+    public struct LogLevelView: Codable, Sendable { public var level: String }
+
     public struct HealthView: Codable, Sendable {
         public var status: String
         public var components: [String: ComponentView]

@@ -1,47 +1,134 @@
 import AgoraCore
-import AgoraState
 import AgoraServices
+import AgoraState
 import AgoraStorage
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 
-/// What the API serves from: the chain, the producer's status for health, and limits.
+/// Limits at the API edge. Defaults are safe; the node passes its configuration.
+public struct APILimits: Sendable {
+    public var maxBodyBytes = 256 * 1024
+    public var requestTimeout = Duration.seconds(10)
+    public var rateLimitPerSecond = 500.0
+    public var rateLimitBurst = 1000.0
+    public var corsOrigins: [String] = []
+    public var eventsMaxConnections = 1_000
+    public var eventsMaxPerIP = 32
+    public var eventsMaxMessageBytes = 64 * 1024
+    public var eventsMessagesPerSecond = 10.0
+    public var eventsBurst = 20.0
+    public var eventsOrigins: [String] = []
+    public init() {}
+}
+
+/// Everything the API serves from.
 public struct APIDependencies: Sendable {
     public var chain: Chain
-    public var producer: ProducerStatus
-    public var blockInterval: Duration
-    public var createEmptyBlocks: Bool
-    public var maxBodyBytes: Int
+    public var health: HealthRegistry
+    public var metrics: NodeMetrics
+    public var registry: PrometheusCollectorRegistry?
+    public var tokens: AdminTokens
+    public var audit: AuditLog
+    public var limits: APILimits
     public var version: String
+    public var logLevel: @Sendable () -> String
+    public var setLogLevel: @Sendable (String) -> Bool
 
-    public init(chain: Chain, producer: ProducerStatus, blockInterval: Duration, createEmptyBlocks: Bool,
-                maxBodyBytes: Int = 256 * 1024, version: String) {
+    public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
+                tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
+                logLevel: @escaping @Sendable () -> String = { "info" }, setLogLevel: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.chain = chain
-        self.producer = producer
-        self.blockInterval = blockInterval
-        self.createEmptyBlocks = createEmptyBlocks
-        self.maxBodyBytes = maxBodyBytes
+        self.health = health
+        self.metrics = metrics
+        self.registry = registry
+        self.tokens = tokens
+        self.audit = audit
+        self.limits = limits
         self.version = version
+        self.logLevel = logLevel
+        self.setLogLevel = setLogLevel
     }
 }
 
-/// API v1 routes. Handlers decode and check input at the edge, call the chain, and encode one
-/// of the shapes in `API`; every failure is an `APIError`.
+/// API v1: routes, middleware order and the JSON each returns. docs/api.md and the OpenAPI
+/// document (`/api/v1/openapi.json`) describe exactly these routes; a test compares them.
 public enum APIRoutes {
-    public static func router(_ deps: APIDependencies) -> Router<BasicRequestContext> {
-        let router = Router()
+    /// Every route this router serves, for the OpenAPI comparison test.
+    public static let routeTable: [(method: String, path: String)] = [
+        ("GET", "/health"), ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/admin"),
+        ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/status"), ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/blocks"), ("GET", "/api/v1/blocks/{ref}"),
+        ("POST", "/api/v1/transactions"), ("GET", "/api/v1/transactions"), ("GET", "/api/v1/transactions/{id}"),
+        ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"),
+        ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
+        ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
+    ]
+
+    public static func router(_ deps: APIDependencies) -> Router<AgoraRequestContext> {
+        let router = Router(context: AgoraRequestContext.self)
+        // Middleware applies to routes registered after it: add all of it first.
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: CORSAllowlistMiddleware(origins: Set(deps.limits.corsOrigins)))
+        router.add(middleware: MetricsMiddleware(metrics: deps.metrics))
         router.add(middleware: ErrorMiddleware())
-        let chain = deps.chain
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: deps.limits.rateLimitPerSecond, burst: deps.limits.rateLimitBurst),
+                                                   metrics: deps.metrics))
+        router.add(middleware: TimeoutMiddleware(timeout: deps.limits.requestTimeout))
 
-        router.get("/health/live") { _, _ in
-            try json(API.HealthView(status: "live", components: [:]))
+        addHealthRoutes(router, deps)
+        addChainRoutes(router, deps)
+        addAdminRoutes(router, deps)
+        router.get("/api/v1/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document)))
         }
+        router.get("/admin") { _, _ in
+            var r = Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                             body: .init(byteBuffer: ByteBuffer(string: AdminPage.html)))
+            r.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:"
+            r.headers[.init("X-Frame-Options")!] = "DENY"
+            return r
+        }
+        router.get("/api/v1/events") { _, _ -> Response in
+            throw APIError(.upgradeRequired, "upgrade_required", "GET /api/v1/events is a WebSocket: send Upgrade: websocket")
+        }
+        return router
+    }
 
+    // MARK: Health and metrics
+
+    static func addHealthRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        router.get("/health/live") { _, _ in try json(API.HealthView(status: "live", components: [:])) }
         router.get("/health/ready") { _, _ in
-            let health = readiness(deps)
-            return try json(health, status: health.status == "ready" ? .ok : .serviceUnavailable)
+            let view = await healthView(deps)
+            return try json(view, status: view.status == "ready" ? .ok : .serviceUnavailable)
         }
+        router.get("/health") { _, _ in
+            let view = await healthView(deps)
+            return try json(view, status: view.status == "ready" ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            deps.metrics.sampleProcess()
+            deps.metrics.storageBytes.record(deps.chain.store.sizeOnDisk)
+            deps.metrics.mempoolTransactions.record(deps.chain.mempool.count)
+            deps.metrics.mempoolBytes.record(deps.chain.mempool.bytes)
+            let text = deps.registry?.emitToString() ?? ""
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+    }
+
+    static func healthView(_ deps: APIDependencies) async -> API.HealthView {
+        let results = await deps.health.run()
+        let components = results.mapValues { API.HealthView.ComponentView(healthy: $0.healthy, detail: $0.detail) }
+        return API.HealthView(status: components.values.allSatisfy(\.healthy) ? "ready" : "not_ready", components: components)
+    }
+
+    // MARK: Chain
+
+    static func addChainRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/status") { _, _ in
             let tip = chain.snapshot
@@ -59,26 +146,22 @@ public enum APIRoutes {
         }
 
         router.post("/api/v1/transactions") { request, context in
-            let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: deps.maxBodyBytes) } catch {
-                throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(deps.maxBodyBytes) bytes")
-            }
-            let submit: API.SubmitRequest
-            do { submit = try JSONDecoder().decode(API.SubmitRequest.self, from: Data(buffer: body)) } catch {
-                throw APIError.badRequest("invalid_json", "body must be {\"tx\": \"<hex>\"}: \(describe(error))")
-            }
+            let submit = try await decodeBody(API.SubmitRequest.self, request, limit: deps.limits.maxBodyBytes,
+                                              hint: "body must be {\"tx\": \"<hex>\"}")
             guard let raw = Hex.decode(submit.tx) else { throw APIError.badRequest("invalid_hex", "tx is not hex") }
             let tx: Transaction
             do { tx = try Transaction(bytes: raw) } catch {
+                deps.metrics.rejected("malformed")
                 throw APIError.badRequest("malformed_transaction", "tx does not decode: \(error)")
             }
-            let correlationID = request.headers[.init("X-Request-ID")!] ?? context.id
+            let correlationID = context.requestID ?? context.id
             let admitted: Mempool.Admitted
             do throws(Mempool.AdmissionError) {
                 admitted = try chain.submit(tx, correlationID: correlationID)
             } catch {
                 throw admissionError(error, id: tx.id)
             }
+            context.logger.info("transaction admitted", metadata: ["tx": .string(tx.id.hex)])
             let status: String
             var replaced: String?
             switch admitted {
@@ -86,21 +169,26 @@ public enum APIRoutes {
             case .queued: status = "queued"
             case let .replaced(old): status = "pending"; replaced = old.hex
             }
-            var response = try json(API.SubmitResponse(id: tx.id.hex, status: status, replaced: replaced), status: .accepted)
-            response.headers[.init("X-Request-ID")!] = correlationID
-            return response
+            return try json(API.SubmitResponse(id: tx.id.hex, status: status, replaced: replaced), status: .accepted)
+        }
+
+        router.get("/api/v1/transactions") { request, _ in
+            let page = try Page(request)
+            var sender: Address?
+            if let a = request.uri.queryParameters["account"] {
+                guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "account \"\(a)\" is not an ag1 address") }
+                sender = parsed
+            }
+            let rows = try chain.store.transactions(sender: sender, before: try page.int64Cursor(), limit: page.limit)
+            return try json(API.ListView(items: rows.map { committedView($0.1) },
+                                         nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
         router.get("/api/v1/transactions/{id}") { _, context in
             let text = try context.parameters.require("id")
             guard let id = Hash(hex: text) else { throw APIError.badRequest("invalid_id", "transaction ID \"\(text)\" is not 32 hex bytes") }
             switch try chain.status(of: id) {
-            case let .committed(s):
-                return try json(API.TransactionStatusView(
-                    id: id.hex, status: "committed", height: s.height, index: s.index, success: s.receipt.succeeded,
-                    feePaid: s.receipt.feePaid.units,
-                    error: s.receipt.failure.map { API.Failure(code: $0.code, message: $0.description) },
-                    transaction: API.TransactionView(s.transaction)))
+            case let .committed(s): return try json(committedView(s))
             case let .pending(tx):
                 return try json(API.TransactionStatusView(id: id.hex, status: "pending", transaction: API.TransactionView(tx)))
             case let .rejected(reason):
@@ -109,6 +197,22 @@ public enum APIRoutes {
             case .unknown:
                 throw APIError.notFound("tx_not_found", "transaction \(id) is not pending, committed or recently rejected")
             }
+        }
+
+        router.get("/api/v1/accounts") { request, _ in
+            let page = try Page(request)
+            var after: Address?
+            if let c = page.cursor {
+                guard let a = Address(c) else { throw APIError.badRequest("invalid_cursor", "cursor \"\(c)\" is not one this endpoint returned") }
+                after = a
+            }
+            let rows = try chain.store.accounts(after: after, limit: page.limit)
+            let items = rows.map { address, account in
+                API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
+                                nextNonce: chain.mempool.nextNonce(sender: address, committed: account.nonce),
+                                faucetClaimed: account.faucetClaimed)
+            }
+            return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last.map { $0.0.description } : nil))
         }
 
         router.get("/api/v1/accounts/{address}") { _, context in
@@ -122,6 +226,20 @@ public enum APIRoutes {
                                             faucetClaimed: account.faucetClaimed))
         }
 
+        router.get("/api/v1/mempool") { request, _ in
+            let page = try Page(request)
+            let rows = chain.mempool.list(after: try page.uint64Cursor(), limit: page.limit)
+            return try json(API.ListView(items: rows.map { API.TransactionView($0.tx) },
+                                         nextCursor: rows.count == page.limit ? rows.last.map { String($0.seq) } : nil))
+        }
+
+        router.get("/api/v1/blocks") { request, _ in
+            let page = try Page(request)
+            let rows = try chain.store.blocks(before: try page.uint64Cursor(), limit: page.limit)
+            let items = rows.map { API.BlockSummaryView(header: $0.header, transactionCount: $0.transactionCount) }
+            return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last.map { String($0.header.height) } : nil))
+        }
+
         router.get("/api/v1/blocks/{ref}") { _, context in
             let ref = try context.parameters.require("ref")
             let stored: BlockStore.StoredBlock?
@@ -131,7 +249,7 @@ public enum APIRoutes {
                 stored = try chain.store.block(height: h)
             } else if ref.utf8.count == 64, let hash = Hash(hex: ref) {
                 stored = try chain.store.block(hash: hash)
-            } else if let height = UInt64(ref), height > 0 {
+            } else if ref.utf8.count <= 20, ref.allSatisfy(\.isASCII), let height = UInt64(ref), height > 0 {
                 stored = try chain.store.block(height: height)
             } else {
                 throw APIError.badRequest("invalid_block_ref", "\"\(ref)\" is not a height (1, 2, …), a block hash or \"latest\"")
@@ -139,33 +257,86 @@ public enum APIRoutes {
             guard let stored else { throw APIError.notFound("block_not_found", "no block \(ref)") }
             return try json(API.BlockView(stored))
         }
-
-        return router
     }
 
-    static func readiness(_ deps: APIDependencies) -> API.HealthView {
-        var components: [String: API.HealthView.ComponentView] = [:]
-        let status = deps.producer.snapshot
-        if let error = status.lastError {
-            components["storage"] = .init(healthy: false, detail: "last block commit failed: \(error)")
-        } else {
-            components["storage"] = .init(healthy: true, detail: "writable")
+    static func committedView(_ s: BlockStore.StoredTransaction) -> API.TransactionStatusView {
+        API.TransactionStatusView(
+            id: s.transaction.id.hex, status: "committed", height: s.height, index: s.index, success: s.receipt.succeeded,
+            feePaid: s.receipt.feePaid.units, error: s.receipt.failure.map { API.Failure(code: $0.code, message: $0.description) },
+            transaction: API.TransactionView(s.transaction))
+    }
+
+    // MARK: Admin
+
+    static func addAdminRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let admin = router.group("/api/v1/admin").add(middleware: AdminAuthMiddleware(tokens: deps.tokens, audit: deps.audit))
+        admin.get("/tokens") { _, _ in
+            let list = try deps.tokens.list().map { API.TokenView(name: $0.name, createdAt: $0.createdAt) }
+            return try json(API.ListView(items: list, nextCursor: nil))
         }
-        if deps.createEmptyBlocks {
-            let limit = deps.blockInterval * 3
-            if let last = status.lastBlockAt {
-                let age = ContinuousClock.now - last
-                components["chain"] = age <= limit
-                    ? .init(healthy: true, detail: "height \(deps.chain.snapshot.head.height)")
-                    : .init(healthy: false, detail: "no block for \(age); expected one every \(deps.blockInterval)")
-            } else {
-                components["chain"] = .init(healthy: false, detail: "no block produced since start")
+        admin.post("/mempool/flush") { _, context in
+            let n = deps.chain.mempool.flush()
+            context.logger.notice("mempool flushed by admin", metadata: ["admin": .string(context.adminName ?? "?"), "dropped": .stringConvertible(n)])
+            return try json(API.FlushView(dropped: n))
+        }
+        admin.get("/log-level") { _, _ in try json(API.LogLevelView(level: deps.logLevel())) }
+        admin.put("/log-level") { request, context in
+            let body = try await decodeBody(API.LogLevelView.self, request, limit: 1024, hint: "body must be {\"level\": \"debug\"}")
+            guard deps.setLogLevel(body.level) else {
+                throw APIError.badRequest("invalid_level", "\"\(body.level)\": use trace, debug, info, notice, warning, error or critical")
             }
-        } else {
-            components["chain"] = .init(healthy: true, detail: "idle until transactions arrive (empty blocks off)")
+            context.logger.notice("log level changed", metadata: ["admin": .string(context.adminName ?? "?"), "level": .string(body.level)])
+            return try json(API.LogLevelView(level: deps.logLevel()))
         }
-        let ready = components.values.allSatisfy(\.healthy)
-        return API.HealthView(status: ready ? "ready" : "not_ready", components: components)
+        admin.get("/audit") { request, _ in
+            let page = try Page(request)
+            let lines = (try? String(contentsOfFile: deps.audit.path, encoding: .utf8))?.split(separator: "\n").suffix(page.limit) ?? []
+            let records = lines.reversed().compactMap { try? JSONDecoder().decode(AuditLog.Record.self, from: Data($0.utf8)) }
+            return try json(API.ListView(items: records, nextCursor: nil))
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `limit` (1…500, default 50) and an opaque `cursor` from a previous page's `nextCursor`.
+    struct Page {
+        let limit: Int
+        let cursor: String?
+
+        init(_ request: Request) throws {
+            let q = request.uri.queryParameters
+            if let l = q["limit"] {
+                guard let n = Int(String(l)), (1...500).contains(n) else {
+                    throw APIError.badRequest("invalid_limit", "limit \"\(l)\" must be an integer from 1 to 500")
+                }
+                limit = n
+            } else {
+                limit = 50
+            }
+            cursor = q["cursor"].map(String.init)
+        }
+
+        func int64Cursor() throws -> Int64? {
+            guard let c = cursor else { return nil }
+            guard let v = Int64(c), v >= 0 else { throw APIError.badRequest("invalid_cursor", "cursor \"\(c)\" is not one this endpoint returned") }
+            return v
+        }
+
+        func uint64Cursor() throws -> UInt64? {
+            guard let c = cursor else { return nil }
+            guard let v = UInt64(c), v <= UInt64(Int64.max) else { throw APIError.badRequest("invalid_cursor", "cursor \"\(c)\" is not one this endpoint returned") }
+            return v
+        }
+    }
+
+    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, hint: String) async throws -> T {
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: limit) } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(limit) bytes")
+        }
+        do { return try JSONDecoder().decode(T.self, from: Data(buffer: body)) } catch {
+            throw APIError.badRequest("invalid_json", "\(hint): \(describe(error))")
+        }
     }
 
     static func admissionError(_ error: Mempool.AdmissionError, id: Hash) -> APIError {

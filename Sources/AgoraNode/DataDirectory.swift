@@ -6,7 +6,9 @@ import Foundation
 
 /// The layout of a node's data directory:
 ///
-///     agora.json          node settings (chain ID, validator key path, HTTP address, block interval)
+///     agora.json          node settings (see NodeConfig; chain ID and validator key written by init)
+///     admin-tokens.json   hashes of admin API tokens (agora admin token …)
+///     audit.log           one JSON line per admin action
 ///     genesis.json        the chain's genesis, as given at init
 ///     agora.sqlite(-wal)  blocks, transactions, receipts and state
 ///     keys/               key files created by `agora init` / `agora dev`
@@ -19,62 +21,13 @@ public struct DataDirectory: Sendable {
     public var genesisFile: String { path + "/genesis.json" }
     public var databaseFile: String { path + "/agora.sqlite" }
     public var keysDirectory: String { path + "/keys" }
+    public var adminTokensFile: String { path + "/admin-tokens.json" }
+    public var auditLogFile: String { path + "/audit.log" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: keysDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         chmod(path, 0o700)
-    }
-}
-
-/// Settings stored in `agora.json`. Flags given to `agora start` override them.
-public struct NodeSettings: Codable, Sendable, Equatable {
-    public var chainID: String
-    public var validatorKey: String
-    public var http: String
-    public var blockIntervalMs: Int
-    public var createEmptyBlocks: Bool
-    public var maxBlockTransactions: Int
-
-    public init(chainID: String, validatorKey: String, http: String = "127.0.0.1:8645", blockIntervalMs: Int = 1000,
-                createEmptyBlocks: Bool = true, maxBlockTransactions: Int = 10_000) {
-        self.chainID = chainID
-        self.validatorKey = validatorKey
-        self.http = http
-        self.blockIntervalMs = blockIntervalMs
-        self.createEmptyBlocks = createEmptyBlocks
-        self.maxBlockTransactions = maxBlockTransactions
-    }
-
-    public static let maxFileBytes = 64 * 1024
-
-    public static func load(_ dir: DataDirectory) throws(NodeError) -> NodeSettings {
-        let path = dir.settingsFile
-        guard let data = FileManager.default.contents(atPath: path) else { throw .notInitialized(dir.path) }
-        guard data.count <= maxFileBytes else { throw .invalidSetting("agora.json", "file is larger than \(maxFileBytes) bytes") }
-        let settings: NodeSettings
-        do { settings = try JSONDecoder().decode(NodeSettings.self, from: data) } catch {
-            throw .invalidSetting("agora.json", "\(error)")
-        }
-        try settings.validate()
-        return settings
-    }
-
-    public func validate() throws(NodeError) {
-        guard ChainID.isValid(chainID) else { throw .invalidSetting("chainID", "\"\(chainID)\" is not a valid chain ID") }
-        guard (10...600_000).contains(blockIntervalMs) else {
-            throw .invalidSetting("blockIntervalMs", "\(blockIntervalMs) must be between 10 and 600000")
-        }
-        guard (1...Limits.maxTransactionsPerBlock).contains(maxBlockTransactions) else {
-            throw .invalidSetting("maxBlockTransactions", "\(maxBlockTransactions) must be between 1 and \(Limits.maxTransactionsPerBlock)")
-        }
-        _ = try HostPort.parse(http, setting: "http")
-    }
-
-    public func write(_ dir: DataDirectory) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: dir.settingsFile), options: .atomic)
     }
 }
 

@@ -14,14 +14,17 @@ public enum NodeSetup {
             throw NodeError.alreadyInitialized(dataDir.path)
         }
         let resolved = try genesis.resolve()
-        let settings = NodeSettings(chainID: genesis.chainID, validatorKey: validatorKeyPath, http: http, blockIntervalMs: blockIntervalMs)
-        try settings.validate()
+        _ = try HostPort.parse(http, setting: "http.address")
+        guard (10...600_000).contains(blockIntervalMs) else {
+            throw NodeError.invalidSetting("block.intervalMs", "\(blockIntervalMs) must be between 10 and 600000")
+        }
         try dataDir.create()
         try genesis.write(to: dataDir.genesisFile)
         let store = try BlockStore(path: dataDir.databaseFile)
         try store.initialize(resolved)
         try store.close()
-        try settings.write(dataDir)
+        try NodeConfig.writeFile(dataDir, values: ["chain.id": genesis.chainID, "validator.key": validatorKeyPath,
+                                                   "http.address": http, "block.intervalMs": blockIntervalMs])
     }
 
     /// Default bank rules for a chain made by `agora init` without a genesis file, and by `agora dev`.
@@ -45,11 +48,10 @@ public enum NodeSetup {
         let devKeyPath = dataDir.keysDirectory + "/dev.json"
         let validatorKeyPath = dataDir.keysDirectory + "/validator.json"
         if FileManager.default.fileExists(atPath: dataDir.settingsFile) {
-            let settings = try NodeSettings.load(dataDir)
             let dev = try KeyFile.read(from: devKeyPath)
             guard let address = Address(dev.address) else { throw NodeError.invalidSetting("keys/dev.json", "bad address") }
-            return DevNetwork(dataDir: dataDir, chainID: settings.chainID, devKeyPath: devKeyPath, devAddress: address,
-                              validatorKeyPath: settings.validatorKey)
+            return DevNetwork(dataDir: dataDir, chainID: "agora-dev", devKeyPath: devKeyPath, devAddress: address,
+                              validatorKeyPath: validatorKeyPath)
         }
         try dataDir.create()
         let validator = SigningKey()

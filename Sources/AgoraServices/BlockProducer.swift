@@ -71,6 +71,7 @@ public final class ProducerStatus: Sendable {
     }
 
     private let state = Mutex(Snapshot(lastBlockAt: nil, lastError: nil, consecutiveFailures: 0))
+    public let startedAt = ContinuousClock.now
     public init() {}
 
     public var snapshot: Snapshot { state.withLock { $0 } }

@@ -18,6 +18,8 @@ public final class Chain: Sendable {
     public let mempool: Mempool
     public let identity: BlockStore.Identity
     public let config: Config
+    public let events: EventBus
+    public let metrics: NodeMetrics
     let executor: BlockExecutor
     let validatorKey: SigningKey
     let logger: Logger
@@ -59,7 +61,8 @@ public final class Chain: Sendable {
     /// Opens the stored chain and checks it: the head block exists and hashes to the recorded
     /// head, its state root and seal match, and the state table hashes to the recorded digest.
     public init(store: BlockStore, validatorKey: SigningKey, expectedChainID: String? = nil,
-                mempool: Mempool = Mempool(), config: Config = Config(), logger: Logger) throws {
+                mempool: Mempool = Mempool(), config: Config = Config(), events: EventBus = EventBus(),
+                metrics: NodeMetrics = .disabled, logger: Logger) throws {
         guard let identity = try store.identity() else { throw OpenError.notInitialized(store.path) }
         if let expected = expectedChainID, expected != identity.chainID {
             throw OpenError.chainMismatch(stored: identity.chainID, expected: expected)
@@ -87,6 +90,8 @@ public final class Chain: Sendable {
         self.validatorKey = validatorKey
         self.mempool = mempool
         self.config = config
+        self.events = events
+        self.metrics = metrics
         self.logger = logger
         cache = StateCache(store: store)
         executor = BlockExecutor(chainID: identity.chainID)
@@ -129,7 +134,17 @@ public final class Chain: Sendable {
         } catch {
             throw .stateUnavailable("\(error)")
         }
-        let result = try mempool.insert(tx, view: view(), correlationID: correlationID)
+        let result: Mempool.Admitted
+        do {
+            result = try mempool.insert(tx, view: view(), correlationID: correlationID)
+        } catch {
+            metrics.rejected(error.code)
+            logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
+                                                          "correlation_id": .string(correlationID ?? "-")])
+            throw error
+        }
+        metrics.mempoolTransactions.record(mempool.count)
+        metrics.mempoolBytes.record(mempool.bytes)
         logger.debug("admitted transaction", metadata: [
             "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
             "correlation_id": .string(correlationID ?? "-"),
@@ -151,6 +166,51 @@ public final class Chain: Sendable {
         if let stored = try store.transaction(id: id) { return .committed(stored) }
         if let reason = mempool.rejections.reason(id) { return .rejected(reason) }
         return .unknown
+    }
+
+    // MARK: Events
+
+    func publishEvents(height: UInt64, hash: Hash, timestamp: UInt64, executed: ExecutedBlock) {
+        var drafts: [EventBus.Draft] = [
+            .init(kind: .block, type: "block", data: [
+                "height": .uint(height), "hash": .string(hash.hex), "time": .uint(timestamp),
+                "transactions": .int(Int64(executed.included.count)), "proposer": .string(validatorKey.address.description),
+            ]),
+        ]
+        drafts.reserveCapacity(1 + executed.included.count * 2 + executed.rejected.count)
+        let params = snapshot.params
+        for (i, (tx, receipt)) in zip(executed.included, executed.receipts).enumerated() {
+            var involved = [tx.sender]
+            if case let .transfer(to, _, _) = tx.body.payload { involved.append(to) }
+            var data: [String: JSONValue] = [
+                "id": .string(tx.id.hex), "height": .uint(height), "index": .int(Int64(i)), "sender": .string(tx.sender.description),
+                "success": .bool(receipt.succeeded), "feePaid": .uint(receipt.feePaid.units), "kind": .string(tx.body.payload.kind),
+            ]
+            if let f = receipt.failure { data["error"] = .object(["code": .string(f.code), "message": .string(f.description)]) }
+            drafts.append(.init(kind: .transaction, type: "tx.committed", txID: tx.id, accounts: involved, data: data))
+            guard receipt.succeeded else { continue }
+            switch tx.body.payload {
+            case let .transfer(to, amount, _):
+                drafts.append(.init(kind: .module, type: "bank.transfer", module: "bank", txID: tx.id, accounts: involved, data: [
+                    "tx": .string(tx.id.hex), "from": .string(tx.sender.description), "to": .string(to.description),
+                    "amount": .uint(amount.units), "transferFee": .uint(amount.basisPoints(params.transferFeeBps).units),
+                    "height": .uint(height),
+                ]))
+            case .faucet:
+                drafts.append(.init(kind: .module, type: "bank.faucet", module: "bank", txID: tx.id, accounts: involved, data: [
+                    "tx": .string(tx.id.hex), "account": .string(tx.sender.description), "amount": .uint(params.faucetAmount.units),
+                    "height": .uint(height),
+                ]))
+            }
+        }
+        for (tx, reason) in executed.rejected {
+            drafts.append(.init(kind: .transaction, type: "tx.rejected", txID: tx.id, accounts: [tx.sender], data: [
+                "id": .string(tx.id.hex), "sender": .string(tx.sender.description),
+                "error": .object(["code": .string(reason.code), "message": .string(reason.description)]),
+            ]))
+        }
+        events.publish(drafts)
+        metrics.eventsPublished.increment(by: drafts.count)
     }
 
     // MARK: Blocks
@@ -209,7 +269,17 @@ public final class Chain: Sendable {
         }
         for (tx, reason) in executed.rejected {
             logger.info("transaction refused at block building", metadata: ["tx": .string(tx.id.hex), "reason": .string(reason.code)])
+            metrics.rejected(reason.code)
         }
+        metrics.height.record(Int64(height))
+        metrics.blockCommit.recordNanoseconds(Int64(committedAt - executedAt))
+        metrics.blockInterval.recordMilliseconds(Int64(context.timestamp - t.head.timestamp))
+        metrics.blockTransactions.record(executed.included.count)
+        metrics.transactionsCommitted.increment(by: executed.included.count)
+        metrics.transactionsFailed.increment(by: executed.receipts.filter { !$0.succeeded }.count)
+        metrics.mempoolTransactions.record(mempool.count)
+        metrics.mempoolBytes.record(mempool.bytes)
+        publishEvents(height: height, hash: hash, timestamp: context.timestamp, executed: executed)
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
     }

@@ -309,6 +309,14 @@ public final class Mempool: Sendable {
         }
     }
 
+    /// Pending transactions in arrival order after arrival number `after`, with their numbers
+    /// (the paging cursor).
+    public func list(after: UInt64?, limit: Int) -> [(seq: UInt64, tx: Transaction)] {
+        pool.withLock { p in
+            p.byID.values.filter { $0.seq > (after ?? 0) }.sorted { $0.seq < $1.seq }.prefix(limit).map { ($0.seq, $0.tx) }
+        }
+    }
+
     public var count: Int { pool.withLock { $0.byID.count } }
     public var bytes: Int { pool.withLock { $0.bytes } }
 

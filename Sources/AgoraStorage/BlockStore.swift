@@ -152,10 +152,10 @@ public final class BlockStore: Sendable {
             try db.execute(sql: "INSERT INTO blocks(height, hash, header, seal, tx_count, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [Int64(header.height), Data(hash.bytes), Data(header.canonicalBytes),
                                        Data(batch.seal.canonicalBytes), batch.block.transactions.count, Int64(header.timestamp)])
-            let insertTx = try db.cachedStatement(sql: "INSERT INTO transactions(position, id, bytes, receipt) VALUES (?, ?, ?, ?)")
+            let insertTx = try db.cachedStatement(sql: "INSERT INTO transactions(position, id, sender, bytes, receipt) VALUES (?, ?, ?, ?, ?)")
             for (i, tx) in batch.block.transactions.enumerated() {
-                insertTx.setUncheckedArguments([Schema.position(height: header.height, index: i), Data(tx.id.bytes), Data(tx.bytes),
-                                                Data(batch.receipts[i].canonicalBytes)])
+                insertTx.setUncheckedArguments([Schema.position(height: header.height, index: i), Data(tx.id.bytes), Data(tx.sender.bytes),
+                                                Data(tx.bytes), Data(batch.receipts[i].canonicalBytes)])
                 try insertTx.execute()
             }
             let upsert = try db.cachedStatement(sql: "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
@@ -236,6 +236,68 @@ public final class BlockStore: Sendable {
         }
     }
 
+    // MARK: Lists (newest first, keyset paging)
+
+    public struct BlockSummary: Sendable {
+        public var header: BlockHeader
+        public var transactionCount: Int
+    }
+
+    /// Blocks below `before` (exclusive), newest first.
+    public func blocks(before: UInt64?, limit: Int) throws -> [BlockSummary] {
+        try read("list blocks") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT height, header, tx_count FROM blocks WHERE height < ? ORDER BY height DESC LIMIT ?",
+                                        arguments: [Int64(clamping: before ?? UInt64(Int64.max)), limit])
+            return try rows.map { row in
+                let h: Int64 = row["height"]
+                return BlockSummary(header: try decode(BlockHeader.self, row["header"], "block \(h) header"), transactionCount: row["tx_count"])
+            }
+        }
+    }
+
+    /// Committed transactions before position `before` (exclusive), newest first, optionally only
+    /// those sent by `sender`. Returns each with its position, which is the paging cursor.
+    public func transactions(sender: Address?, before: Int64?, limit: Int) throws -> [(position: Int64, StoredTransaction)] {
+        try read("list transactions") { db in
+            let bound = before ?? Int64.max
+            let rows: [Row]
+            if let sender {
+                rows = try Row.fetchAll(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE sender = ? AND position < ? ORDER BY position DESC LIMIT ?",
+                                        arguments: [Data(sender.bytes), bound, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE position < ? ORDER BY position DESC LIMIT ?",
+                                        arguments: [bound, limit])
+            }
+            return try rows.map { row in
+                let position: Int64 = row["position"]
+                let bytes: Data = row["bytes"]
+                let tx: Transaction
+                do { tx = try Transaction(bytes: Array(bytes)) } catch { throw StorageError.corrupt(what: "transaction at \(position): \(error)") }
+                let (height, index) = Schema.split(position)
+                return (position, StoredTransaction(transaction: tx, height: height, index: index,
+                                                    receipt: try decode(Receipt.self, row["receipt"], "receipt at \(position)")))
+            }
+        }
+    }
+
+    /// Accounts after `after` (exclusive) in address order.
+    public func accounts(after: Address?, limit: Int) throws -> [(Address, Account)] {
+        let prefix = Array(BankKeys.accountPrefix.utf8)
+        var end = prefix
+        end[end.count - 1] += 1
+        let start = after.map { prefix + $0.bytes } ?? prefix
+        return try read("list accounts") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
+                                        arguments: [Data(start), Data(end), limit])
+            return try rows.compactMap { row in
+                let key: Data = row["key"]
+                guard key.count == prefix.count + Address.size else { return nil }
+                let address = Address(raw: Array(key.suffix(Address.size)))
+                return (address, try decode(Account.self, row["value"], "account \(address)"))
+            }
+        }
+    }
+
     public func stateValue(_ key: StateKey) throws -> [UInt8]? {
         try read("state read") { db in
             try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [Data(key.bytes)]).map { Array($0) }
@@ -277,6 +339,13 @@ public final class BlockStore: Sendable {
     public var sizeOnDisk: Int64 {
         [path, path + "-wal"].reduce(Int64(0)) { sum, p in
             sum + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? 0)
+        }
+    }
+
+    /// A minimal write transaction, fsynced like a block commit: proves the file is writable.
+    public func probeWrite() throws {
+        try write("write probe") { db in
+            try db.execute(sql: "UPDATE meta SET value = value WHERE key = ?", arguments: [MetaKey.chainID])
         }
     }
 

@@ -24,9 +24,11 @@ enum Schema {
                 CREATE TABLE transactions(
                     position INTEGER PRIMARY KEY NOT NULL,
                     id BLOB NOT NULL,
+                    sender BLOB NOT NULL,
                     bytes BLOB NOT NULL,
                     receipt BLOB NOT NULL);
                 CREATE UNIQUE INDEX transactions_by_id ON transactions(id);
+                CREATE INDEX transactions_by_sender ON transactions(sender, position);
                 CREATE TABLE state(key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
                 """)
         }

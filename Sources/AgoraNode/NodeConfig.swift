@@ -1,0 +1,249 @@
+import AgoraCore
+import AgoraServices
+import Configuration
+import Foundation
+import Logging
+import SystemPackage
+
+/// The node's settings, read with swift-configuration from, lowest to highest precedence:
+/// built-in defaults < `agora.json` in the data directory < `AGORA_*` environment variables <
+/// command-line flags. A key `http.rateLimit.perSecond` is `{"http": {"rateLimit": {"perSecond": …}}}`
+/// in the file and `AGORA_HTTP_RATE_LIMIT_PER_SECOND` in the environment. Every key, its
+/// default and meaning is in `NodeConfig.keys` (printed by `agora config show`, listed in
+/// docs/configuration.md). Invalid values and combinations fail at start, naming the key.
+public struct NodeConfig: Sendable {
+    public var chainID: String
+    public var validatorKey: String
+    public var keyPassword: String?
+    public var http: HostPort
+    public var maxBodyBytes: Int
+    public var requestTimeoutMs: Int
+    public var idleTimeoutMs: Int
+    public var rateLimitPerSecond: Double
+    public var rateLimitBurst: Double
+    public var corsOrigins: [String]
+    public var blockIntervalMs: Int
+    public var createEmptyBlocks: Bool
+    public var maxBlockTransactions: Int
+    public var mempoolMaxCount: Int
+    public var mempoolMaxBytes: Int
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    public var eventsMaxConnections: Int
+    public var eventsMaxPerIP: Int
+    public var eventsMaxMessageBytes: Int
+    public var eventsMessagesPerSecond: Double
+    public var eventsBurst: Double
+    public var eventsOrigins: [String]
+    public var eventsSubscriberBuffer: Int
+    public var eventsHistory: Int
+    public var shutdownDeadlineSeconds: Int
+
+    public struct Key: Sendable {
+        public let name: String
+        public let defaultValue: ConfigContent?
+        public let secret: Bool
+        public let help: String
+    }
+
+    public static let keys: [Key] = [
+        Key(name: "chain.id", defaultValue: nil, secret: false, help: "chain ID; written by agora init"),
+        Key(name: "validator.key", defaultValue: nil, secret: false, help: "path of the validator key file"),
+        Key(name: "key.password", defaultValue: nil, secret: true, help: "password of an encrypted validator key (AGORA_KEY_PASSWORD)"),
+        Key(name: "http.address", defaultValue: .string("127.0.0.1:8645"), secret: false, help: "API address HOST:PORT; port 0 picks one"),
+        Key(name: "http.maxBodyBytes", defaultValue: .int(256 * 1024), secret: false, help: "largest request body (413 above)"),
+        Key(name: "http.requestTimeoutMs", defaultValue: .int(10_000), secret: false, help: "deadline for one request (503 after)"),
+        Key(name: "http.idleTimeoutMs", defaultValue: .int(60_000), secret: false, help: "idle connections close after this (slow-loris guard)"),
+        Key(name: "http.rateLimit.perSecond", defaultValue: .double(500), secret: false, help: "requests per second per client IP"),
+        Key(name: "http.rateLimit.burst", defaultValue: .double(1000), secret: false, help: "burst per client IP"),
+        Key(name: "http.corsOrigins", defaultValue: .stringArray([]), secret: false, help: "origins allowed by CORS, exact match; none by default"),
+        Key(name: "block.intervalMs", defaultValue: .int(1000), secret: false, help: "block interval in milliseconds"),
+        Key(name: "block.createEmpty", defaultValue: .bool(true), secret: false, help: "produce blocks with no transactions"),
+        Key(name: "block.maxTransactions", defaultValue: .int(10_000), secret: false, help: "transactions per block at most"),
+        Key(name: "mempool.maxCount", defaultValue: .int(100_000), secret: false, help: "pending transactions at most"),
+        Key(name: "mempool.maxBytes", defaultValue: .int(128 * 1024 * 1024), secret: false, help: "pending bytes at most"),
+        Key(name: "log.level", defaultValue: .string("info"), secret: false, help: "trace, debug, info, notice, warning, error, critical"),
+        Key(name: "log.format", defaultValue: .string("text"), secret: false, help: "text or json"),
+        Key(name: "events.maxConnections", defaultValue: .int(1_000), secret: false, help: "WebSocket event connections at most"),
+        Key(name: "events.maxPerIP", defaultValue: .int(32), secret: false, help: "WebSocket event connections per client IP"),
+        Key(name: "events.maxMessageBytes", defaultValue: .int(64 * 1024), secret: false, help: "largest client message"),
+        Key(name: "events.messagesPerSecond", defaultValue: .double(10), secret: false, help: "client messages per second (close 1008 above)"),
+        Key(name: "events.burst", defaultValue: .double(20), secret: false, help: "client message burst"),
+        Key(name: "events.origins", defaultValue: .stringArray([]), secret: false, help: "browser origins allowed to open the event stream"),
+        Key(name: "events.subscriberBuffer", defaultValue: .int(4_096), secret: false, help: "events queued per client before it is dropped"),
+        Key(name: "events.history", defaultValue: .int(10_000), secret: false, help: "recent events kept for reconnecting clients"),
+        Key(name: "shutdown.deadlineSeconds", defaultValue: .int(30), secret: false, help: "graceful shutdown deadline"),
+    ]
+
+    static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
+
+    /// The layered reader for a data directory. `overrides` are the command-line flags.
+    public struct Sources: Sendable {
+        public let reader: ConfigReader
+        let layers: [(String, ConfigReader)]
+    }
+
+    public static func sources(dataDir: DataDirectory, overrides: [String: ConfigContent],
+                               environment: [String: String]? = nil) async throws -> Sources {
+        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (k, v) in overrides {
+            flagValues[AbsoluteConfigKey(ConfigKey(k))] = ConfigValue(v, isSecret: keys.first { $0.name == k }?.secret ?? false)
+        }
+        var defaults: [AbsoluteConfigKey: ConfigValue] = [:]
+        for k in keys { if let d = k.defaultValue { defaults[AbsoluteConfigKey(ConfigKey(k.name))] = ConfigValue(d, isSecret: k.secret) } }
+        let secretsEnv: SecretsSpecifier<String, String> = .specific(Set(keys.filter(\.secret).map { envName($0.name) }))
+        let env = (environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secretsEnv) }
+            ?? EnvironmentVariablesProvider(secretsSpecifier: secretsEnv)).prefixKeys(with: "agora")
+        let file = try await FileProvider<JSONSnapshot>(
+            parsingOptions: .init(secretsSpecifier: .specific(Set(keys.filter(\.secret).map(\.name)))),
+            filePath: FilePath(dataDir.settingsFile), allowMissing: true)
+        let layers: [(String, any ConfigProvider)] = [
+            ("flag", InMemoryProvider(name: "flags", values: flagValues)),
+            ("env", env),
+            ("file", file),
+            ("default", InMemoryProvider(name: "defaults", values: defaults)),
+        ]
+        return Sources(reader: ConfigReader(providers: layers.map(\.1)),
+                       layers: layers.map { ($0.0, ConfigReader(provider: $0.1)) })
+    }
+
+    /// `http.rateLimit.perSecond` → `AGORA_HTTP_RATE_LIMIT_PER_SECOND`.
+    public static func envName(_ key: String) -> String {
+        var out = "AGORA"
+        for part in key.split(separator: ".") {
+            out += "_"
+            for c in part {
+                if c.isUppercase { out += "_" }
+                out += c.uppercased()
+            }
+        }
+        return out
+    }
+
+    /// Reads and validates everything. Errors name the key.
+    public static func load(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:],
+                            environment: [String: String]? = nil) async throws -> NodeConfig {
+        let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
+        let r = s.reader
+        func string(_ k: String) throws -> String {
+            do { return try r.requiredString(forKey: key(k), isSecret: keys.first { $0.name == k }?.secret ?? false) } catch {
+                throw NodeError.invalidSetting(k, "missing or not a string (set it in agora.json, \(envName(k)) or a flag)")
+            }
+        }
+        func int(_ k: String, _ range: ClosedRange<Int>) throws -> Int {
+            guard let v = try? r.requiredInt(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be an integer") }
+            guard range.contains(v) else { throw NodeError.invalidSetting(k, "\(v) is outside \(range.lowerBound)…\(range.upperBound)") }
+            return v
+        }
+        func double(_ k: String, _ range: ClosedRange<Double>) throws -> Double {
+            guard let v = try? r.requiredDouble(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be a number") }
+            guard range.contains(v) else { throw NodeError.invalidSetting(k, "\(v) is outside \(range.lowerBound)…\(range.upperBound)") }
+            return v
+        }
+        func bool(_ k: String) throws -> Bool {
+            guard let v = try? r.requiredBool(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be true or false") }
+            return v
+        }
+        func origins(_ k: String) throws -> [String] {
+            guard let list = try? r.requiredStringArray(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be a list of origins") }
+            for o in list {
+                guard o != "*", let url = URL(string: o), let scheme = url.scheme, ["http", "https"].contains(scheme),
+                      url.host != nil, url.path.isEmpty, url.query == nil else {
+                    throw NodeError.invalidSetting(k, "\"\(o)\" is not an exact origin like https://app.example:8443 (no wildcards)")
+                }
+            }
+            return list
+        }
+
+        let chainID = try string("chain.id")
+        guard ChainID.isValid(chainID) else { throw NodeError.invalidSetting("chain.id", "\"\(chainID)\" is not a valid chain ID") }
+        let levelText = try string("log.level")
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw NodeError.invalidSetting("log.level", "\"\(levelText)\": use trace, debug, info, notice, warning, error or critical")
+        }
+        let formatText = try string("log.format")
+        guard let format = LogFormat(rawValue: formatText) else { throw NodeError.invalidSetting("log.format", "\"\(formatText)\": use text or json") }
+
+        let config = NodeConfig(
+            chainID: chainID,
+            validatorKey: try string("validator.key"),
+            keyPassword: r.string(forKey: key("key.password"), isSecret: true),
+            http: try HostPort.parse(try string("http.address"), setting: "http.address"),
+            maxBodyBytes: try int("http.maxBodyBytes", 1_024...64 * 1024 * 1024),
+            requestTimeoutMs: try int("http.requestTimeoutMs", 100...600_000),
+            idleTimeoutMs: try int("http.idleTimeoutMs", 1_000...3_600_000),
+            rateLimitPerSecond: try double("http.rateLimit.perSecond", 0.1...1_000_000),
+            rateLimitBurst: try double("http.rateLimit.burst", 1...10_000_000),
+            corsOrigins: try origins("http.corsOrigins"),
+            blockIntervalMs: try int("block.intervalMs", 10...600_000),
+            createEmptyBlocks: try bool("block.createEmpty"),
+            maxBlockTransactions: try int("block.maxTransactions", 1...Limits.maxTransactionsPerBlock),
+            mempoolMaxCount: try int("mempool.maxCount", 1...10_000_000),
+            mempoolMaxBytes: try int("mempool.maxBytes", 64 * 1024...16 * 1024 * 1024 * 1024),
+            logLevel: level, logFormat: format,
+            eventsMaxConnections: try int("events.maxConnections", 0...100_000),
+            eventsMaxPerIP: try int("events.maxPerIP", 1...100_000),
+            eventsMaxMessageBytes: try int("events.maxMessageBytes", 256...16 * 1024 * 1024),
+            eventsMessagesPerSecond: try double("events.messagesPerSecond", 0.1...100_000),
+            eventsBurst: try double("events.burst", 1...1_000_000),
+            eventsOrigins: try origins("events.origins"),
+            eventsSubscriberBuffer: try int("events.subscriberBuffer", 16...1_000_000),
+            eventsHistory: try int("events.history", 16...10_000_000),
+            shutdownDeadlineSeconds: try int("shutdown.deadlineSeconds", 1...3_600))
+
+        // Combinations.
+        if !config.http.isLoopback {
+            let tokens = (try? AdminTokens(path: dataDir.adminTokensFile).list()) ?? []
+            if tokens.isEmpty {
+                throw NodeError.invalidSetting("http.address", "\(config.http.host) is not a loopback address: create an admin token first " +
+                                               "(agora admin token create --data-dir \(dataDir.path) --name NAME)")
+            }
+        }
+        if config.eventsSubscriberBuffer < 16 || config.eventsHistory < config.eventsSubscriberBuffer / 2 {
+            throw NodeError.invalidSetting("events.history", "must hold at least half of events.subscriberBuffer")
+        }
+        return config
+    }
+
+    /// Every key with its effective value (secrets masked) and where it came from.
+    public static func describe(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:]) async throws -> [(String, String, String)] {
+        let s = try await sources(dataDir: dataDir, overrides: overrides)
+        return keys.map { k in
+            for (source, reader) in s.layers {
+                if let v = value(reader, k) { return (k.name, k.secret ? "<masked>" : v, source) }
+            }
+            return (k.name, "<unset>", "-")
+        }
+    }
+
+    static func value(_ reader: ConfigReader, _ k: Key) -> String? {
+        let ck = key(k.name)
+        switch k.defaultValue {
+        case .int?: return reader.int(forKey: ck).map(String.init)
+        case .double?: return reader.double(forKey: ck).map { String($0) }
+        case .bool?: return reader.bool(forKey: ck).map(String.init)
+        case .stringArray?: return reader.stringArray(forKey: ck).map { "[" + $0.joined(separator: ", ") + "]" }
+        default: return reader.string(forKey: ck, isSecret: k.secret)
+        }
+    }
+
+    /// Writes the settings `agora init` fixes into `agora.json`, nested by key.
+    public static func writeFile(_ dataDir: DataDirectory, values: [String: Any]) throws {
+        var root: [String: Any] = [:]
+        for (k, v) in values {
+            let parts = k.split(separator: ".").map(String.init)
+            root = insert(root, parts[...], v)
+        }
+        let data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: dataDir.settingsFile), options: .atomic)
+    }
+
+    static func insert(_ dict: [String: Any], _ path: ArraySlice<String>, _ value: Any) -> [String: Any] {
+        var d = dict
+        guard let first = path.first else { return d }
+        if path.count == 1 { d[first] = value } else {
+            d[first] = insert(d[first] as? [String: Any] ?? [:], path.dropFirst(), value)
+        }
+        return d
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+
+/// One component's view of its own health. Components register a checker with `HealthRegistry`;
+/// `/health/ready` is ready only when every registered checker is healthy.
+public protocol HealthCheck: Sendable {
+    var component: String { get }
+    func check() async -> HealthStatus
+}
+
+public struct HealthStatus: Sendable, Equatable, Codable {
+    public var healthy: Bool
+    public var detail: String
+    public init(healthy: Bool, detail: String) { self.healthy = healthy; self.detail = detail }
+    public static func ok(_ detail: String) -> HealthStatus { .init(healthy: true, detail: detail) }
+    public static func failing(_ detail: String) -> HealthStatus { .init(healthy: false, detail: detail) }
+}
+
+public final class HealthRegistry: Sendable {
+    private let checks = Mutex<[any HealthCheck]>([])
+    public init() {}
+
+    public func register(_ check: any HealthCheck) { checks.withLock { $0.append(check) } }
+
+    public var components: [String] { checks.withLock { $0.map(\.component) } }
+
+    /// Runs every checker (concurrently) and returns their results by component.
+    public func run() async -> [String: HealthStatus] {
+        let all = checks.withLock { $0 }
+        return await withTaskGroup(of: (String, HealthStatus).self) { group in
+            for c in all { group.addTask { (c.component, await c.check()) } }
+            var out: [String: HealthStatus] = [:]
+            for await (name, status) in group { out[name] = status }
+            return out
+        }
+    }
+}
+
+/// Storage is healthy when the last block commit succeeded and a small write transaction
+/// (fsynced like every commit) goes through; the probe result is reused for a second so that
+/// health polling cannot become write load.
+public final class StorageHealth: HealthCheck {
+    public let component = "storage"
+    let chain: Chain
+    let producer: ProducerStatus
+    let probe = Mutex<(at: ContinuousClock.Instant, status: HealthStatus)?>(nil)
+
+    public init(chain: Chain, producer: ProducerStatus) {
+        self.chain = chain
+        self.producer = producer
+    }
+
+    public func check() async -> HealthStatus {
+        if let error = producer.snapshot.lastError { return .failing("last block commit failed: \(error)") }
+        if let cached = probe.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.status }
+        let status: HealthStatus
+        do {
+            try chain.store.probeWrite()
+            status = .ok("writable, \(chain.store.sizeOnDisk) bytes")
+        } catch {
+            status = .failing("write probe failed: \(error)")
+        }
+        probe.withLock { $0 = (ContinuousClock.now, status) }
+        return status
+    }
+}
+
+/// The chain is healthy while blocks keep coming: one within three block intervals, or, when
+/// empty blocks are off, whenever the mempool is empty (intentionally idle).
+public struct ChainHealth: HealthCheck {
+    public let component = "chain"
+    let chain: Chain
+    let producer: ProducerStatus
+    let interval: Duration
+    let createEmptyBlocks: Bool
+
+    public init(chain: Chain, producer: ProducerStatus, interval: Duration, createEmptyBlocks: Bool) {
+        self.chain = chain
+        self.producer = producer
+        self.interval = interval
+        self.createEmptyBlocks = createEmptyBlocks
+    }
+
+    public func check() async -> HealthStatus {
+        let height = chain.snapshot.head.height
+        let status = producer.snapshot
+        let limit = interval * 3
+        if !createEmptyBlocks && chain.mempool.count == 0 { return .ok("height \(height), idle (empty blocks off)") }
+        guard let last = status.lastBlockAt else {
+            return ContinuousClock.now - producer.startedAt <= limit ? .ok("height \(height), starting")
+                : .failing("no block since start (\(ContinuousClock.now - producer.startedAt))")
+        }
+        let age = ContinuousClock.now - last
+        return age <= limit ? .ok("height \(height)") : .failing("no block for \(age); expected one every \(interval)")
+    }
+}

@@ -1,0 +1,78 @@
+import CoreMetrics
+import Foundation
+import Metrics
+
+/// Every metric the node exports, created through swift-metrics against an explicit factory (the
+/// node passes swift-prometheus's; tests pass a fresh one). Names follow Prometheus conventions:
+/// `agora_` prefix, `_total` counters, `_seconds` histograms, base units. Label sets are fixed per
+/// name and always in the same order. See docs/metrics.md.
+public final class NodeMetrics: Sendable {
+    public let factory: any MetricsFactory & Sendable
+
+    public let height: Gauge
+    public let blockInterval: Metrics.Timer
+    public let blockCommit: Metrics.Timer
+    public let blockTransactions: Recorder
+    public let transactionsCommitted: Metrics.Counter
+    public let transactionsFailed: Metrics.Counter
+    public let mempoolTransactions: Gauge
+    public let mempoolBytes: Gauge
+    public let websocketConnections: Gauge
+    public let eventsPublished: Metrics.Counter
+    public let storageBytes: Gauge
+    public let residentMemory: Gauge
+    public let openFiles: Gauge
+    public let producerFailures: Metrics.Counter
+
+    public init(factory: any MetricsFactory & Sendable) {
+        self.factory = factory
+        height = Gauge(label: "agora_chain_height", factory: factory)
+        blockInterval = Metrics.Timer(label: "agora_block_interval_seconds", factory: factory)
+        blockCommit = Metrics.Timer(label: "agora_block_commit_seconds", factory: factory)
+        blockTransactions = Recorder(label: "agora_block_transactions", factory: factory)
+        transactionsCommitted = Metrics.Counter(label: "agora_transactions_committed_total", factory: factory)
+        transactionsFailed = Metrics.Counter(label: "agora_transactions_failed_total", factory: factory)
+        mempoolTransactions = Gauge(label: "agora_mempool_transactions", factory: factory)
+        mempoolBytes = Gauge(label: "agora_mempool_bytes", factory: factory)
+        websocketConnections = Gauge(label: "agora_websocket_connections", factory: factory)
+        eventsPublished = Metrics.Counter(label: "agora_events_published_total", factory: factory)
+        storageBytes = Gauge(label: "agora_storage_bytes", factory: factory)
+        residentMemory = Gauge(label: "process_resident_memory_bytes", factory: factory)
+        openFiles = Gauge(label: "process_open_fds", factory: factory)
+        producerFailures = Metrics.Counter(label: "agora_block_production_failures_total", factory: factory)
+    }
+
+    public static let disabled = NodeMetrics(factory: NOOPMetricsHandler.instance)
+
+    /// Transactions refused, by stable reason code (admission and block building).
+    public func rejected(_ reason: String) {
+        Metrics.Counter(label: "agora_transactions_rejected_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    public func apiRequest(method: String, route: String, status: Int, seconds: Double) {
+        Metrics.Counter(label: "agora_api_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
+                        factory: factory).increment()
+        Metrics.Timer(label: "agora_api_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
+            .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    public func websocketDropped(_ reason: String) {
+        Metrics.Counter(label: "agora_websocket_dropped_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    public func apiLimited(_ kind: String) {
+        Metrics.Counter(label: "agora_api_limited_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
+    /// Samples process-level figures (called at scrape time).
+    public func sampleProcess() {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+           let kb = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            residentMemory.record(kb * 1024)
+        }
+        if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            openFiles.record(fds.count)
+        }
+    }
+}
