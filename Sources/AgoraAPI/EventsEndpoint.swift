@@ -60,7 +60,9 @@ public enum EventsEndpoint {
         let metrics = deps.metrics
         router.ws("/api/v1/events") { _, _ in .upgrade([:]) } onUpgrade: { inbound, outbound, ws in
             let ip = ws.requestContext.remoteAddress?.ipAddress ?? "unknown"
-            if let origin = ws.request.headers[.origin], !limits.eventsOrigins.contains(origin) {
+            // Browsers send Origin; the node's own pages (same host) and the allowlist may connect.
+            if let origin = ws.request.headers[.origin], !limits.eventsOrigins.contains(origin),
+               !isSameOrigin(origin, host: ws.request.head.authority) {
                 metrics.websocketDropped("origin")
                 try await outbound.close(.policyViolation, reason: "origin \(origin) is not allowed")
                 return
@@ -142,6 +144,11 @@ public enum EventsEndpoint {
             metrics.websocketDropped("slow_consumer")
             try? await outbound.close(.policyViolation, reason: "slow consumer: fell too far behind the event stream")
         }
+    }
+
+    static func isSameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host else { return false }
+        return origin == "http://\(host)" || origin == "https://\(host)"
     }
 
     struct FilterError: Error { let message: String }

@@ -1,6 +1,7 @@
 import AgoraServices
 import Dispatch
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Takes `X-Request-ID` (or makes one), puts it on the logger so every line of the request
@@ -86,28 +87,6 @@ struct RateLimitMiddleware: RouterMiddleware {
     }
 }
 
-/// A deadline for each request: a handler that overruns gets 503 `request_timeout` and is
-/// cancelled. Idle and slow-loris connections are closed by the server's idle timeout.
-struct TimeoutMiddleware: RouterMiddleware {
-    typealias Context = AgoraRequestContext
-    let timeout: Duration
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await withThrowingTaskGroup(of: Response?.self) { group in
-            group.addTask { try await next(request, context) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
-                throw APIError(.serviceUnavailable, "request_timeout", "request took longer than \(timeout)")
-            }
-            return response
-        }
-    }
-}
-
 /// Admin routes need `Authorization: Bearer <token>` naming a live token. Every attempt,
 /// allowed or denied, goes to the audit log.
 struct AdminAuthMiddleware: RouterMiddleware {
@@ -131,9 +110,17 @@ struct AdminAuthMiddleware: RouterMiddleware {
         }
         var context = context
         context.adminName = name
-        let response = try await next(request, context)
-        audit.record(action: action, token: name, remote: context.clientIP, result: response.status.code < 400 ? "ok" : "failed",
-                     detail: "status \(response.status.code)")
-        return response
+        do {
+            let response = try await next(request, context)
+            audit.record(action: action, token: name, remote: context.clientIP, result: response.status.code < 400 ? "ok" : "failed",
+                         detail: "status \(response.status.code)")
+            return response
+        } catch let error as APIError {
+            audit.record(action: action, token: name, remote: context.clientIP, result: "failed", detail: "\(error.status.code) \(error.code)")
+            throw error
+        } catch {
+            audit.record(action: action, token: name, remote: context.clientIP, result: "failed", detail: "internal error")
+            throw error
+        }
     }
 }

@@ -75,7 +75,6 @@ public enum APIRoutes {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: deps.limits.rateLimitPerSecond, burst: deps.limits.rateLimitBurst),
                                                    metrics: deps.metrics))
-        router.add(middleware: TimeoutMiddleware(timeout: deps.limits.requestTimeout))
 
         addHealthRoutes(router, deps)
         addChainRoutes(router, deps)
@@ -147,7 +146,7 @@ public enum APIRoutes {
 
         router.post("/api/v1/transactions") { request, context in
             let submit = try await decodeBody(API.SubmitRequest.self, request, limit: deps.limits.maxBodyBytes,
-                                              hint: "body must be {\"tx\": \"<hex>\"}")
+                                              timeout: deps.limits.requestTimeout, hint: "body must be {\"tx\": \"<hex>\"}")
             guard let raw = Hex.decode(submit.tx) else { throw APIError.badRequest("invalid_hex", "tx is not hex") }
             let tx: Transaction
             do { tx = try Transaction(bytes: raw) } catch {
@@ -281,7 +280,8 @@ public enum APIRoutes {
         }
         admin.get("/log-level") { _, _ in try json(API.LogLevelView(level: deps.logLevel())) }
         admin.put("/log-level") { request, context in
-            let body = try await decodeBody(API.LogLevelView.self, request, limit: 1024, hint: "body must be {\"level\": \"debug\"}")
+            let body = try await decodeBody(API.LogLevelView.self, request, limit: 1024, timeout: deps.limits.requestTimeout,
+                                            hint: "body must be {\"level\": \"debug\"}")
             guard deps.setLogLevel(body.level) else {
                 throw APIError.badRequest("invalid_level", "\"\(body.level)\": use trace, debug, info, notice, warning, error or critical")
             }
@@ -329,10 +329,29 @@ public enum APIRoutes {
         }
     }
 
-    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, hint: String) async throws -> T {
+    enum BodyOutcome: Sendable { case body(ByteBuffer), tooLarge, timedOut }
+
+    /// Reads the body within `limit` bytes and `timeout`: a client that drips its body slowly
+    /// gets 408 instead of holding the handler (handlers themselves do bounded work).
+    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, timeout: Duration, hint: String) async throws -> T {
+        let requestBody = request.body
+        let outcome = await withTaskGroup(of: BodyOutcome.self) { group in
+            group.addTask {
+                do { return .body(try await requestBody.collect(upTo: limit)) } catch { return .tooLarge }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return .timedOut
+            }
+            let first = await group.next() ?? .timedOut
+            group.cancelAll()
+            return first
+        }
         let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: limit) } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(limit) bytes")
+        switch outcome {
+        case let .body(b): body = b
+        case .tooLarge: throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(limit) bytes")
+        case .timedOut: throw APIError(.requestTimeout, "request_timeout", "request body not received within \(timeout)")
         }
         do { return try JSONDecoder().decode(T.self, from: Data(buffer: body)) } catch {
             throw APIError.badRequest("invalid_json", "\(hint): \(describe(error))")

@@ -107,7 +107,7 @@ public enum LogSetup {
                 return TextLogHandler(label: label, control: control)
             case .json:
                 return JSONLogHandler(label: label, control: control) { line in
-                    stderrLock.withLock { FileHandle.standardError.write(Data(line.utf8)) }
+                    stderrLock.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
                 }
             }
         }

@@ -7,72 +7,144 @@ import AgoraStorage
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
-/// The composition root: opens a data directory and runs the block producer and the HTTP API
-/// as services under one ServiceGroup. SIGTERM/SIGINT stop intake, let the block in progress
-/// finish, and close the database.
+/// The composition root: from a data directory and its configuration, builds the chain, the
+/// block producer, the API with its event stream and metrics, and runs them as services under
+/// one ServiceGroup. SIGTERM/SIGINT stop intake, let the block in progress commit, close the
+/// database and exit 0 within `shutdown.deadlineSeconds`; past that the watchdog names what hung
+/// and exits 1.
 public struct Node {
-    public struct Options: Sendable {
-        public var http: String?
-        public var blockIntervalMs: Int?
-        public var password: String?
-        public var logLevel: Logger.Level
-        public init(http: String? = nil, blockIntervalMs: Int? = nil, password: String? = nil, logLevel: Logger.Level = .info) {
-            self.http = http
-            self.blockIntervalMs = blockIntervalMs
-            self.password = password
-            self.logLevel = logLevel
-        }
+    public static let version = "0.2.0"
+
+    /// Histogram buckets tuned per metric: API latency in fractions of a millisecond, block
+    /// timing around the block interval.
+    static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["agora_api_request_duration_seconds"] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+        ]
+        factory.durationHistogramBuckets["agora_block_commit_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2),
+        ]
+        factory.durationHistogramBuckets["agora_block_interval_seconds"] = [
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(1500),
+            .seconds(2), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        factory.valueHistogramBuckets["agora_block_transactions"] = [0, 1, 10, 100, 1_000, 5_000, 10_000, 50_000, 100_000]
+        return factory
     }
 
-    public static let version = "0.1.0"
-
     /// Runs until a shutdown signal. `onListening` receives the bound HTTP address.
-    public static func run(dataDir: DataDirectory, options: Options, logger: Logger,
+    public static func run(dataDir: DataDirectory, config: NodeConfig, logLevel: LogLevelControl, logger: Logger,
                            onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        var settings = try NodeSettings.load(dataDir)
-        if let http = options.http { settings.http = http }
-        if let ms = options.blockIntervalMs { settings.blockIntervalMs = ms }
-        try settings.validate()
-        let address = try HostPort.parse(settings.http, setting: "http")
-
-        let keyFile: KeyFile
         let key: SigningKey
         do {
-            keyFile = try KeyFile.read(from: settings.validatorKey)
-            key = try keyFile.unlock(password: options.password)
+            key = try KeyFile.read(from: config.validatorKey).unlock(password: config.keyPassword)
         } catch {
-            throw NodeError.key(settings.validatorKey, error)
+            throw NodeError.key(config.validatorKey, error)
         }
 
+        let registry = PrometheusCollectorRegistry()
+        let metrics = NodeMetrics(factory: metricsFactory(registry))
+        let events = EventBus(capacity: config.eventsHistory, subscriberBuffer: config.eventsSubscriberBuffer)
         let store = try BlockStore(path: dataDir.databaseFile)
-        let chain = try Chain(store: store, validatorKey: key, expectedChainID: settings.chainID,
-                              config: .init(maxBlockTransactions: settings.maxBlockTransactions), logger: logger)
+        let chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
+                              mempool: Mempool(config: .init(maxCount: config.mempoolMaxCount, maxBytes: config.mempoolMaxBytes)),
+                              config: .init(maxBlockTransactions: config.maxBlockTransactions),
+                              events: events, metrics: metrics, logger: logger)
         let head = chain.snapshot.head
-        logger.info("chain opened", metadata: ["chain": .string(settings.chainID), "height": .stringConvertible(head.height),
+        metrics.height.record(Int64(head.height))
+        logger.info("chain opened", metadata: ["chain": .string(config.chainID), "height": .stringConvertible(head.height),
                                                "head": .string(head.hash.hex), "data_dir": .string(dataDir.path)])
 
-        let interval = Duration.milliseconds(settings.blockIntervalMs)
-        let status = ProducerStatus()
-        let producer = BlockProducer(chain: chain, interval: interval, createEmptyBlocks: settings.createEmptyBlocks,
-                                     status: status, logger: logger)
-        let deps = APIDependencies(chain: chain, producer: status, blockInterval: interval,
-                                   createEmptyBlocks: settings.createEmptyBlocks, version: version)
-        let app = Application(router: APIRoutes.router(deps),
-                              configuration: .init(address: .hostname(address.host, port: address.port), serverName: "agora"),
-                              onServerRunning: { channel in
-                                  let bound = "\(address.host):\(channel.localAddress?.port ?? address.port)"
-                                  onListening(bound)
-                              },
-                              logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: producer), .init(service: app)],
+        let interval = Duration.milliseconds(config.blockIntervalMs)
+        let producerStatus = ProducerStatus()
+        let states = ServiceStates()
+        let producer = BlockProducer(chain: chain, interval: interval, createEmptyBlocks: config.createEmptyBlocks,
+                                     status: producerStatus, logger: logger)
+        let health = HealthRegistry()
+        health.register(StorageHealth(chain: chain, producer: producerStatus))
+        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: interval, createEmptyBlocks: config.createEmptyBlocks))
+        health.register(ServicesHealth(states: states))
+
+        var limits = APILimits()
+        limits.maxBodyBytes = config.maxBodyBytes
+        limits.requestTimeout = .milliseconds(config.requestTimeoutMs)
+        limits.rateLimitPerSecond = config.rateLimitPerSecond
+        limits.rateLimitBurst = config.rateLimitBurst
+        limits.corsOrigins = config.corsOrigins
+        limits.eventsMaxConnections = config.eventsMaxConnections
+        limits.eventsMaxPerIP = config.eventsMaxPerIP
+        limits.eventsMaxMessageBytes = config.eventsMaxMessageBytes
+        limits.eventsMessagesPerSecond = config.eventsMessagesPerSecond
+        limits.eventsBurst = config.eventsBurst
+        limits.eventsOrigins = config.eventsOrigins
+        let deps = APIDependencies(
+            chain: chain, health: health, metrics: metrics, registry: registry,
+            tokens: AdminTokens(path: dataDir.adminTokensFile), audit: AuditLog(path: dataDir.auditLogFile),
+            limits: limits, version: version,
+            logLevel: { logLevel.current.rawValue },
+            setLogLevel: { text in
+                guard let level = Logger.Level(rawValue: text) else { return false }
+                logLevel.current = level
+                return true
+            })
+        let host = config.http.host
+        let app = APIServer.application(deps, host: host, port: config.http.port, idleTimeout: .milliseconds(config.idleTimeoutMs),
+                                        logger: logger) { port in onListening("\(host):\(port)") }
+
+        var groupConfig = ServiceGroupConfiguration(
+            services: [
+                .init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states, logger: logger)),
+                .init(service: Supervised("block-producer", producer, states: states, logger: logger)),
+                .init(service: Tracked("api", app, states: states)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
+            logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownDeadlineSeconds)
+        try await ServiceGroup(configuration: groupConfig).run()
         try store.close()
         logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height)])
+    }
+}
+
+/// Marks a service running/stopped for health and the shutdown watchdog, without restarting
+/// it (a failed HTTP server, e.g. a port in use, should stop the node).
+struct Tracked<Inner: Service>: Service {
+    let name: String
+    let inner: Inner
+    let states: ServiceStates
+    init(_ name: String, _ inner: Inner, states: ServiceStates) {
+        self.name = name
+        self.inner = inner
+        self.states = states
+    }
+
+    func run() async throws {
+        states.set(name, .running)
+        defer { states.set(name, .stopped) }
+        try await inner.run()
+    }
+}
+
+/// Unhealthy while a supervised service is restarting after a failure.
+struct ServicesHealth: HealthCheck {
+    let component = "services"
+    let states: ServiceStates
+
+    func check() async -> HealthStatus {
+        let snapshot = states.snapshot
+        let failing = snapshot.filter { $0.value.state == .restarting }
+        if !failing.isEmpty {
+            return .failing(failing.map { "\($0.key) restarting after: \($0.value.lastError ?? "?")" }.sorted().joined(separator: "; "))
+        }
+        let restarts = snapshot.filter { $0.value.restarts > 0 }
+        let detail = snapshot.keys.sorted().joined(separator: ", ") + " running"
+        return .ok(restarts.isEmpty ? detail : detail + "; restarts: " + restarts.map { "\($0.key)=\($0.value.restarts)" }.sorted().joined(separator: ", "))
     }
 }

@@ -104,7 +104,7 @@ public struct NodeConfig: Sendable {
             ("default", InMemoryProvider(name: "defaults", values: defaults)),
         ]
         return Sources(reader: ConfigReader(providers: layers.map(\.1)),
-                       layers: layers.map { ($0.0, ConfigReader(provider: $0.1)) })
+                       layers: layers.map { ($0.0, ConfigReader(providers: [$0.1])) })
     }
 
     /// `http.rateLimit.perSecond` → `AGORA_HTTP_RATE_LIMIT_PER_SECOND`.
@@ -123,6 +123,7 @@ public struct NodeConfig: Sendable {
     /// Reads and validates everything. Errors name the key.
     public static func load(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:],
                             environment: [String: String]? = nil) async throws -> NodeConfig {
+        guard FileManager.default.fileExists(atPath: dataDir.settingsFile) else { throw NodeError.notInitialized(dataDir.path) }
         let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
         let r = s.reader
         func string(_ k: String) throws -> String {

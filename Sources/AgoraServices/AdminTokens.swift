@@ -17,7 +17,7 @@ public final class AdminTokens: Sendable {
     struct File: Codable { var version = 1; var tokens: [Entry] = [] }
 
     public let path: String
-    private let cache = Mutex<(mtime: Date?, entries: [Entry])>((nil, []))
+    private let cache = Mutex<(stamp: String?, entries: [Entry])>((nil, []))
 
     public static let prefix = "agora_"
 
@@ -72,10 +72,14 @@ public final class AdminTokens: Sendable {
 
     /// Entries as of the file's latest modification.
     func current() -> [Entry] {
-        let mtime = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
-        if let cached = cache.withLock({ $0.mtime == mtime ? $0.entries : nil }) { return cached }
+        // Writers replace the file by rename, so the inode changes with every edit even within
+        // one mtime tick.
+        var info = stat()
+        let stamp: String? = stat(path, &info) == 0
+            ? "\(info.st_ino)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)-\(info.st_size)" : nil
+        if let cached = cache.withLock({ $0.stamp == stamp ? $0.entries : nil }) { return cached }
         let entries = (try? load().tokens) ?? []
-        cache.withLock { $0 = (mtime, entries) }
+        cache.withLock { $0 = (stamp, entries) }
         return entries
     }
 
@@ -91,9 +95,10 @@ public final class AdminTokens: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let tmp = path + ".tmp"
-        FileManager.default.createFile(atPath: tmp, contents: try encoder.encode(file), attributes: [.posixPermissions: 0o600])
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
-        chmod(path, 0o600)
+        guard FileManager.default.createFile(atPath: tmp, contents: try encoder.encode(file), attributes: [.posixPermissions: 0o600]),
+              rename(tmp, path) == 0 else {
+            throw TokenError.unreadable("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

@@ -115,7 +115,9 @@ public final class EventBus: Sendable {
 
     public func publish(_ drafts: [Draft]) {
         guard !drafts.isEmpty else { return }
-        state.withLock { s in
+        // Finishing a stream runs its termination handler, which takes the lock: do it after.
+        let cutOff = state.withLock { s -> [AsyncStream<[Event]>.Continuation] in
+            var cutOff: [AsyncStream<[Event]>.Continuation] = []
             var published: [Event] = []
             published.reserveCapacity(drafts.count)
             for d in drafts {
@@ -138,14 +140,16 @@ public final class EventBus: Sendable {
                 if sub.queued + matched.count > subscriberBuffer {
                     s.subscribers[id] = nil
                     s.ended[id] = .overflowed
-                    sub.continuation.finish()
+                    cutOff.append(sub.continuation)
                     dropped.add(1, ordering: .relaxed)
                     continue
                 }
                 s.subscribers[id]?.queued += matched.count
                 sub.continuation.yield(matched)
             }
+            return cutOff
         }
+        for c in cutOff { c.finish() }
     }
 
     /// Starts a subscription. With `since`, events after that sequence number that are still held

@@ -4,6 +4,8 @@ import AgoraNode
 import AgoraState
 import ArgumentParser
 import Foundation
+import AgoraServices
+import Configuration
 import Logging
 
 struct Init: AsyncParsableCommand {
@@ -59,25 +61,50 @@ struct Init: AsyncParsableCommand {
     }
 }
 
+/// Flags shared by `start` and `dev`; each overrides its configuration key.
+struct NodeFlags: ParsableArguments {
+    @Option(help: "HTTP API address HOST:PORT (http.address; port 0 picks a free port).") var http: String?
+    @Option(help: "Block interval in milliseconds (block.intervalMs).") var blockIntervalMs: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (log.level).") var logLevel: String?
+    @Option(help: "Log format: text or json (log.format).") var logFormat: String?
+
+    var overrides: [String: ConfigContent] {
+        var o: [String: ConfigContent] = [:]
+        if let http { o["http.address"] = .string(http) }
+        if let blockIntervalMs { o["block.intervalMs"] = .int(blockIntervalMs) }
+        if let logLevel { o["log.level"] = .string(logLevel) }
+        if let logFormat { o["log.format"] = .string(logFormat) }
+        return o
+    }
+}
+
+/// Loads configuration, asks for the validator key's password if it is encrypted and none is
+/// configured, sets up logging, and runs the node.
+func runNode(dataDir: DataDirectory, overrides: [String: ConfigContent], banner: @escaping @Sendable (String) -> String) async throws {
+    var overrides = overrides
+    var config = try await NodeConfig.load(dataDir: dataDir, overrides: overrides)
+    if config.keyPassword == nil, (try? KeyFile.read(from: config.validatorKey))?.isEncrypted == true {
+        overrides["key.password"] = .string(try Password.obtain(prompt: "Validator key password: "))
+        config = try await NodeConfig.load(dataDir: dataDir, overrides: overrides)
+    }
+    let control = LogLevelControl(config.logLevel)
+    LogSetup.bootstrap(format: config.logFormat, control: control)
+    let logger = Logger(label: "agora")
+    try await Node.run(dataDir: dataDir, config: config, logLevel: control, logger: logger) { bound in
+        writeOut(banner(bound))
+    }
+}
+
 struct Start: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a node from an initialised data directory.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run a node from an initialised data directory (settings: agora.json < AGORA_* < flags).")
 
     @Option(help: "Data directory made by `agora init`.") var dataDir: String
-    @Option(help: "HTTP API address HOST:PORT (overrides agora.json; port 0 picks a free port).") var http: String?
-    @Option(help: "Block interval in milliseconds (overrides agora.json).") var blockIntervalMs: Int?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @OptionGroup var flags: NodeFlags
 
     func run() async throws {
         try await runCommand {
-            let logger = try makeLogger(level: logLevel)
-            let dir = DataDirectory(dataDir)
-            let settings = try NodeSettings.load(dir)
-            let file = try KeyFile.read(from: settings.validatorKey)
-            let password = file.isEncrypted ? try Password.obtain(prompt: "Validator key password: ") : nil
-            try await Node.run(dataDir: dir, options: .init(http: http, blockIntervalMs: blockIntervalMs, password: password),
-                               logger: logger) { bound in
-                writeOut("agora: API listening on http://\(bound)\n")
-            }
+            try await runNode(dataDir: DataDirectory(dataDir), overrides: flags.overrides) { "agora: API listening on http://\($0)\n" }
         }
     }
 }
@@ -88,21 +115,20 @@ struct Dev: AsyncParsableCommand {
 
     @Option(help: "Data directory (default: a new temporary directory). Reused if it already holds a dev chain.")
     var dataDir: String?
-    @Option(help: "HTTP API address HOST:PORT.") var http: String = "127.0.0.1:8645"
-    @Option(help: "Block interval in milliseconds.") var blockIntervalMs: Int = 1000
-    @Option(help: "Log level.") var logLevel: String = "info"
+    @OptionGroup var flags: NodeFlags
 
     func run() async throws {
         try await runCommand {
-            let logger = try makeLogger(level: logLevel)
             let path = dataDir ?? (NSTemporaryDirectory() + "agora-dev-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
-            let dev = try NodeSetup.devNetwork(dataDir: DataDirectory(path), http: http, blockIntervalMs: blockIntervalMs)
-            try await Node.run(dataDir: dev.dataDir, options: .init(http: http, blockIntervalMs: blockIntervalMs), logger: logger) { bound in
-                writeOut("""
+            let dev = try NodeSetup.devNetwork(dataDir: DataDirectory(path), http: flags.http ?? "127.0.0.1:8645",
+                                               blockIntervalMs: flags.blockIntervalMs ?? 1000)
+            try await runNode(dataDir: dev.dataDir, overrides: flags.overrides) { bound in
+                """
                 agora dev chain \(dev.chainID)
                   data dir:    \(dev.dataDir.path)
                   dev account: \(dev.devAddress)
                   dev key:     \(dev.devKeyPath)
+                  admin page:  http://\(bound)/admin (token: agora admin token create --data-dir \(dev.dataDir.path) --name me)
                 agora: API listening on http://\(bound)
 
                 try:
@@ -110,7 +136,74 @@ struct Dev: AsyncParsableCommand {
                   agora keys new --name alice
                   agora tx transfer --node http://\(bound) --key \(dev.devKeyPath) --to <ag1…> --amount 1000 --wait
 
-                """)
+                """
+            }
+        }
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Inspect node configuration.",
+                                                    subcommands: [Show.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the effective configuration: every key, its value (secrets masked) and where it came from.")
+        @Option(help: "Data directory.") var dataDir: String
+        @OptionGroup var flags: NodeFlags
+
+        func run() async throws {
+            try await runCommand {
+                let dir = DataDirectory(dataDir)
+                for (key, value, source) in try await NodeConfig.describe(dataDir: dir, overrides: flags.overrides) {
+                    print("\(key) = \(value)  (\(source))")
+                }
+                do { _ = try await NodeConfig.load(dataDir: dir, overrides: flags.overrides) } catch {
+                    throw CLIError(Exit.invalidInput, "configuration is not valid: \(error)")
+                }
+            }
+        }
+    }
+}
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Administer a node's data directory.", subcommands: [Token.self])
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Admin API tokens (only their hashes are stored).",
+                                                        subcommands: [Create.self, List.self, Revoke.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a token; it is printed once and never stored.")
+            @Option(help: "Data directory.") var dataDir: String
+            @Option(help: "Token name.") var name: String
+            func run() async throws {
+                try await runCommand {
+                    let token = try AdminTokens(path: DataDirectory(dataDir).adminTokensFile).create(name: name)
+                    print(token)
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List token names and creation times.")
+            @Option(help: "Data directory.") var dataDir: String
+            func run() async throws {
+                try await runCommand {
+                    for t in try AdminTokens(path: DataDirectory(dataDir).adminTokensFile).list() { print("\(t.name)\t\(t.createdAt)") }
+                }
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke a token by name; a running node stops accepting it at once.")
+            @Option(help: "Data directory.") var dataDir: String
+            @Option(help: "Token name.") var name: String
+            func run() async throws {
+                try await runCommand {
+                    try AdminTokens(path: DataDirectory(dataDir).adminTokensFile).revoke(name: name)
+                    print("revoked \(name)")
+                }
             }
         }
     }

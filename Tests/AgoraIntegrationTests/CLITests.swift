@@ -119,9 +119,10 @@ struct CLITests {
         // A validator key that is not in the chain's validator set.
         #expect(try await AgoraProcess.run(["keys", "new", "--name", "stranger", "--keys", dir + "/k"], logDir: dir).0 == 0)
         var settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/b/agora.json"))) as! [String: Any]
-        settings["validatorKey"] = dir + "/k/stranger.json"
+        settings["validator"] = ["key": dir + "/k/stranger.json"]
         try JSONSerialization.data(withJSONObject: settings).write(to: URL(fileURLWithPath: dir + "/b/agora.json"))
-        let (stranger, _, strangerErr) = try await AgoraProcess.run(["start", "--data-dir", dir + "/b", "--http", "127.0.0.1:0"], logDir: dir)
+        let (stranger, _, strangerErr) = try await AgoraProcess.run(["start", "--data-dir", dir + "/b", "--http", "127.0.0.1:0"], logDir: dir,
+                                                                    timeout: 30)
         #expect(stranger == 2 && strangerErr.contains("not in this chain's validator set"))
 
         let (badGenesis, _, badGenesisErr) = try await AgoraProcess.run(

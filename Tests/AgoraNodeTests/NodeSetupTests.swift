@@ -36,17 +36,11 @@ struct NodeSetupTests {
         }
     }
 
-    @Test("settings are validated and name the bad setting")
-    func settingsValidation() throws {
-        var s = NodeSettings(chainID: "ok", validatorKey: "/k")
-        try s.validate()
-        s.blockIntervalMs = 1
-        #expect(throws: NodeError.self) { try s.validate() }
-        s = NodeSettings(chainID: "ok", validatorKey: "/k", http: "nohost")
-        do { try s.validate(); Issue.record("accepted http without a port") } catch let NodeError.invalidSetting(name, _) {
-            #expect(name == "http")
-        }
-        #expect(try HostPort.parse("127.0.0.1:8645", setting: "http") == HostPort(host: "127.0.0.1", port: 8645))
-        #expect(throws: NodeError.self) { try HostPort.parse("127.0.0.1:70000", setting: "http") }
+    @Test("host:port parsing names the setting")
+    func hostPort() throws {
+        #expect(try HostPort.parse("127.0.0.1:8645", setting: "http.address") == HostPort(host: "127.0.0.1", port: 8645))
+        #expect(throws: NodeError.self) { try HostPort.parse("127.0.0.1:70000", setting: "http.address") }
+        #expect(throws: NodeError.self) { try HostPort.parse("nohost", setting: "http.address") }
+        #expect(HostPort(host: "0.0.0.0", port: 1).isLoopback == false)
     }
 }

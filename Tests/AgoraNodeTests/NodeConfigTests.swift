@@ -1,0 +1,75 @@
+import AgoraServices
+import Configuration
+import Foundation
+import Testing
+@testable import AgoraNode
+
+@Suite("Node configuration")
+struct NodeConfigTests {
+    func dir(file: [String: Any]) throws -> DataDirectory {
+        let d = DataDirectory(NSTemporaryDirectory() + "agora-config-\(UUID().uuidString)")
+        try d.create()
+        var values: [String: Any] = ["chain.id": "cfg-test", "validator.key": "/keys/v.json"]
+        for (k, v) in file { values[k] = v }
+        try NodeConfig.writeFile(d, values: values)
+        return d
+    }
+
+    @Test("defaults < file < environment < flags")
+    func precedence() async throws {
+        let d = try dir(file: ["block.intervalMs": 500, "http.address": "127.0.0.1:9000", "log.level": "debug"])
+        let env = ["AGORA_BLOCK_INTERVAL_MS": "700", "AGORA_LOG_LEVEL": "warning", "AGORA_HTTP_RATE_LIMIT_PER_SECOND": "42"]
+        let c = try await NodeConfig.load(dataDir: d, overrides: ["log.level": .string("error")], environment: env)
+        #expect(c.maxBlockTransactions == 10_000)        // default
+        #expect(c.http == HostPort(host: "127.0.0.1", port: 9000)) // file
+        #expect(c.blockIntervalMs == 700)                 // environment over file
+        #expect(c.rateLimitPerSecond == 42)               // environment, nested camelCase key
+        #expect(c.logLevel == .error)                     // flag over environment
+        #expect(c.chainID == "cfg-test")
+    }
+
+    @Test("invalid values and combinations fail naming the key")
+    func validation() async throws {
+        func failure(_ file: [String: Any] = [:], env: [String: String] = [:]) async -> String? {
+            do {
+                _ = try await NodeConfig.load(dataDir: try dir(file: file), environment: env)
+                return nil
+            } catch let NodeError.invalidSetting(key, _) {
+                return key
+            } catch {
+                return "other: \(error)"
+            }
+        }
+        #expect(await failure(["http.address": "0.0.0.0:8645"]) == "http.address", "non-loopback without an admin token")
+        #expect(await failure(env: ["AGORA_BLOCK_INTERVAL_MS": "5"]) == "block.intervalMs")
+        #expect(await failure(env: ["AGORA_LOG_FORMAT": "xml"]) == "log.format")
+        #expect(await failure(["http.corsOrigins": ["*"]]) == "http.corsOrigins", "no wildcard origins")
+        #expect(await failure(["events.origins": ["not a url"]]) == "events.origins")
+        #expect(await failure(["chain.id": "Bad Chain"]) == "chain.id")
+        #expect(await failure(env: ["AGORA_HTTP_MAX_BODY_BYTES": "12"]) == "http.maxBodyBytes")
+    }
+
+    @Test("a non-loopback bind is accepted once an admin token exists")
+    func nonLoopbackWithToken() async throws {
+        let d = try dir(file: ["http.address": "0.0.0.0:8645"])
+        _ = try AdminTokens(path: d.adminTokensFile).create(name: "ops")
+        let c = try await NodeConfig.load(dataDir: d)
+        #expect(c.http.host == "0.0.0.0")
+    }
+
+    @Test("config show masks secrets and names each value's source")
+    func describe() async throws {
+        let d = try dir(file: [:])
+        setenv("AGORA_KEY_PASSWORD", "hunter2-very-secret", 1)
+        defer { unsetenv("AGORA_KEY_PASSWORD") }
+        let rows = try await NodeConfig.describe(dataDir: d, overrides: ["block.intervalMs": .int(250)])
+        let byKey = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, ($0.1, $0.2)) })
+        #expect(byKey["key.password"]?.0 == "<masked>")
+        #expect(byKey["key.password"]?.1 == "env")
+        #expect(byKey["block.intervalMs"]?.0 == "250" && byKey["block.intervalMs"]?.1 == "flag")
+        #expect(byKey["chain.id"]?.1 == "file")
+        #expect(byKey["mempool.maxCount"]?.1 == "default")
+        #expect(!rows.contains { $0.1.contains("hunter2") })
+        #expect(NodeConfig.envName("http.rateLimit.perSecond") == "AGORA_HTTP_RATE_LIMIT_PER_SECOND")
+    }
+}
