@@ -39,7 +39,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let mapped: APIError
             switch error.status {
-            case .notFound: mapped = APIError(.notFound, "not_found", "no route for \(request.method) \(request.uri.path)")
+            case .notFound:
+                let allowed = APIRoutes.allowedMethods(path: request.uri.path)
+                if allowed.isEmpty {
+                    mapped = APIError(.notFound, "not_found", "no route for \(request.method) \(request.uri.path)")
+                } else {
+                    var e = APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))")
+                    e.headers[.allow] = allowed.joined(separator: ", ")
+                    mapped = e
+                }
             case .contentTooLarge: mapped = APIError(.contentTooLarge, "body_too_large", "request body exceeds the limit")
             case .methodNotAllowed: mapped = APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
             default: mapped = APIError(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)

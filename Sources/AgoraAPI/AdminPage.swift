@@ -10,6 +10,7 @@ enum AdminPage {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Agora node</title>
 <style>
+  [hidden] { display: none !important; }
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d232b; }
   header { background: #1d232b; color: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: baseline; }
   header h1 { font-size: 18px; margin: 0; }

@@ -29,7 +29,7 @@ enum OpenAPI {
       "responses": {"200": {"description": "a page of blocks", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BlockPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/blocks/{ref}": {"get": {"operationId": "getBlock", "summary": "A block by height, hash or latest",
-      "parameters": [{"name": "ref", "in": "path", "required": true, "schema": {"type": "string"}, "description": "height (1, 2, …), 64-hex block hash, or latest"}],
+      "parameters": [{"name": "ref", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^(latest|[1-9][0-9]{0,17}|[0-9a-fA-F]{64})$"}, "description": "height (1, 2, …), 64-hex block hash, or latest"}],
       "responses": {"200": {"description": "the block", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Block"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/transactions": {
@@ -48,7 +48,7 @@ enum OpenAPI {
       "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TransactionStatus"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/accounts": {"get": {"operationId": "listAccounts", "summary": "Accounts in address order",
-      "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"}],
+      "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/accountCursor"}],
       "responses": {"200": {"description": "a page of accounts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AccountPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/accounts/{address}": {"get": {"operationId": "getAccount", "summary": "Balance and nonces of an address (zero for unknown addresses)",
@@ -83,7 +83,8 @@ enum OpenAPI {
     "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer", "description": "a token from agora admin token create"}},
     "parameters": {
       "limit": {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-      "cursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}, "description": "nextCursor of the previous page"}
+      "cursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}, "description": "nextCursor of the previous page (empty: first page)"},
+      "accountCursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}, "description": "nextCursor of the previous page (empty: first page)"}
     },
     "responses": {
       "Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -107,7 +108,8 @@ enum OpenAPI {
               "faucetAmount": {"$ref": "#/components/schemas/Amount"}, "maxTotalSupply": {"$ref": "#/components/schemas/Amount"},
               "maxAccountBalance": {"$ref": "#/components/schemas/Amount"}, "blockReward": {"$ref": "#/components/schemas/Amount"},
               "totalSupply": {"$ref": "#/components/schemas/Amount"}}}}},
-      "SubmitRequest": {"type": "object", "required": ["tx"], "properties": {"tx": {"type": "string", "description": "hex of the canonical transaction bytes"}}},
+      "SubmitRequest": {"type": "object", "required": ["tx"], "properties": {"tx": {"type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 131072,
+        "description": "hex of the canonical transaction bytes, signed; bytes that do not decode or verify get 400 or 422"}}},
       "SubmitResponse": {"type": "object", "required": ["id", "status"], "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "queued"]},
         "replaced": {"type": "string"}}},
       "Payload": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["transfer", "faucet"]},
@@ -152,7 +154,7 @@ enum OpenAPI {
         "required": ["time", "action", "result"], "properties": {"time": {"type": "string"}, "action": {"type": "string"}, "token": {"type": "string"},
           "remote": {"type": "string"}, "result": {"type": "string"}, "detail": {"type": "string"}}}}, "nextCursor": {"type": ["string", "null"]}}},
       "Flush": {"type": "object", "required": ["dropped"], "properties": {"dropped": {"type": "integer"}}},
-      "LogLevel": {"type": "object", "required": ["level"], "properties": {"level": {"type": "string"}}}
+      "LogLevel": {"type": "object", "required": ["level"], "properties": {"level": {"type": "string", "enum": ["trace", "debug", "info", "notice", "warning", "error", "critical"]}}}
     }
   }
 }

@@ -112,7 +112,7 @@ public enum APIRoutes {
             deps.metrics.storageBytes.record(deps.chain.store.sizeOnDisk)
             deps.metrics.mempoolTransactions.record(deps.chain.mempool.count)
             deps.metrics.mempoolBytes.record(deps.chain.mempool.bytes)
-            let text = deps.registry?.emitToString() ?? ""
+            let text = NodeMetrics.withHelp(deps.registry?.emitToString() ?? "")
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
@@ -258,6 +258,15 @@ public enum APIRoutes {
         }
     }
 
+    /// Methods served on a concrete path, for 405 answers (`{x}` in a template matches one segment).
+    static func allowedMethods(path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return routeTable.filter { route in
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            return template.count == parts.count && zip(template, parts).allSatisfy { t, p in t.hasPrefix("{") || t == p }
+        }.map(\.method)
+    }
+
     static func committedView(_ s: BlockStore.StoredTransaction) -> API.TransactionStatusView {
         API.TransactionStatusView(
             id: s.transaction.id.hex, status: "committed", height: s.height, index: s.index, success: s.receipt.succeeded,
@@ -313,7 +322,8 @@ public enum APIRoutes {
             } else {
                 limit = 50
             }
-            cursor = q["cursor"].map(String.init)
+            // An empty cursor is the first page.
+            cursor = q["cursor"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         }
 
         func int64Cursor() throws -> Int64? {

@@ -44,6 +44,46 @@ public final class NodeMetrics: Sendable {
 
     public static let disabled = NodeMetrics(factory: NOOPMetricsHandler.instance)
 
+    /// HELP text per metric. swift-metrics carries none, so `/metrics` adds these lines to the
+    /// exposition (promtool requires them); docs/metrics.md repeats them.
+    public static let help: [String: String] = [
+        "agora_chain_height": "Height of the last committed block.",
+        "agora_block_interval_seconds": "Time between consecutive block timestamps.",
+        "agora_block_commit_seconds": "Time to write a block and its state changes to SQLite.",
+        "agora_block_transactions": "Transactions per committed block.",
+        "agora_transactions_committed_total": "Transactions included in committed blocks.",
+        "agora_transactions_failed_total": "Included transactions whose payload failed (fee paid).",
+        "agora_transactions_rejected_total": "Transactions refused at admission or block building, by reason.",
+        "agora_mempool_transactions": "Pending transactions.",
+        "agora_mempool_bytes": "Bytes of pending transactions.",
+        "agora_websocket_connections": "Open WebSocket event connections.",
+        "agora_websocket_dropped_total": "WebSocket clients disconnected by the node, by reason.",
+        "agora_events_published_total": "Events published to the event stream.",
+        "agora_storage_bytes": "Size of the SQLite database and its WAL on disk.",
+        "agora_api_requests_total": "API requests by method, route template and status.",
+        "agora_api_request_duration_seconds": "API request latency by method and route template.",
+        "agora_api_limited_total": "API requests refused by a limit, by kind.",
+        "agora_block_production_failures_total": "Failed attempts to produce a block.",
+        "process_resident_memory_bytes": "Resident memory of the node process.",
+        "process_open_fds": "Open file descriptors of the node process.",
+    ]
+
+    /// Adds `# HELP` lines to Prometheus text produced by the registry.
+    public static func withHelp(_ exposition: String) -> String {
+        var out = ""
+        out.reserveCapacity(exposition.utf8.count + 2048)
+        for line in exposition.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE ") {
+                let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
+                out += "# HELP \(name) \(help[name] ?? name.replacingOccurrences(of: "_", with: " "))\n"
+            }
+            out += line
+            out += "\n"
+        }
+        if out.hasSuffix("\n\n") { out.removeLast() }
+        return out
+    }
+
     /// Transactions refused, by stable reason code (admission and block building).
     public func rejected(_ reason: String) {
         Metrics.Counter(label: "agora_transactions_rejected_total", dimensions: [("reason", reason)], factory: factory).increment()
