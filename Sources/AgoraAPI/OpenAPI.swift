@@ -108,7 +108,7 @@ enum OpenAPI {
               "faucetAmount": {"$ref": "#/components/schemas/Amount"}, "maxTotalSupply": {"$ref": "#/components/schemas/Amount"},
               "maxAccountBalance": {"$ref": "#/components/schemas/Amount"}, "blockReward": {"$ref": "#/components/schemas/Amount"},
               "totalSupply": {"$ref": "#/components/schemas/Amount"}}}}},
-      "SubmitRequest": {"type": "object", "required": ["tx"], "properties": {"tx": {"type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 131072,
+      "SubmitRequest": {"type": "object", "required": ["tx"], "additionalProperties": false, "properties": {"tx": {"type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 131072,
         "description": "hex of the canonical transaction bytes, signed; bytes that do not decode or verify get 400 or 422"}}},
       "SubmitResponse": {"type": "object", "required": ["id", "status"], "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "queued"]},
         "replaced": {"type": "string"}}},
@@ -154,7 +154,7 @@ enum OpenAPI {
         "required": ["time", "action", "result"], "properties": {"time": {"type": "string"}, "action": {"type": "string"}, "token": {"type": "string"},
           "remote": {"type": "string"}, "result": {"type": "string"}, "detail": {"type": "string"}}}}, "nextCursor": {"type": ["string", "null"]}}},
       "Flush": {"type": "object", "required": ["dropped"], "properties": {"dropped": {"type": "integer"}}},
-      "LogLevel": {"type": "object", "required": ["level"], "properties": {"level": {"type": "string", "enum": ["trace", "debug", "info", "notice", "warning", "error", "critical"]}}}
+      "LogLevel": {"type": "object", "required": ["level"], "additionalProperties": false, "properties": {"level": {"type": "string", "enum": ["trace", "debug", "info", "notice", "warning", "error", "critical"]}}}
     }
   }
 }

@@ -146,7 +146,7 @@ public enum APIRoutes {
 
         router.post("/api/v1/transactions") { request, context in
             let submit = try await decodeBody(API.SubmitRequest.self, request, limit: deps.limits.maxBodyBytes,
-                                              timeout: deps.limits.requestTimeout, hint: "body must be {\"tx\": \"<hex>\"}")
+                                              timeout: deps.limits.requestTimeout, allowedKeys: ["tx"], hint: "body must be {\"tx\": \"<hex>\"}")
             guard let raw = Hex.decode(submit.tx) else { throw APIError.badRequest("invalid_hex", "tx is not hex") }
             let tx: Transaction
             do { tx = try Transaction(bytes: raw) } catch {
@@ -289,7 +289,7 @@ public enum APIRoutes {
         }
         admin.get("/log-level") { _, _ in try json(API.LogLevelView(level: deps.logLevel())) }
         admin.put("/log-level") { request, context in
-            let body = try await decodeBody(API.LogLevelView.self, request, limit: 1024, timeout: deps.limits.requestTimeout,
+            let body = try await decodeBody(API.LogLevelView.self, request, limit: 4096, timeout: deps.limits.requestTimeout, allowedKeys: ["level"],
                                             hint: "body must be {\"level\": \"debug\"}")
             guard deps.setLogLevel(body.level) else {
                 throw APIError.badRequest("invalid_level", "\"\(body.level)\": use trace, debug, info, notice, warning, error or critical")
@@ -343,7 +343,8 @@ public enum APIRoutes {
 
     /// Reads the body within `limit` bytes and `timeout`: a client that drips its body slowly
     /// gets 408 instead of holding the handler (handlers themselves do bounded work).
-    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, timeout: Duration, hint: String) async throws -> T {
+    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, timeout: Duration, allowedKeys: Set<String>,
+                                         hint: String) async throws -> T {
         let requestBody = request.body
         let outcome = await withTaskGroup(of: BodyOutcome.self) { group in
             group.addTask {
@@ -363,9 +364,19 @@ public enum APIRoutes {
         case .tooLarge: throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(limit) bytes")
         case .timedOut: throw APIError(.requestTimeout, "request_timeout", "request body not received within \(timeout)")
         }
-        do { return try JSONDecoder().decode(T.self, from: Data(buffer: body)) } catch {
+        let data = Data(buffer: body)
+        let value: T
+        do { value = try JSONDecoder().decode(T.self, from: data) } catch {
             throw APIError.badRequest("invalid_json", "\(hint): \(describe(error))")
         }
+        // Request bodies are strict: a field this version does not know is an error, not ignored.
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let unknown = Set(object.keys).subtracting(allowedKeys)
+            if let first = unknown.sorted().first {
+                throw APIError.badRequest("unknown_field", "\(hint): unknown field \"\(first.prefix(64))\"")
+            }
+        }
+        return value
     }
 
     static func admissionError(_ error: Mempool.AdmissionError, id: Hash) -> APIError {

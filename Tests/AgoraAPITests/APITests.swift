@@ -122,6 +122,8 @@ struct APITests {
             ("/api/v1/transactions", .post, ByteBuffer(string: "{not json"), .badRequest, "invalid_json"),
             ("/api/v1/transactions", .post, ByteBuffer(string: "{\"tx\": 5}"), .badRequest, "invalid_json"),
             ("/api/v1/transactions", .post, ByteBuffer(string: "{}"), .badRequest, "invalid_json"),
+            ("/api/v1/transactions", .post, ByteBuffer(string: "{\"tx\": \"00\", \"fee\": 1}"), .badRequest, "unknown_field"),
+            ("/api/v1/status", .delete, nil, .methodNotAllowed, "method_not_allowed"),
             ("/api/v1/transactions", .post, ByteBuffer(string: "{\"tx\": \"xyz\"}"), .badRequest, "invalid_hex"),
             ("/api/v1/transactions", .post, ByteBuffer(string: "{\"tx\": \"0001\"}"), .badRequest, "malformed_transaction"),
             ("/api/v1/transactions", .post, ByteBuffer(string: "{\"tx\": \"\(String(repeating: "00", count: 3000))\"}"), .contentTooLarge, "body_too_large"),
