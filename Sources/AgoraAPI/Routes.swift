@@ -219,7 +219,7 @@ public enum APIRoutes {
             guard let address = Address(text) else {
                 throw APIError.badRequest("invalid_address", "\"\(text)\" is not an address (ag1 + 40 hex digits)")
             }
-            let account = try chain.store.account(address)
+            let account = try chain.account(address)
             return try json(API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
                                             nextNonce: chain.mempool.nextNonce(sender: address, committed: account.nonce),
                                             faucetClaimed: account.faucetClaimed))

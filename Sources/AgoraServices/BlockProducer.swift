@@ -52,6 +52,7 @@ public struct BlockProducer: Service {
                 onBlock(produced)
             } catch {
                 status.failed("\(error)")
+                chain.metrics.producerFailures.increment()
                 logger.error("block production failed; retrying", metadata: ["error": .string("\(error)"),
                                                                               "retry_in": .stringConvertible(backoff)])
                 try? await Task.sleep(for: backoff)

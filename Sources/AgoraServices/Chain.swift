@@ -113,6 +113,13 @@ public final class Chain: Sendable {
 
     public var snapshot: Tip { tip.withLock { $0 } }
 
+    /// A committed account, read through the in-memory state cache (never ahead of SQLite: the
+    /// cache is updated after each commit).
+    public func account(_ address: Address) throws -> Account {
+        guard let raw = try cache.value(for: BankKeys.account(address)) else { return .empty }
+        return try Account(canonicalBytes: raw)
+    }
+
     // MARK: Transactions
 
     public func view() -> Mempool.ChainView {
