@@ -5,7 +5,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self])
+        subcommands: [Verify.self, Apply.self, Events.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -44,6 +44,30 @@ struct Bench: AsyncParsableCommand {
                              r.admitSeconds, r.executeSeconds, r.commitSeconds))
                 print(String(format: "peak RSS: %.0f MiB", r.peakRSSMiB))
                 print(String(format: "verify rate: %.0f/s; apply/verify ratio: %.2f", verify.perSecondAllCores, r.perSecond / verify.perSecondAllCores))
+            }
+        }
+    }
+
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "WebSocket event fan-out: synthetic events at a rate to N subscribers over loopback.")
+        @Option(help: "Subscriber connections.") var subscribers: Int = 100
+        @Option(help: "Events published per second.") var rate: Int = 10_000
+        @Option(help: "Seconds to measure.") var seconds: Double = 10
+
+        func run() async throws {
+            try await runCommand {
+                guard (1...1_000).contains(subscribers), rate > 0, seconds > 0 else {
+                    throw CLIError(Exit.invalidInput, "--subscribers 1…1000, --rate and --seconds positive")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = NSTemporaryDirectory() + "agora-bench-events-\(getpid())"
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let r = try await EventsBenchmark.run(subscribers: subscribers, rate: rate, seconds: seconds, directory: dir)
+                print(String(format: "published %.0f events/s for %.1f s to %d subscribers", r.publishedPerSecond, r.seconds, r.subscribers))
+                print(String(format: "delivered per subscriber: min %.0f/s, median %.0f/s; subscribers dropped: %d",
+                             r.minPerSubscriber, r.medianPerSubscriber, r.dropped))
+                print("server RSS by second (MiB): " + r.rssMiB.map { String(format: "%.0f", $0) }.joined(separator: " "))
             }
         }
     }
