@@ -1,25 +1,65 @@
 import AgoraServices
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
 
 /// The HTTP server: API routes on one router, the WebSocket event stream on the upgrade
-/// router, an idle timeout against slow or stalled connections.
+/// router, and timeouts against slow or stalled clients.
 public enum APIServer {
     public static func application(_ deps: APIDependencies, host: String, port: Int, idleTimeout: Duration,
                                    logger: Logger, onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
         let millis = idleTimeout.components.seconds * 1000 + idleTimeout.components.attoseconds / 1_000_000_000_000_000
+        let wsResponder = EventsEndpoint.router(deps).buildResponder()
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: .milliseconds(millis)),
+            ws: .init(maxFrameSize: deps.limits.eventsMaxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)),
+                      closeTimeout: .seconds(5), validateUTF8: true))
+        let server = HTTPServerBuilder { responder in
+            ReadTimeoutChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: wsResponder,
+                                                                   configuration: configuration),
+                               timeout: .milliseconds(millis))
+        }
         return Application(
             router: APIRoutes.router(deps),
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: EventsEndpoint.router(deps),
-                configuration: .init(http1: .init(idleTimeout: .milliseconds(millis)),
-                                     ws: .init(maxFrameSize: deps.limits.eventsMaxMessageBytes,
-                                               autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5),
-                                               validateUTF8: true))),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "agora"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+}
+
+/// Closes a connection that sends nothing for `timeout`. Hummingbird's own idle timeout starts
+/// only once a request head has been parsed when the WebSocket upgrader is in the pipeline, so a
+/// client that opens a connection and stalls mid-request would otherwise hold it forever.
+/// WebSocket clients answer the server's 30-second pings, which counts as reading.
+struct ReadTimeoutChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    let inner: Inner
+    let timeout: TimeAmount
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Inner.Value> {
+        do {
+            try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(readTimeout: timeout), CloseOnReadIdle()])
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return inner.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Inner.Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
+    }
+}
+
+final class CloseOnReadIdle: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -95,3 +95,26 @@ def test_sigterm_stops_cleanly_and_secrets_never_reach_the_logs():
     assert seed["secret"] not in log
     for line in log.splitlines():
         json.loads(line)  # every line is one JSON object
+
+
+def test_stalled_and_slow_clients_are_cut_off_while_others_are_served():
+    import socket
+    n = Node(env={"AGORA_HTTP_IDLE_TIMEOUT_MS": "1000", "AGORA_HTTP_REQUEST_TIMEOUT_MS": "1000"}, name="slow").start()
+    try:
+        host, port = n.url.replace("http://", "").split(":")
+        # A client that opens a connection and sends half a request line, then nothing.
+        idle = socket.create_connection((host, int(port)))
+        idle.sendall(b"GET /api/v1/sta")
+        # A client that sends headers promising a body and drips it.
+        drip = socket.create_connection((host, int(port)))
+        drip.sendall(b"POST /api/v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        assert n.get("/api/v1/status")["chainID"] == "agora-dev", "others are served meanwhile"
+        start = time.time()
+        idle.settimeout(10)
+        assert idle.recv(1024) == b"", "the stalled connection is closed"
+        assert time.time() - start < 5
+        drip.settimeout(10)
+        got = drip.recv(4096)
+        assert b"408" in got.split(b"\r\n")[0] or got == b"", got[:200]
+    finally:
+        n.stop()
