@@ -133,3 +133,41 @@ struct NoiseTests {
         }
     }
 }
+
+@Suite("Handshake identity")
+struct HandshakeIdentityTests {
+    /// Runs XX with identity payloads in messages 2 and 3 and returns what each side verified.
+    func handshake(initiatorChain: String = "c", responderChain: String = "c",
+                   forge: Bool = false) throws -> (HandshakeIdentity, HandshakeIdentity) {
+        let iID = SigningKey(), rID = SigningKey()
+        let iStatic = Curve25519.KeyAgreement.PrivateKey(), rStatic = Curve25519.KeyAgreement.PrivateKey()
+        var i = NoiseXX(role: .initiator, staticKey: iStatic), r = NoiseXX(role: .responder, staticKey: rStatic)
+        _ = try r.readMessage(try i.writeMessage([]))
+        // A forger signs some other static key with its identity.
+        let signedStatic = forge ? Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation) : Array(rStatic.publicKey.rawRepresentation)
+        let rPayload = HandshakeIdentity.make(identity: rID, chainID: responderChain, noiseStatic: signedStatic).canonicalBytes
+        let seenByI = try HandshakeIdentity.verify(try i.readMessage(try r.writeMessage(rPayload)), chainID: initiatorChain,
+                                                   noiseStatic: i.remoteStatic)
+        let iPayload = HandshakeIdentity.make(identity: iID, chainID: initiatorChain, noiseStatic: Array(iStatic.publicKey.rawRepresentation)).canonicalBytes
+        let seenByR = try HandshakeIdentity.verify(try r.readMessage(try i.writeMessage(iPayload)), chainID: responderChain,
+                                                   noiseStatic: r.remoteStatic)
+        #expect(seenByI.identity == rID.publicKey && seenByR.identity == iID.publicKey)
+        return (seenByI, seenByR)
+    }
+
+    @Test("identities bound to the Noise static keys are accepted on both sides")
+    func accepted() throws {
+        _ = try handshake()
+    }
+
+    @Test("a wrong chain or an identity signature over another static key is refused with a reason")
+    func refused() throws {
+        #expect(throws: HandshakeIdentity.Refusal.chainMismatch(ours: "c", theirs: "other")) {
+            _ = try handshake(responderChain: "other")
+        }
+        #expect(throws: HandshakeIdentity.Refusal.badSignature) { _ = try handshake(forge: true) }
+        #expect(throws: HandshakeIdentity.Refusal.self) {
+            _ = try HandshakeIdentity.verify([1, 2, 3], chainID: "c", noiseStatic: [UInt8](repeating: 1, count: 32))
+        }
+    }
+}
