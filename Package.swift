@@ -39,6 +39,7 @@ let package = Package(
             "AgoraCore", "AgoraState",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "AgoraNetwork", dependencies: ["AgoraCore", "AgoraCrypto"]),
         .target(name: "AgoraServices", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -84,6 +85,7 @@ let package = Package(
         .testTarget(name: "AgoraStorageTests", dependencies: [
             "AgoraStorage", "AgoraCrypto", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "AgoraNetworkTests", dependencies: ["AgoraNetwork", "AgoraCrypto"]),
         .testTarget(name: "AgoraServicesTests", dependencies: [
             "AgoraServices", "AgoraStorage", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

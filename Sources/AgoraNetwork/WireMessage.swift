@@ -1,0 +1,135 @@
+import AgoraCore
+
+/// Messages between nodes, after the Noise handshake. Each is one encrypted frame; the first
+/// byte is the tag. Every list has a count limit checked before anything is allocated, and the
+/// frame limit (4 MiB) bounds the rest. Tags are part of the protocol: append, never reuse.
+public enum WireMessage: Hashable, Sendable, CanonicalCodable {
+    case status(Status)
+    case peers([PeerAddress])
+    case transactions([Transaction])
+    case block(Block, Commit)
+    case getBlocks(from: UInt64, count: UInt32)
+    case blocks([SealedBlock])
+    case ihave([Hash])
+    case iwant([Hash])
+    case ping(UInt64)
+    case pong(UInt64)
+    /// The sender switched its sending key (Noise rekey); the receiver must rekey after this frame.
+    case rekey
+
+    public static let maxPeers = 64
+    public static let maxTransactions = 1_000
+    public static let maxBlocksPerRange = 128
+    public static let maxHashes = 5_000
+
+    public struct Status: Hashable, Sendable, CanonicalCodable {
+        public var chainID: String
+        public var genesisHash: Hash
+        public var height: UInt64
+        public var headHash: Hash
+
+        public init(chainID: String, genesisHash: Hash, height: UInt64, headHash: Hash) {
+            self.chainID = chainID
+            self.genesisHash = genesisHash
+            self.height = height
+            self.headHash = headHash
+        }
+
+        public func encode(to w: inout CanonicalWriter) {
+            w.writeString(chainID); w.write(genesisHash); w.write(height); w.write(headHash)
+        }
+
+        public init(from r: inout CanonicalReader) throws(CodecError) {
+            chainID = try r.readString("status.chainID", limit: Limits.maxChainIDBytes)
+            genesisHash = try r.read(Hash.self)
+            height = try r.readUInt64("status.height")
+            headHash = try r.read(Hash.self)
+        }
+    }
+
+    public struct PeerAddress: Hashable, Sendable, CanonicalCodable {
+        public var host: String
+        public var port: UInt16
+
+        public init(host: String, port: UInt16) { self.host = host; self.port = port }
+
+        public func encode(to w: inout CanonicalWriter) { w.writeString(host); w.write(port) }
+
+        public init(from r: inout CanonicalReader) throws(CodecError) {
+            host = try r.readString("peer.host", limit: 253)
+            port = try r.readUInt16("peer.port")
+            guard !host.isEmpty, port != 0 else { throw .nonCanonical(field: "peer", reason: "empty host or port 0") }
+        }
+    }
+
+    public struct SealedBlock: Hashable, Sendable, CanonicalCodable {
+        public var block: Block
+        public var seal: Commit
+
+        public init(block: Block, seal: Commit) { self.block = block; self.seal = seal }
+
+        public func encode(to w: inout CanonicalWriter) { w.write(block); w.write(seal) }
+
+        public init(from r: inout CanonicalReader) throws(CodecError) {
+            block = try r.read(Block.self)
+            seal = try r.read(Commit.self)
+        }
+    }
+
+    /// A stable name per kind, for metrics and rate-limit classes.
+    public var kind: String {
+        switch self {
+        case .status: return "status"
+        case .peers: return "peers"
+        case .transactions: return "transactions"
+        case .block: return "block"
+        case .getBlocks: return "get_blocks"
+        case .blocks: return "blocks"
+        case .ihave: return "ihave"
+        case .iwant: return "iwant"
+        case .ping: return "ping"
+        case .pong: return "pong"
+        case .rekey: return "rekey"
+        }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        switch self {
+        case let .status(s): w.write(UInt8(1)); w.write(s)
+        case let .peers(p): w.write(UInt8(2)); w.writeArray(p)
+        case let .transactions(t): w.write(UInt8(3)); w.writeArray(t)
+        case let .block(b, c): w.write(UInt8(4)); w.write(b); w.write(c)
+        case let .getBlocks(from, count): w.write(UInt8(5)); w.write(from); w.write(count)
+        case let .blocks(b): w.write(UInt8(6)); w.writeArray(b)
+        case let .ihave(h): w.write(UInt8(7)); w.writeArray(h)
+        case let .iwant(h): w.write(UInt8(8)); w.writeArray(h)
+        case let .ping(n): w.write(UInt8(9)); w.write(n)
+        case let .pong(n): w.write(UInt8(10)); w.write(n)
+        case .rekey: w.write(UInt8(11))
+        }
+    }
+
+    public init(from r: inout CanonicalReader) throws(CodecError) {
+        let tag = try r.readUInt8("message.tag")
+        switch tag {
+        case 1: self = .status(try r.read(Status.self))
+        case 2: self = .peers(try r.readArray(PeerAddress.self, "peers", limit: WireMessage.maxPeers))
+        case 3: self = .transactions(try r.readArray(Transaction.self, "transactions", limit: WireMessage.maxTransactions))
+        case 4: self = .block(try r.read(Block.self), try r.read(Commit.self))
+        case 5:
+            let from = try r.readUInt64("getBlocks.from")
+            let count = try r.readUInt32("getBlocks.count")
+            guard count >= 1, count <= UInt32(WireMessage.maxBlocksPerRange) else {
+                throw .lengthOverLimit(field: "getBlocks.count", length: Int(count), limit: WireMessage.maxBlocksPerRange)
+            }
+            self = .getBlocks(from: from, count: count)
+        case 6: self = .blocks(try r.readArray(SealedBlock.self, "blocks", limit: WireMessage.maxBlocksPerRange))
+        case 7: self = .ihave(try r.readArray(Hash.self, "ihave", limit: WireMessage.maxHashes))
+        case 8: self = .iwant(try r.readArray(Hash.self, "iwant", limit: WireMessage.maxHashes))
+        case 9: self = .ping(try r.readUInt64("ping"))
+        case 10: self = .pong(try r.readUInt64("pong"))
+        case 11: self = .rekey
+        default: throw .unknownTag(type: "message", tag: tag)
+        }
+    }
+}
