@@ -1,18 +1,6 @@
 @testable import AgoraCore
 
-/// A seeded generator (SplitMix64) so that every property test is reproducible from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &self) } }
-}
+typealias SeededRandom = SplitMix64
 
 enum Fixtures {
     static func hash(_ r: inout SeededRandom) -> Hash { Hash(bytes: r.bytes(32))! }

@@ -9,17 +9,6 @@ import Testing
 /// blocks keep coming.
 @Suite("Crash safety", .serialized)
 struct CrashSafetyTests {
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("committed transfers survive SIGKILL at several points and the node resumes")
     func killAndRestart() async throws {
         let dir = try temporaryDirectory("crash")
@@ -33,7 +22,7 @@ struct CrashSafetyTests {
         let accounts = [devKey.address, ModuleTreasury.address(status), Address(status.validator)!] + recipients
 
         var committed: [String: UInt64] = [:]   // tx ID → height the node reported
-        var rng = Seeded(state: 0xC0FFEE)
+        var rng = SplitMix64(seed: 0xC0FFEE)
         let killPoints = 4
         for cycle in 0..<killPoints {
             // Submit and watch for a random while, then kill without warning.
