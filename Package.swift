@@ -39,7 +39,12 @@ let package = Package(
             "AgoraCore", "AgoraState",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "AgoraNetwork", dependencies: ["AgoraCore", "AgoraCrypto"]),
+        .target(name: "AgoraNetwork", dependencies: [
+            "AgoraCore", "AgoraCrypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "AgoraServices", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -85,7 +90,9 @@ let package = Package(
         .testTarget(name: "AgoraStorageTests", dependencies: [
             "AgoraStorage", "AgoraCrypto", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "AgoraNetworkTests", dependencies: ["AgoraNetwork", "AgoraCrypto"]),
+        .testTarget(name: "AgoraNetworkTests", dependencies: [
+            "AgoraNetwork", "AgoraCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "AgoraServicesTests", dependencies: [
             "AgoraServices", "AgoraStorage", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -1,0 +1,258 @@
+import AgoraCore
+import AgoraCrypto
+import Crypto
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Authenticated, encrypted links between nodes over TCP (SwiftNIO).
+///
+/// Every connection starts with the Noise `XX` handshake; the second and third handshake
+/// messages carry each side's `HandshakeIdentity` (protocol version, chain ID, Ed25519 identity
+/// signing the Noise static key). A mismatch, a bad signature, a malformed or oversized frame, or
+/// a handshake that does not finish within `handshakeTimeout` closes the connection with a typed
+/// reason. After the handshake every message is an encrypted frame (`SecureSession`).
+public final class Transport: Sendable {
+    public struct Config: Sendable {
+        public var chainID: String
+        public var identity: SigningKey
+        public var handshakeTimeout: Duration
+        public var rekeyAfter: UInt64
+
+        public init(chainID: String, identity: SigningKey, handshakeTimeout: Duration = .seconds(10), rekeyAfter: UInt64 = 1 << 32) {
+            self.chainID = chainID
+            self.identity = identity
+            self.handshakeTimeout = handshakeTimeout
+            self.rekeyAfter = rekeyAfter
+        }
+    }
+
+    public enum LinkError: Error, Equatable, Sendable, CustomStringConvertible {
+        case handshakeTimeout
+        case refused(HandshakeIdentity.Refusal)
+        case noise(NoiseXX.NoiseError)
+        case session(SecureSession.SessionError)
+        case closed
+
+        public var description: String {
+            switch self {
+            case .handshakeTimeout: return "handshake did not finish in time"
+            case let .refused(r): return "peer refused: \(r)"
+            case let .noise(e): return "handshake failed: \(e)"
+            case let .session(e): return "session error: \(e)"
+            case .closed: return "connection closed"
+            }
+        }
+    }
+
+    let config: Config
+    let group: any EventLoopGroup
+    /// Called for every link that completes its handshake (inbound and outbound).
+    let onLink: @Sendable (PeerLink) -> Void
+    /// Called when a connection fails before or after the handshake, with the reason.
+    let onFailure: @Sendable (LinkError, SocketAddress?) -> Void
+
+    public init(config: Config, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                onLink: @escaping @Sendable (PeerLink) -> Void,
+                onFailure: @escaping @Sendable (LinkError, SocketAddress?) -> Void = { _, _ in }) {
+        self.config = config
+        self.group = group
+        self.onLink = onLink
+        self.onFailure = onFailure
+    }
+
+    /// Listens for inbound links; returns the server channel (its local address has the port).
+    public func listen(host: String, port: Int) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(self.handler(role: .responder, linkPromise: nil))
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+
+    /// Dials a peer and returns the link once the handshake has completed.
+    public func dial(host: String, port: Int) async throws -> PeerLink {
+        let promise = group.next().makePromise(of: PeerLink.self)
+        do {
+            _ = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(5))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(self.handler(role: .initiator, linkPromise: promise))
+                    }
+                }
+                .connect(host: host, port: port).get()
+        } catch {
+            promise.fail(error)
+            throw error
+        }
+        return try await promise.futureResult.get()
+    }
+
+    func handler(role: NoiseXX.Role, linkPromise: EventLoopPromise<PeerLink>?) -> LinkHandler {
+        LinkHandler(role: role, config: config, onLink: { [onLink] link in
+            linkPromise?.succeed(link)
+            onLink(link)
+        }, onFailure: { [onFailure] error, address in
+            linkPromise?.fail(error)
+            onFailure(error, address)
+        })
+    }
+}
+
+/// An established link: send messages, read them as an async stream, close.
+public final class PeerLink: Sendable {
+    public let identity: HandshakeIdentity
+    public let remoteAddress: SocketAddress?
+    public let messages: AsyncThrowingStream<WireMessage, Error>
+    let channel: any Channel
+    let session: Mutex<SecureSession>
+
+    init(identity: HandshakeIdentity, remoteAddress: SocketAddress?, channel: any Channel, session: SecureSession,
+         messages: AsyncThrowingStream<WireMessage, Error>) {
+        self.identity = identity
+        self.remoteAddress = remoteAddress
+        self.channel = channel
+        self.session = Mutex(session)
+        self.messages = messages
+    }
+
+    public var peerID: Hash { identity.peerID }
+
+    /// Encrypts and writes one message. Frames leave in the order `send` is called.
+    public func send(_ message: WireMessage) throws {
+        // Seal and enqueue under one lock so that nonce order equals write order.
+        try session.withLock { s in
+            let bytes = try s.seal(message)
+            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+        }
+    }
+
+    public func close() { channel.close(promise: nil) }
+}
+
+/// Per-connection state machine: handshake, then decrypt frames into the link's stream.
+final class LinkHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let config: Transport.Config
+    let onLink: @Sendable (PeerLink) -> Void
+    let onFailure: @Sendable (Transport.LinkError, SocketAddress?) -> Void
+    var noise: NoiseXX
+    let noiseStatic: Curve25519.KeyAgreement.PrivateKey
+    var decoder = FrameDecoder()
+    var link: PeerLink?
+    var continuation: AsyncThrowingStream<WireMessage, Error>.Continuation?
+    var timeout: Scheduled<Void>?
+    var failed = false
+
+    init(role: NoiseXX.Role, config: Transport.Config, onLink: @escaping @Sendable (PeerLink) -> Void,
+         onFailure: @escaping @Sendable (Transport.LinkError, SocketAddress?) -> Void) {
+        self.config = config
+        self.onLink = onLink
+        self.onFailure = onFailure
+        noiseStatic = Curve25519.KeyAgreement.PrivateKey()
+        noise = NoiseXX(role: role, staticKey: noiseStatic, prologue: Array("agora/p2p/v1".utf8))
+    }
+
+    var identityPayload: [UInt8] {
+        HandshakeIdentity.make(identity: config.identity, chainID: config.chainID,
+                               noiseStatic: Array(noiseStatic.publicKey.rawRepresentation)).canonicalBytes
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let seconds = config.handshakeTimeout.components.seconds
+        let nanos = seconds * 1_000_000_000 + config.handshakeTimeout.components.attoseconds / 1_000_000_000
+        timeout = context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) { [weak self] in
+            guard let self, self.link == nil else { return }
+            self.fail(context: context, .handshakeTimeout)
+        }
+        if noise.role == .initiator {
+            do { writeHandshake(context: context, try noise.writeMessage([])) } catch { fail(context: context, .noise(error)) }
+        }
+        context.fireChannelActive()
+    }
+
+    func writeHandshake(context: ChannelHandlerContext, _ message: [UInt8]) {
+        var w = CanonicalWriter(capacity: message.count + 4)
+        w.write(UInt32(message.count))
+        w.writeFixed(message)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: w.bytes)), promise: nil)
+    }
+
+    func wrapOutboundOut(_ b: ByteBuffer) -> NIOAny { NIOAny(b) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        guard !failed else { return }
+        decoder.append(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        do {
+            while let body = try decoder.next() {
+                if let link {
+                    if let message = try link.session.withLock({ try $0.open(body) }) { continuation?.yield(message) }
+                } else {
+                    try handshakeStep(context: context, body)
+                }
+            }
+        } catch let e as SecureSession.SessionError {
+            fail(context: context, .session(e))
+        } catch let e as NoiseXX.NoiseError {
+            fail(context: context, .noise(e))
+        } catch let e as HandshakeIdentity.Refusal {
+            fail(context: context, .refused(e))
+        } catch {
+            fail(context: context, .closed)
+        }
+    }
+
+    func handshakeStep(context: ChannelHandlerContext, _ message: [UInt8]) throws {
+        guard message.count <= NoiseXX.maxMessageBytes else { throw NoiseXX.NoiseError.messageTooLong(message.count) }
+        let payload = try noise.readMessage(message)
+        switch (noise.role, noise.isComplete) {
+        case (.responder, false):  // read -> e; write <- e, ee, s, es + identity
+            writeHandshake(context: context, try noise.writeMessage(identityPayload))
+        case (.initiator, false):  // read <- …; check the responder, write -> s, se + identity
+            let peer = try HandshakeIdentity.verify(payload, chainID: config.chainID, noiseStatic: noise.remoteStatic)
+            writeHandshake(context: context, try noise.writeMessage(identityPayload))
+            try established(context: context, peer)
+        case (.responder, true):
+            let peer = try HandshakeIdentity.verify(payload, chainID: config.chainID, noiseStatic: noise.remoteStatic)
+            try established(context: context, peer)
+        case (.initiator, true):
+            throw NoiseXX.NoiseError.outOfOrder(expected: "nothing")
+        }
+    }
+
+    func established(context: ChannelHandlerContext, _ peer: HandshakeIdentity) throws {
+        let (send, receive) = try noise.split()
+        let (stream, continuation) = AsyncThrowingStream<WireMessage, Error>.makeStream(bufferingPolicy: .bufferingOldest(4_096))
+        self.continuation = continuation
+        timeout?.cancel()
+        let link = PeerLink(identity: peer, remoteAddress: context.channel.remoteAddress, channel: context.channel,
+                            session: SecureSession(send: send, receive: receive, rekeyAfter: config.rekeyAfter), messages: stream)
+        self.link = link
+        onLink(link)
+    }
+
+    func fail(context: ChannelHandlerContext, _ error: Transport.LinkError) {
+        guard !failed else { return }
+        failed = true
+        timeout?.cancel()
+        if link == nil { onFailure(error, context.channel.remoteAddress) }
+        continuation?.finish(throwing: error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timeout?.cancel()
+        if !failed {
+            failed = true
+            if link == nil { onFailure(.closed, context.channel.remoteAddress) }
+            continuation?.finish()
+        }
+        context.fireChannelInactive()
+    }
+}
