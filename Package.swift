@@ -46,7 +46,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AgoraServices", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraNetwork",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),

@@ -59,6 +59,9 @@ enum OpenAPI {
       "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"}],
       "responses": {"200": {"description": "a page of pending transactions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PendingPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/peers": {"get": {"operationId": "listPeers", "summary": "Connected peers with their identity, address and last known height",
+      "responses": {"200": {"description": "peers", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PeerPage"}}}},
+                    "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/admin/tokens": {"get": {"operationId": "adminTokens", "summary": "Names of live admin tokens", "security": [{"adminToken": []}],
       "responses": {"200": {"description": "tokens", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenPage"}}}},
                     "401": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
@@ -153,6 +156,9 @@ enum OpenAPI {
       "AuditPage": {"type": "object", "required": ["items", "nextCursor"], "properties": {"items": {"type": "array", "items": {"type": "object",
         "required": ["time", "action", "result"], "properties": {"time": {"type": "string"}, "action": {"type": "string"}, "token": {"type": "string"},
           "remote": {"type": "string"}, "result": {"type": "string"}, "detail": {"type": "string"}}}}, "nextCursor": {"type": ["string", "null"]}}},
+      "PeerPage": {"type": "object", "required": ["items", "nextCursor"], "properties": {"items": {"type": "array", "items": {"type": "object",
+        "required": ["peerID", "identity", "address", "height", "outbound"], "properties": {"peerID": {"type": "string"}, "identity": {"type": "string"},
+          "address": {"type": "string"}, "height": {"type": "integer"}, "outbound": {"type": "boolean"}}}}, "nextCursor": {"type": ["string", "null"]}}},
       "Flush": {"type": "object", "required": ["dropped"], "properties": {"dropped": {"type": "integer"}}},
       "LogLevel": {"type": "object", "required": ["level"], "additionalProperties": false, "properties": {"level": {"type": "string", "enum": ["trace", "debug", "info", "notice", "warning", "error", "critical"]}}}
     }

@@ -35,9 +35,11 @@ public struct APIDependencies: Sendable {
     public var version: String
     public var logLevel: @Sendable () -> String
     public var setLogLevel: @Sendable (String) -> Bool
+    public var peers: @Sendable () -> [PeerService.PeerInfo]
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
+                peers: @escaping @Sendable () -> [PeerService.PeerInfo] = { [] },
                 logLevel: @escaping @Sendable () -> String = { "info" }, setLogLevel: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.chain = chain
         self.health = health
@@ -49,6 +51,7 @@ public struct APIDependencies: Sendable {
         self.version = version
         self.logLevel = logLevel
         self.setLogLevel = setLogLevel
+        self.peers = peers
     }
 }
 
@@ -61,7 +64,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/status"), ("GET", "/api/v1/events"),
         ("GET", "/api/v1/blocks"), ("GET", "/api/v1/blocks/{ref}"),
         ("POST", "/api/v1/transactions"), ("GET", "/api/v1/transactions"), ("GET", "/api/v1/transactions/{id}"),
-        ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"),
+        ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"), ("GET", "/api/v1/peers"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
     ]
@@ -223,6 +226,10 @@ public enum APIRoutes {
             return try json(API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
                                             nextNonce: chain.mempool.nextNonce(sender: address, committed: account.nonce),
                                             faucetClaimed: account.faucetClaimed))
+        }
+
+        router.get("/api/v1/peers") { _, _ in
+            try json(API.ListView(items: deps.peers(), nextCursor: nil))
         }
 
         router.get("/api/v1/mempool") { request, _ in

@@ -47,7 +47,7 @@ public final class Transport: Sendable {
 
     let config: Config
     let group: any EventLoopGroup
-    /// Called for every link that completes its handshake (inbound and outbound).
+    /// Called for every inbound link that completes its handshake (`dial` returns outbound ones).
     let onLink: @Sendable (PeerLink) -> Void
     /// Called when a connection fails before or after the handshake, with the reason.
     let onFailure: @Sendable (LinkError, SocketAddress?) -> Void
@@ -93,9 +93,9 @@ public final class Transport: Sendable {
     }
 
     func handler(role: NoiseXX.Role, linkPromise: EventLoopPromise<PeerLink>?) -> LinkHandler {
+        // Dialed links go to the dialer only; `onLink` reports inbound ones.
         LinkHandler(role: role, config: config, onLink: { [onLink] link in
-            linkPromise?.succeed(link)
-            onLink(link)
+            if let linkPromise { linkPromise.succeed(link) } else { onLink(link) }
         }, onFailure: { [onFailure] error, address in
             linkPromise?.fail(error)
             onFailure(error, address)
@@ -121,6 +121,7 @@ public final class PeerLink: Sendable {
     }
 
     public var peerID: Hash { identity.peerID }
+    public var isActive: Bool { channel.isActive }
 
     /// Encrypts and writes one message. Frames leave in the order `send` is called.
     public func send(_ message: WireMessage) throws {

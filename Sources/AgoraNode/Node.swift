@@ -41,7 +41,8 @@ public struct Node {
 
     /// Runs until a shutdown signal. `onListening` receives the bound HTTP address.
     public static func run(dataDir: DataDirectory, config: NodeConfig, logLevel: LogLevelControl, logger: Logger,
-                           onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+                           onListening: @escaping @Sendable (String) -> Void = { _ in },
+                           onP2PListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         let key: SigningKey
         do {
             key = try KeyFile.read(from: config.validatorKey).unlock(password: config.keyPassword)
@@ -67,7 +68,13 @@ public struct Node {
         let states = ServiceStates()
         let producer = BlockProducer(chain: chain, interval: interval, createEmptyBlocks: config.createEmptyBlocks,
                                      status: producerStatus, logger: logger)
+        let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil : PeerService(chain: chain, identity: key,
+                                  config: .init(listenHost: config.p2pAddress?.host, listenPort: config.p2pAddress?.port ?? 0,
+                                                peers: config.p2pPeers.map { ($0.host, $0.port) }),
+                                  logger: logger, onListening: onP2PListening)
+        logger.info(chain.isValidator ? "producing blocks as a validator" : "following the chain (key is not a validator)")
         let health = HealthRegistry()
+        if let network, !config.p2pPeers.isEmpty { health.register(NetworkHealth(network: network)) }
         health.register(StorageHealth(chain: chain, producer: producerStatus))
         health.register(ChainHealth(chain: chain, producer: producerStatus, interval: interval, createEmptyBlocks: config.createEmptyBlocks))
         health.register(ServicesHealth(states: states))
@@ -88,6 +95,7 @@ public struct Node {
             chain: chain, health: health, metrics: metrics, registry: registry,
             tokens: AdminTokens(path: dataDir.adminTokensFile), audit: AuditLog(path: dataDir.auditLogFile),
             limits: limits, version: version,
+            peers: { network?.connected ?? [] },
             logLevel: { logLevel.current.rawValue },
             setLogLevel: { text in
                 guard let level = Logger.Level(rawValue: text) else { return false }
@@ -98,12 +106,14 @@ public struct Node {
         let app = APIServer.application(deps, host: host, port: config.http.port, idleTimeout: .milliseconds(config.idleTimeoutMs),
                                         logger: logger) { port in onListening("\(host):\(port)") }
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states, logger: logger)),
+        ]
+        if chain.isValidator { services.append(.init(service: Supervised("block-producer", producer, states: states, logger: logger))) }
+        if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
+        services.append(.init(service: Tracked("api", app, states: states)))
         var groupConfig = ServiceGroupConfiguration(
-            services: [
-                .init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states, logger: logger)),
-                .init(service: Supervised("block-producer", producer, states: states, logger: logger)),
-                .init(service: Tracked("api", app, states: states)),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownDeadlineSeconds)
@@ -146,5 +156,16 @@ struct ServicesHealth: HealthCheck {
         let restarts = snapshot.filter { $0.value.restarts > 0 }
         let detail = snapshot.keys.sorted().joined(separator: ", ") + " running"
         return .ok(restarts.isEmpty ? detail : detail + "; restarts: " + restarts.map { "\($0.key)=\($0.value.restarts)" }.sorted().joined(separator: ", "))
+    }
+}
+
+/// With bootstrap peers configured, the node is ready only while connected to at least one.
+struct NetworkHealth: HealthCheck {
+    let component = "network"
+    let network: PeerService
+
+    func check() async -> HealthStatus {
+        let n = network.connected.count
+        return n > 0 ? .ok("\(n) peers") : .failing("no peer connected")
     }
 }

@@ -38,6 +38,8 @@ public struct NodeConfig: Sendable {
     public var eventsSubscriberBuffer: Int
     public var eventsHistory: Int
     public var shutdownDeadlineSeconds: Int
+    public var p2pAddress: HostPort?
+    public var p2pPeers: [HostPort]
 
     public struct Key: Sendable {
         public let name: String
@@ -73,6 +75,8 @@ public struct NodeConfig: Sendable {
         Key(name: "events.subscriberBuffer", defaultValue: .int(4_096), secret: false, help: "events queued per client before it is dropped"),
         Key(name: "events.history", defaultValue: .int(10_000), secret: false, help: "recent events kept for reconnecting clients"),
         Key(name: "shutdown.deadlineSeconds", defaultValue: .int(30), secret: false, help: "graceful shutdown deadline"),
+        Key(name: "p2p.address", defaultValue: .string(""), secret: false, help: "P2P listen address HOST:PORT; empty: do not listen"),
+        Key(name: "p2p.peers", defaultValue: .stringArray([]), secret: false, help: "bootstrap peers HOST:PORT to dial"),
     ]
 
     static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
@@ -190,7 +194,12 @@ public struct NodeConfig: Sendable {
             eventsOrigins: try origins("events.origins"),
             eventsSubscriberBuffer: try int("events.subscriberBuffer", 16...1_000_000),
             eventsHistory: try int("events.history", 16...10_000_000),
-            shutdownDeadlineSeconds: try int("shutdown.deadlineSeconds", 1...3_600))
+            shutdownDeadlineSeconds: try int("shutdown.deadlineSeconds", 1...3_600),
+            p2pAddress: try { () throws -> HostPort? in
+                let text = try string("p2p.address")
+                return text.isEmpty ? nil : try HostPort.parse(text, setting: "p2p.address")
+            }(),
+            p2pPeers: try (r.stringArray(forKey: key("p2p.peers")) ?? []).map { try HostPort.parse($0, setting: "p2p.peers") })
 
         // Combinations.
         if !config.http.isLoopback {

@@ -21,7 +21,11 @@ public final class Chain: Sendable {
     public let events: EventBus
     public let metrics: NodeMetrics
     let executor: BlockExecutor
-    let validatorKey: SigningKey
+    /// The node's key: signs blocks when it is a validator.
+    let nodeKey: SigningKey
+    public let isValidator: Bool
+    private let onCommit = Mutex<(@Sendable (Block, Commit) -> Void)?>(nil)
+    private let onAdmit = Mutex<(@Sendable (Transaction) -> Void)?>(nil)
     let logger: Logger
     private let tip: Mutex<Tip>
 
@@ -60,6 +64,8 @@ public final class Chain: Sendable {
 
     /// Opens the stored chain and checks it: the head block exists and hashes to the recorded
     /// head, its state root and seal match, and the state table hashes to the recorded digest.
+    /// Opens the chain. A `validatorKey` outside the validator set makes a follower: it applies
+    /// blocks from peers (`applyBlock`) and never produces any.
     public init(store: BlockStore, validatorKey: SigningKey, expectedChainID: String? = nil,
                 mempool: Mempool = Mempool(), config: Config = Config(), events: EventBus = EventBus(),
                 metrics: NodeMetrics = .disabled, logger: Logger) throws {
@@ -67,7 +73,6 @@ public final class Chain: Sendable {
         if let expected = expectedChainID, expected != identity.chainID {
             throw OpenError.chainMismatch(stored: identity.chainID, expected: expected)
         }
-        guard identity.validatorSet.contains(validatorKey.publicKey) else { throw OpenError.notAValidator(validatorKey.address) }
         let head = try store.head()
         var lastSeal: Commit?
         if head.height > 0 {
@@ -87,7 +92,8 @@ public final class Chain: Sendable {
         }
         self.store = store
         self.identity = identity
-        self.validatorKey = validatorKey
+        nodeKey = validatorKey
+        isValidator = identity.validatorSet.contains(validatorKey.publicKey)
         self.mempool = mempool
         self.config = config
         self.events = events
@@ -152,6 +158,7 @@ public final class Chain: Sendable {
         }
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
+        onAdmit.withLock { $0 }?(tx)
         logger.debug("admitted transaction", metadata: [
             "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
             "correlation_id": .string(correlationID ?? "-"),
@@ -177,11 +184,11 @@ public final class Chain: Sendable {
 
     // MARK: Events
 
-    func publishEvents(height: UInt64, hash: Hash, timestamp: UInt64, executed: ExecutedBlock) {
+    func publishEvents(height: UInt64, hash: Hash, timestamp: UInt64, proposer: Address, executed: ExecutedBlock) {
         var drafts: [EventBus.Draft] = [
             .init(kind: .block, type: "block", data: [
                 "height": .uint(height), "hash": .string(hash.hex), "time": .uint(timestamp),
-                "transactions": .int(Int64(executed.included.count)), "proposer": .string(validatorKey.address.description),
+                "transactions": .int(Int64(executed.included.count)), "proposer": .string(proposer.description),
             ]),
         ]
         drafts.reserveCapacity(1 + executed.included.count * 2 + executed.rejected.count)
@@ -232,27 +239,81 @@ public final class Chain: Sendable {
     }
 
     /// Builds the next block from the mempool, seals it with the validator's precommit and
-    /// commits it. `now` is the wall clock in milliseconds.
+    /// commits it. `now` is the wall clock in milliseconds. Only a validator produces blocks.
     @discardableResult
     public func produceBlock(now: UInt64) throws -> ProducedBlock {
+        guard isValidator else { throw BlockError.notAValidator }
         let t = snapshot
         let height = t.head.height + 1
         let started = DispatchTime.now().uptimeNanoseconds
         let candidates = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - 4096)
-        let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: validatorKey.address)
+        let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: nodeKey.address)
         let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
         let stateRoot = StateRoot.next(previous: t.head.stateRoot, writes: executed.writes)
-        var digest = t.head.digest
-        digest.apply(executed.writes)
         let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
-                                 timestamp: context.timestamp, proposer: validatorKey.publicKey,
+                                 timestamp: context.timestamp, proposer: nodeKey.publicKey,
                                  txRoot: Block.txRoot(executed.included), stateRoot: stateRoot,
                                  validatorSetHash: identity.validatorSet.hash, lastCommit: t.lastSeal)
         let block = Block(header: header, transactions: executed.included)
         let hash = header.hash
         let seal = Commit(height: height, round: 0, blockHash: hash,
-                          signatures: [validatorKey.sign(Vote(chainID: identity.chainID, height: height, round: 0,
-                                                              kind: .precommit, blockHash: hash))])
+                          signatures: [nodeKey.sign(Vote(chainID: identity.chainID, height: height, round: 0,
+                                                         kind: .precommit, blockHash: hash))])
+        return try commit(block, seal: seal, executed: executed, tip: t, started: started)
+    }
+
+    public enum BlockError: Error, Equatable, CustomStringConvertible {
+        case notAValidator
+        case notNext(expected: UInt64, got: UInt64)
+        case invalid(height: UInt64, reason: String)
+
+        public var description: String {
+            switch self {
+            case .notAValidator: return "this node's key is not in the validator set; it follows and does not produce blocks"
+            case let .notNext(e, g): return "block \(g) does not follow the head (expected \(e))"
+            case let .invalid(h, why): return "block \(h) is invalid: \(why)"
+            }
+        }
+    }
+
+    /// Verifies a block from another node and commits it: it must extend the head, carry the
+    /// chain's validator set, a strictly later timestamp, the parent's seal as `lastCommit`, a seal
+    /// of +2/3 of the voting power, valid transaction signatures (checked in parallel) and a
+    /// transaction root and state root that re-execution reproduces.
+    @discardableResult
+    public func applyBlock(_ block: Block, seal: Commit) throws -> ProducedBlock {
+        let t = snapshot
+        let h = block.header
+        let started = DispatchTime.now().uptimeNanoseconds
+        guard h.height == t.head.height + 1 else { throw BlockError.notNext(expected: t.head.height + 1, got: h.height) }
+        func invalid(_ why: String) -> BlockError { .invalid(height: h.height, reason: why) }
+        guard h.chainID == identity.chainID else { throw invalid("chain \(h.chainID)") }
+        guard h.previousHash == t.head.hash else { throw invalid("previous hash \(h.previousHash) is not the head \(t.head.hash)") }
+        guard h.validatorSetHash == identity.validatorSet.hash else { throw invalid("validator set hash differs") }
+        guard identity.validatorSet.contains(h.proposer) else { throw invalid("proposer is not a validator") }
+        guard h.timestamp > t.head.timestamp else { throw invalid("timestamp \(h.timestamp) is not after the parent's") }
+        guard h.lastCommit == t.lastSeal else { throw invalid("lastCommit is not the parent's seal") }
+        guard seal.height == h.height, seal.blockHash == block.hash,
+              Chain.sealIsValid(seal, chainID: identity.chainID, validators: identity.validatorSet) else { throw invalid("seal does not verify") }
+        guard Block.txRoot(block.transactions) == h.txRoot else { throw invalid("transaction root differs") }
+        let valid = SignatureVerifier.verify(block.transactions)
+        if let bad = valid.firstIndex(of: false) { throw invalid("transaction \(bad) has a bad signature") }
+        let context = BlockContext(height: h.height, timestamp: h.timestamp, proposer: h.proposer.address)
+        let executed: ExecutedBlock
+        do { executed = try executor.execute(block.transactions, context: context, base: cache, mode: .verify) } catch let e as BlockRejection {
+            throw invalid("\(e)")
+        }
+        guard StateRoot.next(previous: t.head.stateRoot, writes: executed.writes) == h.stateRoot else { throw invalid("state root differs") }
+        return try commit(block, seal: seal, executed: executed, tip: t, started: started)
+    }
+
+    /// Stores a verified block and moves the head, cache, mempool, metrics and events on.
+    func commit(_ block: Block, seal: Commit, executed: ExecutedBlock, tip t: Tip, started: UInt64) throws -> ProducedBlock {
+        let header = block.header
+        let height = header.height
+        let hash = header.hash
+        var digest = t.head.digest
+        digest.apply(executed.writes)
         let executedAt = DispatchTime.now().uptimeNanoseconds
         try store.commit(.init(block: block, seal: seal, receipts: executed.receipts, writes: executed.writes, digest: digest))
         cache.apply(executed.writes)
@@ -262,7 +323,7 @@ public final class Chain: Sendable {
         let params = try Bank.params(overlay)
         let supply = try Bank.supply(overlay)
         tip.withLock {
-            $0 = Tip(head: .init(height: height, hash: hash, stateRoot: stateRoot, digest: digest, timestamp: context.timestamp),
+            $0 = Tip(head: .init(height: height, hash: hash, stateRoot: header.stateRoot, digest: digest, timestamp: header.timestamp),
                      lastSeal: seal, params: params, supply: supply)
         }
         let correlated = executed.included.compactMap { tx in mempool.correlationID(tx.id).map { (tx.id, $0) } }
@@ -280,14 +341,21 @@ public final class Chain: Sendable {
         }
         metrics.height.record(Int64(height))
         metrics.blockCommit.recordNanoseconds(Int64(committedAt - executedAt))
-        metrics.blockInterval.recordMilliseconds(Int64(context.timestamp - t.head.timestamp))
+        metrics.blockInterval.recordMilliseconds(Int64(header.timestamp - t.head.timestamp))
         metrics.blockTransactions.record(executed.included.count)
         metrics.transactionsCommitted.increment(by: executed.included.count)
         metrics.transactionsFailed.increment(by: executed.receipts.filter { !$0.succeeded }.count)
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
-        publishEvents(height: height, hash: hash, timestamp: context.timestamp, executed: executed)
+        publishEvents(height: height, hash: hash, timestamp: header.timestamp, proposer: header.proposer.address, executed: executed)
+        onCommit.withLock { $0 }?(block, seal)
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
     }
+
+    /// Called after every committed block (the network layer announces it to peers).
+    public func setOnCommit(_ f: @escaping @Sendable (Block, Commit) -> Void) { onCommit.withLock { $0 = f } }
+
+    /// Called for every transaction newly admitted to the mempool (the network gossips it).
+    public func setOnAdmit(_ f: @escaping @Sendable (Transaction) -> Void) { onAdmit.withLock { $0 = f } }
 }

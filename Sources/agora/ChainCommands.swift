@@ -1,6 +1,7 @@
 import AgoraAPI
 import AgoraCore
 import AgoraCrypto
+import AgoraServices
 import ArgumentParser
 import Foundation
 
@@ -10,6 +11,15 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await runCommand { printJSON(try await node.client.get("/api/v1/status", as: API.StatusView.self)) }
+    }
+}
+
+struct Peers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the node's connected peers (JSON).")
+    @OptionGroup var node: NodeOption
+
+    func run() async throws {
+        try await runCommand { printJSON(try await node.client.get("/api/v1/peers", as: API.ListView<PeerService.PeerInfo>.self)) }
     }
 }
 

@@ -67,6 +67,8 @@ struct NodeFlags: ParsableArguments {
     @Option(help: "Block interval in milliseconds (block.intervalMs).") var blockIntervalMs: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (log.level).") var logLevel: String?
     @Option(help: "Log format: text or json (log.format).") var logFormat: String?
+    @Option(help: "P2P listen address HOST:PORT (p2p.address; port 0 picks one).") var p2p: String?
+    @Option(help: "Comma-separated bootstrap peers HOST:PORT (p2p.peers).") var peers: String?
 
     var overrides: [String: ConfigContent] {
         var o: [String: ConfigContent] = [:]
@@ -74,6 +76,8 @@ struct NodeFlags: ParsableArguments {
         if let blockIntervalMs { o["block.intervalMs"] = .int(blockIntervalMs) }
         if let logLevel { o["log.level"] = .string(logLevel) }
         if let logFormat { o["log.format"] = .string(logFormat) }
+        if let p2p { o["p2p.address"] = .string(p2p) }
+        if let peers { o["p2p.peers"] = .stringArray(peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
         return o
     }
 }
@@ -90,9 +94,9 @@ func runNode(dataDir: DataDirectory, overrides: [String: ConfigContent], banner:
     let control = LogLevelControl(config.logLevel)
     LogSetup.bootstrap(format: config.logFormat, control: control)
     let logger = Logger(label: "agora")
-    try await Node.run(dataDir: dataDir, config: config, logLevel: control, logger: logger) { bound in
-        writeOut(banner(bound))
-    }
+    try await Node.run(dataDir: dataDir, config: config, logLevel: control, logger: logger,
+                       onListening: { bound in writeOut(banner(bound)) },
+                       onP2PListening: { bound in writeOut("agora: P2P listening on \(bound)\n") })
 }
 
 struct Start: AsyncParsableCommand {

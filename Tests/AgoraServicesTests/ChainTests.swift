@@ -82,11 +82,49 @@ struct ChainTests {
         #expect(throws: Chain.OpenError.self) { try Chain(store: store, validatorKey: validator, logger: logger) }
     }
 
-    @Test("opening with another chain ID or a key outside the validator set is refused")
+    @Test("opening with another chain ID is refused; a key outside the validator set follows and never produces")
     func identityChecks() throws {
         let store = try newStore()
         #expect(throws: Chain.OpenError.self) { try Chain(store: store, validatorKey: validator, expectedChainID: "other", logger: logger) }
-        #expect(throws: Chain.OpenError.self) { try Chain(store: store, validatorKey: SigningKey(), logger: logger) }
+        let follower = try Chain(store: store, validatorKey: SigningKey(), logger: logger)
+        #expect(!follower.isValidator)
+        #expect(throws: Chain.BlockError.notAValidator) { try follower.produceBlock(now: 5_000) }
+    }
+
+    @Test("a follower applies the validator's blocks and ends in the same state; altered blocks are refused")
+    func followerApplies() throws {
+        let producer = try Chain(store: try newStore(), validatorKey: validator, logger: logger)
+        // The follower's store has the same genesis: copy the producer's database before any block.
+        let followerStore = try newStore()
+        let follower = try Chain(store: followerStore, validatorKey: SigningKey(), logger: logger)
+        for n in 0..<3 {
+            try producer.submit(transfer(UInt64(n)))
+            try producer.produceBlock(now: 2_000 + UInt64(n))
+        }
+        for height in 1...3 {
+            let stored = try #require(try producer.store.block(height: UInt64(height)))
+            if height == 2 {
+                // Altered copies of block 2 are refused before anything is stored.
+                var badRoot = stored.block
+                badRoot.header.stateRoot = .zero
+                #expect(throws: Chain.BlockError.self) { try follower.applyBlock(badRoot, seal: stored.seal) }
+                var badSeal = stored.seal
+                badSeal.signatures = [SigningKey().sign(badSeal.vote(chainID: "chain-test"))]
+                #expect(throws: Chain.BlockError.self) { try follower.applyBlock(stored.block, seal: badSeal) }
+                var dropped = stored.block
+                dropped.transactions = []
+                #expect(throws: Chain.BlockError.self) { try follower.applyBlock(dropped, seal: stored.seal) }
+                #expect(follower.snapshot.head.height == 1)
+            }
+            try follower.applyBlock(stored.block, seal: stored.seal)
+            #expect(throws: Chain.BlockError.notNext(expected: UInt64(height + 1), got: UInt64(height))) {
+                try follower.applyBlock(stored.block, seal: stored.seal)
+            }
+        }
+        #expect(follower.snapshot.head.hash == producer.snapshot.head.hash)
+        #expect(follower.snapshot.head.stateRoot == producer.snapshot.head.stateRoot)
+        #expect(try followerStore.account(bob.address) == (try producer.store.account(bob.address)))
+        #expect(try followerStore.computeStateDigest() == follower.snapshot.head.digest)
     }
 
     @Test("admitted transactions that overspend at execution fail their payload or are refused, and say so")
