@@ -94,7 +94,7 @@ let package = Package(
             "AgoraNetwork", "AgoraCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "AgoraServicesTests", dependencies: [
-            "AgoraServices", "AgoraStorage", .product(name: "GRDB", package: "GRDB.swift"),
+            "AgoraServices", "AgoraStorage", "AgoraNetwork", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "AgoraAPITests", dependencies: [
             "AgoraAPI", "AgoraNode",

@@ -157,8 +157,8 @@ enum OpenAPI {
         "required": ["time", "action", "result"], "properties": {"time": {"type": "string"}, "action": {"type": "string"}, "token": {"type": "string"},
           "remote": {"type": "string"}, "result": {"type": "string"}, "detail": {"type": "string"}}}}, "nextCursor": {"type": ["string", "null"]}}},
       "PeerPage": {"type": "object", "required": ["items", "nextCursor"], "properties": {"items": {"type": "array", "items": {"type": "object",
-        "required": ["peerID", "identity", "address", "height", "outbound"], "properties": {"peerID": {"type": "string"}, "identity": {"type": "string"},
-          "address": {"type": "string"}, "height": {"type": "integer"}, "outbound": {"type": "boolean"}}}}, "nextCursor": {"type": ["string", "null"]}}},
+        "required": ["peerID", "identity", "address", "height", "outbound", "score"], "properties": {"peerID": {"type": "string"}, "identity": {"type": "string"},
+          "address": {"type": "string"}, "height": {"type": "integer"}, "outbound": {"type": "boolean"}, "score": {"type": "number"}}}}, "nextCursor": {"type": ["string", "null"]}}},
       "Flush": {"type": "object", "required": ["dropped"], "properties": {"dropped": {"type": "integer"}}},
       "LogLevel": {"type": "object", "required": ["level"], "additionalProperties": false, "properties": {"level": {"type": "string", "enum": ["trace", "debug", "info", "notice", "warning", "error", "critical"]}}}
     }

@@ -66,6 +66,11 @@ public final class NodeMetrics: Sendable {
         "agora_block_production_failures_total": "Failed attempts to produce a block.",
         "process_resident_memory_bytes": "Resident memory of the node process.",
         "process_open_fds": "Open file descriptors of the node process.",
+        "agora_p2p_peers": "Connected peers by direction.",
+        "agora_p2p_messages_total": "P2P messages by direction and type.",
+        "agora_p2p_handshake_failures_total": "Failed P2P handshakes by reason.",
+        "agora_p2p_refused_total": "P2P links refused after the handshake, by reason (banned, caps, duplicate).",
+        "agora_p2p_bans_total": "Peers banned for falling below the trust threshold.",
     ]
 
     /// Adds `# HELP` lines to Prometheus text produced by the registry.

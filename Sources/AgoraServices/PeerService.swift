@@ -2,9 +2,11 @@ import AgoraCore
 import AgoraCrypto
 import AgoraNetwork
 import AgoraStorage
+import Dispatch
 import Foundation
 import Logging
 import NIOCore
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -22,9 +24,16 @@ public final class PeerService: Service, Sendable {
         public var peers: [(host: String, port: Int)]
         public var handshakeTimeout: Duration
         public var statusInterval: Duration
+        public var maxInbound: Int
+        public var maxPerIP: Int
+        public var banDuration: Duration
 
         public init(listenHost: String?, listenPort: Int, peers: [(host: String, port: Int)],
-                    handshakeTimeout: Duration = .seconds(10), statusInterval: Duration = .seconds(2)) {
+                    handshakeTimeout: Duration = .seconds(10), statusInterval: Duration = .seconds(2),
+                    maxInbound: Int = 32, maxPerIP: Int = 4, banDuration: Duration = .seconds(600)) {
+            self.maxInbound = maxInbound
+            self.maxPerIP = maxPerIP
+            self.banDuration = banDuration
             self.listenHost = listenHost
             self.listenPort = listenPort
             self.peers = peers
@@ -39,16 +48,36 @@ public final class PeerService: Service, Sendable {
         public var address: String
         public var height: UInt64
         public var outbound: Bool
+        public var score: Double
     }
 
     struct Peer: Sendable {
         let link: PeerLink
         let outbound: Bool
         var height: UInt64
+        var trust: TrustScore
+        var limits: MessageLimits
+        var awaitingBlocks = false
     }
+
+    /// Banned peer IDs and addresses, with expiry (monotonic nanoseconds).
+    private let bans = Mutex<[String: UInt64]>([:])
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    func isBanned(_ key: String) -> Bool {
+        bans.withLock { b in
+            guard let until = b[key] else { return false }
+            if until <= PeerService.now() { b[key] = nil; return false }
+            return true
+        }
+    }
+
+    public var bannedCount: Int { bans.withLock { b in b.values.filter { $0 > PeerService.now() }.count } }
 
     let chain: Chain
     let config: Config
+    let metrics: NetworkMetrics
     let identity: SigningKey
     let logger: Logger
     let onListening: @Sendable (String) -> Void
@@ -65,6 +94,7 @@ public final class PeerService: Service, Sendable {
         self.config = config
         self.logger = logger
         self.onListening = onListening
+        metrics = NetworkMetrics(chain.metrics.factory)
         (newLinks, newLinkContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
@@ -73,7 +103,7 @@ public final class PeerService: Service, Sendable {
             map.map { id, p in
                 PeerInfo(peerID: id.hex, identity: p.link.identity.identity.address.description,
                          address: p.link.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?",
-                         height: p.height, outbound: p.outbound)
+                         height: p.height, outbound: p.outbound, score: p.trust.value)
             }.sorted { $0.peerID < $1.peerID }
         }
     }
@@ -87,7 +117,8 @@ public final class PeerService: Service, Sendable {
         let transport = Transport(
             config: .init(chainID: chain.identity.chainID, identity: identity, handshakeTimeout: config.handshakeTimeout),
             onLink: { [newLinkContinuation] link in newLinkContinuation.yield((link, false)) },
-            onFailure: { [logger] error, address in
+            onFailure: { [logger, metrics] error, address in
+                metrics.handshakeFailed(error)
                 logger.info("peer link failed", metadata: ["reason": .string("\(error)"), "remote": .string(address.map { "\($0)" } ?? "?")])
             })
         chain.setOnCommit { [weak self] block, seal in self?.broadcast(.block(block, seal)) }
@@ -149,44 +180,102 @@ public final class PeerService: Service, Sendable {
 
     func serve(_ link: PeerLink, outbound: Bool) async {
         let id = link.peerID
-        let accepted = peers.withLock { map -> Bool in
-            if map[id] != nil || id == Hash.sha256(identity.publicKey.bytes) { return false }
-            map[id] = Peer(link: link, outbound: outbound, height: 0)
-            return true
+        let ip = link.remoteAddress?.ipAddress ?? "?"
+        if isBanned(id.hex) || isBanned(ip) {
+            metrics.refused("banned")
+            link.close()
+            return
         }
-        guard accepted else { link.close(); return }
+        let now = PeerService.now()
+        let accepted = peers.withLock { map -> String? in
+            if map[id] != nil || id == Hash.sha256(identity.publicKey.bytes) { return "duplicate" }
+            if !outbound {
+                let inbound = map.values.filter { !$0.outbound }
+                if inbound.count >= config.maxInbound { return "inbound_cap" }
+                if inbound.filter({ $0.link.remoteAddress?.ipAddress == ip }).count >= config.maxPerIP { return "per_ip_cap" }
+            }
+            map[id] = Peer(link: link, outbound: outbound, height: 0, trust: TrustScore(now: now), limits: MessageLimits(now: now))
+            return nil
+        }
+        if let reason = accepted {
+            metrics.refused(reason)
+            link.close()
+            return
+        }
+        metrics.peersChanged(peers.withLock { m in (m.values.filter { !$0.outbound }.count, m.values.filter(\.outbound).count) })
         logger.info("peer connected", metadata: ["peer": .string(link.identity.identity.address.description), "outbound": .stringConvertible(outbound)])
         defer {
             peers.withLock { if $0[id]?.link === link { $0[id] = nil } }
+            metrics.peersChanged(peers.withLock { m in (m.values.filter { !$0.outbound }.count, m.values.filter(\.outbound).count) })
             logger.info("peer disconnected", metadata: ["peer": .string(link.identity.identity.address.description)])
         }
         try? link.send(status)
         do {
             for try await message in link.messages {
-                try handle(message, from: link)
+                metrics.message(message.kind, direction: "in")
+                let allowed = peers.withLock { $0[id]?.limits.allow(message, now: PeerService.now()) ?? false }
+                guard allowed else {
+                    if penalize(link, .overLimit) { break }
+                    continue
+                }
+                do {
+                    if let reward = try handle(message, from: link) { _ = penalize(link, reward) }
+                } catch let fault as PeerFault {
+                    logger.info("peer misbehaved", metadata: ["peer": .string(link.identity.identity.address.description), "fault": .string("\(fault)")])
+                    if penalize(link, fault.event) { break }
+                }
             }
         } catch {
+            // The link itself failed: a frame that does not decrypt or decode.
             logger.info("dropping peer", metadata: ["peer": .string(link.identity.identity.address.description), "reason": .string("\(error)")])
+            _ = penalize(link, .invalidMessage)
             link.close()
         }
     }
 
     enum PeerFault: Error, CustomStringConvertible {
-        case otherGenesis, invalidBlock(String)
+        case otherGenesis, invalidBlock(String), unrequested
         var description: String {
             switch self {
             case .otherGenesis: return "peer has another genesis"
             case let .invalidBlock(why): return "peer sent an invalid block: \(why)"
+            case .unrequested: return "peer sent blocks nobody asked for"
+            }
+        }
+        var event: TrustEvent {
+            switch self {
+            case .otherGenesis: return .invalidMessage
+            case .invalidBlock: return .invalidBlock
+            case .unrequested: return .unrequested
             }
         }
     }
 
-    func handle(_ message: WireMessage, from link: PeerLink) throws {
+    /// Applies a trust event; below the threshold the peer is disconnected and banned (by ID and
+    /// address). Returns true if the peer was banned.
+    func penalize(_ link: PeerLink, _ event: TrustEvent) -> Bool {
+        let id = link.peerID
+        guard let score = peers.withLock({ $0[id]?.trust.record(event, now: PeerService.now()) }) else { return false }
+        guard score <= TrustScore.banThreshold else { return false }
+        let until = PeerService.now() + UInt64(config.banDuration.components.seconds) * 1_000_000_000
+        bans.withLock { b in
+            b[id.hex] = until
+            if let ip = link.remoteAddress?.ipAddress, ip != "127.0.0.1", ip != "::1" { b[ip] = until }
+        }
+        metrics.banned()
+        logger.notice("peer banned", metadata: ["peer": .string(link.identity.identity.address.description), "score": .stringConvertible(score)])
+        link.close()
+        return true
+    }
+
+    /// Handles one message; returns the trust reward it earned, if any.
+    func handle(_ message: WireMessage, from link: PeerLink) throws -> TrustEvent? {
         switch message {
         case let .status(s):
             guard s.genesisHash == chain.identity.genesisHash else { throw PeerFault.otherGenesis }
             peers.withLock { $0[link.peerID]?.height = s.height }
             requestIfBehind(link, peerHeight: s.height)
+            return .validStatus
         case let .getBlocks(from, count):
             var out: [WireMessage.SealedBlock] = []
             var bytes = 0
@@ -199,34 +288,52 @@ public final class PeerService: Service, Sendable {
                 h += 1
             }
             if !out.isEmpty { try link.send(.blocks(out)) }
+            return nil
         case let .blocks(list):
-            for sealed in list { try apply(sealed.block, sealed.seal) }
+            let requested = peers.withLock { p -> Bool in
+                defer { p[link.peerID]?.awaitingBlocks = false }
+                return p[link.peerID]?.awaitingBlocks ?? false
+            }
+            guard requested else { throw PeerFault.unrequested }
+            var useful = false
+            for sealed in list { useful = try apply(sealed.block, sealed.seal) || useful }
             let peerHeight = peers.withLock { $0[link.peerID]?.height ?? 0 }
             requestIfBehind(link, peerHeight: peerHeight)
+            return useful ? .usefulBlock : .duplicate
         case let .block(block, seal):
             peers.withLock { p in if let h = p[link.peerID]?.height, h < block.header.height { p[link.peerID]?.height = block.header.height } }
             let head = chain.snapshot.head.height
             if block.header.height == head + 1 {
-                try apply(block, seal)
+                return try apply(block, seal) ? .usefulBlock : nil
             } else if block.header.height > head + 1 {
                 requestIfBehind(link, peerHeight: block.header.height)
             }
+            return nil
         case let .transactions(txs):
-            for tx in txs { _ = try? chain.submit(tx) }
+            var admitted = 0
+            for tx in txs {
+                do { try chain.submit(tx); admitted += 1 } catch {
+                    if case .rejected(.invalidSignature) = error { throw PeerFault.invalidBlock("transaction with a bad signature") }
+                }
+            }
+            return admitted > 0 ? .usefulTransaction : nil
         case let .ping(n):
             try link.send(.pong(n))
+            return nil
         case .pong, .peers, .ihave, .iwant, .rekey:
-            break
+            return nil
         }
     }
 
-    func apply(_ block: Block, _ seal: Commit) throws {
+    /// Applies a block if it is the next one; true if it moved the head.
+    func apply(_ block: Block, _ seal: Commit) throws -> Bool {
         try applying.withLock { _ in
-            guard block.header.height == chain.snapshot.head.height + 1 else { return }
+            guard block.header.height == chain.snapshot.head.height + 1 else { return false }
             do {
                 try chain.applyBlock(block, seal: seal)
+                return true
             } catch let e as Chain.BlockError {
-                if case .notNext = e { return }
+                if case .notNext = e { return false }
                 throw PeerFault.invalidBlock("\(e)")
             }
         }
@@ -236,10 +343,54 @@ public final class PeerService: Service, Sendable {
         let head = chain.snapshot.head.height
         guard peerHeight > head else { return }
         let count = UInt32(min(UInt64(WireMessage.maxBlocksPerRange), peerHeight - head))
+        peers.withLock { $0[link.peerID]?.awaitingBlocks = true }
         try? link.send(.getBlocks(from: head + 1, count: count))
     }
 
     func broadcast(_ message: WireMessage) {
-        for p in peers.withLock({ Array($0.values) }) { try? p.link.send(message) }
+        for p in peers.withLock({ Array($0.values) }) {
+            try? p.link.send(message)
+            metrics.message(message.kind, direction: "out")
+        }
     }
+}
+
+/// Network metrics: peers by direction, messages by type and direction, handshake failures by
+/// reason, refused links by reason, bans.
+struct NetworkMetrics: Sendable {
+    let factory: any MetricsFactory & Sendable
+    init(_ factory: any MetricsFactory & Sendable) { self.factory = factory }
+
+    func peersChanged(_ counts: (inbound: Int, outbound: Int)) {
+        Gauge(label: "agora_p2p_peers", dimensions: [("direction", "in")], factory: factory).record(counts.inbound)
+        Gauge(label: "agora_p2p_peers", dimensions: [("direction", "out")], factory: factory).record(counts.outbound)
+    }
+
+    func message(_ kind: String, direction: String) {
+        Counter(label: "agora_p2p_messages_total", dimensions: [("direction", direction), ("type", kind)], factory: factory).increment()
+    }
+
+    func handshakeFailed(_ error: Transport.LinkError) {
+        let reason: String
+        switch error {
+        case .handshakeTimeout: reason = "timeout"
+        case let .refused(r):
+            switch r {
+            case .chainMismatch: reason = "chain_mismatch"
+            case .versionMismatch: reason = "version_mismatch"
+            case .badSignature: reason = "bad_signature"
+            default: reason = "malformed"
+            }
+        case .noise: reason = "noise"
+        case .session: reason = "bad_frame"
+        case .closed: reason = "closed"
+        }
+        Counter(label: "agora_p2p_handshake_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    func refused(_ reason: String) {
+        Counter(label: "agora_p2p_refused_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    func banned() { Counter(label: "agora_p2p_bans_total", factory: factory).increment() }
 }

@@ -1,0 +1,101 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraNetwork
+import AgoraState
+import AgoraStorage
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+@testable import AgoraServices
+
+@Suite("Peer service", .serialized)
+struct PeerServiceTests {
+    @Test("trust decays toward neutral with its half-life and bans at the threshold")
+    func trust() {
+        var t = TrustScore(now: 0, halfLife: 10)
+        t.record(.invalidBlock, now: 0)
+        #expect(t.value == -60)
+        t.decay(now: 10_000_000_000)
+        #expect(abs(t.value + 30) < 1e-9, "half of it after one half-life")
+        t.record(.invalidBlock, now: 10_000_000_000)
+        #expect(!t.isBanned)
+        t.record(.invalidMessage, now: 10_000_000_000)
+        #expect(t.isBanned)
+        var good = TrustScore(now: 0)
+        for _ in 0..<1_000 { good.record(.usefulBlock, now: 0) }
+        #expect(good.value == TrustScore.ceiling)
+    }
+
+    @Test("per-class message limits hold a flood while other classes pass")
+    func limits() {
+        var l = MessageLimits(now: 0)
+        var allowed = 0
+        for _ in 0..<200 where l.allow(.ping(1), now: 0) { allowed += 1 }
+        #expect(allowed == 40)
+        let otherClass = l.allow(.getBlocks(from: 1, count: 1), now: 0)
+        #expect(otherClass)
+        let later = l.allow(.ping(1), now: 1_000_000_000)
+        #expect(later, "refilled a second later")
+    }
+
+    @Test("a peer that sends invalid blocks is disconnected and banned; a good peer keeps syncing")
+    func misbehavingPeerBanned() async throws {
+        let validator = SigningKey()
+        let dir = NSTemporaryDirectory() + "agora-peers-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let genesis = Genesis(chainID: "p2p-test", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
+                              params: .init(treasury: Address(raw: [UInt8](repeating: 5, count: 20)).description, transferFeeBps: 0,
+                                            minFee: .zero, faucetAmount: .zero, maxTotalSupply: Amount(1_000)!,
+                                            maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: [])
+        func chain(_ name: String, _ key: SigningKey) throws -> Chain {
+            let store = try BlockStore(path: "\(dir)/\(name).sqlite")
+            try store.initialize(try genesis.resolve())
+            return try Chain(store: store, validatorKey: key, logger: Logger(label: name))
+        }
+        let producer = try chain("v", validator)
+        for n in 0..<5 { try producer.produceBlock(now: 2_000 + UInt64(n)) }
+        let port = Mutex<Int?>(nil)
+        let service = PeerService(chain: producer, identity: validator,
+                                  config: .init(listenHost: "127.0.0.1", listenPort: 0, peers: []),
+                                  logger: Logger(label: "v")) { bound in port.withLock { $0 = Int(bound.split(separator: ":").last!) } }
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "group")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            let p = port.withLock { $0 }!
+
+            // The liar: forged blocks at the next height, until it is thrown out.
+            let liar = Transport(config: .init(chainID: "p2p-test", identity: SigningKey()), onLink: { _ in })
+            let link = try await liar.dial(host: "127.0.0.1", port: p)
+            let head = try #require(try producer.store.block(height: 5))
+            var forged = head.block
+            forged.header.height = 6
+            forged.header.previousHash = head.block.hash
+            let fakeSeal = Commit(height: 6, round: 0, blockHash: forged.hash, signatures: [SigningKey().sign(Vote(chainID: "p2p-test", height: 6, round: 0, kind: .precommit, blockHash: forged.hash))])
+            for _ in 0..<3 { try? link.send(.block(forged, fakeSeal)) }
+            let deadline = Date().addingTimeInterval(5)
+            while link.isActive, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(!link.isActive, "the liar is disconnected")
+            #expect(service.bannedCount >= 1)
+            // Banned: a new link under the same identity is closed at once.
+            #expect(producer.snapshot.head.height == 5, "nothing forged was applied")
+
+            // An honest follower syncs all five blocks over the same listener.
+            let follower = try chain("f", SigningKey())
+            let followerService = PeerService(chain: follower, identity: SigningKey(),
+                                              config: .init(listenHost: nil, listenPort: 0, peers: [("127.0.0.1", p)]),
+                                              logger: Logger(label: "f"))
+            let followerGroup = ServiceGroup(configuration: .init(services: [followerService], logger: Logger(label: "fg")))
+            tasks.addTask { try await followerGroup.run() }
+            let until = Date().addingTimeInterval(10)
+            while follower.snapshot.head.height < 5, Date() < until { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(follower.snapshot.head.hash == producer.snapshot.head.hash)
+            #expect(service.connected.count == 1)
+            await followerGroup.triggerGracefulShutdown()
+            await group.triggerGracefulShutdown()
+            tasks.cancelAll()
+        }
+    }
+}
