@@ -48,7 +48,7 @@ enum AdminPage {
     </table>
   </section>
   <section><h2>Validators</h2><table id="validators"><tr><th>address</th><th>role</th></tr></table>
-    <h2 style="margin-top:12px">Peers</h2><p id="peers">Single-node network: no peers.</p></section>
+    <h2 style="margin-top:12px">Peers</h2><table id="peers"><thead><tr><th>identity</th><th>address</th><th>height</th><th>score</th><th>dir</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Recent blocks</h2><table id="blocks"><thead><tr><th>height</th><th>hash</th><th>txs</th><th>time</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Mempool</h2><table id="mempool"><thead><tr><th>id</th><th>sender</th><th>nonce</th><th>fee</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Recent transactions</h2><table id="transactions"><thead><tr><th>id</th><th>height</th><th>kind</th><th>ok</th></tr></thead><tbody></tbody></table></section>
@@ -83,6 +83,9 @@ async function refresh() {
   const v = $("validators"); while (v.rows.length > 1) v.deleteRow(1);
   const vr = v.insertRow(); cell(vr, s.validator, "mono"); cell(vr, "proposer");
   try { const h = await fetch("/health/ready").then(r => r.json()); $("health").textContent = h.status; } catch (e) { $("health").textContent = "unknown"; }
+  const peers = await api("/api/v1/peers");
+  const pt = $("peers").tBodies[0]; pt.innerHTML = "";
+  for (const p of peers.items) { const r = pt.insertRow(); r.dataset.peer = p.peerID; cell(r, short(p.identity), "mono"); cell(r, p.address, "mono"); cell(r, p.height); cell(r, p.score.toFixed(1)); cell(r, p.outbound ? "out" : "in"); }
   const blocks = await api("/api/v1/blocks?limit=10");
   const bt = $("blocks").tBodies[0]; bt.innerHTML = "";
   for (const b of blocks.items) { const r = bt.insertRow(); r.dataset.height = b.height; cell(r, b.height); cell(r, short(b.hash), "mono"); cell(r, b.transactionCount); cell(r, new Date(b.timestamp).toISOString()); }
