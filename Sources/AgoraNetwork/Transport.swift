@@ -18,12 +18,16 @@ public final class Transport: Sendable {
         public var identity: SigningKey
         public var handshakeTimeout: Duration
         public var rekeyAfter: UInt64
+        /// A link that receives nothing for this long is closed (peers send status every few seconds).
+        public var idleTimeout: Duration
 
-        public init(chainID: String, identity: SigningKey, handshakeTimeout: Duration = .seconds(10), rekeyAfter: UInt64 = 1 << 32) {
+        public init(chainID: String, identity: SigningKey, handshakeTimeout: Duration = .seconds(10), rekeyAfter: UInt64 = 1 << 32,
+                    idleTimeout: Duration = .seconds(30)) {
             self.chainID = chainID
             self.identity = identity
             self.handshakeTimeout = handshakeTimeout
             self.rekeyAfter = rekeyAfter
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -67,7 +71,7 @@ public final class Transport: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(self.handler(role: .responder, linkPromise: nil))
+                    try channel.pipeline.syncOperations.addHandlers(self.idleHandlers() + [self.handler(role: .responder, linkPromise: nil)])
                 }
             }
             .bind(host: host, port: port).get()
@@ -81,7 +85,7 @@ public final class Transport: Sendable {
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(self.handler(role: .initiator, linkPromise: promise))
+                        try channel.pipeline.syncOperations.addHandlers(self.idleHandlers() + [self.handler(role: .initiator, linkPromise: promise)])
                     }
                 }
                 .connect(host: host, port: port).get()
@@ -90,6 +94,11 @@ public final class Transport: Sendable {
             throw error
         }
         return try await promise.futureResult.get()
+    }
+
+    func idleHandlers() -> [any ChannelHandler] {
+        let ms = config.idleTimeout.components.seconds * 1000 + config.idleTimeout.components.attoseconds / 1_000_000_000_000_000
+        return [IdleStateHandler(readTimeout: .milliseconds(ms)), CloseWhenIdle()]
     }
 
     func handler(role: NoiseXX.Role, linkPromise: EventLoopPromise<PeerLink>?) -> LinkHandler {
@@ -133,6 +142,28 @@ public final class PeerLink: Sendable {
     }
 
     public func close() { channel.close(promise: nil) }
+
+    /// Switches this side's sending key now (Noise rekey), announcing it to the peer; the node
+    /// calls it on a timer so that a long-lived link does not keep one key for its lifetime.
+    public func rekey() throws {
+        try session.withLock { s in
+            let bytes = try s.rekeyNow()
+            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+        }
+    }
+}
+
+/// Closes a link that has received nothing within the idle timeout.
+final class CloseWhenIdle: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
 }
 
 /// Per-connection state machine: handshake, then decrypt frames into the link's stream.

@@ -27,6 +27,7 @@ public final class PeerService: Service, Sendable {
         public var maxInbound: Int
         public var maxPerIP: Int
         public var banDuration: Duration
+        public var rekeyInterval: Duration = .seconds(600)
 
         public init(listenHost: String?, listenPort: Int, peers: [(host: String, port: Int)],
                     handshakeTimeout: Duration = .seconds(10), statusInterval: Duration = .seconds(2),
@@ -143,11 +144,17 @@ public final class PeerService: Service, Sendable {
                     }
                 }
             }
-            // Periodic status so peers learn heights even if they missed a push.
+            // Periodic status so peers learn heights even if they missed a push (and links never
+            // look idle), and a periodic rekey of every link's sending key.
             group.addTask { [self] in
+                var lastRekey = ContinuousClock.now
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     try? await Task.sleep(for: config.statusInterval)
                     broadcast(status)
+                    if ContinuousClock.now - lastRekey >= config.rekeyInterval {
+                        for p in peers.withLock({ Array($0.values) }) { try? p.link.rekey() }
+                        lastRekey = ContinuousClock.now
+                    }
                 }
             }
             try? await gracefulShutdown()

@@ -109,3 +109,29 @@ struct TransportTests {
         return fd
     }
 }
+
+@Suite("Transport timers")
+struct TransportTimerTests {
+    @Test("a live link survives a timer rekey on both sides; a silent link is closed at its idle timeout")
+    func rekeyAndIdle() async throws {
+        let inbound = Mutex<PeerLink?>(nil)
+        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .milliseconds(600)),
+                               onLink: { link in inbound.withLock { $0 = link } })
+        let port = try await server.listen(host: "127.0.0.1", port: 0).localAddress!.port!
+        let client = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(30)), onLink: { _ in })
+        let link = try await client.dial(host: "127.0.0.1", port: port)
+        while inbound.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+        let remote = inbound.withLock { $0 }!
+        var it = remote.messages.makeAsyncIterator()
+        try link.send(.ping(1))
+        try link.rekey()
+        try link.send(.ping(2))
+        #expect(try await it.next() == .ping(1))
+        #expect(try await it.next() == .ping(2), "the receiver switched keys at the announced point")
+        // Now silence: the server side closes the link after 600 ms without input.
+        let started = Date()
+        while link.isActive, Date().timeIntervalSince(started) < 5 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!link.isActive)
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+}
