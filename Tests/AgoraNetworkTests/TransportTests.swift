@@ -115,7 +115,8 @@ struct TransportTimerTests {
     @Test("a live link survives a timer rekey on both sides; a silent link is closed at its idle timeout")
     func rekeyAndIdle() async throws {
         let inbound = Mutex<PeerLink?>(nil)
-        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .milliseconds(600)),
+        // Generous enough that a loaded CI machine still delivers the pings before it fires.
+        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(3)),
                                onLink: { link in inbound.withLock { $0 = link } })
         let port = try await server.listen(host: "127.0.0.1", port: 0).localAddress!.port!
         let client = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(30)), onLink: { _ in })
@@ -128,10 +129,10 @@ struct TransportTimerTests {
         try link.send(.ping(2))
         #expect(try await it.next() == .ping(1))
         #expect(try await it.next() == .ping(2), "the receiver switched keys at the announced point")
-        // Now silence: the server side closes the link after 600 ms without input.
+        // Now silence: the server side closes the link about 3 s after the last input.
         let started = Date()
-        while link.isActive, Date().timeIntervalSince(started) < 5 { try await Task.sleep(for: .milliseconds(20)) }
+        while link.isActive, Date().timeIntervalSince(started) < 15 { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!link.isActive)
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) > 1, "not before the idle timeout")
     }
 }
