@@ -32,7 +32,7 @@ public struct TrustScore: Sendable, Equatable {
     public let halfLife: Double
 
     public init(now: UInt64, halfLife: Double = TrustScore.defaultHalfLife, value: Double = 0) {
-        self.value = value
+        self.value = min(TrustScore.ceiling, value)
         self.updatedAt = now
         self.halfLife = halfLife
     }

@@ -63,6 +63,8 @@ public final class PeerService: Service, Sendable {
 
     /// Banned peer IDs and addresses, with expiry (monotonic nanoseconds).
     private let bans = Mutex<[String: UInt64]>([:])
+    /// Last known score per peer, from this run or the store.
+    private let remembered = Mutex<[Hash: Double]>([:])
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -122,6 +124,7 @@ public final class PeerService: Service, Sendable {
                 metrics.handshakeFailed(error)
                 logger.info("peer link failed", metadata: ["reason": .string("\(error)"), "remote": .string(address.map { "\($0)" } ?? "?")])
             })
+        loadRemembered()
         chain.setOnCommit { [weak self] block, seal in self?.broadcast(.block(block, seal)) }
         chain.setOnAdmit { [weak self] tx in self?.broadcast(.transactions([tx])) }
 
@@ -165,6 +168,33 @@ public final class PeerService: Service, Sendable {
         }
     }
 
+    /// Wall-clock milliseconds, for what is persisted (monotonic time does not survive restarts).
+    static func wallMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Scores and bans from earlier runs: bans still in force are restored, scores seed new links.
+    func loadRemembered() {
+        guard let records = try? chain.store.peerRecords() else { return }
+        let wall = PeerService.wallMillis(), mono = PeerService.now()
+        bans.withLock { b in
+            for r in records where r.bannedUntil > wall {
+                b[r.peerID.hex] = mono + UInt64(r.bannedUntil - wall) * 1_000_000
+            }
+        }
+        remembered.withLock { m in for r in records { m[r.peerID] = r.score } }
+    }
+
+    /// Persists a peer's score, ban and address (on disconnect and on ban).
+    func remember(_ link: PeerLink, score: Double, bannedFor: Duration?) {
+        let address = link.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        let until = bannedFor.map { PeerService.wallMillis() + $0.components.seconds * 1000 } ?? 0
+        let record = BlockStore.PeerRecord(peerID: link.peerID, identity: link.identity.identity, address: address, score: score,
+                                           bannedUntil: until, lastSeen: PeerService.wallMillis())
+        do { try chain.store.savePeer(record) } catch {
+            logger.warning("cannot persist peer", metadata: ["error": .string("\(error)")])
+        }
+        remembered.withLock { $0[link.peerID] = score }
+    }
+
     func keepDialing(_ transport: Transport, host: String, port: Int) async {
         var backoff = Duration.milliseconds(200)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -201,7 +231,8 @@ public final class PeerService: Service, Sendable {
                 if inbound.count >= config.maxInbound { return "inbound_cap" }
                 if inbound.filter({ $0.link.remoteAddress?.ipAddress == ip }).count >= config.maxPerIP { return "per_ip_cap" }
             }
-            map[id] = Peer(link: link, outbound: outbound, height: 0, trust: TrustScore(now: now), limits: MessageLimits(now: now))
+            let start = remembered.withLock { $0[id] } ?? 0
+            map[id] = Peer(link: link, outbound: outbound, height: 0, trust: TrustScore(now: now, value: start), limits: MessageLimits(now: now))
             return nil
         }
         if let reason = accepted {
@@ -212,7 +243,11 @@ public final class PeerService: Service, Sendable {
         metrics.peersChanged(peers.withLock { m in (m.values.filter { !$0.outbound }.count, m.values.filter(\.outbound).count) })
         logger.info("peer connected", metadata: ["peer": .string(link.identity.identity.address.description), "outbound": .stringConvertible(outbound)])
         defer {
-            peers.withLock { if $0[id]?.link === link { $0[id] = nil } }
+            let last = peers.withLock { p -> Peer? in
+                guard p[id]?.link === link else { return nil }
+                return p.removeValue(forKey: id)
+            }
+            if let last, !isBanned(id.hex) { remember(link, score: last.trust.value, bannedFor: nil) }
             metrics.peersChanged(peers.withLock { m in (m.values.filter { !$0.outbound }.count, m.values.filter(\.outbound).count) })
             logger.info("peer disconnected", metadata: ["peer": .string(link.identity.identity.address.description)])
         }
@@ -270,6 +305,7 @@ public final class PeerService: Service, Sendable {
             if let ip = link.remoteAddress?.ipAddress, ip != "127.0.0.1", ip != "::1" { b[ip] = until }
         }
         metrics.banned()
+        remember(link, score: score, bannedFor: config.banDuration)
         logger.notice("peer banned", metadata: ["peer": .string(link.identity.identity.address.description), "score": .stringConvertible(score)])
         link.close()
         return true

@@ -32,6 +32,17 @@ enum Schema {
                 CREATE TABLE state(key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2-peers") { db in
+            try db.execute(sql: """
+                CREATE TABLE peers(
+                    peer_id BLOB PRIMARY KEY NOT NULL,
+                    identity BLOB NOT NULL,
+                    address TEXT NOT NULL,
+                    score REAL NOT NULL,
+                    banned_until INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -67,7 +67,8 @@ struct PeerServiceTests {
             let p = port.withLock { $0 }!
 
             // The liar: forged blocks at the next height, until it is thrown out.
-            let liar = Transport(config: .init(chainID: "p2p-test", identity: SigningKey()), onLink: { _ in })
+            let liarKey = SigningKey()
+            let liar = Transport(config: .init(chainID: "p2p-test", identity: liarKey), onLink: { _ in })
             let link = try await liar.dial(host: "127.0.0.1", port: p)
             let head = try #require(try producer.store.block(height: 5))
             var forged = head.block
@@ -96,6 +97,16 @@ struct PeerServiceTests {
             await followerGroup.triggerGracefulShutdown()
             await group.triggerGracefulShutdown()
             tasks.cancelAll()
+
+            // The ban and the scores outlive the process: they are in the node's database.
+            let records = try producer.store.peerRecords()
+            let liarRecord = try #require(records.first { $0.peerID == Hash.sha256(liarKey.publicKey.bytes) })
+            #expect(liarRecord.bannedUntil > Int64(Date().timeIntervalSince1970 * 1000))
+            #expect(liarRecord.score <= TrustScore.banThreshold)
+            let restarted = PeerService(chain: producer, identity: validator, config: .init(listenHost: nil, listenPort: 0, peers: []),
+                                        logger: Logger(label: "v2"))
+            restarted.loadRemembered()
+            #expect(restarted.bannedCount >= 1, "the liar is still banned after a restart")
         }
     }
 }
