@@ -44,7 +44,7 @@ public struct Signature: Hashable, Sendable, CanonicalCodable {
         self.bytes = Array(bytes)
     }
 
-    /// The all-zero signature, used only as the placeholder while computing signing bytes.
+    /// The all-zero signature: never valid for any key; used by fixtures and tests.
     public static let empty = Signature(unchecked: [UInt8](repeating: 0, count: 64))
 
     private init(unchecked: [UInt8]) { bytes = unchecked }
