@@ -28,6 +28,8 @@ public final class PeerService: Service, Sendable {
         public var maxPerIP: Int
         public var banDuration: Duration
         public var rekeyInterval: Duration = .seconds(600)
+        /// Outbound links the node tries to keep, dialing addresses learned by peer exchange.
+        public var targetOutbound: Int = 8
 
         public init(listenHost: String?, listenPort: Int, peers: [(host: String, port: Int)],
                     handshakeTimeout: Duration = .seconds(10), statusInterval: Duration = .seconds(2),
@@ -59,12 +61,28 @@ public final class PeerService: Service, Sendable {
         var trust: TrustScore
         var limits: MessageLimits
         var awaitingBlocks = false
+        var listen: WireMessage.PeerAddress?
+    }
+
+    /// Our listen address first (if we listen), then the listen addresses of connected peers.
+    func exchangeList() -> [WireMessage.PeerAddress] {
+        var list: [WireMessage.PeerAddress] = []
+        if let own = advertised.withLock({ $0 }) { list.append(own) }
+        let others = peers.withLock { $0.values.compactMap(\.listen) }
+        for a in others where list.count < WireMessage.maxPeers && !list.contains(a) { list.append(a) }
+        return list
     }
 
     /// Banned peer IDs and addresses, with expiry (monotonic nanoseconds).
     private let bans = Mutex<[String: UInt64]>([:])
     /// Last known score per peer, from this run or the store.
     private let remembered = Mutex<[Hash: Double]>([:])
+    /// Listen addresses learned from peers (bounded), and our own advertised one.
+    private let known = Mutex<Set<WireMessage.PeerAddress>>([])
+    private let advertised = Mutex<WireMessage.PeerAddress?>(nil)
+    /// Addresses being dialed or connected, so exchange does not dial them twice.
+    private let dialing = Mutex<Set<String>>([])
+    static let maxKnown = 1_000
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -133,11 +151,37 @@ public final class PeerService: Service, Sendable {
             if let host = config.listenHost {
                 let channel = try await transport.listen(host: host, port: config.listenPort)
                 server = channel
-                onListening("\(host):\(channel.localAddress?.port ?? config.listenPort)")
+                let port = channel.localAddress?.port ?? config.listenPort
+                advertised.withLock { $0 = WireMessage.PeerAddress(host: host, port: UInt16(clamping: port)) }
+                onListening("\(host):\(port)")
             }
             // Outbound: one task per bootstrap peer, reconnecting with backoff and jitter.
             for peer in config.peers {
+                dialing.withLock { _ = $0.insert("\(peer.host):\(peer.port)") }
                 group.addTask { [self] in await self.keepDialing(transport, host: peer.host, port: peer.port) }
+            }
+            // Peer exchange: keep up to `targetOutbound` links by dialing learned addresses
+            // (from peers and from the store), each with its own reconnect loop.
+            group.addTask { [self] in
+                await withDiscardingTaskGroup { dialers in
+                    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                        let outbound = peers.withLock { $0.values.filter(\.outbound).count }
+                        let own = advertised.withLock { $0 }
+                        let connected = Set(peers.withLock { $0.values.compactMap(\.listen) })
+                        let candidates = known.withLock { Array($0) }.filter { $0 != own && !connected.contains($0) }.shuffled()
+                        var started = 0
+                        for a in candidates where outbound + started < config.targetOutbound {
+                            let key = "\(a.host):\(a.port)"
+                            guard dialing.withLock({ $0.insert(key).inserted }) else { continue }
+                            started += 1
+                            dialers.addTask { [self] in
+                                await self.keepDialing(transport, host: a.host, port: Int(a.port), persistent: false)
+                                _ = dialing.withLock { $0.remove(key) }
+                            }
+                        }
+                        try? await Task.sleep(for: config.statusInterval)
+                    }
+                }
             }
             // Inbound and outbound links are served as they come.
             group.addTask { [self] in
@@ -154,6 +198,7 @@ public final class PeerService: Service, Sendable {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     try? await Task.sleep(for: config.statusInterval)
                     broadcast(status)
+                    broadcast(.peers(exchangeList()))
                     if ContinuousClock.now - lastRekey >= config.rekeyInterval {
                         for p in peers.withLock({ Array($0.values) }) { try? p.link.rekey() }
                         lastRekey = ContinuousClock.now
@@ -181,11 +226,20 @@ public final class PeerService: Service, Sendable {
             }
         }
         remembered.withLock { m in for r in records { m[r.peerID] = r.score } }
+        known.withLock { k in
+            for r in records where r.bannedUntil <= wall {
+                let parts = r.address.split(separator: ":")
+                if parts.count == 2, let port = UInt16(parts[1]), port != 0, k.count < PeerService.maxKnown {
+                    k.insert(.init(host: String(parts[0]), port: port))
+                }
+            }
+        }
     }
 
     /// Persists a peer's score, ban and address (on disconnect and on ban).
     func remember(_ link: PeerLink, score: Double, bannedFor: Duration?) {
-        let address = link.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        let listen = peers.withLock { $0[link.peerID]?.listen }
+        let address = listen.map { "\($0.host):\($0.port)" } ?? link.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         let until = bannedFor.map { PeerService.wallMillis() + $0.components.seconds * 1000 } ?? 0
         let record = BlockStore.PeerRecord(peerID: link.peerID, identity: link.identity.identity, address: address, score: score,
                                            bannedUntil: until, lastSeen: PeerService.wallMillis())
@@ -195,9 +249,14 @@ public final class PeerService: Service, Sendable {
         remembered.withLock { $0[link.peerID] = score }
     }
 
-    func keepDialing(_ transport: Transport, host: String, port: Int) async {
+    /// Dials and redials a bootstrap peer (`persistent`), or dials a learned address until its
+    /// first link ends (the exchange loop decides whether to try it again).
+    func keepDialing(_ transport: Transport, host: String, port: Int, persistent: Bool = true) async {
         var backoff = Duration.milliseconds(200)
+        var attempts = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            attempts += 1
+            if !persistent && attempts > 3 { return }
             do {
                 let link = try await transport.dial(host: host, port: port)
                 backoff = .milliseconds(200)
@@ -206,6 +265,7 @@ public final class PeerService: Service, Sendable {
                 while !Task.isCancelled, peers.withLock({ $0[link.peerID]?.link === link }) || link.isActive {
                     try? await Task.sleep(for: .milliseconds(200))
                 }
+                if !persistent { return }
             } catch {
                 logger.debug("dial failed", metadata: ["peer": .string("\(host):\(port)"), "error": .string("\(error)")])
             }
@@ -252,6 +312,7 @@ public final class PeerService: Service, Sendable {
             logger.info("peer disconnected", metadata: ["peer": .string(link.identity.identity.address.description)])
         }
         try? link.send(status)
+        try? link.send(.peers(exchangeList()))
         do {
             for try await message in link.messages {
                 metrics.message(message.kind, direction: "in")
@@ -363,7 +424,16 @@ public final class PeerService: Service, Sendable {
         case let .ping(n):
             try link.send(.pong(n))
             return nil
-        case .pong, .peers, .ihave, .iwant, .rekey:
+        case let .peers(list):
+            // The first entry, if any, is the sender's own listen address.
+            if let own = list.first {
+                peers.withLock { $0[link.peerID]?.listen = own }
+            }
+            known.withLock { k in
+                for a in list where k.count < PeerService.maxKnown { k.insert(a) }
+            }
+            return nil
+        case .pong, .ihave, .iwant, .rekey:
             return nil
         }
     }

@@ -110,3 +110,54 @@ struct PeerServiceTests {
         }
     }
 }
+
+@Suite("Peer exchange", .serialized)
+struct PeerExchangeTests {
+    @Test("a node that knows only one peer learns and dials the others' listen addresses")
+    func exchange() async throws {
+        let validator = SigningKey()
+        let dir = NSTemporaryDirectory() + "agora-pex-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let genesis = Genesis(chainID: "pex", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
+                              params: .init(treasury: Address(raw: [UInt8](repeating: 5, count: 20)).description, transferFeeBps: 0,
+                                            minFee: .zero, faucetAmount: .zero, maxTotalSupply: Amount(1_000)!,
+                                            maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: [])
+        final class PortBox: Sendable { let value = Mutex<Int?>(nil) }
+        func node(_ name: String, _ key: SigningKey, peers: [(host: String, port: Int)]) throws -> (PeerService, PortBox) {
+            let store = try BlockStore(path: "\(dir)/\(name).sqlite")
+            try store.initialize(try genesis.resolve())
+            let chain = try Chain(store: store, validatorKey: key, logger: Logger(label: name))
+            let port = PortBox()
+            var config = PeerService.Config(listenHost: "127.0.0.1", listenPort: 0, peers: peers, statusInterval: .milliseconds(200))
+            config.targetOutbound = 4
+            let service = PeerService(chain: chain, identity: key, config: config, logger: Logger(label: name)) { bound in
+                port.value.withLock { $0 = Int(bound.split(separator: ":").last!) }
+            }
+            return (service, port)
+        }
+        func waitPort(_ p: PortBox) async throws -> Int {
+            while p.value.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            return p.value.withLock { $0 }!
+        }
+        let (a, aPort) = try node("a", validator, peers: [])
+        let groupA = ServiceGroup(configuration: .init(services: [a], logger: Logger(label: "ga")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await groupA.run() }
+            let pa = try await waitPort(aPort)
+            let (b, bPort) = try node("b", SigningKey(), peers: [("127.0.0.1", pa)])
+            let groupB = ServiceGroup(configuration: .init(services: [b], logger: Logger(label: "gb")))
+            tasks.addTask { try await groupB.run() }
+            _ = try await waitPort(bPort)
+            let (c, cPort) = try node("c", SigningKey(), peers: [("127.0.0.1", pa)])
+            let groupC = ServiceGroup(configuration: .init(services: [c], logger: Logger(label: "gc")))
+            tasks.addTask { try await groupC.run() }
+            _ = try await waitPort(cPort)
+            let deadline = Date().addingTimeInterval(10)
+            while c.connected.count < 2 || b.connected.count < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(c.connected.count == 2, "c found b through a")
+            #expect(b.connected.count == 2, "b sees c")
+            for g in [groupC, groupB, groupA] { await g.triggerGracefulShutdown() }
+            tasks.cancelAll()
+        }
+    }
+}
