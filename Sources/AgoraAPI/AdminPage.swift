@@ -31,7 +31,7 @@ enum AdminPage {
 <div id="login">
   <h2>Admin token</h2>
   <p>Create one with <code>agora admin token create --data-dir DIR --name NAME</code>.</p>
-  <form id="login-form"><input id="token" type="password" autocomplete="off" placeholder="agora_…">
+  <form id="login-form"><input id="token" type="password" autocomplete="off" aria-label="admin token (starts with agora_)">
   <p><button id="login-button" type="submit">Open</button> <span id="login-error" class="err"></span></p></form>
 </div>
 <main id="dashboard" hidden>
