@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "AgoraAPI", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdCore", package: "hummingbird"),

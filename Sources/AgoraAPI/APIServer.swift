@@ -1,3 +1,4 @@
+import AgoraNetwork
 import AgoraServices
 import Hummingbird
 import HummingbirdCore
@@ -10,16 +11,15 @@ import NIOCore
 public enum APIServer {
     public static func application(_ deps: APIDependencies, host: String, port: Int, idleTimeout: Duration,
                                    logger: Logger, onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
-        let millis = idleTimeout.components.seconds * 1000 + idleTimeout.components.attoseconds / 1_000_000_000_000_000
         let wsResponder = EventsEndpoint.router(deps).buildResponder()
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(idleTimeout: .milliseconds(millis)),
+            http1: .init(idleTimeout: TimeAmount(idleTimeout)),
             ws: .init(maxFrameSize: deps.limits.eventsMaxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)),
                       closeTimeout: .seconds(5), validateUTF8: true))
         let server = HTTPServerBuilder { responder in
             ReadTimeoutChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: wsResponder,
                                                                    configuration: configuration),
-                               timeout: .milliseconds(millis))
+                               timeout: TimeAmount(idleTimeout))
         }
         return Application(
             router: APIRoutes.router(deps),
@@ -40,7 +40,7 @@ struct ReadTimeoutChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Inner.Value> {
         do {
-            try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(readTimeout: timeout), CloseOnReadIdle()])
+            try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(readTimeout: timeout), CloseWhenIdle()])
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
@@ -49,17 +49,5 @@ struct ReadTimeoutChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     func handle(value: Inner.Value, logger: Logger) async {
         await inner.handle(value: value, logger: logger)
-    }
-}
-
-final class CloseOnReadIdle: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -306,9 +306,7 @@ public enum APIRoutes {
         }
         admin.get("/audit") { request, _ in
             let page = try Page(request)
-            let lines = (try? String(contentsOfFile: deps.audit.path, encoding: .utf8))?.split(separator: "\n").suffix(page.limit) ?? []
-            let records = lines.reversed().compactMap { try? JSONDecoder().decode(AuditLog.Record.self, from: Data($0.utf8)) }
-            return try json(API.ListView(items: records, nextCursor: nil))
+            return try json(API.ListView(items: deps.audit.recent(limit: page.limit), nextCursor: nil))
         }
     }
 

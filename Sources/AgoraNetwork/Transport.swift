@@ -97,8 +97,7 @@ public final class Transport: Sendable {
     }
 
     func idleHandlers() -> [any ChannelHandler] {
-        let ms = config.idleTimeout.components.seconds * 1000 + config.idleTimeout.components.attoseconds / 1_000_000_000_000_000
-        return [IdleStateHandler(readTimeout: .milliseconds(ms)), CloseWhenIdle()]
+        [IdleStateHandler(readTimeout: TimeAmount(config.idleTimeout)), CloseWhenIdle()]
     }
 
     func handler(role: NoiseXX.Role, linkPromise: EventLoopPromise<PeerLink>?) -> LinkHandler {
@@ -153,11 +152,14 @@ public final class PeerLink: Sendable {
     }
 }
 
-/// Closes a link that has received nothing within the idle timeout.
-final class CloseWhenIdle: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+/// Closes a connection that has received nothing within the read timeout of the
+/// `IdleStateHandler` in front of it. Shared by P2P links and the HTTP server.
+public final class CloseWhenIdle: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = NIOAny
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public init() {}
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             context.close(promise: nil)
             return
@@ -196,9 +198,7 @@ final class LinkHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let seconds = config.handshakeTimeout.components.seconds
-        let nanos = seconds * 1_000_000_000 + config.handshakeTimeout.components.attoseconds / 1_000_000_000
-        timeout = context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) { [weak self] in
+        timeout = context.eventLoop.scheduleTask(in: TimeAmount(config.handshakeTimeout)) { [weak self] in
             guard let self, self.link == nil else { return }
             self.fail(context: context, .handshakeTimeout)
         }

@@ -128,6 +128,7 @@ public struct NodeConfig: Sendable {
     public static func load(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:],
                             environment: [String: String]? = nil) async throws -> NodeConfig {
         guard FileManager.default.fileExists(atPath: dataDir.settingsFile) else { throw NodeError.notInitialized(dataDir.path) }
+        try checkFileSize(dataDir)
         let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
         let r = s.reader
         func string(_ k: String) throws -> String {
@@ -215,8 +216,19 @@ public struct NodeConfig: Sendable {
         return config
     }
 
+    public static let maxFileBytes = 64 * 1024
+
+    /// The file is parsed whole by the JSON provider: refuse one too large to be a config file.
+    static func checkFileSize(_ dataDir: DataDirectory) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: dataDir.settingsFile)[.size] as? Int) ?? 0
+        guard size <= maxFileBytes else {
+            throw NodeError.invalidSetting("agora.json", "file is \(size) bytes, limit \(maxFileBytes)")
+        }
+    }
+
     /// Every key with its effective value (secrets masked) and where it came from.
     public static func describe(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:]) async throws -> [(String, String, String)] {
+        try checkFileSize(dataDir)
         let s = try await sources(dataDir: dataDir, overrides: overrides)
         return keys.map { k in
             for (source, reader) in s.layers {

@@ -118,6 +118,19 @@ public final class AuditLog: Sendable {
         public var detail: String?
     }
 
+    /// The newest `limit` records, reading only the file's tail (the log grows without bound).
+    public func recent(limit: Int, tailBytes: Int = 256 * 1024) -> [Record] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        let start = size > UInt64(tailBytes) ? size - UInt64(tailBytes) : 0
+        try? handle.seek(toOffset: start)
+        let data = (try? handle.readToEnd()) ?? Data()
+        var lines = data.split(separator: 0x0a)
+        if start > 0, !lines.isEmpty { lines.removeFirst() }  // probably cut mid-line
+        return lines.suffix(limit).reversed().compactMap { try? JSONDecoder().decode(Record.self, from: Data($0)) }
+    }
+
     public func record(action: String, token: String?, remote: String?, result: String, detail: String? = nil) {
         let r = Record(time: ISO8601DateFormatter().string(from: Date()), action: action, token: token, remote: remote,
                        result: result, detail: detail)

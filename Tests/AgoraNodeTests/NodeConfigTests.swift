@@ -72,4 +72,15 @@ struct NodeConfigTests {
         #expect(!rows.contains { $0.1.contains("hunter2") })
         #expect(NodeConfig.envName("http.rateLimit.perSecond") == "AGORA_HTTP_RATE_LIMIT_PER_SECOND")
     }
+
+    @Test("an oversized agora.json is refused before it is parsed")
+    func oversizedFile() async throws {
+        let d = try dir(file: ["padding": String(repeating: "x", count: 70_000)])
+        do {
+            _ = try await NodeConfig.load(dataDir: d)
+            Issue.record("loaded a 70 KB config file")
+        } catch let NodeError.invalidSetting(key, _) {
+            #expect(key == "agora.json")
+        }
+    }
 }
