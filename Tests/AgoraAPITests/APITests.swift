@@ -18,7 +18,7 @@ struct APIHarness {
     let chain: Chain
     let deps: APIDependencies
 
-    init(faucet: UInt64 = 100, rate: Double = 10_000) throws {
+    init(faucet: UInt64 = 100, rate: Double = 10_000, burst: Double? = nil) throws {
         let dir = NSTemporaryDirectory() + "agora-api-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try BlockStore(path: dir + "/agora.sqlite")
@@ -36,7 +36,7 @@ struct APIHarness {
         var limits = APILimits()
         limits.maxBodyBytes = 4096
         limits.rateLimitPerSecond = rate
-        limits.rateLimitBurst = rate
+        limits.rateLimitBurst = burst ?? rate
         limits.corsOrigins = ["https://app.example"]
         registry = PrometheusCollectorRegistry()
         tokens = AdminTokens(path: dir + "/admin-tokens.json")

@@ -144,7 +144,8 @@ struct SurfaceTests {
 
     @Test("over its rate a client gets 429 with Retry-After; health stays reachable")
     func rateLimit() async throws {
-        let h = try APIHarness(rate: 3)
+        // A burst of 3 that refills slowly: a loaded machine cannot earn a token back mid-test.
+        let h = try APIHarness(rate: 0.01, burst: 3)
         try await h.app.test(.router) { client in
             for _ in 0..<3 { try await client.execute(uri: "/api/v1/status", method: .get) { r in #expect(r.status == .ok) } }
             try await client.execute(uri: "/api/v1/status", method: .get) { r in
