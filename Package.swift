@@ -44,6 +44,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .target(name: "AgoraServices", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraNetwork",

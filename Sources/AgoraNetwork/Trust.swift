@@ -6,7 +6,7 @@ import Foundation
 /// docs/network.md for the table and the reasoning.
 public enum TrustEvent: String, Sendable, CaseIterable {
     case usefulBlock, usefulTransaction, validStatus
-    case duplicate, unrequested, overLimit, invalidMessage, invalidBlock
+    case duplicate, unrequested, slowResponse, overLimit, invalidMessage, invalidBlock
 
     public var delta: Double {
         switch self {
@@ -15,6 +15,7 @@ public enum TrustEvent: String, Sendable, CaseIterable {
         case .validStatus: return 0.1
         case .duplicate: return -0.5
         case .unrequested: return -5
+        case .slowResponse: return -3
         case .overLimit: return -10
         case .invalidMessage: return -40
         case .invalidBlock: return -60

@@ -16,6 +16,10 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     case pong(UInt64)
     /// The sender switched its sending key (Noise rekey); the receiver must rekey after this frame.
     case rekey
+    /// Gossip mesh control: the sender added us to (graft) or dropped us from (prune) its mesh
+    /// for a topic (see `GossipRouter`).
+    case graft(GossipRouter.Topic)
+    case prune(GossipRouter.Topic)
 
     public static let maxPeers = 64
     public static let maxTransactions = 1_000
@@ -90,6 +94,8 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .ping: return "ping"
         case .pong: return "pong"
         case .rekey: return "rekey"
+        case .graft: return "graft"
+        case .prune: return "prune"
         }
     }
 
@@ -106,6 +112,8 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .ping(n): w.write(UInt8(9)); w.write(n)
         case let .pong(n): w.write(UInt8(10)); w.write(n)
         case .rekey: w.write(UInt8(11))
+        case let .graft(t): w.write(UInt8(12)); w.write(t.rawValue)
+        case let .prune(t): w.write(UInt8(13)); w.write(t.rawValue)
         }
     }
 
@@ -129,7 +137,15 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case 9: self = .ping(try r.readUInt64("ping"))
         case 10: self = .pong(try r.readUInt64("pong"))
         case 11: self = .rekey
+        case 12: self = .graft(try WireMessage.topic(&r))
+        case 13: self = .prune(try WireMessage.topic(&r))
         default: throw .unknownTag(type: "message", tag: tag)
         }
+    }
+
+    static func topic(_ r: inout CanonicalReader) throws(CodecError) -> GossipRouter.Topic {
+        let raw = try r.readUInt8("topic")
+        guard let t = GossipRouter.Topic(rawValue: raw) else { throw .unknownTag(type: "topic", tag: raw) }
+        return t
     }
 }

@@ -159,6 +159,12 @@ public final class Chain: Sendable {
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
         onAdmit.withLock { $0 }?(tx)
+        var involved = [tx.sender]
+        if case let .transfer(to, _, _) = tx.body.payload { involved.append(to) }
+        events.publish([.init(kind: .transaction, type: "tx.pending", txID: tx.id, accounts: involved, data: [
+            "id": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .uint(tx.body.nonce),
+            "kind": .string(tx.body.payload.kind),
+        ])])
         logger.debug("admitted transaction", metadata: [
             "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
             "correlation_id": .string(correlationID ?? "-"),

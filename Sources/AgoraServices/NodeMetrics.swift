@@ -71,6 +71,11 @@ public final class NodeMetrics: Sendable {
         "agora_p2p_handshake_failures_total": "Failed P2P handshakes by reason.",
         "agora_p2p_refused_total": "P2P links refused after the handshake, by reason (banned, caps, duplicate).",
         "agora_p2p_bans_total": "Peers banned for falling below the trust threshold.",
+        "agora_p2p_gossip_received_total": "Gossiped transactions and blocks received, by topic (duplicates included).",
+        "agora_p2p_gossip_duplicates_total": "Gossiped messages received that were already seen, by topic.",
+        "agora_p2p_mesh_peers": "Peers in this node's gossip mesh, by topic.",
+        "agora_p2p_sync_timeouts_total": "Block-range requests taken from a peer that did not answer in time.",
+        "agora_p2p_sync_windows": "Block-range requests in flight.",
     ]
 
     /// Adds `# HELP` lines to Prometheus text produced by the registry.

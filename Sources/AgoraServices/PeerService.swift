@@ -10,13 +10,11 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// The node on the P2P network: listens, dials its bootstrap peers (reconnecting with backoff
-/// and jitter), tells each peer its status, serves block ranges, catches up by requesting ranges
-/// from peers that are ahead (verifying every block before applying it), and floods new blocks
-/// and admitted transactions to its peers.
-///
-/// This is the first cut of issue 4: links are flooded, not a gossipsub mesh, and there is no
-/// peer exchange, trust scoring or ban list yet (see the issue note).
+/// The node on the P2P network: listens, dials its bootstrap peers and addresses learned by
+/// peer exchange (reconnecting with backoff and jitter), tells each peer its status, scores and
+/// bans peers, spreads transactions and blocks through the gossip mesh (`GossipRouter`), serves
+/// block ranges, and catches up by asking several peers for ranges at once (`RangeSync`),
+/// verifying every block before applying it. See docs/network.md.
 public final class PeerService: Service, Sendable {
     public struct Config: Sendable {
         public var listenHost: String?
@@ -30,6 +28,8 @@ public final class PeerService: Service, Sendable {
         public var rekeyInterval: Duration = .seconds(600)
         /// Outbound links the node tries to keep, dialing addresses learned by peer exchange.
         public var targetOutbound: Int = 8
+        /// Gossip mesh upkeep and lazy `ihave` period (gossipsub's heartbeat is 1 s).
+        public var heartbeatInterval: Duration = .seconds(1)
 
         public init(listenHost: String?, listenPort: Int, peers: [(host: String, port: Int)],
                     handshakeTimeout: Duration = .seconds(10), statusInterval: Duration = .seconds(2),
@@ -60,7 +60,6 @@ public final class PeerService: Service, Sendable {
         var height: UInt64
         var trust: TrustScore
         var limits: MessageLimits
-        var awaitingBlocks = false
         var listen: WireMessage.PeerAddress?
     }
 
@@ -105,6 +104,11 @@ public final class PeerService: Service, Sendable {
     private let peers = Mutex<[Hash: Peer]>([:])
     /// Serialises block application (links are served concurrently).
     private let applying = Mutex(())
+    let router = Mutex(GossipRouter())
+    let sync = Mutex(RangeSync())
+    /// Wakes the sync loop when a status or a range arrives (coalesced).
+    private let syncWake: AsyncStream<Void>
+    private let syncWakeContinuation: AsyncStream<Void>.Continuation
     private let newLinks: AsyncStream<(PeerLink, Bool)>
     private let newLinkContinuation: AsyncStream<(PeerLink, Bool)>.Continuation
 
@@ -117,6 +121,7 @@ public final class PeerService: Service, Sendable {
         self.onListening = onListening
         metrics = NetworkMetrics(chain.metrics.factory)
         (newLinks, newLinkContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (syncWake, syncWakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     public var connected: [PeerInfo] {
@@ -143,8 +148,16 @@ public final class PeerService: Service, Sendable {
                 logger.info("peer link failed", metadata: ["reason": .string("\(error)"), "remote": .string(address.map { "\($0)" } ?? "?")])
             })
         loadRemembered()
-        chain.setOnCommit { [weak self] block, seal in self?.broadcast(.block(block, seal)) }
-        chain.setOnAdmit { [weak self] tx in self?.broadcast(.transactions([tx])) }
+        // Blocks this node made and transactions submitted to it enter the gossip here; those
+        // from peers were marked seen on arrival, so `originate` refuses them and they are
+        // forwarded by `handle` instead (to the mesh minus their source).
+        chain.setOnCommit { [weak self] block, seal in
+            guard let self, block.header.proposer == chain.nodeKey.publicKey else { return }
+            publish(.block(block, seal), id: block.hash, topic: .blocks, from: nil, originate: true)
+        }
+        chain.setOnAdmit { [weak self] tx in
+            self?.publish(.transactions([tx]), id: tx.id, topic: .transactions, from: nil, originate: true)
+        }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             var server: (any Channel)?
@@ -191,6 +204,14 @@ public final class PeerService: Service, Sendable {
                     }
                 }
             }
+            group.addTask { [self] in await self.runSync() }
+            group.addTask { [self] in
+                var rng = SystemRandomNumberGenerator()
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    try? await Task.sleep(for: config.heartbeatInterval)
+                    heartbeat(using: &rng)
+                }
+            }
             // Periodic status so peers learn heights even if they missed a push (and links never
             // look idle), and a periodic rekey of every link's sending key.
             group.addTask { [self] in
@@ -207,6 +228,7 @@ public final class PeerService: Service, Sendable {
             }
             try? await gracefulShutdown()
             newLinkContinuation.finish()
+            syncWakeContinuation.finish()
             try? await server?.close()
             for p in peers.withLock({ Array($0.values) }) { p.link.close() }
             group.cancelAll()
@@ -300,6 +322,7 @@ public final class PeerService: Service, Sendable {
             link.close()
             return
         }
+        router.withLock { $0.addPeer(id) }
         metrics.peersChanged(peers.withLock { m in (m.values.filter { !$0.outbound }.count, m.values.filter(\.outbound).count) })
         logger.info("peer connected", metadata: ["peer": .string(link.identity.identity.address.description), "outbound": .stringConvertible(outbound)])
         defer {
@@ -308,6 +331,11 @@ public final class PeerService: Service, Sendable {
                 return p.removeValue(forKey: id)
             }
             if let last, !isBanned(id.hex) { remember(link, score: last.trust.value, bannedFor: nil) }
+            if last != nil {
+                router.withLock { $0.removePeer(id) }
+                sync.withLock { $0.release(id) }
+                syncWakeContinuation.yield()
+            }
             metrics.peersChanged(peers.withLock { m in (m.values.filter { !$0.outbound }.count, m.values.filter(\.outbound).count) })
             logger.info("peer disconnected", metadata: ["peer": .string(link.identity.identity.address.description)])
         }
@@ -337,17 +365,19 @@ public final class PeerService: Service, Sendable {
     }
 
     enum PeerFault: Error, CustomStringConvertible {
-        case otherGenesis, invalidBlock(String), unrequested
+        case otherGenesis, invalidBlock(String), unrequested, malformedRange, forgedTransaction
         var description: String {
             switch self {
             case .otherGenesis: return "peer has another genesis"
             case let .invalidBlock(why): return "peer sent an invalid block: \(why)"
             case .unrequested: return "peer sent blocks nobody asked for"
+            case .malformedRange: return "peer answered a range request with other heights"
+            case .forgedTransaction: return "peer relayed a transaction with a bad signature"
             }
         }
         var event: TrustEvent {
             switch self {
-            case .otherGenesis: return .invalidMessage
+            case .otherGenesis, .malformedRange, .forgedTransaction: return .invalidMessage
             case .invalidBlock: return .invalidBlock
             case .unrequested: return .unrequested
             }
@@ -374,11 +404,12 @@ public final class PeerService: Service, Sendable {
 
     /// Handles one message; returns the trust reward it earned, if any.
     func handle(_ message: WireMessage, from link: PeerLink) throws -> TrustEvent? {
+        let peer = link.peerID
         switch message {
         case let .status(s):
             guard s.genesisHash == chain.identity.genesisHash else { throw PeerFault.otherGenesis }
-            peers.withLock { $0[link.peerID]?.height = s.height }
-            requestIfBehind(link, peerHeight: s.height)
+            peers.withLock { $0[peer]?.height = s.height }
+            if s.height > chain.snapshot.head.height { syncWakeContinuation.yield() }
             return .validStatus
         case let .getBlocks(from, count):
             var out: [WireMessage.SealedBlock] = []
@@ -391,50 +422,195 @@ public final class PeerService: Service, Sendable {
                 bytes += size
                 h += 1
             }
-            if !out.isEmpty { try link.send(.blocks(out)) }
+            // An empty answer tells the asker at once that we lack the range.
+            try link.send(.blocks(out))
             return nil
         case let .blocks(list):
-            let requested = peers.withLock { p -> Bool in
-                defer { p[link.peerID]?.awaitingBlocks = false }
-                return p[link.peerID]?.awaitingBlocks ?? false
+            switch sync.withLock({ $0.receive(list, from: peer) }) {
+            case .unrequested: throw PeerFault.unrequested
+            case .malformed: throw PeerFault.malformedRange
+            case let .accepted(useful):
+                syncWakeContinuation.yield()
+                return useful > 0 ? nil : (list.isEmpty ? nil : .duplicate)
             }
-            guard requested else { throw PeerFault.unrequested }
-            var useful = false
-            for sealed in list { useful = try apply(sealed.block, sealed.seal) || useful }
-            let peerHeight = peers.withLock { $0[link.peerID]?.height ?? 0 }
-            requestIfBehind(link, peerHeight: peerHeight)
-            return useful ? .usefulBlock : .duplicate
         case let .block(block, seal):
-            peers.withLock { p in if let h = p[link.peerID]?.height, h < block.header.height { p[link.peerID]?.height = block.header.height } }
-            let head = chain.snapshot.head.height
-            if block.header.height == head + 1 {
-                return try apply(block, seal) ? .usefulBlock : nil
-            } else if block.header.height > head + 1 {
-                requestIfBehind(link, peerHeight: block.header.height)
+            let id = block.hash
+            let height = block.header.height
+            peers.withLock { p in if let h = p[peer]?.height, h < height { p[peer]?.height = height } }
+            switch router.withLock({ $0.receive(id) }) {
+            case .duplicate:
+                metrics.gossip(.blocks, duplicate: true)
+                return nil
+            case .knownInvalid:
+                metrics.gossip(.blocks, duplicate: true)
+                throw PeerFault.invalidBlock("block \(height) was already found invalid")
+            case .new:
+                metrics.gossip(.blocks, duplicate: false)
             }
+            let head = chain.snapshot.head.height
+            if height == head + 1 {
+                let applied: Bool
+                do { applied = try apply(block, seal) } catch {
+                    router.withLock { $0.reject(id) }
+                    throw error
+                }
+                guard applied else { return nil }
+                publish(message, id: id, topic: .blocks, from: peer, originate: false)
+                return .usefulBlock
+            }
+            // Too far ahead to verify now: range sync fetches the gap and this block with it.
+            if height > head + 1 { syncWakeContinuation.yield() }
             return nil
         case let .transactions(txs):
-            var admitted = 0
+            var admitted: [Transaction] = []
             for tx in txs {
-                do { try chain.submit(tx); admitted += 1 } catch {
-                    if case .rejected(.invalidSignature) = error { throw PeerFault.invalidBlock("transaction with a bad signature") }
+                switch router.withLock({ $0.receive(tx.id) }) {
+                case .duplicate:
+                    metrics.gossip(.transactions, duplicate: true)
+                    continue
+                case .knownInvalid:
+                    metrics.gossip(.transactions, duplicate: true)
+                    throw PeerFault.forgedTransaction
+                case .new:
+                    metrics.gossip(.transactions, duplicate: false)
+                }
+                do {
+                    try chain.submit(tx)
+                    admitted.append(tx)
+                } catch {
+                    // Only a forged signature marks the ID invalid: other refusals (nonce,
+                    // balance, full mempool) depend on this node's state, not on the sender.
+                    if case .rejected(.invalidSignature) = error {
+                        router.withLock { $0.reject(tx.id) }
+                        throw PeerFault.forgedTransaction
+                    }
                 }
             }
-            return admitted > 0 ? .usefulTransaction : nil
+            guard !admitted.isEmpty else { return nil }
+            // One batch per mesh peer rather than one frame per transaction.
+            let targets = router.withLock { r in
+                Set(admitted.flatMap { r.route($0.id, .transactions([$0]), topic: .transactions, from: peer) })
+            }
+            send(.transactions(admitted), to: targets)
+            return .usefulTransaction
+        case let .ihave(ids):
+            let wanted = router.withLock { $0.wanted(ids) }
+            if !wanted.isEmpty { try link.send(.iwant(wanted)) }
+            return nil
+        case let .iwant(ids):
+            let answers = router.withLock { $0.answer(ids, to: peer) }
+            var txs: [Transaction] = []
+            for m in answers {
+                if case let .transactions(list) = m { txs += list } else { try link.send(m) }
+                if txs.count >= WireMessage.maxTransactions { try link.send(.transactions(txs)); txs = [] }
+            }
+            if !txs.isEmpty { try link.send(.transactions(txs)) }
+            return nil
+        case let .graft(topic):
+            let score = peers.withLock { $0[peer]?.trust.value ?? 0 }
+            if !router.withLock({ $0.graft(peer, topic: topic, score: score) }) { try link.send(.prune(topic)) }
+            return nil
+        case let .prune(topic):
+            router.withLock { $0.prune(peer, topic: topic) }
+            return nil
         case let .ping(n):
             try link.send(.pong(n))
             return nil
         case let .peers(list):
             // The first entry, if any, is the sender's own listen address.
             if let own = list.first {
-                peers.withLock { $0[link.peerID]?.listen = own }
+                peers.withLock { $0[peer]?.listen = own }
             }
             known.withLock { k in
                 for a in list where k.count < PeerService.maxKnown { k.insert(a) }
             }
             return nil
-        case .pong, .ihave, .iwant, .rekey:
+        case .pong, .rekey:
             return nil
+        }
+    }
+
+    /// Sends a validated message on through the mesh. `originate` marks a local message seen
+    /// first (and drops it if it was already seen, i.e. it came from a peer).
+    func publish(_ message: WireMessage, id: Hash, topic: GossipRouter.Topic, from source: Hash?, originate: Bool) {
+        let targets = router.withLock { r -> [Hash] in
+            if originate && !r.originate(id) { return [] }
+            return r.route(id, message, topic: topic, from: source)
+        }
+        send(message, to: Set(targets))
+    }
+
+    func send(_ message: WireMessage, to targets: Set<Hash>) {
+        guard !targets.isEmpty else { return }
+        let links = peers.withLock { map in targets.compactMap { map[$0]?.link } }
+        for link in links {
+            try? link.send(message)
+            metrics.message(message.kind, direction: "out")
+        }
+    }
+
+    /// One gossip heartbeat: mesh upkeep and lazy `ihave`s, then the mesh-size gauges.
+    func heartbeat<R: RandomNumberGenerator>(using rng: inout R) {
+        let scores = peers.withLock { $0.mapValues { $0.trust.value } }
+        let (controls, sizes) = router.withLock { r in
+            (r.heartbeat(score: { scores[$0] ?? 0 }, using: &rng), GossipRouter.Topic.allCases.map { ($0, r.mesh[$0]?.count ?? 0) })
+        }
+        for (peer, control) in controls {
+            let message: WireMessage
+            switch control {
+            case let .graft(t): message = .graft(t)
+            case let .prune(t): message = .prune(t)
+            case let .ihave(ids): message = .ihave(ids)
+            }
+            send(message, to: [peer])
+        }
+        for (topic, size) in sizes { metrics.mesh(topic, size: size) }
+    }
+
+    /// The catch-up loop: on every wake-up (a status or range arrived, a peer left) and at least
+    /// every 250 ms, take windows back from slow peers, hand free windows to peers that are
+    /// ahead (best trust first), and apply buffered blocks in height order.
+    func runSync() async {
+        let ticker = Task { [syncWakeContinuation] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                syncWakeContinuation.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        for await _ in syncWake {
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
+            syncStep()
+        }
+    }
+
+    func syncStep() {
+        let now = PeerService.now()
+        for slow in sync.withLock({ $0.expire(now: now) }) {
+            metrics.syncTimeout()
+            if let link = peers.withLock({ $0[slow]?.link }) { _ = penalize(link, .slowResponse) }
+        }
+        while true {
+            let head = chain.snapshot.head.height
+            let candidates = peers.withLock { map in
+                map.filter { $0.value.height > head }.sorted { ($0.value.trust.value, $0.key) > ($1.value.trust.value, $1.key) }
+                    .map { (id: $0.key, height: $0.value.height) }
+            }
+            let requests = sync.withLock { $0.plan(head: head, peers: candidates, now: now) }
+            for r in requests {
+                let link = peers.withLock { $0[r.peer]?.link }
+                try? link?.send(.getBlocks(from: r.from, count: r.count))
+            }
+            metrics.syncWindows(sync.withLock { $0.inFlight })
+            guard let (sealed, source) = sync.withLock({ $0.next(head: head) }) else { return }
+            let link = peers.withLock { $0[source]?.link }
+            do {
+                if try apply(sealed.block, sealed.seal), let link { _ = penalize(link, .usefulBlock) }
+            } catch {
+                logger.info("peer misbehaved", metadata: ["peer": .string(source.hex), "fault": .string("\(error)")])
+                sync.withLock { $0.release(source) }
+                if let link { _ = penalize(link, .invalidBlock) }
+            }
         }
     }
 
@@ -452,14 +628,6 @@ public final class PeerService: Service, Sendable {
         }
     }
 
-    func requestIfBehind(_ link: PeerLink, peerHeight: UInt64) {
-        let head = chain.snapshot.head.height
-        guard peerHeight > head else { return }
-        let count = UInt32(min(UInt64(WireMessage.maxBlocksPerRange), peerHeight - head))
-        peers.withLock { $0[link.peerID]?.awaitingBlocks = true }
-        try? link.send(.getBlocks(from: head + 1, count: count))
-    }
-
     func broadcast(_ message: WireMessage) {
         for p in peers.withLock({ Array($0.values) }) {
             try? p.link.send(message)
@@ -467,6 +635,7 @@ public final class PeerService: Service, Sendable {
         }
     }
 }
+
 
 /// Network metrics: peers by direction, messages by type and direction, handshake failures by
 /// reason, refused links by reason, bans.
@@ -506,4 +675,20 @@ struct NetworkMetrics: Sendable {
     }
 
     func banned() { Counter(label: "agora_p2p_bans_total", factory: factory).increment() }
+
+    func gossip(_ topic: GossipRouter.Topic, duplicate: Bool) {
+        let name = topic == .blocks ? "blocks" : "transactions"
+        Counter(label: "agora_p2p_gossip_received_total", dimensions: [("topic", name)], factory: factory).increment()
+        if duplicate {
+            Counter(label: "agora_p2p_gossip_duplicates_total", dimensions: [("topic", name)], factory: factory).increment()
+        }
+    }
+
+    func mesh(_ topic: GossipRouter.Topic, size: Int) {
+        Gauge(label: "agora_p2p_mesh_peers", dimensions: [("topic", topic == .blocks ? "blocks" : "transactions")], factory: factory).record(size)
+    }
+
+    func syncTimeout() { Counter(label: "agora_p2p_sync_timeouts_total", factory: factory).increment() }
+
+    func syncWindows(_ n: Int) { Gauge(label: "agora_p2p_sync_windows", factory: factory).record(n) }
 }

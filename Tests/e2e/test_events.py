@@ -55,9 +55,10 @@ def test_account_filter_sees_its_transfer_and_module_event(node):
             await ws.send(json.dumps({"op": "subscribe", "accounts": [dev]}))
             assert (await recv_json(ws))["type"] == "subscribed"
             to = await asyncio.to_thread(dev_transfer, node, 11)
-            events = await collect_events(ws, 2)
-            types = {e["type"] for e in events}
-            assert types == {"tx.committed", "bank.transfer"}
+            events = await collect_events(ws, 3)
+            types = [e["type"] for e in events]
+            assert types[0] == "tx.pending", "admission is announced before the commit"
+            assert set(types) == {"tx.pending", "tx.committed", "bank.transfer"}
             transfer = next(e for e in events if e["type"] == "bank.transfer")
             assert transfer["to"] == to and transfer["amount"] == 11
     asyncio.run(run())
