@@ -113,69 +113,23 @@ public enum EventsBenchmark {
 /// A blocking WebSocket subscriber for the benchmark: counts events in received frames.
 enum WebSocketProbe {
     static func subscribe(port: Int, counter: EventsBenchmark.Counter, connected: EventsBenchmark.Counter, stop: EventsBenchmark.Counter) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard ok == 0 else { return }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        // Read the 101 response headers.
-        var header = [UInt8]()
-        var byte: UInt8 = 0
-        while !header.suffix(4).elementsEqual([13, 10, 13, 10]) {
-            guard recv(fd, &byte, 1, 0) == 1 else { return }
-            header.append(byte)
-        }
-        guard String(decoding: header, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { return }
-        // One masked text frame: the subscription.
-        let payload = Array(#"{"op":"subscribe","modules":["bank"]}"#.utf8)
-        let mask: [UInt8] = [1, 2, 3, 4]
-        var frame: [UInt8] = [0x81, 0x80 | UInt8(payload.count)] + mask
-        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
-        _ = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard let socket = try? LoopbackWebSocket(port: port) else { return }
+        socket.sendText(#"{"op":"subscribe","modules":["bank"]}"#)
         connected.add(1)
-
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var pending = [UInt8]()
         let needle = Array(#""seq":"#.utf8)
         while stop.value == 0 {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n == 0 { return }
-            if n < 0 { continue }  // timeout: check stop
-            pending += buffer[0..<n]
-            // Parse complete frames.
-            var offset = 0
-            while pending.count - offset >= 2 {
-                var length = Int(pending[offset + 1] & 0x7f)
-                var head = 2
-                if length == 126 {
-                    guard pending.count - offset >= 4 else { break }
-                    length = Int(pending[offset + 2]) << 8 | Int(pending[offset + 3]); head = 4
-                } else if length == 127 {
-                    guard pending.count - offset >= 10 else { break }
-                    length = (0..<8).reduce(0) { $0 << 8 | Int(pending[offset + 2 + $1]) }; head = 10
+            guard let frames = try? socket.readTextFrames() else { return }
+            for frame in frames {
+                var found = 0
+                var i = frame.startIndex
+                let end = frame.endIndex - needle.count
+                while i <= end {
+                    if frame[i] == needle[0] && frame[i + 1] == needle[1] && frame[i + 4] == needle[4] && frame[i + 5] == needle[5] {
+                        found += 1; i += 6
+                    } else { i += 1 }
                 }
-                guard pending.count - offset >= head + length else { break }
-                if pending[offset] & 0x0f == 1 {
-                    var found = 0
-                    var i = offset + head
-                    let end = offset + head + length - needle.count
-                    while i <= end {
-                        if pending[i] == needle[0] && pending[i + 1] == needle[1] && pending[i + 4] == needle[4] && pending[i + 5] == needle[5] { found += 1; i += 6 } else { i += 1 }
-                    }
-                    counter.add(found)
-                }
-                offset += head + length
+                counter.add(found)
             }
-            pending.removeFirst(offset)
         }
     }
 }

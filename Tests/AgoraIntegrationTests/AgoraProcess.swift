@@ -1,15 +1,14 @@
+import AgoraNode
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// A real `agora` process for integration tests: started with arguments, its output captured to
-/// files, its API address read from the line it prints, stopped with a signal of our choice.
-final class AgoraProcess: @unchecked Sendable {
-    let process = Process()
-    let stdoutPath: String
-    let stderrPath: String
+/// The integration tests' real `agora` processes: `NodeProcess` from AgoraNode (the same one
+/// `agora simulate network` uses), started from the binary this test build produced.
+typealias AgoraProcess = NodeProcess
 
+extension NodeProcess {
     static var binary: String {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("agora").path,
@@ -24,73 +23,25 @@ final class AgoraProcess: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    init(_ arguments: [String], environment: [String: String] = [:], logDir: String) throws {
-        stdoutPath = logDir + "/stdout-\(UUID().uuidString).log"
-        stderrPath = logDir + "/stderr-\(UUID().uuidString).log"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: AgoraProcess.binary)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+    convenience init(_ arguments: [String], environment: [String: String] = [:], logDir: String) throws {
+        try self.init(binary: NodeProcess.binary, arguments, environment: environment, logDir: logDir)
     }
-
-    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-
-    /// Waits for "API listening on http://HOST:PORT" and returns the base URL.
-    func apiURL(timeout: Double = 60) async throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let line = stdout.split(separator: "\n").first(where: { $0.contains("API listening on ") }) {
-                return String(line.split(separator: " ").last!)
-            }
-            if !process.isRunning { throw HarnessError.exited(process.terminationStatus, stderr) }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw HarnessError.timeout("node did not print its API address; stderr: \(stderr)")
-    }
-
-    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
-
-    /// Waits for exit and returns the status; kills the process if it overstays.
-    @discardableResult
-    func wait(timeout: Double = 30) async throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                signal(SIGKILL)
-                throw HarnessError.timeout("process did not exit within \(timeout) s")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
-    }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
     /// Runs a short CLI command to completion and returns (exit code, stdout, stderr).
     static func run(_ arguments: [String], environment: [String: String] = [:], logDir: String,
                     timeout: Double = 120) async throws -> (Int32, String, String) {
-        let p = try AgoraProcess(arguments, environment: environment, logDir: logDir)
+        let p = try NodeProcess(arguments, environment: environment, logDir: logDir)
         let code = try await p.wait(timeout: timeout)
         return (code, p.stdout, p.stderr)
     }
 }
 
 enum HarnessError: Error, CustomStringConvertible {
-    case exited(Int32, String)
     case timeout(String)
     case http(Int, String)
 
     var description: String {
         switch self {
-        case let .exited(code, err): return "agora exited with \(code): \(err)"
         case let .timeout(what): return "timeout: \(what)"
         case let .http(status, body): return "HTTP \(status): \(body)"
         }

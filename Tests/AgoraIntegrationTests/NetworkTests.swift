@@ -7,16 +7,7 @@ import Testing
 /// A validator and followers as real processes on 127.0.0.1.
 @Suite("Network", .serialized)
 struct NetworkTests {
-    func p2pAddress(_ p: AgoraProcess) async throws -> String {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if let line = p.stdout.split(separator: "\n").first(where: { $0.contains("P2P listening on ") }) {
-                return String(line.split(separator: " ").last!)
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw HarnessError.timeout("no P2P address; stderr: \(p.stderr)")
-    }
+    func p2pAddress(_ p: AgoraProcess) async throws -> String { try await p.p2pAddress(timeout: 30) }
 
     func startFollower(_ dir: String, _ name: String, validatorP2P: String) async throws -> (AgoraProcess, HTTP) {
         let p = try AgoraProcess(["start", "--data-dir", "\(dir)/\(name)", "--http", "127.0.0.1:0", "--p2p", "127.0.0.1:0",

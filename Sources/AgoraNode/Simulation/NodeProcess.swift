@@ -1,0 +1,90 @@
+import Foundation
+
+/// A real `agora` node process, for `agora simulate network` and the integration tests:
+/// started with arguments, its output captured to files, its API and P2P addresses read from
+/// the lines it prints, stopped with a signal of the caller's choice. A process still running
+/// when this object goes away is killed, so no run leaves nodes behind.
+public final class NodeProcess: @unchecked Sendable {
+    public enum Failure: Error, CustomStringConvertible {
+        case exited(Int32, String)
+        case timeout(String)
+
+        public var description: String {
+            switch self {
+            case let .exited(code, err): return "agora exited with \(code): \(err.suffix(2_000))"
+            case let .timeout(what): return "timeout: \(what)"
+            }
+        }
+    }
+
+    public let process = Process()
+    public let stdoutPath: String
+    public let stderrPath: String
+
+    /// This executable, when it is `agora` (the simulator launches copies of itself).
+    public static var currentExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    public init(binary: String, _ arguments: [String], environment: [String: String] = [:], logDir: String) throws {
+        let tag = UUID().uuidString.prefix(8)
+        stdoutPath = logDir + "/stdout-\(tag).log"
+        stderrPath = logDir + "/stderr-\(tag).log"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits for "API listening on http://HOST:PORT" and returns the base URL.
+    public func apiURL(timeout: Double = 60) async throws -> String {
+        try await printed("API listening on ", timeout: timeout)
+    }
+
+    /// Waits for "P2P listening on HOST:PORT" and returns HOST:PORT.
+    public func p2pAddress(timeout: Double = 60) async throws -> String {
+        try await printed("P2P listening on ", timeout: timeout)
+    }
+
+    /// The last word of the first stdout line containing `marker`.
+    func printed(_ marker: String, timeout: Double) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = stdout.split(separator: "\n").first(where: { $0.contains(marker) }) {
+                return String(line.split(separator: " ").last!)
+            }
+            if !process.isRunning { throw Failure.exited(process.terminationStatus, stderr) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure.timeout("node did not print \"\(marker)\"; stderr: \(stderr.suffix(2_000))")
+    }
+
+    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Waits for exit and returns the status; kills the process if it overstays.
+    @discardableResult
+    public func wait(timeout: Double = 30) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                signal(SIGKILL)
+                throw Failure.timeout("process did not exit within \(timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
