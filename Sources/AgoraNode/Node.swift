@@ -68,10 +68,14 @@ public struct Node {
         let states = ServiceStates()
         let producer = BlockProducer(chain: chain, interval: interval, createEmptyBlocks: config.createEmptyBlocks,
                                      status: producerStatus, logger: logger)
-        let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil : PeerService(chain: chain, identity: key,
-                                  config: .init(listenHost: config.p2pAddress?.host, listenPort: config.p2pAddress?.port ?? 0,
-                                                peers: config.p2pPeers.map { ($0.host, $0.port) }),
-                                  logger: logger, onListening: onP2PListening)
+        var p2p = PeerService.Config(listenHost: config.p2pAddress?.host, listenPort: config.p2pAddress?.port ?? 0,
+                                     peers: config.p2pPeers.map { ($0.host, $0.port) },
+                                     handshakeTimeout: .milliseconds(config.p2pHandshakeTimeoutMs),
+                                     maxInbound: config.p2pMaxInbound, maxPerIP: config.p2pMaxPerIP,
+                                     banDuration: .seconds(config.p2pBanSeconds))
+        p2p.targetOutbound = config.p2pTargetOutbound
+        let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil
+            : PeerService(chain: chain, identity: key, config: p2p, logger: logger, onListening: onP2PListening)
         logger.info(chain.isValidator ? "producing blocks as a validator" : "following the chain (key is not a validator)")
         let health = HealthRegistry()
         if let network, !config.p2pPeers.isEmpty { health.register(NetworkHealth(network: network)) }

@@ -40,6 +40,11 @@ public struct NodeConfig: Sendable {
     public var shutdownDeadlineSeconds: Int
     public var p2pAddress: HostPort?
     public var p2pPeers: [HostPort]
+    public var p2pMaxInbound: Int
+    public var p2pMaxPerIP: Int
+    public var p2pTargetOutbound: Int
+    public var p2pHandshakeTimeoutMs: Int
+    public var p2pBanSeconds: Int
 
     public struct Key: Sendable {
         public let name: String
@@ -77,6 +82,11 @@ public struct NodeConfig: Sendable {
         Key(name: "shutdown.deadlineSeconds", defaultValue: .int(30), secret: false, help: "graceful shutdown deadline"),
         Key(name: "p2p.address", defaultValue: .string(""), secret: false, help: "P2P listen address HOST:PORT; empty: do not listen"),
         Key(name: "p2p.peers", defaultValue: .stringArray([]), secret: false, help: "bootstrap peers HOST:PORT to dial"),
+        Key(name: "p2p.maxInbound", defaultValue: .int(32), secret: false, help: "inbound P2P links at most"),
+        Key(name: "p2p.maxPerIP", defaultValue: .int(4), secret: false, help: "inbound P2P links from one IP address at most"),
+        Key(name: "p2p.targetOutbound", defaultValue: .int(8), secret: false, help: "outbound links kept by dialing addresses learned from peers"),
+        Key(name: "p2p.handshakeTimeoutMs", defaultValue: .int(10_000), secret: false, help: "a P2P handshake not done by then is closed"),
+        Key(name: "p2p.banSeconds", defaultValue: .int(600), secret: false, help: "how long a peer below the trust threshold stays banned"),
     ]
 
     static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
@@ -200,7 +210,12 @@ public struct NodeConfig: Sendable {
                 let text = try string("p2p.address")
                 return text.isEmpty ? nil : try HostPort.parse(text, setting: "p2p.address")
             }(),
-            p2pPeers: try (r.stringArray(forKey: key("p2p.peers")) ?? []).map { try HostPort.parse($0, setting: "p2p.peers") })
+            p2pPeers: try (r.stringArray(forKey: key("p2p.peers")) ?? []).map { try HostPort.parse($0, setting: "p2p.peers") },
+            p2pMaxInbound: try int("p2p.maxInbound", 0...10_000),
+            p2pMaxPerIP: try int("p2p.maxPerIP", 1...10_000),
+            p2pTargetOutbound: try int("p2p.targetOutbound", 0...1_000),
+            p2pHandshakeTimeoutMs: try int("p2p.handshakeTimeoutMs", 100...600_000),
+            p2pBanSeconds: try int("p2p.banSeconds", 1...31_536_000))
 
         // Combinations.
         if !config.http.isLoopback {

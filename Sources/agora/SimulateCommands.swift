@@ -28,6 +28,7 @@ struct SimulateNetwork: AsyncParsableCommand {
             }
             guard (0...1_000_000).contains(syncTxs) else { throw CLIError(Exit.invalidInput, "--sync-txs must be 0...1000000") }
             guard (50...60_000).contains(blockIntervalMs) else { throw CLIError(Exit.invalidInput, "--block-interval-ms must be 50...60000") }
+            NodeProcess.terminateAllOnSignal()
             var config = NetworkSimulation.Config()
             config.nodes = nodes
             config.transactions = txs
@@ -36,20 +37,23 @@ struct SimulateNetwork: AsyncParsableCommand {
             config.blockIntervalMs = blockIntervalMs
             config.seed = seed
             config.directory = dir
-            print("machine: \(Benchmarks.Machine.current)")
-            print("network: \(nodes) node processes (1 validator), \(txs) transactions at \(rate)/s to random nodes, block interval \(blockIntervalMs) ms, seed \(seed)")
-            let r = try await NetworkSimulation(config: config, log: { print("  … \($0)") }).run()
-            print("transaction propagation (submitted → in each other node's mempool): \(r.transactionPropagation.description)")
-            print(String(format: "  reached %.2f%% of (transaction, node) pairs", r.transactionCoverage * 100))
-            print("block propagation (validator commit → follower commit): \(r.blockPropagation.description)")
+            say("machine: \(Benchmarks.Machine.current)")
+            say("network: \(nodes) node processes (1 validator), \(txs) transactions at \(rate)/s to random nodes, block interval \(blockIntervalMs) ms, seed \(seed)")
+            let r = try await NetworkSimulation(config: config, log: { say("  … \($0)") }).run()
+            say("transaction propagation (submitted → in each other node's mempool): \(r.transactionPropagation.description)")
+            say(String(format: "  reached %.2f%% of (transaction, node) pairs", r.transactionCoverage * 100))
+            say("block propagation (validator commit → follower commit): \(r.blockPropagation.description)")
             for (topic, ratio) in r.duplicateRatio.sorted(by: { $0.key < $1.key }) {
-                print(String(format: "gossip duplicates, %@: %.1f%% of received messages", topic, ratio * 100))
+                say(String(format: "gossip duplicates, %@: %.1f%% of received messages", topic, ratio * 100))
             }
-            print(String(format: "mesh size per node and topic: p50 %.0f, max %.0f", r.meshSizes.p50, r.meshSizes.max))
+            say(String(format: "mesh size per node and topic: p50 %.0f, max %.0f", r.meshSizes.p50, r.meshSizes.max))
             if let j = r.lateJoiner {
-                print(String(format: "late joiner: %llu blocks, %d transactions in %.2f s from a fresh start = %.0f blocks/s, %.0f tx/s",
+                say(String(format: "late joiner: %llu blocks, %d transactions in %.2f s from a fresh start = %.0f blocks/s, %.0f tx/s",
                              j.blocks, j.transactions, j.seconds, Double(j.blocks) / j.seconds, Double(j.transactions) / j.seconds))
             }
         }
     }
 }
+
+/// Writes a line unbuffered, so progress shows as it happens even through a pipe.
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

@@ -64,6 +64,11 @@ struct HTTP {
         return try await send(r, as: T.self)
     }
 
+    func text(_ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(for: URLRequest(url: URL(string: base + path)!))
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func status(_ path: String) async throws -> Int {
         let (_, response) = try await URLSession.shared.data(for: URLRequest(url: URL(string: base + path)!))
         return (response as? HTTPURLResponse)?.statusCode ?? 0

@@ -88,6 +88,8 @@ public struct NetworkSimulation: Sendable {
         // The simulator is one client submitting for many users: lift the per-IP API limit.
         "AGORA_HTTP_RATE_LIMIT_PER_SECOND": "1000000", "AGORA_HTTP_RATE_LIMIT_BURST": "1000000",
         "AGORA_EVENTS_SUBSCRIBER_BUFFER": "100000", "AGORA_EVENTS_HISTORY": "200000",
+        // Every node shares 127.0.0.1: the per-IP inbound cap would stop the mesh forming.
+        "AGORA_P2P_MAX_PER_IP": "64",
     ]
 
     public func run() async throws -> Report {
@@ -109,12 +111,19 @@ public struct NetworkSimulation: Sendable {
             let known = Set((0..<2).map { _ in Int(rng.next() % UInt64(i)) }).map { nodes[$0].p2p }
             nodes.append(try await start("n\(i)", dir: dir, genesis: genesis, peers: known))
         }
-        try await waitUntil("every node has peers and the chain's height", timeout: 90) {
-            let vh = try await height(nodes[0])
-            for n in nodes.dropFirst() {
-                guard try await peerCount(n) >= min(3, config.nodes - 1), try await height(n) + 1 >= vh else { return false }
+        var problem = ""
+        do {
+            try await waitUntil("every node has peers and the chain's height", timeout: 90) {
+                let vh = try await height(nodes[0])
+                for n in nodes.dropFirst() {
+                    let (peers, h) = (try await peerCount(n), try await height(n))
+                    problem = "\(n.name): \(peers) peers, height \(h) of \(vh)"
+                    guard peers >= min(3, config.nodes - 1), h + 1 >= vh else { return false }
+                }
+                return vh >= 2
             }
-            return vh >= 2
+        } catch Failure.timeout(let what) {
+            throw Failure.timeout("\(what) (last seen: \(problem))")
         }
         // Let a few gossip heartbeats build the meshes.
         try await Task.sleep(for: .seconds(3))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A real `agora` node process, for `agora simulate network` and the integration tests:
 /// started with arguments, its output captured to files, its API and P2P addresses read from
@@ -18,6 +19,8 @@ public final class NodeProcess: @unchecked Sendable {
     }
 
     public let process = Process()
+    /// Every node process started here and not yet reaped, for `terminateAll`.
+    private static let live = Mutex<Set<Int32>>([])
     public let stdoutPath: String
     public let stderrPath: String
 
@@ -41,7 +44,32 @@ public final class NodeProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let pid = process.processIdentifier
+        NodeProcess.live.withLock { _ = $0.insert(pid) }
     }
+
+    /// Kills every node process this process started: for a tool interrupted by a signal, so
+    /// no nodes outlive it.
+    public static func terminateAll() {
+        for pid in live.withLock({ $0 }) { kill(pid, SIGKILL) }
+    }
+
+    /// Installs SIGINT/SIGTERM/SIGHUP handlers that kill the node processes and exit 130.
+    public static func terminateAllOnSignal() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            _ = Glibc.signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                terminateAll()
+                exit(130)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// Kept alive for the process's lifetime; written only by `terminateAllOnSignal` at start-up.
+    nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
 
     public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
@@ -86,5 +114,9 @@ public final class NodeProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    deinit {
+        let pid = process.processIdentifier
+        if process.isRunning { kill(pid, SIGKILL) }
+        NodeProcess.live.withLock { _ = $0.remove(pid) }
+    }
 }
