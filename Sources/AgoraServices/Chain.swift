@@ -24,8 +24,14 @@ public final class Chain: Sendable {
     /// The node's key: signs blocks when it is a validator.
     let nodeKey: SigningKey
     public let isValidator: Bool
-    private let onCommit = Mutex<(@Sendable (Block, Commit) -> Void)?>(nil)
-    private let onAdmit = Mutex<(@Sendable (Transaction) -> Void)?>(nil)
+    /// Hooks are boxed in a struct: a bare closure inside `Mutex` is reabstracted on every
+    /// `withLock` through its inout value, growing a chain of thunks per call (found by
+    /// `agora simulate network`: quadratic cost per admitted transaction).
+    struct Hook<Argument>: Sendable {
+        let call: @Sendable (Argument) -> Void
+    }
+    private let onCommit = Mutex<Hook<(Block, Commit)>?>(nil)
+    private let onAdmit = Mutex<Hook<Transaction>?>(nil)
     let logger: Logger
     private let tip: Mutex<Tip>
 
@@ -158,7 +164,7 @@ public final class Chain: Sendable {
         }
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
-        onAdmit.withLock { $0 }?(tx)
+        onAdmit.withLock { $0 }?.call(tx)
         var involved = [tx.sender]
         if case let .transfer(to, _, _) = tx.body.payload { involved.append(to) }
         events.publish([.init(kind: .transaction, type: "tx.pending", txID: tx.id, accounts: involved, data: [
@@ -354,14 +360,14 @@ public final class Chain: Sendable {
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
         publishEvents(height: height, hash: hash, timestamp: header.timestamp, proposer: header.proposer.address, executed: executed)
-        onCommit.withLock { $0 }?(block, seal)
+        onCommit.withLock { $0 }?.call((block, seal))
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
     }
 
     /// Called after every committed block (the network layer announces it to peers).
-    public func setOnCommit(_ f: @escaping @Sendable (Block, Commit) -> Void) { onCommit.withLock { $0 = f } }
+    public func setOnCommit(_ f: @escaping @Sendable (Block, Commit) -> Void) { onCommit.withLock { $0 = Hook { f($0.0, $0.1) } } }
 
     /// Called for every transaction newly admitted to the mempool (the network gossips it).
-    public func setOnAdmit(_ f: @escaping @Sendable (Transaction) -> Void) { onAdmit.withLock { $0 = f } }
+    public func setOnAdmit(_ f: @escaping @Sendable (Transaction) -> Void) { onAdmit.withLock { $0 = Hook(call: f) } }
 }

@@ -105,6 +105,7 @@ public final class PeerService: Service, Sendable {
     /// Serialises block application (links are served concurrently).
     private let applying = Mutex(())
     let router = Mutex(GossipRouter())
+    let outbox = TransactionOutbox(batchLimit: WireMessage.maxTransactions)
     let sync = Mutex(RangeSync())
     /// Wakes the sync loop when a status or a range arrives (coalesced).
     private let syncWake: AsyncStream<Void>
@@ -156,7 +157,12 @@ public final class PeerService: Service, Sendable {
             publish(.block(block, seal), id: block.hash, topic: .blocks, from: nil, originate: true)
         }
         chain.setOnAdmit { [weak self] tx in
-            self?.publish(.transactions([tx]), id: tx.id, topic: .transactions, from: nil, originate: true)
+            guard let self else { return }
+            let targets = router.withLock { r -> [Hash] in
+                guard r.originate(tx.id) else { return [] }
+                return r.route(tx.id, .transactions([tx]), topic: .transactions, from: nil)
+            }
+            flush(outbox.enqueue([tx], to: targets))
         }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -205,6 +211,12 @@ public final class PeerService: Service, Sendable {
                 }
             }
             group.addTask { [self] in await self.runSync() }
+            group.addTask { [self] in
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    try? await Task.sleep(for: .milliseconds(10))
+                    flush(outbox.drain())
+                }
+            }
             group.addTask { [self] in
                 var rng = SystemRandomNumberGenerator()
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -333,6 +345,7 @@ public final class PeerService: Service, Sendable {
             if let last, !isBanned(id.hex) { remember(link, score: last.trust.value, bannedFor: nil) }
             if last != nil {
                 router.withLock { $0.removePeer(id) }
+                outbox.forget(id)
                 sync.withLock { $0.release(id) }
                 syncWakeContinuation.yield()
             }
@@ -487,11 +500,11 @@ public final class PeerService: Service, Sendable {
                 }
             }
             guard !admitted.isEmpty else { return nil }
-            // One batch per mesh peer rather than one frame per transaction.
+            // Every admitted transaction goes to the same mesh minus the sender: one batch.
             let targets = router.withLock { r in
                 Set(admitted.flatMap { r.route($0.id, .transactions([$0]), topic: .transactions, from: peer) })
             }
-            send(.transactions(admitted), to: targets)
+            flush(outbox.enqueue(admitted, to: targets))
             return .usefulTransaction
         case let .ihave(ids):
             let wanted = router.withLock { $0.wanted(ids) }
@@ -538,6 +551,10 @@ public final class PeerService: Service, Sendable {
             return r.route(id, message, topic: topic, from: source)
         }
         send(message, to: Set(targets))
+    }
+
+    func flush(_ batches: [(Hash, [Transaction])]) {
+        for (peer, txs) in batches { send(.transactions(txs), to: [peer]) }
     }
 
     func send(_ message: WireMessage, to targets: Set<Hash>) {

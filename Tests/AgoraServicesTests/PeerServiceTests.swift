@@ -40,6 +40,25 @@ struct PeerServiceTests {
         #expect(later, "refilled a second later")
     }
 
+    @Test("transaction gossip is batched per peer: full batches go at once, the rest at the next flush")
+    func outboxBatches() {
+        let key = SigningKey()
+        let txs = (0..<25).map { n in
+            key.sign(TransactionBody(chainID: "c", sender: key.publicKey, nonce: UInt64(n), fee: .zero, expiresAt: 9, payload: .faucet))
+        }
+        let a = Hash.sha256([1]), b = Hash.sha256([2])
+        let outbox = TransactionOutbox(batchLimit: 10)
+        let first = outbox.enqueue(Array(txs[0..<4]), to: [a, b])
+        #expect(first.isEmpty, "below a batch: wait for the flush")
+        let full = outbox.enqueue(Array(txs[4..<25]), to: [a])
+        #expect(full.map(\.1.count) == [10, 10], "two full batches for a go now")
+        #expect(full.flatMap(\.1).map(\.body.nonce) == Array(0..<20), "in order")
+        outbox.forget(b)
+        let rest = outbox.drain()
+        #expect(rest.count == 1 && rest[0].0 == a && rest[0].1.map(\.body.nonce) == Array(20..<25))
+        #expect(outbox.drain().isEmpty)
+    }
+
     @Test("a peer that sends invalid blocks is disconnected and banned; a good peer keeps syncing")
     func misbehavingPeerBanned() async throws {
         let validator = SigningKey()

@@ -228,6 +228,11 @@ public struct NetworkSimulation: Sendable {
         }
         try await waitUntil("the load is committed", timeout: 300) { try await mempoolCount(validator) == 0 }
         let target = try await height(validator)
+        // The joiner's peers must have the whole chain, or it would time their catch-up too.
+        try await waitUntil("every node has the loaded chain", timeout: 300) {
+            for n in nodes where try await height(n) < target { return false }
+            return true
+        }
         let committed = config.transactions + config.syncTransactions
         log("chain at height \(target) with \(committed) transactions; starting a late joiner")
         let peers = Set((0..<3).map { _ in nodes[Int(rng.next() % UInt64(nodes.count))].p2p })
