@@ -46,6 +46,21 @@ public struct GossipRouter: Sendable {
     private var requested: Set<Hash> = []
     /// Seen IDs that failed validation (a subset of `seen`, evicted with it).
     private var invalid: Set<Hash> = []
+    /// Peers that sent each recent message, oldest message first (bounded by `maxSenderEntries`).
+    private var senders: [Hash: Set<Hash>] = [:]
+    private var senderOrder: Deque<Hash> = []
+    static let maxSenderEntries = 20_000
+
+    /// Peers known to have a message already (they sent it to us).
+    public func holders(of id: Hash) -> Set<Hash> { senders[id] ?? [] }
+
+    private mutating func noteSender(_ id: Hash, _ peer: Hash) {
+        if senders[id] == nil {
+            senderOrder.append(id)
+            if senderOrder.count > GossipRouter.maxSenderEntries { senders[senderOrder.removeFirst()] = nil }
+        }
+        senders[id, default: []].insert(peer)
+    }
     private var beat: UInt64 = 0
 
     public private(set) var received: UInt64 = 0
@@ -60,6 +75,7 @@ public struct GossipRouter: Sendable {
 
     public mutating func removePeer(_ id: Hash) {
         peers.remove(id)
+        // `senders` may still name it; harmless, as `route` only returns current mesh peers.
         for t in Topic.allCases { mesh[t]?.remove(id) }
         retransmissions[id] = nil
     }
@@ -76,10 +92,13 @@ public struct GossipRouter: Sendable {
         case knownInvalid
     }
 
-    /// Records a message that arrived from a peer.
-    public mutating func receive(_ id: Hash) -> Arrival {
+    /// Records a message that arrived from a peer. The peer is remembered for a while so the
+    /// message is not sent back to it, nor to any other peer that already sent it (copies that
+    /// arrive while this node validates would otherwise cross the same links both ways).
+    public mutating func receive(_ id: Hash, from peer: Hash? = nil) -> Arrival {
         received += 1
         requested.remove(id)
+        if let peer { noteSender(id, peer) }
         guard markSeen(id) else {
             duplicates += 1
             return invalid.contains(id) ? .knownInvalid : .duplicate
@@ -103,7 +122,8 @@ public struct GossipRouter: Sendable {
         }
         let meshPeers = mesh[topic] ?? []
         if source == nil && meshPeers.isEmpty { return Array(peers) }
-        return meshPeers.filter { $0 != source }
+        let had = senders[id] ?? []
+        return meshPeers.filter { $0 != source && !had.contains($0) }
     }
 
     /// IDs from an `ihave` that we lack and have not asked for yet.

@@ -142,6 +142,13 @@ public final class PeerLink: Sendable {
 
     public func close() { channel.close(promise: nil) }
 
+    /// Writes bytes as they are, bypassing the session: tests use it to play a peer that sends
+    /// garbage, oversized, replayed or tampered frames.
+    func writeRaw(_ bytes: [UInt8]) { channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil) }
+
+    /// Seals a message into a frame without sending it (tests: replays and tampering).
+    func sealFrame(_ message: WireMessage) throws -> [UInt8] { try session.withLock { try $0.seal(message) } }
+
     /// Switches this side's sending key now (Noise rekey), announcing it to the peer; the node
     /// calls it on a timer so that a long-lived link does not keep one key for its lifetime.
     public func rekey() throws {

@@ -450,7 +450,7 @@ public final class PeerService: Service, Sendable {
             let id = block.hash
             let height = block.header.height
             peers.withLock { p in if let h = p[peer]?.height, h < height { p[peer]?.height = height } }
-            switch router.withLock({ $0.receive(id) }) {
+            switch router.withLock({ $0.receive(id, from: peer) }) {
             case .duplicate:
                 metrics.gossip(.blocks, duplicate: true)
                 return nil
@@ -477,9 +477,11 @@ public final class PeerService: Service, Sendable {
         case let .transactions(txs):
             var admitted: [Transaction] = []
             for tx in txs {
-                switch router.withLock({ $0.receive(tx.id) }) {
+                switch router.withLock({ $0.receive(tx.id, from: peer) }) {
                 case .duplicate:
                     metrics.gossip(.transactions, duplicate: true)
+                    // It has this one: drop it from what still waits to go to it.
+                    outbox.cancel(tx.id, for: peer)
                     continue
                 case .knownInvalid:
                     metrics.gossip(.transactions, duplicate: true)

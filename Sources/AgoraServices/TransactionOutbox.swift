@@ -34,6 +34,14 @@ final class TransactionOutbox: Sendable {
         }
     }
 
+    /// The peer turned out to have this transaction (it sent it to us): do not send it back.
+    func cancel(_ id: Hash, for peer: Hash) {
+        queues.withLock { q in
+            guard let pending = q[peer], let i = pending.lastIndex(where: { $0.id == id }) else { return }
+            q[peer]!.remove(at: i)
+        }
+    }
+
     /// A peer that left: its queue is dropped.
     func forget(_ peer: Hash) { _ = queues.withLock { $0.removeValue(forKey: peer) } }
 }

@@ -44,7 +44,8 @@ struct SimulateNetwork: AsyncParsableCommand {
             say(String(format: "  reached %.2f%% of (transaction, node) pairs", r.transactionCoverage * 100))
             say("block propagation (validator commit → follower commit): \(r.blockPropagation.description)")
             for (topic, ratio) in r.duplicateRatio.sorted(by: { $0.key < $1.key }) {
-                say(String(format: "gossip duplicates, %@: %.1f%% of received messages", topic, ratio * 100))
+                say(String(format: "gossip duplicates, %@: %.1f%% of received messages, %.2f extra copies per message per node",
+                           topic, ratio * 100, r.extraCopies[topic] ?? 0))
             }
             say(String(format: "mesh size per node and topic: p50 %.0f, max %.0f", r.meshSizes.p50, r.meshSizes.max))
             if let j = r.lateJoiner {

@@ -149,6 +149,28 @@ struct NetworkTests {
         }
         let heads = try await nodes.asyncMap { try await $0.1.get("/api/v1/blocks/\(target)", as: API.BlockView.self) }
         #expect(Set(heads.map(\.hash)).count == 1 && Set(heads.map(\.stateRoot)).count == 1, "one chain")
+
+        // Node 3 dies; 50 blocks later it comes back, catches up from its peers, and agrees on
+        // every block hash and state root.
+        nodes[3].0.signal(SIGKILL)
+        _ = try await nodes[3].0.wait()
+        let killedAt = try await nodes[0].1.get("/api/v1/status", as: API.StatusView.self).height
+        try await waitFor("50 blocks pass without node 3", timeout: 90) {
+            try await nodes[0].1.get("/api/v1/status", as: API.StatusView.self).height >= killedAt + 50
+        }
+        let back = try AgoraProcess(["start", "--data-dir", "\(dir)/n3", "--http", "127.0.0.1:0", "--p2p", "127.0.0.1:0",
+                                     "--log-level", "warning", "--peers", nodes[2].2], logDir: dir)
+        nodes[3] = (back, HTTP(base: try await back.apiURL()), try await back.p2pAddress())
+        let goal = try await nodes[0].1.get("/api/v1/status", as: API.StatusView.self).height
+        try await waitFor("node 3 catches up", timeout: 90) {
+            try await nodes[3].1.get("/api/v1/status", as: API.StatusView.self).height >= goal
+        }
+        for h in 1...goal {
+            let a = try await nodes[0].1.get("/api/v1/blocks/\(h)", as: API.BlockView.self)
+            let b = try await nodes[3].1.get("/api/v1/blocks/\(h)", as: API.BlockView.self)
+            #expect(a.hash == b.hash && a.stateRoot == b.stateRoot, "height \(h)")
+            if a.hash != b.hash { break }
+        }
         // Blocks and transactions went through the gossip mesh, not a flood: every node has a
         // mesh and counted gossip arrivals.
         for (_, http, _) in nodes {

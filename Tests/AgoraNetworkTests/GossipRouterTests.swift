@@ -149,6 +149,23 @@ struct GossipRouterTests {
         #expect(v3 == [.ping(1)])
     }
 
+    @Test("a message is not routed back to any peer that already sent it")
+    func noEcho() {
+        var r = GossipRouter()
+        let peers = (0..<6).map { Hash.sha256([UInt8($0)]) }
+        for p in peers {
+            r.addPeer(p)
+            _ = r.graft(p, topic: .transactions, score: 0)
+        }
+        let id = Hash.sha256([42])
+        let first = r.receive(id, from: peers[0])
+        let copy = r.receive(id, from: peers[1])
+        #expect(first == .new && copy == .duplicate)
+        let targets = Set(r.route(id, .ping(1), topic: .transactions, from: peers[0]))
+        #expect(targets == Set(peers[2...]), "neither the source nor a peer that sent a copy")
+        #expect(r.holders(of: id) == [peers[0], peers[1]])
+    }
+
     @Test("iwant is answered at most three times per peer and only from recent history")
     func retransmissionCap() {
         var r = GossipRouter()

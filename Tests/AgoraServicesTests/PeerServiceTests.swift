@@ -1,6 +1,6 @@
 import AgoraCore
 import AgoraCrypto
-import AgoraNetwork
+@testable import AgoraNetwork
 import AgoraState
 import AgoraStorage
 import Foundation
@@ -53,10 +53,81 @@ struct PeerServiceTests {
         let full = outbox.enqueue(Array(txs[4..<25]), to: [a])
         #expect(full.map(\.1.count) == [10, 10], "two full batches for a go now")
         #expect(full.flatMap(\.1).map(\.body.nonce) == Array(0..<20), "in order")
+        outbox.cancel(txs[21].id, for: a)
         outbox.forget(b)
         let rest = outbox.drain()
-        #expect(rest.count == 1 && rest[0].0 == a && rest[0].1.map(\.body.nonce) == Array(20..<25))
+        #expect(rest.count == 1 && rest[0].0 == a && rest[0].1.map(\.body.nonce) == [20, 22, 23, 24], "21 was cancelled: a sent it to us")
         #expect(outbox.drain().isEmpty)
+    }
+
+    @Test("garbage, oversized, replayed and tampered frames and floods get a peer penalised, disconnected and banned; others keep working")
+    func badFramesBanned() async throws {
+        let validator = SigningKey()
+        let dir = NSTemporaryDirectory() + "agora-frames-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = try BlockStore(path: dir + "/v.sqlite")
+        try store.initialize(try Genesis(chainID: "frames", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
+                                         params: .init(treasury: Address(raw: [UInt8](repeating: 5, count: 20)).description, transferFeeBps: 0,
+                                                       minFee: .zero, faucetAmount: .zero, maxTotalSupply: Amount(1_000)!,
+                                                       maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: []).resolve())
+        let chain = try Chain(store: store, validatorKey: validator, logger: Logger(label: "frames"))
+        for n in 0..<3 { try chain.produceBlock(now: 2_000 + UInt64(n)) }
+        let port = Mutex<Int?>(nil)
+        let service = PeerService(chain: chain, identity: validator, config: .init(listenHost: "127.0.0.1", listenPort: 0, peers: []),
+                                  logger: Logger(label: "v")) { bound in port.withLock { $0 = Int(bound.split(separator: ":").last!) } }
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "group")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            let p = port.withLock { $0 }!
+            let attacks: [(String, @Sendable (PeerLink) throws -> Void)] = [
+                ("garbage", { link in link.writeRaw([10, 0, 0, 0] + (0..<10).map { _ in UInt8.random(in: 0...255) }) }),
+                ("oversized", { link in link.writeRaw([0, 0, 0x50, 0]) }),  // 5 MiB announced
+                ("replayed", { link in
+                    let frame = try link.sealFrame(.ping(1))
+                    link.writeRaw(frame)
+                    link.writeRaw(frame)
+                }),
+                ("bad MAC", { link in
+                    var frame = try link.sealFrame(.ping(1))
+                    frame[frame.count - 1] ^= 0x01
+                    link.writeRaw(frame)
+                }),
+                ("flood", { link in for n in 0..<300 { try link.send(.ping(UInt64(n))) } }),
+            ]
+            for (name, attack) in attacks {
+                let key = SigningKey()
+                let attacker = Transport(config: .init(chainID: "frames", identity: key), onLink: { _ in })
+                var banned = false
+                for _ in 0..<5 where !banned {
+                    let link = try await attacker.dial(host: "127.0.0.1", port: p)
+                    try? attack(link)
+                    let deadline = Date().addingTimeInterval(10)
+                    while link.isActive, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                    #expect(!link.isActive, "\(name): the link is closed")
+                    banned = service.isBanned(Hash.sha256(key.publicKey.bytes).hex)
+                }
+                #expect(banned, "\(name): banned after repeated offences")
+                // Banned: a new link under that identity is closed at once.
+                if let again = try? await attacker.dial(host: "127.0.0.1", port: p) {
+                    let deadline = Date().addingTimeInterval(5)
+                    while again.isActive, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                    #expect(!again.isActive, "\(name): a banned peer is refused")
+                }
+            }
+            // An honest peer still gets served.
+            let honest = Transport(config: .init(chainID: "frames", identity: SigningKey()), onLink: { _ in })
+            let link = try await honest.dial(host: "127.0.0.1", port: p)
+            try link.send(.getBlocks(from: 1, count: 3))
+            var got: [UInt64] = []
+            for try await m in link.messages {
+                if case let .blocks(list) = m { got = list.map(\.block.header.height); break }
+            }
+            #expect(got == [1, 2, 3])
+            link.close()
+            await group.triggerGracefulShutdown()
+            tasks.cancelAll()
+        }
     }
 
     @Test("a peer that sends invalid blocks is disconnected and banned; a good peer keeps syncing")

@@ -51,7 +51,10 @@ public struct NetworkSimulation: Sendable {
         /// Share of (transaction, node) pairs whose arrival was observed.
         public var transactionCoverage: Double
         public var blockPropagation: Percentiles
+        /// Per topic: duplicates / received, and extra copies per message per node
+        /// (duplicates / first receptions).
         public var duplicateRatio: [String: Double]
+        public var extraCopies: [String: Double]
         public var meshSizes: Percentiles
         public var lateJoiner: (blocks: UInt64, transactions: Int, seconds: Double)?
     }
@@ -193,6 +196,10 @@ public struct NetworkSimulation: Sendable {
             transactionCoverage: pairs == 0 ? 1 : Double(seen) / Double(pairs), blockPropagation: Percentiles(blockDelays),
             duplicateRatio: received.mapValues { _ in 0 }.merging(duplicates) { _, d in d }.reduce(into: [:]) { out, kv in
                 out[kv.key] = received[kv.key].map { $0 > 0 ? kv.value / $0 : 0 } ?? 0
+            },
+            extraCopies: received.reduce(into: [:]) { out, kv in
+                let dup = duplicates[kv.key] ?? 0
+                out[kv.key] = kv.value > dup ? dup / (kv.value - dup) : 0
             },
             meshSizes: Percentiles(mesh), lateJoiner: nil)
 
