@@ -17,7 +17,7 @@ struct MessageCodecTests {
             .vote(v1),
             .vote(Fixtures.vote(keys[2], .precommit, height: 3, round: 0, .zero)),
             .decision(block, commit),
-            .status(height: seed),
+            .status(height: seed, round: UInt32(seed % 5)),
         ]
     }
 

@@ -39,8 +39,8 @@ public struct ConsensusEngine: Sendable {
     private var blocks: [Hash: KnownBlock] = [:]
     /// The first proposal from the rightful proposer of each round.
     private var proposals: [UInt32: ProposalRecord] = [:]
-    private var prevotes: [UInt32: VoteTally] = [:]
-    private var precommits: [UInt32: VoteTally] = [:]
+    private(set) var prevotes: [UInt32: VoteTally] = [:]
+    private(set) var precommits: [UInt32: VoteTally] = [:]
     private var prevoteWaitScheduled: Set<UInt32> = []
     private var precommitWaitScheduled: Set<UInt32> = []
     /// Rounds in which rule 36 (polka for the proposal) has fired.
@@ -72,6 +72,22 @@ public struct ConsensusEngine: Sendable {
 
     /// Whether this node may vote at the current height.
     public var isValidator: Bool { ownKey.map { powers[$0] != nil } ?? false }
+
+    /// The prevotes that justify `validBlock` (the polka of `validRound`), for the driver to
+    /// relay: a peer that missed them cannot accept the block when it is proposed again.
+    public var polkaVotes: [SignedVote] {
+        guard validRound >= 0, let hash = validBlock?.hash else { return [] }
+        return prevotes[UInt32(validRound)]?.votes(for: hash) ?? []
+    }
+
+    /// Every counted prevote and precommit of `round` at this height (by kind, validator, block),
+    /// for the driver to send to a peer that is still in an earlier round: what it needs to
+    /// catch up, Byzantine validators' votes included.
+    public func votes(round: UInt32) -> [SignedVote] {
+        [prevotes[round], precommits[round]].compactMap { $0 }.flatMap { tally in
+            tally.voters.keys.sorted().flatMap { tally.votes(for: $0) }
+        }
+    }
 
     /// The proposer of `round` at the current height (nil before `.startHeight`).
     public mutating func proposer(round: UInt32) -> PublicKey? {
@@ -141,7 +157,7 @@ public struct ConsensusEngine: Sendable {
         guard v.chainID == chainID, accepts(height: v.height, round: v.round),
               let power = powers[signed.validator] else { return }
         var tally = (v.kind == .prevote ? prevotes[v.round] : precommits[v.round]) ?? VoteTally()
-        let outcome = tally.add(signed, power: power)
+        let outcome = tally.add(signed, power: power, countIfConflicting: blocks[v.blockHash] != nil)
         if v.kind == .prevote { prevotes[v.round] = tally } else { precommits[v.round] = tally }
         if case let .conflicts(existing) = outcome,
            reportedOffences.insert(Offence(validator: signed.validator, round: v.round, kind: v.kind)).inserted,
@@ -180,7 +196,10 @@ public struct ConsensusEngine: Sendable {
         // The commit is +2/3 precommits for the block: count them as votes, and rule 49 decides.
         let vote = commit.vote(chainID: chainID)
         var tally = precommits[commit.round] ?? VoteTally()
-        for s in commit.signatures { _ = tally.add(SignedVote(vote: vote, validator: s.validator, signature: s.signature), power: powers[s.validator]!) }
+        for s in commit.signatures {
+            _ = tally.add(SignedVote(vote: vote, validator: s.validator, signature: s.signature), power: powers[s.validator]!,
+                          countIfConflicting: true)
+        }
         precommits[commit.round] = tally
     }
 
@@ -219,8 +238,8 @@ public struct ConsensusEngine: Sendable {
     private mutating func trySkipRound(_ actions: inout [ConsensusAction]) -> Bool {
         let higher = Set(prevotes.keys).union(precommits.keys).filter { $0 > round }.sorted(by: >)
         for r in higher {
-            var senders = Set(prevotes[r]?.byValidator.keys.map { $0 } ?? [])
-            senders.formUnion(precommits[r]?.byValidator.keys.map { $0 } ?? [])
+            var senders = Set(prevotes[r]?.validators.map { $0 } ?? [])
+            senders.formUnion(precommits[r]?.validators.map { $0 } ?? [])
             let power = senders.reduce(UInt64(0)) { $0 + (powers[$1] ?? 0) }
             if quorum.isOneThird(power, of: totalPower) {
                 startRound(r, &actions)

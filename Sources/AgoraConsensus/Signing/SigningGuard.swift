@@ -37,6 +37,16 @@ public struct SigningGuard: Sendable {
         }
     }
 
+    /// The last vote signed, rebuilt from the stored sign bytes (nil if the last signature was a
+    /// proposal, whose sign bytes carry only the block hash). A restarted validator re-sends it:
+    /// peers may be waiting for it, and it is the only vote it may cast at that position.
+    public var lastSignedVote: SignedVote? {
+        guard let last, last.position.step != .propose,
+              last.signBytes.starts(with: Vote.signingDomain),
+              let vote = try? Vote(canonicalBytes: Array(last.signBytes.dropFirst(Vote.signingDomain.count))) else { return nil }
+        return SignedVote(vote: vote, validator: key.publicKey, signature: last.signature)
+    }
+
     public mutating func sign(_ vote: Vote) throws(Refusal) -> SignedVote {
         let step: ConsensusStep = vote.kind == .prevote ? .prevote : .precommit
         let position = SignPosition(height: vote.height, round: vote.round, step: step)

@@ -20,7 +20,7 @@ public struct ConsensusSimulation: Sendable {
     public let faults: FaultPlan
     let validatorSet: ValidatorSet
     private var rng: SplitMix64
-    private var nodes: [SimNode]
+    private(set) var nodes: [SimNode]
     private var queue = EventQueue<SimEvent>()
     private var now: UInt64 = 0
     private var healed = false
@@ -118,6 +118,15 @@ public struct ConsensusSimulation: Sendable {
         return report
     }
 
+    /// One line per node: where its engine stands (for diagnosing a failing seed).
+    var nodeStates: [String] {
+        nodes.map { n in
+            "node \(n.index)\(n.isByzantine ? " byzantine" : "") up=\(n.up) chain=\(n.chain.count) engine h=\(n.engine.height) "
+                + "r=\(n.engine.round) \(n.engine.step) locked=\(n.engine.lockedRound) valid=\(n.engine.validRound) "
+                + "signed=\(n.signer.last.map { "\($0.position)" } ?? "-")"
+        }
+    }
+
     private var livenessReached: Bool {
         honest.allSatisfy { nodes[$0].chain.count >= nodes[$0].committedAtHeal + config.steps }
     }
@@ -162,6 +171,13 @@ public struct ConsensusSimulation: Sendable {
                 preconditionFailure("in-memory sign state cannot be corrupt: \(error)")
             }
             feed(node, .startHeight(height: nodes[node].height, validators: validatorSet, ownKey: nodes[node].key.publicKey))
+            var work: [ConsensusEvent] = []
+            for bytes in nodes[node].ownVotes {
+                if case let .vote(vote)? = try? ConsensusMessage(canonicalBytes: bytes) { work.append(.voteReceived(vote)) }
+                broadcast(from: node, bytes)
+            }
+            resendLastVote(node, &work)
+            for event in work { feed(node, event) }
             queue.push(at: now + rng.next() % ConsensusSimulation.gossipInterval, .gossip(node: node, epoch: nodes[node].epoch))
         case .heal:
             healed = true
@@ -175,10 +191,12 @@ public struct ConsensusSimulation: Sendable {
     }
 
     private mutating func gossip(_ i: Int) {
-        broadcast(from: i, ConsensusMessage.status(height: nodes[i].height).canonicalBytes)
+        broadcast(from: i, ConsensusMessage.status(height: nodes[i].height, round: nodes[i].engine.round).canonicalBytes)
         if let proposal = nodes[i].latestProposal { broadcast(from: i, proposal) }
-        for kind in [Vote.Kind.prevote, .precommit] {
-            if let vote = nodes[i].latestVotes[kind] { broadcast(from: i, vote) }
+        for vote in nodes[i].ownVotes { broadcast(from: i, vote) }
+        // Relay the polka behind this node's valid block, as a gossip layer relays votes.
+        for vote in nodes[i].engine.polkaVotes {
+            broadcast(from: i, ConsensusMessage.vote(vote).canonicalBytes)
         }
     }
 
@@ -204,8 +222,14 @@ public struct ConsensusSimulation: Sendable {
             let vote = commit.vote(chainID: ConsensusSimulation.chainID)
             for s in commit.signatures where !isValid(s.signature, of: vote.signingBytes, by: s.validator) { return }
             feed(i, .decisionReceived(block: block, commit: commit))
-        case let .status(height):
-            if height < nodes[i].height { sendDecision(from: i, to: from, height: height) }
+        case let .status(height, round):
+            if height < nodes[i].height {
+                sendDecision(from: i, to: from, height: height)
+            } else if height == nodes[i].height, round < nodes[i].engine.round, from != i {
+                for vote in nodes[i].engine.votes(round: nodes[i].engine.round) {
+                    send(from: i, to: from, ConsensusMessage.vote(vote).canonicalBytes)
+                }
+            }
         }
     }
 
@@ -306,11 +330,12 @@ public struct ConsensusSimulation: Sendable {
                                                                      step: vote.kind == .prevote ? .prevote : .precommit),
                                      block: vote.blockHash)
                 let bytes = ConsensusMessage.vote(signed).canonicalBytes
-                nodes[i].latestVotes[vote.kind] = bytes
+                nodes[i].remember(vote: bytes)
                 broadcast(from: i, bytes)
                 work.append(.voteReceived(signed))
             } catch {
                 report.signingRefusals += 1
+                if case .conflict = error { resendLastVote(i, &work) }
             }
         case let .scheduleTimeout(height, round, step, duration):
             queue.push(at: now + scaled(duration, i),
@@ -323,7 +348,7 @@ public struct ConsensusSimulation: Sendable {
             }
             nodes[i].chain.append(SimNode.Decided(block: block, hash: hash, commit: commit))
             nodes[i].latestProposal = nil
-            nodes[i].latestVotes = [:]
+            nodes[i].ownVotes = []
             work.append(.startHeight(height: commit.height + 1, validators: validatorSet, ownKey: nodes[i].key.publicKey))
             let buffered = nodes[i].buffered
             nodes[i].buffered = []
@@ -345,6 +370,17 @@ public struct ConsensusSimulation: Sendable {
                 report.evidenceReported += 1
             }
         }
+    }
+
+    /// What a validator restarted without its engine state does: its sign state says what it
+    /// last voted at this height, and that vote — the only one it may cast there — is sent again
+    /// and shown to its own engine (CometBFT recovers the same from its WAL).
+    private mutating func resendLastVote(_ i: Int, _ work: inout [ConsensusEvent]) {
+        guard let vote = nodes[i].signer.lastSignedVote, vote.vote.height == nodes[i].height else { return }
+        let bytes = ConsensusMessage.vote(vote).canonicalBytes
+        nodes[i].remember(vote: bytes)
+        broadcast(from: i, bytes)
+        work.append(.voteReceived(vote))
     }
 
     private func makeBlock(_ i: Int, height: UInt64, variant: UInt64, invalid: Bool) -> Block {

@@ -23,14 +23,24 @@ struct SimNode: Sendable {
     var chain: [Decided] = []
     /// Messages for the next height, replayed when it starts.
     var buffered: [ConsensusMessage] = []
-    /// The node's own latest signed messages at its current height, re-sent on every gossip
-    /// tick (what a real gossip layer does until peers have them).
+    /// The node's own signed proposal and votes at its current height, re-sent on every gossip
+    /// tick (what a real gossip layer does until peers have them): the latest
+    /// `maxOwnVotes`, oldest first. The votes survive a crash, as CometBFT's consensus WAL does:
+    /// a restarted validator replays them to its engine and its peers, since its sign state
+    /// remembers only the last one and peers may still be waiting for the others.
     var latestProposal: [UInt8]?
-    var latestVotes: [Vote.Kind: [UInt8]] = [:]
+    var ownVotes: [[UInt8]] = []
     /// Chain length when the network healed; liveness counts from here.
     var committedAtHeal = 0
 
     static let maxBuffered = 512
+    static let maxOwnVotes = 16
+
+    mutating func remember(vote bytes: [UInt8]) {
+        if ownVotes.contains(bytes) { return }
+        ownVotes.append(bytes)
+        if ownVotes.count > SimNode.maxOwnVotes { ownVotes.removeFirst() }
+    }
 
     init(index: Int, key: SigningKey, isByzantine: Bool, engine: ConsensusEngine) {
         self.index = index
@@ -52,7 +62,6 @@ struct SimNode: Sendable {
         engine = freshEngine
         buffered = []
         latestProposal = nil
-        latestVotes = [:]
     }
 
     /// Comes back with the sign state reloaded from its store.
