@@ -218,6 +218,31 @@ struct EngineTests {
         #expect(engine.step(.voteReceived(Fixtures.vote(keys[offender], .precommit, round: 0, Hash.sha256([3])))).evidence.count == 1)
     }
 
+    @Test("an equivocator's second vote counts for a proposed block (safe, and needed for liveness) but never twice as 'any' power")
+    func equivocatorCountsForProposedBlock() {
+        var (keys, _, engine, x, proposers) = lockedSetup()
+        let a = Fixtures.block(proposer: keys[proposers[0]].publicKey, variant: 3)
+        let byz = proposers[1]
+        let honest = (0..<4).filter { $0 != x && $0 != byz }
+        // The Byzantine validator first prevotes nil (seen by x), then A (relayed by a peer).
+        _ = engine.step(.voteReceived(Fixtures.vote(keys[byz], .prevote, round: 0, .zero)))
+        _ = engine.step(.proposalReceived(Fixtures.proposal(keys[proposers[0]], round: 0, a), isValid: true))
+        _ = engine.step(.voteReceived(Fixtures.vote(keys[x], .prevote, round: 0, a.hash)))
+        _ = engine.step(.voteReceived(Fixtures.vote(keys[honest[0]], .prevote, round: 0, a.hash)))
+        #expect(engine.lockedRound == -1)
+        let out = engine.step(.voteReceived(Fixtures.vote(keys[byz], .prevote, round: 0, a.hash)))
+        #expect(out.evidence.count == 1)
+        #expect(engine.lockedRound == 0)
+        #expect(out.votes.map(\.kind) == [.precommit])
+        // 'Any' power counts the equivocator once: 3 validators voted, not 4.
+        #expect(engine.prevotes[0]?.total == 3)
+        // A conflicting vote for a hash nobody proposed is evidence only.
+        var fresh = lockedSetup().engine
+        _ = fresh.step(.voteReceived(Fixtures.vote(keys[byz], .prevote, round: 0, .zero)))
+        _ = fresh.step(.voteReceived(Fixtures.vote(keys[byz], .prevote, round: 0, Hash.sha256([9]))))
+        #expect(fresh.prevotes[0]?.power(for: Hash.sha256([9])) == 0)
+    }
+
     @Test("votes from keys outside the validator set are ignored, however many")
     func nonValidators() {
         var (keys, _, engine, x, proposers) = lockedSetup()

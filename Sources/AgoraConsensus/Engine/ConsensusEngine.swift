@@ -175,7 +175,7 @@ public struct ConsensusEngine: Sendable {
         case .prevote where self.step == .prevote:          // rule 61
             vote(.precommit, .zero, &actions)
             self.step = .precommit
-        case .precommit:                                    // rule 65
+        case .precommit where round < UInt32.max:           // rule 65
             startRound(round + 1, &actions)
         default:
             break

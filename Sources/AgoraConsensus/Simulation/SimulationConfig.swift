@@ -15,6 +15,9 @@ public struct SimulationConfig: Hashable, Sendable {
     /// Safety net against a run that never ends: processed events, not virtual time.
     public var maxEvents: Int = 2_000_000
     public var byzantineStrategy: ByzantineStrategy = .mixed
+    /// Verify each distinct (message, key, signature) once per run and remember the verdict.
+    /// Off only to measure what the cache saves (docs/consensus.md).
+    var cachesVerification = true
     /// Test hook: run every engine with this quorum rule (a broken one proves the checker works).
     var quorum: QuorumRule = .twoThirds
 
