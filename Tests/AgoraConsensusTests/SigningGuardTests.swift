@@ -92,6 +92,20 @@ struct SigningGuardTests {
         }
     }
 
+    @Test("the last signed vote is rebuilt from the stored sign bytes after a restart; a proposal leaves none")
+    func lastSignedVote() throws {
+        let key = Fixtures.keys(1)[0]
+        let store = InMemorySignStateStore()
+        var signer = try SigningGuard(key: key, store: store)
+        #expect(signer.lastSignedVote == nil)
+        let signed = try signer.sign(Self.vote(3, 1, .prevote, Hash.sha256([4])))
+        let restarted = try SigningGuard(key: key, store: store)
+        #expect(restarted.lastSignedVote == signed)
+        let block = Fixtures.block(height: 3, proposer: key.publicKey)
+        _ = try signer.sign(Proposal(chainID: Fixtures.chainID, height: 3, round: 2, polRound: -1, block: block))
+        #expect(try SigningGuard(key: key, store: store).lastSignedVote == nil)
+    }
+
     @Test("a missing file means nothing signed yet")
     func missingFile() throws {
         let path = Self.tempPath()
