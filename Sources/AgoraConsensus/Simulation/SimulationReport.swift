@@ -1,6 +1,7 @@
 import AgoraCore
 
-/// A broken property found by the simulator, with the seed that reproduces it.
+/// What simulation runs produce: the typed violations (each with the seed that reproduces it),
+/// the report of one run and the summary of many.
 public enum SimulationViolation: Error, Hashable, Sendable, CustomStringConvertible {
     /// Two honest validators committed different blocks at one height.
     case conflictingCommits(seed: UInt64, height: UInt64, first: Hash, second: Hash)
