@@ -35,6 +35,7 @@ let package = Package(
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "AgoraState", dependencies: ["AgoraCore", "AgoraCrypto"]),
+        .target(name: "AgoraConsensus", dependencies: ["AgoraCore", "AgoraCrypto"]),
         .target(name: "AgoraStorage", dependencies: [
             "AgoraCore", "AgoraState",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -80,6 +81,7 @@ let package = Package(
         ]),
         .executableTarget(name: "agora", dependencies: [
             "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
+            "AgoraConsensus",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
         .testTarget(name: "AgoraCryptoTests", dependencies: ["AgoraCrypto"]),
         .testTarget(name: "AgoraStateTests", dependencies: ["AgoraState", "AgoraCrypto"]),
+        .testTarget(name: "AgoraConsensusTests", dependencies: ["AgoraConsensus", "AgoraCore", "AgoraCrypto"]),
         .testTarget(name: "AgoraStorageTests", dependencies: [
             "AgoraStorage", "AgoraCrypto", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -1,0 +1,54 @@
+import AgoraConsensus
+import ArgumentParser
+import Foundation
+
+/// `agora simulate consensus`: runs the seeded consensus simulator (real engines, simulated
+/// network with delay, loss, duplication, partitions, crashes, clock skew and Byzantine
+/// validators) over a range of seeds, prints a summary and one reproduction line per failing
+/// seed, and exits non-zero if any seed broke safety or liveness.
+struct SimulateConsensus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consensus",
+        abstract: "Run the seeded BFT consensus simulator and check safety and liveness.")
+
+    @Option(help: "Number of validators (equal voting power).") var validators: Int = 4
+    @Option(help: "How many of them are Byzantine (liveness is checked only when 3F < N).") var byzantine: Int = 1
+    @Option(help: "Number of seeds to run, from --first-seed.") var seeds: Int = 100
+    @Option(help: "Run exactly this seed (reproduce a failure); overrides --seeds.") var seed: UInt64?
+    @Option(help: "First seed of the range.") var firstSeed: UInt64 = 0
+    @Option(help: "Heights every honest validator must commit after the network heals.") var steps: Int = 3
+    @Option(help: "Byzantine behaviour: mixed or equivocate.") var strategy: String = ByzantineStrategy.mixed.rawValue
+
+    func validate() throws {
+        guard validators >= 1, validators <= 64 else { throw ValidationError("--validators must be 1...64") }
+        guard byzantine >= 0, byzantine <= validators else { throw ValidationError("--byzantine must be 0...validators") }
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard ByzantineStrategy(rawValue: strategy) != nil else { throw ValidationError("--strategy must be mixed or equivocate") }
+    }
+
+    func run() async throws {
+        let strategy = ByzantineStrategy(rawValue: strategy) ?? .mixed
+        let first = seed ?? firstSeed
+        let count = seed == nil ? seeds : 1
+        let started = ContinuousClock.now
+        let summary = ConsensusSimulation.run(validators: validators, byzantine: byzantine, firstSeed: first,
+                                              count: count, steps: steps, strategy: strategy)
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("validators \(validators), byzantine \(byzantine), seeds \(first)..<\(first + UInt64(count)), steps \(steps), strategy \(strategy.rawValue)")
+        print(String(format: "runs %d, heights committed %llu, messages %d, highest round %u, %.1f seeds/s",
+                     summary.runs, summary.heightsCommitted, summary.messages, summary.maxRound,
+                     Double(summary.runs) / max(seconds, 1e-9)))
+        if summary.failures.isEmpty {
+            print("no violations")
+            return
+        }
+        for failure in summary.failures {
+            for violation in failure.violations { print("FAIL \(violation)") }
+            print("  reproduce: \(failure.reproduction)\(strategy == .mixed ? "" : " --strategy \(strategy.rawValue)")")
+        }
+        print("\(summary.failures.count) of \(summary.runs) seeds failed")
+        throw ExitCode(1)
+    }
+}
