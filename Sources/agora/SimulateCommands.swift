@@ -4,8 +4,8 @@ import Foundation
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run simulations: real node processes on 127.0.0.1 (network).",
-        subcommands: [SimulateNetwork.self])
+        abstract: "Run simulations: the consensus engine under seeded faults, or real node processes on 127.0.0.1.",
+        subcommands: [SimulateConsensus.self, SimulateNetwork.self])
 }
 
 struct SimulateNetwork: AsyncParsableCommand {

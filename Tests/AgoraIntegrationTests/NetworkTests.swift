@@ -150,6 +150,14 @@ struct NetworkTests {
         let heads = try await nodes.asyncMap { try await $0.1.get("/api/v1/blocks/\(target)", as: API.BlockView.self) }
         #expect(Set(heads.map(\.hash)).count == 1 && Set(heads.map(\.stateRoot)).count == 1, "one chain")
 
+        // Blocks and transactions went through the gossip mesh, not a flood: every node has a
+        // mesh and counted gossip arrivals.
+        for (_, http, _) in nodes {
+            let text = try await http.text("/metrics")
+            #expect(text.contains("agora_p2p_mesh_peers{topic=\"blocks\"}"))
+            #expect(text.contains("agora_p2p_gossip_received_total"))
+        }
+
         // Node 3 dies; 50 blocks later it comes back, catches up from its peers, and agrees on
         // every block hash and state root.
         nodes[3].0.signal(SIGKILL)
@@ -170,13 +178,6 @@ struct NetworkTests {
             let b = try await nodes[3].1.get("/api/v1/blocks/\(h)", as: API.BlockView.self)
             #expect(a.hash == b.hash && a.stateRoot == b.stateRoot, "height \(h)")
             if a.hash != b.hash { break }
-        }
-        // Blocks and transactions went through the gossip mesh, not a flood: every node has a
-        // mesh and counted gossip arrivals.
-        for (_, http, _) in nodes {
-            let text = try await http.text("/metrics")
-            #expect(text.contains("agora_p2p_mesh_peers{topic=\"blocks\"}"))
-            #expect(text.contains("agora_p2p_gossip_received_total"))
         }
     }
 
