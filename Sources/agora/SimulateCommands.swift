@@ -47,7 +47,8 @@ struct SimulateNetwork: AsyncParsableCommand {
                 say(String(format: "gossip duplicates, %@: %.1f%% of received messages, %.2f extra copies per message per node",
                            topic, ratio * 100, r.extraCopies[topic] ?? 0))
             }
-            say(String(format: "mesh size per node and topic: p50 %.0f, max %.0f", r.meshSizes.p50, r.meshSizes.max))
+            say(String(format: "mesh size per node and topic: mean %.1f, p50 %.0f, max %.0f; gossipsub's model (each mesh link used once) gives %.2f extra copies",
+                       r.meshSizes.mean, r.meshSizes.p50, r.meshSizes.max, r.meshSizes.mean / 2 - 1))
             if let j = r.lateJoiner {
                 say(String(format: "late joiner: %llu blocks, %d transactions in %.2f s from a fresh start = %.0f blocks/s, %.0f tx/s",
                              j.blocks, j.transactions, j.seconds, Double(j.blocks) / j.seconds, Double(j.transactions) / j.seconds))

@@ -31,13 +31,14 @@ public struct NetworkSimulation: Sendable {
 
     public struct Percentiles: Sendable {
         public var count: Int
-        public var p50, p95, p99, max: Double
+        public var p50, p95, p99, max, mean: Double
 
         init(_ samples: [Double]) {
             let s = samples.sorted()
             count = s.count
             func at(_ q: Double) -> Double { s.isEmpty ? .nan : s[min(s.count - 1, Int((Double(s.count) * q).rounded(.up)) - 1)] }
             p50 = at(0.50); p95 = at(0.95); p99 = at(0.99); max = s.last ?? .nan
+            mean = s.isEmpty ? .nan : s.reduce(0, +) / Double(s.count)
         }
 
         public var description: String {
