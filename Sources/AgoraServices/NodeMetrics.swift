@@ -74,6 +74,7 @@ public final class NodeMetrics: Sendable {
         "agora_p2p_gossip_received_total": "Gossiped transactions and blocks received, by topic (duplicates included).",
         "agora_p2p_gossip_duplicates_total": "Gossiped messages received that were already seen, by topic.",
         "agora_p2p_mesh_peers": "Peers in this node's gossip mesh, by topic.",
+        "agora_p2p_trust_score": "Trust scores of connected peers: min, mean and max.",
         "agora_p2p_sync_timeouts_total": "Block-range requests taken from a peer that did not answer in time.",
         "agora_p2p_sync_windows": "Block-range requests in flight.",
     ]

@@ -584,6 +584,7 @@ public final class PeerService: Service, Sendable {
             send(message, to: [peer])
         }
         for (topic, size) in sizes { metrics.mesh(topic, size: size) }
+        metrics.trust(Array(scores.values))
     }
 
     /// The catch-up loop: on every wake-up (a status or range arrived, a peer left) and at least
@@ -705,6 +706,16 @@ struct NetworkMetrics: Sendable {
 
     func mesh(_ topic: GossipRouter.Topic, size: Int) {
         Gauge(label: "agora_p2p_mesh_peers", dimensions: [("topic", topic == .blocks ? "blocks" : "transactions")], factory: factory).record(size)
+    }
+
+    /// Trust scores of connected peers as min/mean/max (per-peer series would leave stale
+    /// label sets behind as peers come and go; `GET /api/v1/peers` has each peer's score).
+    func trust(_ scores: [Double]) {
+        let stats: [(String, Double)] = scores.isEmpty ? [("min", 0), ("mean", 0), ("max", 0)]
+            : [("min", scores.min()!), ("mean", scores.reduce(0, +) / Double(scores.count)), ("max", scores.max()!)]
+        for (stat, value) in stats {
+            Gauge(label: "agora_p2p_trust_score", dimensions: [("stat", stat)], factory: factory).record(value)
+        }
     }
 
     func syncTimeout() { Counter(label: "agora_p2p_sync_timeouts_total", factory: factory).increment() }
