@@ -3,7 +3,17 @@ import Foundation
 import Testing
 @testable import AgoraConsensus
 
-@Suite("Consensus simulation")
+/// Runs CPU-bound simulation work on its own thread. Swift Testing runs suites concurrently on
+/// the Swift concurrency pool, which has one thread per core (two here); seconds of synchronous
+/// simulation on those threads starved other suites' async tests (a handshake timeout of
+/// 300 ms fired after 35 s in CI). On a plain thread the OS shares the cores instead.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: work()) }
+    }
+}
+
+@Suite("Consensus simulation", .serialized)
 struct SimulationTests {
     /// 1,000 seeds per run: 200 for each (N, F) with F within the BFT bound.
     static let sweeps: [(validators: Int, byzantine: Int)] = [(4, 0), (4, 1), (7, 0), (7, 1), (7, 2)]
@@ -11,10 +21,11 @@ struct SimulationTests {
     static let steps = 2
 
     @Test("no safety or liveness violation over 1,000 seeds with faults and Byzantine validators", arguments: sweeps)
-    func sweep(validators: Int, byzantine: Int) {
+    func sweep(validators: Int, byzantine: Int) async {
         let started = Date()
-        let summary = ConsensusSimulation.run(validators: validators, byzantine: byzantine, firstSeed: 0,
-                                              count: Self.seedsPerSweep, steps: Self.steps)
+        let summary = await offPool {
+            ConsensusSimulation.run(validators: validators, byzantine: byzantine, firstSeed: 0, count: Self.seedsPerSweep, steps: Self.steps)
+        }
         #expect(summary.runs == Self.seedsPerSweep)
         #expect(summary.heightsCommitted >= UInt64(Self.seedsPerSweep * Self.steps))
         for failure in summary.failures {
@@ -25,20 +36,24 @@ struct SimulationTests {
     }
 
     @Test("a seed replays exactly")
-    func deterministic() {
+    func deterministic() async {
         let config = SimulationConfig(validators: 7, byzantine: 2, seed: 12, steps: 2)
-        let a = ConsensusSimulation.run(config)
-        let b = ConsensusSimulation.run(config)
+        let (a, b, other) = await offPool {
+            (ConsensusSimulation.run(config), ConsensusSimulation.run(config),
+             ConsensusSimulation.run(SimulationConfig(validators: 7, byzantine: 2, seed: 13, steps: 2)))
+        }
         #expect(a == b)
         #expect(a.events > 0)
-        #expect(ConsensusSimulation.run(SimulationConfig(validators: 7, byzantine: 2, seed: 13, steps: 2)) != a)
+        #expect(other != a)
     }
 
     @Test("the fault model is exercised: garbage is rejected by the decoder, evidence is reported, nodes crash and restart")
-    func faultsExercised() {
+    func faultsExercised() async {
         var garbage = 0, evidence = 0, crashes = 0, refusals = 0, dropped = 0, laterRounds = 0
-        for seed in UInt64(0)..<40 {
-            let report = ConsensusSimulation.run(SimulationConfig(validators: 4, byzantine: 1, seed: seed, steps: 2))
+        let reports = await offPool {
+            (UInt64(0)..<40).map { ConsensusSimulation.run(SimulationConfig(validators: 4, byzantine: 1, seed: $0, steps: 2)) }
+        }
+        for report in reports {
             #expect(report.passed)
             garbage += report.garbageRejected
             evidence += report.evidenceReported
@@ -56,32 +71,42 @@ struct SimulationTests {
     }
 
     @Test("the checker catches a broken engine: a 1/2 quorum with coordinated equivocation commits two blocks")
-    func brokenQuorumIsCaught() {
-        var caught: [SimulationViolation] = []
-        for seed in UInt64(0)..<60 where caught.isEmpty {
-            var config = SimulationConfig(validators: 7, byzantine: 2, seed: seed, steps: 2)
-            config.byzantineStrategy = .equivocate
-            config.quorum = .brokenHalf
-            caught += ConsensusSimulation.run(config).violations.filter(\.isSafety)
+    func brokenQuorumIsCaught() async {
+        let caught = await offPool { () -> [SimulationViolation] in
+            var caught: [SimulationViolation] = []
+            for seed in UInt64(0)..<60 where caught.isEmpty {
+                var config = SimulationConfig(validators: 7, byzantine: 2, seed: seed, steps: 2)
+                config.byzantineStrategy = .equivocate
+                config.quorum = .brokenHalf
+                caught += ConsensusSimulation.run(config).violations.filter(\.isSafety)
+            }
+            return caught
         }
         #expect(!caught.isEmpty)
         // The same attack against the real quorum rule is harmless.
-        for seed in UInt64(0)..<20 {
-            var config = SimulationConfig(validators: 7, byzantine: 2, seed: seed, steps: 2)
-            config.byzantineStrategy = .equivocate
-            let report = ConsensusSimulation.run(config)
+        let reports = await offPool {
+            (UInt64(0)..<20).map { seed in
+                var config = SimulationConfig(validators: 7, byzantine: 2, seed: seed, steps: 2)
+                config.byzantineStrategy = .equivocate
+                return ConsensusSimulation.run(config)
+            }
+        }
+        for report in reports {
             #expect(report.violations.filter(\.isSafety).isEmpty, "\(report.violations) — \(report.reproduction)")
         }
     }
 
     @Test("the checker catches Byzantine power above the bound: 2 of 4 equivocating validators split the honest ones")
-    func tooManyByzantineIsCaught() {
-        var caught: [SimulationViolation] = []
-        for seed in UInt64(0)..<60 where caught.isEmpty {
-            var config = SimulationConfig(validators: 4, byzantine: 2, seed: seed, steps: 2)
-            config.byzantineStrategy = .equivocate
-            #expect(!config.withinFaultBound)
-            caught += ConsensusSimulation.run(config).violations
+    func tooManyByzantineIsCaught() async {
+        #expect(!SimulationConfig(validators: 4, byzantine: 2, seed: 0, steps: 2).withinFaultBound)
+        let caught = await offPool { () -> [SimulationViolation] in
+            var caught: [SimulationViolation] = []
+            for seed in UInt64(0)..<60 where caught.isEmpty {
+                var config = SimulationConfig(validators: 4, byzantine: 2, seed: seed, steps: 2)
+                config.byzantineStrategy = .equivocate
+                caught += ConsensusSimulation.run(config).violations
+            }
+            return caught
         }
         let first = caught.first
         #expect(first?.isSafety == true)
@@ -96,28 +121,28 @@ struct SimulationTests {
 }
 
 /// Seeds that once failed, each named after what it exposed. They must stay green.
-@Suite("Simulation regressions")
+@Suite("Simulation regressions", .serialized)
 struct SimulationRegressionTests {
-    static func passes(_ n: Int, _ f: Int, seed: UInt64, steps: Int) {
-        let report = ConsensusSimulation.run(SimulationConfig(validators: n, byzantine: f, seed: seed, steps: steps))
+    static func passes(_ n: Int, _ f: Int, seed: UInt64, steps: Int) async {
+        let report = await offPool { ConsensusSimulation.run(SimulationConfig(validators: n, byzantine: f, seed: seed, steps: steps)) }
         #expect(report.passed, "\(report.violations) — \(report.reproduction)")
     }
 
     @Test("equivocation split the honest nodes' view of a polka: conflicting votes for a proposed block must count",
           arguments: [(4, 1, UInt64(4)), (4, 1, 7), (4, 1, 10), (7, 2, 1), (7, 2, 3), (7, 2, 5), (7, 2, 12), (7, 2, 13)])
-    func equivocationPolka(n: Int, f: Int, seed: UInt64) { Self.passes(n, f, seed: seed, steps: 2) }
+    func equivocationPolka(n: Int, f: Int, seed: UInt64) async { await Self.passes(n, f, seed: seed, steps: 2) }
 
     @Test("a restarted validator refused a different vote at a position it had signed: it must re-send the signed one")
-    func restartResendsSignedVote() { Self.passes(4, 0, seed: 17, steps: 2) }
+    func restartResendsSignedVote() async { await Self.passes(4, 0, seed: 17, steps: 2) }
 
     @Test("votes lost before healing from rounds the sender had left: own votes of the height are re-gossiped",
           arguments: [(4, 1, UInt64(1009)), (7, 1, 1123), (7, 2, 1016), (7, 2, 1243)])
-    func regossipOwnVotes(n: Int, f: Int, seed: UInt64) { Self.passes(n, f, seed: seed, steps: 3) }
+    func regossipOwnVotes(n: Int, f: Int, seed: UInt64) async { await Self.passes(n, f, seed: seed, steps: 3) }
 
     @Test("a restarted validator's earlier vote was lost with its engine: its own votes are replayed from the WAL")
-    func restartReplaysOwnVotes() { Self.passes(4, 1, seed: 1152, steps: 3) }
+    func restartReplaysOwnVotes() async { await Self.passes(4, 1, seed: 1152, steps: 3) }
 
     @Test("nodes left in an earlier round by Byzantine withholding: a peer ahead sends them its round's votes",
           arguments: [UInt64(1053), 1249])
-    func laggardsCatchUpRound(seed: UInt64) { Self.passes(7, 2, seed: seed, steps: 3) }
+    func laggardsCatchUpRound(seed: UInt64) async { await Self.passes(7, 2, seed: seed, steps: 3) }
 }
