@@ -99,6 +99,40 @@ struct EngineTests {
         #expect(out.votes.map(\.blockHash) == [b.hash])
     }
 
+    @Test("locking emits .lock before the precommit; a restarted engine given .restoreLock keeps refusing other blocks")
+    func lockSurvivesRestart() {
+        var (keys, set, engine, x, proposers) = lockedSetup()
+        let a = Fixtures.block(proposer: keys[proposers[0]].publicKey, variant: 1)
+        let b = Fixtures.block(proposer: keys[proposers[1]].publicKey, variant: 2)
+        let others = (0..<4).filter { $0 != x }
+        _ = engine.step(.proposalReceived(Fixtures.proposal(keys[proposers[0]], round: 0, a), isValid: true))
+        _ = engine.step(.voteReceived(Fixtures.vote(keys[x], .prevote, round: 0, a.hash)))
+        _ = engine.step(.voteReceived(Fixtures.vote(keys[others[0]], .prevote, round: 0, a.hash)))
+        let out = engine.step(.voteReceived(Fixtures.vote(keys[others[1]], .prevote, round: 0, a.hash)))
+        let lockIndex = out.firstIndex { if case .lock = $0 { true } else { false } }
+        let precommitIndex = out.firstIndex { if case let .broadcastVote(v) = $0 { v.kind == .precommit } else { false } }
+        #expect(lockIndex != nil && precommitIndex != nil && lockIndex! < precommitIndex!, "persist the lock, then sign")
+        guard case let .lock(height, round, locked)? = lockIndex.map({ out[$0] }) else { return }
+        #expect(height == 1 && round == 0 && locked.hash == a.hash)
+
+        // The process dies; a fresh engine restarts height 1 and is given the lock back.
+        var restarted = ConsensusEngine(chainID: Fixtures.chainID, timeouts: ConsensusTimeouts())
+        _ = restarted.step(.startHeight(height: 1, validators: set, ownKey: keys[x].publicKey))
+        _ = restarted.step(.restoreLock(height: 1, round: 0, block: locked))
+        #expect(restarted.lockedRound == 0 && restarted.lockedBlock?.hash == a.hash)
+        // Round 1 (reached by +1/3 of the power moving on): B without a newer polka gets nil.
+        for i in others.prefix(2) { _ = restarted.step(.voteReceived(Fixtures.vote(keys[i], .prevote, round: 1, .zero))) }
+        #expect(restarted.round == 1)
+        let vote = restarted.step(.proposalReceived(Fixtures.proposal(keys[proposers[1]], round: 1, b), isValid: true))
+        #expect(vote.votes.map(\.blockHash) == [.zero], "still locked on A after the restart")
+        // Without the lock, the same engine would have prevoted B: the bug seed 18016 found.
+        var forgetful = ConsensusEngine(chainID: Fixtures.chainID, timeouts: ConsensusTimeouts())
+        _ = forgetful.step(.startHeight(height: 1, validators: set, ownKey: keys[x].publicKey))
+        for i in others.prefix(2) { _ = forgetful.step(.voteReceived(Fixtures.vote(keys[i], .prevote, round: 1, .zero))) }
+        let careless = forgetful.step(.proposalReceived(Fixtures.proposal(keys[proposers[1]], round: 1, b), isValid: true))
+        #expect(careless.votes.map(\.blockHash) == [b.hash])
+    }
+
     @Test("a proposal citing a polka older than the lock does not unlock")
     func oldPolkaDoesNotUnlock() {
         var (keys, _, engine, x, proposers) = lockedSetup()

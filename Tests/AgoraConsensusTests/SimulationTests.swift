@@ -142,6 +142,9 @@ struct SimulationRegressionTests {
     @Test("a restarted validator's earlier vote was lost with its engine: its own votes are replayed from the WAL")
     func restartReplaysOwnVotes() async { await Self.passes(4, 1, seed: 1152, steps: 3) }
 
+    @Test("a validator restarted after locking precommitted another block in a later round: the lock is persisted and restored (found by the 100,000-seed run)")
+    func restartKeepsLock() async { await Self.passes(4, 0, seed: 18016, steps: 3) }
+
     @Test("nodes left in an earlier round by Byzantine withholding: a peer ahead sends them its round's votes",
           arguments: [UInt64(1053), 1249])
     func laggardsCatchUpRound(seed: UInt64) async { await Self.passes(7, 2, seed: seed, steps: 3) }

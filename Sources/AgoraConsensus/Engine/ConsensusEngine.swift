@@ -113,6 +113,17 @@ public struct ConsensusEngine: Sendable {
                                                        polRound: Proposal.noPOLRound, block: block)))
         case let .decisionReceived(block, commit):
             receive(block: block, commit: commit)
+        case let .restoreLock(lockHeight, lockRound, block):
+            guard validators != nil, lockHeight == height, block.header.height == height,
+                  Int32(lockRound) > lockedRound else { return [] }
+            lockedBlock = block
+            lockedRound = Int32(lockRound)
+            if Int32(lockRound) > validRound {
+                validBlock = block
+                validRound = Int32(lockRound)
+            }
+            // It was valid when this validator locked on it; the driver judged it then.
+            blocks[block.hash] = blocks[block.hash] ?? KnownBlock(block: block, isValid: true)
         }
         if validators != nil, decision == nil { process(&actions) }
         return actions
@@ -275,6 +286,7 @@ public struct ConsensusEngine: Sendable {
         if step == .prevote {
             lockedBlock = known.block
             lockedRound = Int32(round)
+            actions.append(.lock(height: height, round: round, block: known.block))
             vote(.precommit, record.blockHash, &actions)
             step = .precommit
         }

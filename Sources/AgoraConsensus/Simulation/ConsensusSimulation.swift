@@ -171,6 +171,9 @@ public struct ConsensusSimulation: Sendable {
                 preconditionFailure("in-memory sign state cannot be corrupt: \(error)")
             }
             feed(node, .startHeight(height: nodes[node].height, validators: validatorSet, ownKey: nodes[node].key.publicKey))
+            if let lock = nodes[node].lock, lock.height == nodes[node].height {
+                feed(node, .restoreLock(height: lock.height, round: lock.round, block: lock.block))
+            }
             var work: [ConsensusEvent] = []
             for bytes in nodes[node].ownVotes {
                 if case let .vote(vote)? = try? ConsensusMessage(canonicalBytes: bytes) { work.append(.voteReceived(vote)) }
@@ -364,6 +367,8 @@ public struct ConsensusSimulation: Sendable {
                     break
                 }
             }
+        case let .lock(height, round, block):
+            nodes[i].lock = (height, round, block)
         case let .evidence(evidence):
             if !nodes[i].isByzantine {
                 precondition((try? evidence.verify(validators: validatorSet, chainID: ConsensusSimulation.chainID)) != nil,

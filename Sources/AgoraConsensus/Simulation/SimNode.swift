@@ -30,6 +30,9 @@ struct SimNode: Sendable {
     /// remembers only the last one and peers may still be waiting for the others.
     var latestProposal: [UInt8]?
     var ownVotes: [[UInt8]] = []
+    /// The engine's last lock (from `.lock`), durable like the sign state: a restart at that
+    /// height restores it, or the validator could precommit another block in a later round.
+    var lock: (height: UInt64, round: UInt32, block: Block)?
     /// Chain length when the network healed; liveness counts from here.
     var committedAtHeal = 0
 
