@@ -46,6 +46,9 @@ struct SimulateConsensus: AsyncParsableCommand {
         }
         for failure in summary.failures {
             for violation in failure.violations { print("FAIL \(violation)") }
+            let f = failure.faults
+            print("  faults: heal at \(f.healTime) ms, partition \(f.partition.sorted()), crashes \(f.crashes.map { "node \($0.node) \($0.at)–\($0.restartAt) ms" }), "
+                  + "loss \(f.lossPerMille)‰, duplication \(f.duplicatePerMille)‰; rounds per height \(failure.roundsPerHeight.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")
             print("  reproduce: \(failure.reproduction)\(strategy == .mixed ? "" : " --strategy \(strategy.rawValue)")")
         }
         print("\(summary.failures.count) of \(summary.runs) seeds failed")

@@ -112,14 +112,16 @@ struct EngineTests {
         let lockIndex = out.firstIndex { if case .lock = $0 { true } else { false } }
         let precommitIndex = out.firstIndex { if case let .broadcastVote(v) = $0 { v.kind == .precommit } else { false } }
         #expect(lockIndex != nil && precommitIndex != nil && lockIndex! < precommitIndex!, "persist the lock, then sign")
-        guard case let .lock(height, round, locked)? = lockIndex.map({ out[$0] }) else { return }
+        guard case let .lock(height, round, locked, polka)? = lockIndex.map({ out[$0] }) else { return }
         #expect(height == 1 && round == 0 && locked.hash == a.hash)
+        #expect(polka.count == 3 && polka.allSatisfy { $0.vote.blockHash == a.hash && $0.vote.kind == .prevote }, "the polka behind it")
 
         // The process dies; a fresh engine restarts height 1 and is given the lock back.
         var restarted = ConsensusEngine(chainID: Fixtures.chainID, timeouts: ConsensusTimeouts())
         _ = restarted.step(.startHeight(height: 1, validators: set, ownKey: keys[x].publicKey))
-        _ = restarted.step(.restoreLock(height: 1, round: 0, block: locked))
+        _ = restarted.step(.restoreLock(height: 1, round: 0, block: locked, polka: polka))
         #expect(restarted.lockedRound == 0 && restarted.lockedBlock?.hash == a.hash)
+        #expect(restarted.validRound == 0 && restarted.polkaVotes.count == 3, "it can show its polka again")
         // Round 1 (reached by +1/3 of the power moving on): B without a newer polka gets nil.
         for i in others.prefix(2) { _ = restarted.step(.voteReceived(Fixtures.vote(keys[i], .prevote, round: 1, .zero))) }
         #expect(restarted.round == 1)

@@ -145,6 +145,18 @@ struct SimulationRegressionTests {
     @Test("a validator restarted after locking precommitted another block in a later round: the lock is persisted and restored (found by the 100,000-seed run)")
     func restartKeepsLock() async { await Self.passes(4, 0, seed: 18016, steps: 3) }
 
+    @Test("a lock restored without the polka behind it could never be released: the polka is persisted with the lock")
+    func restoredLockKeepsItsPolka() async { await Self.passes(4, 1, seed: 14360, steps: 3) }
+
+    /// Found by the 100,000-seed run and not fixed yet: with F = 2 of 7 and an honest validator
+    /// crashing before the network heals, the honest five stop committing within the liveness
+    /// window. Safety holds in all three. Kept here, disabled, so whoever fixes the cause turns
+    /// them on (see the note on issue 5).
+    @Test("OPEN: liveness after a crash with two Byzantine validators of seven",
+          .disabled("open liveness bug found by the 100,000-seed run; see docs/consensus.md"),
+          arguments: [UInt64(5766), 9554, 9579])
+    func openLivenessAfterCrash(seed: UInt64) async { await Self.passes(7, 2, seed: seed, steps: 3) }
+
     @Test("nodes left in an earlier round by Byzantine withholding: a peer ahead sends them its round's votes",
           arguments: [UInt64(1053), 1249])
     func laggardsCatchUpRound(seed: UInt64) async { await Self.passes(7, 2, seed: seed, steps: 3) }

@@ -113,9 +113,14 @@ public struct ConsensusEngine: Sendable {
                                                        polRound: Proposal.noPOLRound, block: block)))
         case let .decisionReceived(block, commit):
             receive(block: block, commit: commit)
-        case let .restoreLock(lockHeight, lockRound, block):
+        case let .restoreLock(lockHeight, lockRound, block, polka):
             guard validators != nil, lockHeight == height, block.header.height == height,
                   Int32(lockRound) > lockedRound else { return [] }
+            // The driver verified these signatures when they first arrived and stored them.
+            for vote in polka where vote.vote.height == height && vote.vote.round == lockRound
+                && vote.vote.kind == .prevote && vote.vote.blockHash == block.hash {
+                actions += step(.voteReceived(vote))
+            }
             lockedBlock = block
             lockedRound = Int32(lockRound)
             if Int32(lockRound) > validRound {
@@ -286,7 +291,8 @@ public struct ConsensusEngine: Sendable {
         if step == .prevote {
             lockedBlock = known.block
             lockedRound = Int32(round)
-            actions.append(.lock(height: height, round: round, block: known.block))
+            actions.append(.lock(height: height, round: round, block: known.block,
+                                 polka: prevotes[round]?.votes(for: record.blockHash) ?? []))
             vote(.precommit, record.blockHash, &actions)
             step = .precommit
         }

@@ -24,7 +24,10 @@ public enum ConsensusEvent: Sendable {
     /// `.lock` action) at this height before its engine state was lost. Without it a restarted
     /// validator could precommit another block in a later round — the safety violation the
     /// 100,000-seed run found (seed 18016, N=4, F=0).
-    case restoreLock(height: UInt64, round: UInt32, block: Block)
+    /// `polka` are the prevotes that justified it: restored into the tally, so this validator
+    /// can again show them to peers (re-proposal with its POL round, gossip) — without them a
+    /// lock can only be released by a polka that the lock itself may prevent.
+    case restoreLock(height: UInt64, round: UInt32, block: Block, polka: [SignedVote])
 }
 
 /// What the engine asks its driver to do. Signing happens in the driver, through the
@@ -45,5 +48,5 @@ public enum ConsensusAction: Hashable, Sendable {
     /// The engine locked on `block` at (height, round). The driver must persist it durably
     /// before performing the actions that follow (the precommit), and give it back with
     /// `.restoreLock` after a restart at that height (CometBFT recovers the same from its WAL).
-    case lock(height: UInt64, round: UInt32, block: Block)
+    case lock(height: UInt64, round: UInt32, block: Block, polka: [SignedVote])
 }

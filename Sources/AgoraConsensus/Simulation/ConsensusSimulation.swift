@@ -172,7 +172,7 @@ public struct ConsensusSimulation: Sendable {
             }
             feed(node, .startHeight(height: nodes[node].height, validators: validatorSet, ownKey: nodes[node].key.publicKey))
             if let lock = nodes[node].lock, lock.height == nodes[node].height {
-                feed(node, .restoreLock(height: lock.height, round: lock.round, block: lock.block))
+                feed(node, .restoreLock(height: lock.height, round: lock.round, block: lock.block, polka: lock.polka))
             }
             var work: [ConsensusEvent] = []
             for bytes in nodes[node].ownVotes {
@@ -367,8 +367,8 @@ public struct ConsensusSimulation: Sendable {
                     break
                 }
             }
-        case let .lock(height, round, block):
-            nodes[i].lock = (height, round, block)
+        case let .lock(height, round, block, polka):
+            nodes[i].lock = (height, round, block, polka)
         case let .evidence(evidence):
             if !nodes[i].isByzantine {
                 precondition((try? evidence.verify(validators: validatorSet, chainID: ConsensusSimulation.chainID)) != nil,

@@ -32,7 +32,7 @@ struct SimNode: Sendable {
     var ownVotes: [[UInt8]] = []
     /// The engine's last lock (from `.lock`), durable like the sign state: a restart at that
     /// height restores it, or the validator could precommit another block in a later round.
-    var lock: (height: UInt64, round: UInt32, block: Block)?
+    var lock: (height: UInt64, round: UInt32, block: Block, polka: [SignedVote])?
     /// Chain length when the network healed; liveness counts from here.
     var committedAtHeal = 0
 
