@@ -31,6 +31,14 @@ public struct GossipRouter: Sendable {
     /// What one heartbeat asks the caller to send.
     public enum Control: Sendable, Equatable {
         case graft(Topic), prune(Topic), ihave([Hash])
+
+        public var message: WireMessage {
+            switch self {
+            case let .graft(t): return .graft(t)
+            case let .prune(t): return .prune(t)
+            case let .ihave(ids): return .ihave(ids)
+            }
+        }
     }
 
     public let params: Params

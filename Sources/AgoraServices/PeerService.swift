@@ -154,15 +154,12 @@ public final class PeerService: Service, Sendable {
         // forwarded by `handle` instead (to the mesh minus their source).
         chain.setOnCommit { [weak self] block, seal in
             guard let self, block.header.proposer == chain.nodeKey.publicKey else { return }
-            publish(.block(block, seal), id: block.hash, topic: .blocks, from: nil, originate: true)
+            let message = WireMessage.block(block, seal)
+            send(message, to: targets(message, id: block.hash, topic: .blocks, from: nil, originate: true))
         }
         chain.setOnAdmit { [weak self] tx in
             guard let self else { return }
-            let targets = router.withLock { r -> [Hash] in
-                guard r.originate(tx.id) else { return [] }
-                return r.route(tx.id, .transactions([tx]), topic: .transactions, from: nil)
-            }
-            flush(outbox.enqueue([tx], to: targets))
+            flush(outbox.enqueue([tx], to: targets(.transactions([tx]), id: tx.id, topic: .transactions, from: nil, originate: true)))
         }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -468,7 +465,7 @@ public final class PeerService: Service, Sendable {
                     throw error
                 }
                 guard applied else { return nil }
-                publish(message, id: id, topic: .blocks, from: peer, originate: false)
+                send(message, to: targets(message, id: id, topic: .blocks, from: peer, originate: false))
                 return .usefulBlock
             }
             // Too far ahead to verify now: range sync fetches the gap and this block with it.
@@ -545,14 +542,13 @@ public final class PeerService: Service, Sendable {
         }
     }
 
-    /// Sends a validated message on through the mesh. `originate` marks a local message seen
-    /// first (and drops it if it was already seen, i.e. it came from a peer).
-    func publish(_ message: WireMessage, id: Hash, topic: GossipRouter.Topic, from source: Hash?, originate: Bool) {
-        let targets = router.withLock { r -> [Hash] in
+    /// Where a validated message goes on through the mesh. `originate` marks a local message
+    /// seen first (and routes nowhere if it was already seen, i.e. it came from a peer).
+    func targets(_ message: WireMessage, id: Hash, topic: GossipRouter.Topic, from source: Hash?, originate: Bool) -> Set<Hash> {
+        router.withLock { r -> Set<Hash> in
             if originate && !r.originate(id) { return [] }
-            return r.route(id, message, topic: topic, from: source)
+            return Set(r.route(id, message, topic: topic, from: source))
         }
-        send(message, to: Set(targets))
     }
 
     func flush(_ batches: [(Hash, [Transaction])]) {
@@ -574,15 +570,7 @@ public final class PeerService: Service, Sendable {
         let (controls, sizes) = router.withLock { r in
             (r.heartbeat(score: { scores[$0] ?? 0 }, using: &rng), GossipRouter.Topic.allCases.map { ($0, r.mesh[$0]?.count ?? 0) })
         }
-        for (peer, control) in controls {
-            let message: WireMessage
-            switch control {
-            case let .graft(t): message = .graft(t)
-            case let .prune(t): message = .prune(t)
-            case let .ihave(ids): message = .ihave(ids)
-            }
-            send(message, to: [peer])
-        }
+        for (peer, control) in controls { send(control.message, to: [peer]) }
         for (topic, size) in sizes { metrics.mesh(topic, size: size) }
         metrics.trust(Array(scores.values))
     }
@@ -610,19 +598,9 @@ public final class PeerService: Service, Sendable {
             metrics.syncTimeout()
             if let link = peers.withLock({ $0[slow]?.link }) { _ = penalize(link, .slowResponse) }
         }
-        while true {
-            let head = chain.snapshot.head.height
-            let candidates = peers.withLock { map in
-                map.filter { $0.value.height > head }.sorted { ($0.value.trust.value, $0.key) > ($1.value.trust.value, $1.key) }
-                    .map { (id: $0.key, height: $0.value.height) }
-            }
-            let requests = sync.withLock { $0.plan(head: head, peers: candidates, now: now) }
-            for r in requests {
-                let link = peers.withLock { $0[r.peer]?.link }
-                try? link?.send(.getBlocks(from: r.from, count: r.count))
-            }
-            metrics.syncWindows(sync.withLock { $0.inFlight })
-            guard let (sealed, source) = sync.withLock({ $0.next(head: head) }) else { return }
+        // Ask first so peers work while this node applies; ask again for what applying freed.
+        requestWindows(now: now)
+        while let (sealed, source) = sync.withLock({ $0.next(head: chain.snapshot.head.height) }) {
             let link = peers.withLock { $0[source]?.link }
             do {
                 if try apply(sealed.block, sealed.seal), let link { _ = penalize(link, .usefulBlock) }
@@ -630,8 +608,25 @@ public final class PeerService: Service, Sendable {
                 logger.info("peer misbehaved", metadata: ["peer": .string(source.hex), "fault": .string("\(error)")])
                 sync.withLock { $0.release(source) }
                 if let link { _ = penalize(link, .invalidBlock) }
+                break
             }
         }
+        requestWindows(now: now)
+    }
+
+    /// Hands free windows above the head to peers that are ahead, best trust first.
+    func requestWindows(now: UInt64) {
+        let head = chain.snapshot.head.height
+        let candidates = peers.withLock { map in
+            map.filter { $0.value.height > head }.sorted { ($0.value.trust.value, $0.key) > ($1.value.trust.value, $1.key) }
+                .map { (id: $0.key, height: $0.value.height) }
+        }
+        let requests = sync.withLock { $0.plan(head: head, peers: candidates, now: now) }
+        for r in requests {
+            let link = peers.withLock { $0[r.peer]?.link }
+            try? link?.send(.getBlocks(from: r.from, count: r.count))
+        }
+        metrics.syncWindows(sync.withLock { $0.inFlight })
     }
 
     /// Applies a block if it is the next one; true if it moved the head.
@@ -661,7 +656,14 @@ public final class PeerService: Service, Sendable {
 /// reason, refused links by reason, bans.
 struct NetworkMetrics: Sendable {
     let factory: any MetricsFactory & Sendable
-    init(_ factory: any MetricsFactory & Sendable) { self.factory = factory }
+    /// Counters made once and reused: `message` and `gossip` run per frame and per gossiped
+    /// transaction, and making a `Counter` is a registry lookup under a lock each time.
+    private let counters: CounterCache
+
+    init(_ factory: any MetricsFactory & Sendable) {
+        self.factory = factory
+        counters = CounterCache(factory: factory)
+    }
 
     func peersChanged(_ counts: (inbound: Int, outbound: Int)) {
         Gauge(label: "agora_p2p_peers", dimensions: [("direction", "in")], factory: factory).record(counts.inbound)
@@ -669,7 +671,7 @@ struct NetworkMetrics: Sendable {
     }
 
     func message(_ kind: String, direction: String) {
-        Counter(label: "agora_p2p_messages_total", dimensions: [("direction", direction), ("type", kind)], factory: factory).increment()
+        counters.counter("agora_p2p_messages_total", [("direction", direction), ("type", kind)]).increment()
     }
 
     func handshakeFailed(_ error: Transport.LinkError) {
@@ -698,10 +700,8 @@ struct NetworkMetrics: Sendable {
 
     func gossip(_ topic: GossipRouter.Topic, duplicate: Bool) {
         let name = topic == .blocks ? "blocks" : "transactions"
-        Counter(label: "agora_p2p_gossip_received_total", dimensions: [("topic", name)], factory: factory).increment()
-        if duplicate {
-            Counter(label: "agora_p2p_gossip_duplicates_total", dimensions: [("topic", name)], factory: factory).increment()
-        }
+        counters.counter("agora_p2p_gossip_received_total", [("topic", name)]).increment()
+        if duplicate { counters.counter("agora_p2p_gossip_duplicates_total", [("topic", name)]).increment() }
     }
 
     func mesh(_ topic: GossipRouter.Topic, size: Int) {
@@ -721,4 +721,22 @@ struct NetworkMetrics: Sendable {
     func syncTimeout() { Counter(label: "agora_p2p_sync_timeouts_total", factory: factory).increment() }
 
     func syncWindows(_ n: Int) { Gauge(label: "agora_p2p_sync_windows", factory: factory).record(n) }
+}
+
+/// Counters by label and dimension values, created on first use.
+final class CounterCache: Sendable {
+    private let factory: any MetricsFactory & Sendable
+    private let counters = Mutex<[[String]: Counter]>([:])
+
+    init(factory: any MetricsFactory & Sendable) { self.factory = factory }
+
+    func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        let key = [label] + dimensions.flatMap { [$0.0, $0.1] }
+        return counters.withLock { map in
+            if let counter = map[key] { return counter }
+            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
+            map[key] = counter
+            return counter
+        }
+    }
 }

@@ -40,13 +40,7 @@ struct GossipNet {
     mutating func heartbeat() {
         for i in routers.indices {
             for (peer, control) in routers[i].heartbeat(score: { _ in 0 }, using: &rng) {
-                let m: WireMessage
-                switch control {
-                case let .graft(t): m = .graft(t)
-                case let .prune(t): m = .prune(t)
-                case let .ihave(ids): m = .ihave(ids)
-                }
-                queue.append((index(peer), i, m))
+                queue.append((index(peer), i, control.message))
             }
         }
         drain()
@@ -141,12 +135,12 @@ struct GossipRouterTests {
         _ = c.route(id, .ping(1), topic: .transactions, from: nil)
         let lazy = c.heartbeat(score: { _ in 0 }, using: &rng)
         #expect(lazy.count == 1 && lazy[0].1 == .ihave([id]))
-        let v1 = b.wanted([id])
-        #expect(v1 == [id])
-        let v2 = b.wanted([id]).isEmpty
-        #expect(v2, "asked once per ihave storm")
-        let v3 = c.answer([id], to: idb)
-        #expect(v3 == [.ping(1)])
+        let firstAsk = b.wanted([id])
+        #expect(firstAsk == [id])
+        let secondAsk = b.wanted([id]).isEmpty
+        #expect(secondAsk, "asked once per ihave storm")
+        let answered = c.answer([id], to: idb)
+        #expect(answered == [.ping(1)])
     }
 
     @Test("a message is not routed back to any peer that already sent it")
@@ -178,8 +172,8 @@ struct GossipRouterTests {
         var rng = SplitMix64(seed: 2)
         for _ in 0..<r.params.historyLength { _ = r.heartbeat(score: { _ in 0 }, using: &rng) }
         #expect(r.cachedCount == 0, "history expired")
-        let v4 = r.answer([id], to: Hash.sha256([3])).isEmpty
-        #expect(v4)
+        let expired = r.answer([id], to: Hash.sha256([3])).isEmpty
+        #expect(expired)
     }
 
     @Test("the seen-cache is bounded by count and by age, and counts duplicates")
@@ -212,10 +206,10 @@ struct GossipRouterTests {
             let accepted = r.graft(p, topic: .blocks, score: 1)
             #expect(accepted)
         }
-        let v7 = r.graft(Hash.sha256([99]), topic: .blocks, score: 1)
-        #expect(!v7, "unknown peer")
-        let v8 = r.graft(peers[19], topic: .transactions, score: -1)
-        #expect(!v8, "negative score")
+        let unknownPeer = r.graft(Hash.sha256([99]), topic: .blocks, score: 1)
+        #expect(!unknownPeer, "unknown peer")
+        let negativeScore = r.graft(peers[19], topic: .transactions, score: -1)
+        #expect(!negativeScore, "negative score")
         #expect(r.mesh[.blocks]!.count == 20)
         var rng = SplitMix64(seed: 4)
         let best = Set(peers.suffix(3))

@@ -38,8 +38,8 @@ struct RangeSyncTests {
         #expect(perPeer == [a: 2, b: 2, c: 2])
         #expect(requests.map(\.from).sorted() == [1, 11, 21, 31, 41, 51])
         #expect(requests.allSatisfy { $0.count == 10 })
-        let v1 = s.plan(head: 0, peers: [(a, 100), (b, 100), (c, 100)], now: 1).isEmpty
-        #expect(v1, "nothing more until answers come")
+        let nothingNew = s.plan(head: 0, peers: [(a, 100), (b, 100), (c, 100)], now: 1).isEmpty
+        #expect(nothingNew, "nothing more until answers come")
     }
 
     @Test("a peer is only asked for heights it announced")
@@ -56,12 +56,12 @@ struct RangeSyncTests {
         var s = RangeSync(params: params())
         let requests = s.plan(head: 0, peers: [(a, 20), (b, 20)], now: 0)
         let second = requests.first { $0.from == 11 }!, first = requests.first { $0.from == 1 }!
-        let v2 = s.receive(blocks(11...20), from: second.peer)
-        #expect(v2 == .accepted(useful: 10))
-        let v3 = s.next(head: 0)
-        #expect(v3 == nil, "height 1 has not arrived")
-        let v4 = s.receive(blocks(1...10), from: first.peer)
-        #expect(v4 == .accepted(useful: 10))
+        let secondWindow = s.receive(blocks(11...20), from: second.peer)
+        #expect(secondWindow == .accepted(useful: 10))
+        let early = s.next(head: 0)
+        #expect(early == nil, "height 1 has not arrived")
+        let firstWindow = s.receive(blocks(1...10), from: first.peer)
+        #expect(firstWindow == .accepted(useful: 10))
         var head: UInt64 = 0
         while let (sealed, _) = s.next(head: head) {
             #expect(sealed.block.header.height == head + 1)
@@ -75,14 +75,14 @@ struct RangeSyncTests {
         var s = RangeSync(params: params())
         let first = s.plan(head: 0, peers: [(a, 10)], now: 0)
         #expect(first == [.init(peer: a, from: 1, count: 10)])
-        let v5 = s.expire(now: 50).isEmpty
-        #expect(v5)
-        let v6 = s.expire(now: 100)
-        #expect(v6 == [a])
+        let notYet = s.expire(now: 50).isEmpty
+        #expect(notYet)
+        let slow = s.expire(now: 100)
+        #expect(slow == [a])
         let again = s.plan(head: 0, peers: [(b, 10), (a, 10)], now: 100)
         #expect(again == [.init(peer: b, from: 1, count: 10)])
-        let v7 = s.receive(blocks(1...10), from: a)
-        #expect(v7 == .unrequested, "the slow peer's late answer is not wanted any more")
+        let lateAnswer = s.receive(blocks(1...10), from: a)
+        #expect(lateAnswer == .unrequested, "the slow peer's late answer is not wanted any more")
     }
 
     @Test("a lying peer's blocks are dropped and its heights asked of others; bad answers are typed")
@@ -91,12 +91,12 @@ struct RangeSyncTests {
         _ = s.plan(head: 0, peers: [(a, 20), (b, 20)], now: 0)
         let fromA = s.windows.values.first { $0.peer == a }!.from
         let fromB = s.windows.values.first { $0.peer == b }!.from
-        let v8 = s.receive(blocks(fromA...fromA + 9), from: a)
-        #expect(v8 == .accepted(useful: 10))
-        let v9 = s.receive(blocks(fromB + 1...fromB + 5), from: b)
-        #expect(v9 == .unrequested, "not the start of its window")
-        let v10 = s.receive(blocks(fromB...fromB + 2) + blocks(fromB + 5...fromB + 5), from: b)
-        #expect(v10 == .malformed)
+        let fromLiar = s.receive(blocks(fromA...fromA + 9), from: a)
+        #expect(fromLiar == .accepted(useful: 10))
+        let offStart = s.receive(blocks(fromB + 1...fromB + 5), from: b)
+        #expect(offStart == .unrequested, "not the start of its window")
+        let gapped = s.receive(blocks(fromB...fromB + 2) + blocks(fromB + 5...fromB + 5), from: b)
+        #expect(gapped == .malformed)
         s.release(a)
         #expect(s.bufferedCount == 0)
         let retry = s.plan(head: 0, peers: [(b, 20), (c, 20)], now: 1)
@@ -107,14 +107,14 @@ struct RangeSyncTests {
     func shortAnswer() {
         var s = RangeSync(params: params())
         _ = s.plan(head: 0, peers: [(a, 10)], now: 0)
-        let v11 = s.receive(blocks(1...4), from: a)
-        #expect(v11 == .accepted(useful: 4))
+        let short = s.receive(blocks(1...4), from: a)
+        #expect(short == .accepted(useful: 4))
         let rest = s.plan(head: 0, peers: [(b, 10)], now: 1)
         #expect(rest == [.init(peer: b, from: 5, count: 6)])
-        let v12 = s.receive([], from: b)
-        #expect(v12 == .accepted(useful: 0))
-        let v13 = s.receive([], from: c)
-        #expect(v13 == .unrequested)
+        let empty = s.receive([], from: b)
+        #expect(empty == .accepted(useful: 0))
+        let stranger = s.receive([], from: c)
+        #expect(stranger == .unrequested)
         #expect(s.inFlight == 0)
     }
 

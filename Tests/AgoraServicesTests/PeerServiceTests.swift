@@ -62,15 +62,9 @@ struct PeerServiceTests {
 
     @Test("garbage, oversized, replayed and tampered frames and floods get a peer penalised, disconnected and banned; others keep working")
     func badFramesBanned() async throws {
-        let validator = SigningKey()
-        let dir = NSTemporaryDirectory() + "agora-frames-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let store = try BlockStore(path: dir + "/v.sqlite")
-        try store.initialize(try Genesis(chainID: "frames", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
-                                         params: .init(treasury: Address(raw: [UInt8](repeating: 5, count: 20)).description, transferFeeBps: 0,
-                                                       minFee: .zero, faucetAmount: .zero, maxTotalSupply: Amount(1_000)!,
-                                                       maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: []).resolve())
-        let chain = try Chain(store: store, validatorKey: validator, logger: Logger(label: "frames"))
+        let net = try TestChain("frames")
+        let validator = net.validator
+        let chain = try net.open("v", key: validator)
         for n in 0..<3 { try chain.produceBlock(now: 2_000 + UInt64(n)) }
         let port = Mutex<Int?>(nil)
         let service = PeerService(chain: chain, identity: validator, config: .init(listenHost: "127.0.0.1", listenPort: 0, peers: []),
@@ -132,18 +126,9 @@ struct PeerServiceTests {
 
     @Test("a peer that sends invalid blocks is disconnected and banned; a good peer keeps syncing")
     func misbehavingPeerBanned() async throws {
-        let validator = SigningKey()
-        let dir = NSTemporaryDirectory() + "agora-peers-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let genesis = Genesis(chainID: "p2p-test", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
-                              params: .init(treasury: Address(raw: [UInt8](repeating: 5, count: 20)).description, transferFeeBps: 0,
-                                            minFee: .zero, faucetAmount: .zero, maxTotalSupply: Amount(1_000)!,
-                                            maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: [])
-        func chain(_ name: String, _ key: SigningKey) throws -> Chain {
-            let store = try BlockStore(path: "\(dir)/\(name).sqlite")
-            try store.initialize(try genesis.resolve())
-            return try Chain(store: store, validatorKey: key, logger: Logger(label: name))
-        }
+        let net = try TestChain("p2p-test")
+        let validator = net.validator
+        func chain(_ name: String, _ key: SigningKey) throws -> Chain { try net.open(name, key: key) }
         let producer = try chain("v", validator)
         for n in 0..<5 { try producer.produceBlock(now: 2_000 + UInt64(n)) }
         let port = Mutex<Int?>(nil)
@@ -205,18 +190,11 @@ struct PeerServiceTests {
 struct PeerExchangeTests {
     @Test("a node that knows only one peer learns and dials the others' listen addresses")
     func exchange() async throws {
-        let validator = SigningKey()
-        let dir = NSTemporaryDirectory() + "agora-pex-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let genesis = Genesis(chainID: "pex", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
-                              params: .init(treasury: Address(raw: [UInt8](repeating: 5, count: 20)).description, transferFeeBps: 0,
-                                            minFee: .zero, faucetAmount: .zero, maxTotalSupply: Amount(1_000)!,
-                                            maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: [])
+        let net = try TestChain("pex")
+        let validator = net.validator
         final class PortBox: Sendable { let value = Mutex<Int?>(nil) }
         func node(_ name: String, _ key: SigningKey, peers: [(host: String, port: Int)]) throws -> (PeerService, PortBox) {
-            let store = try BlockStore(path: "\(dir)/\(name).sqlite")
-            try store.initialize(try genesis.resolve())
-            let chain = try Chain(store: store, validatorKey: key, logger: Logger(label: name))
+            let chain = try net.open(name, key: key)
             let port = PortBox()
             var config = PeerService.Config(listenHost: "127.0.0.1", listenPort: 0, peers: peers, statusInterval: .milliseconds(200))
             config.targetOutbound = 4
@@ -249,5 +227,27 @@ struct PeerExchangeTests {
             for g in [groupC, groupB, groupA] { await g.triggerGracefulShutdown() }
             tasks.cancelAll()
         }
+    }
+}
+
+/// A test chain on disk: one validator, no allocations, and a `Chain` per named node over its
+/// own SQLite file in a fresh directory.
+struct TestChain {
+    let validator = SigningKey()
+    let dir = NSTemporaryDirectory() + "agora-peers-\(UUID().uuidString)"
+    let genesis: Genesis
+
+    init(_ chainID: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        genesis = Genesis(chainID: chainID, genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
+                          params: .init(treasury: Address(raw: [UInt8](repeating: 5, count: 20)).description, transferFeeBps: 0,
+                                        minFee: .zero, faucetAmount: .zero, maxTotalSupply: Amount(1_000)!,
+                                        maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: [])
+    }
+
+    func open(_ name: String, key: SigningKey) throws -> Chain {
+        let store = try BlockStore(path: "\(dir)/\(name).sqlite")
+        try store.initialize(try genesis.resolve())
+        return try Chain(store: store, validatorKey: key, logger: Logger(label: name))
     }
 }

@@ -6,16 +6,20 @@ import Foundation
 /// the only client library, WSClient, would pull TLS into every build for tools that need none.
 final class LoopbackWebSocket {
     enum Failure: Error, CustomStringConvertible {
-        case connect(port: Int, errno: Int32), upgradeRefused(String), closed
+        case connect(port: Int, errno: Int32), upgradeRefused(String), closed, frameTooLarge(UInt64)
 
         var description: String {
             switch self {
             case let .connect(port, e): return "cannot connect to 127.0.0.1:\(port) (errno \(e))"
             case let .upgradeRefused(status): return "WebSocket upgrade refused: \(status)"
             case .closed: return "connection closed"
+            case let .frameTooLarge(n): return "server frame of \(n) bytes (limit \(LoopbackWebSocket.maxFrameBytes))"
             }
         }
     }
+
+    /// Larger frames are refused before they are buffered (the node's event batches are far smaller).
+    static let maxFrameBytes = 16 * 1024 * 1024
 
     private let fd: Int32
     private var pending: [UInt8] = []
@@ -93,7 +97,9 @@ final class LoopbackWebSocket {
                 length = Int(pending[offset + 2]) << 8 | Int(pending[offset + 3]); head = 4
             } else if length == 127 {
                 guard pending.count - offset >= 10 else { break }
-                length = (0..<8).reduce(0) { $0 << 8 | Int(pending[offset + 2 + $1]) }; head = 10
+                let announced = (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(pending[offset + 2 + $1]) }
+                guard announced <= UInt64(LoopbackWebSocket.maxFrameBytes) else { throw Failure.frameTooLarge(announced) }
+                length = Int(announced); head = 10
             }
             guard pending.count - offset >= head + length else { break }
             let opcode = pending[offset] & 0x0f

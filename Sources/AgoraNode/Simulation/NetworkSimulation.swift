@@ -195,9 +195,7 @@ public struct NetworkSimulation: Sendable {
         var report = Report(
             nodes: nodes.count, transactionPropagation: Percentiles(txDelays),
             transactionCoverage: pairs == 0 ? 1 : Double(seen) / Double(pairs), blockPropagation: Percentiles(blockDelays),
-            duplicateRatio: received.mapValues { _ in 0 }.merging(duplicates) { _, d in d }.reduce(into: [:]) { out, kv in
-                out[kv.key] = received[kv.key].map { $0 > 0 ? kv.value / $0 : 0 } ?? 0
-            },
+            duplicateRatio: received.reduce(into: [:]) { out, kv in out[kv.key] = kv.value > 0 ? (duplicates[kv.key] ?? 0) / kv.value : 0 },
             extraCopies: received.reduce(into: [:]) { out, kv in
                 let dup = duplicates[kv.key] ?? 0
                 out[kv.key] = kv.value > dup ? dup / (kv.value - dup) : 0
