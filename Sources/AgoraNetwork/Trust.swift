@@ -59,22 +59,27 @@ public struct TrustScore: Sendable, Equatable {
 
 /// Per-class message limits for one peer (token buckets, time passed in).
 public struct MessageLimits: Sendable {
-    public enum Class: String, Sendable { case control, transactions, blocks }
+    public enum Class: String, Sendable { case control, transactions, blocks, consensus }
 
     var control: TokenBucket
     var transactions: TokenBucket
     var blocks: TokenBucket
+    /// Votes and proposals: a validator set of n sends a few messages per validator per round,
+    /// relayed by each peer, and re-gossips them when a round stalls.
+    var consensus: TokenBucket
 
     public init(now: UInt64) {
         control = .init(rate: 20, burst: 40, now: now)
         transactions = .init(rate: 500, burst: 1_000, now: now)
         blocks = .init(rate: 50, burst: 100, now: now)
+        consensus = .init(rate: 1_000, burst: 2_000, now: now)
     }
 
     public static func classify(_ m: WireMessage) -> Class {
         switch m {
         case .transactions: return .transactions
         case .block, .blocks, .getBlocks: return .blocks
+        case .consensus: return .consensus
         default: return .control
         }
     }
@@ -85,6 +90,7 @@ public struct MessageLimits: Sendable {
         case .control: return control.take(now: now)
         case .transactions: return transactions.take(now: now)
         case .blocks: return blocks.take(now: now)
+        case .consensus: return consensus.take(now: now)
         }
     }
 }

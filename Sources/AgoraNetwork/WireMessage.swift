@@ -20,6 +20,9 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     /// for a topic (see `GossipRouter`).
     case graft(GossipRouter.Topic)
     case prune(GossipRouter.Topic)
+    /// A consensus message (proposal, vote, decision, round status), opaque to the network: the
+    /// consensus layer decodes and verifies it, and says whether to relay it.
+    case consensus([UInt8])
 
     public static let maxPeers = 64
     public static let maxTransactions = 1_000
@@ -96,6 +99,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .rekey: return "rekey"
         case .graft: return "graft"
         case .prune: return "prune"
+        case .consensus: return "consensus"
         }
     }
 
@@ -114,6 +118,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .rekey: w.write(UInt8(11))
         case let .graft(t): w.write(UInt8(12)); w.write(t.rawValue)
         case let .prune(t): w.write(UInt8(13)); w.write(t.rawValue)
+        case let .consensus(bytes): w.write(UInt8(14)); w.writeBytes(bytes)
         }
     }
 
@@ -139,6 +144,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case 11: self = .rekey
         case 12: self = .graft(try WireMessage.topic(&r))
         case 13: self = .prune(try WireMessage.topic(&r))
+        case 14: self = .consensus(try r.readBytes("consensus", limit: SecureSession.maxFrameBytes))
         default: throw .unknownTag(type: "message", tag: tag)
         }
     }

@@ -12,6 +12,7 @@ import Foundation
 ///     genesis.json        the chain's genesis, as given at init
 ///     agora.sqlite(-wal)  blocks, transactions, receipts and state
 ///     keys/               key files created by `agora init` / `agora dev`
+///     consensus/          sign state (last signed height/round/step) and journal (lock, own votes)
 public struct DataDirectory: Sendable {
     public let path: String
 
@@ -23,6 +24,8 @@ public struct DataDirectory: Sendable {
     public var keysDirectory: String { path + "/keys" }
     public var adminTokensFile: String { path + "/admin-tokens.json" }
     public var auditLogFile: String { path + "/audit.log" }
+    /// The validator's sign state and consensus journal (never copy these between machines).
+    public var consensusDirectory: String { path + "/consensus" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: keysDirectory, withIntermediateDirectories: true,

@@ -66,8 +66,6 @@ public struct Node {
         let interval = Duration.milliseconds(config.blockIntervalMs)
         let producerStatus = ProducerStatus()
         let states = ServiceStates()
-        let producer = BlockProducer(chain: chain, interval: interval, createEmptyBlocks: config.createEmptyBlocks,
-                                     status: producerStatus, logger: logger)
         var p2p = PeerService.Config(listenHost: config.p2pAddress?.host, listenPort: config.p2pAddress?.port ?? 0,
                                      peers: config.p2pPeers.map { ($0.host, $0.port) },
                                      handshakeTimeout: .milliseconds(config.p2pHandshakeTimeoutMs),
@@ -76,11 +74,28 @@ public struct Node {
         p2p.targetOutbound = config.p2pTargetOutbound
         let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil
             : PeerService(chain: chain, identity: key, config: p2p, logger: logger, onListening: onP2PListening)
-        logger.info(chain.isValidator ? "producing blocks as a validator" : "following the chain (key is not a validator)")
+        var keys = [key]
+        if let next = config.validatorNextKey {
+            do { keys.append(try KeyFile.read(from: next).unlock(password: config.keyPassword)) } catch {
+                throw NodeError.key(next, error)
+            }
+        }
+        var consensusConfig = ConsensusService.Config(blockInterval: interval, createEmptyBlocks: config.createEmptyBlocks,
+                                                      timeouts: config.consensusTimeouts, directory: dataDir.consensusDirectory)
+        consensusConfig.testingDoubleSign = config.testingDoubleSign
+        let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
+                                             producer: producerStatus, logger: logger)
+        network?.setConsensusHandler { bytes, peer in consensus.receive(bytes, from: peer) }
+        let validating = keys.contains { chain.isValidator($0.publicKey) }
+        logger.info(validating ? "running consensus as a validator" : "following the chain (no key of this node is a validator)")
         let health = HealthRegistry()
         if let network, !config.p2pPeers.isEmpty { health.register(NetworkHealth(network: network)) }
         health.register(StorageHealth(chain: chain, producer: producerStatus))
-        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: interval, createEmptyBlocks: config.createEmptyBlocks))
+        // A block is due every interval, plus a round's timeouts when a proposer is down.
+        let t = config.consensusTimeouts
+        let allowance = interval + .milliseconds(Int64(t.proposeBase + t.prevoteBase + t.precommitBase))
+        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: allowance, createEmptyBlocks: config.createEmptyBlocks))
+        health.register(ConsensusHealth(consensus: consensus) { network?.connected.map(\.height) ?? [] })
         health.register(ServicesHealth(states: states))
 
         var limits = APILimits()
@@ -113,7 +128,7 @@ public struct Node {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states, logger: logger)),
         ]
-        if chain.isValidator { services.append(.init(service: Supervised("block-producer", producer, states: states, logger: logger))) }
+        services.append(.init(service: Supervised("consensus", consensus, states: states, logger: logger)))
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
         services.append(.init(service: Tracked("api", app, states: states)))
         var groupConfig = ServiceGroupConfiguration(

@@ -1,3 +1,4 @@
+import AgoraConsensus
 import AgoraCore
 import AgoraServices
 import Configuration
@@ -45,6 +46,13 @@ public struct NodeConfig: Sendable {
     public var p2pTargetOutbound: Int
     public var p2pHandshakeTimeoutMs: Int
     public var p2pBanSeconds: Int
+    /// A second validator key file, for rotation without downtime: the node votes with
+    /// whichever of its keys is in the height's validator set.
+    public var validatorNextKey: String?
+    public var consensusTimeouts: ConsensusTimeouts
+    /// Test-only fault injection: sign a conflicting prevote next to every prevote, so that the
+    /// multi-process tests can prove double-signing is caught and slashed.
+    public var testingDoubleSign: Bool
 
     public struct Key: Sendable {
         public let name: String
@@ -87,6 +95,14 @@ public struct NodeConfig: Sendable {
         Key(name: "p2p.targetOutbound", defaultValue: .int(8), secret: false, help: "outbound links kept by dialing addresses learned from peers"),
         Key(name: "p2p.handshakeTimeoutMs", defaultValue: .int(10_000), secret: false, help: "a P2P handshake not done by then is closed"),
         Key(name: "p2p.banSeconds", defaultValue: .int(600), secret: false, help: "how long a peer below the trust threshold stays banned"),
+        Key(name: "validator.nextKey", defaultValue: .string(""), secret: false,
+            help: "second validator key file for a key rotation (same password); empty: none"),
+        Key(name: "consensus.timeoutProposeMs", defaultValue: .int(3_000), secret: false, help: "wait for a proposal in round 0"),
+        Key(name: "consensus.timeoutPrevoteMs", defaultValue: .int(1_000), secret: false, help: "wait for more prevotes after +2/3 of any"),
+        Key(name: "consensus.timeoutPrecommitMs", defaultValue: .int(1_000), secret: false, help: "wait for more precommits after +2/3 of any"),
+        Key(name: "consensus.timeoutDeltaMs", defaultValue: .int(500), secret: false, help: "added to every timeout per round"),
+        Key(name: "testing.doubleSign", defaultValue: .bool(false), secret: false,
+            help: "TEST ONLY: also sign a conflicting prevote each round (proves slashing); never set on a real validator"),
     ]
 
     static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
@@ -215,7 +231,18 @@ public struct NodeConfig: Sendable {
             p2pMaxPerIP: try int("p2p.maxPerIP", 1...10_000),
             p2pTargetOutbound: try int("p2p.targetOutbound", 0...1_000),
             p2pHandshakeTimeoutMs: try int("p2p.handshakeTimeoutMs", 100...600_000),
-            p2pBanSeconds: try int("p2p.banSeconds", 1...31_536_000))
+            p2pBanSeconds: try int("p2p.banSeconds", 1...31_536_000),
+            validatorNextKey: try { () throws -> String? in
+                let text = try string("validator.nextKey")
+                return text.isEmpty ? nil : text
+            }(),
+            consensusTimeouts: try {
+                let delta = UInt64(try int("consensus.timeoutDeltaMs", 0...60_000))
+                return ConsensusTimeouts(proposeBase: UInt64(try int("consensus.timeoutProposeMs", 10...600_000)), proposeDelta: delta,
+                                         prevoteBase: UInt64(try int("consensus.timeoutPrevoteMs", 10...600_000)), prevoteDelta: delta,
+                                         precommitBase: UInt64(try int("consensus.timeoutPrecommitMs", 10...600_000)), precommitDelta: delta)
+            }(),
+            testingDoubleSign: try bool("testing.doubleSign"))
 
         // Combinations.
         if !config.http.isLoopback {

@@ -69,3 +69,68 @@ public enum NodeSetup {
                           validatorKeyPath: validatorKeyPath)
     }
 }
+
+extension NodeSetup {
+    /// A local multi-validator network: what `agora testnet` writes.
+    public struct Testnet: Sendable {
+        public var chainID: String
+        /// `node0` … `nodeN-1`, each an initialised data directory.
+        public var nodes: [DataDirectory]
+        public var httpAddresses: [String]
+        public var p2pAddresses: [String]
+        /// A funded account for trying the network out (`keys/funded.json`).
+        public var fundedKeyPath: String
+        public var fundedAddress: Address
+        public var genesisPath: String
+    }
+
+    /// Writes a genesis with `validators` validators of power 1 and, under `out`, one data
+    /// directory per validator with its key, settings (HTTP on `httpBasePort + i`, P2P on
+    /// `p2pBasePort + i`, every other node as a bootstrap peer) and the database, plus a funded
+    /// account key. Refuses an `out` that already holds a testnet.
+    public static func testnet(out: String, validators: Int, chainID: String = "agora-testnet", host: String = "127.0.0.1",
+                               httpBasePort: Int, p2pBasePort: Int, blockIntervalMs: Int = 1000) throws -> Testnet {
+        guard (1...Limits.maxValidators).contains(validators) else {
+            throw NodeError.invalidSetting("validators", "\(validators) must be between 1 and \(Limits.maxValidators)")
+        }
+        for (name, base) in [("http port", httpBasePort), ("p2p port", p2pBasePort)] where !(1...(65535 - validators)).contains(base) {
+            throw NodeError.invalidSetting(name, "\(base) leaves no room for \(validators) consecutive ports")
+        }
+        guard ChainID.isValid(chainID) else { throw NodeError.invalidSetting("chain-id", "\"\(chainID)\" is not a valid chain ID") }
+        let root = DataDirectory(out)
+        let genesisPath = root.path + "/genesis.json"
+        if FileManager.default.fileExists(atPath: genesisPath) { throw NodeError.alreadyInitialized(root.path) }
+        try root.create()
+
+        let keys = (0..<validators).map { _ in SigningKey() }
+        let funded = SigningKey()
+        let fundedKeyPath = root.keysDirectory + "/funded.json"
+        try KeyFile.plaintext(funded, name: "funded").write(to: fundedKeyPath)
+        var allocations = [Genesis.Allocation(address: funded.address.description, amount: Amount(1_000_000_000_000)!)]
+        // Validators hold a little for fees (bonds, reports) from the start.
+        for key in keys { allocations.append(.init(address: key.address.description, amount: Amount(1_000_000_000)!)) }
+        let genesis = Genesis(chainID: chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),
+                              validators: keys.map { .init(publicKey: $0.publicKey.hex, power: 1) },
+                              params: defaultParams(faucet: Amount(1_000_000)!), allocations: allocations)
+        _ = try genesis.resolve()
+        try genesis.write(to: genesisPath)
+
+        let http = (0..<validators).map { "\(host):\(httpBasePort + $0)" }
+        let p2p = (0..<validators).map { "\(host):\(p2pBasePort + $0)" }
+        var nodes: [DataDirectory] = []
+        for (i, key) in keys.enumerated() {
+            let dir = DataDirectory(root.path + "/node\(i)")
+            try dir.create()
+            let keyPath = dir.keysDirectory + "/validator.json"
+            try KeyFile.plaintext(key, name: "validator\(i)").write(to: keyPath)
+            try initialize(dataDir: dir, genesis: genesis, validatorKeyPath: keyPath, http: http[i], blockIntervalMs: blockIntervalMs)
+            try NodeConfig.writeFile(dir, values: [
+                "chain.id": chainID, "validator.key": keyPath, "http.address": http[i], "block.intervalMs": blockIntervalMs,
+                "p2p.address": p2p[i], "p2p.peers": p2p.enumerated().filter { $0.offset != i }.map(\.element),
+            ])
+            nodes.append(dir)
+        }
+        return Testnet(chainID: chainID, nodes: nodes, httpAddresses: http, p2pAddresses: p2p, fundedKeyPath: fundedKeyPath,
+                       fundedAddress: funded.address, genesisPath: genesisPath)
+    }
+}

@@ -6,12 +6,13 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The single-validator chain: opens and checks the stored chain, admits transactions to the
-/// mempool against the committed head, and produces, seals and commits blocks.
+/// The committed chain: opens and checks the stored chain, admits transactions to the mempool
+/// against the committed head, builds and verifies proposals for consensus, and commits decided
+/// blocks (from this node's consensus or, verified, from peers).
 ///
-/// Everything that changes the head goes through `produceBlock`, called by one task
-/// (`BlockProducer`), so blocks are strictly sequential; reads (status, accounts) take a
-/// snapshot under a short lock or go to SQLite directly.
+/// Everything that changes the head holds `writer`, so blocks are strictly sequential whether
+/// consensus or sync commits them; reads (status, accounts) take a snapshot under a short lock
+/// or go to SQLite directly.
 public final class Chain: Sendable {
     public let store: BlockStore
     public let cache: StateCache
@@ -23,17 +24,26 @@ public final class Chain: Sendable {
     let executor: BlockExecutor
     /// The node's key: signs blocks when it is a validator.
     let nodeKey: SigningKey
-    public let isValidator: Bool
+    /// Whether this node's key may vote on the next height.
+    public var isValidator: Bool { isValidator(nodeKey.publicKey) }
     /// Hooks are boxed in a struct: a bare closure inside `Mutex` is reabstracted on every
     /// `withLock` through its inout value, growing a chain of thunks per call (found by
     /// `agora simulate network`: quadratic cost per admitted transaction).
     struct Hook<Argument>: Sendable {
         let call: @Sendable (Argument) -> Void
     }
-    private let onCommit = Mutex<Hook<(Block, Commit)>?>(nil)
+    private let onCommit = Mutex<[Hook<(Block, Commit)>]>([])
     private let onAdmit = Mutex<Hook<Transaction>?>(nil)
     let logger: Logger
     private let tip: Mutex<Tip>
+    /// Held by every path that moves the head.
+    private let writer = Mutex(())
+    /// Executions of candidate blocks on top of the current head (proposals built or verified),
+    /// so that committing a decided block does not execute it again. Cleared on every commit.
+    private let executions = Mutex<[Hash: ExecutedBlock]>([:])
+    static let maxCachedExecutions = 8
+    /// How far a proposal's timestamp may run ahead of this node's clock (milliseconds).
+    public static let maxClockDriftMs: UInt64 = 10_000
 
     public struct Config: Sendable {
         public var maxBlockTransactions: Int
@@ -50,6 +60,10 @@ public final class Chain: Sendable {
         public var lastSeal: Commit?
         public var params: BankParams
         public var supply: Amount
+        /// The validators that decide height `head.height + 1`.
+        public var validators: ValidatorSet
+        /// The validators that signed the head (its seal and the next block's `lastCommit`).
+        public var headValidators: ValidatorSet
     }
 
     public enum OpenError: Error, CustomStringConvertible {
@@ -88,7 +102,7 @@ public final class Chain: Sendable {
             guard h.stateRoot == head.stateRoot else { throw OpenError.integrity("head state root differs from block \(head.height)") }
             guard h.chainID == identity.chainID else { throw OpenError.integrity("head block is for chain \(h.chainID)") }
             guard stored.seal.blockHash == head.hash, stored.seal.height == head.height,
-                  Chain.sealIsValid(stored.seal, chainID: identity.chainID, validators: identity.validatorSet)
+                  Chain.sealIsValid(stored.seal, chainID: identity.chainID, validators: Chain.validators(forHeight: head.height, identity: identity))
             else { throw OpenError.integrity("head block \(head.height) seal does not verify") }
             lastSeal = stored.seal
         }
@@ -99,7 +113,6 @@ public final class Chain: Sendable {
         self.store = store
         self.identity = identity
         nodeKey = validatorKey
-        isValidator = identity.validatorSet.contains(validatorKey.publicKey)
         self.mempool = mempool
         self.config = config
         self.events = events
@@ -108,8 +121,19 @@ public final class Chain: Sendable {
         cache = StateCache(store: store)
         executor = BlockExecutor(chainID: identity.chainID)
         let overlay = StateOverlay(base: cache)
-        tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay)))
+        tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay),
+                        validators: Chain.validators(forHeight: head.height + 1, identity: identity),
+                        headValidators: Chain.validators(forHeight: head.height, identity: identity)))
     }
+
+    /// The validator set deciding `height`. Today the genesis set; the staking module makes it
+    /// ledger state (changes take effect two heights after their transaction).
+    static func validators(forHeight height: UInt64, identity: BlockStore.Identity) -> ValidatorSet {
+        identity.validatorSet
+    }
+
+    /// Whether `key` may vote on the next height.
+    public func isValidator(_ key: PublicKey) -> Bool { snapshot.validators.contains(key) }
 
     /// +2/3 of the voting power signed precommits for the sealed block.
     public static func sealIsValid(_ seal: Commit, chainID: String, validators: ValidatorSet) -> Bool {
@@ -250,28 +274,37 @@ public final class Chain: Sendable {
         public var commitSeconds: Double
     }
 
-    /// Builds the next block from the mempool, seals it with the validator's precommit and
-    /// commits it. `now` is the wall clock in milliseconds. Only a validator produces blocks.
+    /// Builds a candidate for the next height from the mempool, proposed by `proposer`: its
+    /// transactions executed on top of the head (the execution is kept for the commit) and the
+    /// head's seal as `lastCommit`. `now` is the wall clock in milliseconds.
+    public func buildProposal(proposer: PublicKey, now: UInt64) throws -> Block {
+        let t = snapshot
+        let height = t.head.height + 1
+        let candidates = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - 4096)
+        let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: proposer.address)
+        let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
+        let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
+                                 timestamp: context.timestamp, proposer: proposer,
+                                 txRoot: Block.txRoot(executed.included),
+                                 stateRoot: StateRoot.next(previous: t.head.stateRoot, writes: executed.writes),
+                                 validatorSetHash: t.validators.hash, lastCommit: t.lastSeal)
+        let block = Block(header: header, transactions: executed.included)
+        remember(block.hash, executed, parent: t.head.hash)
+        return block
+    }
+
+    /// Single-validator shortcut (development chains, benchmarks, tests): builds the next block,
+    /// seals it with this node's own precommit and commits it. The seal must still carry more
+    /// than 2/3 of the power, so this works only when the node's key holds that alone.
     @discardableResult
     public func produceBlock(now: UInt64) throws -> ProducedBlock {
         guard isValidator else { throw BlockError.notAValidator }
-        let t = snapshot
-        let height = t.head.height + 1
-        let started = DispatchTime.now().uptimeNanoseconds
-        let candidates = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - 4096)
-        let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: nodeKey.address)
-        let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
-        let stateRoot = StateRoot.next(previous: t.head.stateRoot, writes: executed.writes)
-        let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
-                                 timestamp: context.timestamp, proposer: nodeKey.publicKey,
-                                 txRoot: Block.txRoot(executed.included), stateRoot: stateRoot,
-                                 validatorSetHash: identity.validatorSet.hash, lastCommit: t.lastSeal)
-        let block = Block(header: header, transactions: executed.included)
-        let hash = header.hash
-        let seal = Commit(height: height, round: 0, blockHash: hash,
-                          signatures: [nodeKey.sign(Vote(chainID: identity.chainID, height: height, round: 0,
+        let block = try buildProposal(proposer: nodeKey.publicKey, now: now)
+        let hash = block.hash
+        let seal = Commit(height: block.header.height, round: 0, blockHash: hash,
+                          signatures: [nodeKey.sign(Vote(chainID: identity.chainID, height: block.header.height, round: 0,
                                                          kind: .precommit, blockHash: hash))])
-        return try commit(block, seal: seal, executed: executed, tip: t, started: started)
+        return try commitDecided(block, commit: seal)
     }
 
     public enum BlockError: Error, Equatable, CustomStringConvertible {
@@ -288,25 +321,42 @@ public final class Chain: Sendable {
         }
     }
 
-    /// Verifies a block from another node and commits it: it must extend the head, carry the
-    /// chain's validator set, a strictly later timestamp, the parent's seal as `lastCommit`, a seal
-    /// of +2/3 of the voting power, valid transaction signatures (checked in parallel) and a
-    /// transaction root and state root that re-execution reproduces.
-    @discardableResult
-    public func applyBlock(_ block: Block, seal: Commit) throws -> ProducedBlock {
-        let t = snapshot
+    /// Checks a proposed block for the next height without its seal: everything `applyBlock`
+    /// checks except finality, plus a timestamp not more than `maxClockDriftMs` ahead of `now`
+    /// (a proposer cannot push the chain's clock into the future). Consensus prevotes nil on a
+    /// block that fails. The execution is kept for the commit.
+    public func verifyProposal(_ block: Block, now: UInt64) throws(BlockError) {
         let h = block.header
-        let started = DispatchTime.now().uptimeNanoseconds
+        guard h.timestamp <= now + Chain.maxClockDriftMs else {
+            throw .invalid(height: h.height, reason: "timestamp \(h.timestamp) is more than \(Chain.maxClockDriftMs) ms ahead of this node's clock")
+        }
+        _ = try verified(block, tip: snapshot)
+    }
+
+    /// The checks every block must pass before its seal matters: it extends the head, carries the
+    /// height's validator set, a strictly later timestamp, a valid commit of the parent as
+    /// `lastCommit`, valid transaction signatures (checked in parallel) and a transaction root
+    /// and state root that re-execution reproduces.
+    func verified(_ block: Block, tip t: Tip) throws(BlockError) -> ExecutedBlock {
+        let h = block.header
         guard h.height == t.head.height + 1 else { throw BlockError.notNext(expected: t.head.height + 1, got: h.height) }
+        let hash = block.hash
+        if let known = executions.withLock({ $0[hash] }) { return known }
         func invalid(_ why: String) -> BlockError { .invalid(height: h.height, reason: why) }
         guard h.chainID == identity.chainID else { throw invalid("chain \(h.chainID)") }
         guard h.previousHash == t.head.hash else { throw invalid("previous hash \(h.previousHash) is not the head \(t.head.hash)") }
-        guard h.validatorSetHash == identity.validatorSet.hash else { throw invalid("validator set hash differs") }
-        guard identity.validatorSet.contains(h.proposer) else { throw invalid("proposer is not a validator") }
+        guard h.validatorSetHash == t.validators.hash else { throw invalid("validator set hash differs") }
+        guard t.validators.contains(h.proposer) else { throw invalid("proposer is not a validator") }
         guard h.timestamp > t.head.timestamp else { throw invalid("timestamp \(h.timestamp) is not after the parent's") }
-        guard h.lastCommit == t.lastSeal else { throw invalid("lastCommit is not the parent's seal") }
-        guard seal.height == h.height, seal.blockHash == block.hash,
-              Chain.sealIsValid(seal, chainID: identity.chainID, validators: identity.validatorSet) else { throw invalid("seal does not verify") }
+        if t.head.height == 0 {
+            guard h.lastCommit == nil else { throw invalid("block 1 carries a lastCommit") }
+        } else {
+            // Any +2/3 commit of the parent will do: validators may hold different subsets of
+            // the same precommits, and the proposer's becomes the canonical one.
+            guard let last = h.lastCommit, last.height == t.head.height, last.blockHash == t.head.hash,
+                  Chain.sealIsValid(last, chainID: identity.chainID, validators: t.headValidators)
+            else { throw invalid("lastCommit is not a valid commit of the parent") }
+        }
         guard Block.txRoot(block.transactions) == h.txRoot else { throw invalid("transaction root differs") }
         let valid = SignatureVerifier.verify(block.transactions)
         if let bad = valid.firstIndex(of: false) { throw invalid("transaction \(bad) has a bad signature") }
@@ -314,9 +364,43 @@ public final class Chain: Sendable {
         let executed: ExecutedBlock
         do { executed = try executor.execute(block.transactions, context: context, base: cache, mode: .verify) } catch let e as BlockRejection {
             throw invalid("\(e)")
+        } catch {
+            throw invalid("state unavailable: \(error)")
         }
         guard StateRoot.next(previous: t.head.stateRoot, writes: executed.writes) == h.stateRoot else { throw invalid("state root differs") }
-        return try commit(block, seal: seal, executed: executed, tip: t, started: started)
+        remember(hash, executed, parent: t.head.hash)
+        return executed
+    }
+
+    private func remember(_ hash: Hash, _ executed: ExecutedBlock, parent: Hash) {
+        executions.withLock { cache in
+            if cache.count >= Chain.maxCachedExecutions { cache.removeAll() }
+            cache[hash] = executed
+        }
+    }
+
+    /// Verifies a block from another node and commits it: `verified`'s checks and a seal of
+    /// more than 2/3 of the height's voting power.
+    @discardableResult
+    public func applyBlock(_ block: Block, seal: Commit) throws -> ProducedBlock {
+        try commitDecided(block, commit: seal)
+    }
+
+    /// Commits a decided block: the commit must be +2/3 of the height's power for exactly this
+    /// block; the block is verified unless this node already executed it as a proposal.
+    @discardableResult
+    public func commitDecided(_ block: Block, commit seal: Commit) throws -> ProducedBlock {
+        try writer.withLock { _ in
+            let t = snapshot
+            let started = DispatchTime.now().uptimeNanoseconds
+            let h = block.header
+            guard h.height == t.head.height + 1 else { throw BlockError.notNext(expected: t.head.height + 1, got: h.height) }
+            guard seal.height == h.height, seal.blockHash == block.hash,
+                  Chain.sealIsValid(seal, chainID: identity.chainID, validators: t.validators)
+            else { throw BlockError.invalid(height: h.height, reason: "seal does not verify") }
+            let executed = try verified(block, tip: t)
+            return try commit(block, seal: seal, executed: executed, tip: t, started: started)
+        }
     }
 
     /// Stores a verified block and moves the head, cache, mempool, metrics and events on.
@@ -336,8 +420,10 @@ public final class Chain: Sendable {
         let supply = try Bank.supply(overlay)
         tip.withLock {
             $0 = Tip(head: .init(height: height, hash: hash, stateRoot: header.stateRoot, digest: digest, timestamp: header.timestamp),
-                     lastSeal: seal, params: params, supply: supply)
+                     lastSeal: seal, params: params, supply: supply,
+                     validators: Chain.validators(forHeight: height + 1, identity: identity), headValidators: t.validators)
         }
+        executions.withLock { $0.removeAll() }
         let correlated = executed.included.compactMap { tx in mempool.correlationID(tx.id).map { (tx.id, $0) } }
         let cache = self.cache
         mempool.update(committed: executed.included, refused: executed.rejected) { address in
@@ -360,13 +446,14 @@ public final class Chain: Sendable {
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
         publishEvents(height: height, hash: hash, timestamp: header.timestamp, proposer: header.proposer.address, executed: executed)
-        onCommit.withLock { $0 }?.call((block, seal))
+        for hook in onCommit.withLock({ $0 }) { hook.call((block, seal)) }
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
     }
 
-    /// Called after every committed block (the network layer announces it to peers).
-    public func setOnCommit(_ f: @escaping @Sendable (Block, Commit) -> Void) { onCommit.withLock { $0 = Hook { f($0.0, $0.1) } } }
+    /// Adds a function called after every committed block, on the committing task (the network
+    /// announces the block; consensus moves to the next height). It must not commit blocks.
+    public func observeCommits(_ f: @escaping @Sendable (Block, Commit) -> Void) { onCommit.withLock { $0.append(Hook { f($0.0, $0.1) }) } }
 
     /// Called for every transaction newly admitted to the mempool (the network gossips it).
     public func setOnAdmit(_ f: @escaping @Sendable (Transaction) -> Void) { onAdmit.withLock { $0 = Hook(call: f) } }

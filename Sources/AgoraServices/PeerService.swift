@@ -110,6 +110,9 @@ public final class PeerService: Service, Sendable {
     /// Wakes the sync loop when a status or a range arrives (coalesced).
     private let syncWake: AsyncStream<Void>
     private let syncWakeContinuation: AsyncStream<Void>.Continuation
+    /// Consensus, when the node runs it: judges each inbound consensus message.
+    private let consensusJudge = Mutex<ConsensusJudge?>(nil)
+    struct ConsensusJudge: Sendable { let judge: @Sendable ([UInt8], Hash) -> ConsensusVerdict }
     private let newLinks: AsyncStream<(PeerLink, Bool)>
     private let newLinkContinuation: AsyncStream<(PeerLink, Bool)>.Continuation
 
@@ -152,7 +155,7 @@ public final class PeerService: Service, Sendable {
         // Blocks this node made and transactions submitted to it enter the gossip here; those
         // from peers were marked seen on arrival, so `originate` refuses them and they are
         // forwarded by `handle` instead (to the mesh minus their source).
-        chain.setOnCommit { [weak self] block, seal in
+        chain.observeCommits { [weak self] block, seal in
             guard let self, block.header.proposer == chain.nodeKey.publicKey else { return }
             let message = WireMessage.block(block, seal)
             send(message, to: targets(message, id: block.hash, topic: .blocks, from: nil, originate: true))
@@ -375,9 +378,10 @@ public final class PeerService: Service, Sendable {
     }
 
     enum PeerFault: Error, CustomStringConvertible {
-        case otherGenesis, invalidBlock(String), unrequested, malformedRange, forgedTransaction
+        case otherGenesis, invalidBlock(String), unrequested, malformedRange, forgedTransaction, invalidConsensus(String)
         var description: String {
             switch self {
+            case let .invalidConsensus(why): return "peer sent an invalid consensus message: \(why)"
             case .otherGenesis: return "peer has another genesis"
             case let .invalidBlock(why): return "peer sent an invalid block: \(why)"
             case .unrequested: return "peer sent blocks nobody asked for"
@@ -387,7 +391,7 @@ public final class PeerService: Service, Sendable {
         }
         var event: TrustEvent {
             switch self {
-            case .otherGenesis, .malformedRange, .forgedTransaction: return .invalidMessage
+            case .otherGenesis, .malformedRange, .forgedTransaction, .invalidConsensus: return .invalidMessage
             case .invalidBlock: return .invalidBlock
             case .unrequested: return .unrequested
             }
@@ -537,9 +541,25 @@ public final class PeerService: Service, Sendable {
                 for a in list where k.count < PeerService.maxKnown { k.insert(a) }
             }
             return nil
+        case let .consensus(bytes):
+            guard let judge = consensusJudge.withLock({ $0 }) else { return nil }
+            switch judge.judge(bytes, peer) {
+            case .accepted:
+                broadcastConsensus(bytes, except: peer)
+                return nil
+            case .duplicate, .ignored:
+                return nil
+            case let .invalid(reason):
+                throw PeerFault.invalidConsensus(reason)
+            }
         case .pong, .rekey:
             return nil
         }
+    }
+
+    /// Hands inbound consensus messages to `judge` (the node's `ConsensusService.receive`).
+    public func setConsensusHandler(_ judge: @escaping @Sendable ([UInt8], Hash) -> ConsensusVerdict) {
+        consensusJudge.withLock { $0 = ConsensusJudge(judge: judge) }
     }
 
     /// Where a validated message goes on through the mesh. `originate` marks a local message
@@ -738,5 +758,26 @@ final class CounterCache: Sendable {
             map[key] = counter
             return counter
         }
+    }
+}
+
+extension PeerService: ConsensusTransport {
+    public func broadcastConsensus(_ bytes: [UInt8], except: Hash?) {
+        let message = WireMessage.consensus(bytes)
+        let links = peers.withLock { map in map.filter { $0.key != except }.map(\.value.link) }
+        for link in links {
+            try? link.send(message)
+            metrics.message(message.kind, direction: "out")
+        }
+    }
+
+    public func sendConsensus(_ bytes: [UInt8], to peer: Hash) {
+        send(.consensus(bytes), to: [peer])
+    }
+
+    public func consensusFault(_ peer: Hash, _ reason: String) {
+        guard let link = peers.withLock({ $0[peer]?.link }) else { return }
+        logger.info("peer misbehaved", metadata: ["peer": .string(link.identity.identity.address.description), "fault": .string(reason)])
+        _ = penalize(link, .invalidMessage)
     }
 }

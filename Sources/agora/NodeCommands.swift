@@ -146,6 +146,32 @@ struct Dev: AsyncParsableCommand {
     }
 }
 
+struct Testnet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the data directories of a local network of validators (one `agora start` each).")
+
+    @Option(help: "Number of validators (power 1 each).") var validators: Int = 4
+    @Option(help: "Directory to create: genesis.json, keys/funded.json and node0 … nodeN-1.") var out: String
+    @Option(help: "Chain ID.") var chainId: String = "agora-testnet"
+    @Option(help: "Address the nodes listen on.") var host: String = "127.0.0.1"
+    @Option(help: "HTTP port of node0; node i uses this + i.") var httpBasePort: Int = 8645
+    @Option(help: "P2P port of node0; node i uses this + i.") var p2pBasePort: Int = 26656
+    @Option(help: "Block interval in milliseconds.") var blockIntervalMs: Int = 1000
+
+    func run() async throws {
+        try await runCommand {
+            let net = try NodeSetup.testnet(out: out, validators: validators, chainID: chainId, host: host,
+                                            httpBasePort: httpBasePort, p2pBasePort: p2pBasePort, blockIntervalMs: blockIntervalMs)
+            var text = "testnet \(net.chainID): \(net.nodes.count) validators in \(out)\n  genesis:        \(net.genesisPath)\n"
+            text += "  funded account: \(net.fundedAddress) (key \(net.fundedKeyPath))\n\nstart each node:\n"
+            for (i, dir) in net.nodes.enumerated() {
+                text += "  agora start --data-dir \(dir.path)    # API http://\(net.httpAddresses[i]), P2P \(net.p2pAddresses[i])\n"
+            }
+            print(text, terminator: "")
+        }
+    }
+}
+
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "config", abstract: "Inspect node configuration.",
                                                     subcommands: [Show.self])

@@ -32,26 +32,6 @@ public struct FileSignStateStore: SignStateStore {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data: Data
         do { data = try encoder.encode(state) } catch { throw .corrupt(reason: "cannot encode: \(error)") }
-        let temp = path + ".tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw .io(operation: "open", path: temp, errno: errno) }
-        var written = 0
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            while written < raw.count {
-                let n = write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                written += n
-            }
-            return true
-        }
-        guard ok else { let e = errno; close(fd); throw .io(operation: "write", path: temp, errno: e) }
-        guard fsync(fd) == 0 else { let e = errno; close(fd); throw .io(operation: "fsync", path: temp, errno: e) }
-        close(fd)
-        guard rename(temp, path) == 0 else { throw .io(operation: "rename", path: path, errno: errno) }
-        let directory = (path as NSString).deletingLastPathComponent
-        let dfd = open(directory.isEmpty ? "." : directory, O_RDONLY)
-        guard dfd >= 0 else { throw .io(operation: "open directory", path: directory, errno: errno) }
-        defer { close(dfd) }
-        guard fsync(dfd) == 0 else { throw .io(operation: "fsync directory", path: directory, errno: errno) }
+        do { try DurableFile.store(Array(data), at: path) } catch { throw .io(operation: error.operation, path: error.path, errno: error.errno) }
     }
 }

@@ -1,0 +1,357 @@
+import AgoraConsensus
+import AgoraCore
+import Foundation
+import Logging
+
+extension ConsensusService {
+    /// The loop's state: the engine and what the node keeps around it for one height. Owned by
+    /// the `run` loop alone, so it needs no lock; what others read goes through `setStatus`.
+    struct Driver {
+        let service: ConsensusService
+        var engine: ConsensusEngine
+        var journal: ConsensusJournal
+        /// Messages for the height after the engine's, replayed when it starts.
+        var buffered: [ConsensusMessage] = []
+        static let maxBuffered = 4_096
+        /// This node's signed proposal at the current height, re-sent when a round stalls.
+        var latestProposal: (round: UInt32, bytes: [UInt8])?
+        /// The key that votes at the current height, if this node holds one in the set.
+        var ownKey: PublicKey?
+        /// The height that starts once the block interval after a commit has passed.
+        var awaiting: UInt64?
+        /// (height, round) at the previous gossip tick: unchanged means the round is stalled.
+        var lastTick: (UInt64, UInt32) = (0, 0)
+        /// Set when the journal cannot be written: signing stops (a lock that is not durable
+        /// must not be acted on) until an operator fixes the disk and restarts.
+        var halted: String?
+
+        var chain: Chain { service.chain }
+        var logger: Logger { service.logger }
+
+        init(service: ConsensusService) throws {
+            self.service = service
+            engine = ConsensusEngine(chainID: service.chain.identity.chainID, timeouts: service.config.timeouts)
+            let next = service.chain.snapshot.head.height + 1
+            let stored: ConsensusJournal?
+            do { stored = try ConsensusJournal.load(path: service.journalPath) } catch { throw StartError.journal(error) }
+            journal = stored.flatMap { $0.height == next ? $0 : nil } ?? ConsensusJournal(height: next)
+        }
+
+        static func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+        // MARK: Heights
+
+        /// Starts at the head + 1 right away, restoring what the journal kept for that height.
+        mutating func begin(_ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            start(chain.snapshot.head.height + 1, &group)
+        }
+
+        mutating func start(_ height: UInt64, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            awaiting = nil
+            let validators = chain.snapshot.validators
+            ownKey = service.keys.first { validators.contains($0.publicKey) }?.publicKey
+            service.clearSeen()
+            latestProposal = nil
+            let restoring = journal.height == height ? journal : nil
+            if journal.height != height { journal = ConsensusJournal(height: height) }
+            feed(.startHeight(height: height, validators: validators, ownKey: ownKey), &group)
+            if let restoring {
+                if let lock = restoring.lock {
+                    feed(.restoreLock(height: height, round: lock.round, block: lock.block, polka: lock.polka), &group)
+                }
+                for vote in restoring.ownVotes {
+                    service.transport?.broadcastConsensus(ConsensusMessage.vote(vote).canonicalBytes, except: nil)
+                    feed(.voteReceived(vote), &group)
+                }
+            }
+            resendLastVote(&group)
+            let replay = buffered.filter { $0.height == height }
+            buffered.removeAll { $0.height <= height }
+            for message in replay { deliver(message, &group) }
+            publishStatus()
+        }
+
+        /// After a commit: the next height starts when the block interval has passed, or at
+        /// once when a full block is waiting; without empty blocks, when a transaction (or a
+        /// peer's proposal) arrives. A node that does not vote starts at once.
+        mutating func scheduleStart(_ height: UInt64, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            awaiting = height
+            let validators = chain.snapshot.validators
+            guard service.keys.contains(where: { validators.contains($0.publicKey) }) else {
+                start(height, &group)
+                return
+            }
+            let chain = self.chain
+            let config = service.config
+            group.addTask { [service] in
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: config.blockInterval)
+                while !Task.isCancelled {
+                    let full = chain.mempool.count >= chain.config.maxBlockTransactions
+                    if full { break }
+                    if clock.now >= deadline, config.createEmptyBlocks || chain.mempool.count > 0 { break }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                service.yield(.startHeight(height))
+            }
+        }
+
+        // MARK: Inputs
+
+        mutating func handle(_ input: Input, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            switch input {
+            case let .message(message, peer):
+                route(message, from: peer, &group)
+            case let .timeout(height, round, step):
+                guard awaiting == nil, height == engine.height else { return }
+                feed(.timeoutFired(height: height, round: round, step: step), &group)
+            case let .startHeight(height):
+                guard awaiting == height, chain.snapshot.head.height + 1 == height else { return }
+                start(height, &group)
+            case .headMoved:
+                // A block arrived by sync or a peer's decision: whatever this height was
+                // doing is moot. The engine's own commit already scheduled the next height.
+                let next = chain.snapshot.head.height + 1
+                if next > engine.height, awaiting != next { start(next, &group) }
+            case .gossip:
+                gossip()
+            }
+            publishStatus()
+        }
+
+        /// Current height: to the engine. Next height: buffered. Earlier: the sender is behind
+        /// and gets the decision.
+        mutating func route(_ message: ConsensusMessage, from peer: Hash?, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            switch message {
+            case let .status(height, round):
+                guard let peer else { return }
+                if height < engine.height {
+                    sendDecision(height: height, to: peer)
+                } else if height == engine.height, round < engine.round, awaiting == nil {
+                    for vote in engine.votes(round: engine.round) {
+                        service.transport?.sendConsensus(ConsensusMessage.vote(vote).canonicalBytes, to: peer)
+                    }
+                }
+            case let .decision(block, commit):
+                do {
+                    try chain.commitDecided(block, commit: commit)
+                } catch let error as Chain.BlockError {
+                    if case .notNext = error { return }
+                    if let peer { service.transport?.consensusFault(peer, "invalid decision: \(error)") }
+                } catch {
+                    logger.error("cannot commit a decided block", metadata: ["error": .string("\(error)")])
+                }
+            case .proposal, .vote:
+                let height = message.height
+                if height == engine.height, awaiting == nil {
+                    deliver(message, &group)
+                } else if height == engine.height || height == engine.height + 1 {
+                    if buffered.count < Driver.maxBuffered { buffered.append(message) }
+                    // Another validator already proposes the height this one waits to start.
+                    if case .proposal = message, awaiting == height { start(height, &group) }
+                }
+            }
+        }
+
+        mutating func deliver(_ message: ConsensusMessage, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            switch message {
+            case let .proposal(signed):
+                var isValid = true
+                do { try chain.verifyProposal(signed.proposal.block, now: Driver.nowMillis()) } catch {
+                    isValid = false
+                    logger.info("proposal refused", metadata: ["height": .stringConvertible(signed.proposal.height),
+                                                              "round": .stringConvertible(signed.proposal.round),
+                                                              "proposer": .string(signed.proposer.address.description),
+                                                              "reason": .string("\(error)")])
+                }
+                feed(.proposalReceived(signed, isValid: isValid), &group)
+            case let .vote(signed):
+                feed(.voteReceived(signed), &group)
+            case .decision, .status:
+                break
+            }
+        }
+
+        // MARK: Engine
+
+        /// Steps the engine with `event` and performs its actions, including the events they
+        /// cause (own messages looped back, built blocks).
+        mutating func feed(_ event: ConsensusEvent, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            var work = [event]
+            var next = 0
+            while next < work.count {
+                let actions = engine.step(work[next])
+                next += 1
+                for action in actions { perform(action, &work, &group) }
+            }
+        }
+
+        mutating func perform(_ action: ConsensusAction, _ work: inout [ConsensusEvent],
+                              _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            switch action {
+            case let .buildProposal(height, round):
+                guard let ownKey, halted == nil else { return }
+                do {
+                    let block = try chain.buildProposal(proposer: ownKey, now: Driver.nowMillis())
+                    work.append(.proposalBuilt(height: height, round: round, block: block))
+                } catch {
+                    logger.error("cannot build a proposal", metadata: ["height": .stringConvertible(height), "error": .string("\(error)")])
+                    service.setStatus { $0.lastError = "building a proposal: \(error)" }
+                }
+            case let .broadcastProposal(proposal):
+                guard let ownKey, halted == nil, var signer = service.signer(ownKey) else { return }
+                do {
+                    let signed = try signer.sign(proposal)
+                    service.store(signer)
+                    let bytes = ConsensusMessage.proposal(signed).canonicalBytes
+                    latestProposal = (proposal.round, bytes)
+                    service.transport?.broadcastConsensus(bytes, except: nil)
+                    work.append(.proposalReceived(signed, isValid: true))
+                } catch {
+                    refused(error)
+                }
+            case let .broadcastVote(vote):
+                guard let ownKey, halted == nil, var signer = service.signer(ownKey) else { return }
+                do {
+                    let signed = try signer.sign(vote)
+                    service.store(signer)
+                    journal.record(vote: signed)
+                    guard persistJournal() else { return }
+                    service.transport?.broadcastConsensus(ConsensusMessage.vote(signed).canonicalBytes, except: nil)
+                    work.append(.voteReceived(signed))
+                    if service.config.testingDoubleSign { equivocate(signed) }
+                } catch {
+                    refused(error)
+                    if case .conflict = error { resendLastVote(into: &work) }
+                }
+            case let .scheduleTimeout(height, round, step, duration):
+                let after = Duration.milliseconds(Int64(min(duration, UInt64(Int64.max / 1_000_000))))
+                group.addTask { [service] in
+                    try? await Task.sleep(for: after)
+                    service.yield(.timeout(height: height, round: round, step: step))
+                }
+            case let .commit(block, commit):
+                committed(block, commit, &group)
+            case let .lock(height, round, block, polka):
+                guard height == journal.height else { return }
+                journal.lock = .init(round: round, block: block, polka: polka)
+                _ = persistJournal()
+            case let .evidence(evidence):
+                service.metrics.evidence.increment()
+                logger.warning("validator signed conflicting votes", metadata: [
+                    "validator": .string(evidence.validator.address.description), "height": .stringConvertible(evidence.height),
+                ])
+                service.reportEvidence(evidence)
+            }
+        }
+
+        mutating func committed(_ block: Block, _ commit: Commit, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            let validators = engine.validators
+            do {
+                try chain.commitDecided(block, commit: commit)
+                service.setStatus { $0.lastCommitAt = .now; $0.lastError = nil }
+                service.producer.succeeded()
+            } catch let error as Chain.BlockError {
+                if case .notNext = error, (try? chain.store.block(height: commit.height))??.block.hash == block.hash {
+                    // Sync committed the same block first.
+                } else {
+                    logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
+                                                                                "error": .string("\(error)")])
+                    service.setStatus { $0.lastError = "committing height \(commit.height): \(error)" }
+                    service.producer.failed("\(error)")
+                    return
+                }
+            } catch {
+                logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
+                                                                            "error": .string("\(error)")])
+                service.setStatus { $0.lastError = "committing height \(commit.height): \(error)" }
+                service.producer.failed("\(error)")
+                return
+            }
+            service.metrics.roundsPerHeight.record(Int(commit.round) + 1)
+            let signers = Set(commit.signatures.map(\.validator))
+            for v in validators?.validators ?? [] where !signers.contains(v.publicKey) { service.metrics.missed(v.publicKey) }
+            scheduleStart(commit.height + 1, &group)
+        }
+
+        /// Persists the journal; on failure stops signing (see `halted`).
+        mutating func persistJournal() -> Bool {
+            do {
+                try journal.save(path: service.journalPath)
+                return true
+            } catch {
+                halted = error.description
+                logger.critical("consensus journal not written: this validator stops signing until restarted", metadata: [
+                    "error": .string(error.description),
+                ])
+                service.setStatus { $0.lastError = error.description }
+                return false
+            }
+        }
+
+        /// The test-only double sign (`Config.testingDoubleSign`): a nil prevote beside a prevote
+        /// for a block, signed with the raw key so the guard cannot stop it.
+        func equivocate(_ signed: SignedVote) {
+            guard signed.vote.kind == .prevote, !signed.isNil,
+                  let key = service.keys.first(where: { $0.publicKey == signed.validator }) else { return }
+            var twin = signed.vote
+            twin.blockHash = .zero
+            let conflicting = SignedVote(vote: twin, validator: signed.validator, signature: key.sign(twin.signingBytes))
+            logger.warning("TEST FAULT: double-signing a prevote", metadata: ["height": .stringConvertible(twin.height)])
+            service.transport?.broadcastConsensus(ConsensusMessage.vote(conflicting).canonicalBytes, except: nil)
+        }
+
+        func refused(_ error: SigningGuard.Refusal) {
+            service.metrics.signingRefusals.increment()
+            logger.warning("signing guard refused", metadata: ["reason": .string(error.description)])
+        }
+
+        /// After a restart, the last vote the sign state holds for this height is the only one
+        /// this validator may cast there: send it again and show it to the engine.
+        mutating func resendLastVote(_ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            var work: [ConsensusEvent] = []
+            resendLastVote(into: &work)
+            for event in work { feed(event, &group) }
+        }
+
+        func resendLastVote(into work: inout [ConsensusEvent]) {
+            guard let ownKey, let vote = service.signer(ownKey)?.lastSignedVote, vote.vote.height == engine.height else { return }
+            service.transport?.broadcastConsensus(ConsensusMessage.vote(vote).canonicalBytes, except: nil)
+            work.append(.voteReceived(vote))
+        }
+
+        // MARK: Gossip
+
+        /// Tells peers where this node is; when the round has not moved for a whole interval,
+        /// sends this node's proposal, own votes and the polka behind its valid block again —
+        /// a peer that reconnected or restarted may lack them.
+        mutating func gossip() {
+            guard let transport = service.transport else { return }
+            transport.broadcastConsensus(ConsensusMessage.status(height: engine.height, round: engine.round).canonicalBytes, except: nil)
+            let now = (engine.height, engine.round)
+            defer { lastTick = now }
+            guard awaiting == nil, now == lastTick else { return }
+            if let proposal = latestProposal, proposal.round == engine.round { transport.broadcastConsensus(proposal.bytes, except: nil) }
+            for vote in journal.ownVotes { transport.broadcastConsensus(ConsensusMessage.vote(vote).canonicalBytes, except: nil) }
+            for vote in engine.polkaVotes { transport.broadcastConsensus(ConsensusMessage.vote(vote).canonicalBytes, except: nil) }
+        }
+
+        func sendDecision(height: UInt64, to peer: Hash) {
+            guard height >= 1, let stored = try? chain.store.block(height: height) else { return }
+            service.transport?.sendConsensus(ConsensusMessage.decision(stored.block, stored.seal).canonicalBytes, to: peer)
+        }
+
+        func publishStatus() {
+            let (height, round, step, own) = (engine.height, engine.round, engine.step, ownKey)
+            service.setStatus { s in
+                s.height = height
+                s.round = round
+                s.step = step
+                s.validator = own
+            }
+            service.metrics.height.record(Int64(height))
+            service.metrics.round.record(Int64(round))
+            service.metrics.step.record(Int64(step.rawValue))
+        }
+    }
+}

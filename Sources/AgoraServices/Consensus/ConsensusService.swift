@@ -1,0 +1,258 @@
+import AgoraConsensus
+import AgoraCore
+import AgoraCrypto
+import Dispatch
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Drives the node's `ConsensusEngine`: the only place where the pure engine meets clocks,
+/// keys, disk and the network. It verifies inbound consensus messages (on the network's tasks,
+/// in parallel), feeds them to the engine in one loop, builds and checks proposals against the
+/// chain, signs through the `SigningGuard` and journals locks and own votes before they leave,
+/// runs the round timers, commits decided blocks, and re-gossips what peers may have missed.
+///
+/// Every node runs it: a validator votes with whichever of its keys is in the height's set (two
+/// keys during a key rotation), a follower only counts votes and commits what +2/3 decided.
+/// See docs/consensus.md ("Running consensus in the node").
+public final class ConsensusService: Service, Sendable {
+    public struct Config: Sendable {
+        /// Pause after a commit before the next height starts (CometBFT's `timeout_commit`): the
+        /// block interval. A full mempool starts the next height at once.
+        public var blockInterval: Duration
+        public var createEmptyBlocks: Bool
+        public var timeouts: ConsensusTimeouts
+        /// How often the node tells peers its height and round and, when a round is not moving,
+        /// sends its proposal and votes again.
+        public var gossipInterval: Duration
+        /// Directory of the sign state and the journal.
+        public var directory: String
+        /// Test-only fault injection: next to every prevote for a block, also sign (past the
+        /// signing guard) and send a prevote for nil — a double sign peers must catch.
+        public var testingDoubleSign = false
+
+        public init(blockInterval: Duration, createEmptyBlocks: Bool = true, timeouts: ConsensusTimeouts = .standard,
+                    gossipInterval: Duration = .seconds(1), directory: String) {
+            self.blockInterval = blockInterval
+            self.createEmptyBlocks = createEmptyBlocks
+            self.timeouts = timeouts
+            self.gossipInterval = gossipInterval
+            self.directory = directory
+        }
+    }
+
+    /// Where the engine is, for the API, metrics and health.
+    public struct Status: Sendable, Equatable {
+        public var height: UInt64 = 0
+        public var round: UInt32 = 0
+        public var step: ConsensusStep = .propose
+        public var validator: PublicKey?
+        public var lastCommitAt: ContinuousClock.Instant?
+        public var lastError: String?
+    }
+
+    enum Input: Sendable {
+        case message(ConsensusMessage, from: Hash?)
+        case timeout(height: UInt64, round: UInt32, step: ConsensusStep)
+        case startHeight(UInt64)
+        case headMoved
+        case gossip
+    }
+
+    public enum StartError: Error, CustomStringConvertible {
+        case signState(PublicKey, SignStateError)
+        case journal(ConsensusJournal.Failure)
+        case directory(String, String)
+
+        public var description: String {
+            switch self {
+            case let .signState(key, e): return "sign state of validator key \(key.address): \(e)"
+            case let .journal(e): return e.description
+            case let .directory(path, why): return "cannot create consensus directory \(path): \(why)"
+            }
+        }
+    }
+
+    let chain: Chain
+    let config: Config
+    let transport: (any ConsensusTransport)?
+    let logger: Logger
+    let metrics: ConsensusMetrics
+    let keys: [SigningKey]
+    /// Commit successes and failures, for the storage and chain health checks.
+    let producer: ProducerStatus
+    private let signers: Mutex<[PublicKey: SigningGuard]>
+    private let inputs: AsyncStream<Input>
+    private let continuation: AsyncStream<Input>.Continuation
+    private let statusBox = Mutex(Status())
+    /// Hashes of the consensus messages accepted at the current height (cleared per height).
+    private let seen = Mutex<Set<Hash>>([])
+    static let maxSeen = 50_000
+    /// Called with each piece of double-sign evidence the engine finds (the node submits it).
+    private let onEvidence = Mutex<Chain.Hook<DuplicateVoteEvidence>?>(nil)
+
+    public var journalPath: String { config.directory + "/journal.bin" }
+    public static func signStatePath(directory: String, key: PublicKey) -> String {
+        directory + "/sign-state-\(key.hex.prefix(16)).json"
+    }
+
+    /// Loads the sign state of every key; a corrupt one stops the node (resetting it could
+    /// double-sign).
+    public init(chain: Chain, keys: [SigningKey], config: Config, transport: (any ConsensusTransport)?,
+                producer: ProducerStatus = ProducerStatus(), logger: Logger) throws {
+        self.chain = chain
+        self.producer = producer
+        self.config = config
+        self.transport = transport
+        self.logger = logger
+        self.keys = keys
+        metrics = ConsensusMetrics(chain.metrics.factory)
+        do {
+            try FileManager.default.createDirectory(atPath: config.directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StartError.directory(config.directory, "\(error)")
+        }
+        var guards: [PublicKey: SigningGuard] = [:]
+        for key in keys {
+            do {
+                guards[key.publicKey] = try SigningGuard(
+                    key: key, store: FileSignStateStore(path: ConsensusService.signStatePath(directory: config.directory, key: key.publicKey)))
+            } catch {
+                throw StartError.signState(key.publicKey, error)
+            }
+        }
+        signers = Mutex(guards)
+        (inputs, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        chain.observeCommits { [continuation] _, _ in continuation.yield(.headMoved) }
+    }
+
+    public var status: Status { statusBox.withLock { $0 } }
+
+    public func setOnEvidence(_ f: @escaping @Sendable (DuplicateVoteEvidence) -> Void) {
+        onEvidence.withLock { $0 = Chain.Hook(call: f) }
+    }
+
+    // MARK: Inbound (network tasks, concurrently)
+
+    /// Checks one inbound message and hands it to the loop if it is new and well-formed. Runs
+    /// on the caller's task so signature checks of different peers proceed in parallel.
+    public func receive(_ bytes: [UInt8], from peer: Hash?) -> ConsensusVerdict {
+        let verdict = check(bytes, from: peer)
+        switch verdict {
+        case let .invalid(reason), let .ignored(reason): metrics.refused(reason)
+        case .accepted, .duplicate: break
+        }
+        return verdict
+    }
+
+    func check(_ bytes: [UInt8], from peer: Hash?) -> ConsensusVerdict {
+        let message: ConsensusMessage
+        do { message = try ConsensusMessage(canonicalBytes: bytes) } catch { return .invalid("malformed") }
+        let tip = chain.snapshot
+        let next = tip.head.height + 1
+        let chainID = chain.identity.chainID
+        switch message {
+        case let .status(height, _):
+            guard height > 0 else { return .invalid("wrong_height") }
+            continuation.yield(.message(message, from: peer))
+            return .ignored("status")
+        case let .decision(block, commit):
+            guard block.header.chainID == chainID else { return .invalid("wrong_chain") }
+            guard commit.height == next else { return .ignored(commit.height < next ? "stale" : "ahead") }
+            guard remember(bytes) else { return .duplicate }
+            continuation.yield(.message(message, from: peer))
+            return .accepted
+        case let .proposal(signed):
+            let p = signed.proposal
+            guard p.chainID == chainID else { return .invalid("wrong_chain") }
+            guard p.height > 0 else { return .invalid("wrong_height") }
+            guard p.height >= next else { return .ignored("stale") }
+            guard p.height <= next + 1 else { return .ignored("ahead") }
+            if p.height == next, !tip.validators.contains(signed.proposer) { return .invalid("not_a_validator") }
+            guard remember(bytes) else { return .duplicate }
+            guard SignatureVerifier.isValid(signed.signature, of: p.signingBytes, by: signed.proposer) else { return .invalid("bad_signature") }
+            metrics.proposalsReceived.increment()
+            continuation.yield(.message(message, from: peer))
+            return .accepted
+        case let .vote(signed):
+            let v = signed.vote
+            guard v.chainID == chainID else { return .invalid("wrong_chain") }
+            guard v.height > 0 else { return .invalid("wrong_height") }
+            guard v.height >= next else { return .ignored("stale") }
+            guard v.height <= next + 1 else { return .ignored("ahead") }
+            if v.height == next, !tip.validators.contains(signed.validator) { return .invalid("not_a_validator") }
+            guard remember(bytes) else { return .duplicate }
+            guard signed.hasValidSignature else { return .invalid("bad_signature") }
+            metrics.vote(v.kind)
+            continuation.yield(.message(message, from: peer))
+            return .accepted
+        }
+    }
+
+    /// True the first time these bytes are seen at this height.
+    private func remember(_ bytes: [UInt8]) -> Bool {
+        let id = Hash.sha256(bytes)
+        return seen.withLock { set in
+            if set.count >= ConsensusService.maxSeen { set.removeAll() }
+            return set.insert(id).inserted
+        }
+    }
+
+    // MARK: The loop
+
+    public func run() async throws {
+        var driver = try Driver(service: self)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { [continuation, config] in
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    try? await Task.sleep(for: config.gossipInterval)
+                    continuation.yield(.gossip)
+                }
+            }
+            group.addTask { [continuation] in
+                try? await gracefulShutdown()
+                continuation.finish()
+            }
+            driver.begin(&group)
+            for await input in inputs {
+                if Task.isShuttingDownGracefully { break }
+                driver.handle(input, &group)
+            }
+            group.cancelAll()
+        }
+    }
+
+    func setStatus(_ f: (inout Status) -> Void) { statusBox.withLock { f(&$0) } }
+    func clearSeen() { seen.withLock { $0.removeAll(keepingCapacity: true) } }
+    func signer(_ key: PublicKey) -> SigningGuard? { signers.withLock { $0[key] } }
+    func store(_ signer: SigningGuard) { signers.withLock { $0[signer.key.publicKey] = signer } }
+    func reportEvidence(_ evidence: DuplicateVoteEvidence) { onEvidence.withLock { $0 }?.call(evidence) }
+    func yield(_ input: Input) { continuation.yield(input) }
+}
+
+/// Consensus readiness: failing after a commit error or a journal failure, and while the node
+/// is more than `maxLag` blocks behind the best height its peers report (it is catching up and
+/// its state is stale).
+public struct ConsensusHealth: HealthCheck {
+    public let component = "consensus"
+    let consensus: ConsensusService
+    let peerHeights: @Sendable () -> [UInt64]
+    public static let maxLag: UInt64 = 3
+
+    public init(consensus: ConsensusService, peerHeights: @escaping @Sendable () -> [UInt64]) {
+        self.consensus = consensus
+        self.peerHeights = peerHeights
+    }
+
+    public func check() async -> HealthStatus {
+        let s = consensus.status
+        if let error = s.lastError { return .failing(error) }
+        let head = consensus.chain.snapshot.head.height
+        let best = peerHeights().max() ?? 0
+        if best > head + ConsensusHealth.maxLag { return .failing("catching up: height \(head), peers at \(best)") }
+        let role = s.validator.map { "validator \($0.address)" } ?? "following"
+        return .ok("height \(s.height) round \(s.round) \(s.step), \(role)")
+    }
+}
