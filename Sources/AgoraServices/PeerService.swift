@@ -472,6 +472,12 @@ public final class PeerService: Service, Sendable {
                 send(message, to: targets(message, id: id, topic: .blocks, from: peer, originate: false))
                 return .usefulBlock
             }
+            // Already committed here (consensus often decides before the block's gossip
+            // arrives): it is verified, so it goes on through the mesh for peers that rely on it.
+            if height <= head, (try? chain.store.block(height: height))??.block.hash == id {
+                send(message, to: targets(message, id: id, topic: .blocks, from: peer, originate: false))
+                return nil
+            }
             // Too far ahead to verify now: range sync fetches the gap and this block with it.
             if height > head + 1 { syncWakeContinuation.yield() }
             return nil

@@ -1,0 +1,347 @@
+"""BFT consensus with real `agora` processes on 127.0.0.1 (issue 5): four validators made by
+`agora testnet` commit transfers submitted at different nodes; one killed, the rest go on; two
+killed, they stop without forking and resume when one returns; restarted validators catch up and
+keep signing without double-signing; a 2/2 partition (through a test-controlled TCP proxy)
+commits nothing and forks nothing, and progress resumes when it heals."""
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from conftest import BIN
+
+# Fast rounds so that a test of a dead proposer does not wait CometBFT's 3 s per round.
+FAST = {
+    "AGORA_CONSENSUS_TIMEOUT_PROPOSE_MS": "1000",
+    "AGORA_CONSENSUS_TIMEOUT_PREVOTE_MS": "400",
+    "AGORA_CONSENSUS_TIMEOUT_PRECOMMIT_MS": "400",
+    "AGORA_CONSENSUS_TIMEOUT_DELTA_MS": "200",
+    "AGORA_LOG_LEVEL": "info",
+}
+
+
+def free_base(count):
+    """A base port with `count` consecutive free ports (bound and released)."""
+    for _ in range(200):
+        base = random.randint(20000, 60000 - count)
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket()
+                s.bind(("127.0.0.1", p))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port range")
+
+
+def get(url, path):
+    with urllib.request.urlopen(url + path, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def metrics(url):
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+        return r.read().decode()
+
+
+def metric_sum(text, name):
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+class LocalNet:
+    def __init__(self, n=4, env=None, interval_ms=200):
+        self.dir = tempfile.mkdtemp(prefix="agora-e2e-bft-")
+        self.n = n
+        self.http_base = free_base(n)
+        self.p2p_base = free_base(n)
+        r = subprocess.run([BIN, "testnet", "--validators", str(n), "--out", self.dir, "--http-base-port", str(self.http_base),
+                            "--p2p-base-port", str(self.p2p_base), "--block-interval-ms", str(interval_ms)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        self.env = dict(os.environ)
+        self.env.update(FAST)
+        self.env.update(env or {})
+        self.procs = [None] * n
+        self.urls = [f"http://127.0.0.1:{self.http_base + i}" for i in range(n)]
+
+    def node_dir(self, i):
+        return os.path.join(self.dir, f"node{i}")
+
+    def settings(self, i, **values):
+        path = os.path.join(self.node_dir(i), "agora.json")
+        with open(path) as f:
+            cfg = json.load(f)
+        for key, value in values.items():
+            d = cfg
+            parts = key.split(".")
+            for p in parts[:-1]:
+                d = d.setdefault(p, {})
+            d[parts[-1]] = value
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+
+    def start(self, i):
+        log = open(os.path.join(self.dir, f"node{i}.log"), "ab")
+        self.procs[i] = subprocess.Popen([BIN, "start", "--data-dir", self.node_dir(i)], stdout=log, stderr=log, env=self.env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                get(self.urls[i], "/api/v1/status")
+                return
+            except Exception:
+                if self.procs[i].poll() is not None:
+                    raise RuntimeError(f"node{i} exited: {self.log(i)[-3000:]}")
+                time.sleep(0.1)
+        raise RuntimeError(f"node{i} did not start")
+
+    def kill(self, i):
+        self.procs[i].send_signal(signal.SIGKILL)
+        self.procs[i].wait(timeout=30)
+        self.procs[i] = None
+
+    def log(self, i):
+        with open(os.path.join(self.dir, f"node{i}.log"), errors="replace") as f:
+            return f.read()
+
+    def height(self, i):
+        return get(self.urls[i], "/api/v1/status")["height"]
+
+    def block(self, i, h):
+        return get(self.urls[i], f"/api/v1/blocks/{h}")
+
+    def wait(self, what, cond, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if cond():
+                    return
+            except Exception:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"timeout: {what}; heights {[self.safe_height(i) for i in range(self.n)]}")
+
+    def safe_height(self, i):
+        try:
+            return self.height(i)
+        except Exception:
+            return None
+
+    def key(self, i):
+        return os.path.join(self.node_dir(i), "keys", "validator.json")
+
+    def transfer(self, i, to, amount):
+        r = subprocess.run([BIN, "tx", "transfer", "--node", self.urls[i], "--key", self.key(i), "--to", to,
+                            "--amount", str(amount), "--wait", "--timeout", "60"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, f"transfer at node{i}: {r.stdout} {r.stderr}"
+
+    def same_chain(self, nodes, upto):
+        for h in range(1, upto + 1):
+            hashes = {self.block(i, h)["hash"] for i in nodes}
+            assert len(hashes) == 1, f"fork at height {h}: {hashes}"
+
+    def stop_all(self):
+        for i, p in enumerate(self.procs):
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                p.wait(timeout=30)
+
+
+def new_address():
+    r = subprocess.run([BIN, "keys", "new", "--name", f"r{random.randint(0, 1 << 30)}", "--keys", tempfile.mkdtemp()],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return re.search(r"ag1[0-9a-f]{40}", r.stdout).group(0)
+
+
+@pytest.fixture
+def testnet():
+    nets = []
+
+    def make(**kw):
+        net = LocalNet(**kw)
+        nets.append(net)
+        return net
+
+    yield make
+    for net in nets:
+        net.stop_all()
+        shutil.rmtree(net.dir, ignore_errors=True)
+
+
+def test_four_validators_tolerate_one_crash_halt_at_two_and_resume(testnet):
+    net = testnet()
+    for i in range(4):
+        net.start(i)
+    net.wait("all four commit blocks", lambda: all(net.height(i) >= 3 for i in range(4)))
+
+    # Transfers submitted at different nodes are committed and seen the same by everyone.
+    recipients = [new_address() for _ in range(4)]
+    for i in range(4):
+        net.transfer(i, recipients[i], 1000 + i)
+    for i in range(4):
+        for j, r in enumerate(recipients):
+            net.wait(f"node{i} sees transfer {j}", lambda: get(net.urls[i], f"/api/v1/accounts/{r}")["balance"] == 1000 + j)
+
+    # One validator down: 3 of 4 is more than 2/3, so the chain goes on.
+    net.kill(3)
+    h = max(net.height(i) for i in range(3))
+    net.wait("three validators go on", lambda: all(net.height(i) >= h + 5 for i in range(3)))
+    net.transfer(0, recipients[0], 1)
+
+    # Two down: 2 of 4 is not a quorum; nothing more is committed, and what is there agrees.
+    net.kill(2)
+    time.sleep(2)
+    stalled = [net.height(i) for i in range(2)]
+    time.sleep(6)
+    assert [net.height(i) for i in range(2)] == stalled, "committed without a quorum"
+    net.same_chain([0, 1], min(stalled))
+
+    # One comes back: a quorum again; it catches up and votes (its key signs later commits).
+    net.start(2)
+    net.wait("progress resumes", lambda: all(net.height(i) >= max(stalled) + 3 for i in range(3)), timeout=90)
+    key2 = json.load(open(net.key(2)))["publicKey"]
+    top = net.height(0)
+    signers = set()
+    for hh in range(top - 2, top + 1):
+        signers |= {s["validator"] for s in net.block(0, hh)["seal"]["signatures"]}
+        lc = net.block(0, hh).get("lastCommit")
+        if lc:
+            signers |= {s["validator"] for s in lc["signatures"]}
+    assert key2 in signers, "the restarted validator does not sign"
+
+    # The last one returns and catches up; all four agree on every block; nobody double-signed.
+    net.start(3)
+    top = net.height(0)
+    net.wait("node3 catches up", lambda: net.height(3) >= top, timeout=90)
+    net.same_chain(range(4), top)
+    for i in range(4):
+        assert metric_sum(metrics(net.urls[i]), "agora_consensus_evidence_total") == 0, f"node{i} saw a double sign"
+        assert "decided block does not commit" not in net.log(i), net.log(i)[-2000:]
+
+
+class Proxy:
+    """A TCP forwarder on 127.0.0.1 that the test can cut: while blocked it drops every live
+    connection and refuses new ones."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        self.blocked = False
+        self.conns = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            if self.blocked:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, upstream]
+            threading.Thread(target=self.pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self.pipe, args=(upstream, client), daemon=True).start()
+
+    def pipe(self, a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data or self.blocked:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def block(self):
+        self.blocked = True
+        with self.lock:
+            for s in self.conns:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.conns = []
+
+    def unblock(self):
+        self.blocked = False
+
+    def close(self):
+        self.block()
+        self.server.close()
+
+
+def test_a_two_two_partition_commits_nothing_forks_nothing_and_heals(testnet):
+    net = testnet()
+    # Every link goes through a proxy: node i dials node j > i through proxies[(i, j)] only, and
+    # peer exchange is off so no node learns a direct address.
+    proxies = {}
+    for i in range(4):
+        for j in range(i + 1, 4):
+            proxies[(i, j)] = Proxy(net.p2p_base + j)
+    for i in range(4):
+        net.settings(i, **{"p2p.peers": [f"127.0.0.1:{proxies[(i, j)].port}" for j in range(i + 1, 4)],
+                           "p2p.targetOutbound": 0})
+    try:
+        for i in range(4):
+            net.start(i)
+        net.wait("all four commit blocks", lambda: all(net.height(i) >= 3 for i in range(4)))
+
+        cut = [(0, 2), (0, 3), (1, 2), (1, 3)]
+        for pair in cut:
+            proxies[pair].block()
+        time.sleep(2)  # a block already decided may still land
+        split = [net.height(i) for i in range(4)]
+        time.sleep(8)
+        assert [net.height(i) for i in range(4)] == split, "a 2/2 split committed a block"
+        low = min(split)
+        net.same_chain(range(4), low)
+        for a in range(4):
+            for b in range(4):
+                if split[a] <= split[b]:
+                    assert net.block(a, split[a])["hash"] == net.block(b, split[a])["hash"], "fork across the split"
+
+        for pair in cut:
+            proxies[pair].unblock()
+        net.wait("progress resumes after the heal", lambda: all(net.height(i) >= max(split) + 3 for i in range(4)), timeout=120)
+        top = min(net.height(i) for i in range(4))
+        net.same_chain(range(4), top)
+    finally:
+        for p in proxies.values():
+            p.close()
