@@ -245,9 +245,9 @@ struct TestChain {
                                         maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: [])
     }
 
-    func open(_ name: String, key: SigningKey) throws -> Chain {
+    func open(_ name: String, key: SigningKey, initialize: Bool = true) throws -> Chain {
         let store = try BlockStore(path: "\(dir)/\(name).sqlite")
-        try store.initialize(try genesis.resolve())
+        if initialize { try store.initialize(try genesis.resolve()) }
         return try Chain(store: store, validatorKey: key, logger: Logger(label: name))
     }
 }
