@@ -1,0 +1,209 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraNetwork
+import AgoraState
+import Foundation
+import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `agora bench consensus`: N validators as N real `agora` processes on 127.0.0.1 agreeing by
+/// BFT consensus, fed pre-signed transfers at a fixed rate for a fixed time. Transactions enter
+/// as a peer would send them (batches over an encrypted P2P link, each sender always to the same
+/// node so its nonces arrive in order); commits are observed by polling one node's head every
+/// 10 ms. Prints the committed rate, its ratio to (verify rate ÷ N) — on one machine every
+/// validator checks every signature, so that quotient is the physical limit — and the commit
+/// latency from submission to the moment the block was seen committed.
+public struct ConsensusBenchmark: Sendable {
+    public struct Options: Sendable {
+        public var validators = 4
+        public var seconds = 60.0
+        /// Offered load, transfers per second.
+        public var rate = 6_400
+        public var accounts = 4_000
+        public var blockIntervalMs = 250
+        public var binary = NodeProcess.currentExecutable
+        public init() {}
+    }
+
+    public struct Report: Sendable {
+        public var machine: Benchmarks.Machine
+        public var verifyPerSecond: Double
+        public var offered: Int
+        public var committed: Int
+        public var committedPerSecond: Double
+        public var ratio: Double
+        public var latencyP50: Double
+        public var latencyP99: Double
+        public var blocks: Int
+        public var meanBlockTransactions: Double
+    }
+
+    public let options: Options
+    public init(options: Options) { self.options = options }
+
+    static let chainID = "agora-bench-bft"
+
+    public func run(log: @Sendable (String) -> Void) async throws -> Report {
+        let verify = Benchmarks.verify(seconds: 2)
+        log(String(format: "verify rate: %.0f/s on all cores", verify.perSecondAllCores))
+        let dir = NSTemporaryDirectory() + "agora-bench-bft-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+
+        let validatorKeys = (0..<options.validators).map { _ in SigningKey() }
+        let senders = (0..<options.accounts).map { Benchmarks.deterministicKey($0) }
+        let genesis = Genesis(chainID: Self.chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),
+                              validators: validatorKeys.map { .init(publicKey: $0.publicKey.hex, power: 1) },
+                              params: .init(treasury: ModuleAccount.treasury.description, transferFeeBps: 0, minFee: Amount(1)!,
+                                            faucetAmount: .zero, maxTotalSupply: Amount(1_000_000_000_000_000)!,
+                                            maxAccountBalance: Amount(100_000_000_000_000)!, blockReward: .zero),
+                              allocations: senders.map { .init(address: $0.address.description, amount: Amount(1_000_000_000)!) })
+
+        let total = Int(Double(options.rate) * options.seconds)
+        log("signing \(total) transfers from \(options.accounts) accounts…")
+        let txs = Benchmarks.signTransfers(count: total, keys: senders, chainID: Self.chainID, fee: Amount(1)!)
+
+        var nodes: [(process: NodeProcess, api: String, p2p: String)] = []
+        defer { for n in nodes { n.process.signal(SIGKILL) } }
+        for (i, key) in validatorKeys.enumerated() {
+            let data = DataDirectory(dir + "/v\(i)")
+            let keyPath = dir + "/v\(i).json"
+            try KeyFile.plaintext(key, name: "v\(i)").write(to: keyPath)
+            try NodeSetup.initialize(dataDir: data, genesis: genesis, validatorKeyPath: keyPath, http: "127.0.0.1:0",
+                                     blockIntervalMs: options.blockIntervalMs)
+            var args = ["start", "--data-dir", data.path, "--http", "127.0.0.1:0", "--p2p", "127.0.0.1:0", "--log-level", "warning"]
+            if !nodes.isEmpty { args += ["--peers", nodes.map(\.p2p).joined(separator: ",")] }
+            let p = try NodeProcess(binary: options.binary, args, environment: [
+                "AGORA_MEMPOOL_MAX_COUNT": "1000000", "AGORA_HTTP_RATE_LIMIT_PER_SECOND": "100000",
+            ], logDir: dir)
+            nodes.append((p, try await p.apiURL(), try await p.p2pAddress()))
+        }
+        log("\(options.validators) validators running; waiting for the first blocks…")
+        try await waitFor("every validator commits", timeout: 60) {
+            for n in nodes where try await height(n.api) < 2 { return false }
+            return true
+        }
+
+        // One P2P link per validator, as a client peer.
+        let transport = Transport(config: .init(chainID: Self.chainID, identity: SigningKey()), onLink: { _ in })
+        var links: [PeerLink] = []
+        for n in nodes {
+            let parts = n.p2p.split(separator: ":")
+            let link = try await transport.dial(host: String(parts[0]), port: Int(parts[1])!)
+            links.append(link)
+            // Drain what the node gossips back; only the link's liveness matters here.
+            Task { for try await _ in link.messages {} }
+        }
+
+        let start = try await height(nodes[0].api)
+        let seen = Mutex<[UInt64: UInt64]>([:])   // height → nanoseconds since t0 when seen
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let stop = Atomic<Bool>(false)
+        let poller = Task { [api = nodes[0].api] in
+            var last = start
+            while !stop.load(ordering: .relaxed) {
+                if let h = try? await height(api), h > last {
+                    let at = DispatchTime.now().uptimeNanoseconds - t0
+                    seen.withLock { for x in (last + 1)...h { $0[x] = at } }
+                    last = h
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+
+        // Offer `rate` transfers per second: each sender's transactions always go to one node.
+        var submittedAt = [UInt64](repeating: 0, count: total)
+        var sent = 0
+        let clock = ContinuousClock()
+        let began = clock.now
+        while sent < total {
+            let elapsed = (clock.now - began) / .seconds(1)
+            let due = min(total, Int(elapsed * Double(options.rate)))
+            if due > sent {
+                var perNode = [[Transaction]](repeating: [], count: links.count)
+                let at = DispatchTime.now().uptimeNanoseconds - t0
+                for i in sent..<due {
+                    perNode[(i % options.accounts) % links.count].append(txs[i])
+                    submittedAt[i] = at
+                }
+                for (n, batch) in perNode.enumerated() where !batch.isEmpty {
+                    for chunk in stride(from: 0, to: batch.count, by: WireMessage.maxTransactions) {
+                        try links[n].send(.transactions(Array(batch[chunk..<min(batch.count, chunk + WireMessage.maxTransactions)])))
+                    }
+                }
+                sent = due
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let window = DispatchTime.now().uptimeNanoseconds - t0
+        log("offered \(total) transfers in \(String(format: "%.1f", Double(window) / 1e9)) s; waiting for the last commits…")
+        let lastID = txs.last!.id
+        try? await waitFor("the offered transfers are committed", timeout: 60) {
+            try await committedStatus(nodes[0].api, lastID)
+        }
+        stop.store(true, ordering: .relaxed)
+        _ = await poller.value
+        for l in links { l.close() }
+
+        // Map every transaction to its block, then to when that block was seen.
+        let end = try await height(nodes[0].api)
+        var heightOf: [Hash: UInt64] = [:]
+        var blocks = 0
+        var inBlocks = 0
+        for h in (start + 1)...max(start + 1, end) {
+            let ids = try await blockTransactions(nodes[0].api, h)
+            blocks += 1
+            inBlocks += ids.count
+            for id in ids { heightOf[id] = h }
+        }
+        let seenAt = seen.withLock { $0 }
+        var latencies: [Double] = []
+        var committedInWindow = 0
+        for (i, tx) in txs.enumerated() {
+            guard let h = heightOf[tx.id], let at = seenAt[h] else { continue }
+            latencies.append(Double(at - min(at, submittedAt[i])) / 1e9)
+            if at <= window { committedInWindow += 1 }
+        }
+        latencies.sort()
+        func q(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        let perSecond = Double(committedInWindow) / (Double(window) / 1e9)
+        return Report(machine: .current, verifyPerSecond: verify.perSecondAllCores, offered: total, committed: latencies.count,
+                      committedPerSecond: perSecond, ratio: perSecond / (verify.perSecondAllCores / Double(options.validators)),
+                      latencyP50: q(0.5), latencyP99: q(0.99), blocks: blocks, meanBlockTransactions: Double(inBlocks) / Double(max(1, blocks)))
+    }
+
+    func get(_ url: String) async throws -> Data {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 30
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw NodeProcess.Failure.timeout("GET \(url) failed") }
+        return data
+    }
+
+    func height(_ api: String) async throws -> UInt64 {
+        let json = try JSONSerialization.jsonObject(with: try await get(api + "/api/v1/status")) as? [String: Any]
+        return (json?["height"] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    func committedStatus(_ api: String, _ id: Hash) async throws -> Bool {
+        let json = try JSONSerialization.jsonObject(with: try await get(api + "/api/v1/transactions/\(id.hex)")) as? [String: Any]
+        return json?["status"] as? String == "committed"
+    }
+
+    func blockTransactions(_ api: String, _ height: UInt64) async throws -> [Hash] {
+        let json = try JSONSerialization.jsonObject(with: try await get(api + "/api/v1/blocks/\(height)")) as? [String: Any]
+        let list = json?["transactions"] as? [[String: Any]] ?? []
+        return list.compactMap { ($0["id"] as? String).flatMap { Hash(hex: $0) } }
+    }
+
+    func waitFor(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NodeProcess.Failure.timeout(what)
+    }
+}
