@@ -36,6 +36,7 @@ public struct Node {
             .seconds(2), .seconds(5), .seconds(10), .seconds(30),
         ]
         factory.valueHistogramBuckets["agora_block_transactions"] = [0, 1, 10, 100, 1_000, 5_000, 10_000, 50_000, 100_000]
+        factory.valueHistogramBuckets["agora_consensus_rounds_per_height"] = [1, 2, 3, 5, 10, 20]
         return factory
     }
 
