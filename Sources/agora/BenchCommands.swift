@@ -75,7 +75,7 @@ struct Bench: AsyncParsableCommand {
                              r.committed, r.offered, r.blocks, r.meanBlockTransactions))
                 print(String(format: "committed rate: %.0f tx/s; verify/%d = %.0f/s; ratio %.2f",
                              r.committedPerSecond, validators, r.verifyPerSecond / Double(validators), r.ratio))
-                print(String(format: "commit latency: p50 %.3f s, p99 %.3f s", r.latencyP50, r.latencyP99))
+                print(String(format: "commit latency: p50 %.3f s, p99 %.3f s; mean rounds per height %.2f", r.latencyP50, r.latencyP99, r.meanRounds))
             }
         }
     }

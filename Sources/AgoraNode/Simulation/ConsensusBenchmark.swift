@@ -38,6 +38,8 @@ public struct ConsensusBenchmark: Sendable {
         public var latencyP99: Double
         public var blocks: Int
         public var meanBlockTransactions: Double
+        /// Mean rounds per committed height at node 0 (1.0: every height decided in round 0).
+        public var meanRounds: Double
     }
 
     public let options: Options
@@ -145,6 +147,11 @@ public struct ConsensusBenchmark: Sendable {
         }
         stop.store(true, ordering: .relaxed)
         _ = await poller.value
+        let metricsText = String(decoding: (try? await get(nodes[0].api + "/metrics")) ?? Data(), as: UTF8.self)
+        func metric(_ name: String) -> Double {
+            metricsText.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) } ?? .nan
+        }
+        let meanRounds = metric("agora_consensus_rounds_per_height_sum") / metric("agora_consensus_rounds_per_height_count")
         for l in links { l.close() }
 
         // Map every transaction to its block, then to when that block was seen.
@@ -171,12 +178,13 @@ public struct ConsensusBenchmark: Sendable {
         let perSecond = Double(committedInWindow) / (Double(window) / 1e9)
         return Report(machine: .current, verifyPerSecond: verify.perSecondAllCores, offered: total, committed: latencies.count,
                       committedPerSecond: perSecond, ratio: perSecond / (verify.perSecondAllCores / Double(options.validators)),
-                      latencyP50: q(0.5), latencyP99: q(0.99), blocks: blocks, meanBlockTransactions: Double(inBlocks) / Double(max(1, blocks)))
+                      latencyP50: q(0.5), latencyP99: q(0.99), blocks: blocks, meanBlockTransactions: Double(inBlocks) / Double(max(1, blocks)),
+                      meanRounds: meanRounds)
     }
 
     func get(_ url: String) async throws -> Data {
         var request = URLRequest(url: URL(string: url)!)
-        request.timeoutInterval = 30
+        request.timeoutInterval = 120
         let (data, response) = try await URLSession.shared.data(for: request)
         guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw NodeProcess.Failure.timeout("GET \(url) failed") }
         return data

@@ -148,6 +148,11 @@ public final class ConsensusService: Service, Sendable {
     }
 
     func check(_ bytes: [UInt8], from peer: Hash?) -> ConsensusVerdict {
+        // A proposal is a whole block, relayed by every peer: drop repeats before decoding.
+        // (Round statuses repeat by design and are tiny: tag 4 is never deduplicated.)
+        let isStatus = bytes.first == 4
+        let id = Hash.sha256(bytes)
+        if !isStatus, seen.withLock({ $0.contains(id) }) { return .duplicate }
         let message: ConsensusMessage
         do { message = try ConsensusMessage(canonicalBytes: bytes) } catch { return .invalid("malformed") }
         let tip = chain.snapshot
@@ -161,7 +166,7 @@ public final class ConsensusService: Service, Sendable {
         case let .decision(block, commit):
             guard block.header.chainID == chainID else { return .invalid("wrong_chain") }
             guard commit.height == next else { return .ignored(commit.height < next ? "stale" : "ahead") }
-            guard remember(bytes) else { return .duplicate }
+            guard remember(id) else { return .duplicate }
             continuation.yield(.message(message, from: peer))
             return .accepted
         case let .proposal(signed):
@@ -171,7 +176,7 @@ public final class ConsensusService: Service, Sendable {
             guard p.height >= next else { return .ignored("stale") }
             guard p.height <= next + 1 else { return .ignored("ahead") }
             if p.height == next, !tip.validators.contains(signed.proposer) { return .invalid("not_a_validator") }
-            guard remember(bytes) else { return .duplicate }
+            guard remember(id) else { return .duplicate }
             guard SignatureVerifier.isValid(signed.signature, of: p.signingBytes, by: signed.proposer) else { return .invalid("bad_signature") }
             metrics.proposalsReceived.increment()
             continuation.yield(.message(message, from: peer))
@@ -183,7 +188,7 @@ public final class ConsensusService: Service, Sendable {
             guard v.height >= next else { return .ignored("stale") }
             guard v.height <= next + 1 else { return .ignored("ahead") }
             if v.height == next, !tip.validators.contains(signed.validator) { return .invalid("not_a_validator") }
-            guard remember(bytes) else { return .duplicate }
+            guard remember(id) else { return .duplicate }
             guard signed.hasValidSignature else { return .invalid("bad_signature") }
             metrics.vote(v.kind)
             continuation.yield(.message(message, from: peer))
@@ -191,10 +196,9 @@ public final class ConsensusService: Service, Sendable {
         }
     }
 
-    /// True the first time these bytes are seen at this height.
-    private func remember(_ bytes: [UInt8]) -> Bool {
-        let id = Hash.sha256(bytes)
-        return seen.withLock { set in
+    /// True the first time a message (by the hash of its bytes) is accepted at this height.
+    private func remember(_ id: Hash) -> Bool {
+        seen.withLock { set in
             if set.count >= ConsensusService.maxSeen { set.removeAll() }
             return set.insert(id).inserted
         }
