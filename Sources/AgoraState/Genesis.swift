@@ -138,7 +138,9 @@ public struct Genesis: Codable, Sendable, Equatable {
             do { supply = try supply.adding(a.amount) } catch { throw .invalid("allocations and bonds overflow the amount range") }
             balances[address] = a.amount
         }
-        guard supply <= bank.maxTotalSupply else { throw .invalid("allocations and bonds total \(supply), above params.maxTotalSupply") }
+        guard supply <= bank.maxTotalSupply else {
+            throw .invalid("\(bonded == .zero ? "allocations" : "allocations and bonds") total \(supply), above params.maxTotalSupply")
+        }
         let sorted = balances.sorted { $0.key < $1.key }
 
         var entries: [WriteSet.Entry] = [
