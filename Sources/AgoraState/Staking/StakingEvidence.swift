@@ -82,7 +82,7 @@ extension Staking {
         try Bank.setSupply(state, try Bank.supply(state).subtracting(slash))
         let working = try workingSet(state)
         let remaining = working.validators.filter { $0.publicKey != holder && $0.publicKey != offender }
-        if remaining.count != working.validators.count, case let .success(set) = validSet(remaining) {
+        if remaining.count != working.validators.count, case let .success(set) = try validSet(remaining) {
             try setWorkingSet(state, set)
         }
         return slash

@@ -20,7 +20,7 @@ extension Staking {
             // Every key that enters a set has a record, so rotation and evidence can find it.
             try setRecord(state, key, record)
         }
-        switch validSet(list) {
+        switch try validSet(list) {
         case let .success(set): try setWorkingSet(state, set)
         case let .failure(failure): return failure
         }
@@ -28,15 +28,16 @@ extension Staking {
     }
 
     /// A set staking may produce: what `ValidatorSet` accepts, within the total power bound.
-    static func validSet(_ list: [Validator]) -> Result<ValidatorSet, ExecutionFailure> {
+    static func validSet(_ list: [Validator]) throws -> Result<ValidatorSet, ExecutionFailure> {
         let set: ValidatorSet
         do { set = try ValidatorSet(list) } catch {
             switch error {
             case .empty: return .failure(.validatorSetWouldBeEmpty)
             case .tooMany: return .failure(.tooManyValidators(limit: UInt32(Limits.maxValidators)))
             case .totalPowerOverflow: return .failure(.totalPowerTooHigh(maximum: Limits.maxTotalVotingPower))
-            // Callers never pass duplicates or zero powers; refuse rather than trap if one does.
-            case .duplicate, .zeroPower: return .failure(.arithmeticOverflow)
+            // Callers drop the key before re-adding it and never add power 0, so only a damaged
+            // working set can produce these.
+            case .duplicate, .zeroPower: throw StateFault.corrupt(key: "staking/working", error: error)
             }
         }
         guard set.totalPower <= Limits.maxTotalVotingPower else { return .failure(.totalPowerTooHigh(maximum: Limits.maxTotalVotingPower)) }
@@ -100,7 +101,7 @@ extension Staking {
         let existing = try record(state, new)
         if new == old || working.contains(new) || existing != nil { return .rotationTargetInUse(new) }
         let list = working.validators.map { $0.publicKey == old ? Validator(publicKey: new, power: $0.power) : $0 }
-        switch validSet(list) {
+        switch try validSet(list) {
         case let .success(set): try setWorkingSet(state, set)
         case let .failure(failure): return failure
         }
