@@ -24,6 +24,13 @@ public enum API {
         public var to: String?
         public var amount: UInt64?
         public var memo: String?
+        /// validator_update: the validator key (hex) and its new power (0 removes).
+        public var publicKey: String?
+        public var power: UInt64?
+        /// rotate_validator_key: the key taking over and its proof (hex).
+        public var newKey: String?
+        public var proof: String?
+        public var evidence: EvidenceView?
 
         init(_ p: Payload) {
             type = p.kind
@@ -32,7 +39,38 @@ public enum API {
                 self.to = to.description; self.amount = amount.units; self.memo = memo
             case .faucet:
                 break
+            case let .validatorUpdate(key, power):
+                publicKey = key.hex; self.power = power
+            case let .bond(amount), let .unbond(amount):
+                self.amount = amount.units
+            case let .rotateValidatorKey(newKey, proof):
+                self.newKey = newKey.hex; self.proof = proof.hex
+            case let .evidence(e):
+                evidence = EvidenceView(e)
             }
+        }
+    }
+
+    /// Double-signing evidence: who, where, and the two conflicting votes.
+    public struct EvidenceView: Codable, Sendable, Equatable {
+        public var validator: String
+        public var height: UInt64
+        public var round: UInt32
+        /// "prevote" or "precommit".
+        public var voteKind: String
+        public var votes: [VoteView]
+
+        public struct VoteView: Codable, Sendable, Equatable {
+            public var blockHash: String
+            public var signature: String
+        }
+
+        init(_ e: DuplicateVoteEvidence) {
+            validator = e.validator.hex
+            height = e.height
+            round = e.first.vote.round
+            voteKind = e.first.vote.kind == .prevote ? "prevote" : "precommit"
+            votes = [e.first, e.second].map { VoteView(blockHash: $0.vote.blockHash.hex, signature: $0.signature.hex) }
         }
     }
 

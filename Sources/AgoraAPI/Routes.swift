@@ -65,6 +65,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/blocks"), ("GET", "/api/v1/blocks/{ref}"),
         ("POST", "/api/v1/transactions"), ("GET", "/api/v1/transactions"), ("GET", "/api/v1/transactions/{id}"),
         ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"), ("GET", "/api/v1/peers"),
+        ("GET", "/api/v1/validators"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
     ]
@@ -81,6 +82,7 @@ public enum APIRoutes {
 
         addHealthRoutes(router, deps)
         addChainRoutes(router, deps)
+        addStakingRoutes(router, deps)
         addAdminRoutes(router, deps)
         router.get("/api/v1/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document)))

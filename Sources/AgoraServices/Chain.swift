@@ -251,6 +251,8 @@ public final class Chain: Sendable {
                     "tx": .string(tx.id.hex), "account": .string(tx.sender.description), "amount": .uint(params.faucetAmount.units),
                     "height": .uint(height),
                 ]))
+            default:
+                break
             }
         }
         for (tx, reason) in executed.rejected {

@@ -41,14 +41,19 @@ public final class Mempool: Sendable {
         public var params: BankParams
         public var supply: Amount
         public var account: @Sendable (Address) throws -> Account
+        /// Committed state, for the checks of free payloads (evidence) that need more than the
+        /// sender's account. Without it evidence is checked statelessly here and fully when a
+        /// block executes.
+        public var state: StateReader?
 
         public init(chainID: String, nextHeight: UInt64, params: BankParams, supply: Amount,
-                    account: @escaping @Sendable (Address) throws -> Account) {
+                    account: @escaping @Sendable (Address) throws -> Account, state: StateReader? = nil) {
             self.chainID = chainID
             self.nextHeight = nextHeight
             self.params = params
             self.supply = supply
             self.account = account
+            self.state = state
         }
     }
 
@@ -156,6 +161,13 @@ public final class Mempool: Sendable {
         let sender = tx.sender
         let account: Account
         do { account = try view.account(sender) } catch { throw .stateUnavailable("\(error)") }
+        if case let .evidence(evidence) = body.payload, let state = view.state {
+            let rejection: Rejection?
+            do { rejection = try Staking.evidenceRejection(evidence, chainID: view.chainID, height: view.nextHeight, state: state) } catch {
+                throw .stateUnavailable("\(error)")
+            }
+            if let rejection { throw .rejected(rejection) }
+        }
 
         return try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
             if p.byID[tx.id] != nil { throw .alreadyKnown(tx.id) }
@@ -178,7 +190,7 @@ public final class Mempool: Sendable {
                 throw .rejected(r)
             }
             if body.nonce > expected {
-                if case .faucet = body.payload { throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce)) }
+                if TransactionExecutor.isFeeExempt(body.payload) { throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce)) }
                 if body.fee < view.params.minFee { throw .rejected(.feeTooLow(minimum: view.params.minFee, got: body.fee)) }
             }
             var replaced: Hash?

@@ -1,14 +1,40 @@
 import AgoraCore
 import Foundation
 
-/// The first state of a chain: its ID, validators, bank rules and initial balances. Read from a
-/// JSON file at `agora init`; its hash (over the canonical encoding) is stored with the data so
-/// that a data directory can never be opened as another chain.
+/// The first state of a chain: its ID, validators and their bonds, bank and staking rules and
+/// initial balances. Read from a JSON file at `agora init`; its hash (over the canonical
+/// encoding) is stored with the data so that a data directory can never be opened as another
+/// chain. The staking fields are optional so that genesis files written before them still load.
 public struct Genesis: Codable, Sendable, Equatable {
     public struct ValidatorEntry: Codable, Sendable, Equatable {
         public var publicKey: String
         public var power: UInt64
-        public init(publicKey: String, power: UInt64) { self.publicKey = publicKey; self.power = power }
+        /// Minted into the validator's bond at genesis (it counts in the supply); default
+        /// `staking.minBond`.
+        public var bond: Amount?
+        public init(publicKey: String, power: UInt64, bond: Amount? = nil) {
+            self.publicKey = publicKey
+            self.power = power
+            self.bond = bond
+        }
+    }
+
+    /// The `staking` section; every field is optional (see `resolve` for the defaults).
+    public struct StakingConfig: Codable, Sendable, Equatable {
+        /// ag1 address allowed to change the validator set. Default: the validator's own address
+        /// on a one-validator chain; none (the set changes only by rotation and evidence) when
+        /// there are several, because making one of them a superuser must be a stated choice.
+        public var admin: String?
+        public var minBond: Amount?
+        public var doubleSignSlashBps: UInt16?
+        public var maxEvidenceAge: UInt64?
+
+        public init(admin: String? = nil, minBond: Amount? = nil, doubleSignSlashBps: UInt16? = nil, maxEvidenceAge: UInt64? = nil) {
+            self.admin = admin
+            self.minBond = minBond
+            self.doubleSignSlashBps = doubleSignSlashBps
+            self.maxEvidenceAge = maxEvidenceAge
+        }
     }
 
     public struct Allocation: Codable, Sendable, Equatable {
@@ -44,13 +70,16 @@ public struct Genesis: Codable, Sendable, Equatable {
     public var validators: [ValidatorEntry]
     public var params: Params
     public var allocations: [Allocation]
+    public var staking: StakingConfig?
 
-    public init(chainID: String, genesisTime: UInt64, validators: [ValidatorEntry], params: Params, allocations: [Allocation]) {
+    public init(chainID: String, genesisTime: UInt64, validators: [ValidatorEntry], params: Params, allocations: [Allocation],
+                staking: StakingConfig? = nil) {
         self.chainID = chainID
         self.genesisTime = genesisTime
         self.validators = validators
         self.params = params
         self.allocations = allocations
+        self.staking = staking
     }
 
     public static let maxFileBytes = 16 * 1024 * 1024
@@ -61,6 +90,9 @@ public struct Genesis: Codable, Sendable, Equatable {
         public let genesisTime: UInt64
         public let validatorSet: ValidatorSet
         public let params: BankParams
+        public let staking: StakingParams
+        /// Each genesis validator's bond, sorted by key.
+        public let bonds: [(PublicKey, Amount)]
         public let allocations: [(Address, Amount)]
         public let hash: Hash
         public let state: WriteSet
@@ -70,12 +102,24 @@ public struct Genesis: Codable, Sendable, Equatable {
     public func resolve() throws(GenesisError) -> Resolved {
         guard ChainID.isValid(chainID) else { throw .invalid("chainID \"\(chainID)\": use 1-64 of a-z 0-9 . _ -") }
         var validatorList: [Validator] = []
+        var keys: [PublicKey] = []
         for (i, v) in validators.enumerated() {
             guard let key = PublicKey(hex: v.publicKey) else { throw .invalid("validators[\(i)].publicKey is not 32 hex bytes") }
             validatorList.append(Validator(publicKey: key, power: v.power))
+            keys.append(key)
         }
         let set: ValidatorSet
         do { set = try ValidatorSet(validatorList) } catch { throw .invalid("validators: \(error)") }
+        guard set.totalPower <= Limits.maxTotalVotingPower else { throw .invalid("validators: total power above \(Limits.maxTotalVotingPower)") }
+        let stakingParams = try resolveStaking(set)
+        var bonds: [PublicKey: Amount] = [:]
+        var bonded = Amount.zero
+        for (i, v) in validators.enumerated() {
+            let bond = v.bond ?? stakingParams.minBond
+            guard bond >= stakingParams.minBond else { throw .invalid("validators[\(i)].bond \(bond) is below staking.minBond") }
+            do { bonded = try bonded.adding(bond) } catch { throw .invalid("validator bonds overflow the amount range") }
+            bonds[keys[i]] = bond
+        }
         guard let treasury = Address(params.treasury) else { throw .invalid("params.treasury \"\(params.treasury)\" is not an ag1 address") }
         let bank = BankParams(treasury: treasury, transferFeeBps: params.transferFeeBps, minFee: params.minFee,
                               faucetAmount: params.faucetAmount, maxTotalSupply: params.maxTotalSupply,
@@ -83,17 +127,20 @@ public struct Genesis: Codable, Sendable, Equatable {
         do { try bank.validate() } catch { throw .invalid(error.description) }
 
         var balances: [Address: Amount] = [:]
-        var supply = Amount.zero
+        // Bonds are minted at genesis and count in the supply (sum of balances and bonds).
+        var supply = bonded
         for (i, a) in allocations.enumerated() {
             guard let address = Address(a.address) else { throw .invalid("allocations[\(i)].address \"\(a.address)\" is not an ag1 address") }
             guard balances[address] == nil else { throw .invalid("allocations[\(i)]: \(address) appears twice") }
             if address != treasury, a.amount > bank.maxAccountBalance {
                 throw .invalid("allocations[\(i)]: \(a.amount) is above params.maxAccountBalance")
             }
-            do { supply = try supply.adding(a.amount) } catch { throw .invalid("allocations overflow the amount range") }
+            do { supply = try supply.adding(a.amount) } catch { throw .invalid("allocations and bonds overflow the amount range") }
             balances[address] = a.amount
         }
-        guard supply <= bank.maxTotalSupply else { throw .invalid("allocations total \(supply), above params.maxTotalSupply") }
+        guard supply <= bank.maxTotalSupply else {
+            throw .invalid("\(bonded == .zero ? "allocations" : "allocations and bonds") total \(supply), above params.maxTotalSupply")
+        }
         let sorted = balances.sorted { $0.key < $1.key }
 
         var entries: [WriteSet.Entry] = [
@@ -104,19 +151,43 @@ public struct Genesis: Codable, Sendable, Equatable {
             entries.append(.init(key: BankKeys.account(address),
                                  value: Account(balance: amount, nonce: 0, faucetClaimed: false).canonicalBytes, previous: nil))
         }
+        entries += Staking.genesisEntries(params: stakingParams, set: set, bonds: bonds)
         let state = WriteSet(entries: entries)
+        let sortedBonds = set.validators.map { ($0.publicKey, bonds[$0.publicKey] ?? .zero) }
 
+        // v2: the staking params and bonds joined the preimage.
         var w = CanonicalWriter()
-        w.writeFixed(Array("agora/genesis/v1".utf8))
+        w.writeFixed(Array("agora/genesis/v2".utf8))
         w.writeString(chainID)
         w.write(genesisTime)
         w.write(set)
         w.write(bank)
         w.write(UInt32(sorted.count))
         for (address, amount) in sorted { w.write(address); w.write(amount) }
+        w.write(stakingParams)
+        w.write(UInt32(sortedBonds.count))
+        for (key, bond) in sortedBonds { w.write(key); w.write(bond) }
         return Resolved(chainID: chainID, genesisTime: genesisTime, validatorSet: set, params: bank,
+                        staking: stakingParams, bonds: sortedBonds,
                         allocations: sorted.map { ($0.key, $0.value) }, hash: Hash.sha256(w.bytes), state: state,
                         stateRoot: StateRoot.next(previous: .zero, writes: state))
+    }
+
+    /// The staking section with its defaults applied.
+    func resolveStaking(_ set: ValidatorSet) throws(GenesisError) -> StakingParams {
+        let section = staking ?? StakingConfig()
+        let admin: Address?
+        if let text = section.admin {
+            guard let a = Address(text) else { throw .invalid("staking.admin \"\(text)\" is not an ag1 address") }
+            admin = a
+        } else {
+            admin = set.validators.count == 1 ? set.validators[0].publicKey.address : nil
+        }
+        let params = StakingParams(admin: admin, minBond: section.minBond ?? .zero,
+                                   doubleSignSlashBps: section.doubleSignSlashBps ?? StakingParams.defaultSlashBps,
+                                   maxEvidenceAge: section.maxEvidenceAge ?? StakingParams.defaultMaxEvidenceAge)
+        do { try params.validate() } catch { throw .invalid(error.description) }
+        return params
     }
 
     public static func load(path: String) throws(GenesisError) -> Genesis {

@@ -25,7 +25,7 @@ struct Peers: AsyncParsableCommand {
 
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read from the ledger (JSON).",
-                                                    subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self])
+                                                    subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self])
 
     struct AccountQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "account", abstract: "Balance and nonce of an address.")
@@ -78,9 +78,16 @@ struct TxOptions: ParsableArguments {
 /// Signs a payload with the sender's key against the node's chain and head, submits it, and
 /// optionally waits for the outcome.
 func submit(_ payload: Payload, options: TxOptions, zeroFee: Bool = false) async throws {
+    try await submit(options: options, zeroFee: zeroFee) { _, _ in payload }
+}
+
+/// As above, for a payload that depends on the chain ID and the sender's key (a key-rotation
+/// proof signs both).
+func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID: String, _ sender: PublicKey) throws -> Payload) async throws {
     let signer = try unlockKey(options.keys.path(for: options.key))
     let client = options.node.client
     let status = try await client.get("/api/v1/status", as: API.StatusView.self)
+    let payload = try makePayload(status.chainID, signer.publicKey)
     let nonce: UInt64
     if let n = options.nonce { nonce = n } else {
         nonce = try await client.get("/api/v1/accounts/\(signer.address)", as: API.AccountView.self).nextNonce
@@ -118,7 +125,7 @@ func submit(_ payload: Payload, options: TxOptions, zeroFee: Bool = false) async
 
 struct Tx: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign and submit transactions.",
-                                                    subcommands: [Transfer.self, Faucet.self])
+                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self])
 
     struct Transfer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send tokens to an address.")

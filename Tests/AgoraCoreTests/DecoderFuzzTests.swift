@@ -17,6 +17,8 @@ struct DecoderFuzzTests {
         check(bytes) { try Vote(canonicalBytes: $0).canonicalBytes }
         check(bytes) { try ValidatorSet(canonicalBytes: $0).canonicalBytes }
         check(bytes) { try Amount(canonicalBytes: $0).canonicalBytes }
+        check(bytes) { try SignedVote(canonicalBytes: $0).canonicalBytes }
+        check(bytes) { try DuplicateVoteEvidence(canonicalBytes: $0).canonicalBytes }
     }
 
     static func check(_ bytes: [UInt8], _ roundTrip: ([UInt8]) throws -> [UInt8]) {

@@ -9,9 +9,30 @@ enum Fixtures {
     static func amount(_ r: inout SeededRandom) -> Amount { Amount(UInt64.random(in: 0...UInt64(Int64.max), using: &r))! }
 
     static func payload(_ r: inout SeededRandom) -> Payload {
-        if Bool.random(using: &r) { return .faucet }
-        let memoLength = Int.random(in: 0...20, using: &r)
-        return .transfer(to: address(&r), amount: amount(&r), memo: String(repeating: "m", count: memoLength))
+        switch Int.random(in: 0...6, using: &r) {
+        case 0: return .faucet
+        case 1: return .validatorUpdate(publicKey: key(&r), power: r.next())
+        case 2: return .bond(amount: amount(&r))
+        case 3: return .unbond(amount: amount(&r))
+        case 4: return .rotateValidatorKey(newKey: key(&r), proof: Signature(bytes: r.bytes(64))!)
+        case 5: return .evidence(evidence(&r))
+        default:
+            let memoLength = Int.random(in: 0...20, using: &r)
+            return .transfer(to: address(&r), amount: amount(&r), memo: String(repeating: "m", count: memoLength))
+        }
+    }
+
+    /// Two votes of one validator at one position for different blocks (signatures are random:
+    /// the codec does not check them).
+    static func evidence(_ r: inout SeededRandom) -> DuplicateVoteEvidence {
+        let validator = key(&r)
+        let height = r.next(), round = UInt32.random(in: 0...10, using: &r)
+        let kind: Vote.Kind = Bool.random(using: &r) ? .prevote : .precommit
+        func signed(_ hash: Hash) -> SignedVote {
+            SignedVote(vote: Vote(chainID: "chain", height: height, round: round, kind: kind, blockHash: hash),
+                       validator: validator, signature: Signature(bytes: r.bytes(64))!)
+        }
+        return try! DuplicateVoteEvidence(signed(hash(&r)), signed(hash(&r)))
     }
 
     static func transaction(_ r: inout SeededRandom) -> Transaction {

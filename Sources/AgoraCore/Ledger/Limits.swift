@@ -9,6 +9,12 @@ public enum Limits {
     public static let maxTransactionsPerBlock = 100_000
     public static let maxCommitSignatures = 1_000
     public static let maxValidators = 1_000
+    /// Total voting power of a set that staking will build: CometBFT's bound (2^63-1)/8, which
+    /// leaves the proposer priorities room to grow without overflow.
+    public static let maxTotalVotingPower = UInt64(Int64.max) / 8
+    /// Longest evidence window a chain may configure, in heights (Cosmos's default
+    /// `max_age_num_blocks`); it bounds the validator-set history kept in state.
+    public static let maxEvidenceAge: UInt64 = 100_000
 }
 
 /// Chain IDs are short, lowercase and printable so that they can appear in file names, URLs and

@@ -56,6 +56,8 @@ public struct BlockExecutor: Sendable {
             throw StateFault.corrupt(key: "treasury", error: failure)
         }
         try Bank.reward(state, proposer: context.proposer, params: params)
+        // After every transaction: this block's set changes become the set for height + 2.
+        try Staking.endBlock(state, height: context.height)
         return ExecutedBlock(included: included, receipts: receipts, rejected: rejected, writes: state.writeSet())
     }
 }

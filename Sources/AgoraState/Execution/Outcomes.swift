@@ -18,6 +18,15 @@ public enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
     case faucetAlreadyClaimed
     case faucetFeeMustBeZero(Amount)
     case faucetExhausted
+    /// Evidence is free to submit (a proof of a real double sign cannot be mass-produced).
+    case evidenceFeeMustBeZero(Amount)
+    case invalidEvidence(DuplicateVoteEvidence.Invalid)
+    case evidenceTooOld(height: UInt64, current: UInt64, maxAge: UInt64)
+    case evidenceFromFuture(height: UInt64, current: UInt64)
+    /// The offender (or the key its bond moved to) is already tombstoned.
+    case evidenceAlreadyPunished(PublicKey)
+    /// The new key's signature over `KeyRotation.message` does not verify.
+    case invalidRotationProof(newKey: PublicKey)
 
     /// Stable machine-readable code for APIs, metrics and logs.
     public var code: String {
@@ -35,6 +44,12 @@ public enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .faucetAlreadyClaimed: return "faucet_already_claimed"
         case .faucetFeeMustBeZero: return "faucet_fee_must_be_zero"
         case .faucetExhausted: return "faucet_exhausted"
+        case .evidenceFeeMustBeZero: return "evidence_fee_must_be_zero"
+        case .invalidEvidence: return "evidence_invalid"
+        case .evidenceTooOld: return "evidence_too_old"
+        case .evidenceFromFuture: return "evidence_from_future"
+        case .evidenceAlreadyPunished: return "evidence_already_punished"
+        case .invalidRotationProof: return "invalid_rotation_proof"
         }
     }
 
@@ -53,6 +68,12 @@ public enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .faucetAlreadyClaimed: return "this account already took its faucet grant"
         case let .faucetFeeMustBeZero(f): return "faucet claims carry fee 0, got \(f)"
         case .faucetExhausted: return "the faucet grant would exceed the supply or balance cap"
+        case let .evidenceFeeMustBeZero(f): return "evidence carries fee 0, got \(f)"
+        case let .invalidEvidence(why): return "invalid evidence: \(why)"
+        case let .evidenceTooOld(h, c, m): return "evidence from height \(h) is more than \(m) heights before \(c)"
+        case let .evidenceFromFuture(h, c): return "evidence from height \(h) is not before or at height \(c)"
+        case let .evidenceAlreadyPunished(k): return "validator \(k) is already tombstoned"
+        case let .invalidRotationProof(k): return "rotation proof does not verify against the new key \(k)"
         }
     }
 }
@@ -64,6 +85,22 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case recipientBalanceCap(maximum: Amount, resulting: UInt64)
     case zeroAmount
     case arithmeticOverflow
+    /// staking: only the chain's staking admin may change the validator set.
+    case notStakingAdmin(sender: Address)
+    case insufficientBond(bond: Amount, minimum: Amount)
+    case validatorSetWouldBeEmpty
+    case tooManyValidators(limit: UInt32)
+    case totalPowerTooHigh(maximum: UInt64)
+    case notAValidator(PublicKey)
+    case keyTombstoned(PublicKey)
+    /// The key rotated to another and can no longer bond or validate.
+    case keyRetired(PublicKey)
+    /// A rotation must target a key that never bonded or validated.
+    case rotationTargetInUse(PublicKey)
+    /// Unbonding below the minimum while the key was or will be a validator within the
+    /// evidence window.
+    case bondLocked(PublicKey)
+    case unbondAboveBond(bond: Amount, requested: Amount)
 
     public var code: String {
         switch self {
@@ -71,6 +108,17 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .recipientBalanceCap: return "recipient_balance_cap"
         case .zeroAmount: return "zero_amount"
         case .arithmeticOverflow: return "arithmetic_overflow"
+        case .notStakingAdmin: return "not_staking_admin"
+        case .insufficientBond: return "insufficient_bond"
+        case .validatorSetWouldBeEmpty: return "validator_set_would_be_empty"
+        case .tooManyValidators: return "too_many_validators"
+        case .totalPowerTooHigh: return "total_power_too_high"
+        case .notAValidator: return "not_a_validator"
+        case .keyTombstoned: return "key_tombstoned"
+        case .keyRetired: return "key_retired"
+        case .rotationTargetInUse: return "rotation_target_in_use"
+        case .bondLocked: return "bond_locked"
+        case .unbondAboveBond: return "unbond_above_bond"
         }
     }
 
@@ -80,6 +128,17 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .recipientBalanceCap(m, r): return "recipient balance would be \(r), above the cap \(m)"
         case .zeroAmount: return "transfer amount must be positive"
         case .arithmeticOverflow: return "amount arithmetic overflowed"
+        case let .notStakingAdmin(s): return "\(s) is not the chain's staking admin"
+        case let .insufficientBond(b, m): return "bond \(b) is below the minimum \(m)"
+        case .validatorSetWouldBeEmpty: return "the change would leave no validator"
+        case let .tooManyValidators(l): return "the change would exceed \(l) validators"
+        case let .totalPowerTooHigh(m): return "the change would raise total voting power above \(m)"
+        case let .notAValidator(k): return "\(k) is not in the validator set"
+        case let .keyTombstoned(k): return "\(k) was punished for double-signing and can never validate again"
+        case let .keyRetired(k): return "\(k) rotated to another key and can no longer bond or validate"
+        case let .rotationTargetInUse(k): return "\(k) already bonded or validated; rotate to a fresh key"
+        case let .bondLocked(k): return "\(k) is a validator within the evidence window; its bond cannot go below the minimum"
+        case let .unbondAboveBond(b, r): return "cannot unbond \(r): the bond is \(b)"
         }
     }
 
@@ -89,6 +148,17 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .recipientBalanceCap(m, r): writer.write(UInt8(2)); writer.write(m); writer.write(r)
         case .zeroAmount: writer.write(UInt8(3))
         case .arithmeticOverflow: writer.write(UInt8(4))
+        case let .notStakingAdmin(s): writer.write(UInt8(5)); writer.write(s)
+        case let .insufficientBond(b, m): writer.write(UInt8(6)); writer.write(b); writer.write(m)
+        case .validatorSetWouldBeEmpty: writer.write(UInt8(7))
+        case let .tooManyValidators(l): writer.write(UInt8(8)); writer.write(l)
+        case let .totalPowerTooHigh(m): writer.write(UInt8(9)); writer.write(m)
+        case let .notAValidator(k): writer.write(UInt8(10)); writer.write(k)
+        case let .keyTombstoned(k): writer.write(UInt8(11)); writer.write(k)
+        case let .keyRetired(k): writer.write(UInt8(12)); writer.write(k)
+        case let .rotationTargetInUse(k): writer.write(UInt8(13)); writer.write(k)
+        case let .bondLocked(k): writer.write(UInt8(14)); writer.write(k)
+        case let .unbondAboveBond(b, r): writer.write(UInt8(15)); writer.write(b); writer.write(r)
         }
     }
 
@@ -99,6 +169,17 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case 2: self = .recipientBalanceCap(maximum: try reader.read(Amount.self), resulting: try reader.readUInt64("failure.resulting"))
         case 3: self = .zeroAmount
         case 4: self = .arithmeticOverflow
+        case 5: self = .notStakingAdmin(sender: try reader.read(Address.self))
+        case 6: self = .insufficientBond(bond: try reader.read(Amount.self), minimum: try reader.read(Amount.self))
+        case 7: self = .validatorSetWouldBeEmpty
+        case 8: self = .tooManyValidators(limit: try reader.readUInt32("failure.limit"))
+        case 9: self = .totalPowerTooHigh(maximum: try reader.readUInt64("failure.maximum"))
+        case 10: self = .notAValidator(try reader.read(PublicKey.self))
+        case 11: self = .keyTombstoned(try reader.read(PublicKey.self))
+        case 12: self = .keyRetired(try reader.read(PublicKey.self))
+        case 13: self = .rotationTargetInUse(try reader.read(PublicKey.self))
+        case 14: self = .bondLocked(try reader.read(PublicKey.self))
+        case 15: self = .unbondAboveBond(bond: try reader.read(Amount.self), requested: try reader.read(Amount.self))
         default: throw .unknownTag(type: "failure", tag: tag)
         }
     }

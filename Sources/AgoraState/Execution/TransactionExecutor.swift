@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraCrypto
 
 /// Where in the chain a block executes.
 public struct BlockContext: Sendable {
@@ -43,9 +44,29 @@ public struct TransactionExecutor: Sendable {
             else { return .faucetExhausted }
             return nil
         }
+        switch body.payload {
+        case let .evidence(evidence):
+            // Free, like the faucet: the stateful checks follow in `apply` (and in the mempool
+            // when it has state), so only a real double sign gets in.
+            return Staking.statelessRejection(evidence, fee: body.fee, chainID: chainID)
+        case let .rotateValidatorKey(newKey, proof):
+            // A bad proof is a forged request, not a failed one: refuse it like a bad signature.
+            let message = KeyRotation.message(chainID: chainID, oldKey: body.sender)
+            if !SignatureVerifier.isValid(proof, of: message, by: newKey) { return .invalidRotationProof(newKey: newKey) }
+        default:
+            break
+        }
         if body.fee < params.minFee { return .feeTooLow(minimum: params.minFee, got: body.fee) }
         if account.balance < body.fee { return .insufficientFundsForFee(balance: account.balance, fee: body.fee) }
         return nil
+    }
+
+    /// Payloads that carry fee 0 and are therefore admitted only as the sender's next nonce.
+    public static func isFeeExempt(_ payload: Payload) -> Bool {
+        switch payload {
+        case .faucet, .evidence: return true
+        default: return false
+        }
     }
 
     /// Includes `tx` or says why it cannot be included. Fees owed to the treasury are added to
@@ -57,6 +78,10 @@ public struct TransactionExecutor: Sendable {
         var account = try Bank.account(state, sender)
         if let rejection = try TransactionExecutor.admissible(tx, account: account, params: params, chainID: chainID,
                                                               height: context.height, supply: { try Bank.supply(state) }) {
+            return .rejected(rejection)
+        }
+        if case let .evidence(evidence) = tx.body.payload,
+           let rejection = try Staking.evidenceRejection(evidence, chainID: chainID, height: context.height, state) {
             return .rejected(rejection)
         }
         account.nonce += 1
@@ -81,6 +106,17 @@ public struct TransactionExecutor: Sendable {
             case let .failure(f): failure = f
             }
         case .faucet:
+            failure = nil
+        case let .validatorUpdate(key, power):
+            failure = try Staking.updateValidator(state, sender: tx.body.sender, key: key, power: power)
+        case let .bond(amount):
+            failure = try Staking.bond(state, key: tx.body.sender, amount: amount)
+        case let .unbond(amount):
+            failure = try Staking.unbond(state, key: tx.body.sender, amount: amount, height: context.height, bank: params)
+        case let .rotateValidatorKey(newKey, _):
+            failure = try Staking.rotate(state, from: tx.body.sender, to: newKey)
+        case let .evidence(evidence):
+            try Staking.punish(state, evidence)
             failure = nil
         }
         if failure != nil { state.rollback() } else { state.release() }

@@ -1,15 +1,13 @@
-import AgoraCore
-import AgoraCrypto
-
 /// Proof that a validator signed two different votes for the same (height, round, kind): the
-/// offence that slashes its bond. The two votes are held in canonical order (lower block hash
-/// first) so one offence has exactly one encoding and one hash; construction and decoding both
-/// refuse pairs that are not a conflict.
+/// offence that slashes its bond. It is plain data here so that a transaction payload can carry
+/// it; the signature checks (`verify(validators:chainID:)`) are in AgoraCrypto. The two votes are
+/// held in canonical order (lower block hash first) so one offence has exactly one encoding and
+/// one hash; construction and decoding both refuse pairs that are not a conflict.
 public struct DuplicateVoteEvidence: Hashable, Sendable, CanonicalCodable {
     public let first: SignedVote
     public let second: SignedVote
 
-    public enum Invalid: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Invalid: Error, Hashable, Sendable, CustomStringConvertible {
         case differentValidators(PublicKey, PublicKey)
         case differentPosition(first: String, second: String)
         case sameBlock(Hash)
@@ -37,17 +35,15 @@ public struct DuplicateVoteEvidence: Hashable, Sendable, CanonicalCodable {
 
     public var validator: PublicKey { first.validator }
     public var height: UInt64 { first.vote.height }
+    public var chainID: String { first.vote.chainID }
     public var hash: Hash { Hash.sha256(canonicalBytes) }
 
-    /// Full check against a validator set: the offender is a validator, the chain is ours, the
-    /// votes conflict and both Ed25519 signatures verify.
-    public func verify(validators: ValidatorSet, chainID: String) throws(Invalid) {
+    /// The checks that need no key material: chain, membership and conflict. Signatures are
+    /// checked by `verify(validators:chainID:)` in AgoraCrypto, which calls this first.
+    public func checkShape(validators: ValidatorSet, chainID: String) throws(Invalid) {
         try DuplicateVoteEvidence.checkConflict(first, second)
         guard first.vote.chainID == chainID else { throw .wrongChain(expected: chainID, found: first.vote.chainID) }
         guard validators.contains(validator) else { throw .unknownValidator(validator) }
-        for vote in [first, second] where !vote.hasValidSignature {
-            throw .badSignature(validator: vote.validator, blockHash: vote.vote.blockHash)
-        }
     }
 
     static func position(_ v: Vote) -> String { "\(v.chainID)/\(v.height)/\(v.round)/\(v.kind)" }

@@ -1,9 +1,8 @@
-import AgoraCore
-import AgoraCrypto
-
-/// A prevote or precommit as it travels: AgoraCore's `Vote`, the validator's key and its Ed25519
-/// signature over `vote.signingBytes` (domain `agora/vote/v1\0`). A vote for "nil" — no block —
-/// is a `Vote` whose `blockHash` is `Hash.zero` (SHA-256 output is never all zeros in practice).
+/// A prevote or precommit as it travels: `Vote`, the validator's key and its Ed25519 signature
+/// over `vote.signingBytes` (domain `agora/vote/v1\0`). It lives in AgoraCore, not with the
+/// engine, because evidence of double-signing carries two of them inside a transaction. A vote
+/// for "nil" — no block — is a `Vote` whose `blockHash` is `Hash.zero`. Checking the signature
+/// needs Ed25519 and lives in AgoraCrypto (`hasValidSignature`).
 public struct SignedVote: Hashable, Sendable, CanonicalCodable {
     public var vote: Vote
     public var validator: PublicKey
@@ -19,11 +18,6 @@ public struct SignedVote: Hashable, Sendable, CanonicalCodable {
 
     /// The commit signature this vote contributes when it is a precommit for a block.
     public var commitSignature: CommitSignature { CommitSignature(validator: validator, signature: signature) }
-
-    /// Checks the Ed25519 signature against the validator key.
-    public var hasValidSignature: Bool {
-        SignatureVerifier.isValid(signature, of: vote.signingBytes, by: validator)
-    }
 
     public func encode(to writer: inout CanonicalWriter) {
         writer.write(vote)

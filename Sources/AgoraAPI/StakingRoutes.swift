@@ -1,0 +1,69 @@
+import AgoraCore
+import AgoraServices
+import AgoraState
+import Hummingbird
+
+/// `GET /api/v1/validators`: the staking module as a client needs it — who signs the next
+/// block, who will sign the one after (a change made in block H shows here from H on), each
+/// validator's bond and standing, the admin and the staking rules.
+extension API {
+    public struct ValidatorsView: Codable, Sendable {
+        /// The committed head the sets are relative to.
+        public var height: UInt64
+        public var admin: String?
+        public var params: StakingParamsView
+        /// The set that signs `height + 1`.
+        public var active: SetView
+        /// The set that signs `height + 2` (today's changes included).
+        public var next: SetView
+
+        public struct StakingParamsView: Codable, Sendable {
+            public var minBond: UInt64
+            public var doubleSignSlashBps: UInt16
+            public var maxEvidenceAge: UInt64
+        }
+
+        public struct SetView: Codable, Sendable {
+            public var height: UInt64
+            public var hash: String
+            public var totalPower: UInt64
+            public var validators: [ValidatorView]
+        }
+
+        public struct ValidatorView: Codable, Sendable {
+            public var publicKey: String
+            public var address: String
+            public var power: UInt64
+            public var bond: UInt64
+            /// "active", "inactive", "rotated" or "tombstoned" (see docs/staking.md).
+            public var status: String
+        }
+    }
+}
+
+extension APIRoutes {
+    static func addStakingRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
+        router.get("/api/v1/validators") { _, _ in
+            // One head for both sets; the cache is never behind it.
+            let head = chain.snapshot.head.height
+            let state = chain.cache
+            let params = try Staking.params(state)
+            func view(_ height: UInt64) throws -> API.ValidatorsView.SetView {
+                let set = try Staking.validators(forHeight: height, state: state)
+                let members = try set.validators.map { v in
+                    API.ValidatorsView.ValidatorView(
+                        publicKey: v.publicKey.hex, address: v.publicKey.address.description, power: v.power,
+                        bond: try Staking.record(v.publicKey, state: state)?.bond.units ?? 0,
+                        status: try Staking.status(of: v.publicKey, state: state)?.rawValue ?? ValidatorStatus.active.rawValue)
+                }
+                return .init(height: height, hash: set.hash.hex, totalPower: set.totalPower, validators: members)
+            }
+            return try json(API.ValidatorsView(
+                height: head, admin: params.admin?.description,
+                params: .init(minBond: params.minBond.units, doubleSignSlashBps: params.doubleSignSlashBps,
+                              maxEvidenceAge: params.maxEvidenceAge),
+                active: try view(head + 1), next: try view(head + 2)))
+        }
+    }
+}
