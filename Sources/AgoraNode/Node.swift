@@ -87,6 +87,15 @@ public struct Node {
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
                                              producer: producerStatus, logger: logger)
         network?.setConsensusHandler { bytes, peer in consensus.receive(bytes, from: peer) }
+        consensus.setOnEvidence { [logger] evidence in
+            do {
+                let tx = try chain.report(evidence, by: key)
+                logger.notice("reported double-sign evidence", metadata: ["offender": .string(evidence.validator.address.description),
+                                                                         "tx": .string(tx.id.hex)])
+            } catch {
+                logger.info("double-sign evidence not submitted", metadata: ["reason": .string("\(error)")])
+            }
+        }
         let validating = keys.contains { chain.isValidator($0.publicKey) }
         logger.info(validating ? "running consensus as a validator" : "following the chain (no key of this node is a validator)")
         let health = HealthRegistry()

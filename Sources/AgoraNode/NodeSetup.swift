@@ -62,7 +62,9 @@ public enum NodeSetup {
         let genesis = Genesis(chainID: chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),
                               validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
                               params: defaultParams(faucet: Amount(1_000_000)!),
-                              allocations: [.init(address: dev.address.description, amount: Amount(1_000_000_000_000)!)])
+                              allocations: [.init(address: dev.address.description, amount: Amount(1_000_000_000_000)!)],
+                              // The funded dev account administers the validator set (it can pay fees).
+                              staking: .init(admin: dev.address.description))
         try initialize(dataDir: dataDir, genesis: genesis, validatorKeyPath: validatorKeyPath, http: http,
                        blockIntervalMs: blockIntervalMs)
         return DevNetwork(dataDir: dataDir, chainID: chainID, devKeyPath: devKeyPath, devAddress: dev.address,
@@ -84,7 +86,8 @@ extension NodeSetup {
         public var genesisPath: String
     }
 
-    /// Writes a genesis with `validators` validators of power 1 and, under `out`, one data
+    /// Writes a genesis with `validators` validators of power 1 (bonded, administered by the
+    /// funded account) and, under `out`, one data
     /// directory per validator with its key, settings (HTTP on `httpBasePort + i`, P2P on
     /// `p2pBasePort + i`, every other node as a bootstrap peer) and the database, plus a funded
     /// account key. Refuses an `out` that already holds a testnet.
@@ -109,9 +112,12 @@ extension NodeSetup {
         var allocations = [Genesis.Allocation(address: funded.address.description, amount: Amount(1_000_000_000_000)!)]
         // Validators hold a little for fees (bonds, reports) from the start.
         for key in keys { allocations.append(.init(address: key.address.description, amount: Amount(1_000_000_000)!)) }
+        // The funded account administers the validator set; every validator is bonded with the
+        // minimum, which a double sign slashes (5%, burned) before the validator is removed.
         let genesis = Genesis(chainID: chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),
-                              validators: keys.map { .init(publicKey: $0.publicKey.hex, power: 1) },
-                              params: defaultParams(faucet: Amount(1_000_000)!), allocations: allocations)
+                              validators: keys.map { .init(publicKey: $0.publicKey.hex, power: 1, bond: Amount(1_000_000)!) },
+                              params: defaultParams(faucet: Amount(1_000_000)!), allocations: allocations,
+                              staking: .init(admin: funded.address.description, minBond: Amount(1_000_000)!))
         _ = try genesis.resolve()
         try genesis.write(to: genesisPath)
 

@@ -94,6 +94,15 @@ public final class Chain: Sendable {
             throw OpenError.chainMismatch(stored: identity.chainID, expected: expected)
         }
         let head = try store.head()
+        let cache = StateCache(store: store)
+        let headValidators: ValidatorSet
+        let nextValidators: ValidatorSet
+        do {
+            headValidators = try Staking.validators(forHeight: max(head.height, 1), state: cache)
+            nextValidators = try Staking.validators(forHeight: head.height + 1, state: cache)
+        } catch {
+            throw OpenError.integrity("validator sets are not readable from state: \(error)")
+        }
         var lastSeal: Commit?
         if head.height > 0 {
             guard let stored = try store.block(height: head.height) else { throw OpenError.integrity("head block \(head.height) is missing") }
@@ -102,7 +111,7 @@ public final class Chain: Sendable {
             guard h.stateRoot == head.stateRoot else { throw OpenError.integrity("head state root differs from block \(head.height)") }
             guard h.chainID == identity.chainID else { throw OpenError.integrity("head block is for chain \(h.chainID)") }
             guard stored.seal.blockHash == head.hash, stored.seal.height == head.height,
-                  Chain.sealIsValid(stored.seal, chainID: identity.chainID, validators: Chain.validators(forHeight: head.height, identity: identity))
+                  Chain.sealIsValid(stored.seal, chainID: identity.chainID, validators: headValidators)
             else { throw OpenError.integrity("head block \(head.height) seal does not verify") }
             lastSeal = stored.seal
         }
@@ -118,18 +127,11 @@ public final class Chain: Sendable {
         self.events = events
         self.metrics = metrics
         self.logger = logger
-        cache = StateCache(store: store)
+        self.cache = cache
         executor = BlockExecutor(chainID: identity.chainID)
         let overlay = StateOverlay(base: cache)
         tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay),
-                        validators: Chain.validators(forHeight: head.height + 1, identity: identity),
-                        headValidators: Chain.validators(forHeight: head.height, identity: identity)))
-    }
-
-    /// The validator set deciding `height`. Today the genesis set; the staking module makes it
-    /// ledger state (changes take effect two heights after their transaction).
-    static func validators(forHeight height: UInt64, identity: BlockStore.Identity) -> ValidatorSet {
-        identity.validatorSet
+                        validators: nextValidators, headValidators: headValidators))
     }
 
     /// Whether `key` may vote on the next height.
@@ -161,10 +163,11 @@ public final class Chain: Sendable {
     public func view() -> Mempool.ChainView {
         let t = snapshot
         let cache = self.cache
-        return Mempool.ChainView(chainID: identity.chainID, nextHeight: t.head.height + 1, params: t.params, supply: t.supply) { address in
-            let raw = try cache.value(for: BankKeys.account(address))
-            return try raw.map { try Account(canonicalBytes: $0) } ?? .empty
-        }
+        return Mempool.ChainView(chainID: identity.chainID, nextHeight: t.head.height + 1, params: t.params, supply: t.supply,
+                                 account: { address in
+                                     let raw = try cache.value(for: BankKeys.account(address))
+                                     return try raw.map { try Account(canonicalBytes: $0) } ?? .empty
+                                 }, state: cache)
     }
 
     /// Admits a transaction to the mempool. A transaction already committed is `alreadyKnown`.
@@ -251,8 +254,11 @@ public final class Chain: Sendable {
                     "tx": .string(tx.id.hex), "account": .string(tx.sender.description), "amount": .uint(params.faucetAmount.units),
                     "height": .uint(height),
                 ]))
-            default:
-                break
+            case .validatorUpdate, .bond, .unbond, .rotateValidatorKey, .evidence:
+                drafts.append(.init(kind: .module, type: "staking.\(tx.body.payload.kind)", module: "staking", txID: tx.id,
+                                    accounts: involved, data: [
+                                        "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "height": .uint(height),
+                                    ]))
             }
         }
         for (tx, reason) in executed.rejected {
@@ -424,10 +430,13 @@ public final class Chain: Sendable {
         let overlay = StateOverlay(base: cache)
         let params = try Bank.params(overlay)
         let supply = try Bank.supply(overlay)
+        // The set for the next height was fixed two blocks ago (or by this block's end-of-block
+        // step for a change made at height - 1).
+        let nextValidators = try Staking.validators(forHeight: height + 1, state: cache)
         tip.withLock {
             $0 = Tip(head: .init(height: height, hash: hash, stateRoot: header.stateRoot, digest: digest, timestamp: header.timestamp),
                      lastSeal: seal, params: params, supply: supply,
-                     validators: Chain.validators(forHeight: height + 1, identity: identity), headValidators: t.validators)
+                     validators: nextValidators, headValidators: t.validators)
         }
         executions.withLock { $0.removeAll() }
         let correlated = executed.included.compactMap { tx in mempool.correlationID(tx.id).map { (tx.id, $0) } }

@@ -345,3 +345,32 @@ def test_a_two_two_partition_commits_nothing_forks_nothing_and_heals(testnet):
     finally:
         for p in proxies.values():
             p.close()
+
+
+def test_a_validator_that_double_signs_is_slashed_and_removed(testnet):
+    net = testnet()
+    net.settings(3, **{"testing.doubleSign": True})
+    for i in range(4):
+        net.start(i)
+    key3 = json.load(open(net.key(3)))["publicKey"]
+    # The offence comes in the first round, so the figures before it are the genesis ones.
+    genesis = json.load(open(os.path.join(net.dir, "genesis.json")))
+    supply = sum(a["amount"] for a in genesis["allocations"]) + sum(v["bond"] for v in genesis["validators"])
+    bond = next(v["bond"] for v in genesis["validators"] if v["publicKey"] == key3)
+    slash = bond * get(net.urls[0], "/api/v1/validators")["params"]["doubleSignSlashBps"] // 10_000
+    assert slash > 0
+
+    def removed():
+        v = get(net.urls[0], "/api/v1/validators")
+        return key3 not in [x["publicKey"] for x in v["active"]["validators"]] + [x["publicKey"] for x in v["next"]["validators"]]
+
+    net.wait("the double signer is out of the validator set", removed, timeout=90)
+    # The evidence went through the ledger: the slashed part of the bond was burned, once.
+    after = get(net.urls[0], "/api/v1/status")["params"]["totalSupply"]
+    assert supply - after == slash, f"supply {supply} -> {after}, expected one burn of {slash}"
+    assert sum(metric_sum(metrics(net.urls[i]), "agora_consensus_evidence_total") for i in range(3)) > 0
+    # The other three go on without it, and agree.
+    h = max(net.height(i) for i in range(3))
+    net.wait("the honest three go on", lambda: all(net.height(i) >= h + 3 for i in range(3)))
+    assert get(net.urls[0], "/api/v1/validators")["active"]["totalPower"] == 3
+    net.same_chain(range(3), min(net.height(i) for i in range(3)))
