@@ -140,7 +140,9 @@ public enum APIRoutes {
             return try json(API.StatusView(
                 chainID: chain.identity.chainID, genesisHash: chain.identity.genesisHash.hex, height: tip.head.height,
                 headHash: tip.head.hash.hex, headTime: tip.head.timestamp, stateRoot: tip.head.stateRoot.hex,
-                validator: chain.identity.validatorSet.validators.first.map { $0.publicKey.address.description } ?? "",
+                // This node's validator address while its key is in the next height's set; empty
+                // on a node that only follows.
+                validator: chain.isValidator ? chain.nodeAddress.description : "",
                 mempool: .init(count: chain.mempool.count, bytes: chain.mempool.bytes),
                 params: .init(treasury: p.treasury.description, transferFeeBps: p.transferFeeBps, minFee: p.minFee.units,
                               faucetAmount: p.faucetAmount.units, maxTotalSupply: p.maxTotalSupply.units,

@@ -137,6 +137,9 @@ public final class Chain: Sendable {
     /// Whether `key` may vote on the next height.
     public func isValidator(_ key: PublicKey) -> Bool { snapshot.validators.contains(key) }
 
+    /// The address of this node's key (its P2P identity, and its validator key if it is one).
+    public var nodeAddress: Address { nodeKey.address }
+
     /// +2/3 of the voting power signed precommits for the sealed block.
     public static func sealIsValid(_ seal: Commit, chainID: String, validators: ValidatorSet) -> Bool {
         let vote = seal.vote(chainID: chainID)

@@ -1,6 +1,7 @@
 import AgoraConsensus
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// `agora simulate consensus`: runs the seeded consensus simulator (real engines, simulated
 /// network with delay, loss, duplication, partitions, crashes, clock skew and Byzantine
@@ -32,14 +33,14 @@ struct SimulateConsensus: AsyncParsableCommand {
         let first = seed ?? firstSeed
         let count = seed == nil ? seeds : 1
         let started = ContinuousClock.now
-        let summary = ConsensusSimulation.run(validators: validators, byzantine: byzantine, firstSeed: first,
-                                              count: count, steps: steps, strategy: strategy)
+        let summary = Self.runParallel(validators: validators, byzantine: byzantine, firstSeed: first, count: count,
+                                       steps: steps, strategy: strategy)
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("validators \(validators), byzantine \(byzantine), seeds \(first)..<\(first + UInt64(count)), steps \(steps), strategy \(strategy.rawValue)")
-        print(String(format: "runs %d, heights committed %llu, messages %d, highest round %u, %.1f seeds/s",
+        print(String(format: "runs %d, heights committed %llu, messages %d, highest round %u, %.1f seeds/s, %.0f heights/s",
                      summary.runs, summary.heightsCommitted, summary.messages, summary.maxRound,
-                     Double(summary.runs) / max(seconds, 1e-9)))
+                     Double(summary.runs) / max(seconds, 1e-9), Double(summary.heightsCommitted) / max(seconds, 1e-9)))
         if summary.failures.isEmpty {
             print("no violations")
             return
@@ -53,5 +54,50 @@ struct SimulateConsensus: AsyncParsableCommand {
         }
         print("\(summary.failures.count) of \(summary.runs) seeds failed")
         throw ExitCode(1)
+    }
+
+    /// Seeds are independent and each run is deterministic, so they are spread over every core;
+    /// failures are reported in seed order whatever the scheduling.
+    static func runParallel(validators: Int, byzantine: Int, firstSeed: UInt64, count: Int, steps: Int,
+                            strategy: ByzantineStrategy) -> Totals {
+        let workers = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount))
+        let totals = Mutex(Totals())
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var part = Totals()
+            for i in stride(from: w, to: count, by: workers) {
+                var config = SimulationConfig(validators: validators, byzantine: byzantine, seed: firstSeed + UInt64(i), steps: steps)
+                config.byzantineStrategy = strategy
+                part.add(ConsensusSimulation.run(config))
+            }
+            totals.withLock { $0.merge(part) }
+        }
+        var summary = totals.withLock { $0 }
+        summary.failures.sort { $0.config.seed < $1.config.seed }
+        return summary
+    }
+
+    /// `SimulationSummary`'s figures, mergeable across workers.
+    struct Totals: Sendable {
+        var runs = 0
+        var heightsCommitted: UInt64 = 0
+        var messages = 0
+        var maxRound: UInt32 = 0
+        var failures: [SimulationReport] = []
+
+        mutating func add(_ report: SimulationReport) {
+            runs += 1
+            heightsCommitted += report.heightsCommitted
+            messages += report.messagesSent
+            maxRound = max(maxRound, report.roundsPerHeight.values.max() ?? 0)
+            if !report.passed { failures.append(report) }
+        }
+
+        mutating func merge(_ other: Totals) {
+            runs += other.runs
+            heightsCommitted += other.heightsCommitted
+            messages += other.messages
+            maxRound = max(maxRound, other.maxRound)
+            failures += other.failures
+        }
     }
 }
