@@ -191,6 +191,20 @@ public enum API {
         }
     }
 
+    /// `GET /api/v1/consensus`: the height being decided, its round and step, the key this node
+    /// votes with, and whether it is catching up (more than a few blocks behind its peers).
+    public struct ConsensusView: Codable, Sendable {
+        public var height: UInt64
+        public var round: UInt32
+        public var step: String
+        public var validator: String?
+        public var headHeight: UInt64
+        public var bestPeerHeight: UInt64
+        public var catchingUp: Bool
+        public var lastCommitAgeMs: UInt64?
+        public var lastError: String?
+    }
+
     public struct StatusView: Codable, Sendable {
         public var chainID: String
         public var genesisHash: String

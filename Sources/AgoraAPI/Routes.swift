@@ -36,10 +36,13 @@ public struct APIDependencies: Sendable {
     public var logLevel: @Sendable () -> String
     public var setLogLevel: @Sendable (String) -> Bool
     public var peers: @Sendable () -> [PeerService.PeerInfo]
+    /// Where consensus stands (nil in tests that run no consensus).
+    public var consensus: @Sendable () -> ConsensusService.Status? = { nil }
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
                 peers: @escaping @Sendable () -> [PeerService.PeerInfo] = { [] },
+                consensus: @escaping @Sendable () -> ConsensusService.Status? = { nil },
                 logLevel: @escaping @Sendable () -> String = { "info" }, setLogLevel: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.chain = chain
         self.health = health
@@ -49,6 +52,7 @@ public struct APIDependencies: Sendable {
         self.audit = audit
         self.limits = limits
         self.version = version
+        self.consensus = consensus
         self.logLevel = logLevel
         self.setLogLevel = setLogLevel
         self.peers = peers
@@ -65,7 +69,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/blocks"), ("GET", "/api/v1/blocks/{ref}"),
         ("POST", "/api/v1/transactions"), ("GET", "/api/v1/transactions"), ("GET", "/api/v1/transactions/{id}"),
         ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"), ("GET", "/api/v1/peers"),
-        ("GET", "/api/v1/validators"),
+        ("GET", "/api/v1/validators"), ("GET", "/api/v1/consensus"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
     ]
@@ -234,6 +238,21 @@ public enum APIRoutes {
 
         router.get("/api/v1/peers") { _, _ in
             try json(API.ListView(items: deps.peers(), nextCursor: nil))
+        }
+
+        router.get("/api/v1/consensus") { _, _ in
+            let head = chain.snapshot.head.height
+            let best = deps.peers().map(\.height).max() ?? 0
+            let s = deps.consensus()
+            return try json(API.ConsensusView(
+                height: s?.height ?? head + 1, round: s?.round ?? 0, step: s?.step.description ?? "propose",
+                validator: s?.validator?.address.description, headHeight: head, bestPeerHeight: best,
+                catchingUp: best > head + ConsensusHealth.maxLag,
+                lastCommitAgeMs: s?.lastCommitAt.map { at in
+                    let age = ContinuousClock.now - at
+                    return UInt64(age.components.seconds) * 1000 + UInt64(age.components.attoseconds / 1_000_000_000_000_000)
+                },
+                lastError: s?.lastError))
         }
 
         router.get("/api/v1/mempool") { request, _ in

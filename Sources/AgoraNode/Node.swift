@@ -125,6 +125,7 @@ public struct Node {
             tokens: AdminTokens(path: dataDir.adminTokensFile), audit: AuditLog(path: dataDir.auditLogFile),
             limits: limits, version: version,
             peers: { network?.connected ?? [] },
+            consensus: { consensus.status },
             logLevel: { logLevel.current.rawValue },
             setLogLevel: { text in
                 guard let level = Logger.Level(rawValue: text) else { return false }

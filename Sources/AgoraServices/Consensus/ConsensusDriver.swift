@@ -342,7 +342,9 @@ extension ConsensusService {
         }
 
         func publishStatus() {
-            let (height, round, step, own) = (engine.height, engine.round, engine.step, ownKey)
+            // Between a commit and the next height's start, report the height that is next.
+            let (height, round, step, own) = awaiting.map { ($0, UInt32(0), ConsensusStep.propose, ownKey) }
+                ?? (engine.height, engine.round, engine.step, ownKey)
             service.setStatus { s in
                 s.height = height
                 s.round = round
