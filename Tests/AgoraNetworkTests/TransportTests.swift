@@ -82,7 +82,9 @@ struct TransportTests {
         let fd = try rawConnect(port)
         defer { close(fd) }
         #expect(await serverSide.waitForFailure() == .handshakeTimeout)
-        #expect(Date().timeIntervalSince(started) < 3)
+        // Not before its timeout; how long after depends on the machine's load, so no upper
+        // bound is asserted (the typed reason proves the timer closed it).
+        #expect(Date().timeIntervalSince(started) >= 0.3)
     }
 
     @Test("garbage and oversized frames close the connection with a typed reason; the listener keeps serving")
