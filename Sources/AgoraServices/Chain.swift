@@ -176,17 +176,15 @@ public final class Chain: Sendable {
     /// Admits a transaction to the mempool. A transaction already committed is `alreadyKnown`.
     @discardableResult
     public func submit(_ tx: Transaction, correlationID: String? = nil) throws(Mempool.AdmissionError) -> Mempool.Admitted {
-        do {
-            if try store.transaction(id: tx.id) != nil { throw Mempool.AdmissionError.alreadyKnown(tx.id) }
-        } catch let e as Mempool.AdmissionError {
-            throw e
-        } catch {
-            throw .stateUnavailable("\(error)")
-        }
         let result: Mempool.Admitted
         do {
             result = try mempool.insert(tx, view: view(), correlationID: correlationID)
         } catch {
+            // A committed transaction's nonce is consumed, so it lands here: name it as known.
+            // (Looking it up only on this path keeps SQLite off the admission of new ones.)
+            if case .rejected(.nonceTooLow) = error, (try? store.transaction(id: tx.id)) != nil {
+                throw .alreadyKnown(tx.id)
+            }
             metrics.rejected(error.code)
             logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
                                                           "correlation_id": .string(correlationID ?? "-")])

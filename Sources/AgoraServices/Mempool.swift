@@ -140,6 +140,11 @@ public final class Mempool: Sendable {
     /// Verifies and admits one transaction.
     @discardableResult
     public func insert(_ tx: Transaction, view: ChainView, correlationID: String? = nil) throws(AdmissionError) -> Admitted {
+        // A nonce the chain already consumed can never be included: refuse it before paying
+        // for a signature check (peers relay transactions this node has already committed).
+        if let account = try? view.account(tx.sender), tx.body.nonce < account.nonce {
+            throw .rejected(.nonceTooLow(expected: account.nonce, got: tx.body.nonce))
+        }
         guard SignatureVerifier.isValid(tx) else { throw .rejected(.invalidSignature) }
         return try admitVerified(tx, view: view, correlationID: correlationID)
     }
