@@ -474,7 +474,7 @@ public final class PeerService: Service, Sendable {
             }
             // Already committed here (consensus often decides before the block's gossip
             // arrives): it is verified, so it goes on through the mesh for peers that rely on it.
-            if height <= head, (try? chain.store.block(height: height))??.block.hash == id {
+            if height <= head, (try? chain.store.blockHash(height: height)) == id {
                 send(message, to: targets(message, id: id, topic: .blocks, from: peer, originate: false))
                 return nil
             }

@@ -188,6 +188,16 @@ public final class BlockStore: Sendable {
         try read("block \(height)") { db in try self.block(db, where: "height = ?", Int64(height)) }
     }
 
+    /// The hash of the block at `height`, without reading the block.
+    public func blockHash(height: UInt64) throws -> Hash? {
+        try read("block hash \(height)") { db in
+            guard let data = try Data.fetchOne(db, sql: "SELECT hash FROM blocks WHERE height = ?", arguments: [Int64(height)]) else {
+                return nil
+            }
+            return Hash(bytes: Array(data))
+        }
+    }
+
     public func block(hash: Hash) throws -> StoredBlock? {
         try read("block \(hash)") { db in try self.block(db, where: "hash = ?", Data(hash.bytes)) }
     }

@@ -252,7 +252,7 @@ extension ConsensusService {
                 service.setStatus { $0.lastCommitAt = .now; $0.lastError = nil }
                 service.producer.succeeded()
             } catch let error as Chain.BlockError {
-                if case .notNext = error, (try? chain.store.block(height: commit.height))??.block.hash == block.hash {
+                if case .notNext = error, (try? chain.store.blockHash(height: commit.height)) == block.hash {
                     // Sync committed the same block first.
                 } else {
                     logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
