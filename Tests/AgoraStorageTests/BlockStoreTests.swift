@@ -65,6 +65,8 @@ struct BlockStoreTests {
         #expect(stored.seal == batch.seal)
         #expect(stored.receipts == batch.receipts)
         #expect(try store.block(hash: batch.block.hash)?.block.header.height == 1)
+        #expect(try store.blockHash(height: 1) == batch.block.hash)
+        #expect(try store.blockHash(height: 2) == nil)
         let tx = try #require(try store.transaction(id: batch.block.transactions[2].id))
         #expect(tx.height == 1 && tx.index == 2)
         #expect(try store.account(alice.address).balance == Amount(4_997)!)
