@@ -313,6 +313,37 @@ struct EngineTests {
         #expect(engine.round == 3)
     }
 
+    @Test("a peer in a lower round gets the votes of its round and of the round before ours: with them it follows, with ours alone it would not")
+    func catchUpVotesMoveALaggingPeer() {
+        var (keys, set, ahead, x, _) = lockedSetup()
+        let others = (0..<4).filter { $0 != x }
+        let precommits = others.map { Fixtures.vote(keys[$0], .precommit, round: 1, .zero) }
+        // `ahead` (restarted late) skips into round 1 and leaves it on +2/3 precommits without
+        // voting there.
+        for vote in precommits { _ = ahead.step(.voteReceived(vote)) }
+        #expect(ahead.round == 1)
+        _ = ahead.step(.timeoutFired(height: 1, round: 1, step: .precommit))
+        #expect(ahead.round == 2)
+        // A follower still in round 1 that got only one of those precommits.
+        var behind = Fixtures.engine()
+        _ = behind.step(.startHeight(height: 1, validators: set, ownKey: nil))
+        _ = behind.step(.voteReceived(Fixtures.vote(keys[others[1]], .prevote, round: 1, .zero)))
+        _ = behind.step(.voteReceived(precommits[0]))
+        #expect(behind.round == 1)
+        // What `ahead` has of its own round moves nobody: it holds no vote there.
+        #expect(ahead.votes(round: 2).isEmpty)
+        #expect(ahead.catchUpVotes(peerRound: 2).isEmpty)
+        let sent = ahead.catchUpVotes(peerRound: 1)
+        #expect(Set(sent) == Set(precommits))
+        var timers: [(round: UInt32, step: ConsensusStep, duration: UInt64)] = []
+        for vote in sent { timers += behind.step(.voteReceived(vote)).timeouts }
+        #expect(timers.map(\.step) == [.precommit])
+        _ = behind.step(.timeoutFired(height: 1, round: 1, step: .precommit))
+        #expect(behind.round == 2)
+        // From round 0 the peer also gets round 0's votes (none here) and the previous round's.
+        #expect(Set(ahead.catchUpVotes(peerRound: 0)) == Set(precommits))
+    }
+
     @Test("messages for another height are ignored; a verified decision from a peer commits")
     func otherHeightsAndDecision() {
         var (keys, _, engine, _, proposers) = lockedSetup()

@@ -148,14 +148,15 @@ struct SimulationRegressionTests {
     @Test("a lock restored without the polka behind it could never be released: the polka is persisted with the lock")
     func restoredLockKeepsItsPolka() async { await Self.passes(4, 1, seed: 14360, steps: 3) }
 
-    /// Found by the 100,000-seed run and not fixed yet: with F = 2 of 7 and an honest validator
-    /// crashing before the network heals, the honest five stop committing within the liveness
-    /// window. Safety holds in all three. Kept here, disabled, so whoever fixes the cause turns
-    /// them on (see the note on issue 5).
-    @Test("OPEN: liveness after a crash with two Byzantine validators of seven",
-          .disabled("open liveness bug found by the 100,000-seed run; see docs/consensus.md"),
+    /// Found by the 100,000-seed run (F = 2 of 7). A validator that came back late — restarted
+    /// (5766, 9554) or restarted and partitioned (9579) — skipped into round r, saw +2/3
+    /// precommits there (Byzantine ones among them, which the honest nodes still in r never
+    /// got) and moved to r + 1 without voting in r. The honest nodes in r then saw less than
+    /// +2/3 of anything, the ones in r + 1 less than +1/3, and nobody moved. A peer in a lower
+    /// round must be sent the votes of its round and of the round before ours, not only ours.
+    @Test("a validator that skipped a round without voting in it left the others there: a peer in a lower round gets the votes that moved us on",
           arguments: [UInt64(5766), 9554, 9579])
-    func openLivenessAfterCrash(seed: UInt64) async { await Self.passes(7, 2, seed: seed, steps: 3) }
+    func lowerRoundPeerGetsVotesThatMovedUsOn(seed: UInt64) async { await Self.passes(7, 2, seed: seed, steps: 3) }
 
     @Test("nodes left in an earlier round by Byzantine withholding: a peer ahead sends them its round's votes",
           arguments: [UInt64(1053), 1249])

@@ -89,6 +89,24 @@ public struct ConsensusEngine: Sendable {
         }
     }
 
+    /// What to send a peer that reports (by status) this height and an earlier round
+    /// `peerRound`: every counted vote of its round, of the round before ours and of ours. This
+    /// node reached `round` either through `timeoutPrecommit` of `round - 1` (it holds +2/3
+    /// precommits there) or by skipping (it holds +1/3 of `round`), so with these votes the peer
+    /// can follow — skip to `round - 1` and time out, or skip to `round` — whatever it missed.
+    /// Votes of the current round alone are not enough: a node that skipped into round r late
+    /// (restarted, partitioned) may see +2/3 precommits there and move on without voting in r;
+    /// if some of those precommits were Byzantine ones only it received, the honest nodes still
+    /// in r see less than +2/3 of anything (no timer starts), it sees less than +1/3 in r + 1,
+    /// and with F Byzantine validators withholding nobody moves (seeds 5766, 9554, 9579).
+    public func catchUpVotes(peerRound: UInt32) -> [SignedVote] {
+        guard peerRound < round else { return [] }
+        var rounds: [UInt32] = [peerRound]
+        if round - 1 > peerRound { rounds.append(round - 1) }
+        rounds.append(round)
+        return rounds.flatMap { votes(round: $0) }
+    }
+
     /// The proposer of `round` at the current height (nil before `.startHeight`).
     public mutating func proposer(round: UInt32) -> PublicKey? {
         schedule?.proposer(height: height, round: round)

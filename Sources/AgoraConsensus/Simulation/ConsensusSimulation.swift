@@ -229,7 +229,7 @@ public struct ConsensusSimulation: Sendable {
             if height < nodes[i].height {
                 sendDecision(from: i, to: from, height: height)
             } else if height == nodes[i].height, round < nodes[i].engine.round, from != i {
-                for vote in nodes[i].engine.votes(round: nodes[i].engine.round) {
+                for vote in nodes[i].engine.catchUpVotes(peerRound: round) {
                     send(from: i, to: from, ConsensusMessage.vote(vote).canonicalBytes)
                 }
             }
