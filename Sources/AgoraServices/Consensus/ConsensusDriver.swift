@@ -128,7 +128,9 @@ extension ConsensusService {
                 if height < engine.height {
                     sendDecision(height: height, to: peer)
                 } else if height == engine.height, round < engine.round, awaiting == nil {
-                    for vote in engine.votes(round: engine.round) {
+                    // Its round, the one before ours and ours: enough to follow however this
+                    // node got here (simulator seeds 5766, 9554, 9579).
+                    for vote in engine.catchUpVotes(peerRound: round) {
                         service.transport?.sendConsensus(ConsensusMessage.vote(vote).canonicalBytes, to: peer)
                     }
                 }
