@@ -98,7 +98,7 @@ let package = Package(
             "AgoraNetwork", "AgoraCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "AgoraServicesTests", dependencies: [
-            "AgoraServices", "AgoraStorage", "AgoraNetwork", .product(name: "GRDB", package: "GRDB.swift"),
+            "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "AgoraAPITests", dependencies: [
             "AgoraAPI", "AgoraNode",

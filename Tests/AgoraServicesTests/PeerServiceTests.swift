@@ -1,3 +1,4 @@
+import AgoraConsensus
 import AgoraCore
 import AgoraCrypto
 @testable import AgoraNetwork
@@ -119,6 +120,59 @@ struct PeerServiceTests {
             }
             #expect(got == [1, 2, 3])
             link.close()
+            await group.triggerGracefulShutdown()
+            tasks.cancelAll()
+        }
+    }
+
+    @Test("forged consensus votes lower the sender's trust until it is banned; stale and repeated ones cost nothing")
+    func consensusFaults() async throws {
+        let net = try TestChain("cons-p2p")
+        let chain = try net.open("v", key: net.validator)
+        for n in 0..<3 { try chain.produceBlock(now: 2_000 + UInt64(n)) }
+        let port = Mutex<Int?>(nil)
+        let service = PeerService(chain: chain, identity: net.validator, config: .init(listenHost: "127.0.0.1", listenPort: 0, peers: []),
+                                  logger: Logger(label: "v")) { bound in port.withLock { $0 = Int(bound.split(separator: ":").last!) } }
+        let consensus = try ConsensusService(chain: chain, keys: [net.validator],
+                                             config: .init(blockInterval: .seconds(1), directory: net.dir + "/consensus"),
+                                             transport: service, logger: Logger(label: "c"))
+        service.setConsensusHandler { bytes, peer in consensus.receive(bytes, from: peer) }
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "group")))
+        func vote(height: UInt64, forged: Bool) -> WireMessage {
+            let v = Vote(chainID: "cons-p2p", height: height, round: 0, kind: .prevote, blockHash: Hash.sha256([7]))
+            let signer = forged ? SigningKey() : net.validator
+            return .consensus(ConsensusMessage.vote(SignedVote(vote: v, validator: net.validator.publicKey,
+                                                                signature: signer.sign(v.signingBytes))).canonicalBytes)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            let p = port.withLock { $0 }!
+
+            // A lagging but honest peer: votes for a decided height, and the same vote again.
+            let laggingKey = SigningKey()
+            let lagging = try await Transport(config: .init(chainID: "cons-p2p", identity: laggingKey), onLink: { _ in })
+                .dial(host: "127.0.0.1", port: p)
+            for _ in 0..<20 { try lagging.send(vote(height: 2, forged: false)) }
+            for _ in 0..<20 { try lagging.send(vote(height: 4, forged: false)) }
+
+            let forgerKey = SigningKey()
+            let forger = try await Transport(config: .init(chainID: "cons-p2p", identity: forgerKey), onLink: { _ in })
+                .dial(host: "127.0.0.1", port: p)
+            for round in 0..<20 where forger.isActive {
+                let v = Vote(chainID: "cons-p2p", height: 4, round: UInt32(round), kind: .prevote, blockHash: Hash.sha256([7]))
+                try? forger.send(.consensus(ConsensusMessage.vote(SignedVote(vote: v, validator: net.validator.publicKey,
+                                                                             signature: forgerKey.sign(v.signingBytes))).canonicalBytes))
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let deadline = Date().addingTimeInterval(10)
+            while forger.isActive, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(!forger.isActive, "the forger's link is closed")
+            #expect(service.isBanned(Hash.sha256(forgerKey.publicKey.bytes).hex), "the forger is banned")
+            #expect(lagging.isActive, "the lagging peer is still connected")
+            #expect(!service.isBanned(Hash.sha256(laggingKey.publicKey.bytes).hex))
+            #expect(chain.snapshot.head.height == 3, "nothing was counted or committed")
+            lagging.close()
             await group.triggerGracefulShutdown()
             tasks.cancelAll()
         }
