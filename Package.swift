@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "AgoraStorage", dependencies: [
             "AgoraCore", "AgoraState",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AgoraNetwork", dependencies: [
             "AgoraCore", "AgoraCrypto",
@@ -83,6 +84,7 @@ let package = Package(
             "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
             "AgoraConsensus",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

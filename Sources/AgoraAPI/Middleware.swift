@@ -51,8 +51,8 @@ struct CORSAllowlistMiddleware: RouterMiddleware {
             guard allowed else { throw APIError(.forbidden, "origin_not_allowed", "origin \(origin) is not allowed") }
             var r = Response(status: .noContent)
             r.headers[.accessControlAllowOrigin] = origin
-            r.headers[.accessControlAllowMethods] = "GET, POST, PUT, OPTIONS"
-            r.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, X-Request-ID"
+            r.headers[.accessControlAllowMethods] = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+            r.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Range, X-Request-ID"
             r.headers[.accessControlMaxAge] = "600"
             r.headers[.vary] = "Origin"
             return r

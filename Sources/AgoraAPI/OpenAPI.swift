@@ -68,6 +68,42 @@ enum OpenAPI {
     "/api/v1/validators": {"get": {"operationId": "validators", "summary": "The set signing the next block and the one after, with bonds and standing; the staking admin and rules",
       "responses": {"200": {"description": "validators", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validators"}}}},
                     "429": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/artifacts/uploads": {"post": {"operationId": "startArtifactUpload", "summary": "Declare an artifact's SHA-256 and size; answers an upload ID and the chunk size (or alreadyStored). Needs an admin token or an Agora-Ed25519 signed request (docs/artifacts.md)",
+      "security": [{"adminToken": []}, {"artifactSignature": []}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadRequest"}}}},
+      "responses": {"201": {"description": "upload opened", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Upload"}}}},
+                    "200": {"description": "the node already has this artifact", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Upload"}}}},
+                    "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}, "507": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/artifacts/uploads/{id}": {
+      "get": {"operationId": "getArtifactUpload", "summary": "An upload's progress (nextIndex to resume)",
+        "parameters": [{"$ref": "#/components/parameters/uploadID"}],
+        "responses": {"200": {"description": "progress", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Upload"}}}},
+                      "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"operationId": "abortArtifactUpload", "summary": "Abort an upload and delete its temporary file",
+        "parameters": [{"$ref": "#/components/parameters/uploadID"}],
+        "responses": {"204": {"description": "aborted"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/artifacts/uploads/{id}/chunks/{index}": {"put": {"operationId": "putArtifactChunk", "summary": "Chunk `index` (in order from 0; exactly chunkBytes except the last)",
+      "parameters": [{"$ref": "#/components/parameters/uploadID"},
+                     {"name": "index", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": 999999999}}],
+      "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+      "responses": {"200": {"description": "chunk appended", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Upload"}}}},
+                    "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "408": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/artifacts/uploads/{id}/complete": {"post": {"operationId": "completeArtifactUpload", "summary": "Verify the SHA-256 and store the artifact",
+      "parameters": [{"$ref": "#/components/parameters/uploadID"}],
+      "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Artifact"}}}},
+                    "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}, "507": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/artifacts/{sha256}": {
+      "get": {"operationId": "getArtifact", "summary": "The artifact's bytes, verified while streamed; single Range supported. A damaged file aborts the response before its end (docs/artifacts.md)",
+        "parameters": [{"$ref": "#/components/parameters/artifactID"},
+                       {"name": "Range", "in": "header", "required": false, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "the artifact", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                      "206": {"description": "the requested range", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                      "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "416": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "500": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}},
+      "head": {"operationId": "headArtifact", "summary": "Whether the node has the artifact, and its size (Content-Length)",
+        "parameters": [{"$ref": "#/components/parameters/artifactID"}],
+        "responses": {"200": {"description": "stored"}, "400": {"description": "malformed ID"}, "401": {"description": "credential refused"},
+                      "403": {"description": "access denied"}, "404": {"description": "not stored here"}, "429": {"description": "rate limited"},
+                      "503": {"description": "no artifact store"}}}},
     "/api/v1/admin/tokens": {"get": {"operationId": "adminTokens", "summary": "Names of live admin tokens", "security": [{"adminToken": []}],
       "responses": {"200": {"description": "tokens", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenPage"}}}},
                     "401": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
@@ -89,10 +125,13 @@ enum OpenAPI {
                     "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}}
   },
   "components": {
-    "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer", "description": "a token from agora admin token create"}},
+    "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer", "description": "a token from agora admin token create"},
+      "artifactSignature": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Agora-Ed25519 key=<hex>,ts=<unix ms>,sig=<hex> (docs/artifacts.md)"}},
     "parameters": {
       "limit": {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
       "cursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}, "description": "nextCursor of the previous page (empty: first page)"},
+      "uploadID": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "description": "an uploadID from startArtifactUpload"},
+      "artifactID": {"name": "sha256", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Hash"}},
       "accountCursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}, "description": "nextCursor of the previous page (empty: first page)"}
     },
     "responses": {
@@ -190,6 +229,13 @@ enum OpenAPI {
       "PeerPage": {"type": "object", "required": ["items", "nextCursor"], "properties": {"items": {"type": "array", "items": {"type": "object",
         "required": ["peerID", "identity", "address", "height", "outbound", "score"], "properties": {"peerID": {"type": "string"}, "identity": {"type": "string"},
           "address": {"type": "string"}, "height": {"type": "integer"}, "outbound": {"type": "boolean"}, "score": {"type": "number"}}}}, "nextCursor": {"type": ["string", "null"]}}},
+      "UploadRequest": {"type": "object", "required": ["sha256", "size"], "additionalProperties": false, "properties": {
+        "sha256": {"$ref": "#/components/schemas/Hash"}, "size": {"type": "integer", "minimum": 0, "maximum": 1099511627776}}},
+      "Upload": {"type": "object", "required": ["sha256", "size", "alreadyStored"], "properties": {
+        "sha256": {"type": "string"}, "size": {"type": "integer"}, "alreadyStored": {"type": "boolean"}, "uploadID": {"type": "string"},
+        "chunkBytes": {"type": "integer"}, "chunkCount": {"type": "integer"}, "nextIndex": {"type": "integer"}, "received": {"type": "integer"},
+        "expiresInMs": {"type": "integer"}}},
+      "Artifact": {"type": "object", "required": ["sha256", "size"], "properties": {"sha256": {"type": "string"}, "size": {"type": "integer"}}},
       "Flush": {"type": "object", "required": ["dropped"], "properties": {"dropped": {"type": "integer"}}},
       "LogLevel": {"type": "object", "required": ["level"], "additionalProperties": false, "properties": {"level": {"type": "string", "enum": ["trace", "debug", "info", "notice", "warning", "error", "critical"]}}}
     }

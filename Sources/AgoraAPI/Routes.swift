@@ -38,6 +38,8 @@ public struct APIDependencies: Sendable {
     public var peers: @Sendable () -> [PeerService.PeerInfo]
     /// Where consensus stands (nil in tests that run no consensus).
     public var consensus: @Sendable () -> ConsensusService.Status? = { nil }
+    /// The artifact store and its upload registry (nil: the artifact routes answer 503).
+    public var artifacts: ArtifactDependencies?
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
@@ -72,7 +74,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/validators"), ("GET", "/api/v1/consensus"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
-    ]
+    ] + artifactRouteTable
 
     public static func router(_ deps: APIDependencies) -> Router<AgoraRequestContext> {
         let router = Router(context: AgoraRequestContext.self)
@@ -88,6 +90,7 @@ public enum APIRoutes {
         addChainRoutes(router, deps)
         addStakingRoutes(router, deps)
         addAdminRoutes(router, deps)
+        addArtifactRoutes(router, deps)
         router.get("/api/v1/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document)))
         }

@@ -13,6 +13,7 @@ import Foundation
 ///     agora.sqlite(-wal)  blocks, transactions, receipts and state
 ///     keys/               key files created by `agora init` / `agora dev`
 ///     consensus/          sign state (last signed height/round/step) and journal (lock, own votes)
+///     artifacts/          the content-addressed artifact store (docs/artifacts.md)
 public struct DataDirectory: Sendable {
     public let path: String
 
@@ -26,6 +27,7 @@ public struct DataDirectory: Sendable {
     public var auditLogFile: String { path + "/audit.log" }
     /// The validator's sign state and consensus journal (never copy these between machines).
     public var consensusDirectory: String { path + "/consensus" }
+    public var artifactsDirectory: String { path + "/artifacts" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: keysDirectory, withIntermediateDirectories: true,

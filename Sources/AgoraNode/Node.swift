@@ -108,6 +108,9 @@ public struct Node {
         health.register(ConsensusHealth(consensus: consensus) { network?.connected.map(\.height) ?? [] })
         health.register(ServicesHealth(states: states))
 
+        let artifacts = try openArtifacts(dataDir: dataDir, config: config, metrics: metrics, logger: logger)
+        health.register(ArtifactHealth(store: artifacts.deps.store))
+
         var limits = APILimits()
         limits.maxBodyBytes = config.maxBodyBytes
         limits.requestTimeout = .milliseconds(config.requestTimeoutMs)
@@ -120,7 +123,7 @@ public struct Node {
         limits.eventsMessagesPerSecond = config.eventsMessagesPerSecond
         limits.eventsBurst = config.eventsBurst
         limits.eventsOrigins = config.eventsOrigins
-        let deps = APIDependencies(
+        var deps = APIDependencies(
             chain: chain, health: health, metrics: metrics, registry: registry,
             tokens: AdminTokens(path: dataDir.adminTokensFile), audit: AuditLog(path: dataDir.auditLogFile),
             limits: limits, version: version,
@@ -132,6 +135,7 @@ public struct Node {
                 logLevel.current = level
                 return true
             })
+        deps.artifacts = artifacts.deps
         let host = config.http.host
         let app = APIServer.application(deps, host: host, port: config.http.port, idleTimeout: .milliseconds(config.idleTimeoutMs),
                                         logger: logger) { port in onListening("\(host):\(port)") }
@@ -141,6 +145,7 @@ public struct Node {
         ]
         services.append(.init(service: Supervised("consensus", consensus, states: states, logger: logger)))
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
+        services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
         services.append(.init(service: Tracked("api", app, states: states)))
         var groupConfig = ServiceGroupConfiguration(
             services: services,
@@ -150,6 +155,40 @@ public struct Node {
         try await ServiceGroup(configuration: groupConfig).run()
         try store.close()
         logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height)])
+    }
+}
+
+extension Node {
+    /// The artifact store under `<data-dir>/artifacts`, its upload registry and metrics, and the
+    /// janitor service that scans it at start and expires abandoned uploads.
+    static func openArtifacts(dataDir: DataDirectory, config: NodeConfig, metrics: NodeMetrics,
+                              logger: Logger) throws -> (deps: ArtifactDependencies, janitor: ArtifactJanitor) {
+        let artifactMetrics = ArtifactMetrics(factory: metrics.factory)
+        var limits = ArtifactStore.Limits()
+        limits.maxArtifactBytes = config.artifacts.maxBytes
+        limits.quotaBytes = config.artifacts.quotaBytes
+        let holder = StoreHolder()
+        let store = try ArtifactStore(root: dataDir.artifactsDirectory, limits: limits,
+                                      observer: artifactMetrics.observer(logger: logger) { holder.store?.totals })
+        holder.store = store
+        artifactMetrics.record(store.totals)
+        var uploadConfig = ArtifactUploads.Config()
+        uploadConfig.chunkBytes = config.artifacts.chunkBytes
+        uploadConfig.ttl = .seconds(config.artifacts.uploadTTLSeconds)
+        uploadConfig.maxUploads = config.artifacts.maxUploads
+        let uploads = ArtifactUploads(store: store, config: uploadConfig) { artifactMetrics.uploadsInProgress.record($0) }
+        return (ArtifactDependencies(store: store, uploads: uploads, chainID: config.chainID),
+                ArtifactJanitor(store: store, uploads: uploads, metrics: artifactMetrics, logger: logger))
+    }
+
+    /// Lets the store's observer read the store's totals once it exists (set right after init).
+    final class StoreHolder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _store: ArtifactStore?
+        var store: ArtifactStore? {
+            get { lock.withLock { _store } }
+            set { lock.withLock { _store = newValue } }
+        }
     }
 }
 

@@ -53,6 +53,17 @@ public struct NodeConfig: Sendable {
     /// Test-only fault injection: sign a conflicting prevote next to every prevote, so that the
     /// multi-process tests can prove double-signing is caught and slashed.
     public var testingDoubleSign: Bool
+    /// The artifact store's limits (`artifacts.*`).
+    public var artifacts = ArtifactSettings()
+
+    public struct ArtifactSettings: Sendable, Equatable {
+        public var maxBytes: Int64 = 1 << 30
+        public var quotaBytes: Int64 = 0
+        public var chunkBytes = 1 << 20
+        public var uploadTTLSeconds = 600
+        public var maxUploads = 64
+        public init() {}
+    }
 
     public struct Key: Sendable {
         public let name: String
@@ -95,6 +106,11 @@ public struct NodeConfig: Sendable {
         Key(name: "p2p.targetOutbound", defaultValue: .int(8), secret: false, help: "outbound links kept by dialing addresses learned from peers"),
         Key(name: "p2p.handshakeTimeoutMs", defaultValue: .int(10_000), secret: false, help: "a P2P handshake not done by then is closed"),
         Key(name: "p2p.banSeconds", defaultValue: .int(600), secret: false, help: "how long a peer below the trust threshold stays banned"),
+        Key(name: "artifacts.maxBytes", defaultValue: .int(1 << 30), secret: false, help: "largest artifact in bytes (1 GiB)"),
+        Key(name: "artifacts.quotaBytes", defaultValue: .int(0), secret: false, help: "total bytes the artifact store may hold; 0: no quota"),
+        Key(name: "artifacts.chunkBytes", defaultValue: .int(1 << 20), secret: false, help: "upload chunk size (64 KiB to 8 MiB)"),
+        Key(name: "artifacts.uploadTTLSeconds", defaultValue: .int(600), secret: false, help: "an upload idle this long expires and its temp file is removed"),
+        Key(name: "artifacts.maxUploads", defaultValue: .int(64), secret: false, help: "uploads in progress at once"),
         Key(name: "validator.nextKey", defaultValue: .string(""), secret: false,
             help: "second validator key file for a key rotation (same password); empty: none"),
         Key(name: "consensus.timeoutProposeMs", defaultValue: .int(3_000), secret: false, help: "wait for a proposal in round 0"),
@@ -196,7 +212,7 @@ public struct NodeConfig: Sendable {
         let formatText = try string("log.format")
         guard let format = LogFormat(rawValue: formatText) else { throw NodeError.invalidSetting("log.format", "\"\(formatText)\": use text or json") }
 
-        let config = NodeConfig(
+        var config = NodeConfig(
             chainID: chainID,
             validatorKey: try string("validator.key"),
             keyPassword: r.string(forKey: key("key.password"), isSecret: true),
@@ -244,7 +260,16 @@ public struct NodeConfig: Sendable {
             }(),
             testingDoubleSign: try bool("testing.doubleSign"))
 
+        config.artifacts.maxBytes = Int64(try int("artifacts.maxBytes", 1_024...(1 << 40)))
+        config.artifacts.quotaBytes = Int64(try int("artifacts.quotaBytes", 0...(1 << 50)))
+        config.artifacts.chunkBytes = try int("artifacts.chunkBytes", (64 * 1024)...(8 * 1024 * 1024))
+        config.artifacts.uploadTTLSeconds = try int("artifacts.uploadTTLSeconds", 10...86_400)
+        config.artifacts.maxUploads = try int("artifacts.maxUploads", 1...10_000)
+
         // Combinations.
+        if config.artifacts.quotaBytes > 0 && config.artifacts.quotaBytes < config.artifacts.maxBytes {
+            throw NodeError.invalidSetting("artifacts.quotaBytes", "must be 0 (no quota) or at least artifacts.maxBytes")
+        }
         if !config.http.isLoopback {
             let tokens = (try? AdminTokens(path: dataDir.adminTokensFile).list()) ?? []
             if tokens.isEmpty {

@@ -167,7 +167,7 @@ struct SurfaceTests {
                 let doc = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
                 #expect(doc["openapi"] as? String == "3.1.0")
                 for (path, item) in doc["paths"] as! [String: [String: Any]] {
-                    for method in item.keys where ["get", "post", "put", "delete", "patch"].contains(method) {
+                    for method in item.keys where ["get", "head", "post", "put", "delete", "patch"].contains(method) {
                         documented.insert("\(method.uppercased()) \(path)")
                     }
                 }
