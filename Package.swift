@@ -79,6 +79,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "agora", dependencies: [
             "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
@@ -106,7 +107,7 @@ let package = Package(
             "AgoraAPI", "AgoraNode",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode"]),
+        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", .product(name: "Crypto", package: "swift-crypto")]),
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
         .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode", "AgoraAPI", "AgoraCore", "AgoraCrypto"]),
     ]

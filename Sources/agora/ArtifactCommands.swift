@@ -26,8 +26,8 @@ struct ArtifactCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                let source = try FileSource(path: file)
-                let sha = try ArtifactClient.hash(source)
+                let source = try await mapped { try FileSource(path: file) }
+                let sha = try await mapped { try ArtifactClient.hash(source) }
                 var client = ArtifactClient(base: node.url)
                 if let key {
                     let signer = try unlockKey(keys.path(for: key))
@@ -40,7 +40,7 @@ struct ArtifactCommand: AsyncParsableCommand {
                 } else {
                     throw CLIError(Exit.invalidInput, "uploads need --key NAME or --token TOKEN (or $AGORA_ADMIN_TOKEN)")
                 }
-                print(try await client.upload(source, sha256: sha).hex)
+                print(try await mapped { try await client.upload(source, sha256: sha) }.hex)
             }
         }
     }
@@ -62,8 +62,10 @@ struct ArtifactCommand: AsyncParsableCommand {
                 // The same writer the store uses: hash while writing, then fsync and rename only on a match.
                 let writer = try ArtifactWriter(tempPath: temp, expectedHash: id, expectedSize: nil, maxBytes: Int64.max)
                 do {
-                    try await ArtifactClient(base: node.url).download(id, auth: nil) { data in
-                        try data.withUnsafeBytes { try writer.write($0) }
+                    try await mapped {
+                        try await ArtifactClient(base: node.url).download(id, auth: nil) { data in
+                            try data.withUnsafeBytes { try writer.write($0) }
+                        }
                     }
                     _ = try writer.finish()
                     try writer.move(to: target)
@@ -74,6 +76,17 @@ struct ArtifactCommand: AsyncParsableCommand {
                 }
                 print(target)
             }
+        }
+    }
+}
+
+/// The client's failures as the CLI's exit codes.
+func mapped<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let e as ArtifactClient.Failure {
+        switch e {
+        case let .invalidInput(m): throw CLIError(Exit.invalidInput, m)
+        case let .unreachable(m): throw CLIError(Exit.unreachable, m)
+        case let .refused(m): throw CLIError(Exit.failed, m)
         }
     }
 }

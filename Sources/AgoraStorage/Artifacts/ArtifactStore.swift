@@ -165,9 +165,9 @@ public final class ArtifactStore: Sendable {
         }
         for (relative, claimed, size) in contentFiles() {
             guard let id = claimed else {
-                if quarantine(file: layout.contentDirectory + "/" + relative, name: relative.replacingOccurrences(of: "/", with: "_"),
-                              reason: "stray file: not named by a SHA-256 in its fan-out directory") {
+                if let target = quarantine(file: layout.contentDirectory + "/" + relative, name: relative.replacingOccurrences(of: "/", with: "_")) {
                     report.quarantined.append(relative)
+                    observer(.quarantined(file: target, reason: "stray file: not named by a SHA-256 in its fan-out directory"))
                 }
                 continue
             }
@@ -184,30 +184,33 @@ public final class ArtifactStore: Sendable {
         return report
     }
 
-    /// Moves a damaged content file aside and takes it out of the totals.
+    /// Moves a damaged content file aside and takes it out of the totals, then reports both
+    /// (after the totals changed, so gauges read from the observer are current).
     func quarantineDamaged(_ id: Hash, reason: String) {
         let path = layout.path(for: id)
         let size = POSIXFile.size(path) ?? 0
-        totalsLock.withLock { $0.verificationFailures += 1 }
-        observer(.verificationFailed(id, reason: reason))
-        if quarantine(file: path, name: id.hex, reason: reason) {
-            totalsLock.withLock { t in
+        let target = quarantine(file: path, name: id.hex)
+        totalsLock.withLock { t in
+            t.verificationFailures += 1
+            if target != nil {
                 t.count = max(0, t.count - 1)
                 t.bytes = max(0, t.bytes - size)
             }
         }
+        observer(.verificationFailed(id, reason: reason))
+        if let target { observer(.quarantined(file: target, reason: reason)) }
     }
 
-    @discardableResult
-    private func quarantine(file: String, name: String, reason: String) -> Bool {
+    /// Renames `file` into `quarantine/` (fsyncing both directories); the new path, or nil
+    /// when the file was already gone (another reader quarantined it first).
+    private func quarantine(file: String, name: String) -> String? {
         let ms = UInt64(Date().timeIntervalSince1970 * 1000)
         let target = "\(layout.quarantineDirectory)/\(name).\(ms)"
-        guard Glibc.rename(file, target) == 0 else { return false }
+        guard Glibc.rename(file, target) == 0 else { return nil }
         try? POSIXFile.fsyncDirectory(layout.quarantineDirectory)
         try? POSIXFile.fsyncDirectory((file as NSString).deletingLastPathComponent)
         totalsLock.withLock { $0.quarantined += 1 }
-        observer(.quarantined(file: target, reason: reason))
-        return true
+        return target
     }
 
     /// Files in quarantine now (an operator inspects and deletes them).

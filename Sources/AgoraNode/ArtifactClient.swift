@@ -11,33 +11,34 @@ import FoundationNetworking
 
 /// The client side of the artifact API: chunked upload from any random-access byte source and
 /// a streamed download into a sink, both with fixed-size buffers (one chunk, one piece), so
-/// `agora artifact` and `agora bench artifacts` use memory independent of the artifact's size.
-protocol ByteSource: Sendable {
+/// `agora artifact`, `agora bench artifacts` and the transfer memory test use memory
+/// independent of the artifact's size.
+public protocol ByteSource: Sendable {
     var size: Int64 { get }
     /// Fills `buffer[0..<count]` with the bytes at `offset`.
     func read(at offset: Int64, into buffer: inout [UInt8], count: Int) throws
 }
 
-struct FileSource: ByteSource {
-    let path: String
-    let size: Int64
-    init(path: String) throws {
+public struct FileSource: ByteSource {
+    public let path: String
+    public let size: Int64
+    public init(path: String) throws {
         self.path = path
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: path), let s = attrs[.size] as? Int64 ?? (attrs[.size] as? Int).map(Int64.init) else {
-            throw CLIError(Exit.invalidInput, "cannot read \(path)")
+            throw ArtifactClient.Failure.invalidInput("cannot read \(path)")
         }
         size = s
     }
-    func read(at offset: Int64, into buffer: inout [UInt8], count: Int) throws {
+    public func read(at offset: Int64, into buffer: inout [UInt8], count: Int) throws {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw CLIError(Exit.invalidInput, "cannot open \(path): errno \(errno)") }
+        guard fd >= 0 else { throw ArtifactClient.Failure.invalidInput("cannot open \(path): errno \(errno)") }
         defer { close(fd) }
         var done = 0
         try buffer.withUnsafeMutableBytes { raw in
             while done < count {
                 let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 { if errno == EINTR { continue }; throw CLIError(Exit.invalidInput, "read \(path): errno \(errno)") }
-                if n == 0 { throw CLIError(Exit.invalidInput, "\(path) shrank while uploading") }
+                if n < 0 { if errno == EINTR { continue }; throw ArtifactClient.Failure.invalidInput("read \(path): errno \(errno)") }
+                if n == 0 { throw ArtifactClient.Failure.invalidInput("\(path) shrank while uploading") }
                 done += n
             }
         }
@@ -46,10 +47,11 @@ struct FileSource: ByteSource {
 
 /// Deterministic pseudo-random bytes (splitmix64 of the word index): any offset can be produced
 /// without the rest, so a benchmark can upload gigabytes it never holds.
-struct GeneratedSource: ByteSource {
-    let size: Int64
-    let seed: UInt64
-    func read(at offset: Int64, into buffer: inout [UInt8], count: Int) throws {
+public struct GeneratedSource: ByteSource {
+    public let size: Int64
+    public let seed: UInt64
+    public init(size: Int64, seed: UInt64) { self.size = size; self.seed = seed }
+    public func read(at offset: Int64, into buffer: inout [UInt8], count: Int) throws {
         precondition(offset % 8 == 0)
         buffer.withUnsafeMutableBytes { raw in
             var word = UInt64(offset / 8)
@@ -70,15 +72,29 @@ struct GeneratedSource: ByteSource {
     }
 }
 
-struct ArtifactClient: Sendable {
-    let base: String
+public struct ArtifactClient: Sendable {
+    public let base: String
     /// Value of the Authorization header for an upload, given the hash and size.
-    var authorization: @Sendable (Hash, Int64) -> String? = { _, _ in nil }
+    public var authorization: @Sendable (Hash, Int64) -> String? = { _, _ in nil }
+
+    public init(base: String) { self.base = base }
 
     static let pieceBytes = 1 << 20
 
+    /// What went wrong, separated the way a CLI reports it (exit codes in docs/cli.md).
+    public enum Failure: Error, CustomStringConvertible {
+        case invalidInput(String)
+        case unreachable(String)
+        case refused(String)
+        public var description: String {
+            switch self {
+            case let .invalidInput(m), let .unreachable(m), let .refused(m): return m
+            }
+        }
+    }
+
     /// SHA-256 of a source, streamed.
-    static func hash(_ source: ByteSource) throws -> Hash {
+    public static func hash(_ source: ByteSource) throws -> Hash {
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: pieceBytes)
         var offset: Int64 = 0
@@ -92,13 +108,13 @@ struct ArtifactClient: Sendable {
     }
 
     /// Uploads in chunks of the size the node names; returns the artifact's SHA-256.
-    func upload(_ source: ByteSource, sha256: Hash) async throws -> Hash {
+    public func upload(_ source: ByteSource, sha256: Hash) async throws -> Hash {
         let start = try await call("POST", "/api/v1/artifacts/uploads",
                                    body: try JSONEncoder().encode(API.UploadRequest(sha256: sha256.hex, size: source.size)),
                                    contentType: "application/json", auth: authorization(sha256, source.size), as: API.UploadView.self)
         if start.alreadyStored { return sha256 }
         guard let id = start.uploadID, let chunkBytes = start.chunkBytes, let count = start.chunkCount else {
-            throw CLIError(Exit.failed, "node answered an upload without an upload ID")
+            throw ArtifactClient.Failure.refused("node answered an upload without an upload ID")
         }
         var buffer = [UInt8](repeating: 0, count: chunkBytes)
         for index in (start.nextIndex ?? 0)..<count {
@@ -110,14 +126,14 @@ struct ArtifactClient: Sendable {
         }
         let done = try await call("POST", "/api/v1/artifacts/uploads/\(id)/complete", body: nil, contentType: nil, auth: nil,
                                   as: API.ArtifactView.self)
-        guard done.sha256 == sha256.hex else { throw CLIError(Exit.failed, "node stored \(done.sha256), expected \(sha256.hex)") }
+        guard done.sha256 == sha256.hex else { throw ArtifactClient.Failure.refused("node stored \(done.sha256), expected \(sha256.hex)") }
         return sha256
     }
 
     private func call<T: Decodable>(_ method: String, _ path: String, body: Data?, contentType: String?, auth: String?,
                                     as: T.Type) async throws -> T {
         guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
-            throw CLIError(Exit.invalidInput, "invalid node URL \(base)")
+            throw ArtifactClient.Failure.invalidInput("invalid node URL \(base)")
         }
         var request = URLRequest(url: url, timeoutInterval: 60)
         request.httpMethod = method
@@ -126,26 +142,51 @@ struct ArtifactClient: Sendable {
         if let auth { request.setValue(auth, forHTTPHeaderField: "Authorization") }
         let data: Data, response: URLResponse
         do { (data, response) = try await URLSession.shared.data(for: request) } catch {
-            throw CLIError(Exit.unreachable, "cannot reach node at \(base): \(error.localizedDescription)")
+            throw ArtifactClient.Failure.unreachable("cannot reach node at \(base): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
-            if let e = try? JSONDecoder().decode(NodeClient.NodeError.self, from: data) {
-                throw CLIError(Exit.failed, "\(status) \(e.code): \(e.message)")
+            if let e = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+                throw ArtifactClient.Failure.refused("\(status) \(e.code): \(e.message)")
             }
-            throw CLIError(Exit.failed, "\(status) from \(method) \(path)")
+            throw ArtifactClient.Failure.refused("\(status) from \(method) \(path)")
         }
         do { return try JSONDecoder().decode(T.self, from: data) } catch {
-            throw CLIError(Exit.failed, "unexpected response from \(path): \(error)")
+            throw ArtifactClient.Failure.refused("unexpected response from \(path): \(error)")
         }
     }
 
-    /// Streams `GET /api/v1/artifacts/{sha}` into `sink` piece by piece (as URLSession
-    /// delivers them). Throws on any status but 200 and on a body shorter than announced —
-    /// how the node signals a late verification failure (docs/artifacts.md).
-    func download(_ sha256: Hash, auth: String?, sink: @escaping @Sendable (Data) throws -> Void) async throws {
-        guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/v1/artifacts/\(sha256.hex)") else {
-            throw CLIError(Exit.invalidInput, "invalid node URL \(base)")
+    /// Streams `GET /api/v1/artifacts/{sha}` into `sink` piece by piece. Throws on any status
+    /// but 200 and on a body shorter than announced — how the node signals a late verification
+    /// failure (docs/artifacts.md). `http://` reads the socket only as fast as the sink takes
+    /// the bytes (`PlainHTTPDownload`); `https://` goes through URLSession, whose memory on
+    /// Linux can grow when the sink is slower than the network. The `Data` given to `sink` is
+    /// valid only during the call (it may point into the reader's buffer).
+    public func download(_ sha256: Hash, auth: String?, sink: @escaping @Sendable (Data) throws -> Void) async throws {
+        let path = "/api/v1/artifacts/\(sha256.hex)"
+        guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path), let host = url.host else {
+            throw ArtifactClient.Failure.invalidInput("invalid node URL \(base)")
+        }
+        if url.scheme == "http" {
+            let headers = auth.map { ["Authorization": $0] } ?? [:]
+            let port = url.port ?? 80
+            // Blocking socket I/O: on a thread of its own, not the cooperative pool.
+            let response = try await withCheckedThrowingContinuation { (done: CheckedContinuation<PlainHTTPDownload.Response, Error>) in
+                Thread.detachNewThread {
+                    done.resume(with: Result {
+                        try PlainHTTPDownload.get(host: host, port: port, path: path, headers: headers) { raw in
+                            try sink(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none))
+                        }
+                    })
+                }
+            }
+            guard response.status == 200 else {
+                if let e = try? JSONDecoder().decode(ErrorBody.self, from: response.errorBody) {
+                    throw ArtifactClient.Failure.refused("\(response.status) \(e.code): \(e.message)")
+                }
+                throw ArtifactClient.Failure.refused("\(response.status) from \(path)")
+            }
+            return
         }
         var request = URLRequest(url: url, timeoutInterval: 60)
         if let auth { request.setValue(auth, forHTTPHeaderField: "Authorization") }
@@ -201,16 +242,18 @@ private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchec
         guard let done else { return }
         self.done = nil
         if let failure { return done.resume(throwing: failure) }
-        if let error { return done.resume(throwing: CLIError(Exit.failed, "download failed: \(error.localizedDescription)")) }
+        if let error { return done.resume(throwing: ArtifactClient.Failure.refused("download failed: \(error.localizedDescription)")) }
         if status != 200 {
-            if let e = try? JSONDecoder().decode(NodeClient.NodeError.self, from: errorBody) {
-                return done.resume(throwing: CLIError(Exit.failed, "\(status) \(e.code): \(e.message)"))
+            if let e = try? JSONDecoder().decode(ErrorBody.self, from: errorBody) {
+                return done.resume(throwing: ArtifactClient.Failure.refused("\(status) \(e.code): \(e.message)"))
             }
-            return done.resume(throwing: CLIError(Exit.failed, "\(status) from the node"))
+            return done.resume(throwing: ArtifactClient.Failure.refused("\(status) from the node"))
         }
         if expected >= 0 && received != expected {
-            return done.resume(throwing: CLIError(Exit.failed, "download truncated: \(received) of \(expected) bytes (the node aborted it)"))
+            return done.resume(throwing: ArtifactClient.Failure.refused("download truncated: \(received) of \(expected) bytes (the node aborted it)"))
         }
         done.resume()
     }
 }
+
+private struct ErrorBody: Decodable { let code: String; let message: String }
