@@ -294,10 +294,15 @@ public enum APIRoutes {
     /// Methods served on a concrete path, for 405 answers (`{x}` in a template matches one segment).
     static func allowedMethods(path: String) -> [String] {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        return routeTable.filter { route in
+        let matching = routeTable.filter { route in
             let template = route.path.split(separator: "/", omittingEmptySubsequences: false)
             return template.count == parts.count && zip(template, parts).allSatisfy { t, p in t.hasPrefix("{") || t == p }
-        }.map(\.method)
+        }
+        // A literal segment beats a parameter, as in the router: `/artifacts/uploads` is the
+        // uploads route, not `/artifacts/{sha256}` with the ID "uploads".
+        func literals(_ p: String) -> Int { p.split(separator: "/").filter { !$0.hasPrefix("{") }.count }
+        let best = matching.map { literals($0.path) }.max() ?? 0
+        return matching.filter { literals($0.path) == best }.map(\.method)
     }
 
     static func committedView(_ s: BlockStore.StoredTransaction) -> API.TransactionStatusView {
