@@ -158,6 +158,11 @@ struct ArtifactAPITests {
                 #expect(r.status == .notFound)
                 #expect((try? decode(ErrorBody.self, r.body))?.code == "artifact_not_found")
             }
+            // `uploads` is a literal route, not an artifact ID: 405 names only its own method.
+            try await client.execute(uri: "/api/v1/artifacts/uploads", method: .patch) { r in
+                #expect(r.status == .methodNotAllowed)
+                #expect(r.headers[.allow] == "POST")
+            }
             let sha = Hash.sha256([1])
             try await client.execute(uri: "/api/v1/artifacts/uploads", method: .post, headers: [.authorization: "Bearer \(h.token)"],
                                      body: body(["sha256": "../../etc/passwd", "size": "1"])) { r in
