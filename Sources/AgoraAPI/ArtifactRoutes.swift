@@ -260,7 +260,7 @@ extension APIRoutes {
         case .pastDeclaredSize: return APIError.badRequest("chunk_past_declared_size", m)
         case .incomplete: return APIError(.conflict, "upload_incomplete", m)
         case .tooManyUploads:
-            var e = APIError(.serviceUnavailable, "too_many_uploads", m)
+            var e = APIError(.tooManyRequests, "too_many_uploads", m)
             e.headers[.retryAfter] = "5"
             return e
         case let .store(s): return storeError(s)

@@ -23,7 +23,7 @@ struct ArtifactAPITests {
             return Application(router: APIRoutes.router(deps))
         }
 
-        init(chunkBytes: Int = 64 * 1024, ttl: Duration = .seconds(600), maxBytes: Int64 = 1 << 30) throws {
+        init(chunkBytes: Int = 64 * 1024, ttl: Duration = .seconds(600), maxBytes: Int64 = 1 << 30, maxUploads: Int = 64) throws {
             base = try APIHarness()
             var limits = ArtifactStore.Limits()
             limits.maxArtifactBytes = maxBytes
@@ -31,6 +31,7 @@ struct ArtifactAPITests {
             var config = ArtifactUploads.Config()
             config.chunkBytes = chunkBytes
             config.ttl = ttl
+            config.maxUploads = maxUploads
             uploads = ArtifactUploads(store: store, config: config)
             token = try base.tokens.create(name: "ops")
         }
@@ -173,6 +174,26 @@ struct ArtifactAPITests {
                 #expect(r.status == .badRequest)
                 #expect((try? decode(ErrorBody.self, r.body))?.code == "unknown_field")
             }
+        }
+    }
+
+    @Test("past the cap on uploads in progress a new one gets 429 with Retry-After, and room again once one is aborted")
+    func uploadCap() async throws {
+        let h = try Harness(maxUploads: 2)
+        try await h.app.test(.router) { client in
+            let first = try #require(try await start(client, h, sha: Hash.sha256([1]), size: 10)?.uploadID)
+            _ = try await start(client, h, sha: Hash.sha256([2]), size: 10)
+            try await client.execute(uri: "/api/v1/artifacts/uploads", method: .post,
+                                     headers: [.contentType: "application/json", .authorization: "Bearer \(h.token)"],
+                                     body: body(API.UploadRequest(sha256: Hash.sha256([3]).hex, size: 10))) { r in
+                #expect(r.status == .tooManyRequests)
+                #expect(r.headers[.retryAfter] != nil)
+                let code = try decode(ErrorBody.self, r.body).code
+                #expect(code == "too_many_uploads")
+            }
+            try await client.execute(uri: "/api/v1/artifacts/uploads/\(first)", method: .delete,
+                                     headers: [.authorization: "Bearer \(h.token)"]) { r in #expect(r.status.code < 300) }
+            _ = try await start(client, h, sha: Hash.sha256([3]), size: 10)
         }
     }
 

@@ -17,7 +17,7 @@ public final class ArtifactMetrics: Sendable {
 
     public init(factory: any MetricsFactory & Sendable) {
         bytes = Gauge(label: "agora_artifacts_bytes", factory: factory)
-        count = Gauge(label: "agora_artifacts_count", factory: factory)
+        count = Gauge(label: "agora_artifacts_files", factory: factory)
         uploadsInProgress = Gauge(label: "agora_artifacts_uploads_in_progress", factory: factory)
         verificationFailures = Metrics.Counter(label: "agora_artifacts_verification_failures_total", factory: factory)
         quarantined = Metrics.Counter(label: "agora_artifacts_quarantined_total", factory: factory)
@@ -26,7 +26,7 @@ public final class ArtifactMetrics: Sendable {
 
     public static let help: [String: String] = [
         "agora_artifacts_bytes": "Bytes of verified artifacts in the store.",
-        "agora_artifacts_count": "Artifacts in the store.",
+        "agora_artifacts_files": "Artifacts in the store.",
         "agora_artifacts_uploads_in_progress": "Chunked artifact uploads started and not yet completed, aborted or expired.",
         "agora_artifacts_verification_failures_total": "Stored artifacts that did not hash to their name when read or scanned.",
         "agora_artifacts_quarantined_total": "Files moved to artifacts/quarantine (damaged or stray).",
