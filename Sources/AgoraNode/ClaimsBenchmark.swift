@@ -33,6 +33,8 @@ public enum ClaimsBenchmark {
         public var threadP50: Double, threadP99: Double
         public var tagP99: Double, authorP99: Double
         public var meanThreadLength: Double
+        /// Stage totals over the publishing blocks, as `bench apply` reports them.
+        public var admitSeconds: Double, executeSeconds: Double, commitSeconds: Double
         public var databaseMiB: Double
         public var peakRSSMiB: Double
     }
@@ -56,6 +58,7 @@ public enum ClaimsBenchmark {
                               mempool: Mempool(config: .init(maxCount: o.blockTransactions * 4, maxPerSender: 1_024)),
                               config: .init(maxBlockTransactions: o.blockTransactions), logger: logger)
         var now: UInt64 = 1
+        var admitSeconds = 0.0, executeSeconds = 0.0, commitSeconds = 0.0
         /// Admission on its own thread overlapping block production, as in `bench apply`.
         func commitAll(_ txs: [Transaction]) throws -> (blocks: Int, seconds: Double) {
             let admission = Mutex(Benchmarks.AdmissionProgress())
@@ -67,10 +70,15 @@ public enum ClaimsBenchmark {
                     while mempool.count > o.blockTransactions * 2 { usleep(500) }
                     let batch = Array(txs[offset..<min(txs.count, offset + o.blockTransactions)])
                     offset += batch.count
+                    let t0 = DispatchTime.now().uptimeNanoseconds
                     let failures = mempool.insert(batch: batch, view: chain.view()).compactMap { r -> String? in
                         if case let .failure(e) = r { return "\(e)" } else { return nil }
                     }
-                    admission.withLock { $0.failures += failures }
+                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    admission.withLock {
+                        $0.failures += failures
+                        $0.seconds += dt
+                    }
                 }
                 admission.withLock { $0.done = true }
             }
@@ -85,12 +93,17 @@ public enum ClaimsBenchmark {
                 }
                 now += 1
                 let produced = try chain.produceBlock(now: now)
-                if produced.transactions > 0 { blocks += 1 }
+                if produced.transactions > 0 {
+                    blocks += 1
+                    executeSeconds += produced.executeSeconds
+                    commitSeconds += produced.commitSeconds
+                }
                 committed += produced.transactions
                 if produced.transactions == 0 && progress.done && mempool.count == 0 {
                     throw Benchmarks.BenchError.rejected("mempool drained with \(txs.count - committed) uncommitted")
                 }
             }
+            admitSeconds += admission.withLock { $0.seconds }
             return (blocks, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         func sign(_ key: SigningKey, _ nonce: UInt64, _ payload: Payload) -> Transaction {
@@ -135,6 +148,7 @@ public enum ClaimsBenchmark {
                                                              fee: Amount(1)!, expiresAt: .max, payload: .publishClaim(content)))
                 }
             }
+            if start == 0 { (admitSeconds, executeSeconds, commitSeconds) = (0, 0, 0) }  // setup excluded
             let r = try commitAll(signed.map { $0! })
             publishSeconds += r.seconds
             blocks += r.blocks
@@ -173,6 +187,7 @@ public enum ClaimsBenchmark {
         return Result(claims: o.claims, blocks: blocks, publishSeconds: publishSeconds, perSecond: Double(o.claims) / publishSeconds,
                       sinceP50: pct(since, 0.5), sinceP99: pct(since, 0.99), threadP50: pct(thread, 0.5), threadP99: pct(thread, 0.99),
                       tagP99: pct(tag, 0.99), authorP99: pct(author, 0.99), meanThreadLength: Double(threadLengths) / Double(o.queries),
+                      admitSeconds: admitSeconds, executeSeconds: executeSeconds, commitSeconds: commitSeconds,
                       databaseMiB: dbMiB, peakRSSMiB: Benchmarks.peakRSSMiB)
     }
 }

@@ -128,6 +128,8 @@ struct Bench: AsyncParsableCommand {
                 o.queries = queries
                 let r = try ClaimsBenchmark.run(o, directory: dir) { print($0) }
                 print(String(format: "published %d claims in %d blocks in %.2f s: %.0f claims/s", r.claims, r.blocks, r.publishSeconds, r.perSecond))
+                print(String(format: "stages: admission (signature checks) %.2f s, execution %.2f s, SQLite commit %.2f s",
+                             r.admitSeconds, r.executeSeconds, r.commitSeconds))
                 print(String(format: "since page (50): p50 %.2f ms, p99 %.2f ms", r.sinceP50 * 1000, r.sinceP99 * 1000))
                 print(String(format: "thread read (mean %.0f claims): p50 %.2f ms, p99 %.2f ms", r.meanThreadLength, r.threadP50 * 1000, r.threadP99 * 1000))
                 print(String(format: "tag page (50): p99 %.2f ms; author page (50): p99 %.2f ms", r.tagP99 * 1000, r.authorP99 * 1000))
