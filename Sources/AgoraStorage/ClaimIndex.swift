@@ -16,6 +16,7 @@ enum ClaimIndex {
         var insertClaim: Statement?
         var insertTag: Statement?
         var insertRole: Statement?
+        var insertArtifact: Statement?
         func role(_ group: Hash, _ address: Address, _ role: GroupRole?) throws {
             if insertRole == nil {
                 insertRole = try db.cachedStatement(sql: "INSERT OR REPLACE INTO group_roles(group_id, address, height, role) VALUES (?, ?, ?, ?)")
@@ -52,6 +53,13 @@ enum ClaimIndex {
                     }
                     insertTag!.setUncheckedArguments([Data(content.group.bytes), tag, time, position])
                     try insertTag!.execute()
+                }
+                for artifact in content.artifacts {
+                    if insertArtifact == nil {
+                        insertArtifact = try db.cachedStatement(sql: "INSERT INTO claim_artifacts(sha256, group_id, position) VALUES (?, ?, ?)")
+                    }
+                    insertArtifact!.setUncheckedArguments([Data(artifact.sha256.bytes), Data(content.group.bytes), position])
+                    try insertArtifact!.execute()
                 }
             default:
                 continue
@@ -165,6 +173,16 @@ extension BlockStore {
     /// Whether `address` was a member of `group` (any role, observers included) after block `height`.
     public func isMember(group: Hash, address: Address, atHeight height: UInt64) throws -> Bool {
         try role(in: group, of: address, atHeight: height) != nil
+    }
+
+    /// The groups with at least one claim referencing `artifact`, in ID order (at most `limit`):
+    /// with `isMember` this is what an artifact access policy needs ("members of a group that
+    /// references it may read it").
+    public func groups(referencing artifact: Hash, limit: Int = 100) throws -> [Hash] {
+        try read("artifact groups") { db in
+            try Data.fetchAll(db, sql: "SELECT DISTINCT group_id FROM claim_artifacts WHERE sha256 = ? ORDER BY group_id LIMIT ?",
+                              arguments: [Data(artifact.bytes), limit]).compactMap { Hash(bytes: $0) }
+        }
     }
 
     /// Groups in ID order after `after`.

@@ -65,6 +65,11 @@ enum Schema {
                     time INTEGER NOT NULL,
                     position INTEGER NOT NULL,
                     PRIMARY KEY(group_id, tag, time, position)) WITHOUT ROWID;
+                CREATE TABLE claim_artifacts(
+                    sha256 BLOB NOT NULL,
+                    group_id BLOB NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY(sha256, group_id, position)) WITHOUT ROWID;
                 CREATE TABLE group_roles(
                     group_id BLOB NOT NULL,
                     address BLOB NOT NULL,

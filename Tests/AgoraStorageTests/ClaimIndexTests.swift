@@ -98,6 +98,21 @@ struct ClaimIndexTests {
         #expect(try c.store.claim(id: LedgerID.claim(author: bob.address, nonce: 0)) == nil)
     }
 
+    @Test("artifact references are indexed per group, so a policy can ask which groups reference an artifact")
+    func artifactGroups() throws {
+        let c = try TestChain(validator: validator, funded: [admin, alice])
+        let g1 = LedgerID.group(creator: admin.address, nonce: 0), g2 = LedgerID.group(creator: alice.address, nonce: 0)
+        try c.commit([c.tx(admin, .createGroup(name: "one", policy: .none)), c.tx(alice, .createGroup(name: "two", policy: .none))])
+        let shared = ArtifactRef(sha256: Hash.sha256([1]), size: 10), own = ArtifactRef(sha256: Hash.sha256([2]), size: 20)
+        func publish(_ key: SigningKey, _ group: Hash, _ refs: [ArtifactRef]) -> Transaction {
+            c.tx(key, .publishClaim(ClaimContent(group: group, text: "x", tags: [], parent: nil, artifacts: refs.sorted())))
+        }
+        try c.commit([publish(admin, g1, [shared, own]), publish(alice, g2, [shared]), publish(alice, g1, [shared])])
+        #expect(try c.store.groups(referencing: shared.sha256) == [g1, g2].sorted())
+        #expect(try c.store.groups(referencing: own.sha256) == [g1])
+        #expect(try c.store.groups(referencing: Hash.sha256([3])).isEmpty)
+    }
+
     @Test("pages follow the cursor without repeats or gaps, with and without since")
     func paging() throws {
         let c = try TestChain(validator: validator, funded: [admin])
