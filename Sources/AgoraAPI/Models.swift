@@ -31,6 +31,18 @@ public enum API {
         public var newKey: String?
         public var proof: String?
         public var evidence: EvidenceView?
+        /// groups: the group's ID (every group payload but create), its name (create), the member
+        /// and role concerned, the policy (create, policy update).
+        public var group: String?
+        public var name: String?
+        public var member: String?
+        public var role: String?
+        public var policy: GroupView.PolicyView?
+        /// claim_publish: the claim's content.
+        public var text: String?
+        public var tags: [String]?
+        public var parent: String?
+        public var artifacts: [ClaimView.ArtifactView]?
 
         init(_ p: Payload) {
             type = p.kind
@@ -47,6 +59,19 @@ public enum API {
                 self.newKey = newKey.hex; self.proof = proof.hex
             case let .evidence(e):
                 evidence = EvidenceView(e)
+            case let .createGroup(name, policy):
+                self.name = name; self.policy = .init(policy)
+            case let .addGroupMember(group, member, role), let .setGroupRole(group, member, role):
+                self.group = group.hex; self.member = member.description; self.role = role.name
+            case let .removeGroupMember(group, member):
+                self.group = group.hex; self.member = member.description
+            case let .updateGroupPolicy(group, policy):
+                self.group = group.hex; self.policy = .init(policy)
+            case let .fundGroup(group, amount):
+                self.group = group.hex; self.amount = amount.units
+            case let .publishClaim(c):
+                group = c.group.hex; text = c.text; tags = c.tags; parent = c.parent?.hex
+                artifacts = c.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
             }
         }
     }

@@ -260,6 +260,9 @@ public final class Chain: Sendable {
                                     accounts: involved, data: [
                                         "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "height": .uint(height),
                                     ]))
+            case .createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim:
+                drafts.append(GroupEvents.draft(tx, height: height, timestamp: timestamp))
+                metrics.groupOperation(tx.body.payload.kind)
             }
         }
         for (tx, reason) in executed.rejected {

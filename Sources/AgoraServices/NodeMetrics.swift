@@ -59,6 +59,7 @@ public final class NodeMetrics: Sendable {
         "agora_websocket_connections": "Open WebSocket event connections.",
         "agora_websocket_dropped_total": "WebSocket clients disconnected by the node, by reason.",
         "agora_events_published_total": "Events published to the event stream.",
+        "agora_group_operations_total": "Successful groups and claims transactions in committed blocks, by kind (claim_publish, group_create, ...).",
         "agora_storage_bytes": "Size of the SQLite database and its WAL on disk.",
         "agora_api_requests_total": "API requests by method, route template and status.",
         "agora_api_request_duration_seconds": "API request latency by method and route template.",
@@ -109,6 +110,11 @@ public final class NodeMetrics: Sendable {
 
     public func websocketDropped(_ reason: String) {
         Metrics.Counter(label: "agora_websocket_dropped_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// One successful groups or claims transaction (`kind` is the payload kind).
+    public func groupOperation(_ kind: String) {
+        Metrics.Counter(label: "agora_group_operations_total", dimensions: [("kind", kind)], factory: factory).increment()
     }
 
     public func apiLimited(_ kind: String) {

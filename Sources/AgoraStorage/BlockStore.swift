@@ -158,6 +158,7 @@ public final class BlockStore: Sendable {
                                                 Data(tx.bytes), Data(batch.receipts[i].canonicalBytes)])
                 try insertTx.execute()
             }
+            try ClaimIndex.index(db, block: batch.block, receipts: batch.receipts)
             let upsert = try db.cachedStatement(sql: "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE key = ?")
             for e in batch.writes.entries {
@@ -410,7 +411,7 @@ public final class BlockStore: Sendable {
 
     // MARK: Helpers
 
-    private func decode<T: CanonicalDecodable>(_ type: T.Type, _ data: Data?, _ what: String) throws -> T {
+    func decode<T: CanonicalDecodable>(_ type: T.Type, _ data: Data?, _ what: String) throws -> T {
         guard let data else { throw StorageError.corrupt(what: "\(what) is missing") }
         do { return try T(canonicalBytes: Array(data)) } catch { throw StorageError.corrupt(what: "\(what): \(error)") }
     }
@@ -424,7 +425,7 @@ public final class BlockStore: Sendable {
                        arguments: [key, Data(value)])
     }
 
-    private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch let e as StorageError { throw e } catch {
             throw StorageError.sqlite(operation: operation, reason: "\(error)")
         }

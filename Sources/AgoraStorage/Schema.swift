@@ -43,6 +43,41 @@ enum Schema {
                     last_seen INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v3-groups-claims") { db in
+            // Indexes of the groups and claims modules, derived at commit from each block's
+            // successful transactions (see ClaimIndex.swift). A claim's row key is its
+            // transaction's position, so its content is one primary-key read away.
+            try db.execute(sql: """
+                CREATE TABLE claims(
+                    position INTEGER PRIMARY KEY NOT NULL,
+                    id BLOB NOT NULL UNIQUE,
+                    group_id BLOB NOT NULL,
+                    author BLOB NOT NULL,
+                    parent BLOB,
+                    root BLOB NOT NULL,
+                    time INTEGER NOT NULL);
+                CREATE INDEX claims_by_group_time ON claims(group_id, time, position);
+                CREATE INDEX claims_by_group_author ON claims(group_id, author, time, position);
+                CREATE INDEX claims_by_root ON claims(root, position);
+                CREATE TABLE claim_tags(
+                    group_id BLOB NOT NULL,
+                    tag TEXT NOT NULL,
+                    time INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY(group_id, tag, time, position)) WITHOUT ROWID;
+                CREATE TABLE claim_artifacts(
+                    sha256 BLOB NOT NULL,
+                    group_id BLOB NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY(sha256, group_id, position)) WITHOUT ROWID;
+                CREATE TABLE group_roles(
+                    group_id BLOB NOT NULL,
+                    address BLOB NOT NULL,
+                    height INTEGER NOT NULL,
+                    role INTEGER NOT NULL,
+                    PRIMARY KEY(group_id, address, height)) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

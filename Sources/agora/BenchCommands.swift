@@ -5,7 +5,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -100,6 +100,40 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "delivered per subscriber: min %.0f/s, median %.0f/s; subscribers dropped: %d",
                              r.minPerSubscriber, r.medianPerSubscriber, r.dropped))
                 print("server RSS by second (MiB): " + r.rssMiB.map { String(format: "%.0f", $0) }.joined(separator: " "))
+            }
+        }
+    }
+
+    struct Claims: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Claim publishing through mempool → block → SQLite (with the claim index), then since/thread/tag/author query latency.")
+        @Option(help: "Claims to publish into one group.") var claims: Int = 1_000_000
+        @Option(help: "Member accounts publishing.") var accounts: Int = 10_000
+        @Option(help: "Transactions per block.") var blockTxs: Int = 10_000
+        @Option(help: "Queries of each kind to time.") var queries: Int = 2_000
+        @Option(help: "Data directory (default: a temporary one, removed afterwards).") var dataDir: String?
+
+        func run() async throws {
+            try await runCommand {
+                guard claims >= 2_000, accounts > 0, (1...100_000).contains(blockTxs), queries > 0 else {
+                    throw CLIError(Exit.invalidInput, "--claims ≥ 2000; --accounts, --queries positive; --block-txs 1…100000")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = dataDir ?? (NSTemporaryDirectory() + "agora-bench-claims-\(getpid())")
+                defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+                var o = ClaimsBenchmark.Options()
+                o.claims = claims
+                o.accounts = accounts
+                o.blockTransactions = blockTxs
+                o.queries = queries
+                let r = try ClaimsBenchmark.run(o, directory: dir) { print($0) }
+                print(String(format: "published %d claims in %d blocks in %.2f s: %.0f claims/s", r.claims, r.blocks, r.publishSeconds, r.perSecond))
+                print(String(format: "stages: admission (signature checks) %.2f s, execution %.2f s, SQLite commit %.2f s",
+                             r.admitSeconds, r.executeSeconds, r.commitSeconds))
+                print(String(format: "since page (50): p50 %.2f ms, p99 %.2f ms", r.sinceP50 * 1000, r.sinceP99 * 1000))
+                print(String(format: "thread read (mean %.0f claims): p50 %.2f ms, p99 %.2f ms", r.meanThreadLength, r.threadP50 * 1000, r.threadP99 * 1000))
+                print(String(format: "tag page (50): p99 %.2f ms; author page (50): p99 %.2f ms", r.tagP99 * 1000, r.authorP99 * 1000))
+                print(String(format: "database %.0f MiB; peak RSS %.0f MiB", r.databaseMiB, r.peakRSSMiB))
             }
         }
     }

@@ -25,7 +25,8 @@ struct Peers: AsyncParsableCommand {
 
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read from the ledger (JSON).",
-                                                    subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self])
+                                                    subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self,
+                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self])
 
     struct AccountQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "account", abstract: "Balance and nonce of an address.")
@@ -77,13 +78,15 @@ struct TxOptions: ParsableArguments {
 
 /// Signs a payload with the sender's key against the node's chain and head, submits it, and
 /// optionally waits for the outcome.
-func submit(_ payload: Payload, options: TxOptions, zeroFee: Bool = false) async throws {
+@discardableResult
+func submit(_ payload: Payload, options: TxOptions, zeroFee: Bool = false) async throws -> Transaction {
     try await submit(options: options, zeroFee: zeroFee) { _, _ in payload }
 }
 
 /// As above, for a payload that depends on the chain ID and the sender's key (a key-rotation
-/// proof signs both).
-func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID: String, _ sender: PublicKey) throws -> Payload) async throws {
+/// proof signs both). Returns the transaction (its nonce names what it creates).
+@discardableResult
+func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID: String, _ sender: PublicKey) throws -> Payload) async throws -> Transaction {
     let signer = try unlockKey(options.keys.path(for: options.key))
     let client = options.node.client
     let status = try await client.get("/api/v1/status", as: API.StatusView.self)
@@ -101,7 +104,7 @@ func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID
     let submitted = try await client.post("/api/v1/transactions", API.SubmitRequest(tx: Hex.encode(tx.bytes)),
                                           as: API.SubmitResponse.self)
     print("tx \(submitted.id) \(submitted.status)")
-    guard options.wait else { return }
+    guard options.wait else { return tx }
     let deadline = Date().addingTimeInterval(options.timeout)
     while Date() < deadline {
         if let s = try await client.find("/api/v1/transactions/\(submitted.id)", as: API.TransactionStatusView.self) {
@@ -109,7 +112,7 @@ func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID
             case "committed":
                 if s.success == true {
                     print("committed at height \(s.height ?? 0)")
-                    return
+                    return tx
                 }
                 throw CLIError(Exit.failed, "committed at height \(s.height ?? 0) but failed: \(s.error?.code ?? "?"): \(s.error?.message ?? "")")
             case "rejected":
@@ -125,7 +128,7 @@ func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID
 
 struct Tx: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign and submit transactions.",
-                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self])
+                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self, GroupTx.self, ClaimTx.self])
 
     struct Transfer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send tokens to an address.")

@@ -61,6 +61,6 @@ struct ValidatorHistoryTests {
             #expect(f.canonicalBytes.first == UInt8(5 + i))
             #expect(try ExecutionFailure(canonicalBytes: f.canonicalBytes) == f)
         }
-        #expect(throws: CodecError.unknownTag(type: "failure", tag: 16)) { try ExecutionFailure(canonicalBytes: [16]) }
+        #expect(throws: CodecError.unknownTag(type: "failure", tag: 26)) { try ExecutionFailure(canonicalBytes: [26]) }
     }
 }

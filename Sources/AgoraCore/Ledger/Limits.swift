@@ -15,6 +15,15 @@ public enum Limits {
     /// Longest evidence window a chain may configure, in heights (Cosmos's default
     /// `max_age_num_blocks`); it bounds the validator-set history kept in state.
     public static let maxEvidenceAge: UInt64 = 100_000
+    /// groups: a display name (IDs are what identify a group).
+    public static let maxGroupNameBytes = 64
+    /// claims: the signed text. 8 KiB keeps a claim a statement; long material goes in artifacts.
+    public static let maxClaimTextBytes = 8 * 1024
+    public static let maxClaimTags = 8
+    public static let maxClaimTagBytes = 32
+    public static let maxClaimArtifacts = 16
+    /// Largest artifact a claim may reference (1 TiB): the store streams, so this only bounds nonsense.
+    public static let maxArtifactBytes: UInt64 = 1 << 40
 }
 
 /// Chain IDs are short, lowercase and printable so that they can appear in file names, URLs and

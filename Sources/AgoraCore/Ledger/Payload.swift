@@ -16,6 +16,21 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case rotateValidatorKey(newKey: PublicKey, proof: Signature)
     /// staking: proof of a double sign; slashes and removes the offender. Fee must be zero.
     case evidence(DuplicateVoteEvidence)
+    /// groups: a new group with the sender as its first admin; its ID is
+    /// `LedgerID.group(creator:nonce:)`.
+    case createGroup(name: String, policy: GroupPolicy)
+    /// groups, admin only: adds `member` with `role`; a first-time member gets the group faucet.
+    case addGroupMember(group: Hash, member: Address, role: GroupRole)
+    /// groups, admin only: removes `member` (never the last admin).
+    case removeGroupMember(group: Hash, member: Address)
+    /// groups, admin only: changes a member's role (never demotes the last admin).
+    case setGroupRole(group: Hash, member: Address, role: GroupRole)
+    /// groups, admin only: replaces the group's policy.
+    case updateGroupPolicy(group: Hash, policy: GroupPolicy)
+    /// groups: moves `amount` of the sender's balance into the group's treasury (anyone may fund).
+    case fundGroup(group: Hash, amount: Amount)
+    /// claims, members and admins only: publishes a claim; its ID is `LedgerID.claim(author:nonce:)`.
+    case publishClaim(ClaimContent)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -25,6 +40,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case unbond = 5
         case rotateValidatorKey = 6
         case evidence = 7
+        case createGroup = 8
+        case addGroupMember = 9
+        case removeGroupMember = 10
+        case setGroupRole = 11
+        case updateGroupPolicy = 12
+        case fundGroup = 13
+        case publishClaim = 14
     }
 
     public var tag: Tag {
@@ -36,6 +58,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .unbond: return .unbond
         case .rotateValidatorKey: return .rotateValidatorKey
         case .evidence: return .evidence
+        case .createGroup: return .createGroup
+        case .addGroupMember: return .addGroupMember
+        case .removeGroupMember: return .removeGroupMember
+        case .setGroupRole: return .setGroupRole
+        case .updateGroupPolicy: return .updateGroupPolicy
+        case .fundGroup: return .fundGroup
+        case .publishClaim: return .publishClaim
         }
     }
 
@@ -49,6 +78,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .unbond: return "unbond"
         case .rotateValidatorKey: return "rotate_validator_key"
         case .evidence: return "evidence"
+        case .createGroup: return "group_create"
+        case .addGroupMember: return "group_add_member"
+        case .removeGroupMember: return "group_remove_member"
+        case .setGroupRole: return "group_set_role"
+        case .updateGroupPolicy: return "group_policy_update"
+        case .fundGroup: return "group_fund"
+        case .publishClaim: return "claim_publish"
         }
     }
 
@@ -71,6 +107,24 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             writer.write(proof)
         case let .evidence(evidence):
             writer.write(evidence)
+        case let .createGroup(name, policy):
+            writer.writeString(name)
+            writer.write(policy)
+        case let .addGroupMember(group, member, role), let .setGroupRole(group, member, role):
+            writer.write(group)
+            writer.write(member)
+            writer.write(role)
+        case let .removeGroupMember(group, member):
+            writer.write(group)
+            writer.write(member)
+        case let .updateGroupPolicy(group, policy):
+            writer.write(group)
+            writer.write(policy)
+        case let .fundGroup(group, amount):
+            writer.write(group)
+            writer.write(amount)
+        case let .publishClaim(content):
+            writer.write(content)
         }
     }
 
@@ -98,6 +152,29 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .evidence:
             // Bounded by construction: two votes, each with a chain ID of at most 64 bytes.
             self = .evidence(try reader.read(DuplicateVoteEvidence.self))
+        case .createGroup:
+            let name = try reader.readString("group.name", limit: Limits.maxGroupNameBytes)
+            guard GroupName.isValid(name) else { throw .nonCanonical(field: "group.name", reason: "empty or holds control characters") }
+            self = .createGroup(name: name, policy: try reader.read(GroupPolicy.self))
+        case .addGroupMember:
+            let group = try reader.read(Hash.self)
+            let member = try reader.read(Address.self)
+            self = .addGroupMember(group: group, member: member, role: try reader.read(GroupRole.self))
+        case .removeGroupMember:
+            let group = try reader.read(Hash.self)
+            self = .removeGroupMember(group: group, member: try reader.read(Address.self))
+        case .setGroupRole:
+            let group = try reader.read(Hash.self)
+            let member = try reader.read(Address.self)
+            self = .setGroupRole(group: group, member: member, role: try reader.read(GroupRole.self))
+        case .updateGroupPolicy:
+            let group = try reader.read(Hash.self)
+            self = .updateGroupPolicy(group: group, policy: try reader.read(GroupPolicy.self))
+        case .fundGroup:
+            let group = try reader.read(Hash.self)
+            self = .fundGroup(group: group, amount: try reader.read(Amount.self))
+        case .publishClaim:
+            self = .publishClaim(try reader.read(ClaimContent.self))
         }
     }
 }

@@ -101,6 +101,20 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     /// evidence window.
     case bondLocked(PublicKey)
     case unbondAboveBond(bond: Amount, requested: Amount)
+    case groupNotFound(Hash)
+    /// groups: membership and policy change only by an admin of the group.
+    case notGroupAdmin(group: Hash, address: Address)
+    case notGroupMember(group: Hash, address: Address)
+    /// claims: observers read but do not publish.
+    case observerCannotPublish(group: Hash, address: Address)
+    case alreadyGroupMember(group: Hash, address: Address)
+    /// groups: a group always keeps at least one admin.
+    case lastGroupAdmin(group: Hash, address: Address)
+    case roleUnchanged(group: Hash, address: Address, role: GroupRole)
+    case invalidGroupPolicy(GroupPolicyViolation)
+    case parentClaimNotFound(Hash)
+    /// claims: threads stay inside one group; `group` is the parent's.
+    case parentClaimInOtherGroup(parent: Hash, group: Hash)
 
     public var code: String {
         switch self {
@@ -119,6 +133,16 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .rotationTargetInUse: return "rotation_target_in_use"
         case .bondLocked: return "bond_locked"
         case .unbondAboveBond: return "unbond_above_bond"
+        case .groupNotFound: return "group_not_found"
+        case .notGroupAdmin: return "not_group_admin"
+        case .notGroupMember: return "not_group_member"
+        case .observerCannotPublish: return "observer_cannot_publish"
+        case .alreadyGroupMember: return "already_group_member"
+        case .lastGroupAdmin: return "last_group_admin"
+        case .roleUnchanged: return "role_unchanged"
+        case .invalidGroupPolicy: return "invalid_group_policy"
+        case .parentClaimNotFound: return "parent_claim_not_found"
+        case .parentClaimInOtherGroup: return "parent_claim_in_other_group"
         }
     }
 
@@ -139,6 +163,16 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .rotationTargetInUse(k): return "\(k) already bonded or validated; rotate to a fresh key"
         case let .bondLocked(k): return "\(k) is a validator within the evidence window; its bond cannot go below the minimum"
         case let .unbondAboveBond(b, r): return "cannot unbond \(r): the bond is \(b)"
+        case let .groupNotFound(g): return "group \(g) does not exist"
+        case let .notGroupAdmin(g, a): return "\(a) is not an admin of group \(g)"
+        case let .notGroupMember(g, a): return "\(a) is not a member of group \(g)"
+        case let .observerCannotPublish(g, a): return "\(a) is an observer of group \(g) and cannot publish"
+        case let .alreadyGroupMember(g, a): return "\(a) is already a member of group \(g)"
+        case let .lastGroupAdmin(g, a): return "\(a) is the last admin of group \(g); add another admin first"
+        case let .roleUnchanged(g, a, r): return "\(a) already has role \(r) in group \(g)"
+        case let .invalidGroupPolicy(v): return "invalid group policy: \(v)"
+        case let .parentClaimNotFound(c): return "parent claim \(c) does not exist"
+        case let .parentClaimInOtherGroup(c, g): return "parent claim \(c) belongs to another group (\(g))"
         }
     }
 
@@ -159,6 +193,16 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .rotationTargetInUse(k): writer.write(UInt8(13)); writer.write(k)
         case let .bondLocked(k): writer.write(UInt8(14)); writer.write(k)
         case let .unbondAboveBond(b, r): writer.write(UInt8(15)); writer.write(b); writer.write(r)
+        case let .groupNotFound(g): writer.write(UInt8(16)); writer.write(g)
+        case let .notGroupAdmin(g, a): writer.write(UInt8(17)); writer.write(g); writer.write(a)
+        case let .notGroupMember(g, a): writer.write(UInt8(18)); writer.write(g); writer.write(a)
+        case let .observerCannotPublish(g, a): writer.write(UInt8(19)); writer.write(g); writer.write(a)
+        case let .alreadyGroupMember(g, a): writer.write(UInt8(20)); writer.write(g); writer.write(a)
+        case let .lastGroupAdmin(g, a): writer.write(UInt8(21)); writer.write(g); writer.write(a)
+        case let .roleUnchanged(g, a, r): writer.write(UInt8(22)); writer.write(g); writer.write(a); writer.write(r)
+        case let .invalidGroupPolicy(v): writer.write(UInt8(23)); writer.write(v.rawValue)
+        case let .parentClaimNotFound(c): writer.write(UInt8(24)); writer.write(c)
+        case let .parentClaimInOtherGroup(c, g): writer.write(UInt8(25)); writer.write(c); writer.write(g)
         }
     }
 
@@ -180,6 +224,20 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case 13: self = .rotationTargetInUse(try reader.read(PublicKey.self))
         case 14: self = .bondLocked(try reader.read(PublicKey.self))
         case 15: self = .unbondAboveBond(bond: try reader.read(Amount.self), requested: try reader.read(Amount.self))
+        case 16: self = .groupNotFound(try reader.read(Hash.self))
+        case 17: self = .notGroupAdmin(group: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 18: self = .notGroupMember(group: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 19: self = .observerCannotPublish(group: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 20: self = .alreadyGroupMember(group: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 21: self = .lastGroupAdmin(group: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 22: self = .roleUnchanged(group: try reader.read(Hash.self), address: try reader.read(Address.self),
+                                       role: try reader.read(GroupRole.self))
+        case 23:
+            let raw = try reader.readUInt8("failure.violation")
+            guard let v = GroupPolicyViolation(rawValue: raw) else { throw .unknownTag(type: "failure.violation", tag: raw) }
+            self = .invalidGroupPolicy(v)
+        case 24: self = .parentClaimNotFound(try reader.read(Hash.self))
+        case 25: self = .parentClaimInOtherGroup(parent: try reader.read(Hash.self), group: try reader.read(Hash.self))
         default: throw .unknownTag(type: "failure", tag: tag)
         }
     }

@@ -118,6 +118,23 @@ public struct TransactionExecutor: Sendable {
         case let .evidence(evidence):
             try Staking.punish(state, evidence)
             failure = nil
+        case let .createGroup(name, policy):
+            failure = try Groups.create(state, id: LedgerID.group(creator: sender, nonce: tx.body.nonce), creator: sender, name: name,
+                                        policy: policy, height: context.height, bank: params)
+        case let .addGroupMember(group, member, role):
+            failure = try Groups.addMember(state, group: group, sender: sender, member: member, role: role, height: context.height,
+                                           bank: params, treasuryCredit: &treasuryCredit)
+        case let .removeGroupMember(group, member):
+            failure = try Groups.removeMember(state, group: group, sender: sender, member: member, height: context.height)
+        case let .setGroupRole(group, member, role):
+            failure = try Groups.setRole(state, group: group, sender: sender, member: member, role: role, height: context.height)
+        case let .updateGroupPolicy(group, policy):
+            failure = try Groups.updatePolicy(state, group: group, sender: sender, policy: policy, bank: params)
+        case let .fundGroup(group, amount):
+            failure = try Groups.fund(state, group: group, sender: sender, amount: amount)
+        case let .publishClaim(content):
+            failure = try Claims.publish(state, id: LedgerID.claim(author: sender, nonce: tx.body.nonce), author: sender, content: content,
+                                         context: context, bank: params, treasuryCredit: &treasuryCredit)
         }
         if failure != nil { state.rollback() } else { state.release() }
         return .included(Receipt(feePaid: tx.body.fee, failure: failure))

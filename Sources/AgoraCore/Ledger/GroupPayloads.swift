@@ -1,0 +1,228 @@
+/// The values that the `groups` and `claims` payloads carry: roles, a group's policy, a claim's
+/// content with its tags and artifact references, and the deterministic IDs of groups and claims.
+/// Everything here decodes strictly: a tag list that is not already normalised, an artifact list
+/// that is not sorted, or a text over its limit is refused by the decoder, so every claim has one
+/// encoding and the index never has to guess what a client meant.
+
+/// What a member may do in a group. Stored as its raw byte; 0 is never a role.
+public enum GroupRole: UInt8, Sendable, Hashable, CaseIterable, CanonicalCodable, CustomStringConvertible {
+    /// Changes membership and policy; publishes.
+    case admin = 1
+    /// Publishes claims.
+    case member = 2
+    /// Reads only; counted as a member for access to the group's artifacts.
+    case observer = 3
+
+    public var name: String {
+        switch self {
+        case .admin: return "admin"
+        case .member: return "member"
+        case .observer: return "observer"
+        }
+    }
+
+    public init?(name: String) {
+        guard let role = GroupRole.allCases.first(where: { $0.name == name }) else { return nil }
+        self = role
+    }
+
+    public var description: String { name }
+    public var canPublish: Bool { self != .observer }
+
+    public func encode(to writer: inout CanonicalWriter) { writer.write(rawValue) }
+    public init(from reader: inout CanonicalReader) throws(CodecError) {
+        let raw = try reader.readUInt8("group.role")
+        guard let role = GroupRole(rawValue: raw) else { throw .unknownTag(type: "group.role", tag: raw) }
+        self = role
+    }
+}
+
+/// A group's economic rules. The group pays them from its own treasury (funded by `fundGroup`),
+/// never by minting, and only within the chain-wide bank params: see docs/groups-claims.md.
+public struct GroupPolicy: Hashable, Sendable, CanonicalCodable {
+    /// Paid once per address from the treasury when it first joins the group.
+    public var faucetAmount: Amount
+    /// Paid from the treasury to the block proposer for every claim published in the group.
+    public var claimReward: Amount
+    /// Fee on every payout of the group, in basis points, to the chain treasury. The chain's own
+    /// transfer fee is the floor: the group pays max(this, bank transferFeeBps).
+    public var transferFeeBps: UInt16
+    /// Most the group may ever pay out (faucet grants plus rewards), over its whole life.
+    public var maxSupply: Amount
+    /// No payout of the group takes a recipient's balance above this (nor above the chain's cap).
+    public var maxBalance: Amount
+
+    /// Pays nothing: what a group without economic rules uses.
+    public static let none = GroupPolicy(faucetAmount: .zero, claimReward: .zero, transferFeeBps: 0, maxSupply: .zero, maxBalance: .zero)
+
+    public init(faucetAmount: Amount, claimReward: Amount, transferFeeBps: UInt16, maxSupply: Amount, maxBalance: Amount) {
+        self.faucetAmount = faucetAmount
+        self.claimReward = claimReward
+        self.transferFeeBps = transferFeeBps
+        self.maxSupply = maxSupply
+        self.maxBalance = maxBalance
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(faucetAmount)
+        writer.write(claimReward)
+        writer.write(transferFeeBps)
+        writer.write(maxSupply)
+        writer.write(maxBalance)
+    }
+
+    public init(from reader: inout CanonicalReader) throws(CodecError) {
+        faucetAmount = try reader.read(Amount.self)
+        claimReward = try reader.read(Amount.self)
+        transferFeeBps = try reader.readUInt16("policy.transferFeeBps")
+        guard transferFeeBps <= 10_000 else {
+            throw .nonCanonical(field: "policy.transferFeeBps", reason: "\(transferFeeBps) is above 10000")
+        }
+        maxSupply = try reader.read(Amount.self)
+        maxBalance = try reader.read(Amount.self)
+    }
+}
+
+/// A reference to an off-chain artifact: its SHA-256 and size. The bytes live in the artifact
+/// store; the chain only commits to what they must hash to.
+public struct ArtifactRef: Hashable, Sendable, Comparable, CanonicalCodable {
+    public var sha256: Hash
+    public var size: UInt64
+
+    public init(sha256: Hash, size: UInt64) {
+        self.sha256 = sha256
+        self.size = size
+    }
+
+    public static func < (a: ArtifactRef, b: ArtifactRef) -> Bool { a.sha256 < b.sha256 }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(sha256)
+        writer.write(size)
+    }
+
+    public init(from reader: inout CanonicalReader) throws(CodecError) {
+        sha256 = try reader.read(Hash.self)
+        size = try reader.readUInt64("artifact.size")
+        guard size >= 1, size <= Limits.maxArtifactBytes else {
+            throw .nonCanonical(field: "artifact.size", reason: "\(size) is outside 1…\(Limits.maxArtifactBytes)")
+        }
+    }
+}
+
+/// Tags are short, lowercase and from a small alphabet so that they compare bytewise, index
+/// without collation and appear in URLs unescaped.
+public enum ClaimTags {
+    public enum Invalid: Error, Equatable, Sendable, CustomStringConvertible {
+        case empty, tooLong(String), badCharacter(String), tooMany(Int)
+        public var description: String {
+            switch self {
+            case .empty: return "a tag is empty"
+            case let .tooLong(t): return "tag \(t) is longer than \(Limits.maxClaimTagBytes) bytes"
+            case let .badCharacter(t): return "tag \(t) may only hold a-z 0-9 - _ . :"
+            case let .tooMany(n): return "\(n) tags; at most \(Limits.maxClaimTags)"
+            }
+        }
+    }
+
+    public static func isValid(_ tag: String) -> Bool {
+        let utf8 = tag.utf8
+        guard !utf8.isEmpty, utf8.count <= Limits.maxClaimTagBytes else { return false }
+        return utf8.allSatisfy { c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+                || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") || c == UInt8(ascii: ":")
+        }
+    }
+
+    /// What a client does before signing: trims, drops a leading `#`, lowercases, removes
+    /// duplicates and sorts. The decoder accepts only lists already in this form.
+    public static func normalize(_ tags: [String]) throws(Invalid) -> [String] {
+        var out = Set<String>()
+        for raw in tags {
+            var t = Substring(raw).drop(while: { $0 == " " || $0 == "\t" })
+            while let last = t.last, last == " " || last == "\t" { t = t.dropLast() }
+            if t.hasPrefix("#") { t = t.dropFirst() }
+            let tag = t.lowercased()
+            if tag.isEmpty { throw .empty }
+            if tag.utf8.count > Limits.maxClaimTagBytes { throw .tooLong(tag) }
+            if !isValid(tag) { throw .badCharacter(tag) }
+            out.insert(tag)
+        }
+        guard out.count <= Limits.maxClaimTags else { throw .tooMany(out.count) }
+        return out.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+}
+
+/// What a claim says: the signed text, its tags, the claim it answers (threads) and the
+/// artifacts it references. The author and time come from the transaction and its block.
+public struct ClaimContent: Hashable, Sendable, CanonicalCodable {
+    public var group: Hash
+    public var text: String
+    /// Normalised: see `ClaimTags.normalize`.
+    public var tags: [String]
+    public var parent: Hash?
+    /// Sorted by hash, no duplicates.
+    public var artifacts: [ArtifactRef]
+
+    public init(group: Hash, text: String, tags: [String], parent: Hash?, artifacts: [ArtifactRef]) {
+        self.group = group
+        self.text = text
+        self.tags = tags
+        self.parent = parent
+        self.artifacts = artifacts
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(group)
+        writer.writeString(text)
+        writer.write(UInt32(tags.count))
+        for t in tags { writer.writeString(t) }
+        writer.writeOptional(parent)
+        writer.writeArray(artifacts)
+    }
+
+    public init(from reader: inout CanonicalReader) throws(CodecError) {
+        group = try reader.read(Hash.self)
+        text = try reader.readString("claim.text", limit: Limits.maxClaimTextBytes)
+        guard !text.isEmpty else { throw .nonCanonical(field: "claim.text", reason: "empty") }
+        let count = try reader.readLength("claim.tags", limit: Limits.maxClaimTags)
+        var tags: [String] = []
+        for _ in 0..<count {
+            let tag = try reader.readString("claim.tag", limit: Limits.maxClaimTagBytes)
+            guard ClaimTags.isValid(tag) else { throw .nonCanonical(field: "claim.tag", reason: "\(tag) is not a normalised tag") }
+            if let last = tags.last, !Array(last.utf8).lexicographicallyPrecedes(Array(tag.utf8)) {
+                throw .nonCanonical(field: "claim.tags", reason: "not sorted and unique")
+            }
+            tags.append(tag)
+        }
+        self.tags = tags
+        parent = try reader.readOptional(Hash.self, "claim.parent")
+        artifacts = try reader.readArray(ArtifactRef.self, "claim.artifacts", limit: Limits.maxClaimArtifacts)
+        for i in artifacts.indices.dropFirst() where !(artifacts[i - 1] < artifacts[i]) {
+            throw .nonCanonical(field: "claim.artifacts", reason: "not sorted by hash and unique")
+        }
+    }
+}
+
+/// IDs derived from the sender and the nonce of the transaction that creates the thing: unique
+/// (a nonce is used once), known before the transaction is even sent (a client can thread a
+/// reply to its own claim in the same block), and independent of the fee or expiry chosen.
+public enum LedgerID {
+    static let groupDomain = Array("agora/group/v1\u{0}".utf8)
+    static let claimDomain = Array("agora/claim/v1\u{0}".utf8)
+
+    public static func group(creator: Address, nonce: UInt64) -> Hash {
+        Hash.sha256(parts: [groupDomain, creator.bytes, nonce.canonicalBytes])
+    }
+
+    public static func claim(author: Address, nonce: UInt64) -> Hash {
+        Hash.sha256(parts: [claimDomain, author.bytes, nonce.canonicalBytes])
+    }
+}
+
+/// Group names are for people; they need not be unique (the ID is).
+public enum GroupName {
+    public static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= Limits.maxGroupNameBytes && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+}
