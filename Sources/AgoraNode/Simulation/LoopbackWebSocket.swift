@@ -85,7 +85,13 @@ final class LoopbackWebSocket {
     func readTextFrames() throws -> [ArraySlice<UInt8>] {
         let n = recv(fd, &buffer, buffer.count, 0)
         if n == 0 { throw Failure.closed }
-        if n < 0 { return [] }
+        if n < 0 {
+            // Only the read timeout (or a signal) means "nothing yet". Any other error (a reset
+            // connection) repeats forever: returning [] for it spun the caller's loop at full CPU
+            // and starved the nodes of a simulation on two cores.
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return [] }
+            throw Failure.closed
+        }
         pending += buffer[0..<n]
         var frames: [ArraySlice<UInt8>] = []
         var offset = 0
