@@ -100,13 +100,18 @@ public final class NodeProcess: @unchecked Sendable {
 
     public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
-    /// Waits for exit and returns the status; kills the process if it overstays.
+    /// Waits for exit and returns the status. A process that overstays gets SIGTERM first — a
+    /// simulator then kills the nodes it started, which SIGKILL would orphan — and SIGKILL
+    /// five seconds later.
     @discardableResult
     public func wait(timeout: Double = 30) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
-                signal(SIGKILL)
+                signal(SIGTERM)
+                let grace = Date().addingTimeInterval(5)
+                while process.isRunning, Date() < grace { try? await Task.sleep(for: .milliseconds(20)) }
+                if process.isRunning { signal(SIGKILL) }
                 throw Failure.timeout("process did not exit within \(timeout) s")
             }
             try await Task.sleep(for: .milliseconds(20))
