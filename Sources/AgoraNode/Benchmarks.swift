@@ -23,7 +23,7 @@ public enum Benchmarks {
             let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
             let kb = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal") }
                 .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Double($0) } } ?? 0
-            return Machine(cpu: model ?? "unknown", cores: System.coreCount, memoryGiB: kb / 1_048_576)
+            return Machine(cpu: model, cores: System.coreCount, memoryGiB: kb / 1_048_576)
         }
 
         public var description: String { String(format: "%@, %d cores, %.1f GiB", cpu, cores, memoryGiB) }
@@ -48,18 +48,23 @@ public enum Benchmarks {
     /// to the next account, so a run of `accounts` consecutive transactions is all executable.
     static func signTransfers(count: Int, keys: [SigningKey], chainID: String, fee: Amount) -> [Transaction] {
         let accounts = keys.count
-        let out = UnsafeMutableBufferPointer<Transaction?>.allocate(capacity: count)
-        out.initialize(repeating: nil)
-        defer { out.deallocate() }
-        let box = SendableBuffer(out)
-        let chunk = 1024
-        DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
-            for i in (c * chunk)..<min(count, (c + 1) * chunk) {
-                let from = keys[i % accounts]
-                let to = keys[(i + 1) % accounts].address
-                let body = TransactionBody(chainID: chainID, sender: from.publicKey, nonce: UInt64(i / accounts), fee: fee,
-                                           expiresAt: UInt64.max, payload: .transfer(to: to, amount: Amount(1)!, memo: ""))
-                box.buffer[i] = from.sign(body)
+        return signInParallel(count: count) { i in
+            let from = keys[i % accounts]
+            return from.sign(TransactionBody(chainID: chainID, sender: from.publicKey, nonce: UInt64(i / accounts), fee: fee,
+                                             expiresAt: UInt64.max, payload: .transfer(to: keys[(i + 1) % accounts].address,
+                                                                                       amount: Amount(1)!, memo: "")))
+        }
+    }
+
+    /// `make(i)` for i in 0..<count on every core, in index order: benchmarks sign their
+    /// transactions beforehand so that signing is not what they measure.
+    static func signInParallel(count: Int, _ make: @Sendable (Int) -> Transaction) -> [Transaction] {
+        var out = [Transaction?](repeating: nil, count: count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let box = SendableBuffer(buffer)
+            let chunk = 1024
+            DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+                for i in (c * chunk)..<min(count, (c + 1) * chunk) { box.buffer[i] = make(i) }
             }
         }
         return out.map { $0! }
@@ -132,62 +137,81 @@ public enum Benchmarks {
                               mempool: Mempool(config: .init(maxCount: blockTransactions * 4, maxPerSender: 1_024)),
                               config: .init(maxBlockTransactions: blockTransactions), logger: logger)
 
-        // Admission runs on its own thread, as API handlers do in a node, while this thread
-        // produces blocks: signature checks for the next block overlap execution and commit.
-        let admission = Mutex(AdmissionProgress())
-        let mempool = chain.mempool
-        let start = DispatchTime.now().uptimeNanoseconds
-        let admitter = Thread {
-            var offset = 0
-            while offset < count {
-                while mempool.count > blockTransactions * 2 { usleep(500) }
-                let batch = Array(txs[offset..<min(count, offset + blockTransactions)])
-                offset += batch.count
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let failures = mempool.insert(batch: batch, view: chain.view()).compactMap { r -> String? in
-                    if case let .failure(e) = r { return "\(e)" } else { return nil }
-                }
-                let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                admission.withLock {
-                    $0.seconds += dt
-                    $0.failures += failures
-                }
-            }
-            admission.withLock { $0.done = true }
-        }
-        admitter.start()
-
-        var blockTimes: [Double] = []
-        var executeSeconds = 0.0, commitSeconds = 0.0
-        var committed = 0
         var now: UInt64 = 1
-        while committed < count {
-            let progress = admission.withLock { $0 }
-            if let failure = progress.failures.first { throw BenchError.rejected(failure) }
-            if !progress.done && mempool.count < blockTransactions {
-                usleep(200)
-                continue
-            }
-            now += 1
-            let produced = try chain.produceBlock(now: now)
-            if produced.transactions > 0 {
-                blockTimes.append(produced.executeSeconds + produced.commitSeconds)
-                executeSeconds += produced.executeSeconds
-                commitSeconds += produced.commitSeconds
-            }
-            committed += produced.transactions
-            if produced.transactions == 0 && progress.done && mempool.count == 0 {
-                throw BenchError.rejected("mempool drained with \(count - committed) uncommitted")
-            }
-        }
-        let admitSeconds = admission.withLock { $0.seconds }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let run = try Pipeline(chain: chain, blockTransactions: blockTransactions).commit(txs, now: &now)
         try store.close()
-        blockTimes.sort()
+        let blockTimes = run.blockTimes.sorted()
         func pct(_ p: Double) -> Double { blockTimes[min(blockTimes.count - 1, Int(Double(blockTimes.count) * p))] }
-        return ApplyResult(transactions: committed, blocks: blockTimes.count, seconds: seconds, perSecond: Double(committed) / seconds,
+        return ApplyResult(transactions: run.committed, blocks: blockTimes.count, seconds: run.seconds,
+                           perSecond: Double(run.committed) / run.seconds,
                            blockP50: pct(0.5), blockP99: pct(0.99), peakRSSMiB: peakRSSMiB,
-                           admitSeconds: admitSeconds, executeSeconds: executeSeconds, commitSeconds: commitSeconds)
+                           admitSeconds: run.admitSeconds, executeSeconds: run.executeSeconds, commitSeconds: run.commitSeconds)
+    }
+
+    /// Pre-signed transactions through the whole single-validator pipeline: admission (parallel
+    /// signature checks) on its own thread, as API handlers do in a node, while the caller's
+    /// thread produces blocks — signature checks for the next block overlap execution and commit.
+    struct Pipeline {
+        let chain: Chain
+        let blockTransactions: Int
+
+        struct Run {
+            var committed = 0
+            /// Execute + commit seconds of each non-empty block.
+            var blockTimes: [Double] = []
+            var admitSeconds = 0.0, executeSeconds = 0.0, commitSeconds = 0.0
+            var seconds = 0.0
+        }
+
+        /// Commits all of `txs`; `now` is the block clock, advanced per block.
+        func commit(_ txs: [Transaction], now: inout UInt64) throws -> Run {
+            let admission = Mutex(AdmissionProgress())
+            let mempool = chain.mempool
+            let (chain, limit) = (self.chain, blockTransactions)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let admitter = Thread {
+                var offset = 0
+                while offset < txs.count {
+                    while mempool.count > limit * 2 { usleep(500) }
+                    let batch = Array(txs[offset..<min(txs.count, offset + limit)])
+                    offset += batch.count
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let failures = mempool.insert(batch: batch, view: chain.view()).compactMap { r -> String? in
+                        if case let .failure(e) = r { return "\(e)" } else { return nil }
+                    }
+                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    admission.withLock {
+                        $0.seconds += dt
+                        $0.failures += failures
+                    }
+                }
+                admission.withLock { $0.done = true }
+            }
+            admitter.start()
+            var run = Run()
+            while run.committed < txs.count {
+                let progress = admission.withLock { $0 }
+                if let failure = progress.failures.first { throw BenchError.rejected(failure) }
+                if !progress.done && mempool.count < limit {
+                    usleep(200)
+                    continue
+                }
+                now += 1
+                let produced = try chain.produceBlock(now: now)
+                if produced.transactions > 0 {
+                    run.blockTimes.append(produced.executeSeconds + produced.commitSeconds)
+                    run.executeSeconds += produced.executeSeconds
+                    run.commitSeconds += produced.commitSeconds
+                }
+                run.committed += produced.transactions
+                if produced.transactions == 0 && progress.done && mempool.count == 0 {
+                    throw BenchError.rejected("mempool drained with \(txs.count - run.committed) uncommitted")
+                }
+            }
+            run.admitSeconds = admission.withLock { $0.seconds }
+            run.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            return run
+        }
     }
 
     struct AdmissionProgress: Sendable {

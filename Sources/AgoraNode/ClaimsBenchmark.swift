@@ -59,52 +59,13 @@ public enum ClaimsBenchmark {
                               config: .init(maxBlockTransactions: o.blockTransactions), logger: logger)
         var now: UInt64 = 1
         var admitSeconds = 0.0, executeSeconds = 0.0, commitSeconds = 0.0
-        /// Admission on its own thread overlapping block production, as in `bench apply`.
+        let pipeline = Benchmarks.Pipeline(chain: chain, blockTransactions: o.blockTransactions)
         func commitAll(_ txs: [Transaction]) throws -> (blocks: Int, seconds: Double) {
-            let admission = Mutex(Benchmarks.AdmissionProgress())
-            let mempool = chain.mempool
-            let start = DispatchTime.now().uptimeNanoseconds
-            let admitter = Thread {
-                var offset = 0
-                while offset < txs.count {
-                    while mempool.count > o.blockTransactions * 2 { usleep(500) }
-                    let batch = Array(txs[offset..<min(txs.count, offset + o.blockTransactions)])
-                    offset += batch.count
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    let failures = mempool.insert(batch: batch, view: chain.view()).compactMap { r -> String? in
-                        if case let .failure(e) = r { return "\(e)" } else { return nil }
-                    }
-                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                    admission.withLock {
-                        $0.failures += failures
-                        $0.seconds += dt
-                    }
-                }
-                admission.withLock { $0.done = true }
-            }
-            admitter.start()
-            var blocks = 0, committed = 0
-            while committed < txs.count {
-                let progress = admission.withLock { $0 }
-                if let failure = progress.failures.first { throw Benchmarks.BenchError.rejected(failure) }
-                if !progress.done && mempool.count < o.blockTransactions {
-                    usleep(200)
-                    continue
-                }
-                now += 1
-                let produced = try chain.produceBlock(now: now)
-                if produced.transactions > 0 {
-                    blocks += 1
-                    executeSeconds += produced.executeSeconds
-                    commitSeconds += produced.commitSeconds
-                }
-                committed += produced.transactions
-                if produced.transactions == 0 && progress.done && mempool.count == 0 {
-                    throw Benchmarks.BenchError.rejected("mempool drained with \(txs.count - committed) uncommitted")
-                }
-            }
-            admitSeconds += admission.withLock { $0.seconds }
-            return (blocks, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            let run = try pipeline.commit(txs, now: &now)
+            admitSeconds += run.admitSeconds
+            executeSeconds += run.executeSeconds
+            commitSeconds += run.commitSeconds
+            return (run.blockTimes.count, run.seconds)
         }
         func sign(_ key: SigningKey, _ nonce: UInt64, _ payload: Payload) -> Transaction {
             key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: nonce, fee: Amount(1)!, expiresAt: .max, payload: payload))
@@ -133,23 +94,17 @@ public enum ClaimsBenchmark {
                 return claimID(Int(rng.next() % UInt64(o.threads)))
             }
             let tagPicks = (0..<count).map { _ in (Int(rng.next() % 50), Int(rng.next() % 50)) }
-            let signed = UnsafeMutableBufferPointer<Transaction?>.allocate(capacity: count)
-            signed.initialize(repeating: nil)
-            defer { signed.deallocate() }
-            let box = Benchmarks.SendableBuffer(signed)
-            DispatchQueue.concurrentPerform(iterations: (count + 1_023) / 1_024) { c in
-                for k in (c * 1_024)..<min(count, (c + 1) * 1_024) {
-                    let j = start + k
-                    let key = keys[j % o.accounts]
-                    let (a, b) = tagPicks[k]
-                    let content = ClaimContent(group: group, text: "claim \(j): a statement of about this length, as agents publish them.",
-                                               tags: Array(Set([tags[a], tags[b]])).sorted(), parent: parents[k], artifacts: [])
-                    box.buffer[k] = key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: UInt64(j / o.accounts),
-                                                             fee: Amount(1)!, expiresAt: .max, payload: .publishClaim(content)))
-                }
+            let signed = Benchmarks.signInParallel(count: count) { k in
+                let j = start + k
+                let key = keys[j % o.accounts]
+                let (a, b) = tagPicks[k]
+                let content = ClaimContent(group: group, text: "claim \(j): a statement of about this length, as agents publish them.",
+                                           tags: Array(Set([tags[a], tags[b]])).sorted(), parent: parents[k], artifacts: [])
+                return key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: UInt64(j / o.accounts),
+                                                fee: Amount(1)!, expiresAt: .max, payload: .publishClaim(content)))
             }
             if start == 0 { (admitSeconds, executeSeconds, commitSeconds) = (0, 0, 0) }  // setup excluded
-            let r = try commitAll(signed.map { $0! })
+            let r = try commitAll(signed)
             publishSeconds += r.seconds
             blocks += r.blocks
             progress(String(format: "published %d claims: %.0f claims/s so far", start + count, Double(start + count) / publishSeconds))

@@ -301,7 +301,7 @@ public final class Chain: Sendable {
                                  stateRoot: StateRoot.next(previous: t.head.stateRoot, writes: executed.writes),
                                  validatorSetHash: t.validators.hash, lastCommit: t.lastSeal)
         let block = Block(header: header, transactions: executed.included)
-        remember(block.hash, executed, parent: t.head.hash)
+        remember(block.hash, executed)
         return block
     }
 
@@ -384,11 +384,12 @@ public final class Chain: Sendable {
             throw invalid("state unavailable: \(error)")
         }
         guard StateRoot.next(previous: t.head.stateRoot, writes: executed.writes) == h.stateRoot else { throw invalid("state root differs") }
-        remember(hash, executed, parent: t.head.hash)
+        remember(hash, executed)
         return executed
     }
 
-    private func remember(_ hash: Hash, _ executed: ExecutedBlock, parent: Hash) {
+    /// Keyed by block hash alone: the hash commits to the parent, and commits clear the cache.
+    private func remember(_ hash: Hash, _ executed: ExecutedBlock) {
         executions.withLock { cache in
             if cache.count >= Chain.maxCachedExecutions { cache.removeAll() }
             cache[hash] = executed

@@ -140,13 +140,13 @@ public final class Mempool: Sendable {
     /// Verifies and admits one transaction.
     @discardableResult
     public func insert(_ tx: Transaction, view: ChainView, correlationID: String? = nil) throws(AdmissionError) -> Admitted {
+        let account: Account
+        do { account = try view.account(tx.sender) } catch { throw .stateUnavailable("\(error)") }
         // A nonce the chain already consumed can never be included: refuse it before paying
         // for a signature check (peers relay transactions this node has already committed).
-        if let account = try? view.account(tx.sender), tx.body.nonce < account.nonce {
-            throw .rejected(.nonceTooLow(expected: account.nonce, got: tx.body.nonce))
-        }
+        if tx.body.nonce < account.nonce { throw .rejected(.nonceTooLow(expected: account.nonce, got: tx.body.nonce)) }
         guard SignatureVerifier.isValid(tx) else { throw .rejected(.invalidSignature) }
-        return try admitVerified(tx, view: view, correlationID: correlationID)
+        return try admitVerified(tx, view: view, account: account, correlationID: correlationID)
     }
 
     /// Verifies a batch on every core, then admits each in order.
@@ -158,14 +158,18 @@ public final class Mempool: Sendable {
         }
     }
 
-    /// Admits a transaction whose signature the caller has verified.
-    func admitVerified(_ tx: Transaction, view: ChainView, correlationID: String?) throws(AdmissionError) -> Admitted {
+    /// Admits a transaction whose signature the caller has verified; `account` is the sender's
+    /// committed account when the caller already read it.
+    func admitVerified(_ tx: Transaction, view: ChainView, account known: Account? = nil,
+                       correlationID: String?) throws(AdmissionError) -> Admitted {
         let body = tx.body
         if body.chainID != view.chainID { throw .rejected(.wrongChain(expected: view.chainID, got: body.chainID)) }
         if view.nextHeight > body.expiresAt { throw .rejected(.expired(expiresAt: body.expiresAt, height: view.nextHeight)) }
         let sender = tx.sender
         let account: Account
-        do { account = try view.account(sender) } catch { throw .stateUnavailable("\(error)") }
+        if let known { account = known } else {
+            do { account = try view.account(sender) } catch { throw .stateUnavailable("\(error)") }
+        }
         if case let .evidence(evidence) = body.payload, let state = view.state {
             let rejection: Rejection?
             do { rejection = try Staking.evidenceRejection(evidence, chainID: view.chainID, height: view.nextHeight, state: state) } catch {

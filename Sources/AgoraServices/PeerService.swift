@@ -669,9 +669,11 @@ public final class PeerService: Service, Sendable {
         }
     }
 
-    func broadcast(_ message: WireMessage) {
-        for p in peers.withLock({ Array($0.values) }) {
-            try? p.link.send(message)
+    /// Sends `message` to every connected peer but `except`.
+    func broadcast(_ message: WireMessage, except: Hash? = nil) {
+        let links = peers.withLock { map in map.filter { $0.key != except }.map(\.value.link) }
+        for link in links {
+            try? link.send(message)
             metrics.message(message.kind, direction: "out")
         }
     }
@@ -768,14 +770,7 @@ final class CounterCache: Sendable {
 }
 
 extension PeerService: ConsensusTransport {
-    public func broadcastConsensus(_ bytes: [UInt8], except: Hash?) {
-        let message = WireMessage.consensus(bytes)
-        let links = peers.withLock { map in map.filter { $0.key != except }.map(\.value.link) }
-        for link in links {
-            try? link.send(message)
-            metrics.message(message.kind, direction: "out")
-        }
-    }
+    public func broadcastConsensus(_ bytes: [UInt8], except: Hash?) { broadcast(.consensus(bytes), except: except) }
 
     public func sendConsensus(_ bytes: [UInt8], to peer: Hash) {
         send(.consensus(bytes), to: [peer])

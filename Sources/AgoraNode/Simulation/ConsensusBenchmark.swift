@@ -4,9 +4,6 @@ import AgoraNetwork
 import AgoraState
 import Foundation
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `agora bench consensus`: N validators as N real `agora` processes on 127.0.0.1 agreeing by
 /// BFT consensus, fed pre-signed transfers at a fixed rate for a fixed time. Transactions enter
@@ -67,7 +64,7 @@ public struct ConsensusBenchmark: Sendable {
         log("signing \(total) transfers from \(options.accounts) accounts…")
         let txs = Benchmarks.signTransfers(count: total, keys: senders, chainID: Self.chainID, fee: Amount(1)!)
 
-        var nodes: [(process: NodeProcess, api: String, p2p: String)] = []
+        var nodes: [(process: NodeProcess, api: NodeAPI, p2p: String)] = []
         defer { for n in nodes { n.process.signal(SIGKILL) } }
         for (i, key) in validatorKeys.enumerated() {
             let data = DataDirectory(dir + "/v\(i)")
@@ -80,11 +77,11 @@ public struct ConsensusBenchmark: Sendable {
             let p = try NodeProcess(binary: options.binary, args, environment: [
                 "AGORA_MEMPOOL_MAX_COUNT": "1000000", "AGORA_HTTP_RATE_LIMIT_PER_SECOND": "100000",
             ], logDir: dir)
-            nodes.append((p, try await p.apiURL(), try await p.p2pAddress()))
+            nodes.append((p, NodeAPI(name: "v\(i)", base: try await p.apiURL()), try await p.p2pAddress()))
         }
         log("\(options.validators) validators running; waiting for the first blocks…")
-        try await waitFor("every validator commits", timeout: 60) {
-            for n in nodes where try await height(n.api) < 2 { return false }
+        try await waitUntil("every validator commits", timeout: 60) {
+            for n in nodes where try await n.api.height() < 2 { return false }
             return true
         }
 
@@ -99,14 +96,14 @@ public struct ConsensusBenchmark: Sendable {
             Task { for try await _ in link.messages {} }
         }
 
-        let start = try await height(nodes[0].api)
+        let start = try await nodes[0].api.height()
         let seen = Mutex<[UInt64: UInt64]>([:])   // height → nanoseconds since t0 when seen
         let t0 = DispatchTime.now().uptimeNanoseconds
         let stop = Atomic<Bool>(false)
         let poller = Task { [api = nodes[0].api] in
             var last = start
             while !stop.load(ordering: .relaxed) {
-                if let h = try? await height(api), h > last {
+                if let h = try? await api.height(), h > last {
                     let at = DispatchTime.now().uptimeNanoseconds - t0
                     seen.withLock { for x in (last + 1)...h { $0[x] = at } }
                     last = h
@@ -142,25 +139,22 @@ public struct ConsensusBenchmark: Sendable {
         let window = DispatchTime.now().uptimeNanoseconds - t0
         log("offered \(total) transfers in \(String(format: "%.1f", Double(window) / 1e9)) s; waiting for the last commits…")
         let lastID = txs.last!.id
-        try? await waitFor("the offered transfers are committed", timeout: 60) {
-            try await committedStatus(nodes[0].api, lastID)
+        try? await waitUntil("the offered transfers are committed", timeout: 60) {
+            try await nodes[0].api.transactionStatus(lastID) == "committed"
         }
         stop.store(true, ordering: .relaxed)
         _ = await poller.value
-        let metricsText = String(decoding: (try? await get(nodes[0].api + "/metrics")) ?? Data(), as: UTF8.self)
-        func metric(_ name: String) -> Double {
-            metricsText.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) } ?? .nan
-        }
-        let meanRounds = metric("agora_consensus_rounds_per_height_sum") / metric("agora_consensus_rounds_per_height_count")
+        let samples = (try? await nodes[0].api.metrics()) ?? [:]
+        let meanRounds = (samples["agora_consensus_rounds_per_height_sum"] ?? .nan) / (samples["agora_consensus_rounds_per_height_count"] ?? .nan)
         for l in links { l.close() }
 
         // Map every transaction to its block, then to when that block was seen.
-        let end = try await height(nodes[0].api)
+        let end = try await nodes[0].api.height()
         var heightOf: [Hash: UInt64] = [:]
         var blocks = 0
         var inBlocks = 0
         for h in (start + 1)...max(start + 1, end) {
-            let ids = try await blockTransactions(nodes[0].api, h)
+            let ids = try await nodes[0].api.block(h).transactions.compactMap { Hash(hex: $0.id) }
             blocks += 1
             inBlocks += ids.count
             for id in ids { heightOf[id] = h }
@@ -180,38 +174,5 @@ public struct ConsensusBenchmark: Sendable {
                       committedPerSecond: perSecond, ratio: perSecond / (verify.perSecondAllCores / Double(options.validators)),
                       latencyP50: q(0.5), latencyP99: q(0.99), blocks: blocks, meanBlockTransactions: Double(inBlocks) / Double(max(1, blocks)),
                       meanRounds: meanRounds)
-    }
-
-    func get(_ url: String) async throws -> Data {
-        var request = URLRequest(url: URL(string: url)!)
-        request.timeoutInterval = 120
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw NodeProcess.Failure.timeout("GET \(url) failed") }
-        return data
-    }
-
-    func height(_ api: String) async throws -> UInt64 {
-        let json = try JSONSerialization.jsonObject(with: try await get(api + "/api/v1/status")) as? [String: Any]
-        return (json?["height"] as? NSNumber)?.uint64Value ?? 0
-    }
-
-    func committedStatus(_ api: String, _ id: Hash) async throws -> Bool {
-        let json = try JSONSerialization.jsonObject(with: try await get(api + "/api/v1/transactions/\(id.hex)")) as? [String: Any]
-        return json?["status"] as? String == "committed"
-    }
-
-    func blockTransactions(_ api: String, _ height: UInt64) async throws -> [Hash] {
-        let json = try JSONSerialization.jsonObject(with: try await get(api + "/api/v1/blocks/\(height)")) as? [String: Any]
-        let list = json?["transactions"] as? [[String: Any]] ?? []
-        return list.compactMap { ($0["id"] as? String).flatMap { Hash(hex: $0) } }
-    }
-
-    func waitFor(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? await condition()) == true { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw NodeProcess.Failure.timeout(what)
     }
 }

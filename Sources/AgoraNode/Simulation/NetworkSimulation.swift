@@ -77,6 +77,7 @@ public struct NetworkSimulation: Sendable {
         let api: String
         let p2p: String
         var port: Int { Int(api.split(separator: ":").last!) ?? 0 }
+        var http: NodeAPI { NodeAPI(name: name, base: api) }
     }
 
     public let config: Config
@@ -118,9 +119,9 @@ public struct NetworkSimulation: Sendable {
         var problem = ""
         do {
             try await waitUntil("every node has peers and the chain's height", timeout: 90) {
-                let vh = try await height(nodes[0])
+                let vh = try await nodes[0].http.height()
                 for n in nodes.dropFirst() {
-                    let (peers, h) = (try await peerCount(n), try await height(n))
+                    let (peers, h) = (try await n.http.peerCount(), try await n.http.height())
                     problem = "\(n.name): \(peers) peers, height \(h) of \(vh)"
                     guard peers >= min(3, config.nodes - 1), h + 1 >= vh else { return false }
                 }
@@ -131,7 +132,7 @@ public struct NetworkSimulation: Sendable {
         }
         // Let a few gossip heartbeats build the meshes.
         try await Task.sleep(for: .seconds(3))
-        log("network up: \(nodes.count) nodes at height \(try await height(nodes[0]))")
+        log("network up: \(nodes.count) nodes at height \(try await nodes[0].http.height())")
 
         // Event taps on every node, then the propagation phase.
         let taps = EventTaps(count: nodes.count)
@@ -144,7 +145,7 @@ public struct NetworkSimulation: Sendable {
 
         var nonces = [UInt64](repeating: 0, count: senders.count)
         var submitted: [(id: Hash, node: Int, at: UInt64)] = []
-        let startHeight = try await height(nodes[0])
+        let startHeight = try await nodes[0].http.height()
         let interval = 1.0 / config.rate
         let began = DispatchTime.now().uptimeNanoseconds
         for k in 0..<config.transactions {
@@ -153,7 +154,7 @@ public struct NetworkSimulation: Sendable {
             nonces[s] += 1
             let target = Int(rng.next() % UInt64(nodes.count))
             let at = DispatchTime.now().uptimeNanoseconds
-            try await submit(tx, to: nodes[target])
+            try await nodes[target].http.submit(tx)
             submitted.append((tx.id, target, at))
             let due = began + UInt64(Double(k + 1) * interval * 1e9)
             let now = DispatchTime.now().uptimeNanoseconds
@@ -161,7 +162,7 @@ public struct NetworkSimulation: Sendable {
         }
         let lastIDs = submitted.suffix(senders.count).map(\.id)
         try await waitUntil("the submitted transactions are committed", timeout: 120) {
-            for id in lastIDs where try await status(of: id, at: nodes[0]) != "committed" { return false }
+            for id in lastIDs where try await nodes[0].http.transactionStatus(id) != "committed" { return false }
             return true
         }
         try await Task.sleep(for: .seconds(2))
@@ -185,7 +186,7 @@ public struct NetworkSimulation: Sendable {
         }
         var received: [String: Double] = [:], duplicates: [String: Double] = [:], mesh: [Double] = []
         for n in nodes {
-            let m = try await metrics(n)
+            let m = try await n.http.metrics()
             for (key, value) in m {
                 if key.hasPrefix("agora_p2p_gossip_received_total{") { received[topic(key), default: 0] += value }
                 if key.hasPrefix("agora_p2p_gossip_duplicates_total{") { duplicates[topic(key), default: 0] += value }
@@ -216,7 +217,7 @@ public struct NetworkSimulation: Sendable {
                     rng: inout SplitMix64) async throws -> (blocks: UInt64, transactions: Int, seconds: Double) {
         log("loading the chain with \(config.syncTransactions) transactions")
         var nonces = nonces
-        let expires = try await height(nodes[0]) + 100_000
+        let expires = try await nodes[0].http.height() + 100_000
         var batch: [Transaction] = []
         for k in 0..<config.syncTransactions {
             let s = k % senders.count
@@ -228,15 +229,15 @@ public struct NetworkSimulation: Sendable {
         let chunks = stride(from: 0, to: batch.count, by: 32).map { Array(batch[$0..<min($0 + 32, batch.count)]) }
         for chunk in chunks {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for tx in chunk { group.addTask { try await self.submit(tx, to: validator) } }
+                for tx in chunk { group.addTask { try await validator.http.submit(tx) } }
                 try await group.waitForAll()
             }
         }
-        try await waitUntil("the load is committed", timeout: 300) { try await mempoolCount(validator) == 0 }
-        let target = try await height(validator)
+        try await waitUntil("the load is committed", timeout: 300) { try await validator.http.mempoolCount() == 0 }
+        let target = try await validator.http.height()
         // The joiner's peers must have the whole chain, or it would time their catch-up too.
         try await waitUntil("every node has the loaded chain", timeout: 300) {
-            for n in nodes where try await height(n) < target { return false }
+            for n in nodes where try await n.http.height() < target { return false }
             return true
         }
         let committed = config.transactions + config.syncTransactions
@@ -246,7 +247,7 @@ public struct NetworkSimulation: Sendable {
         let joiner = try await start("late", dir: dir, genesis: genesis, peers: Array(peers))
         defer { joiner.process.signal(SIGKILL) }
         try await waitUntil("the late joiner catches up", timeout: 600, poll: .milliseconds(50)) {
-            try await height(joiner) >= target
+            try await joiner.http.height() >= target
         }
         return (target, committed, Date().timeIntervalSince(began))
     }
@@ -283,69 +284,11 @@ public struct NetworkSimulation: Sendable {
                                  expiresAt: expiresAt, payload: .transfer(to: key.address, amount: Amount(1)!, memo: "")))
     }
 
-    // MARK: HTTP
-
-    func request(_ node: Node, _ path: String, body: Data? = nil) async throws -> Data {
-        var r = URLRequest(url: URL(string: node.api + path)!, timeoutInterval: 30)
-        if let body {
-            r.httpMethod = "POST"
-            r.httpBody = body
-            r.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: r)
-        let code = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(code) else {
-            throw Failure.http("\(code) from \(node.name)\(path): \(String(decoding: data.prefix(300), as: UTF8.self))")
-        }
-        return data
-    }
-
-    func submit(_ tx: Transaction, to node: Node) async throws {
-        _ = try await request(node, "/api/v1/transactions", body: try JSONEncoder().encode(API.SubmitRequest(tx: Hex.encode(tx.bytes))))
-    }
-
-    func height(_ node: Node) async throws -> UInt64 {
-        try JSONDecoder().decode(API.StatusView.self, from: try await request(node, "/api/v1/status")).height
-    }
-
-    func mempoolCount(_ node: Node) async throws -> Int {
-        try JSONDecoder().decode(API.StatusView.self, from: try await request(node, "/api/v1/status")).mempool.count
-    }
-
-    func peerCount(_ node: Node) async throws -> Int {
-        let json = try JSONSerialization.jsonObject(with: try await request(node, "/api/v1/peers?limit=100")) as? [String: Any]
-        return (json?["items"] as? [Any])?.count ?? 0
-    }
-
-    func status(of id: Hash, at node: Node) async throws -> String {
-        try JSONDecoder().decode(API.TransactionStatusView.self, from: try await request(node, "/api/v1/transactions/\(id.hex)")).status
-    }
-
-    /// Samples of `/metrics` as "name{labels}" → value.
-    func metrics(_ node: Node) async throws -> [String: Double] {
-        let text = String(decoding: try await request(node, "/metrics"), as: UTF8.self)
-        var out: [String: Double] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
-            out[String(line[..<space])] = v
-        }
-        return out
-    }
-
     func topic(_ sample: String) -> String {
         guard let r = sample.range(of: "topic=\"") else { return "?" }
         return String(sample[r.upperBound...].prefix { $0 != "\"" })
     }
 
-    func waitUntil(_ what: String, timeout: Double, poll: Duration = .milliseconds(200),
-                   _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? await condition()) == true { return }
-            try await Task.sleep(for: poll)
-        }
-        throw Failure.timeout(what)
-    }
 }
 
 /// What each node's event stream reported and when (monotonic nanoseconds of this process),

@@ -253,22 +253,16 @@ extension ConsensusService {
                 try chain.commitDecided(block, commit: commit)
                 service.setStatus { $0.lastCommitAt = .now; $0.lastError = nil }
                 service.producer.succeeded()
-            } catch let error as Chain.BlockError {
-                if case .notNext = error, (try? chain.store.blockHash(height: commit.height)) == block.hash {
-                    // Sync committed the same block first.
-                } else {
+            } catch {
+                // Sync may have committed the same block first; anything else is a fault.
+                let alreadyHere = (try? chain.store.blockHash(height: commit.height)) == block.hash
+                guard case .notNext? = error as? Chain.BlockError, alreadyHere else {
                     logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
                                                                                 "error": .string("\(error)")])
                     service.setStatus { $0.lastError = "committing height \(commit.height): \(error)" }
                     service.producer.failed("\(error)")
                     return
                 }
-            } catch {
-                logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
-                                                                            "error": .string("\(error)")])
-                service.setStatus { $0.lastError = "committing height \(commit.height): \(error)" }
-                service.producer.failed("\(error)")
-                return
             }
             service.metrics.roundsPerHeight.record(Int(commit.round) + 1)
             let signers = Set(commit.signatures.map(\.validator))

@@ -150,9 +150,8 @@ public final class ConsensusService: Service, Sendable {
     func check(_ bytes: [UInt8], from peer: Hash?) -> ConsensusVerdict {
         // A proposal is a whole block, relayed by every peer: drop repeats before decoding.
         // (Round statuses repeat by design and are tiny: tag 4 is never deduplicated.)
-        let isStatus = bytes.first == 4
-        let id = Hash.sha256(bytes)
-        if !isStatus, seen.withLock({ $0.contains(id) }) { return .duplicate }
+        let id = bytes.first == 4 ? Hash.zero : Hash.sha256(bytes)
+        if id != .zero, seen.withLock({ $0.contains(id) }) { return .duplicate }
         let message: ConsensusMessage
         do { message = try ConsensusMessage(canonicalBytes: bytes) } catch { return .invalid("malformed") }
         let tip = chain.snapshot

@@ -1,0 +1,74 @@
+import AgoraAPI
+import AgoraCore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The few calls the multi-process tools (`agora simulate network`, `agora bench consensus`)
+/// make against a running node's HTTP API, decoded with the API's own types.
+struct NodeAPI: Sendable {
+    let name: String
+    let base: String
+
+    func request(_ path: String, body: Data? = nil) async throws -> Data {
+        var r = URLRequest(url: URL(string: base + path)!, timeoutInterval: 120)
+        if let body {
+            r.httpMethod = "POST"
+            r.httpBody = body
+            r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: r)
+        let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(code) else {
+            throw NetworkSimulation.Failure.http("\(code) from \(name)\(path): \(String(decoding: data.prefix(300), as: UTF8.self))")
+        }
+        return data
+    }
+
+    func submit(_ tx: Transaction) async throws {
+        _ = try await request("/api/v1/transactions", body: try JSONEncoder().encode(API.SubmitRequest(tx: Hex.encode(tx.bytes))))
+    }
+
+    func status() async throws -> API.StatusView {
+        try JSONDecoder().decode(API.StatusView.self, from: try await request("/api/v1/status"))
+    }
+
+    func height() async throws -> UInt64 { try await status().height }
+    func mempoolCount() async throws -> Int { try await status().mempool.count }
+
+    func peerCount() async throws -> Int {
+        let json = try JSONSerialization.jsonObject(with: try await request("/api/v1/peers?limit=100")) as? [String: Any]
+        return (json?["items"] as? [Any])?.count ?? 0
+    }
+
+    func transactionStatus(_ id: Hash) async throws -> String {
+        try JSONDecoder().decode(API.TransactionStatusView.self, from: try await request("/api/v1/transactions/\(id.hex)")).status
+    }
+
+    func block(_ height: UInt64) async throws -> API.BlockView {
+        try JSONDecoder().decode(API.BlockView.self, from: try await request("/api/v1/blocks/\(height)"))
+    }
+
+    /// Samples of `/metrics` as "name{labels}" → value.
+    func metrics() async throws -> [String: Double] {
+        let text = String(decoding: try await request("/metrics"), as: UTF8.self)
+        var out: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
+            out[String(line[..<space])] = v
+        }
+        return out
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` seconds pass (errors count as "not yet").
+func waitUntil(_ what: String, timeout: Double, poll: Duration = .milliseconds(200),
+               _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: poll)
+    }
+    throw NetworkSimulation.Failure.timeout(what)
+}
