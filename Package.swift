@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         .target(name: "AgoraCore", dependencies: [
@@ -69,8 +70,23 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A client of a node's HTTP API: typed calls, signed transaction submission, artifact
+        // upload and streamed download. Used by the CLI, the MCP server and the benchmarks.
+        .target(name: "AgoraClient", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraAPI", "AgoraServices", "AgoraStorage",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // MCP for agents: the tool catalogue over a node's API, per-agent signing identities,
+        // and the streamable-HTTP session router the node mounts at /mcp.
+        .target(name: "AgoraMCP", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraAPI", "AgoraClient",
+            .product(name: "MCP", package: "swift-sdk"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "AgoraNode", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI", "AgoraConsensus", "AgoraNetwork",
+            "AgoraClient", "AgoraMCP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,7 +99,7 @@ let package = Package(
         ]),
         .executableTarget(name: "agora", dependencies: [
             "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
-            "AgoraConsensus",
+            "AgoraConsensus", "AgoraClient", "AgoraMCP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Configuration", package: "swift-configuration"),
@@ -107,7 +123,10 @@ let package = Package(
             "AgoraAPI", "AgoraNode",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AgoraMCPTests", dependencies: [
+            "AgoraMCP", "AgoraNode", "AgoraClient", "AgoraAPI", "AgoraCore", "AgoraCrypto", .product(name: "MCP", package: "swift-sdk"),
+        ]),
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
         .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode", "AgoraAPI", "AgoraCore", "AgoraCrypto"]),
     ]

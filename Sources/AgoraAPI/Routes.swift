@@ -40,6 +40,8 @@ public struct APIDependencies: Sendable {
     public var consensus: @Sendable () -> ConsensusService.Status? = { nil }
     /// The artifact store and its upload registry (nil: the artifact routes answer 503).
     public var artifacts: ArtifactDependencies?
+    /// The MCP streamable-HTTP endpoint at `/mcp` (nil: not served).
+    public var mcp: (any MCPEndpoint)?
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
@@ -94,6 +96,7 @@ public enum APIRoutes {
         addGroupRoutes(router, deps)
         addAdminRoutes(router, deps)
         addArtifactRoutes(router, deps)
+        addMCPRoutes(router, deps)
         router.get("/api/v1/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document)))
         }

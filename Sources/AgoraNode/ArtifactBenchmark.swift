@@ -1,4 +1,5 @@
 import AgoraAPI
+import AgoraClient
 import AgoraCrypto
 import AgoraServices
 import AgoraStorage

@@ -1,6 +1,8 @@
 import AgoraAPI
+import AgoraClient
 import AgoraCore
 import AgoraCrypto
+import AgoraMCP
 import AgoraServices
 import AgoraState
 import AgoraStorage
@@ -10,6 +12,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// The composition root: from a data directory and its configuration, builds the chain, the
 /// block producer, the API with its event stream and metrics, and runs them as services under
@@ -137,8 +140,15 @@ public struct Node {
             })
         deps.artifacts = artifacts.deps
         let host = config.http.host
+        let boundPort = Mutex<Int?>(nil)
+        if config.mcp.enabled {
+            deps.mcp = mcpEndpoint(dataDir: dataDir, config: config, logger: logger) { boundPort.withLock { $0 } }
+        }
         let app = APIServer.application(deps, host: host, port: config.http.port, idleTimeout: .milliseconds(config.idleTimeoutMs),
-                                        logger: logger) { port in onListening("\(host):\(port)") }
+                                        logger: logger) { port in
+            boundPort.withLock { $0 = port }
+            onListening("\(host):\(port)")
+        }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states, logger: logger)),
@@ -159,6 +169,29 @@ public struct Node {
 }
 
 extension Node {
+    /// `/mcp`: sessions act as agents whose key files are in `mcp.keysDir`, and reach the chain
+    /// through this node's own API on loopback, so every MCP call passes the same validation,
+    /// limits and metrics as any other client (docs/mcp.md says why).
+    static func mcpEndpoint(dataDir: DataDirectory, config: NodeConfig, logger: Logger,
+                            port: @escaping @Sendable () -> Int?) -> MCPSessionRouter {
+        let directory = config.mcp.keysDir ?? dataDir.keysDirectory
+        let keyring = AgentKeyring.load(directory: directory, password: config.keyPassword)
+        logger.info("MCP endpoint at /mcp", metadata: [
+            "keys": .string(directory), "agents": .string(keyring.agents.keys.sorted().joined(separator: ",")),
+            "unavailable": .string(keyring.unavailable.keys.sorted().joined(separator: ",")),
+        ])
+        var settings = MCPSessionRouter.Configuration()
+        settings.maxSessions = config.mcp.maxSessions
+        settings.idleTimeout = .seconds(config.mcp.idleTimeoutSeconds)
+        settings.bearerToken = config.mcp.token
+        settings.allowedOrigins = config.corsOrigins
+        let host = config.http.host
+        let loopback = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : host.contains(":") ? "[\(host)]" : host
+        return MCPSessionRouter(keyring: keyring, configuration: settings, version: version, logger: logger) {
+            port().map { NodeGateway(base: "http://\(loopback):\($0)") }
+        }
+    }
+
     /// The artifact store under `<data-dir>/artifacts`, its upload registry and metrics, and the
     /// janitor service that scans it at start and expires abandoned uploads.
     static func openArtifacts(dataDir: DataDirectory, config: NodeConfig, metrics: NodeMetrics,

@@ -55,6 +55,18 @@ public struct NodeConfig: Sendable {
     public var testingDoubleSign: Bool
     /// The artifact store's limits (`artifacts.*`).
     public var artifacts = ArtifactSettings()
+    /// The MCP endpoint at `/mcp` (`mcp.*`).
+    public var mcp = MCPSettings()
+
+    public struct MCPSettings: Sendable, Equatable {
+        public var enabled = true
+        /// Key files agents may act as; nil: `<data-dir>/keys`.
+        public var keysDir: String?
+        public var maxSessions = 64
+        public var idleTimeoutSeconds = 1_800
+        public var token: String?
+        public init() {}
+    }
 
     public struct ArtifactSettings: Sendable, Equatable {
         public var maxBytes: Int64 = 1 << 30
@@ -111,6 +123,13 @@ public struct NodeConfig: Sendable {
         Key(name: "artifacts.chunkBytes", defaultValue: .int(1 << 20), secret: false, help: "upload chunk size (64 KiB to 8 MiB)"),
         Key(name: "artifacts.uploadTTLSeconds", defaultValue: .int(600), secret: false, help: "an upload idle this long expires and its temp file is removed"),
         Key(name: "artifacts.maxUploads", defaultValue: .int(64), secret: false, help: "uploads in progress at once"),
+        Key(name: "mcp.enabled", defaultValue: .bool(true), secret: false, help: "serve MCP (streamable HTTP) at /mcp"),
+        Key(name: "mcp.keysDir", defaultValue: .string(""), secret: false,
+            help: "key files MCP sessions may act as (?agent=NAME); empty: <data-dir>/keys; encrypted ones need AGORA_KEY_PASSWORD"),
+        Key(name: "mcp.maxSessions", defaultValue: .int(64), secret: false, help: "MCP sessions open at once"),
+        Key(name: "mcp.idleTimeoutSeconds", defaultValue: .int(1_800), secret: false, help: "an MCP session idle this long is closed"),
+        Key(name: "mcp.token", defaultValue: .string(""), secret: true,
+            help: "bearer token /mcp requires; needed when http.address is not loopback and MCP is on"),
         Key(name: "validator.nextKey", defaultValue: .string(""), secret: false,
             help: "second validator key file for a key rotation (same password); empty: none"),
         Key(name: "consensus.timeoutProposeMs", defaultValue: .int(3_000), secret: false, help: "wait for a proposal in round 0"),
@@ -266,7 +285,27 @@ public struct NodeConfig: Sendable {
         config.artifacts.uploadTTLSeconds = try int("artifacts.uploadTTLSeconds", 10...86_400)
         config.artifacts.maxUploads = try int("artifacts.maxUploads", 1...10_000)
 
+        config.mcp.enabled = try bool("mcp.enabled")
+        config.mcp.keysDir = try { () throws -> String? in
+            let text = try string("mcp.keysDir")
+            return text.isEmpty ? nil : text
+        }()
+        config.mcp.maxSessions = try int("mcp.maxSessions", 1...10_000)
+        config.mcp.idleTimeoutSeconds = try int("mcp.idleTimeoutSeconds", 10...86_400 * 7)
+        config.mcp.token = try { () throws -> String? in
+            let text = try string("mcp.token")
+            guard !text.isEmpty else { return nil }
+            guard text.utf8.count >= 16, text.utf8.count <= 256, text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                throw NodeError.invalidSetting("mcp.token", "must be 16-256 printable ASCII characters without spaces")
+            }
+            return text
+        }()
+
         // Combinations.
+        if config.mcp.enabled && !config.http.isLoopback && config.mcp.token == nil {
+            throw NodeError.invalidSetting("mcp.token", "/mcp lets its clients sign with the node's agent keys: set mcp.token when http.address " +
+                                           "(\(config.http.host)) is not loopback, or set mcp.enabled=false")
+        }
         if config.artifacts.quotaBytes > 0 && config.artifacts.quotaBytes < config.artifacts.maxBytes {
             throw NodeError.invalidSetting("artifacts.quotaBytes", "must be 0 (no quota) or at least artifacts.maxBytes")
         }

@@ -1,6 +1,7 @@
 import AgoraAPI
 import AgoraCore
 import AgoraCrypto
+import AgoraClient
 import AgoraNode
 import AgoraServices
 import AgoraStorage

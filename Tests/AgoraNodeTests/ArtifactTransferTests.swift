@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraClient
 import AgoraNode
 import AgoraStorage
 import Crypto

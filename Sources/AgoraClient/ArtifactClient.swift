@@ -45,6 +45,20 @@ public struct FileSource: ByteSource {
     }
 }
 
+/// Bytes already in memory (MCP tool uploads, which are small by limit).
+public struct BytesSource: ByteSource {
+    public let bytes: [UInt8]
+    public var size: Int64 { Int64(bytes.count) }
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public func read(at offset: Int64, into buffer: inout [UInt8], count: Int) throws {
+        let start = Int(offset)
+        guard start >= 0, start + count <= bytes.count, count <= buffer.count else {
+            throw ArtifactClient.Failure.invalidInput("read of \(count) bytes at \(offset) is outside \(bytes.count)")
+        }
+        buffer.replaceSubrange(0..<count, with: bytes[start..<start + count])
+    }
+}
+
 /// Deterministic pseudo-random bytes (splitmix64 of the word index): any offset can be produced
 /// without the rest, so a benchmark can upload gigabytes it never holds.
 public struct GeneratedSource: ByteSource {

@@ -1,0 +1,53 @@
+import AgoraAPI
+import AgoraClient
+import AgoraCore
+import AgoraCrypto
+import Foundation
+
+/// One MCP session's view of the ledger: the node it talks to and, when the session chose one,
+/// the agent it acts as. Reads go to the node's API; writes are signed here with the agent's
+/// key (the node never sees it) through a `TransactionSender`, which keeps the agent's nonces
+/// in order when a client calls several tools at once. Sessions of the same agent share one
+/// sender, so two sessions of one agent do not race for a nonce either.
+public struct AgentSession: Sendable {
+    public let gateway: NodeGateway
+    public let agent: AgentKeyring.Agent?
+    public let sender: TransactionSender?
+    /// How long a signing tool waits for its transaction to commit.
+    public var commitTimeout: Double
+
+    public init(gateway: NodeGateway, agent: AgentKeyring.Agent?, sender: TransactionSender?, commitTimeout: Double = 30) {
+        self.gateway = gateway
+        self.agent = agent
+        self.sender = sender
+        self.commitTimeout = commitTimeout
+    }
+
+    func requireSender() throws(ToolError) -> TransactionSender {
+        guard let sender else { throw .noIdentity }
+        return sender
+    }
+
+    /// Signs, submits and waits for the transaction; returns its committed status and the
+    /// nonce it used (IDs of created things derive from it).
+    func commit(_ makePayload: @escaping @Sendable (_ chainID: String, _ sender: PublicKey) throws -> Payload)
+        async throws -> (status: API.TransactionStatusView, transaction: Transaction) {
+        let sender = try requireSender()
+        let submitted = try await sender.submit(makePayload)
+        let status = try await sender.outcome(of: submitted.id, timeout: commitTimeout)
+        return (status, submitted.transaction)
+    }
+
+    func chainID() async throws -> String { try await gateway.get("/api/v1/status", as: API.StatusView.self).chainID }
+}
+
+/// One sender per agent, shared by every session that acts as it.
+public final class AgentSenders: Sendable {
+    private let senders: [String: TransactionSender]
+
+    public init(keyring: AgentKeyring, gateway: NodeGateway) {
+        senders = keyring.agents.mapValues { TransactionSender(key: $0.key, gateway: gateway) }
+    }
+
+    public func sender(for agent: String) -> TransactionSender? { senders[agent] }
+}

@@ -1,0 +1,198 @@
+import AgoraAPI
+import AgoraClient
+import Foundation
+import Logging
+import MCP
+
+/// The node's `/mcp` endpoint: MCP streamable HTTP with one MCP server per session. An
+/// `initialize` without a session creates one, acting as the agent named by `?agent=NAME` (or
+/// the `Agora-Agent` header) from the node's key directory, or as nobody (read-only tools) when
+/// none is named; later requests carry `Mcp-Session-Id` and go to that session's transport
+/// (the SDK's `StatefulHTTPServerTransport`, which streams answers as SSE). Sessions idle for
+/// `idleTimeout` are closed, and at most `maxSessions` live at once.
+///
+/// A request without a session that is not `initialize` is answered the way MCP clients
+/// negotiate by: an unknown method (such as the 2.x client's `server/discover` probe) gets
+/// JSON-RPC -32601 so the client falls back to `initialize`; a known one gets "missing session".
+public actor MCPSessionRouter: MCPEndpoint {
+    public struct Configuration: Sendable {
+        public var maxSessions = 64
+        public var idleTimeout: Duration = .seconds(1800)
+        /// When set, every request must carry `Authorization: Bearer <token>`.
+        public var bearerToken: String?
+        /// Browser origins allowed besides localhost (requests without Origin are not browsers).
+        public var allowedOrigins: [String] = []
+        public var commitTimeout: Double = 30
+        public init() {}
+    }
+
+    private struct Session {
+        let server: Server
+        let transport: StatefulHTTPServerTransport
+        let agent: String?
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    private let keyring: AgentKeyring
+    /// The node's own API; known once its listener is bound (the port may be chosen by the OS).
+    private let locateAPI: @Sendable () -> NodeGateway?
+    private var bound: (gateway: NodeGateway, senders: AgentSenders)?
+    private let configuration: Configuration
+    private let version: String
+    private let logger: Logger
+    private var sessions: [String: Session] = [:]
+    private let clock = ContinuousClock()
+
+    public init(keyring: AgentKeyring, configuration: Configuration, version: String, logger: Logger,
+                api: @escaping @Sendable () -> NodeGateway?) {
+        self.keyring = keyring
+        self.locateAPI = api
+        self.configuration = configuration
+        self.version = version
+        self.logger = logger
+    }
+
+    public var sessionCount: Int { sessions.count }
+
+    /// JSON-RPC methods that exist but need a session.
+    static let sessionMethods: Set<String> = [
+        "ping", "tools/list", "tools/call", "resources/list", "resources/read", "resources/templates/list",
+        "resources/subscribe", "resources/unsubscribe", "prompts/list", "prompts/get", "completion/complete", "logging/setLevel",
+    ]
+
+    public func handle(_ request: MCPHTTPRequest) async -> MCPHTTPResponse {
+        var headers: [String: String] = [:]
+        for (k, v) in request.headers { headers[k.lowercased()] = v }
+        if let token = configuration.bearerToken, headers["authorization"] != "Bearer " + token {
+            return Self.jsonRPCError(status: 401, id: nil, code: -32600, message: "Unauthorized: /mcp needs Authorization: Bearer <mcp.token>")
+        }
+        let httpRequest = HTTPRequest(method: request.method, headers: request.headers, body: request.body, path: "/mcp")
+        if let id = headers["mcp-session-id"] {
+            guard var session = sessions[id] else {
+                return Self.jsonRPCError(status: 404, id: nil, code: -32600, message: "Session not found or expired: initialize a new one")
+            }
+            session.lastUsed = clock.now
+            sessions[id] = session
+            let answer = await session.transport.handleRequest(httpRequest)
+            if request.method == "DELETE", answer.statusCode == 200 { await close(id, reason: "closed by the client") }
+            return Self.convert(answer)
+        }
+        guard request.method == "POST" else {
+            return Self.jsonRPCError(status: 400, id: nil, code: -32600, message: "Bad Request: Mcp-Session-Id header is required")
+        }
+        guard let body = request.body, let message = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let method = message["method"] as? String else {
+            return Self.jsonRPCError(status: 400, id: nil, code: -32700,
+                                     message: "Parse error: the body must be one JSON-RPC request object (batches are not accepted)")
+        }
+        let id = message["id"]
+        if method == "initialize", id != nil {
+            return await createSession(httpRequest, query: request.query, headers: headers, id: id)
+        }
+        if id == nil {
+            return Self.jsonRPCError(status: 400, id: nil, code: -32600, message: "Bad Request: Mcp-Session-Id header is required")
+        }
+        if Self.sessionMethods.contains(method) {
+            return Self.jsonRPCError(status: 400, id: id, code: -32600, message: "Bad Request: \(method) needs a session; send initialize first")
+        }
+        return Self.jsonRPCError(status: 404, id: id, code: -32601, message: "Method not found: \(method.prefix(100))")
+    }
+
+    private func createSession(_ request: HTTPRequest, query: [String: String], headers: [String: String], id: Any?) async -> MCPHTTPResponse {
+        var agent: AgentKeyring.Agent?
+        if let name = query["agent"] ?? headers["agora-agent"], !name.isEmpty {
+            do { agent = try keyring.agent(named: name) } catch {
+                return Self.jsonRPCError(status: 400, id: id, code: -32602, message: "Invalid agent: \(error)")
+            }
+        }
+        expireIdle()
+        guard sessions.count < configuration.maxSessions else {
+            return Self.jsonRPCError(status: 503, id: id, code: -32000,
+                                     message: "Too many MCP sessions (\(configuration.maxSessions)); close one with DELETE /mcp or retry later")
+        }
+        if bound == nil, let gateway = locateAPI() { bound = (gateway, AgentSenders(keyring: keyring, gateway: gateway)) }
+        guard let (gateway, senders) = bound else {
+            return Self.jsonRPCError(status: 503, id: id, code: -32000, message: "the node's API is not listening yet; retry")
+        }
+        let sessionID = UUID().uuidString.lowercased()
+        let transport = StatefulHTTPServerTransport(
+            sessionIDGenerator: FixedSessionID(value: sessionID),
+            validationPipeline: StandardValidationPipeline(validators: [
+                BrowserOriginValidator(allowed: configuration.allowedOrigins),
+                AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
+            ]),
+            logger: logger)
+        let session = AgentSession(gateway: gateway, agent: agent, sender: agent.flatMap { senders.sender(for: $0.name) },
+                                   commitTimeout: configuration.commitTimeout)
+        let server = await AgoraMCPServer.make(session: session, version: version)
+        do { try await server.start(transport: transport) } catch {
+            return Self.jsonRPCError(status: 500, id: id, code: -32603, message: "cannot start the session: \(error)")
+        }
+        let answer = await transport.handleRequest(request)
+        guard answer.statusCode == 200 else {
+            await server.stop()
+            return Self.convert(answer)
+        }
+        sessions[sessionID] = Session(server: server, transport: transport, agent: agent?.name, lastUsed: clock.now)
+        logger.info("MCP session opened", metadata: ["session": .string(sessionID), "agent": .string(agent?.name ?? "-")])
+        return Self.convert(answer)
+    }
+
+    private func expireIdle() {
+        let now = clock.now
+        for (id, s) in sessions where now - s.lastUsed > configuration.idleTimeout {
+            sessions[id] = nil
+            let server = s.server
+            Task { await server.stop() }
+            logger.info("MCP session expired", metadata: ["session": .string(id)])
+        }
+    }
+
+    private func close(_ id: String, reason: String) async {
+        guard let s = sessions.removeValue(forKey: id) else { return }
+        await s.server.stop()
+        logger.info("MCP session closed", metadata: ["session": .string(id), "reason": .string(reason)])
+    }
+
+    /// Closes every session (node shutdown).
+    public func closeAll() async {
+        for id in sessions.keys { await close(id, reason: "node shutting down") }
+    }
+
+    static func convert(_ r: HTTPResponse) -> MCPHTTPResponse {
+        switch r {
+        case let .stream(events, headers): return .stream(status: r.statusCode, headers: headers, events: events)
+        default: return .complete(status: r.statusCode, headers: r.headers, body: r.bodyData)
+        }
+    }
+
+    static func jsonRPCError(status: Int, id: Any?, code: Int, message: String) -> MCPHTTPResponse {
+        var object: [String: Any] = ["jsonrpc": "2.0", "error": ["code": code, "message": message]]
+        switch id {
+        case let s as String: object["id"] = s
+        case let n as NSNumber: object["id"] = n
+        default: object["id"] = NSNull()
+        }
+        let body = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
+        return .complete(status: status, headers: ["Content-Type": "application/json"], body: body)
+    }
+}
+
+private struct FixedSessionID: SessionIDGenerator {
+    let value: String
+    func generateSessionID() -> String { value }
+}
+
+/// DNS-rebinding protection without pinning the Host: a browser always sends Origin on a
+/// cross-site request, so a request with an Origin that is neither localhost nor configured is
+/// refused; programs (which send no Origin) may address the node by any name it is reachable as.
+struct BrowserOriginValidator: HTTPRequestValidator {
+    let allowed: [String]
+
+    func validate(_ request: HTTPRequest, context: HTTPValidationContext) -> HTTPResponse? {
+        guard let origin = request.header(HTTPHeaderName.origin) else { return nil }
+        if allowed.contains(origin) { return nil }
+        if let url = URL(string: origin), let host = url.host, ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host) { return nil }
+        return .error(statusCode: 403, .invalidRequest("Forbidden: Origin \(origin.prefix(100)) is not allowed"), sessionID: context.sessionID)
+    }
+}

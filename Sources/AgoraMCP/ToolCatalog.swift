@@ -1,0 +1,83 @@
+import AgoraAPI
+import AgoraClient
+import Foundation
+import MCP
+
+/// One tool: what clients see in `tools/list` and the function that runs a call.
+public struct AgoraTool: Sendable {
+    public let definition: Tool
+    let run: @Sendable (ToolArguments, AgentSession) async throws -> Value
+
+    init(_ name: String, _ description: String, input: Value, readOnly: Bool, idempotent: Bool = false,
+         run: @escaping @Sendable (ToolArguments, AgentSession) async throws -> Value) {
+        definition = Tool(name: name, description: description, inputSchema: input,
+                          annotations: .init(readOnlyHint: readOnly, destructiveHint: false, idempotentHint: readOnly || idempotent,
+                                             openWorldHint: false))
+        self.run = run
+    }
+}
+
+/// Every tool Agora offers agents, and the one place a call is dispatched and its failure
+/// turned into something the model can read. Results carry the answer twice: as
+/// `structuredContent` (JSON) for clients that use it and as text for those that do not.
+public enum ToolCatalog {
+    public static let tools: [AgoraTool] = LedgerTools.all + GroupTools.all + ClaimTools.all + ArtifactTools.all
+    static let byName: [String: AgoraTool] = Dictionary(tools.map { ($0.definition.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+    public static var definitions: [Tool] { tools.map(\.definition) }
+
+    /// Runs a call. An unknown tool is a protocol error (invalid params), as the MCP spec says;
+    /// everything that goes wrong inside a known tool is a result with `isError: true`.
+    public static func call(_ name: String, arguments: [String: Value]?, session: AgentSession) async throws -> CallTool.Result {
+        guard let tool = byName[name] else { throw MCPError.invalidParams("unknown tool \"\(name.prefix(64))\"; tools/list names them") }
+        do {
+            let value = try await tool.run(ToolArguments(arguments), session)
+            return CallTool.Result(content: [.text(render(value))], structuredContent: value as Value?, isError: false)
+        } catch {
+            let e = toolError(error)
+            let value: Value = ["error": ["code": .string(e.code), "message": .string(e.description)]]
+            return CallTool.Result(content: [.text("error \(e.code): \(e.description)")], structuredContent: value as Value?, isError: true)
+        }
+    }
+
+    static func toolError(_ error: Error) -> ToolError {
+        switch error {
+        case let e as ToolError: return e
+        case let e as NodeGateway.Failure:
+            switch e {
+            case let .refused(status, code, message): return status == 404 ? .notFound(message) : .nodeRefused(code: code, message: message)
+            case .unreachable, .invalidURL: return .nodeUnreachable(e.description)
+            case .unexpectedResponse: return .nodeRefused(code: "unexpected_response", message: e.description)
+            }
+        case let e as TransactionSender.Failure:
+            switch e {
+            case let .failed(id, _, code, message): return .transactionFailed(id: id, code: code, message: message)
+            case let .rejected(id, code, message): return .transactionRejected(id: id, code: code, message: message)
+            case .timedOut: return .timedOut(e.description)
+            case .feeOutOfRange: return .invalidArgument(argument: "fee", reason: e.description)
+            }
+        default:
+            return .nodeRefused(code: "internal", message: "\(error)")
+        }
+    }
+
+    static func render(_ value: Value) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "\(value)" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Converts an API view to a tool value.
+func value<T: Codable>(_ view: T) throws -> Value {
+    do { return try Value(view) } catch { throw ToolError.nodeRefused(code: "unexpected_response", message: "\(error)") }
+}
+
+/// The outcome of a signing tool: the transaction and where it landed.
+func committed(_ status: API.TransactionStatusView, extra: [String: Value] = [:]) -> Value {
+    var o: [String: Value] = ["transaction": .string(status.id), "height": .int(Int(status.height ?? 0)),
+                              "feePaid": .int(Int(status.feePaid ?? 0)), "status": .string(status.status)]
+    for (k, v) in extra { o[k] = v }
+    return .object(o)
+}

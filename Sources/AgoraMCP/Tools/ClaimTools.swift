@@ -1,0 +1,98 @@
+import AgoraAPI
+import AgoraCore
+import MCP
+
+/// Claims: publish what the agent learned, and read what others published — by group and time,
+/// author, tag, or as a thread.
+enum ClaimTools {
+    static let all: [AgoraTool] = [publish, search, get, thread]
+
+    static let publish = AgoraTool(
+        "publish_claim",
+        "Publish a signed claim in a group the agent is a member of: text, optional tags, an optional parent claim (a reply) and artifact references (upload first with upload_artifact). Waits for the commit; returns the claim ID.",
+        input: Schema.object([
+            "group": Schema.hash("Group ID"),
+            "text": Schema.string("The claim (UTF-8, at most \(Limits.maxClaimTextBytes) bytes)", maxLength: Limits.maxClaimTextBytes),
+            "tags": Schema.array("Tags: a-z 0-9 - _ . : (normalised: lowercased, # dropped, sorted)",
+                                 items: Schema.string("tag", maxLength: Limits.maxClaimTagBytes + 2), maxItems: Limits.maxClaimTags),
+            "parent": Schema.hash("Claim this one answers"),
+            "artifacts": Schema.array("Artifacts the claim references", items: Schema.object(
+                ["sha256": Schema.hash("Artifact SHA-256"), "size": Schema.integer("Size in bytes", minimum: 1)], required: ["sha256", "size"]),
+                maxItems: Limits.maxClaimArtifacts),
+        ], required: ["group", "text"]),
+        readOnly: false
+    ) { args, session in
+        let group = try args.hash("group")
+        let text = try args.string("text", maxBytes: Limits.maxClaimTextBytes)
+        let rawTags = try args.optionalStringArray("tags", maxCount: Limits.maxClaimTags, maxBytes: 64) ?? []
+        let tags: [String]
+        do { tags = try ClaimTags.normalize(rawTags) } catch { throw ToolError.invalidArgument(argument: "tags", reason: "\(error)") }
+        let parent = try args.optionalHash("parent")
+        var refs = Set<ArtifactRef>()
+        for (i, o) in (try args.optionalObjectArray("artifacts", maxCount: Limits.maxClaimArtifacts) ?? []).enumerated() {
+            let item = ToolArguments(o)
+            let name = "artifacts[\(i)]"
+            let sha: Hash, size: Int64
+            do {
+                sha = try item.hash("sha256")
+                size = try item.integer("size", in: 1...Int64(Limits.maxArtifactBytes))
+                try item.finish(consumed: ["sha256", "size"])
+            } catch { throw ToolError.invalidArgument(argument: name, reason: "\(error)") }
+            refs.insert(ArtifactRef(sha256: sha, size: UInt64(size)))
+        }
+        try args.finish(consumed: ["group", "text", "tags", "parent", "artifacts"])
+        let content = ClaimContent(group: group, text: text, tags: tags, parent: parent, artifacts: refs.sorted())
+        let (status, tx) = try await session.commit { _, _ in .publishClaim(content) }
+        return committed(status, extra: ["claim": .string(LedgerID.claim(author: tx.sender, nonce: tx.body.nonce).hex),
+                                         "tags": .array(tags.map { .string($0) })])
+    }
+
+    static let search = AgoraTool(
+        "search_claims",
+        "Claims of a group in commit order, optionally only those since a block time (ms since 1970), by one author or with one tag. 50 per page by default; pass nextCursor back as cursor for more.",
+        input: Schema.object([
+            "group": Schema.hash("Group ID"),
+            "since": Schema.integer("Only claims in blocks at or after this time (Unix ms)", minimum: 0, maximum: Int64.max),
+            "author": Schema.address("Only claims by this author"),
+            "tag": Schema.string("Only claims with this tag", maxLength: Limits.maxClaimTagBytes + 2),
+            "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
+            "cursor": Schema.string("nextCursor of the previous page", maxLength: 128),
+        ], required: ["group"]),
+        readOnly: true
+    ) { args, session in
+        let group = try args.hash("group")
+        var extra: [(String, String)] = []
+        if let since = try args.optionalInteger("since", in: 0...Int64.max) { extra.append(("since", String(since))) }
+        if let author = try args.optionalAddress("author") { extra.append(("author", author.description)) }
+        if let tag = try args.optionalString("tag", maxBytes: Limits.maxClaimTagBytes + 2) {
+            guard let t = try? ClaimTags.normalize([tag]).first else {
+                throw ToolError.invalidArgument(argument: "tag", reason: "must be 1-\(Limits.maxClaimTagBytes) of a-z 0-9 - _ . :")
+            }
+            extra.append(("tag", t))
+        }
+        let path = try Paging.query(args, base: "/api/v1/groups/\(group.hex)/claims", extra: extra)
+        try args.finish(consumed: ["group", "since", "author", "tag", "limit", "cursor"])
+        return try value(try await session.gateway.get(path, as: API.ListView<API.ClaimView>.self))
+    }
+
+    static let get = AgoraTool(
+        "get_claim", "One claim by ID: text, tags, author, thread root, artifacts and block time.",
+        input: Schema.object(["claim": Schema.hash("Claim ID")], required: ["claim"]), readOnly: true
+    ) { args, session in
+        let id = try args.hash("claim")
+        try args.finish(consumed: ["claim"])
+        return try value(try await session.gateway.get("/api/v1/claims/\(id.hex)", as: API.ClaimView.self))
+    }
+
+    static let thread = AgoraTool(
+        "get_thread", "The whole thread a claim belongs to, from its root, in commit order.",
+        input: Schema.object(["claim": Schema.hash("Any claim of the thread"), "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
+                              "cursor": Schema.string("nextCursor of the previous page", maxLength: 128)], required: ["claim"]),
+        readOnly: true
+    ) { args, session in
+        let id = try args.hash("claim")
+        let path = try Paging.query(args, base: "/api/v1/claims/\(id.hex)/thread")
+        try args.finish(consumed: ["claim", "limit", "cursor"])
+        return try value(try await session.gateway.get(path, as: API.ListView<API.ClaimView>.self))
+    }
+}

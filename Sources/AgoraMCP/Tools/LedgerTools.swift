@@ -1,0 +1,44 @@
+import AgoraAPI
+import AgoraCore
+import MCP
+
+/// Accounts and tokens: who the session acts as, balances, transfers.
+enum LedgerTools {
+    static let all: [AgoraTool] = [whoami, balance, transfer]
+
+    static let whoami = AgoraTool(
+        "whoami", "The agent this session acts as (name, address, public key) and its balance. Without an identity, says so.",
+        input: Schema.object([:]), readOnly: true
+    ) { args, session in
+        try args.finish(consumed: [])
+        guard let agent = session.agent else { return ["agent": nil, "message": .string(ToolError.noIdentity.description)] }
+        let account = try await session.gateway.get("/api/v1/accounts/\(agent.key.address)", as: API.AccountView.self)
+        return ["agent": .string(agent.name), "address": .string(agent.key.address.description),
+                "publicKey": .string(agent.key.publicKey.hex), "balance": .int(Int(account.balance)), "nonce": .int(Int(account.nonce))]
+    }
+
+    static let balance = AgoraTool(
+        "get_balance", "Balance and nonce of an account; the session's own account when no address is given.",
+        input: Schema.object(["address": Schema.address("Account to read")]), readOnly: true
+    ) { args, session in
+        let given = try args.optionalAddress("address")
+        try args.finish(consumed: ["address"])
+        guard let address = given ?? session.agent?.key.address else { throw ToolError.missingArgument("address") }
+        return try value(try await session.gateway.get("/api/v1/accounts/\(address)", as: API.AccountView.self))
+    }
+
+    static let transfer = AgoraTool(
+        "transfer", "Send tokens from the session's account; waits until the transfer is committed. The chain's transfer fee applies.",
+        input: Schema.object(["to": Schema.address("Recipient"), "amount": Schema.amount("Amount"),
+                              "memo": Schema.string("Optional note stored with the transfer", maxLength: Limits.maxMemoBytes)],
+                             required: ["to", "amount"]),
+        readOnly: false
+    ) { args, session in
+        let to = try args.address("to")
+        let amount = try args.amount("amount")
+        let memo = try args.optionalString("memo", maxBytes: Limits.maxMemoBytes, allowEmpty: true) ?? ""
+        try args.finish(consumed: ["to", "amount", "memo"])
+        let (status, _) = try await session.commit { _, _ in .transfer(to: to, amount: amount, memo: memo) }
+        return committed(status, extra: ["to": .string(to.description), "amount": .int(Int(amount.units))])
+    }
+}

@@ -1,0 +1,39 @@
+import AgoraCore
+import MCP
+import Testing
+@testable import AgoraMCP
+
+@Suite struct ToolArgumentsTests {
+    @Test func typedAccessorsNameTheArgumentThatIsWrong() throws {
+        let args = ToolArguments(["amount": "12", "to": "nobody", "limit": 0, "tags": ["ok", 3]])
+        #expect(throws: ToolError.wrongType(argument: "amount", expected: "an integer")) { try args.amount("amount") }
+        #expect(throws: ToolError.invalidArgument(argument: "to", reason: "\"nobody\" is not an ag1… address")) { try args.address("to") }
+        #expect(throws: ToolError.invalidArgument(argument: "limit", reason: "0 is outside 1…500")) { try args.optionalInteger("limit", in: 1...500) }
+        #expect(throws: ToolError.wrongType(argument: "tags[1]", expected: "a string")) {
+            try args.optionalStringArray("tags", maxCount: 8, maxBytes: 32)
+        }
+        #expect(throws: ToolError.missingArgument("group")) { try args.hash("group") }
+    }
+
+    @Test func unreadArgumentsAreRefusedSoATypoIsNotIgnored() {
+        let args = ToolArguments(["group": .string(String(repeating: "a", count: 64)), "sincee": 5])
+        #expect(throws: ToolError.unknownArgument("sincee")) { try args.finish(consumed: ["group", "since"]) }
+    }
+
+    @Test func sizeLimitsAreCheckedInBytes() {
+        let args = ToolArguments(["text": .string(String(repeating: "é", count: 5))])
+        #expect(throws: ToolError.invalidArgument(argument: "text", reason: "10 bytes, at most 8 allowed")) { try args.string("text", maxBytes: 8) }
+    }
+
+    @Test func amountsAreWholePositiveBaseUnits() throws {
+        #expect(try ToolArguments(["a": 5]).amount("a") == Amount(5)!)
+        #expect(try ToolArguments(["a": 5.0]).amount("a") == Amount(5)!)
+        #expect(throws: ToolError.wrongType(argument: "a", expected: "an integer")) { try ToolArguments(["a": 5.5]).amount("a") }
+        #expect(throws: ToolError.invalidArgument(argument: "a", reason: "0 is outside 1…\(Int64.max)")) { try ToolArguments(["a": 0]).amount("a") }
+        #expect(throws: ToolError.invalidArgument(argument: "a", reason: "-3 is outside 1…\(Int64.max)")) { try ToolArguments(["a": -3]).amount("a") }
+    }
+
+    @Test func nullCountsAsAbsent() throws {
+        #expect(try ToolArguments(["memo": .null]).optionalString("memo", maxBytes: 10) == nil)
+    }
+}
