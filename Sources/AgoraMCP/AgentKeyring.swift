@@ -48,6 +48,17 @@ public struct AgentKeyring: Sendable {
         return AgentKeyring(agents: agents, unavailable: unavailable)
     }
 
+    /// The keyring without these keys: a node never lends its validator keys to agents (a
+    /// session signing with one could spend the validator's balance or race its nonces).
+    public func excluding(_ keys: Set<PublicKey>) -> AgentKeyring {
+        var copy = self
+        for (name, agent) in agents where keys.contains(agent.key.publicKey) {
+            copy.agents[name] = nil
+            copy.unavailable[name] = "it is one of this node's validator keys, which agents may not use"
+        }
+        return copy
+    }
+
     public enum Selection: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidName(String)
         case unknown(name: String, available: [String])

@@ -142,7 +142,11 @@ public struct Node {
         let host = config.http.host
         let boundPort = Mutex<Int?>(nil)
         if config.mcp.enabled {
-            deps.mcp = mcpEndpoint(dataDir: dataDir, config: config, logger: logger) { boundPort.withLock { $0 } }
+            var validatorKeys: Set<PublicKey> = [key.publicKey]
+            if let next = config.validatorNextKey, let pub = (try? KeyFile.read(from: next)).flatMap({ PublicKey(hex: $0.publicKey) }) {
+                validatorKeys.insert(pub)
+            }
+            deps.mcp = mcpEndpoint(dataDir: dataDir, config: config, excluding: validatorKeys, logger: logger) { boundPort.withLock { $0 } }
         }
         let app = APIServer.application(deps, host: host, port: config.http.port, idleTimeout: .milliseconds(config.idleTimeoutMs),
                                         logger: logger) { port in
@@ -172,10 +176,10 @@ extension Node {
     /// `/mcp`: sessions act as agents whose key files are in `mcp.keysDir`, and reach the chain
     /// through this node's own API on loopback, so every MCP call passes the same validation,
     /// limits and metrics as any other client (docs/mcp.md says why).
-    static func mcpEndpoint(dataDir: DataDirectory, config: NodeConfig, logger: Logger,
+    static func mcpEndpoint(dataDir: DataDirectory, config: NodeConfig, excluding validatorKeys: Set<PublicKey>, logger: Logger,
                             port: @escaping @Sendable () -> Int?) -> MCPSessionRouter {
         let directory = config.mcp.keysDir ?? dataDir.keysDirectory
-        let keyring = AgentKeyring.load(directory: directory, password: config.keyPassword)
+        let keyring = AgentKeyring.load(directory: directory, password: config.keyPassword).excluding(validatorKeys)
         logger.info("MCP endpoint at /mcp", metadata: [
             "keys": .string(directory), "agents": .string(keyring.agents.keys.sorted().joined(separator: ",")),
             "unavailable": .string(keyring.unavailable.keys.sorted().joined(separator: ",")),

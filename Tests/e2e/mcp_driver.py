@@ -1,0 +1,210 @@
+"""Drives Agora's MCP server with the official Python `mcp` client, either line (1.x or 2.x,
+whichever is installed in the interpreter running this), over stdio (`agora mcp`) or the
+node's streamable HTTP endpoint (`/mcp`). Two agents, alice and bob, act through their own
+sessions; every tool is called; bad arguments must come back as tool errors. Prints one JSON
+line of what it saw and exits non-zero naming the first check that failed.
+
+    python mcp_driver.py http  NODE_URL KEYS_DIR AGORA_BIN
+    python mcp_driver.py stdio NODE_URL KEYS_DIR AGORA_BIN
+"""
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import sys
+import urllib.request
+
+import mcp
+
+VERSION = getattr(mcp, "__version__", None)
+if VERSION is None:
+    from importlib.metadata import version as _v
+    VERSION = _v("mcp")
+MAJOR = int(VERSION.split(".")[0])
+
+
+def field(obj, camel, snake):
+    return getattr(obj, snake) if hasattr(obj, snake) else getattr(obj, camel)
+
+
+class Agent:
+    """One MCP session, whatever the client line."""
+
+    def __init__(self, handle):
+        self.h = handle
+
+    async def tools(self):
+        return (await self.h.list_tools()).tools
+
+    async def call(self, name, args=None):
+        r = await self.h.call_tool(name, args or {})
+        return bool(field(r, "isError", "is_error")), field(r, "structuredContent", "structured_content"), r
+
+    async def ok(self, name, args=None):
+        err, value, raw = await self.call(name, args)
+        if err:
+            raise AssertionError(f"{name}({json.dumps(args)}) failed: {value or raw}")
+        return value
+
+    async def fails(self, name, args, code):
+        err, value, raw = await self.call(name, args)
+        assert err, f"{name}({json.dumps(args)}) should fail with {code}, got {value}"
+        got = value["error"]["code"]
+        assert got == code, f"{name}({json.dumps(args)}) failed with {got}, expected {code}: {value}"
+        return value["error"]["message"]
+
+    async def resources(self):
+        return [str(r.uri) for r in (await self.h.list_resources()).resources]
+
+    async def read(self, uri):
+        return json.loads((await self.h.read_resource(uri)).contents[0].text)
+
+
+@contextlib.asynccontextmanager
+async def connect(transport, node, keys, binary, agent):
+    if transport == "http":
+        url = node + "/mcp" + (f"?agent={agent}" if agent else "")
+        if MAJOR >= 2:
+            from mcp import Client
+            async with Client(url) as c:
+                yield Agent(c)
+        else:
+            from mcp import ClientSession
+            from mcp.client.streamable_http import streamablehttp_client
+            async with streamablehttp_client(url) as (r, w, _):
+                async with ClientSession(r, w) as s:
+                    await s.initialize()
+                    yield Agent(s)
+    else:
+        from mcp import StdioServerParameters
+        args = ["mcp", "--node", node, "--keys", keys] + (["--agent", agent] if agent else [])
+        env = {"AGORA_KEY_PASSWORD": os.environ.get("AGORA_KEY_PASSWORD", ""), "PATH": os.environ.get("PATH", "")}
+        params = StdioServerParameters(command=binary, args=args, env=env)
+        if MAJOR >= 2:
+            from mcp import Client
+            async with Client(params) as c:
+                yield Agent(c)
+        else:
+            from mcp import ClientSession
+            from mcp.client.stdio import stdio_client
+            async with stdio_client(params) as (r, w):
+                async with ClientSession(r, w) as s:
+                    await s.initialize()
+                    yield Agent(s)
+
+
+def rest(node, path):
+    with urllib.request.urlopen(node + path, timeout=10) as r:
+        return json.loads(r.read())
+
+
+REQUIRED_TOOLS = {"whoami", "get_balance", "transfer", "list_groups", "get_group", "create_group", "add_group_member",
+                  "publish_claim", "search_claims", "get_claim", "get_thread", "upload_artifact", "fetch_artifact"}
+
+
+async def scenario(transport, node, keys, binary):
+    seen = {"client": VERSION, "transport": transport}
+    async with connect(transport, node, keys, binary, "alice") as alice, \
+            connect(transport, node, keys, binary, "bob") as bob, \
+            connect(transport, node, keys, binary, None) as nobody:
+        tools = await alice.tools()
+        names = {t.name for t in tools}
+        missing = REQUIRED_TOOLS - names
+        assert not missing, f"tools/list lacks {sorted(missing)}"
+        for t in tools:
+            schema = field(t, "inputSchema", "input_schema")
+            assert schema["type"] == "object", f"{t.name}: input schema type is {schema.get('type')}"
+        seen["tools"] = len(tools)
+
+        a = await alice.ok("whoami")
+        b = await bob.ok("whoami")
+        assert a["agent"] == "alice" and b["agent"] == "bob", (a, b)
+        assert a["address"] != b["address"]
+        n = await nobody.ok("whoami")
+        assert n["agent"] is None, n
+
+        group = (await alice.ok("create_group", {"name": f"mcp-{transport}-{MAJOR}"}))["group"]
+        await alice.ok("add_group_member", {"group": group, "member": b["address"], "role": "member"})
+        info = await bob.ok("get_group", {"group": group})
+        roles = {m["address"]: m["role"] for m in info["members"]}
+        assert roles == {a["address"]: "admin", b["address"]: "member"}, roles
+
+        payload = f"measurements from {transport} / mcp {VERSION}\n".encode()
+        art = await alice.ok("upload_artifact", {"content": base64.b64encode(payload).decode(), "encoding": "base64"})
+        assert art["size"] == len(payload), art
+        first = await alice.ok("publish_claim", {"group": group, "text": "The cache halves p99 latency.",
+                                                 "tags": ["#Perf", "cache"], "artifacts": [art]})
+        assert first["tags"] == ["cache", "perf"], first
+        reply = await bob.ok("publish_claim", {"group": group, "text": "Confirmed on my run.", "parent": first["claim"]})
+
+        # The ledger, read over REST, names each agent as the author of its own claim.
+        assert rest(node, f"/api/v1/claims/{first['claim']}")["author"] == a["address"]
+        assert rest(node, f"/api/v1/claims/{reply['claim']}")["author"] == b["address"]
+
+        page = await bob.ok("search_claims", {"group": group, "since": 0})
+        assert [c["id"] for c in page["items"]] == [first["claim"], reply["claim"]], page
+        by_tag = await bob.ok("search_claims", {"group": group, "tag": "#PERF"})
+        assert [c["id"] for c in by_tag["items"]] == [first["claim"]], by_tag
+        by_author = await alice.ok("search_claims", {"group": group, "author": b["address"], "limit": 10})
+        assert [c["id"] for c in by_author["items"]] == [reply["claim"]], by_author
+        later = await alice.ok("search_claims", {"group": group, "since": page["items"][-1]["time"] + 1})
+        assert later["items"] == [], later
+        thread = await alice.ok("get_thread", {"claim": reply["claim"]})
+        assert [c["author"] for c in thread["items"]] == [a["address"], b["address"]], thread
+        one = await bob.ok("get_claim", {"claim": first["claim"]})
+        assert one["artifacts"] == [{"sha256": art["sha256"], "size": art["size"]}], one
+
+        fetched = await bob.ok("fetch_artifact", {"sha256": art["sha256"]})
+        assert fetched["encoding"] == "utf8" and fetched["content"] == payload.decode(), fetched
+
+        before = (await alice.ok("get_balance"))["balance"]
+        sent = await bob.ok("transfer", {"to": a["address"], "amount": 7, "memo": "thanks"})
+        assert sent["status"] == "committed", sent
+        after = (await bob.ok("get_balance", {"address": a["address"]}))["balance"]
+        assert after == before + 7, (before, after)
+
+        resources = await alice.resources()
+        assert f"agora://groups/{group}" in resources, resources
+        res = await alice.read(f"agora://groups/{group}")
+        assert res["group"]["id"] == group
+        res = await alice.read(f"agora://threads/{reply['claim']}")
+        assert len(res["claims"]) == 2
+
+        # Bad input: typed tool errors naming the argument, and nothing committed.
+        await alice.fails("transfer", {"to": b["address"], "amount": "seven"}, "wrong_type")
+        await alice.fails("transfer", {"to": "ag1nobody", "amount": 1}, "invalid_argument")
+        await alice.fails("transfer", {"to": b["address"]}, "missing_argument")
+        await alice.fails("publish_claim", {"group": group, "text": "x", "colour": "red"}, "unknown_argument")
+        await alice.fails("publish_claim", {"group": group, "text": "x" * 9000}, "invalid_argument")
+        await alice.fails("publish_claim", {"group": group, "text": "x", "tags": ["no spaces"]}, "invalid_argument")
+        await alice.fails("get_claim", {"claim": "zz"}, "invalid_argument")
+        await alice.fails("get_claim", {"claim": "ab" * 32}, "not_found")
+        await alice.fails("upload_artifact", {"content": "%%%", "encoding": "base64"}, "invalid_argument")
+        # A rule of the chain: bob is not an admin.
+        await bob.fails("add_group_member", {"group": group, "member": b["address"], "role": "admin"}, "not_group_admin")
+        await nobody.fails("transfer", {"to": a["address"], "amount": 1}, "no_identity")
+        try:
+            await alice.call("no_such_tool", {})
+        except Exception as e:  # a protocol error (invalid params), raised by both client lines
+            seen["unknown_tool"] = type(e).__name__
+        else:
+            err, value, _ = await alice.call("no_such_tool", {})
+            assert err, "an unknown tool must be an error"
+            seen["unknown_tool"] = "isError"
+        seen["group"] = group
+    return seen
+
+
+def main():
+    transport, node, keys, binary = sys.argv[1:5]
+    try:
+        seen = asyncio.run(asyncio.wait_for(scenario(transport, node, keys, binary), timeout=240))
+    except AssertionError as e:
+        print(json.dumps({"client": VERSION, "transport": transport, "failed": str(e)}))
+        sys.exit(1)
+    print(json.dumps(seen))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""MCP with the official Python client, both lines (`mcp<2` and the current 2.x), each in its
+own virtualenv made by .ci/run (MCP_PY1, MCP_PY2), against a real `agora dev` node: over stdio
+(`agora mcp`) and over the node's streamable HTTP endpoint (`/mcp`). Two agents with their own
+keys share one node; bob's key is encrypted and unlocked at start. See mcp_driver.py."""
+import json
+import os
+import subprocess
+import tempfile
+import urllib.request
+
+import pytest
+
+from conftest import BIN, KEY_PASSWORD, Node
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLIENTS = {"1.x": os.environ.get("MCP_PY1"), "2.x": os.environ.get("MCP_PY2")}
+
+
+def agora(*args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    r = subprocess.run([BIN, *args], capture_output=True, text=True, env=e, timeout=120)
+    assert r.returncode == 0, f"agora {' '.join(args)}: {r.stderr}"
+    return r.stdout
+
+
+@pytest.fixture(scope="module")
+def mcp_node():
+    keys = tempfile.mkdtemp(prefix="agora-e2e-mcp-keys-")
+    agora("keys", "new", "--keys", keys, "--name", "alice")
+    agora("keys", "new", "--keys", keys, "--name", "bob", "--encrypt", env={"AGORA_KEY_PASSWORD": KEY_PASSWORD})
+    n = Node(name="mcp", env={"AGORA_MCP_KEYS_DIR": keys, "AGORA_KEY_PASSWORD": KEY_PASSWORD})
+    n.start()
+    dev = os.path.join(n.data, "keys", "dev.json")
+    for name in ("alice", "bob"):
+        address = json.load(open(os.path.join(keys, f"{name}.json")))["address"]
+        agora("tx", "transfer", "--node", n.url, "--key", dev, "--to", address, "--amount", "100000", "--wait")
+    n.keys = keys
+    yield n
+    n.stop()
+
+
+@pytest.mark.parametrize("line", ["1.x", "2.x"])
+@pytest.mark.parametrize("transport", ["http", "stdio"])
+def test_python_mcp_client_drives_every_tool(mcp_node, line, transport):
+    python = CLIENTS[line]
+    if not python:
+        pytest.skip(f"MCP_PY{line[0]} is not set (.ci/run makes the virtualenvs)")
+    env = dict(os.environ, AGORA_KEY_PASSWORD=KEY_PASSWORD)
+    r = subprocess.run([python, os.path.join(HERE, "mcp_driver.py"), transport, mcp_node.url, mcp_node.keys, BIN],
+                       capture_output=True, text=True, timeout=300, env=env)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    assert r.returncode == 0 and lines, f"driver failed ({line}, {transport}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    seen = json.loads(lines[-1])
+    assert seen["client"].startswith(line[0]), seen
+    assert seen["tools"] >= 13
+
+
+def post(url, body, headers=None):
+    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    h.update(headers or {})
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=h, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_unknown_methods_get_method_not_found(mcp_node):
+    status, body = post(mcp_node.url + "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {}})
+    assert status == 404
+    answer = json.loads(body)
+    assert answer["error"]["code"] == -32601 and answer["id"] == 1
+
+
+def test_initialize_as_an_unknown_agent_names_the_available_ones(mcp_node):
+    status, body = post(mcp_node.url + "/mcp?agent=mallory", {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+    assert status == 400
+    message = json.loads(body)["error"]["message"]
+    assert "alice" in message and "bob" in message, message
+
+
+def test_the_node_keeps_its_validator_key_out_of_mcp(node):
+    # Default mcp.keysDir is <data-dir>/keys: dev.json may be used, validator.json may not.
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    status, body = post(node.url + "/mcp?agent=validator", init)
+    assert status == 400, body
+    assert "validator keys" in json.loads(body)["error"]["message"]
+    status, body = post(node.url + "/mcp?agent=dev", init)
+    assert status == 200, body
