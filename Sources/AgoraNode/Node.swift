@@ -111,7 +111,7 @@ public struct Node {
         health.register(ConsensusHealth(consensus: consensus) { network?.connected.map(\.height) ?? [] })
         health.register(ServicesHealth(states: states))
 
-        let artifacts = try openArtifacts(dataDir: dataDir, config: config, metrics: metrics, logger: logger)
+        let artifacts = try openArtifacts(dataDir: dataDir, config: config, chain: chain, metrics: metrics, logger: logger)
         health.register(ArtifactHealth(store: artifacts.deps.store))
 
         var limits = APILimits()
@@ -198,7 +198,7 @@ extension Node {
 
     /// The artifact store under `<data-dir>/artifacts`, its upload registry and metrics, and the
     /// janitor service that scans it at start and expires abandoned uploads.
-    static func openArtifacts(dataDir: DataDirectory, config: NodeConfig, metrics: NodeMetrics,
+    static func openArtifacts(dataDir: DataDirectory, config: NodeConfig, chain: Chain, metrics: NodeMetrics,
                               logger: Logger) throws -> (deps: ArtifactDependencies, janitor: ArtifactJanitor) {
         let artifactMetrics = ArtifactMetrics(factory: metrics.factory)
         var limits = ArtifactStore.Limits()
@@ -214,7 +214,8 @@ extension Node {
         uploadConfig.ttl = .seconds(config.artifacts.uploadTTLSeconds)
         uploadConfig.maxUploads = config.artifacts.maxUploads
         let uploads = ArtifactUploads(store: store, config: uploadConfig) { artifactMetrics.uploadsInProgress.record($0) }
-        return (ArtifactDependencies(store: store, uploads: uploads, chainID: config.chainID),
+        let access = GroupArtifactAccess(store: chain.store, height: { chain.snapshot.head.height })
+        return (ArtifactDependencies(store: store, uploads: uploads, access: access, chainID: config.chainID),
                 ArtifactJanitor(store: store, uploads: uploads, metrics: artifactMetrics, logger: logger))
     }
 

@@ -51,6 +51,9 @@ struct ArtifactCommand: AsyncParsableCommand {
         @Argument(help: "The artifact's SHA-256 (64 hex digits).") var sha256: String
         @Option(help: "Where to write it (replaced only once the content verified).") var out: String
         @OptionGroup var node: NodeOption
+        @OptionGroup var keys: KeysOption
+        @Option(help: "Sign the read with this key (needed for a group's artifacts: a member's key).") var key: String?
+        @Option(help: "Admin token instead of a key.") var token: String?
 
         func run() async throws {
             try await runCommand {
@@ -61,10 +64,16 @@ struct ArtifactCommand: AsyncParsableCommand {
                 let directory = (target as NSString).deletingLastPathComponent
                 let temp = (directory.isEmpty ? "." : directory) + "/." + (target as NSString).lastPathComponent + "." + ArtifactLayout.randomName() + ".part"
                 // The same writer the store uses: hash while writing, then fsync and rename only on a match.
+                var auth: String?
+                if let key {
+                    let signer = try unlockKey(keys.path(for: key))
+                    let status = try await node.client.get("/api/v1/status", as: API.StatusView.self)
+                    auth = ArtifactRequestSignature.header(key: signer, action: .read, chainID: status.chainID, sha256: id, size: 0)
+                } else if let token { auth = "Bearer " + token }
                 let writer = try ArtifactWriter(tempPath: temp, expectedHash: id, expectedSize: nil, maxBytes: Int64.max)
                 do {
                     try await mapped {
-                        try await ArtifactClient(base: node.url).download(id, auth: nil) { data in
+                        try await ArtifactClient(base: node.url).download(id, auth: auth) { data in
                             try data.withUnsafeBytes { try writer.write($0) }
                         }
                     }

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraStorage
 import AgoraCrypto
 import Foundation
 
@@ -105,5 +106,48 @@ public enum ArtifactRequestSignature {
         let message = message(action: action, chainID: chainID, sha256: sha256, size: size, timestampMs: ts)
         guard SignatureVerifier.isValid(sig, of: message, by: key) else { throw .badSignature }
         return key
+    }
+}
+
+/// Group artifacts are for the group: an artifact that a claim of some group references may be
+/// read only by a member (any role, observers included) of one of those groups, or by an admin
+/// token; an artifact no claim references yet is readable by anyone who knows its hash (a
+/// SHA-256 cannot be guessed, and the uploader needs to read it back before publishing).
+/// Membership is read from the index at the head, so a removed member loses access with the
+/// block that removes it. Uploads need a signed request or an admin token, as before.
+///
+/// This protects artifacts from API clients, not from node operators: every node stores and
+/// serves every artifact to its peers, as it holds every claim's text. Content that must stay
+/// hidden from the nodes is encrypted before upload (the market does this).
+public struct GroupArtifactAccess: ArtifactAccess {
+    let store: BlockStore
+    let height: @Sendable () -> UInt64
+
+    public init(store: BlockStore, height: @escaping @Sendable () -> UInt64) {
+        self.store = store
+        self.height = height
+    }
+
+    public func mayUpload(_ principal: ArtifactPrincipal, _ declaration: ArtifactDeclaration) async -> ArtifactDecision {
+        await AuthenticatedUploads().mayUpload(principal, declaration)
+    }
+
+    public func mayRead(_ principal: ArtifactPrincipal, artifact: Hash) async -> ArtifactDecision {
+        let groups: [Hash]
+        do { groups = try store.groups(referencing: artifact) } catch { return .deny("the claim index cannot be read: \(error)") }
+        if groups.isEmpty { return .allow }
+        switch principal {
+        case .admin: return .allow
+        case .anonymous:
+            return .deny("artifact \(artifact.hex) belongs to \(groups.count == 1 ? "a group" : "groups"): sign the request with a member's key")
+        case let .key(key):
+            let at = height()
+            for g in groups {
+                do { if try store.isMember(group: g, address: key.address, atHeight: at) { return .allow } } catch {
+                    return .deny("the claim index cannot be read: \(error)")
+                }
+            }
+            return .deny("\(key.address) is not a member of a group whose claims reference this artifact")
+        }
     }
 }
