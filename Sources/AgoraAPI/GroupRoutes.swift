@@ -146,6 +146,12 @@ extension APIRoutes {
                 }
                 query.since = v
             }
+            if let s = q["afterHeight"], !s.isEmpty {
+                guard let v = UInt64(String(s)), v < UInt64(1) << 40 else {
+                    throw APIError.badRequest("invalid_height", "afterHeight \"\(s)\" must be a block height (0 to 2^40-1)")
+                }
+                query.afterHeight = v
+            }
             if let a = q["author"], !a.isEmpty {
                 guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "author \"\(a)\" is not an ag1 address") }
                 query.author = parsed

@@ -70,6 +70,7 @@ enum OpenAPI {
     "/api/v1/groups/{id}/claims": {"get": {"operationId": "listGroupClaims", "summary": "A group's claims in chain order (oldest first), by block time, author and tag",
       "parameters": [{"$ref": "#/components/parameters/groupID"}, {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"},
                      {"name": "since", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}, "description": "only claims in blocks with time >= since (ms)"},
+                     {"name": "afterHeight", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}, "description": "only claims in blocks after this height (a member's last seen height)"},
                      {"name": "author", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}},
                      {"name": "tag", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^#?[A-Za-z0-9_.:-]{0,32}$"}, "description": "normalised like a published tag (lowercase, leading # dropped)"}],
       "responses": {"200": {"description": "a page of claims", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClaimPage"}}}},

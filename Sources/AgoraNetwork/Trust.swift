@@ -59,7 +59,7 @@ public struct TrustScore: Sendable, Equatable {
 
 /// Per-class message limits for one peer (token buckets, time passed in).
 public struct MessageLimits: Sendable {
-    public enum Class: String, Sendable { case control, transactions, blocks, consensus }
+    public enum Class: String, Sendable { case control, transactions, blocks, consensus, artifacts }
 
     var control: TokenBucket
     var transactions: TokenBucket
@@ -67,12 +67,15 @@ public struct MessageLimits: Sendable {
     /// Votes and proposals: a validator set of n sends a few messages per validator per round,
     /// relayed by each peer, and re-gossips them when a round stalls.
     var consensus: TokenBucket
+    /// Artifact requests and pieces (at most 1 MiB each): 64/s is 64 MiB/s per peer.
+    var artifacts: TokenBucket
 
     public init(now: UInt64) {
         control = .init(rate: 20, burst: 40, now: now)
         transactions = .init(rate: 500, burst: 1_000, now: now)
         blocks = .init(rate: 50, burst: 100, now: now)
         consensus = .init(rate: 1_000, burst: 2_000, now: now)
+        artifacts = .init(rate: 64, burst: 128, now: now)
     }
 
     public static func classify(_ m: WireMessage) -> Class {
@@ -80,6 +83,7 @@ public struct MessageLimits: Sendable {
         case .transactions: return .transactions
         case .block, .blocks, .getBlocks: return .blocks
         case .consensus: return .consensus
+        case .getArtifact, .artifactPiece, .artifactMissing: return .artifacts
         default: return .control
         }
     }
@@ -91,6 +95,7 @@ public struct MessageLimits: Sendable {
         case .transactions: return transactions.take(now: now)
         case .blocks: return blocks.take(now: now)
         case .consensus: return consensus.take(now: now)
+        case .artifacts: return artifacts.take(now: now)
         }
     }
 }

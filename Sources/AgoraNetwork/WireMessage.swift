@@ -23,6 +23,15 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     /// A consensus message (proposal, vote, decision, round status), opaque to the network: the
     /// consensus layer decodes and verifies it, and says whether to relay it.
     case consensus([UInt8])
+    /// Artifact exchange: asks for `length` bytes of an artifact from `offset` (tag 16). The
+    /// answer is a piece (tag 17: the artifact's total size and the bytes) or "not stored here"
+    /// (tag 18). The asker verifies the whole artifact's SHA-256 before storing it.
+    case getArtifact(sha256: Hash, offset: UInt64, length: UInt32)
+    case artifactPiece(sha256: Hash, offset: UInt64, total: UInt64, bytes: [UInt8])
+    case artifactMissing(sha256: Hash)
+
+    /// Largest artifact piece per message: well inside the 4 MiB frame.
+    public static let maxArtifactPiece = 1 << 20
 
     public static let maxPeers = 64
     public static let maxTransactions = 1_000
@@ -100,6 +109,9 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .graft: return "graft"
         case .prune: return "prune"
         case .consensus: return "consensus"
+        case .getArtifact: return "get_artifact"
+        case .artifactPiece: return "artifact_piece"
+        case .artifactMissing: return "artifact_missing"
         }
     }
 
@@ -119,6 +131,9 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .graft(t): w.write(UInt8(12)); w.write(t.rawValue)
         case let .prune(t): w.write(UInt8(13)); w.write(t.rawValue)
         case let .consensus(bytes): w.write(UInt8(14)); w.writeBytes(bytes)
+        case let .getArtifact(sha, offset, length): w.write(UInt8(16)); w.write(sha); w.write(offset); w.write(length)
+        case let .artifactPiece(sha, offset, total, bytes): w.write(UInt8(17)); w.write(sha); w.write(offset); w.write(total); w.writeBytes(bytes)
+        case let .artifactMissing(sha): w.write(UInt8(18)); w.write(sha)
         }
     }
 
@@ -145,6 +160,24 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case 12: self = .graft(try WireMessage.topic(&r))
         case 13: self = .prune(try WireMessage.topic(&r))
         case 14: self = .consensus(try r.readBytes("consensus", limit: SecureSession.maxFrameBytes))
+        case 16:
+            let sha = try r.read(Hash.self)
+            let offset = try r.readUInt64("getArtifact.offset")
+            let length = try r.readUInt32("getArtifact.length")
+            guard length >= 1, length <= UInt32(WireMessage.maxArtifactPiece) else {
+                throw .lengthOverLimit(field: "getArtifact.length", length: Int(length), limit: WireMessage.maxArtifactPiece)
+            }
+            self = .getArtifact(sha256: sha, offset: offset, length: length)
+        case 17:
+            let sha = try r.read(Hash.self)
+            let offset = try r.readUInt64("artifactPiece.offset")
+            let total = try r.readUInt64("artifactPiece.total")
+            let bytes = try r.readBytes("artifactPiece.bytes", limit: WireMessage.maxArtifactPiece)
+            guard !bytes.isEmpty, offset < total, UInt64(bytes.count) <= total - offset else {
+                throw .nonCanonical(field: "artifactPiece", reason: "\(bytes.count) bytes at \(offset) do not fit an artifact of \(total)")
+            }
+            self = .artifactPiece(sha256: sha, offset: offset, total: total, bytes: bytes)
+        case 18: self = .artifactMissing(sha256: try r.read(Hash.self))
         default: throw .unknownTag(type: "message", tag: tag)
         }
     }

@@ -113,6 +113,16 @@ public struct Node {
 
         let artifacts = try openArtifacts(dataDir: dataDir, config: config, chain: chain, metrics: metrics, logger: logger)
         health.register(ArtifactHealth(store: artifacts.deps.store))
+        // With a network, artifacts that committed claims reference are fetched from peers, and
+        // this node serves its own to them.
+        var fetcher: ArtifactFetcher?
+        if let network {
+            network.artifacts.serve(from: artifacts.deps.store)
+            let f = ArtifactFetcher(store: artifacts.deps.store, index: chain.store, peers: network,
+                                    cursorPath: dataDir.artifactsDirectory + "/fetch.cursor", metrics: metrics.factory, logger: logger)
+            chain.observeCommits { _, _ in f.wake() }
+            fetcher = f
+        }
 
         var limits = APILimits()
         limits.maxBodyBytes = config.maxBodyBytes
@@ -160,6 +170,7 @@ public struct Node {
         services.append(.init(service: Supervised("consensus", consensus, states: states, logger: logger)))
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
         services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
+        if let fetcher { services.append(.init(service: Supervised("artifact-fetch", fetcher, states: states, logger: logger))) }
         services.append(.init(service: Tracked("api", app, states: states)))
         var groupConfig = ServiceGroupConfiguration(
             services: services,

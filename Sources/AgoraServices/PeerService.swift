@@ -113,6 +113,8 @@ public final class PeerService: Service, Sendable {
     /// Consensus, when the node runs it: judges each inbound consensus message.
     private let consensusJudge = Mutex<ConsensusJudge?>(nil)
     struct ConsensusJudge: Sendable { let judge: @Sendable ([UInt8], Hash) -> ConsensusVerdict }
+    /// Artifact pieces served to peers and fetched from them (ArtifactFetcher drives fetching).
+    public let artifacts = ArtifactExchange()
     private let newLinks: AsyncStream<(PeerLink, Bool)>
     private let newLinkContinuation: AsyncStream<(PeerLink, Bool)>.Continuation
 
@@ -346,6 +348,7 @@ public final class PeerService: Service, Sendable {
             if last != nil {
                 router.withLock { $0.removePeer(id) }
                 outbox.forget(id)
+                artifacts.disconnected(id)
                 sync.withLock { $0.release(id) }
                 syncWakeContinuation.yield()
             }
@@ -558,6 +561,12 @@ public final class PeerService: Service, Sendable {
             case let .invalid(reason):
                 throw PeerFault.invalidConsensus(reason)
             }
+        case let .getArtifact(sha, offset, length):
+            try link.send(artifacts.answer(sha256: sha, offset: offset, length: length))
+            return nil
+        case .artifactPiece, .artifactMissing:
+            guard artifacts.receive(message, from: peer) else { throw PeerFault.unrequested }
+            return nil
         case .pong, .rekey:
             return nil
         }
@@ -765,6 +774,21 @@ final class CounterCache: Sendable {
             let counter = Counter(label: label, dimensions: dimensions, factory: factory)
             map[key] = counter
             return counter
+        }
+    }
+}
+
+extension PeerService: ArtifactPeers {
+    public func artifactPeers() -> [Hash] {
+        peers.withLock { map in map.sorted { $0.value.trust.value > $1.value.trust.value }.map(\.key) }
+    }
+
+    public func requestPiece(_ sha256: Hash, offset: UInt64, length: Int, from peer: Hash, timeout: Duration) async throws -> ArtifactPieceAnswer {
+        let n = UInt32(min(length, WireMessage.maxArtifactPiece))
+        return try await artifacts.request(sha256, offset: offset, length: Int(n), from: peer, timeout: timeout) { [self] in
+            guard let link = peers.withLock({ $0[peer]?.link }) else { throw ArtifactFetchError.peerGone(peer) }
+            try link.send(.getArtifact(sha256: sha256, offset: offset, length: n))
+            metrics.message("get_artifact", direction: "out")
         }
     }
 }

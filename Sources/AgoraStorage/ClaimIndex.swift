@@ -94,6 +94,8 @@ extension BlockStore {
         public var tag: String?
         /// Only claims after this position (the previous page's `position` of its last claim).
         public var after: Int64?
+        /// Only claims in blocks after this height: what a member missed since it last looked.
+        public var afterHeight: UInt64?
         public var limit: Int
 
         public init(group: Hash, since: UInt64 = 0, author: Address? = nil, tag: String? = nil, after: Int64? = nil, limit: Int) {
@@ -112,8 +114,17 @@ extension BlockStore {
     public func claims(_ q: ClaimQuery) throws -> [IndexedClaim] {
         try read("list claims") { db in
             var lower = Int64(clamping: q.since)
-            let after = q.after ?? -1
+            var after = q.after ?? -1
+            if let h = q.afterHeight { after = max(after, Schema.position(height: h + 1, index: 0) - 1) }
             if let a = q.after, let t = try Int64.fetchOne(db, sql: "SELECT time FROM claims WHERE position = ?", arguments: [a]) {
+                lower = max(lower, t)
+            }
+            // Block times only grow, so the time of the block after the height bounds the time
+            // too, keeping the query one index range seek however long the group's history.
+            if let h = q.afterHeight {
+                guard let t = try Int64.fetchOne(db, sql: "SELECT timestamp FROM blocks WHERE height = ?", arguments: [Int64(clamping: h + 1)]) else {
+                    return []  // nothing committed after that height yet
+                }
                 lower = max(lower, t)
             }
             let select = "SELECT c.position, c.id, c.author, c.root, c.time, t.bytes, t.id AS tx FROM claims c JOIN transactions t ON t.position = c.position"
@@ -136,6 +147,28 @@ extension BlockStore {
             if q.tag != nil, let author = q.author { args.append(Data(author.bytes)) }
             args.append(q.limit)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(self.indexedClaim)
+        }
+    }
+
+    /// Artifact references of claims after chain position `after`, in chain order, with the
+    /// position of the claim that made each (for a resumable walk), at most `limit` claims.
+    public func claimArtifacts(after: Int64, limit: Int) throws -> [(position: Int64, artifact: ArtifactRef)] {
+        try read("claim artifacts") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT t.position, t.bytes FROM transactions t WHERE t.position IN
+                  (SELECT DISTINCT position FROM claim_artifacts WHERE position > ? ORDER BY position LIMIT ?)
+                ORDER BY t.position
+                """, arguments: [after, limit])
+            var out: [(Int64, ArtifactRef)] = []
+            for row in rows {
+                let position: Int64 = row["position"]
+                let bytes: Data = row["bytes"]
+                guard let tx = try? Transaction(bytes: Array(bytes)), case let .publishClaim(content) = tx.body.payload else {
+                    throw StorageError.corrupt(what: "claim transaction at \(position)")
+                }
+                for a in content.artifacts { out.append((position, a)) }
+            }
+            return out
         }
     }
 

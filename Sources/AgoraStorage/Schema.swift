@@ -78,6 +78,11 @@ enum Schema {
                     PRIMARY KEY(group_id, address, height)) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v4-claim-artifacts-by-position") { db in
+            // The artifact fetcher walks claims' artifact references in chain order from a
+            // saved position (ArtifactFetcher); without this it would scan the whole table.
+            try db.execute(sql: "CREATE INDEX claim_artifacts_by_position ON claim_artifacts(position)")
+        }
         return m
     }
 }

@@ -26,7 +26,9 @@ struct SessionTests {
         return [.status(.init(chainID: "c", genesisHash: .zero, height: 3, headHash: block.hash)),
                 .peers([.init(host: "127.0.0.1", port: 9000)]), .transactions([tx]), .block(block, seal),
                 .getBlocks(from: 1, count: 10), .blocks([.init(block: block, seal: seal)]), .ihave([tx.id]), .iwant([tx.id]),
-                .ping(7), .pong(7), .graft(.transactions), .prune(.blocks)]
+                .ping(7), .pong(7), .graft(.transactions), .prune(.blocks),
+                .getArtifact(sha256: tx.id, offset: 5, length: 1024), .artifactPiece(sha256: tx.id, offset: 5, total: 9, bytes: [1, 2, 3, 4]),
+                .artifactMissing(sha256: tx.id)]
     }
 
     @Test("messages cross a session in order, through a byte stream split at random points, with periodic rekeys")

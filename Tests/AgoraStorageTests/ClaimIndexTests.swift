@@ -113,6 +113,42 @@ struct ClaimIndexTests {
         #expect(try c.store.groups(referencing: Hash.sha256([3])).isEmpty)
     }
 
+    @Test("afterHeight returns exactly the claims of later blocks, paged; the artifact walk sees every reference in chain order")
+    func afterHeightAndArtifactWalk() throws {
+        let c = try TestChain(validator: validator, funded: [admin])
+        let group = LedgerID.group(creator: admin.address, nonce: 0)
+        try c.commit([c.tx(admin, .createGroup(name: "g", policy: .none))])   // height 1
+        var byHeight: [[Hash]] = []
+        for h in 0..<4 {                                                        // heights 2…5
+            let ref = ArtifactRef(sha256: Hash.sha256([UInt8(h)]), size: 5)
+            let batch = (0..<3).map { i in
+                c.tx(admin, .publishClaim(ClaimContent(group: group, text: "c\(h).\(i)", tags: [], parent: nil, artifacts: i == 0 ? [ref] : [])))
+            }
+            byHeight.append(batch.map { LedgerID.claim(author: admin.address, nonce: $0.body.nonce) })
+            try c.commit(batch)
+        }
+        for after: UInt64 in [0, 1, 2, 4, 5, 9] {
+            var seen: [Hash] = []
+            var cursor: Int64?
+            repeat {
+                var q = BlockStore.ClaimQuery(group: group, after: cursor, limit: 2)
+                q.afterHeight = after
+                let page = try c.store.claims(q)
+                seen += page.map(\.id)
+                cursor = page.count == 2 ? page.last?.position : nil
+            } while cursor != nil
+            let expected = byHeight.enumerated().filter { UInt64($0.offset) + 2 > after }.flatMap(\.element)
+            #expect(seen == expected, "afterHeight \(after)")
+        }
+        var walked: [Hash] = []
+        var position: Int64 = -1
+        while case let refs = try c.store.claimArtifacts(after: position, limit: 1), let last = refs.last {
+            walked += refs.map(\.artifact.sha256)
+            position = last.position
+        }
+        #expect(walked == (0..<4).map { Hash.sha256([UInt8($0)]) })
+    }
+
     @Test("pages follow the cursor without repeats or gaps, with and without since")
     func paging() throws {
         let c = try TestChain(validator: validator, funded: [admin])

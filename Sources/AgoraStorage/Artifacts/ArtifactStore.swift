@@ -137,6 +137,33 @@ public final class ArtifactStore: Sendable {
         }
     }
 
+    /// Up to `length` bytes of a stored artifact from `offset`, with its total size; nil when it
+    /// is not stored. Not verified: peers asking for pieces verify the whole artifact they
+    /// assemble, and a damaged file here is found by the next verified read or start-up scan.
+    public func piece(_ id: Hash, offset: UInt64, length: Int) throws(ArtifactError) -> (total: UInt64, bytes: [UInt8])? {
+        let path = layout.path(for: id)
+        let fd: Int32
+        do { fd = try POSIXFile.open(path, O_RDONLY) } catch {
+            if case let .io(_, _, e) = error, e == ENOENT { return nil }
+            throw error
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(operation: "fstat", path: path, errno: errno) }
+        let total = UInt64(st.st_size)
+        guard offset < total else { return (total, []) }
+        let count = Int(min(UInt64(length), total - offset))
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { raw in pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+            if n < 0 { if errno == EINTR { continue }; throw .io(operation: "pread", path: path, errno: errno) }
+            if n == 0 { break }
+            done += n
+        }
+        return (total, Array(bytes[0..<done]))
+    }
+
     /// Reads a whole artifact into memory, verified (tests and small artifacts only).
     public func read(_ id: Hash) throws(ArtifactError) -> [UInt8] {
         let reader = try open(id)
