@@ -61,32 +61,38 @@ struct ArtifactCommand: AsyncParsableCommand {
                     throw CLIError(Exit.invalidInput, "\"\(sha256)\" is not a SHA-256 (64 hex digits)")
                 }
                 let target = (out as NSString).expandingTildeInPath
-                let directory = (target as NSString).deletingLastPathComponent
-                let temp = (directory.isEmpty ? "." : directory) + "/." + (target as NSString).lastPathComponent + "." + ArtifactLayout.randomName() + ".part"
-                // The same writer the store uses: hash while writing, then fsync and rename only on a match.
                 var auth: String?
                 if let key {
                     let signer = try unlockKey(keys.path(for: key))
                     let status = try await node.client.get("/api/v1/status", as: API.StatusView.self)
                     auth = ArtifactRequestSignature.header(key: signer, action: .read, chainID: status.chainID, sha256: id, size: 0)
                 } else if let token { auth = "Bearer " + token }
-                let writer = try ArtifactWriter(tempPath: temp, expectedHash: id, expectedSize: nil, maxBytes: Int64.max)
-                do {
-                    try await mapped {
-                        try await ArtifactClient(base: node.url).download(id, auth: auth) { data in
-                            try data.withUnsafeBytes { try writer.write($0) }
-                        }
-                    }
-                    _ = try writer.finish()
-                    try writer.move(to: target)
-                } catch {
-                    writer.discard()
-                    if let e = error as? ArtifactError { throw CLIError(Exit.failed, "\(sha256): \(e)") }
-                    throw error
-                }
+                try await downloadVerified(node: node.url, id, auth: auth, to: target)
                 print(target)
             }
         }
+    }
+}
+
+/// Downloads an artifact into `target`: hashed while written to a temp file beside it, which
+/// replaces `target` (fsync, rename) only when the bytes match `id`.
+func downloadVerified(node: String, _ id: Hash, auth: String?, to target: String) async throws {
+    let directory = (target as NSString).deletingLastPathComponent
+    let temp = (directory.isEmpty ? "." : directory) + "/." + (target as NSString).lastPathComponent + "." + ArtifactLayout.randomName() + ".part"
+    // The same writer the store uses: hash while writing, then fsync and rename only on a match.
+    let writer = try ArtifactWriter(tempPath: temp, expectedHash: id, expectedSize: nil, maxBytes: Int64.max)
+    do {
+        try await mapped {
+            try await ArtifactClient(base: node).download(id, auth: auth) { data in
+                try data.withUnsafeBytes { try writer.write($0) }
+            }
+        }
+        _ = try writer.finish()
+        try writer.move(to: target)
+    } catch {
+        writer.discard()
+        if let e = error as? ArtifactError { throw CLIError(Exit.failed, "\(id.hex): \(e)") }
+        throw error
     }
 }
 
