@@ -59,7 +59,7 @@ public struct TrustScore: Sendable, Equatable {
 
 /// Per-class message limits for one peer (token buckets, time passed in).
 public struct MessageLimits: Sendable {
-    public enum Class: String, Sendable { case control, transactions, blocks, consensus }
+    public enum Class: String, Sendable { case control, transactions, blocks, consensus, presence }
 
     var control: TokenBucket
     var transactions: TokenBucket
@@ -67,12 +67,16 @@ public struct MessageLimits: Sendable {
     /// Votes and proposals: a validator set of n sends a few messages per validator per round,
     /// relayed by each peer, and re-gossips them when a round stalls.
     var consensus: TokenBucket
+    /// Presence heartbeats relayed by the peer: one per member per interval per group, so a
+    /// thousand present members at the 10 s default is 100 a second.
+    var presence: TokenBucket
 
     public init(now: UInt64) {
         control = .init(rate: 20, burst: 40, now: now)
         transactions = .init(rate: 500, burst: 1_000, now: now)
         blocks = .init(rate: 50, burst: 100, now: now)
         consensus = .init(rate: 1_000, burst: 2_000, now: now)
+        presence = .init(rate: 200, burst: 400, now: now)
     }
 
     public static func classify(_ m: WireMessage) -> Class {
@@ -80,6 +84,7 @@ public struct MessageLimits: Sendable {
         case .transactions: return .transactions
         case .block, .blocks, .getBlocks: return .blocks
         case .consensus: return .consensus
+        case .presence: return .presence
         default: return .control
         }
     }
@@ -91,6 +96,7 @@ public struct MessageLimits: Sendable {
         case .transactions: return transactions.take(now: now)
         case .blocks: return blocks.take(now: now)
         case .consensus: return consensus.take(now: now)
+        case .presence: return presence.take(now: now)
         }
     }
 }

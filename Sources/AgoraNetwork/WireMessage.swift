@@ -23,6 +23,9 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     /// A consensus message (proposal, vote, decision, round status), opaque to the network: the
     /// consensus layer decodes and verifies it, and says whether to relay it.
     case consensus([UInt8])
+    /// A member's signed presence heartbeat, gossiped on the presence topic; the receiver checks
+    /// the signature, the membership and the time before relaying it (see `Presence`).
+    case presence(SignedHeartbeat)
 
     public static let maxPeers = 64
     public static let maxTransactions = 1_000
@@ -100,6 +103,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .graft: return "graft"
         case .prune: return "prune"
         case .consensus: return "consensus"
+        case .presence: return "presence"
         }
     }
 
@@ -119,6 +123,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .graft(t): w.write(UInt8(12)); w.write(t.rawValue)
         case let .prune(t): w.write(UInt8(13)); w.write(t.rawValue)
         case let .consensus(bytes): w.write(UInt8(14)); w.writeBytes(bytes)
+        case let .presence(hb): w.write(UInt8(15)); w.write(hb)
         }
     }
 
@@ -145,6 +150,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case 12: self = .graft(try WireMessage.topic(&r))
         case 13: self = .prune(try WireMessage.topic(&r))
         case 14: self = .consensus(try r.readBytes("consensus", limit: SecureSession.maxFrameBytes))
+        case 15: self = .presence(try r.read(SignedHeartbeat.self))
         default: throw .unknownTag(type: "message", tag: tag)
         }
     }

@@ -87,6 +87,9 @@ public struct Node {
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
                                              producer: producerStatus, logger: logger)
         network?.setConsensusHandler { bytes, peer in consensus.receive(bytes, from: peer) }
+        // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
+        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
+        network?.setPresence(presence)
         consensus.setOnEvidence { [logger] evidence in
             do {
                 let tx = try chain.report(evidence, by: key)
@@ -136,6 +139,7 @@ public struct Node {
                 return true
             })
         deps.artifacts = artifacts.deps
+        deps.presence = presence
         let host = config.http.host
         let app = APIServer.application(deps, host: host, port: config.http.port, idleTimeout: .milliseconds(config.idleTimeoutMs),
                                         logger: logger) { port in onListening("\(host):\(port)") }
@@ -146,6 +150,7 @@ public struct Node {
         services.append(.init(service: Supervised("consensus", consensus, states: states, logger: logger)))
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
         services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
+        services.append(.init(service: Supervised("presence", presence, states: states, logger: logger)))
         services.append(.init(service: Tracked("api", app, states: states)))
         var groupConfig = ServiceGroupConfiguration(
             services: services,

@@ -55,6 +55,10 @@ public struct NodeConfig: Sendable {
     public var testingDoubleSign: Bool
     /// The artifact store's limits (`artifacts.*`).
     public var artifacts = ArtifactSettings()
+    /// Presence: expected heartbeat interval (a member is stale after three) and the most
+    /// (group, member) entries held in memory.
+    public var presenceIntervalMs = 10_000
+    public var presenceMaxEntries = 10_000
 
     public struct ArtifactSettings: Sendable, Equatable {
         public var maxBytes: Int64 = 1 << 30
@@ -111,6 +115,9 @@ public struct NodeConfig: Sendable {
         Key(name: "artifacts.chunkBytes", defaultValue: .int(1 << 20), secret: false, help: "upload chunk size (64 KiB to 8 MiB)"),
         Key(name: "artifacts.uploadTTLSeconds", defaultValue: .int(600), secret: false, help: "an upload idle this long expires and its temp file is removed"),
         Key(name: "artifacts.maxUploads", defaultValue: .int(64), secret: false, help: "uploads in progress at once"),
+        Key(name: "presence.intervalMs", defaultValue: .int(10_000), secret: false,
+            help: "expected presence heartbeat interval; a member is stale after three missed intervals"),
+        Key(name: "presence.maxEntries", defaultValue: .int(10_000), secret: false, help: "(group, member) presence entries held in memory at most"),
         Key(name: "validator.nextKey", defaultValue: .string(""), secret: false,
             help: "second validator key file for a key rotation (same password); empty: none"),
         Key(name: "consensus.timeoutProposeMs", defaultValue: .int(3_000), secret: false, help: "wait for a proposal in round 0"),
@@ -265,6 +272,8 @@ public struct NodeConfig: Sendable {
         config.artifacts.chunkBytes = try int("artifacts.chunkBytes", (64 * 1024)...(8 * 1024 * 1024))
         config.artifacts.uploadTTLSeconds = try int("artifacts.uploadTTLSeconds", 10...86_400)
         config.artifacts.maxUploads = try int("artifacts.maxUploads", 1...10_000)
+        config.presenceIntervalMs = try int("presence.intervalMs", 100...3_600_000)
+        config.presenceMaxEntries = try int("presence.maxEntries", 1...10_000_000)
 
         // Combinations.
         if config.artifacts.quotaBytes > 0 && config.artifacts.quotaBytes < config.artifacts.maxBytes {
