@@ -23,6 +23,8 @@ struct TasksTests {
                 let outcome = try g.run(g.admin, .addGroupMember(group: group, member: key.address, role: role))
                 precondition(outcome == .ok)
             }
+            let funded = try g.run(g.admin, .transfer(to: dave.address, amount: Amount(balance / 2)!, memo: ""))
+            precondition(funded == .ok)
         }
 
         var now: UInt64 { g.l.height }
