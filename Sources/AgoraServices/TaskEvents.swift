@@ -33,8 +33,8 @@ enum TaskEvents {
         }
         data["task"] = .string(id.hex)
         var accounts = [tx.sender]
-        // The record as the block left it; its group and creator never change, and a later step in
-        // the same block can only have kept or set the assignee named here.
+        // The record as the block left it: its group and creator never change, and once a task has
+        // an assignee no later step changes it (assign leaves only from pending).
         if let record = record(id, in: writes) {
             data["group"] = .string(record.group.hex)
             data["creator"] = .string(record.creator.description)
@@ -42,9 +42,16 @@ enum TaskEvents {
             accounts.append(record.creator)
             if let a = record.assignee { accounts.append(a) }
         }
-        if case let .assignTask(_, assignee) = tx.body.payload {
+        switch tx.body.payload {
+        case let .assignTask(_, assignee):
             data["assignee"] = .string(assignee.description)
             accounts.append(assignee)
+        case .createTask:
+            // A later step in the block may have assigned it; at creation nobody is.
+            data["assignee"] = .null
+            accounts = [tx.sender]
+        default:
+            break
         }
         var seen = Set<Address>()
         return .init(kind: .module, type: type, module: "tasks", txID: tx.id, accounts: accounts.filter { seen.insert($0).inserted }, data: data)
