@@ -74,3 +74,33 @@ def test_task_lifecycle_pays_the_assignee_and_refuses_the_wrong_party(node):
     p = query(node, "presence", group)
     assert p["online"] == 1 and p["members"][0]["address"] == worker and p["members"][0]["status"] == "reviewing"
     assert p["staleAfterMs"] == 3 * p["intervalMs"]
+
+
+def test_event_stream_carries_task_and_presence_events(node):
+    import asyncio
+    import websockets
+
+    dev = node.data + "/keys/dev.json"
+    dev_address = node.cli("keys", "show", dev).stdout.split("address:")[1].split()[0]
+    group = line_value(node.cli("tx", "group", "create", "--node", node.url, "--key", dev, "--name", "e2e-events", "--wait").stdout, "group")
+
+    async def recv(ws):
+        return json.loads(await asyncio.wait_for(ws.recv(), 15))
+
+    async def run():
+        async with websockets.connect(node.url.replace("http://", "ws://") + "/api/v1/events") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "modules": ["tasks", "presence"]}))
+            assert (await recv(ws))["type"] == "subscribed"
+            out = await asyncio.to_thread(node.cli, "tx", "task", "create", "--node", node.url, "--key", dev, "--group", group,
+                                          "--title", "evented", "--wait")
+            task = line_value(out.stdout, "task")
+            await asyncio.to_thread(node.cli, "presence", "heartbeat", "--node", node.url, "--key", dev, "--group", group)
+            seen = {}
+            while len(seen) < 2:
+                msg = await recv(ws)
+                for e in msg.get("events", []):
+                    if e.get("group") == group:
+                        seen[e["type"]] = e
+            assert seen["tasks.created"]["task"] == task and seen["tasks.created"]["creator"] == dev_address
+            assert seen["presence.online"]["member"] == dev_address
+    asyncio.run(run())
