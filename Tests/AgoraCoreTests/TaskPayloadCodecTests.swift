@@ -103,4 +103,32 @@ struct TaskPayloadCodecTests {
         let bytes = SignedHeartbeat(heartbeat: long, signature: signed.signature).canonicalBytes
         #expect(throws: CodecError.self) { try SignedHeartbeat(canonicalBytes: bytes) }
     }
+
+    @Test("20,000 mutated task payloads and heartbeats never crash a decoder and decode only canonically")
+    func fuzz() {
+        var r = SeededRandom(seed: 0x7A5C)
+        let refs = [ArtifactRef(sha256: Fixtures.hash(&r), size: 3), ArtifactRef(sha256: Fixtures.hash(&r), size: 4)].sorted()
+        let seeds: [[UInt8]] = [
+            Payload.createTask(TaskSpec(group: Fixtures.hash(&r), title: "t", description: "d", reward: Amount(5)!, deadline: 9, artifacts: refs)).canonicalBytes,
+            Payload.assignTask(task: Fixtures.hash(&r), assignee: Fixtures.address(&r)).canonicalBytes,
+            Payload.completeTask(task: Fixtures.hash(&r), result: TaskResult(text: "r", artifacts: refs)).canonicalBytes,
+            Payload.failTask(task: Fixtures.hash(&r), reason: "why").canonicalBytes,
+            Payload.expireTask(task: Fixtures.hash(&r)).canonicalBytes,
+            SignedHeartbeat(heartbeat: Heartbeat(group: Fixtures.hash(&r), member: Fixtures.key(&r), time: 7, status: "s"),
+                            signature: Signature(bytes: r.bytes(64))!).canonicalBytes,
+        ]
+        for i in 0..<20_000 {
+            var input = seeds[i % seeds.count]
+            for _ in 0..<(1 + i % 3) {
+                guard !input.isEmpty else { break }
+                switch UInt8.random(in: 0...2, using: &r) {
+                case 0: input[Int.random(in: 0..<input.count, using: &r)] = UInt8.random(in: 0...255, using: &r)
+                case 1: input.removeLast(Int.random(in: 1...min(8, input.count), using: &r))
+                default: input.insert(UInt8.random(in: 0...255, using: &r), at: Int.random(in: 0...input.count, using: &r))
+                }
+            }
+            DecoderFuzzTests.check(input) { try Payload(canonicalBytes: $0).canonicalBytes }
+            DecoderFuzzTests.check(input) { try SignedHeartbeat(canonicalBytes: $0).canonicalBytes }
+        }
+    }
 }

@@ -79,6 +79,25 @@ struct PresenceGossipTests {
         }
     }
 
+    @Test("the presence wire message is tag 15, round-trips, has its own rate class and gossip topic")
+    func wire() throws {
+        let key = SigningKey()
+        let signed = key.sign(Heartbeat(group: Hash.sha256([1]), member: key.publicKey, time: 5, status: "ok"), chainID: "c")
+        let message = WireMessage.presence(signed)
+        #expect(message.canonicalBytes.first == 15)
+        let decoded = try WireMessage(canonicalBytes: message.canonicalBytes)
+        #expect(decoded == message)
+        #expect(message.kind == "presence")
+        #expect(MessageLimits.classify(message) == .presence)
+        var limits = MessageLimits(now: 0)
+        var allowed = 0
+        for _ in 0..<1_000 where limits.allow(message, now: 0) { allowed += 1 }
+        #expect(allowed == 400, "burst 400, then limited")
+        let control = limits.allow(.ping(1), now: 0)
+        #expect(control, "other classes are unaffected")
+        #expect(GossipRouter.Topic(rawValue: 3) == .presence)
+    }
+
     @Test("a block's task transactions publish tasks.* events naming the group, creator and assignee")
     func taskEvents() async throws {
         let validator = SigningKey(), alice = SigningKey(), bob = SigningKey()
