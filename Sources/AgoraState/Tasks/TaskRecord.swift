@@ -1,5 +1,9 @@
 import AgoraCore
 
+// The tasks module's state: the record kept per task (`TaskRecord`), the transition table as data
+// (`TaskAction.from` / `.to`, which the rules and the tests both read, so the documented table,
+// the code and the test of every forbidden transition cannot drift apart), and the state keys.
+
 /// What state keeps of a task: the fields the rules read (group, creator, assignee, state,
 /// deadline) and the escrow it holds. The title, description and result stay in their
 /// transactions; the node's SQLite task index serves them. The escrow (`reward` + `fee`) is part of
