@@ -43,6 +43,16 @@ public enum API {
         public var tags: [String]?
         public var parent: String?
         public var artifacts: [ClaimView.ArtifactView]?
+        /// tasks: the task (every step but create), the assignee (assign), the specification
+        /// (create: group, title, description, reward, deadline, artifacts), the result (complete:
+        /// text, artifacts) and the reason (fail).
+        public var task: String?
+        public var assignee: String?
+        public var title: String?
+        public var description: String?
+        public var reward: UInt64?
+        public var deadline: UInt64?
+        public var reason: String?
 
         init(_ p: Payload) {
             type = p.kind
@@ -72,6 +82,19 @@ public enum API {
             case let .publishClaim(c):
                 group = c.group.hex; text = c.text; tags = c.tags; parent = c.parent?.hex
                 artifacts = c.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
+            case let .createTask(spec):
+                group = spec.group.hex; title = spec.title; description = spec.description; reward = spec.reward.units
+                deadline = spec.deadline
+                artifacts = spec.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
+            case let .assignTask(task, assignee):
+                self.task = task.hex; self.assignee = assignee.description
+            case let .startTask(task), let .cancelTask(task), let .expireTask(task):
+                self.task = task.hex
+            case let .completeTask(task, result):
+                self.task = task.hex; text = result.text
+                artifacts = result.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
+            case let .failTask(task, reason):
+                self.task = task.hex; self.reason = reason
             }
         }
     }

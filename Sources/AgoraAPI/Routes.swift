@@ -42,6 +42,8 @@ public struct APIDependencies: Sendable {
     public var artifacts: ArtifactDependencies?
     /// The MCP streamable-HTTP endpoint at `/mcp` (nil: not served).
     public var mcp: (any MCPEndpoint)?
+    /// Presence heartbeats (nil: the presence routes answer 503).
+    public var presence: Presence?
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
@@ -78,7 +80,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/groups/{id}/claims"), ("GET", "/api/v1/claims/{id}"), ("GET", "/api/v1/claims/{id}/thread"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
-    ] + artifactRouteTable
+    ] + artifactRouteTable + taskRouteTable + presenceRouteTable
 
     public static func router(_ deps: APIDependencies) -> Router<AgoraRequestContext> {
         let router = Router(context: AgoraRequestContext.self)
@@ -94,6 +96,8 @@ public enum APIRoutes {
         addChainRoutes(router, deps)
         addStakingRoutes(router, deps)
         addGroupRoutes(router, deps)
+        addTaskRoutes(router, deps)
+        addPresenceRoutes(router, deps)
         addAdminRoutes(router, deps)
         addArtifactRoutes(router, deps)
         addMCPRoutes(router, deps)

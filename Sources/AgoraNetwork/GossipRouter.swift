@@ -12,7 +12,16 @@ import DequeModule
 /// nor gossiped to, and are pruned from meshes (gossipsub's score threshold).
 public struct GossipRouter: Sendable {
     public enum Topic: UInt8, Sendable, CaseIterable, Hashable {
-        case transactions = 1, blocks = 2
+        case transactions = 1, blocks = 2, presence = 3
+
+        /// A stable name for metrics.
+        public var name: String {
+            switch self {
+            case .transactions: return "transactions"
+            case .blocks: return "blocks"
+            case .presence: return "presence"
+            }
+        }
     }
 
     public struct Params: Sendable {

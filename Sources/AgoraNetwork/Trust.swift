@@ -59,7 +59,7 @@ public struct TrustScore: Sendable, Equatable {
 
 /// Per-class message limits for one peer (token buckets, time passed in).
 public struct MessageLimits: Sendable {
-    public enum Class: String, Sendable { case control, transactions, blocks, consensus, artifacts }
+    public enum Class: String, Sendable { case control, transactions, blocks, consensus, artifacts, presence }
 
     var control: TokenBucket
     var transactions: TokenBucket
@@ -69,6 +69,9 @@ public struct MessageLimits: Sendable {
     var consensus: TokenBucket
     /// Artifact requests and pieces (at most 1 MiB each): 64/s is 64 MiB/s per peer.
     var artifacts: TokenBucket
+    /// Presence heartbeats relayed by the peer: one per member per interval per group, so a
+    /// thousand present members at the 10 s default is 100 a second.
+    var presence: TokenBucket
 
     public init(now: UInt64) {
         control = .init(rate: 20, burst: 40, now: now)
@@ -76,6 +79,7 @@ public struct MessageLimits: Sendable {
         blocks = .init(rate: 50, burst: 100, now: now)
         consensus = .init(rate: 1_000, burst: 2_000, now: now)
         artifacts = .init(rate: 64, burst: 128, now: now)
+        presence = .init(rate: 200, burst: 400, now: now)
     }
 
     public static func classify(_ m: WireMessage) -> Class {
@@ -84,6 +88,7 @@ public struct MessageLimits: Sendable {
         case .block, .blocks, .getBlocks: return .blocks
         case .consensus: return .consensus
         case .getArtifact, .artifactPiece, .artifactMissing: return .artifacts
+        case .presence: return .presence
         default: return .control
         }
     }
@@ -96,6 +101,7 @@ public struct MessageLimits: Sendable {
         case .blocks: return blocks.take(now: now)
         case .consensus: return consensus.take(now: now)
         case .artifacts: return artifacts.take(now: now)
+        case .presence: return presence.take(now: now)
         }
     }
 }

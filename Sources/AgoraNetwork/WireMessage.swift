@@ -32,6 +32,9 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
 
     /// Largest artifact piece per message: well inside the 4 MiB frame.
     public static let maxArtifactPiece = 1 << 20
+    /// A member's signed presence heartbeat, gossiped on the presence topic; the receiver checks
+    /// the signature, the membership and the time before relaying it (see `Presence`).
+    case presence(SignedHeartbeat)
 
     public static let maxPeers = 64
     public static let maxTransactions = 1_000
@@ -112,6 +115,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .getArtifact: return "get_artifact"
         case .artifactPiece: return "artifact_piece"
         case .artifactMissing: return "artifact_missing"
+        case .presence: return "presence"
         }
     }
 
@@ -134,6 +138,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .getArtifact(sha, offset, length): w.write(UInt8(16)); w.write(sha); w.write(offset); w.write(length)
         case let .artifactPiece(sha, offset, total, bytes): w.write(UInt8(17)); w.write(sha); w.write(offset); w.write(total); w.writeBytes(bytes)
         case let .artifactMissing(sha): w.write(UInt8(18)); w.write(sha)
+        case let .presence(hb): w.write(UInt8(15)); w.write(hb)
         }
     }
 
@@ -178,6 +183,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
             }
             self = .artifactPiece(sha256: sha, offset: offset, total: total, bytes: bytes)
         case 18: self = .artifactMissing(sha256: try r.read(Hash.self))
+        case 15: self = .presence(try r.read(SignedHeartbeat.self))
         default: throw .unknownTag(type: "message", tag: tag)
         }
     }

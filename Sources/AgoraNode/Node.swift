@@ -90,6 +90,9 @@ public struct Node {
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
                                              producer: producerStatus, logger: logger)
         network?.setConsensusHandler { bytes, peer in consensus.receive(bytes, from: peer) }
+        // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
+        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
+        network?.setPresence(presence)
         consensus.setOnEvidence { [logger] evidence in
             do {
                 let tx = try chain.report(evidence, by: key)
@@ -149,6 +152,7 @@ public struct Node {
                 return true
             })
         deps.artifacts = artifacts.deps
+        deps.presence = presence
         let host = config.http.host
         let boundPort = Mutex<Int?>(nil)
         if config.mcp.enabled {
@@ -171,6 +175,7 @@ public struct Node {
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
         services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
         if let fetcher { services.append(.init(service: Supervised("artifact-fetch", fetcher, states: states, logger: logger))) }
+        services.append(.init(service: Supervised("presence", presence, states: states, logger: logger)))
         services.append(.init(service: Tracked("api", app, states: states)))
         var groupConfig = ServiceGroupConfiguration(
             services: services,

@@ -67,6 +67,10 @@ public struct NodeConfig: Sendable {
         public var token: String?
         public init() {}
     }
+    /// Presence: expected heartbeat interval (a member is stale after three) and the most
+    /// (group, member) entries held in memory.
+    public var presenceIntervalMs = 10_000
+    public var presenceMaxEntries = 10_000
 
     public struct ArtifactSettings: Sendable, Equatable {
         public var maxBytes: Int64 = 1 << 30
@@ -130,6 +134,9 @@ public struct NodeConfig: Sendable {
         Key(name: "mcp.idleTimeoutSeconds", defaultValue: .int(1_800), secret: false, help: "an MCP session idle this long is closed"),
         Key(name: "mcp.token", defaultValue: .string(""), secret: true,
             help: "bearer token /mcp requires; needed when http.address is not loopback and MCP is on"),
+        Key(name: "presence.intervalMs", defaultValue: .int(10_000), secret: false,
+            help: "expected presence heartbeat interval; a member is stale after three missed intervals"),
+        Key(name: "presence.maxEntries", defaultValue: .int(10_000), secret: false, help: "(group, member) presence entries held in memory at most"),
         Key(name: "validator.nextKey", defaultValue: .string(""), secret: false,
             help: "second validator key file for a key rotation (same password); empty: none"),
         Key(name: "consensus.timeoutProposeMs", defaultValue: .int(3_000), secret: false, help: "wait for a proposal in round 0"),
@@ -284,6 +291,8 @@ public struct NodeConfig: Sendable {
         config.artifacts.chunkBytes = try int("artifacts.chunkBytes", (64 * 1024)...(8 * 1024 * 1024))
         config.artifacts.uploadTTLSeconds = try int("artifacts.uploadTTLSeconds", 10...86_400)
         config.artifacts.maxUploads = try int("artifacts.maxUploads", 1...10_000)
+        config.presenceIntervalMs = try int("presence.intervalMs", 100...3_600_000)
+        config.presenceMaxEntries = try int("presence.maxEntries", 1...10_000_000)
 
         config.mcp.enabled = try bool("mcp.enabled")
         config.mcp.keysDir = try { () throws -> String? in

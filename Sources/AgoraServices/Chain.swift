@@ -263,6 +263,9 @@ public final class Chain: Sendable {
             case .createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim:
                 drafts.append(GroupEvents.draft(tx, height: height, timestamp: timestamp))
                 metrics.groupOperation(tx.body.payload.kind)
+            case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask:
+                drafts.append(TaskEvents.draft(tx, height: height, timestamp: timestamp, writes: executed.writes))
+                metrics.taskOperation(tx.body.payload.kind)
             }
         }
         for (tx, reason) in executed.rejected {

@@ -60,6 +60,10 @@ public final class NodeMetrics: Sendable {
         "agora_websocket_dropped_total": "WebSocket clients disconnected by the node, by reason.",
         "agora_events_published_total": "Events published to the event stream.",
         "agora_group_operations_total": "Successful groups and claims transactions in committed blocks, by kind (claim_publish, group_create, ...).",
+        "agora_task_operations_total": "Successful tasks transactions in committed blocks, by kind (task_create, task_assign, ..., task_expire).",
+        "agora_presence_heartbeats_total": "Presence heartbeats received (API and gossip), by result (accepted or the refusal code).",
+        "agora_presence_online_members": "Members of any group whose latest heartbeat is not stale, at the last presence sweep.",
+        "agora_presence_tracked": "(group, member) entries the presence service holds.",
         "agora_storage_bytes": "Size of the SQLite database and its WAL on disk.",
         "agora_api_requests_total": "API requests by method, route template and status.",
         "agora_api_request_duration_seconds": "API request latency by method and route template.",
@@ -115,6 +119,21 @@ public final class NodeMetrics: Sendable {
     /// One successful groups or claims transaction (`kind` is the payload kind).
     public func groupOperation(_ kind: String) {
         Metrics.Counter(label: "agora_group_operations_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
+    /// One successful tasks transaction (`kind` is the payload kind).
+    public func taskOperation(_ kind: String) {
+        Metrics.Counter(label: "agora_task_operations_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
+    /// A presence heartbeat accepted or refused (`result` is "accepted" or the refusal code).
+    public func presenceHeartbeat(_ result: String) {
+        Metrics.Counter(label: "agora_presence_heartbeats_total", dimensions: [("result", result)], factory: factory).increment()
+    }
+
+    public func presenceGauges(online: Int, tracked: Int) {
+        Metrics.Gauge(label: "agora_presence_online_members", factory: factory).record(online)
+        Metrics.Gauge(label: "agora_presence_tracked", factory: factory).record(tracked)
     }
 
     public func apiLimited(_ kind: String) {

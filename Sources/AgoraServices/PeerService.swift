@@ -115,6 +115,8 @@ public final class PeerService: Service, Sendable {
     struct ConsensusJudge: Sendable { let judge: @Sendable ([UInt8], Hash) -> ConsensusVerdict }
     /// Artifact pieces served to peers and fetched from them (ArtifactFetcher drives fetching).
     public let artifacts = ArtifactExchange()
+    /// Presence, when the node runs it: checks inbound heartbeats; its accepted local ones are gossiped.
+    private let presence = Mutex<Presence?>(nil)
     private let newLinks: AsyncStream<(PeerLink, Bool)>
     private let newLinkContinuation: AsyncStream<(PeerLink, Bool)>.Continuation
 
@@ -381,9 +383,10 @@ public final class PeerService: Service, Sendable {
     }
 
     enum PeerFault: Error, CustomStringConvertible {
-        case otherGenesis, invalidBlock(String), unrequested, malformedRange, forgedTransaction, invalidConsensus(String)
+        case otherGenesis, invalidBlock(String), unrequested, malformedRange, forgedTransaction, invalidConsensus(String), forgedHeartbeat
         var description: String {
             switch self {
+            case .forgedHeartbeat: return "peer relayed a presence heartbeat with a bad signature"
             case let .invalidConsensus(why): return "peer sent an invalid consensus message: \(why)"
             case .otherGenesis: return "peer has another genesis"
             case let .invalidBlock(why): return "peer sent an invalid block: \(why)"
@@ -394,7 +397,7 @@ public final class PeerService: Service, Sendable {
         }
         var event: TrustEvent {
             switch self {
-            case .otherGenesis, .malformedRange, .forgedTransaction, .invalidConsensus: return .invalidMessage
+            case .otherGenesis, .malformedRange, .forgedTransaction, .invalidConsensus, .forgedHeartbeat: return .invalidMessage
             case .invalidBlock: return .invalidBlock
             case .unrequested: return .unrequested
             }
@@ -567,8 +570,46 @@ public final class PeerService: Service, Sendable {
         case .artifactPiece, .artifactMissing:
             guard artifacts.receive(message, from: peer) else { throw PeerFault.unrequested }
             return nil
+        case let .presence(signed):
+            guard let presence = presence.withLock({ $0 }) else { return nil }
+            let id = signed.id
+            switch router.withLock({ $0.receive(id, from: peer) }) {
+            case .duplicate:
+                metrics.gossip(.presence, duplicate: true)
+                return nil
+            case .knownInvalid:
+                metrics.gossip(.presence, duplicate: true)
+                throw PeerFault.forgedHeartbeat
+            case .new:
+                metrics.gossip(.presence, duplicate: false)
+            }
+            switch presence.receive(signed, local: false) {
+            case .success(.accepted):
+                send(message, to: targets(message, id: id, topic: .presence, from: peer, originate: false))
+                // No trust reward: heartbeats cost nothing to make, so they must not buy standing.
+                return nil
+            case .success(.duplicate):
+                return nil
+            case .failure(.badSignature):
+                router.withLock { $0.reject(id) }
+                throw PeerFault.forgedHeartbeat
+            case .failure:
+                // Membership, time and rate depend on this node's state and clock, not on the
+                // relaying peer's honesty: drop it without blame and without relaying.
+                return nil
+            }
         case .pong, .rekey:
             return nil
+        }
+    }
+
+    /// Gossips the heartbeats `presence` accepts from this node's API and checks those peers send.
+    public func setPresence(_ service: Presence) {
+        presence.withLock { $0 = service }
+        service.setGossip { [weak self] signed in
+            guard let self else { return }
+            let message = WireMessage.presence(signed)
+            send(message, to: targets(message, id: signed.id, topic: .presence, from: nil, originate: true))
         }
     }
 
@@ -736,13 +777,13 @@ struct NetworkMetrics: Sendable {
     func banned() { Counter(label: "agora_p2p_bans_total", factory: factory).increment() }
 
     func gossip(_ topic: GossipRouter.Topic, duplicate: Bool) {
-        let name = topic == .blocks ? "blocks" : "transactions"
+        let name = topic.name
         counters.counter("agora_p2p_gossip_received_total", [("topic", name)]).increment()
         if duplicate { counters.counter("agora_p2p_gossip_duplicates_total", [("topic", name)]).increment() }
     }
 
     func mesh(_ topic: GossipRouter.Topic, size: Int) {
-        Gauge(label: "agora_p2p_mesh_peers", dimensions: [("topic", topic == .blocks ? "blocks" : "transactions")], factory: factory).record(size)
+        Gauge(label: "agora_p2p_mesh_peers", dimensions: [("topic", topic.name)], factory: factory).record(size)
     }
 
     /// Trust scores of connected peers as min/mean/max (per-peer series would leave stale

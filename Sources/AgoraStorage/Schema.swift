@@ -78,7 +78,30 @@ enum Schema {
                     PRIMARY KEY(group_id, address, height)) WITHOUT ROWID;
                 """)
         }
-        m.registerMigration("v4-claim-artifacts-by-position") { db in
+        m.registerMigration("v4-tasks") { db in
+            // Index of the tasks module (see TaskIndex.swift): one row per task, keyed by its
+            // creating transaction's position (creation order is the paging order); each
+            // filter combination has an index ending in position, so a page is one range seek.
+            try db.execute(sql: """
+                CREATE TABLE tasks(
+                    position INTEGER PRIMARY KEY NOT NULL,
+                    id BLOB NOT NULL UNIQUE,
+                    group_id BLOB NOT NULL,
+                    creator BLOB NOT NULL,
+                    assignee BLOB,
+                    state INTEGER NOT NULL,
+                    reward INTEGER NOT NULL,
+                    deadline INTEGER,
+                    created_time INTEGER NOT NULL,
+                    updated_position INTEGER NOT NULL,
+                    updated_time INTEGER NOT NULL);
+                CREATE INDEX tasks_by_group ON tasks(group_id, position);
+                CREATE INDEX tasks_by_group_state ON tasks(group_id, state, position);
+                CREATE INDEX tasks_by_assignee_state ON tasks(assignee, state, position);
+                CREATE INDEX tasks_by_state ON tasks(state, position);
+                """)
+        }
+        m.registerMigration("v5-claim-artifacts-by-position") { db in
             // The artifact fetcher walks claims' artifact references in chain order from a
             // saved position (ArtifactFetcher); without this it would scan the whole table.
             try db.execute(sql: "CREATE INDEX claim_artifacts_by_position ON claim_artifacts(position)")

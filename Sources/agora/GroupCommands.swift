@@ -173,7 +173,7 @@ private func parseRole(_ text: String) throws -> GroupRole {
 }
 
 /// `HASH:SIZE`, or `@path`: the file is hashed in 1 MiB reads so its size does not matter.
-private func parseArtifact(_ text: String) throws -> ArtifactRef {
+func parseArtifact(_ text: String) throws -> ArtifactRef {
     if text.hasPrefix("@") {
         let path = String(text.dropFirst())
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError(Exit.invalidInput, "cannot read \(path)") }

@@ -31,6 +31,22 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case fundGroup(group: Hash, amount: Amount)
     /// claims, members and admins only: publishes a claim; its ID is `LedgerID.claim(author:nonce:)`.
     case publishClaim(ClaimContent)
+    /// tasks, members and admins only: a task in a group, its reward escrowed from the sender;
+    /// its ID is `LedgerID.task(creator:nonce:)`. See docs/tasks.md for every step's rules.
+    case createTask(TaskSpec)
+    /// tasks: the creator or a group admin assigns a pending task to a member, or a member takes
+    /// it (`assignee` = the sender).
+    case assignTask(task: Hash, assignee: Address)
+    /// tasks, assignee only: assigned → in_progress.
+    case startTask(task: Hash)
+    /// tasks, assignee only: in_progress → completed; pays the escrowed reward to the assignee.
+    case completeTask(task: Hash, result: TaskResult)
+    /// tasks, assignee only: in_progress → failed; refunds the escrow to the creator.
+    case failTask(task: Hash, reason: String)
+    /// tasks, creator or group admin: a non-final task → cancelled; refunds the escrow.
+    case cancelTask(task: Hash)
+    /// tasks, anyone, once block time reaches the deadline: a non-final task → expired; refunds.
+    case expireTask(task: Hash)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -47,6 +63,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case updateGroupPolicy = 12
         case fundGroup = 13
         case publishClaim = 14
+        case createTask = 21
+        case assignTask = 22
+        case startTask = 23
+        case completeTask = 24
+        case failTask = 25
+        case cancelTask = 26
+        case expireTask = 27
     }
 
     public var tag: Tag {
@@ -65,6 +88,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return .updateGroupPolicy
         case .fundGroup: return .fundGroup
         case .publishClaim: return .publishClaim
+        case .createTask: return .createTask
+        case .assignTask: return .assignTask
+        case .startTask: return .startTask
+        case .completeTask: return .completeTask
+        case .failTask: return .failTask
+        case .cancelTask: return .cancelTask
+        case .expireTask: return .expireTask
         }
     }
 
@@ -85,6 +115,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return "group_policy_update"
         case .fundGroup: return "group_fund"
         case .publishClaim: return "claim_publish"
+        case .createTask: return "task_create"
+        case .assignTask: return "task_assign"
+        case .startTask: return "task_start"
+        case .completeTask: return "task_complete"
+        case .failTask: return "task_fail"
+        case .cancelTask: return "task_cancel"
+        case .expireTask: return "task_expire"
         }
     }
 
@@ -125,6 +162,19 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             writer.write(amount)
         case let .publishClaim(content):
             writer.write(content)
+        case let .createTask(spec):
+            writer.write(spec)
+        case let .assignTask(task, assignee):
+            writer.write(task)
+            writer.write(assignee)
+        case let .startTask(task), let .cancelTask(task), let .expireTask(task):
+            writer.write(task)
+        case let .completeTask(task, result):
+            writer.write(task)
+            writer.write(result)
+        case let .failTask(task, reason):
+            writer.write(task)
+            writer.writeString(reason)
         }
     }
 
@@ -175,6 +225,23 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             self = .fundGroup(group: group, amount: try reader.read(Amount.self))
         case .publishClaim:
             self = .publishClaim(try reader.read(ClaimContent.self))
+        case .createTask:
+            self = .createTask(try reader.read(TaskSpec.self))
+        case .assignTask:
+            let task = try reader.read(Hash.self)
+            self = .assignTask(task: task, assignee: try reader.read(Address.self))
+        case .startTask:
+            self = .startTask(task: try reader.read(Hash.self))
+        case .completeTask:
+            let task = try reader.read(Hash.self)
+            self = .completeTask(task: task, result: try reader.read(TaskResult.self))
+        case .failTask:
+            let task = try reader.read(Hash.self)
+            self = .failTask(task: task, reason: try reader.readString("task.failReason", limit: TaskLimits.maxFailReasonBytes))
+        case .cancelTask:
+            self = .cancelTask(task: try reader.read(Hash.self))
+        case .expireTask:
+            self = .expireTask(task: try reader.read(Hash.self))
         }
     }
 }

@@ -115,6 +115,22 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case parentClaimNotFound(Hash)
     /// claims: threads stay inside one group; `group` is the parent's.
     case parentClaimInOtherGroup(parent: Hash, group: Hash)
+    // tasks (encoded from tag 101 on, clear of the tags other modules append after 25)
+    case taskNotFound(Hash)
+    /// tasks: observers read; they neither create, take nor work on tasks.
+    case observerCannotTask(group: Hash, address: Address)
+    /// tasks: assigning someone else and cancelling need the task's creator (still a member) or a group admin.
+    case notTaskManager(task: Hash, address: Address)
+    /// tasks: starting, completing and failing are the assignee's steps.
+    case notTaskAssignee(task: Hash, address: Address)
+    /// tasks: `action` is not a step out of `state` (every forbidden transition).
+    case taskWrongState(task: Hash, state: TaskState, action: TaskAction)
+    /// tasks: the deadline passed; only cancel and expire remain.
+    case taskDeadlinePassed(task: Hash, deadline: UInt64, now: UInt64)
+    /// tasks: expire before the deadline, or on a task without one.
+    case taskDeadlineNotReached(task: Hash, deadline: UInt64?, now: UInt64)
+    /// tasks: a new task's deadline must be after the block time it is created at.
+    case taskDeadlineInPast(deadline: UInt64, now: UInt64)
 
     public var code: String {
         switch self {
@@ -143,6 +159,14 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .invalidGroupPolicy: return "invalid_group_policy"
         case .parentClaimNotFound: return "parent_claim_not_found"
         case .parentClaimInOtherGroup: return "parent_claim_in_other_group"
+        case .taskNotFound: return "task_not_found"
+        case .observerCannotTask: return "observer_cannot_task"
+        case .notTaskManager: return "not_task_manager"
+        case .notTaskAssignee: return "not_task_assignee"
+        case .taskWrongState: return "task_wrong_state"
+        case .taskDeadlinePassed: return "task_deadline_passed"
+        case .taskDeadlineNotReached: return "task_deadline_not_reached"
+        case .taskDeadlineInPast: return "task_deadline_in_past"
         }
     }
 
@@ -173,6 +197,15 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .invalidGroupPolicy(v): return "invalid group policy: \(v)"
         case let .parentClaimNotFound(c): return "parent claim \(c) does not exist"
         case let .parentClaimInOtherGroup(c, g): return "parent claim \(c) belongs to another group (\(g))"
+        case let .taskNotFound(t): return "task \(t) does not exist"
+        case let .observerCannotTask(g, a): return "\(a) is an observer of group \(g) and cannot create, take or work on tasks"
+        case let .notTaskManager(t, a): return "\(a) is neither the creator (as a current member) of task \(t) nor an admin of its group"
+        case let .notTaskAssignee(t, a): return "\(a) is not the assignee of task \(t)"
+        case let .taskWrongState(t, s, a): return "task \(t) is \(s): \(a) is not allowed from there"
+        case let .taskDeadlinePassed(t, d, n): return "task \(t) passed its deadline \(d) (block time \(n)); it can only be cancelled or expired"
+        case let .taskDeadlineNotReached(t, d, n):
+            return d.map { "task \(t) has deadline \($0), block time is \(n)" } ?? "task \(t) has no deadline and never expires"
+        case let .taskDeadlineInPast(d, n): return "deadline \(d) is not after the block time \(n)"
         }
     }
 
@@ -203,6 +236,14 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .invalidGroupPolicy(v): writer.write(UInt8(23)); writer.write(v.rawValue)
         case let .parentClaimNotFound(c): writer.write(UInt8(24)); writer.write(c)
         case let .parentClaimInOtherGroup(c, g): writer.write(UInt8(25)); writer.write(c); writer.write(g)
+        case let .taskNotFound(t): writer.write(UInt8(101)); writer.write(t)
+        case let .observerCannotTask(g, a): writer.write(UInt8(102)); writer.write(g); writer.write(a)
+        case let .notTaskManager(t, a): writer.write(UInt8(103)); writer.write(t); writer.write(a)
+        case let .notTaskAssignee(t, a): writer.write(UInt8(104)); writer.write(t); writer.write(a)
+        case let .taskWrongState(t, s, a): writer.write(UInt8(105)); writer.write(t); writer.write(s); writer.write(a.rawValue)
+        case let .taskDeadlinePassed(t, d, n): writer.write(UInt8(106)); writer.write(t); writer.write(d); writer.write(n)
+        case let .taskDeadlineNotReached(t, d, n): writer.write(UInt8(107)); writer.write(t); writer.writeOptional(d); writer.write(n)
+        case let .taskDeadlineInPast(d, n): writer.write(UInt8(108)); writer.write(d); writer.write(n)
         }
     }
 
@@ -238,6 +279,21 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
             self = .invalidGroupPolicy(v)
         case 24: self = .parentClaimNotFound(try reader.read(Hash.self))
         case 25: self = .parentClaimInOtherGroup(parent: try reader.read(Hash.self), group: try reader.read(Hash.self))
+        case 101: self = .taskNotFound(try reader.read(Hash.self))
+        case 102: self = .observerCannotTask(group: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 103: self = .notTaskManager(task: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 104: self = .notTaskAssignee(task: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 105:
+            let task = try reader.read(Hash.self)
+            let state = try reader.read(TaskState.self)
+            let raw = try reader.readUInt8("failure.taskAction")
+            guard let action = TaskAction(rawValue: raw) else { throw .unknownTag(type: "failure.taskAction", tag: raw) }
+            self = .taskWrongState(task: task, state: state, action: action)
+        case 106: self = .taskDeadlinePassed(task: try reader.read(Hash.self), deadline: try reader.readUInt64("failure.deadline"),
+                                             now: try reader.readUInt64("failure.now"))
+        case 107: self = .taskDeadlineNotReached(task: try reader.read(Hash.self), deadline: try reader.readOptional(UInt64.self, "failure.deadline"),
+                                                 now: try reader.readUInt64("failure.now"))
+        case 108: self = .taskDeadlineInPast(deadline: try reader.readUInt64("failure.deadline"), now: try reader.readUInt64("failure.now"))
         default: throw .unknownTag(type: "failure", tag: tag)
         }
     }

@@ -135,6 +135,21 @@ public struct TransactionExecutor: Sendable {
         case let .publishClaim(content):
             failure = try Claims.publish(state, id: LedgerID.claim(author: sender, nonce: tx.body.nonce), author: sender, content: content,
                                          context: context, bank: params, treasuryCredit: &treasuryCredit)
+        case let .createTask(spec):
+            failure = try Tasks.create(state, id: LedgerID.task(creator: sender, nonce: tx.body.nonce), creator: sender, spec: spec,
+                                       context: context, bank: params)
+        case let .assignTask(task, assignee):
+            failure = try Tasks.assign(state, task: task, sender: sender, assignee: assignee, context: context)
+        case let .startTask(task):
+            failure = try Tasks.start(state, task: task, sender: sender, context: context)
+        case let .completeTask(task, _):
+            failure = try Tasks.complete(state, task: task, sender: sender, context: context, bank: params, treasuryCredit: &treasuryCredit)
+        case let .failTask(task, _):
+            failure = try Tasks.fail(state, task: task, sender: sender, context: context, bank: params)
+        case let .cancelTask(task):
+            failure = try Tasks.cancel(state, task: task, sender: sender, context: context, bank: params)
+        case let .expireTask(task):
+            failure = try Tasks.expire(state, task: task, context: context, bank: params)
         }
         if failure != nil { state.rollback() } else { state.release() }
         return .included(Receipt(feePaid: tx.body.fee, failure: failure))
