@@ -26,7 +26,8 @@ struct Peers: AsyncParsableCommand {
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read from the ledger (JSON).",
                                                     subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self,
-                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self])
+                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self,
+                                                                  OffersQuery.self, OfferQuery.self, PurchasesQuery.self, PurchaseQuery.self])
 
     struct AccountQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "account", abstract: "Balance and nonce of an address.")

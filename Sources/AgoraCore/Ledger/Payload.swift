@@ -31,6 +31,20 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case fundGroup(group: Hash, amount: Amount)
     /// claims, members and admins only: publishes a claim; its ID is `LedgerID.claim(author:nonce:)`.
     case publishClaim(ClaimContent)
+    /// market: an offer of an encrypted artifact; locks `terms.bond` from the seller's balance.
+    /// Its ID is `LedgerID.offer(seller:nonce:)`.
+    case createOffer(OfferTerms)
+    /// market, seller only: closes the offer and returns what is left of its bond (no purchase
+    /// may be open).
+    case cancelOffer(offer: Hash)
+    /// market: escrows the offer's price with a fresh one-time X25519 public key of the buyer.
+    /// Its ID is `LedgerID.purchase(buyer:nonce:)`.
+    case buyOffer(offer: Hash, buyerKey: Bytes32)
+    /// market, seller only: the content key sealed to the purchase's buyer key (HPKE).
+    case deliverKey(purchase: Hash, sealed: SealedContentKey)
+    /// market, buyer only: reveals the purchase's one-time private key so that the chain opens
+    /// the delivery and checks it against the offer's key commitment.
+    case disputePurchase(purchase: Hash, buyerSecret: Bytes32)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -47,6 +61,12 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case updateGroupPolicy = 12
         case fundGroup = 13
         case publishClaim = 14
+        case createOffer = 15
+        case cancelOffer = 16
+        case buyOffer = 17
+        case deliverKey = 18
+        case disputePurchase = 19
+        // 20 is reserved for the market (settlement runs at the end of each block, not by payload).
     }
 
     public var tag: Tag {
@@ -65,6 +85,11 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return .updateGroupPolicy
         case .fundGroup: return .fundGroup
         case .publishClaim: return .publishClaim
+        case .createOffer: return .createOffer
+        case .cancelOffer: return .cancelOffer
+        case .buyOffer: return .buyOffer
+        case .deliverKey: return .deliverKey
+        case .disputePurchase: return .disputePurchase
         }
     }
 
@@ -85,6 +110,11 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return "group_policy_update"
         case .fundGroup: return "group_fund"
         case .publishClaim: return "claim_publish"
+        case .createOffer: return "market_offer"
+        case .cancelOffer: return "market_cancel"
+        case .buyOffer: return "market_buy"
+        case .deliverKey: return "market_deliver"
+        case .disputePurchase: return "market_dispute"
         }
     }
 
@@ -125,6 +155,19 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             writer.write(amount)
         case let .publishClaim(content):
             writer.write(content)
+        case let .createOffer(terms):
+            writer.write(terms)
+        case let .cancelOffer(offer):
+            writer.write(offer)
+        case let .buyOffer(offer, buyerKey):
+            writer.write(offer)
+            writer.write(buyerKey)
+        case let .deliverKey(purchase, sealed):
+            writer.write(purchase)
+            writer.write(sealed)
+        case let .disputePurchase(purchase, secret):
+            writer.write(purchase)
+            writer.write(secret)
         }
     }
 
@@ -175,6 +218,19 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             self = .fundGroup(group: group, amount: try reader.read(Amount.self))
         case .publishClaim:
             self = .publishClaim(try reader.read(ClaimContent.self))
+        case .createOffer:
+            self = .createOffer(try reader.read(OfferTerms.self))
+        case .cancelOffer:
+            self = .cancelOffer(offer: try reader.read(Hash.self))
+        case .buyOffer:
+            let offer = try reader.read(Hash.self)
+            self = .buyOffer(offer: offer, buyerKey: try reader.read(Bytes32.self))
+        case .deliverKey:
+            let purchase = try reader.read(Hash.self)
+            self = .deliverKey(purchase: purchase, sealed: try reader.read(SealedContentKey.self))
+        case .disputePurchase:
+            let purchase = try reader.read(Hash.self)
+            self = .disputePurchase(purchase: purchase, buyerSecret: try reader.read(Bytes32.self))
         }
     }
 }
