@@ -105,7 +105,7 @@ extension APIRoutes {
     }
 
     private static func addressParameter(_ request: Request, _ name: String) throws -> Address? {
-        guard let raw = request.uri.queryParameters[name], !raw.isEmpty else { return nil }
+        guard let raw = request.uri.queryParameters[Substring(name)], !raw.isEmpty else { return nil }
         guard let a = Address(String(raw)) else { throw APIError.badRequest("invalid_address", "\(name) \"\(raw)\" is not an ag1 address") }
         return a
     }

@@ -2,6 +2,7 @@ import AgoraAPI
 import AgoraCore
 import AgoraCrypto
 import AgoraNode
+import AgoraServices
 import AgoraStorage
 import ArgumentParser
 import Crypto

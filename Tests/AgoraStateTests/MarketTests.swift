@@ -108,7 +108,8 @@ struct MarketLedger {
                 if p.status.isOpen { inRecords += p.price.units }
             }
         }
-        precondition(inRecords == (try held()), "records hold \(inRecords), market/held \(try held())")
+        let recorded = try held()
+        precondition(inRecords == recorded, "records hold \(inRecords), market/held \(recorded)")
     }
 
     /// A snapshot of everything a failed transaction must not change besides its fee.
@@ -243,7 +244,8 @@ struct MarketTests {
         #expect(m.snapshot() == before)
         // Another buyer may buy the same offer: each purchase is its own escrow.
         let (second, _) = try m.buy(offer, by: m.other)
-        #expect(second != first && (try m.offerRecord(offer))?.openPurchases == 2)
+        let open = try m.offerRecord(offer)?.openPurchases
+        #expect(second != first && open == 2)
         // Once the first settles (refunded here), the same buyer may buy again.
         try m.wait(6_000)
         #expect(try m.purchase(first)?.status == .refundedUndelivered)
