@@ -95,7 +95,8 @@ extension API {
 extension APIRoutes {
     static let marketRouteTable: [(method: String, path: String)] = [
         ("GET", "/api/v1/market/offers"), ("GET", "/api/v1/market/offers/{id}"),
-        ("GET", "/api/v1/market/purchases"), ("GET", "/api/v1/market/purchases/{id}"),
+        ("GET", "/api/v1/market/purchases/{id}"),
+        ("GET", "/api/v1/market/buyers/{address}/purchases"), ("GET", "/api/v1/market/sellers/{address}/purchases"),
     ]
 
     private static func hashCursor(_ page: Page) throws -> Hash? {
@@ -108,6 +109,16 @@ extension APIRoutes {
         guard let raw = request.uri.queryParameters[Substring(name)], !raw.isEmpty else { return nil }
         guard let a = Address(String(raw)) else { throw APIError.badRequest("invalid_address", "\(name) \"\(raw)\" is not an ag1 address") }
         return a
+    }
+
+    private static func pathAddress(_ context: AgoraRequestContext) throws -> Address {
+        let text = try context.parameters.require("address")
+        guard let address = Address(text) else { throw APIError.badRequest("invalid_address", "\"\(text)\" is not an address (ag1 + 40 hex digits)") }
+        return address
+    }
+
+    private static func purchasePage(_ rows: [(Hash, PurchaseRecord)], _ page: Page) throws -> Response {
+        try json(API.ListView(items: rows.map { API.PurchaseView($0.0, $0.1) }, nextCursor: rows.count == page.limit ? rows.last?.0.hex : nil))
     }
 
     static func addMarketRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
@@ -128,17 +139,16 @@ extension APIRoutes {
             return try json(API.OfferView(id, o))
         }
 
-        router.get("/api/v1/market/purchases") { request, _ in
-            let page = try Page(request)
-            let after = try hashCursor(page)
-            let rows: [(Hash, PurchaseRecord)]
-            switch (try addressParameter(request, "buyer"), try addressParameter(request, "seller")) {
-            case let (buyer?, nil): rows = try chain.store.purchases(buyer: buyer, after: after, limit: page.limit)
-            case let (nil, seller?): rows = try chain.store.purchases(seller: seller, after: after, limit: page.limit)
-            default: throw APIError.badRequest("invalid_party", "name exactly one of buyer or seller")
-            }
-            return try json(API.ListView(items: rows.map { API.PurchaseView($0.0, $0.1) },
-                                         nextCursor: rows.count == page.limit ? rows.last?.0.hex : nil))
+        // One route per party rather than ?buyer=|seller=: each is a plain key range, and a
+        // request can never name both or neither.
+        router.get("/api/v1/market/buyers/{address}/purchases") { request, context in
+            let (address, page) = try (pathAddress(context), Page(request))
+            return try purchasePage(try chain.store.purchases(buyer: address, after: try hashCursor(page), limit: page.limit), page)
+        }
+
+        router.get("/api/v1/market/sellers/{address}/purchases") { request, context in
+            let (address, page) = try (pathAddress(context), Page(request))
+            return try purchasePage(try chain.store.purchases(seller: address, after: try hashCursor(page), limit: page.limit), page)
         }
 
         router.get("/api/v1/market/purchases/{id}") { _, context in

@@ -366,14 +366,14 @@ extension Query {
 
         func run() async throws {
             try await runCommand {
-                let party: String
+                let path: String
                 switch (buyer, seller) {
-                case let (b?, nil): party = "buyer=\(b)"
-                case let (nil, s?): party = "seller=\(s)"
+                case let (b?, nil): path = "buyers/\(b)"
+                case let (nil, s?): path = "sellers/\(s)"
                 default: throw CLIError(Exit.invalidInput, "name exactly one of --buyer or --seller")
                 }
                 guard Address(buyer ?? seller!) != nil else { throw CLIError(Exit.invalidInput, "\(buyer ?? seller!) is not an ag1 address") }
-                printJSON(try await node.client.get("/api/v1/market/purchases?\(party)&limit=\(limit)&cursor=\(cursor)",
+                printJSON(try await node.client.get("/api/v1/market/\(path)/purchases?limit=\(limit)&cursor=\(cursor)",
                                                     as: API.ListView<API.PurchaseView>.self))
             }
         }

@@ -410,6 +410,7 @@ struct MarketTests {
         let parties = [m.seller, m.buyer, m.other, m.outsider]
         var offers: [Hash] = []
         var purchases: [(Hash, Bytes32)] = []
+        var succeeded: [String: Int] = [:]
         let wrong = MarketLedger.wrongKey, right = MarketLedger.contentKey
         for _ in 0..<150 {
             var txs: [(SigningKey, Payload)] = []
@@ -423,40 +424,54 @@ struct MarketTests {
             }
             for _ in 0..<Int.random(in: 0...4, using: &r) {
                 let actor = parties[Int.random(in: 0..<parties.count, using: &r)]
-                switch Int.random(in: 0...5, using: &r) {
-                case 0:
+                // Mostly the right party, sometimes anyone: both sides of every rule get traffic.
+                func mostly(_ party: Address) -> SigningKey {
+                    Int.random(in: 0..<5, using: &r) < 4 ? (parties.first { $0.address == party } ?? actor) : actor
+                }
+                // Purchases still open are the interesting ones to deliver and dispute.
+                let open = try purchases.filter { try m.purchase($0.0)?.status.isOpen == true }
+                let roll = Int.random(in: 0..<100, using: &r)
+                switch roll {
+                case 0..<15:
                     let nonce = send(actor, .createOffer(m.terms(price: UInt64.random(in: 1...50_000, using: &r),
                                                                   bond: UInt64.random(in: 0...20_000, using: &r),
-                                                                  expiresIn: UInt64.random(in: 1_000...60_000, using: &r),
-                                                                  delivery: UInt64.random(in: 1_000...8_000, using: &r),
-                                                                  dispute: UInt64.random(in: 1_000...8_000, using: &r))))
+                                                                  expiresIn: UInt64.random(in: 1_000...120_000, using: &r),
+                                                                  delivery: UInt64.random(in: 1_000...20_000, using: &r),
+                                                                  dispute: UInt64.random(in: 1_000...20_000, using: &r))))
                     offers.append(LedgerID.offer(seller: actor.address, nonce: nonce))
-                case 1 where !offers.isEmpty:
-                    _ = send(actor, .cancelOffer(offer: offers[Int.random(in: 0..<offers.count, using: &r)]))
-                case 2 where !offers.isEmpty:
+                case 15..<22 where !offers.isEmpty:
+                    let offer = offers[Int.random(in: 0..<offers.count, using: &r)]
+                    let seller = try m.offerRecord(offer)?.seller ?? actor.address
+                    _ = send(mostly(seller), .cancelOffer(offer: offer))
+                case 22..<50 where !offers.isEmpty:
                     let (secret, pub) = MarketSeal.newBuyerKey()
                     let nonce = send(actor, .buyOffer(offer: offers[Int.random(in: 0..<offers.count, using: &r)], buyerKey: pub))
                     purchases.append((LedgerID.purchase(buyer: actor.address, nonce: nonce), secret))
-                case 3 where !purchases.isEmpty:
-                    let (id, _) = purchases[Int.random(in: 0..<purchases.count, using: &r)]
-                    // Bought in an earlier block (or refused): only then is there a key to seal to.
-                    guard let p = try m.purchase(id) else { continue }
+                case 50..<75 where !open.isEmpty:
+                    let (id, _) = open[Int.random(in: 0..<open.count, using: &r)]
+                    let p = try #require(try m.purchase(id))
                     let sealed = try MarketSeal.seal(contentKey: Bool.random(using: &r) ? right : wrong, to: p.buyerKey,
                                                      chainID: m.g.l.chainID, purchase: id)
-                    let sender = Bool.random(using: &r) ? (parties.first { $0.address == p.seller } ?? actor) : actor
-                    _ = send(sender, .deliverKey(purchase: id, sealed: sealed))
-                case 4 where !purchases.isEmpty:
-                    let (id, secret) = purchases[Int.random(in: 0..<purchases.count, using: &r)]
-                    _ = send(actor, .disputePurchase(purchase: id, buyerSecret: Bool.random(using: &r) ? secret : MarketSeal.newBuyerKey().privateKey))
+                    _ = send(mostly(p.seller), .deliverKey(purchase: id, sealed: sealed))
+                case 75..<92 where !open.isEmpty:
+                    let (id, secret) = open[Int.random(in: 0..<open.count, using: &r)]
+                    let p = try #require(try m.purchase(id))
+                    let key = Int.random(in: 0..<10, using: &r) < 8 ? secret : MarketSeal.newBuyerKey().privateKey
+                    _ = send(mostly(p.buyer), .disputePurchase(purchase: id, buyerSecret: key))
                 default:
                     _ = send(actor, .transfer(to: parties[Int.random(in: 0..<parties.count, using: &r)].address,
                                               amount: Amount(UInt64.random(in: 1...1_000, using: &r))!, memo: ""))
                 }
             }
             // checkSupply runs after every block and stops the test on the first difference.
-            try m.block(txs, advance: UInt64.random(in: 1...3_000, using: &r))
+            let failures = try m.block(txs, advance: UInt64.random(in: 1...2_000, using: &r))
+            for ((_, payload), failure) in zip(txs, failures) where failure == nil { succeeded[payload.kind, default: 0] += 1 }
         }
-        try m.wait(100_000)
+        // The traffic did reach every operation, not just its failures.
+        for kind in ["market_offer", "market_buy", "market_deliver", "market_dispute", "market_cancel"] {
+            #expect(succeeded[kind, default: 0] > 0, "no successful \(kind) with seed \(seed)")
+        }
+        try m.wait(200_000)
         try m.wait(100)
         // Everything settled: only bonds of offers still open remain held.
         var bonds: UInt64 = 0
