@@ -105,6 +105,7 @@ def test_market_flows(market, tmp_path):
     m, n = market, market["node"]
     seller, buyer = m["seller"]["address"], m["buyer"]["address"]
     start_total = totals(m)
+    dev0 = balance(n, m["dev"])
     supply = n.get("/api/v1/status")["params"]["totalSupply"]
 
     # --- Honest sale: the buyer's client ends with exactly the seller's file.
@@ -142,7 +143,7 @@ def test_market_flows(market, tmp_path):
 
     # --- Cheating seller: delivers a key that is not the committed one. The buyer's client finds
     # out, disputes by itself and exits 1; the chain refunds the price and slashes the bond to it.
-    s0, b0 = balance(n, seller), balance(n, buyer)
+    s0, b0, t0 = balance(n, seller), balance(n, buyer), balance(n, m["treasury"])
     offer_id, _ = offer(m, str(source), price=700, bond=400, delivery_ms=30_000, dispute_ms=30_000)
     out2 = tmp_path / "cheated.bin"
     buying = start_buy(m, offer_id, str(out2), "--wait", "--timeout", "120")
@@ -164,6 +165,7 @@ def test_market_flows(market, tmp_path):
     assert slashed["status"] == "slashed" and slashed["bondHeld"] == 0 and slashed["openPurchases"] == 0
     assert balance(n, buyer) == b0 - 3 * FEE + 400          # two buys and the dispute; price back plus the bond
     assert balance(n, seller) == s0 - 2 * FEE - 400         # offer and delivery fees; the bond is gone
+    assert balance(n, m["treasury"]) == t0 + 5 * FEE         # fees only: a refund pays no sale fee
     # A dispute with a key that is not the purchase's one-time key: typed failure, nothing changes.
     bogus = tmp_path / "bogus.x25519"
     bogus.write_text(os.urandom(32).hex() + "\n")
@@ -173,7 +175,7 @@ def test_market_flows(market, tmp_path):
     assert balance(n, buyer) == b1 - FEE
 
     # --- Absent seller: nothing is delivered; at the deadline the whole price goes back.
-    s0, b0 = balance(n, seller), balance(n, buyer)
+    s0, b0, t0 = balance(n, seller), balance(n, buyer), balance(n, m["treasury"])
     offer_id, _ = offer(m, str(source), price=900, bond=300, delivery_ms=2_000, dispute_ms=2_000)
     r = agora(n, "market", "buy", offer_id, "--key", m["buyer"]["key"], "--out", str(tmp_path / "never.bin"))
     purchase_id = re.search(r"^purchase ([0-9a-f]{64})$", r.stdout, re.M).group(1)
@@ -183,13 +185,15 @@ def test_market_flows(market, tmp_path):
     assert refunded["price"] == 900 and refunded["delivery"] is None and refunded["dueAt"] >= refunded["boughtAt"] + 2_000
     assert balance(n, buyer) == b0 - FEE
     late = agora(n, "market", "deliver", purchase_id, "--key", m["seller"]["key"], "--content-key", str(wrong_key), check=False)
-    assert late.returncode == 1 and "refunded_undelivered" in late.stderr
+    assert late.returncode == 1 and "refunded_undelivered" in late.stderr  # the client checks first: nothing sent
     agora(n, "market", "cancel", offer_id, "--key", m["seller"]["key"], "--wait")
-    assert balance(n, seller) == s0 - 2 * FEE
+    assert balance(n, seller) == s0 - 2 * FEE               # offer and cancel; the bond came back
+    assert balance(n, m["treasury"]) == t0 + 3 * FEE         # offer, buy, cancel
 
     # The listings agree, and nothing was created or lost.
     mine = n.get(f"/api/v1/market/offers?seller={seller}")["items"]
     assert sorted(o["status"] for o in mine) == ["cancelled", "cancelled", "slashed"]
     assert len(n.get(f"/api/v1/market/sellers/{seller}/purchases")["items"]) == 3
+    assert balance(n, m["dev"]) == dev0
     assert totals(m) == start_total
     assert n.get("/api/v1/status")["params"]["totalSupply"] == supply
