@@ -27,7 +27,7 @@ public enum EventsEndpoint {
         let since: UInt64?
     }
 
-    static let knownModules: Set<String> = ["bank", "staking", "groups", "claims"]
+    static let knownModules: Set<String> = ["bank", "staking", "groups", "claims", "market"]
     static let maxFilterEntries = 1_000
 
     /// Open connections, in total and per client address.
@@ -168,7 +168,7 @@ public enum EventsEndpoint {
             f.accounts.insert(address)
         }
         for m in modules {
-            guard knownModules.contains(m) else { throw FilterError(message: "unknown module \"\(m.prefix(40))\"; known: bank") }
+            guard knownModules.contains(m) else { throw FilterError(message: "unknown module \"\(m.prefix(40))\"; known: \(knownModules.sorted().joined(separator: ", "))") }
             f.modules.insert(m)
         }
         guard !f.isEmpty else { throw FilterError(message: "empty filter: set blocks, transactions, accounts or modules") }

@@ -6,6 +6,9 @@ checked to the unit, fees included, and the four accounts involved plus the trea
 total at the end as at the start: no funds lost or created.
 
 Run: AGORA_BIN=$PWD/.build/debug/agora python3 -m pytest -q Tests/e2e/test_market.py"""
+import asyncio
+import collections
+import json
 import os
 import re
 import subprocess
@@ -13,6 +16,7 @@ import time
 import urllib.error
 
 import pytest
+import websockets
 
 from conftest import BIN, Node
 
@@ -197,3 +201,28 @@ def test_market_flows(market, tmp_path):
     assert balance(n, m["dev"]) == dev0
     assert totals(m) == start_total
     assert n.get("/api/v1/status")["params"]["totalSupply"] == supply
+
+    # The event stream told the same story: one event per successful market transaction, and the
+    # settlements (release, refund) that no transaction carried.
+    assert market_events(n) == collections.Counter({
+        "market.offered": 3, "market.bought": 3, "market.delivered": 2, "market.cancelled": 2,
+        "market.released": 1, "market.disputed": 1, "market.refunded": 1})
+
+
+def market_events(n):
+    """Every market event since the node started, replayed from the event buffer."""
+    async def run():
+        url = n.url.replace("http://", "ws://") + "/api/v1/events"
+        async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"op": "subscribe", "modules": ["market"], "since": 0}))
+            sub = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert sub["type"] == "subscribed" and "gap" not in sub, sub
+            got = []
+            while True:
+                try:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 2))
+                except asyncio.TimeoutError:
+                    return collections.Counter(e["type"] for e in got)
+                if msg["type"] == "events":
+                    got += msg["events"]
+    return asyncio.run(run())
