@@ -50,6 +50,8 @@ struct MarketCommand: AsyncParsableCommand {
                 let signer = try unlockKey(options.keys.path(for: options.key))
                 let client = options.node.client
                 let status = try await client.get("/api/v1/status", as: API.StatusView.self)
+                let (expiresAt, overflow) = status.headTime.addingReportingOverflow(expiresInMs)
+                guard !overflow else { throw CLIError(Exit.invalidInput, "--expires-in-ms is too large") }
 
                 let contentKey = ContentCipher.newKey()
                 let encrypted = try encryptFile(file, key: contentKey)
@@ -70,7 +72,7 @@ struct MarketCommand: AsyncParsableCommand {
                 try writeSecret(contentKey, to: keyPath)
                 let terms = OfferTerms(title: name, artifact: encrypted.ciphertext, plaintextSHA256: encrypted.plaintextSHA256,
                                        keyCommitment: MarketSeal.commitment(contentKey: contentKey), price: priceAmount, bond: bondAmount,
-                                       expiresAt: status.headTime + expiresInMs, deliveryWindowMs: deliveryWindowMs,
+                                       expiresAt: expiresAt, deliveryWindowMs: deliveryWindowMs,
                                        disputeWindowMs: disputeWindowMs, group: groupID)
                 try await submit(.createOffer(terms), options: tx)
                 print("offer \(offerID.hex)")

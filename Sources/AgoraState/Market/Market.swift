@@ -76,6 +76,12 @@ public enum Market {
         try Bank.setAccount(state, to, account)
     }
 
+    /// An offer's open-purchase count less the one closing now; zero here means the records disagree.
+    static func closingOne(_ open: UInt32, _ offer: Hash) throws -> UInt32 {
+        guard open > 0 else { throw StateFault.corrupt(key: "market/o", error: MarketFault.openCountBelowZero(offer)) }
+        return open - 1
+    }
+
     // MARK: Settlement clock
 
     static func clock(_ state: StateOverlay) throws -> MarketClock? {
@@ -144,7 +150,7 @@ public enum Market {
             offer.sales += 1
         }
         p.dueAt = context.timestamp
-        offer.openPurchases -= 1
+        offer.openPurchases = try closingOne(offer.openPurchases, p.offer)
         try setPurchase(state, id, p)
         try setOffer(state, p.offer, offer)
         try state.set(MarketKeys.openPurchase(p.offer, p.buyer), nil)
@@ -159,6 +165,7 @@ public enum MarketFault: Error, CustomStringConvertible {
     case badDueBucket(UInt64)
     case unknownPurchase(Hash)
     case unknownOffer(Hash)
+    case openCountBelowZero(Hash)
 
     public var description: String {
         switch self {
@@ -168,6 +175,7 @@ public enum MarketFault: Error, CustomStringConvertible {
         case let .badDueBucket(b): return "due bucket \(b) is not a list of purchase IDs within the pending count"
         case let .unknownPurchase(id): return "a due entry names purchase \(id), which does not exist"
         case let .unknownOffer(id): return "a purchase names offer \(id), which does not exist"
+        case let .openCountBelowZero(id): return "offer \(id) counts no open purchase, yet one is closing"
         }
     }
 }

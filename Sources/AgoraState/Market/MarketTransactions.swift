@@ -115,7 +115,7 @@ extension Market {
         try pay(state, p.buyer, try p.price.adding(slashed))
         o.bondHeld = .zero
         if o.status == .open { o.status = .slashed }
-        o.openPurchases -= 1
+        o.openPurchases = try closingOne(o.openPurchases, p.offer)
         p.status = .refundedDisputed
         p.dueAt = context.timestamp
         try setPurchase(state, id, p)
