@@ -86,13 +86,14 @@ struct MarketCommand: AsyncParsableCommand {
             abstract: "Buy an offer: escrow the price with a fresh one-time key. With --wait, also wait for the delivery, check it, dispute a wrong key, and write the verified artifact to --out.")
         @OptionGroup var options: TxOptions
         @Argument(help: "Offer ID (64 hex digits).") var offer: String
-        @Option(help: "Where to write the decrypted artifact (only once it verified).") var out: String
+        @Option(help: "Where to write the decrypted artifact (only once it verified); needed with --wait.") var out: String?
         @Option(help: "Where to save the one-time private key (default: purchase-<id>.x25519 next to the buyer key).") var ephemeralOut: String?
 
         func run() async throws {
             try await runCommand {
                 let started = Date()
                 let offerID = try marketID(offer, "offer")
+                if options.wait, out == nil { throw CLIError(Exit.invalidInput, "--wait needs --out FILE for the decrypted artifact") }
                 let client = options.node.client
                 let view = try await client.get("/api/v1/market/offers/\(offerID.hex)", as: API.OfferView.self)
                 guard view.status == "open" else { throw CLIError(Exit.failed, "offer \(offerID.hex) is \(view.status)") }
@@ -106,7 +107,7 @@ struct MarketCommand: AsyncParsableCommand {
                 try await submit(.buyOffer(offer: offerID, buyerKey: publicKey), options: tx)
                 print("purchase \(purchaseID.hex)")
                 print("one-time key \(secretPath)")
-                guard options.wait else { return }
+                guard options.wait, let out else { return }
                 let remaining = max(1, options.timeout - Date().timeIntervalSince(started))
                 try await receive(purchaseID, secret: secret, out: out, options: tx, timeout: remaining)
             }
