@@ -27,7 +27,7 @@ public enum EventsEndpoint {
         let since: UInt64?
     }
 
-    static let knownModules: Set<String> = ["bank", "staking", "groups", "claims", "tasks", "presence"]
+    static let knownModules: Set<String> = ["bank", "staking", "groups", "claims", "tasks", "presence", "market"]
     static let maxFilterEntries = 1_000
 
     /// Open connections, in total and per client address.

@@ -53,6 +53,34 @@ public enum API {
         public var reward: UInt64?
         public var deadline: UInt64?
         public var reason: String?
+        /// market: the offer (cancel, buy; market_offer carries `terms`), the purchase (deliver,
+        /// dispute), the buyer's one-time X25519 key (buy) or its revealed private key (dispute),
+        /// and the sealed content key (deliver), all hex.
+        public var offer: String?
+        public var terms: TermsView?
+        public var purchase: String?
+        public var buyerKey: String?
+        public var buyerSecret: String?
+        public var delivery: PurchaseView.DeliveryView?
+
+        public struct TermsView: Codable, Sendable, Equatable {
+            public var title: String
+            public var artifact: ClaimView.ArtifactView
+            public var plaintextSHA256: String
+            public var keyCommitment: String
+            public var price: UInt64
+            public var bond: UInt64
+            public var expiresAt: UInt64
+            public var deliveryWindowMs: UInt64
+            public var disputeWindowMs: UInt64
+            public var group: String?
+
+            init(_ t: OfferTerms) {
+                title = t.title; artifact = .init(sha256: t.artifact.sha256.hex, size: t.artifact.size)
+                plaintextSHA256 = t.plaintextSHA256.hex; keyCommitment = t.keyCommitment.hex; price = t.price.units; bond = t.bond.units
+                expiresAt = t.expiresAt; deliveryWindowMs = t.deliveryWindowMs; disputeWindowMs = t.disputeWindowMs; group = t.group?.hex
+            }
+        }
 
         init(_ p: Payload) {
             type = p.kind
@@ -95,6 +123,17 @@ public enum API {
                 artifacts = result.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
             case let .failTask(task, reason):
                 self.task = task.hex; self.reason = reason
+            case let .createOffer(t):
+                terms = TermsView(t)
+            case let .cancelOffer(offer):
+                self.offer = offer.hex
+            case let .buyOffer(offer, key):
+                self.offer = offer.hex; buyerKey = key.hex
+            case let .deliverKey(purchase, sealed):
+                self.purchase = purchase.hex
+                delivery = .init(encapsulatedKey: sealed.encapsulatedKey.hex, ciphertext: Hex.encode(sealed.ciphertext))
+            case let .disputePurchase(purchase, secret):
+                self.purchase = purchase.hex; buyerSecret = secret.hex
             }
         }
     }

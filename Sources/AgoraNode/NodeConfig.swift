@@ -311,10 +311,6 @@ public struct NodeConfig: Sendable {
         }()
 
         // Combinations.
-        if config.mcp.enabled && !config.http.isLoopback && config.mcp.token == nil {
-            throw NodeError.invalidSetting("mcp.token", "/mcp lets its clients sign with the node's agent keys: set mcp.token when http.address " +
-                                           "(\(config.http.host)) is not loopback, or set mcp.enabled=false")
-        }
         if config.artifacts.quotaBytes > 0 && config.artifacts.quotaBytes < config.artifacts.maxBytes {
             throw NodeError.invalidSetting("artifacts.quotaBytes", "must be 0 (no quota) or at least artifacts.maxBytes")
         }
@@ -324,6 +320,10 @@ public struct NodeConfig: Sendable {
                 throw NodeError.invalidSetting("http.address", "\(config.http.host) is not a loopback address: create an admin token first " +
                                                "(agora admin token create --data-dir \(dataDir.path) --name NAME)")
             }
+        }
+        if config.mcp.enabled && !config.http.isLoopback && config.mcp.token == nil {
+            throw NodeError.invalidSetting("mcp.token", "/mcp lets its clients sign with the node's agent keys: set mcp.token when http.address " +
+                                           "(\(config.http.host)) is not loopback, or set mcp.enabled=false")
         }
         if config.eventsSubscriberBuffer < 16 || config.eventsHistory < config.eventsSubscriberBuffer / 2 {
             throw NodeError.invalidSetting("events.history", "must hold at least half of events.subscriberBuffer")

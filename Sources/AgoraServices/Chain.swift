@@ -266,7 +266,14 @@ public final class Chain: Sendable {
             case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask:
                 drafts.append(TaskEvents.draft(tx, height: height, timestamp: timestamp, writes: executed.writes))
                 metrics.taskOperation(tx.body.payload.kind)
+            case .createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase:
+                drafts.append(MarketEvents.draft(tx, height: height, timestamp: timestamp))
+                metrics.marketOperation(tx.body.payload.kind)
             }
+        }
+        for settlement in MarketEvents.settlements(executed.writes, height: height, timestamp: timestamp) {
+            drafts.append(settlement)
+            metrics.marketOperation(settlement.type == "market.released" ? "market_release" : "market_refund")
         }
         for (tx, reason) in executed.rejected {
             drafts.append(.init(kind: .transaction, type: "tx.rejected", txID: tx.id, accounts: [tx.sender], data: [

@@ -136,6 +136,12 @@ public final class NodeMetrics: Sendable {
         Metrics.Gauge(label: "agora_presence_tracked", factory: factory).record(tracked)
     }
 
+    /// One successful market transaction or end-of-block settlement (`kind`: the payload kind,
+    /// `market_release` or `market_refund`).
+    public func marketOperation(_ kind: String) {
+        Metrics.Counter(label: "agora_market_operations_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
     public func apiLimited(_ kind: String) {
         Metrics.Counter(label: "agora_api_limited_total", dimensions: [("kind", kind)], factory: factory).increment()
     }

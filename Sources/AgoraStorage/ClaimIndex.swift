@@ -235,8 +235,11 @@ extension BlockStore {
         }
     }
 
-    private func stateRange<T>(prefix: [UInt8], after: [UInt8]?, limit: Int, _ row: @escaping ([UInt8], Data) throws -> T?) throws -> [T] {
+    func stateRange<T>(prefix: [UInt8], after: [UInt8]?, limit: Int, _ row: @escaping ([UInt8], Data) throws -> T?) throws -> [T] {
+        // The first key after every key with this prefix: drop trailing 0xFF bytes, add one to
+        // the last (a prefix ending in an ID or address can end in 0xFF).
         var end = prefix
+        while end.last == 0xFF { end.removeLast() }
         end[end.count - 1] += 1
         let start = after.map { prefix + $0 } ?? prefix
         return try read("state range") { db in

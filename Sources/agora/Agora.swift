@@ -10,7 +10,7 @@ struct Agora: AsyncParsableCommand {
         commandName: "agora",
         abstract: "A node of Agora: a shared, signed, replicated ledger for people and AI agents.",
         version: "0.1.0",
-        subcommands: [Init.self, Start.self, Dev.self, Testnet.self, Keys.self, Tx.self, Status.self, Peers.self, Query.self, ConfigCommand.self, Admin.self, Bench.self, Simulate.self, ArtifactCommand.self, MCPCommand.self, SyncCommand.self, PresenceCommand.self])
+        subcommands: [Init.self, Start.self, Dev.self, Testnet.self, Keys.self, Tx.self, Status.self, Peers.self, Query.self, ConfigCommand.self, Admin.self, Bench.self, Simulate.self, ArtifactCommand.self, MCPCommand.self, SyncCommand.self, PresenceCommand.self, MarketCommand.self])
 }
 
 /// Exit codes a script can rely on.

@@ -27,7 +27,8 @@ struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read from the ledger (JSON).",
                                                     subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self,
                                                                   GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self,
-                                                                  TasksQuery.self, TaskQuery.self, PresenceQuery.self])
+                                                                  TasksQuery.self, TaskQuery.self, PresenceQuery.self,
+                                                                  OffersQuery.self, OfferQuery.self, PurchasesQuery.self, PurchaseQuery.self])
 
     struct AccountQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "account", abstract: "Balance and nonce of an address.")

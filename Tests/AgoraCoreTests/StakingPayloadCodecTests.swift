@@ -42,7 +42,8 @@ struct StakingPayloadCodecTests {
         #expect(throws: CodecError.trailingBytes(type: "Payload", count: 1)) { try Payload(canonicalBytes: update + [0]) }
         // An amount above 2^63-1 has no canonical form.
         #expect(throws: CodecError.self) { try Payload(canonicalBytes: [4] + [UInt8](repeating: 0xff, count: 8)) }
-        #expect(throws: CodecError.unknownTag(type: "payload", tag: 15)) { try Payload(canonicalBytes: [15]) }
+        // 255: far from the tags modules keep appending (15 is the market's now).
+        #expect(throws: CodecError.unknownTag(type: "payload", tag: 255)) { try Payload(canonicalBytes: [255]) }
         let rotate = Payload.rotateValidatorKey(newKey: Fixtures.key(&r), proof: .empty).canonicalBytes
         #expect(throws: CodecError.self) { try Payload(canonicalBytes: Array(rotate.dropLast())) }
     }

@@ -49,12 +49,20 @@ struct NodeConfigTests {
         #expect(await failure(env: ["AGORA_HTTP_MAX_BODY_BYTES": "12"]) == "http.maxBodyBytes")
     }
 
-    @Test("a non-loopback bind is accepted once an admin token exists")
+    @Test("a non-loopback bind is accepted once an admin token exists, and with MCP on only with an MCP token")
     func nonLoopbackWithToken() async throws {
         let d = try dir(file: ["http.address": "0.0.0.0:8645"])
         _ = try AdminTokens(path: d.adminTokensFile).create(name: "ops")
-        let c = try await NodeConfig.load(dataDir: d)
-        #expect(c.http.host == "0.0.0.0")
+        do {
+            _ = try await NodeConfig.load(dataDir: d)
+            Issue.record("a non-loopback /mcp without mcp.token must be refused")
+        } catch let NodeError.invalidSetting(key, _) {
+            #expect(key == "mcp.token")
+        }
+        let c = try await NodeConfig.load(dataDir: d, environment: ["AGORA_MCP_TOKEN": "0123456789abcdef-mcp"])
+        #expect(c.http.host == "0.0.0.0" && c.mcp.token == "0123456789abcdef-mcp")
+        let off = try await NodeConfig.load(dataDir: d, environment: ["AGORA_MCP_ENABLED": "false"])
+        #expect(!off.mcp.enabled)
     }
 
     @Test("config show masks secrets and names each value's source")

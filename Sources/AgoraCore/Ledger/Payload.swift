@@ -47,6 +47,20 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case cancelTask(task: Hash)
     /// tasks, anyone, once block time reaches the deadline: a non-final task → expired; refunds.
     case expireTask(task: Hash)
+    /// market: an offer of an encrypted artifact; locks `terms.bond` from the seller's balance.
+    /// Its ID is `LedgerID.offer(seller:nonce:)`.
+    case createOffer(OfferTerms)
+    /// market, seller only: closes the offer and returns what is left of its bond (no purchase
+    /// may be open).
+    case cancelOffer(offer: Hash)
+    /// market: escrows the offer's price with a fresh one-time X25519 public key of the buyer.
+    /// Its ID is `LedgerID.purchase(buyer:nonce:)`.
+    case buyOffer(offer: Hash, buyerKey: Bytes32)
+    /// market, seller only: the content key sealed to the purchase's buyer key (HPKE).
+    case deliverKey(purchase: Hash, sealed: SealedContentKey)
+    /// market, buyer only: reveals the purchase's one-time private key so that the chain opens
+    /// the delivery and checks it against the offer's key commitment.
+    case disputePurchase(purchase: Hash, buyerSecret: Bytes32)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -70,6 +84,12 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case failTask = 25
         case cancelTask = 26
         case expireTask = 27
+        case createOffer = 15
+        case cancelOffer = 16
+        case buyOffer = 17
+        case deliverKey = 18
+        case disputePurchase = 19
+        // 20 is reserved for the market (settlement runs at the end of each block, not by payload).
     }
 
     public var tag: Tag {
@@ -95,6 +115,11 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .failTask: return .failTask
         case .cancelTask: return .cancelTask
         case .expireTask: return .expireTask
+        case .createOffer: return .createOffer
+        case .cancelOffer: return .cancelOffer
+        case .buyOffer: return .buyOffer
+        case .deliverKey: return .deliverKey
+        case .disputePurchase: return .disputePurchase
         }
     }
 
@@ -122,6 +147,11 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .failTask: return "task_fail"
         case .cancelTask: return "task_cancel"
         case .expireTask: return "task_expire"
+        case .createOffer: return "market_offer"
+        case .cancelOffer: return "market_cancel"
+        case .buyOffer: return "market_buy"
+        case .deliverKey: return "market_deliver"
+        case .disputePurchase: return "market_dispute"
         }
     }
 
@@ -175,6 +205,19 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case let .failTask(task, reason):
             writer.write(task)
             writer.writeString(reason)
+        case let .createOffer(terms):
+            writer.write(terms)
+        case let .cancelOffer(offer):
+            writer.write(offer)
+        case let .buyOffer(offer, buyerKey):
+            writer.write(offer)
+            writer.write(buyerKey)
+        case let .deliverKey(purchase, sealed):
+            writer.write(purchase)
+            writer.write(sealed)
+        case let .disputePurchase(purchase, secret):
+            writer.write(purchase)
+            writer.write(secret)
         }
     }
 
@@ -242,6 +285,19 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             self = .cancelTask(task: try reader.read(Hash.self))
         case .expireTask:
             self = .expireTask(task: try reader.read(Hash.self))
+        case .createOffer:
+            self = .createOffer(try reader.read(OfferTerms.self))
+        case .cancelOffer:
+            self = .cancelOffer(offer: try reader.read(Hash.self))
+        case .buyOffer:
+            let offer = try reader.read(Hash.self)
+            self = .buyOffer(offer: offer, buyerKey: try reader.read(Bytes32.self))
+        case .deliverKey:
+            let purchase = try reader.read(Hash.self)
+            self = .deliverKey(purchase: purchase, sealed: try reader.read(SealedContentKey.self))
+        case .disputePurchase:
+            let purchase = try reader.read(Hash.self)
+            self = .disputePurchase(purchase: purchase, buyerSecret: try reader.read(Bytes32.self))
         }
     }
 }

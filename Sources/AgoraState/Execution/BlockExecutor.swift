@@ -51,6 +51,8 @@ public struct BlockExecutor: Sendable {
                 rejected.append((tx, reason))
             }
         }
+        // Before the treasury is credited, so that the fees of sales settling now are in this block's credit.
+        try Market.endBlock(state, context: context, bank: params, treasuryCredit: &treasuryCredit)
         if treasuryCredit > .zero, let failure = try Bank.credit(state, params.treasury, treasuryCredit, params: params) {
             // The treasury is exempt from the balance cap and the supply bounds every balance.
             throw StateFault.corrupt(key: "treasury", error: failure)

@@ -131,6 +131,29 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case taskDeadlineNotReached(task: Hash, deadline: UInt64?, now: UInt64)
     /// tasks: a new task's deadline must be after the block time it is created at.
     case taskDeadlineInPast(deadline: UInt64, now: UInt64)
+    // market (codec tags 64-95, kept apart from the other modules' so parallel work cannot collide)
+    case offerNotFound(Hash)
+    case purchaseNotFound(Hash)
+    /// market: the offer was cancelled or slashed.
+    case offerNotOpen(offer: Hash, status: OfferStatus)
+    case offerExpired(offer: Hash, expiresAt: UInt64)
+    /// market: an offer must still be buyable in the block that creates it.
+    case offerExpiryNotInFuture(expiresAt: UInt64, blockTime: UInt64)
+    case cannotBuyOwnOffer(offer: Hash)
+    /// market: one open purchase per buyer and offer (a second escrow would be a mistake, not a sale).
+    case offerAlreadyPurchased(offer: Hash, purchase: Hash)
+    case notOfferSeller(offer: Hash, address: Address)
+    case notPurchaseSeller(purchase: Hash, address: Address)
+    case notPurchaseBuyer(purchase: Hash, address: Address)
+    case purchaseNotAwaitingDelivery(purchase: Hash, status: PurchaseStatus)
+    case deliveryDeadlinePassed(purchase: Hash, deadline: UInt64)
+    case purchaseNotDelivered(purchase: Hash, status: PurchaseStatus)
+    case disputeWindowClosed(purchase: Hash, deadline: UInt64)
+    /// market: the revealed private key is not the one the purchase's buyer key belongs to.
+    case disputeKeyMismatch(purchase: Hash)
+    /// market: the delivery opens to a key matching the offer's commitment; the seller was honest.
+    case deliveredKeyValid(purchase: Hash)
+    case offerHasOpenPurchases(offer: Hash, count: UInt32)
 
     public var code: String {
         switch self {
@@ -167,6 +190,23 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .taskDeadlinePassed: return "task_deadline_passed"
         case .taskDeadlineNotReached: return "task_deadline_not_reached"
         case .taskDeadlineInPast: return "task_deadline_in_past"
+        case .offerNotFound: return "offer_not_found"
+        case .purchaseNotFound: return "purchase_not_found"
+        case .offerNotOpen: return "offer_not_open"
+        case .offerExpired: return "offer_expired"
+        case .offerExpiryNotInFuture: return "offer_expiry_not_in_future"
+        case .cannotBuyOwnOffer: return "cannot_buy_own_offer"
+        case .offerAlreadyPurchased: return "offer_already_purchased"
+        case .notOfferSeller: return "not_offer_seller"
+        case .notPurchaseSeller: return "not_purchase_seller"
+        case .notPurchaseBuyer: return "not_purchase_buyer"
+        case .purchaseNotAwaitingDelivery: return "purchase_not_awaiting_delivery"
+        case .deliveryDeadlinePassed: return "delivery_deadline_passed"
+        case .purchaseNotDelivered: return "purchase_not_delivered"
+        case .disputeWindowClosed: return "dispute_window_closed"
+        case .disputeKeyMismatch: return "dispute_key_mismatch"
+        case .deliveredKeyValid: return "delivered_key_valid"
+        case .offerHasOpenPurchases: return "offer_has_open_purchases"
         }
     }
 
@@ -206,6 +246,23 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .taskDeadlineNotReached(t, d, n):
             return d.map { "task \(t) has deadline \($0), block time is \(n)" } ?? "task \(t) has no deadline and never expires"
         case let .taskDeadlineInPast(d, n): return "deadline \(d) is not after the block time \(n)"
+        case let .offerNotFound(o): return "offer \(o) does not exist"
+        case let .purchaseNotFound(p): return "purchase \(p) does not exist"
+        case let .offerNotOpen(o, s): return "offer \(o) is \(s) and can no longer be bought or cancelled"
+        case let .offerExpired(o, t): return "offer \(o) expired at block time \(t) ms"
+        case let .offerExpiryNotInFuture(t, now): return "offer expiry \(t) ms is not after the block time \(now) ms"
+        case let .cannotBuyOwnOffer(o): return "the seller cannot buy its own offer \(o)"
+        case let .offerAlreadyPurchased(o, p): return "this buyer already has an open purchase \(p) of offer \(o)"
+        case let .notOfferSeller(o, a): return "\(a) is not the seller of offer \(o)"
+        case let .notPurchaseSeller(p, a): return "\(a) is not the seller of purchase \(p)"
+        case let .notPurchaseBuyer(p, a): return "\(a) is not the buyer of purchase \(p)"
+        case let .purchaseNotAwaitingDelivery(p, s): return "purchase \(p) is \(s), not awaiting delivery"
+        case let .deliveryDeadlinePassed(p, t): return "the delivery deadline of purchase \(p) passed at block time \(t) ms"
+        case let .purchaseNotDelivered(p, s): return "purchase \(p) is \(s); only a delivered purchase can be disputed"
+        case let .disputeWindowClosed(p, t): return "the dispute window of purchase \(p) closed at block time \(t) ms"
+        case let .disputeKeyMismatch(p): return "the revealed private key does not belong to the buyer key of purchase \(p)"
+        case let .deliveredKeyValid(p): return "the key delivered for purchase \(p) matches the offer's commitment; dispute rejected"
+        case let .offerHasOpenPurchases(o, n): return "offer \(o) has \(n) open purchase(s); they must settle first"
         }
     }
 
@@ -244,6 +301,23 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .taskDeadlinePassed(t, d, n): writer.write(UInt8(106)); writer.write(t); writer.write(d); writer.write(n)
         case let .taskDeadlineNotReached(t, d, n): writer.write(UInt8(107)); writer.write(t); writer.writeOptional(d); writer.write(n)
         case let .taskDeadlineInPast(d, n): writer.write(UInt8(108)); writer.write(d); writer.write(n)
+        case let .offerNotFound(o): writer.write(UInt8(64)); writer.write(o)
+        case let .purchaseNotFound(p): writer.write(UInt8(65)); writer.write(p)
+        case let .offerNotOpen(o, s): writer.write(UInt8(66)); writer.write(o); writer.write(s.rawValue)
+        case let .offerExpired(o, t): writer.write(UInt8(67)); writer.write(o); writer.write(t)
+        case let .offerExpiryNotInFuture(t, now): writer.write(UInt8(68)); writer.write(t); writer.write(now)
+        case let .cannotBuyOwnOffer(o): writer.write(UInt8(69)); writer.write(o)
+        case let .offerAlreadyPurchased(o, p): writer.write(UInt8(70)); writer.write(o); writer.write(p)
+        case let .notOfferSeller(o, a): writer.write(UInt8(71)); writer.write(o); writer.write(a)
+        case let .notPurchaseSeller(p, a): writer.write(UInt8(72)); writer.write(p); writer.write(a)
+        case let .notPurchaseBuyer(p, a): writer.write(UInt8(73)); writer.write(p); writer.write(a)
+        case let .purchaseNotAwaitingDelivery(p, s): writer.write(UInt8(74)); writer.write(p); writer.write(s.rawValue)
+        case let .deliveryDeadlinePassed(p, t): writer.write(UInt8(75)); writer.write(p); writer.write(t)
+        case let .purchaseNotDelivered(p, s): writer.write(UInt8(76)); writer.write(p); writer.write(s.rawValue)
+        case let .disputeWindowClosed(p, t): writer.write(UInt8(77)); writer.write(p); writer.write(t)
+        case let .disputeKeyMismatch(p): writer.write(UInt8(78)); writer.write(p)
+        case let .deliveredKeyValid(p): writer.write(UInt8(79)); writer.write(p)
+        case let .offerHasOpenPurchases(o, n): writer.write(UInt8(80)); writer.write(o); writer.write(n)
         }
     }
 
@@ -294,8 +368,37 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case 107: self = .taskDeadlineNotReached(task: try reader.read(Hash.self), deadline: try reader.readOptional(UInt64.self, "failure.deadline"),
                                                  now: try reader.readUInt64("failure.now"))
         case 108: self = .taskDeadlineInPast(deadline: try reader.readUInt64("failure.deadline"), now: try reader.readUInt64("failure.now"))
+        case 64: self = .offerNotFound(try reader.read(Hash.self))
+        case 65: self = .purchaseNotFound(try reader.read(Hash.self))
+        case 66: self = .offerNotOpen(offer: try reader.read(Hash.self), status: try Self.offerStatus(&reader))
+        case 67: self = .offerExpired(offer: try reader.read(Hash.self), expiresAt: try reader.readUInt64("failure.expiresAt"))
+        case 68: self = .offerExpiryNotInFuture(expiresAt: try reader.readUInt64("failure.expiresAt"), blockTime: try reader.readUInt64("failure.blockTime"))
+        case 69: self = .cannotBuyOwnOffer(offer: try reader.read(Hash.self))
+        case 70: self = .offerAlreadyPurchased(offer: try reader.read(Hash.self), purchase: try reader.read(Hash.self))
+        case 71: self = .notOfferSeller(offer: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 72: self = .notPurchaseSeller(purchase: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 73: self = .notPurchaseBuyer(purchase: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 74: self = .purchaseNotAwaitingDelivery(purchase: try reader.read(Hash.self), status: try Self.purchaseStatus(&reader))
+        case 75: self = .deliveryDeadlinePassed(purchase: try reader.read(Hash.self), deadline: try reader.readUInt64("failure.deadline"))
+        case 76: self = .purchaseNotDelivered(purchase: try reader.read(Hash.self), status: try Self.purchaseStatus(&reader))
+        case 77: self = .disputeWindowClosed(purchase: try reader.read(Hash.self), deadline: try reader.readUInt64("failure.deadline"))
+        case 78: self = .disputeKeyMismatch(purchase: try reader.read(Hash.self))
+        case 79: self = .deliveredKeyValid(purchase: try reader.read(Hash.self))
+        case 80: self = .offerHasOpenPurchases(offer: try reader.read(Hash.self), count: try reader.readUInt32("failure.count"))
         default: throw .unknownTag(type: "failure", tag: tag)
         }
+    }
+
+    private static func offerStatus(_ reader: inout CanonicalReader) throws(CodecError) -> OfferStatus {
+        let raw = try reader.readUInt8("failure.offerStatus")
+        guard let s = OfferStatus(rawValue: raw) else { throw .unknownTag(type: "failure.offerStatus", tag: raw) }
+        return s
+    }
+
+    private static func purchaseStatus(_ reader: inout CanonicalReader) throws(CodecError) -> PurchaseStatus {
+        let raw = try reader.readUInt8("failure.purchaseStatus")
+        guard let s = PurchaseStatus(rawValue: raw) else { throw .unknownTag(type: "failure.purchaseStatus", tag: raw) }
+        return s
     }
 }
 

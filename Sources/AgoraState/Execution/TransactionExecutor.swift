@@ -150,6 +150,18 @@ public struct TransactionExecutor: Sendable {
             failure = try Tasks.cancel(state, task: task, sender: sender, context: context, bank: params)
         case let .expireTask(task):
             failure = try Tasks.expire(state, task: task, context: context, bank: params)
+        case let .createOffer(terms):
+            failure = try Market.createOffer(state, id: LedgerID.offer(seller: sender, nonce: tx.body.nonce), seller: sender, terms: terms,
+                                             context: context)
+        case let .cancelOffer(offer):
+            failure = try Market.cancelOffer(state, id: offer, sender: sender)
+        case let .buyOffer(offer, buyerKey):
+            failure = try Market.buy(state, id: LedgerID.purchase(buyer: sender, nonce: tx.body.nonce), offer: offer, buyer: sender,
+                                     buyerKey: buyerKey, context: context)
+        case let .deliverKey(purchase, sealed):
+            failure = try Market.deliver(state, purchase: purchase, sender: sender, sealed: sealed, context: context)
+        case let .disputePurchase(purchase, secret):
+            failure = try Market.dispute(state, purchase: purchase, sender: sender, buyerSecret: secret, chainID: chainID, context: context)
         }
         if failure != nil { state.rollback() } else { state.release() }
         return .included(Receipt(feePaid: tx.body.fee, failure: failure))
