@@ -48,7 +48,10 @@ public actor TransactionSender {
 
     /// Builds the payload against the node's chain ID, signs it with the next nonce and submits
     /// it. Node refusals surface as `NodeGateway.Failure.refused` with the node's code.
-    public func submit(fee: UInt64? = nil, expiresIn: UInt64 = 100,
+    /// `saving` runs with the chosen nonce before anything is sent: what a transaction creates
+    /// is named by its sender and nonce, so secrets that belong to it (a market content key)
+    /// are stored under its ID before it can exist.
+    public func submit(fee: UInt64? = nil, expiresIn: UInt64 = 100, saving: (@Sendable (_ nonce: UInt64) throws -> Void)? = nil,
                        _ makePayload: @Sendable (_ chainID: String, _ sender: PublicKey) throws -> Payload) async throws -> Submitted {
         let status = try await gateway.get("/api/v1/status", as: API.StatusView.self)
         chainID = status.chainID
@@ -60,6 +63,7 @@ public actor TransactionSender {
         let body = TransactionBody(chainID: status.chainID, sender: key.publicKey, nonce: nonce, fee: amount,
                                    expiresAt: status.height + max(1, expiresIn), payload: payload)
         let tx = key.sign(body)
+        try saving?(nonce)
         let answer = try await gateway.post("/api/v1/transactions", API.SubmitRequest(tx: Hex.encode(tx.bytes)), as: API.SubmitResponse.self)
         lastNonce = nonce
         return Submitted(transaction: tx, id: answer.id, status: answer.status)

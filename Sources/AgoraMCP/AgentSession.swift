@@ -15,12 +15,18 @@ public struct AgentSession: Sendable {
     public let sender: TransactionSender?
     /// How long a signing tool waits for its transaction to commit.
     public var commitTimeout: Double
+    /// Where the agent's market secrets live (content keys of its offers, one-time keys of its
+    /// purchases): the key directory, named as `agora market` names them, so the CLI and MCP
+    /// can pick up each other's sales.
+    public var secrets: MarketSecrets?
 
-    public init(gateway: NodeGateway, agent: AgentKeyring.Agent?, sender: TransactionSender?, commitTimeout: Double = 30) {
+    public init(gateway: NodeGateway, agent: AgentKeyring.Agent?, sender: TransactionSender?, commitTimeout: Double = 30,
+                secretsDirectory: String? = nil) {
         self.gateway = gateway
         self.agent = agent
         self.sender = sender
         self.commitTimeout = commitTimeout
+        secrets = secretsDirectory.map(MarketSecrets.init(directory:))
     }
 
     func requireSender() throws(ToolError) -> TransactionSender {
@@ -37,6 +43,8 @@ public struct AgentSession: Sendable {
         let status = try await sender.outcome(of: submitted.id, timeout: commitTimeout)
         return (status, submitted.transaction)
     }
+
+    func status() async throws -> API.StatusView { try await gateway.get("/api/v1/status", as: API.StatusView.self) }
 
     func chainID() async throws -> String { try await gateway.get("/api/v1/status", as: API.StatusView.self).chainID }
 }

@@ -23,6 +23,8 @@ public actor MCPSessionRouter: MCPEndpoint {
         /// Browser origins allowed besides localhost (requests without Origin are not browsers).
         public var allowedOrigins: [String] = []
         public var commitTimeout: Double = 30
+        /// The agents' key directory, where market secrets are kept beside their keys.
+        public var keysDirectory: String?
         public init() {}
     }
 
@@ -123,7 +125,7 @@ public actor MCPSessionRouter: MCPEndpoint {
             ]),
             logger: logger)
         let session = AgentSession(gateway: gateway, agent: agent, sender: agent.flatMap { senders.sender(for: $0.name) },
-                                   commitTimeout: configuration.commitTimeout)
+                                   commitTimeout: configuration.commitTimeout, secretsDirectory: configuration.keysDirectory)
         let server = await AgoraMCPServer.make(session: session, version: version)
         do { try await server.start(transport: transport) } catch {
             return Self.jsonRPCError(status: 500, id: id, code: -32603, message: "cannot start the session: \(error)")

@@ -21,7 +21,7 @@ public struct AgoraTool: Sendable {
 /// turned into something the model can read. Results carry the answer twice: as
 /// `structuredContent` (JSON) for clients that use it and as text for those that do not.
 public enum ToolCatalog {
-    public static let tools: [AgoraTool] = LedgerTools.all + GroupTools.all + ClaimTools.all + ArtifactTools.all
+    public static let tools: [AgoraTool] = LedgerTools.all + GroupTools.all + ClaimTools.all + ArtifactTools.all + TaskTools.all + PresenceTools.all + MarketTools.all
     static let byName: [String: AgoraTool] = Dictionary(tools.map { ($0.definition.name, $0) }, uniquingKeysWith: { a, _ in a })
 
     public static var definitions: [Tool] { tools.map(\.definition) }
@@ -32,11 +32,11 @@ public enum ToolCatalog {
         guard let tool = byName[name] else { throw MCPError.invalidParams("unknown tool \"\(name.prefix(64))\"; tools/list names them") }
         do {
             let value = try await tool.run(ToolArguments(arguments), session)
-            return CallTool.Result(content: [.text(render(value))], structuredContent: value as Value?, isError: false)
+            return CallTool.Result(content: [.text(text: render(value), annotations: nil, _meta: nil)], structuredContent: value as Value?, isError: false)
         } catch {
             let e = toolError(error)
             let value: Value = ["error": ["code": .string(e.code), "message": .string(e.description)]]
-            return CallTool.Result(content: [.text("error \(e.code): \(e.description)")], structuredContent: value as Value?, isError: true)
+            return CallTool.Result(content: [.text(text: "error \(e.code): \(e.description)", annotations: nil, _meta: nil)], structuredContent: value as Value?, isError: true)
         }
     }
 

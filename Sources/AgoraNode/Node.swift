@@ -205,6 +205,7 @@ extension Node {
         settings.idleTimeout = .seconds(config.mcp.idleTimeoutSeconds)
         settings.bearerToken = config.mcp.token
         settings.allowedOrigins = config.corsOrigins
+        settings.keysDirectory = directory
         let host = config.http.host
         let loopback = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : host.contains(":") ? "[\(host)]" : host
         return MCPSessionRouter(keyring: keyring, configuration: settings, version: version, logger: logger) {

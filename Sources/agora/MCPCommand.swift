@@ -30,7 +30,7 @@ struct MCPCommand: AsyncParsableCommand {
                 let chosen: AgentKeyring.Agent
                 do { chosen = try ring.agent(named: agent) } catch { throw CLIError(Exit.invalidInput, "--agent: \(error) (key directory \(keys.directory))") }
                 session = AgentSession(gateway: gateway, agent: chosen, sender: TransactionSender(key: chosen.key, gateway: gateway),
-                                       commitTimeout: commitTimeout)
+                                       commitTimeout: commitTimeout, secretsDirectory: keys.directory)
             }
             let server = await AgoraMCPServer.make(session: session, version: Agora.configuration.version)
             try await server.start(transport: StdioTransport(logger: log))

@@ -100,7 +100,10 @@ def rest(node, path):
 
 
 REQUIRED_TOOLS = {"whoami", "get_balance", "transfer", "list_groups", "get_group", "create_group", "add_group_member",
-                  "publish_claim", "search_claims", "get_claim", "get_thread", "upload_artifact", "fetch_artifact"}
+                  "publish_claim", "search_claims", "get_claim", "get_thread", "upload_artifact", "fetch_artifact",
+                  "create_task", "list_tasks", "get_task", "take_task", "assign_task", "update_task", "heartbeat", "get_presence",
+                  "list_offers", "get_offer", "list_purchases", "market_offer", "market_buy", "market_deliver", "market_receive",
+                  "market_dispute"}
 
 
 async def scenario(transport, node, keys, binary):
@@ -163,6 +166,48 @@ async def scenario(transport, node, keys, binary):
         assert sent["status"] == "committed", sent
         after = (await bob.ok("get_balance", {"address": a["address"]}))["balance"]
         assert after == before + 7, (before, after)
+
+        # Tasks: alice posts one with a reward, bob takes, starts and completes it and is paid.
+        bob_before = (await bob.ok("get_balance"))["balance"]
+        task = (await alice.ok("create_task", {"group": group, "title": "Summarise the run", "reward": 50,
+                                               "description": "two paragraphs"}))["task"]
+        listed = await bob.ok("list_tasks", {"group": group, "state": "pending"})
+        assert task in [t["id"] for t in listed["items"]], listed
+        await bob.ok("take_task", {"task": task})
+        await alice.fails("update_task", {"task": task, "action": "start"}, "not_task_assignee")
+        await bob.ok("update_task", {"task": task, "action": "start"})
+        done = await bob.ok("update_task", {"task": task, "action": "complete", "result": "done, see claim",
+                                            "artifacts": [art]})
+        assert done["state"] == "completed", done
+        fees = done["feePaid"] * 3  # take, start, complete
+        assert (await bob.ok("get_balance"))["balance"] == bob_before + 50 - fees
+        await alice.fails("update_task", {"task": task, "action": "cancel"}, "task_wrong_state")
+        await alice.fails("update_task", {"task": task, "action": "launch"}, "invalid_argument")
+
+        # Presence: both say they are here.
+        await alice.ok("heartbeat", {"group": group, "status": "reviewing"})
+        await bob.ok("heartbeat", {"group": group})
+        here = await alice.ok("get_presence", {"group": group})
+        assert {m["address"] for m in here["members"] if m["online"]} == {a["address"], b["address"]}, here
+
+        # Market: alice sells a text, bob buys, alice delivers, bob receives it decrypted and verified.
+        secret = f"the recipe, {transport} {VERSION}"
+        sale = await alice.ok("market_offer", {"content": secret, "title": "recipe", "price": 100, "bond": 10,
+                                               "deliveryWindowMs": 60000, "disputeWindowMs": 1000})
+        offers = await bob.ok("list_offers", {"seller": a["address"]})
+        assert sale["offer"] in [o["id"] for o in offers["items"]], offers
+        bought = await bob.ok("market_buy", {"offer": sale["offer"]})
+        mine = await bob.ok("list_purchases", {"role": "buyer"})
+        assert bought["purchase"] in [p["id"] for p in mine["items"]], mine
+        await alice.ok("market_deliver", {"purchase": bought["purchase"]})
+        got = await bob.ok("market_receive", {"purchase": bought["purchase"], "waitSeconds": 30})
+        assert got["content"] == secret and got["encoding"] == "utf8", got
+        # One open purchase per buyer and offer; nobody delivers for someone else's offer.
+        await bob.fails("market_buy", {"offer": sale["offer"]}, "offer_already_purchased")
+        # Agents share the node's key directory: each may use only its own market secrets.
+        await bob.fails("market_deliver", {"purchase": bought["purchase"]}, "not_purchase_seller")
+        await alice.fails("market_receive", {"purchase": bought["purchase"]}, "not_purchase_buyer")
+        await bob.fails("market_dispute", {"purchase": bought["purchase"]}, "delivered_key_valid")
 
         resources = await alice.resources()
         assert f"agora://groups/{group}" in resources, resources

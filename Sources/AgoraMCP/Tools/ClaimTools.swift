@@ -16,9 +16,7 @@ enum ClaimTools {
             "tags": Schema.array("Tags: a-z 0-9 - _ . : (normalised: lowercased, # dropped, sorted)",
                                  items: Schema.string("tag", maxLength: Limits.maxClaimTagBytes + 2), maxItems: Limits.maxClaimTags),
             "parent": Schema.hash("Claim this one answers"),
-            "artifacts": Schema.array("Artifacts the claim references", items: Schema.object(
-                ["sha256": Schema.hash("Artifact SHA-256"), "size": Schema.integer("Size in bytes", minimum: 1)], required: ["sha256", "size"]),
-                maxItems: Limits.maxClaimArtifacts),
+            "artifacts": ArtifactRefs.schema("Artifacts the claim references", maxCount: Limits.maxClaimArtifacts),
         ], required: ["group", "text"]),
         readOnly: false
     ) { args, session in
@@ -28,20 +26,9 @@ enum ClaimTools {
         let tags: [String]
         do { tags = try ClaimTags.normalize(rawTags) } catch { throw ToolError.invalidArgument(argument: "tags", reason: "\(error)") }
         let parent = try args.optionalHash("parent")
-        var refs = Set<ArtifactRef>()
-        for (i, o) in (try args.optionalObjectArray("artifacts", maxCount: Limits.maxClaimArtifacts) ?? []).enumerated() {
-            let item = ToolArguments(o)
-            let name = "artifacts[\(i)]"
-            let sha: Hash, size: Int64
-            do {
-                sha = try item.hash("sha256")
-                size = try item.integer("size", in: 1...Int64(Limits.maxArtifactBytes))
-                try item.finish(consumed: ["sha256", "size"])
-            } catch { throw ToolError.invalidArgument(argument: name, reason: "\(error)") }
-            refs.insert(ArtifactRef(sha256: sha, size: UInt64(size)))
-        }
+        let refs = try ArtifactRefs.parse(args, maxCount: Limits.maxClaimArtifacts)
         try args.finish(consumed: ["group", "text", "tags", "parent", "artifacts"])
-        let content = ClaimContent(group: group, text: text, tags: tags, parent: parent, artifacts: refs.sorted())
+        let content = ClaimContent(group: group, text: text, tags: tags, parent: parent, artifacts: refs)
         let (status, tx) = try await session.commit { _, _ in .publishClaim(content) }
         return committed(status, extra: ["claim": .string(LedgerID.claim(author: tx.sender, nonce: tx.body.nonce).hex),
                                          "tags": .array(tags.map { .string($0) })])
@@ -94,5 +81,29 @@ enum ClaimTools {
         let path = try Paging.query(args, base: "/api/v1/claims/\(id.hex)/thread")
         try args.finish(consumed: ["claim", "limit", "cursor"])
         return try value(try await session.gateway.get(path, as: API.ListView<API.ClaimView>.self))
+    }
+}
+
+/// `artifacts: [{sha256, size}]` as claims and tasks take it: checked, de-duplicated, sorted by
+/// hash (the order the codec requires).
+enum ArtifactRefs {
+    static func schema(_ description: String, maxCount: Int) -> Value {
+        Schema.array(description, items: Schema.object(
+            ["sha256": Schema.hash("Artifact SHA-256"), "size": Schema.integer("Size in bytes", minimum: 1)], required: ["sha256", "size"]),
+            maxItems: maxCount)
+    }
+
+    static func parse(_ args: ToolArguments, maxCount: Int) throws -> [ArtifactRef] {
+        var refs = Set<ArtifactRef>()
+        for (i, o) in (try args.optionalObjectArray("artifacts", maxCount: maxCount) ?? []).enumerated() {
+            let item = ToolArguments(o)
+            do {
+                let sha = try item.hash("sha256")
+                let size = try item.integer("size", in: 1...Int64(Limits.maxArtifactBytes))
+                try item.finish(consumed: ["sha256", "size"])
+                refs.insert(ArtifactRef(sha256: sha, size: UInt64(size)))
+            } catch { throw ToolError.invalidArgument(argument: "artifacts[\(i)]", reason: "\(error)") }
+        }
+        return refs.sorted()
     }
 }
