@@ -31,8 +31,14 @@ extension NodeProcess {
     static func run(_ arguments: [String], environment: [String: String] = [:], logDir: String,
                     timeout: Double = 120) async throws -> (Int32, String, String) {
         let p = try NodeProcess(arguments, environment: environment, logDir: logDir)
-        let code = try await p.wait(timeout: timeout)
-        return (code, p.stdout, p.stderr)
+        do {
+            let code = try await p.wait(timeout: timeout)
+            return (code, p.stdout, p.stderr)
+        } catch {
+            // A hang in CI is only diagnosable with what the process said before it.
+            throw HarnessError.timeout("agora \(arguments.prefix(2).joined(separator: " ")): \(error)\n--- stdout (tail)\n" +
+                                       "\(p.stdout.suffix(3_000))\n--- stderr (tail)\n\(p.stderr.suffix(3_000))")
+        }
     }
 }
 
