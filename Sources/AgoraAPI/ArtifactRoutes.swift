@@ -70,7 +70,8 @@ extension APIRoutes {
             guard body.sha256.utf8.count == 64, let sha = Hash(hex: body.sha256) else {
                 throw APIError.badRequest("invalid_artifact_id", "sha256 \"\(body.sha256.prefix(80))\" is not 64 hex digits")
             }
-            guard body.size >= 0 else { throw APIError.badRequest("invalid_size", "size \(body.size) must be ≥ 0") }
+            // An empty artifact is nothing a claim, task or offer can reference (sizes are 1…2^40).
+            guard body.size >= 1 else { throw APIError.badRequest("invalid_size", "size \(body.size) must be at least 1 byte") }
             let declaration = ArtifactDeclaration(sha256: sha, size: body.size)
             let principal = try authenticate(request, deps, a, action: .upload, sha256: sha, size: body.size)
             if case let .deny(why) = await a.access.mayUpload(principal, declaration) {

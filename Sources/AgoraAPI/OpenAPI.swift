@@ -397,7 +397,7 @@ enum OpenAPI {
         "required": ["peerID", "identity", "address", "height", "outbound", "score"], "properties": {"peerID": {"type": "string"}, "identity": {"type": "string"},
           "address": {"type": "string"}, "height": {"type": "integer"}, "outbound": {"type": "boolean"}, "score": {"type": "number"}}}}, "nextCursor": {"type": ["string", "null"]}}},
       "UploadRequest": {"type": "object", "required": ["sha256", "size"], "additionalProperties": false, "properties": {
-        "sha256": {"$ref": "#/components/schemas/Hash"}, "size": {"type": "integer", "minimum": 0, "maximum": 1099511627776}}},
+        "sha256": {"$ref": "#/components/schemas/Hash"}, "size": {"type": "integer", "minimum": 1, "maximum": 1099511627776}}},
       "Upload": {"type": "object", "required": ["sha256", "size", "alreadyStored"], "properties": {
         "sha256": {"type": "string"}, "size": {"type": "integer"}, "alreadyStored": {"type": "boolean"}, "uploadID": {"type": "string"},
         "chunkBytes": {"type": "integer"}, "chunkCount": {"type": "integer"}, "nextIndex": {"type": "integer"}, "received": {"type": "integer"},
