@@ -119,7 +119,8 @@ public enum Benchmarks {
 
     /// Drives `count` pre-signed transfers through mempool admission (parallel signature
     /// checks) → block execution → SQLite commit, in a fresh data directory.
-    public static func apply(count: Int, accounts: Int, blockTransactions: Int, directory: String) throws -> ApplyResult {
+    public static func apply(count: Int, accounts: Int, blockTransactions: Int, directory: String,
+                             tuning: BlockStore.Tuning = .default) throws -> ApplyResult {
         let keys = (0..<accounts).map(deterministicKey)
         let validator = deterministicKey(-1)
         let chainID = "bench"
@@ -129,7 +130,7 @@ public enum Benchmarks {
         let txs = signTransfers(count: count, keys: keys, chainID: chainID, fee: Amount(1)!)
 
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let store = try BlockStore(path: directory + "/agora.sqlite")
+        let store = try BlockStore(path: directory + "/agora.sqlite", tuning: tuning)
         try store.initialize(try genesis.resolve())
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
@@ -172,7 +173,10 @@ public enum Benchmarks {
             let admitter = Thread {
                 var offset = 0
                 while offset < txs.count {
-                    while mempool.count > limit * 2 { usleep(500) }
+                    // Room for the block being committed (its transactions leave the pool only
+                    // when it commits) plus one queued: admission keeps running during a commit,
+                    // as a node's API and gossip do. At 2× it waited out every commit.
+                    while mempool.count > limit * 3 { usleep(500) }
                     let batch = Array(txs[offset..<min(txs.count, offset + limit)])
                     offset += batch.count
                     let t0 = DispatchTime.now().uptimeNanoseconds

@@ -21,6 +21,7 @@ public enum ClaimsBenchmark {
         public var segment = 100_000
         public var threads = 2_000
         public var queries = 2_000
+        public var tuning = BlockStore.Tuning.default
         public init() {}
     }
 
@@ -50,7 +51,7 @@ public enum ClaimsBenchmark {
                               params: NodeSetup.defaultParams(faucet: .zero),
                               allocations: (keys + [admin]).map { .init(address: $0.address.description, amount: Amount(1_000_000_000)!) })
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let store = try BlockStore(path: directory + "/agora.sqlite")
+        let store = try BlockStore(path: directory + "/agora.sqlite", tuning: o.tuning)
         try store.initialize(try genesis.resolve())
         var logger = Logger(label: "bench")
         logger.logLevel = .warning

@@ -13,12 +13,27 @@ public final class BlockStore: Sendable {
     public let path: String
     let pool: DatabasePool
 
-    public init(path: String) throws {
+    /// SQLite's memory: the page cache of each connection and the bytes of the file it maps.
+    /// The indexes of a large chain (claims by author, thread and ID; the state table) take
+    /// inserts at random places, and every page read outside SQLite's own cache is a system
+    /// call and a copy; mapping the file turns those into memory reads.
+    public struct Tuning: Sendable, Equatable {
+        public var cacheMiB: Int
+        public var mmapMiB: Int
+        public static let `default` = Tuning(cacheMiB: 2, mmapMiB: 0)
+        public init(cacheMiB: Int, mmapMiB: Int) { self.cacheMiB = cacheMiB; self.mmapMiB = mmapMiB }
+    }
+
+    public init(path: String, tuning: Tuning = .default) throws {
         self.path = path
         var config = Configuration()
         config.label = "agora"
         config.maximumReaderCount = 8
         config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -\(tuning.cacheMiB * 1024)")
+            if tuning.mmapMiB > 0 { try db.execute(sql: "PRAGMA mmap_size = \(tuning.mmapMiB << 20)") }
+        }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             // Must follow opening: GRDB sets NORMAL on its writer connection (see PLATFORM.md).

@@ -1,4 +1,5 @@
 import AgoraNode
+import AgoraStorage
 import ArgumentParser
 import Foundation
 
@@ -27,6 +28,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Number of sending accounts.") var accounts: Int = 10_000
         @Option(help: "Transactions per block.") var blockTxs: Int = 10_000
         @Option(help: "Data directory (default: a temporary one, removed afterwards).") var dataDir: String?
+        @OptionGroup var sqlite: SQLiteTuningOptions
 
         func run() async throws {
             try await runCommand {
@@ -37,7 +39,7 @@ struct Bench: AsyncParsableCommand {
                 let verify = Benchmarks.verify(seconds: 2)
                 let dir = dataDir ?? (NSTemporaryDirectory() + "agora-bench-\(getpid())")
                 defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
-                let r = try Benchmarks.apply(count: txs, accounts: accounts, blockTransactions: blockTxs, directory: dir)
+                let r = try Benchmarks.apply(count: txs, accounts: accounts, blockTransactions: blockTxs, directory: dir, tuning: sqlite.tuning)
                 print(String(format: "committed %d transfers in %d blocks in %.2f s: %.0f tx/s", r.transactions, r.blocks, r.seconds, r.perSecond))
                 print(String(format: "block execute+commit: p50 %.1f ms, p99 %.1f ms", r.blockP50 * 1000, r.blockP99 * 1000))
                 print(String(format: "stages: admission (signature checks) %.2f s, execution %.2f s, SQLite commit %.2f s",
@@ -112,6 +114,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Transactions per block.") var blockTxs: Int = 10_000
         @Option(help: "Queries of each kind to time.") var queries: Int = 2_000
         @Option(help: "Data directory (default: a temporary one, removed afterwards).") var dataDir: String?
+        @OptionGroup var sqlite: SQLiteTuningOptions
 
         func run() async throws {
             try await runCommand {
@@ -126,6 +129,7 @@ struct Bench: AsyncParsableCommand {
                 o.accounts = accounts
                 o.blockTransactions = blockTxs
                 o.queries = queries
+                o.tuning = sqlite.tuning
                 let r = try ClaimsBenchmark.run(o, directory: dir) { print($0) }
                 print(String(format: "published %d claims in %d blocks in %.2f s: %.0f claims/s", r.claims, r.blocks, r.publishSeconds, r.perSecond))
                 print(String(format: "stages: admission (signature checks) %.2f s, execution %.2f s, SQLite commit %.2f s",
@@ -137,4 +141,11 @@ struct Bench: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// SQLite memory settings for the storage benchmarks (the node's defaults otherwise).
+struct SQLiteTuningOptions: ParsableArguments {
+    @Option(help: "SQLite page cache per connection, MiB.") var sqliteCacheMib: Int = BlockStore.Tuning.default.cacheMiB
+    @Option(help: "Bytes of the database file SQLite maps into memory, MiB (0: none).") var sqliteMmapMib: Int = BlockStore.Tuning.default.mmapMiB
+    var tuning: BlockStore.Tuning { BlockStore.Tuning(cacheMiB: max(1, sqliteCacheMib), mmapMiB: max(0, sqliteMmapMib)) }
 }
