@@ -208,15 +208,8 @@ enum MarketTools {
         } catch let f as ArtifactClient.Failure { throw ArtifactTools.artifactError(f) }
         let cipher = collected.withLock { Array($0) }
         guard Hash.sha256(cipher) == cipherHash else { throw ToolError.nodeRefused(code: "artifact_corrupt", message: "ciphertext does not hash to \(cipherHash.hex)") }
-        var plain: [UInt8] = []
-        var offset = 0
-        do {
-            try ContentCipher.decrypt(key: key, read: { n in
-                let end = min(cipher.count, offset + n)
-                defer { offset = end }
-                return Array(cipher[offset..<end])
-            }, write: { plain.append(contentsOf: $0) })
-        } catch { throw ToolError.nodeRefused(code: "decryption_failed", message: "\(error)") }
+        let plain: [UInt8]
+        do { plain = try inMemory(cipher) { try ContentCipher.decrypt(key: key, read: $0, write: $1) } } catch { throw ToolError.nodeRefused(code: "decryption_failed", message: "\(error)") }
         guard Hash.sha256(plain) == plainHash else {
             throw ToolError.nodeRefused(code: "plaintext_mismatch", message: "decrypted content does not hash to the offer's \(plainHash.hex)")
         }
@@ -253,16 +246,21 @@ enum MarketTools {
     }
 
     static func encrypt(_ plain: [UInt8], key: [UInt8]) throws -> [UInt8] {
+        do { return try inMemory(plain) { try ContentCipher.encrypt(key: key, read: $0, write: $1) } } catch {
+            throw ToolError.nodeRefused(code: "encryption_failed", message: "\(error)")
+        }
+    }
+
+    /// Runs one of `ContentCipher`'s streaming functions over bytes in memory (content through
+    /// MCP is small by limit; the CLI streams files through the same functions).
+    static func inMemory(_ input: [UInt8], through run: (_ read: (Int) throws -> [UInt8], _ write: (Data) throws -> Void) throws -> Void) throws -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(Int(ContentCipher.ciphertextSize(plaintextSize: UInt64(plain.count))))
         var offset = 0
-        do {
-            try ContentCipher.encrypt(key: key, read: { n in
-                let end = min(plain.count, offset + n)
-                defer { offset = end }
-                return Array(plain[offset..<end])
-            }, write: { out.append(contentsOf: $0) })
-        } catch { throw ToolError.nodeRefused(code: "encryption_failed", message: "\(error)") }
+        try run({ n in
+            let end = min(input.count, offset + n)
+            defer { offset = end }
+            return Array(input[offset..<end])
+        }, { out.append(contentsOf: $0) })
         return out
     }
 }
