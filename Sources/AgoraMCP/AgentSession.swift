@@ -29,6 +29,11 @@ public struct AgentSession: Sendable {
         secrets = secretsDirectory.map(MarketSecrets.init(directory:))
     }
 
+    func requireSecrets() throws(ToolError) -> MarketSecrets {
+        guard let secrets else { throw .nodeRefused(code: "no_secret_store", message: "this session has no key directory for market secrets") }
+        return secrets
+    }
+
     func requireSender() throws(ToolError) -> TransactionSender {
         guard let sender else { throw .noIdentity }
         return sender

@@ -84,7 +84,7 @@ enum MarketTools {
         let group = try args.optionalHash("group")
         try args.finish(consumed: ["content", "encoding", "title", "price", "bond", "expiresInMs", "deliveryWindowMs", "disputeWindowMs", "group"])
         guard let agent = session.agent, let sender = session.sender else { throw ToolError.noIdentity }
-        guard let secrets = session.secrets else { throw ToolError.nodeRefused(code: "no_secret_store", message: "this session has no key directory for market secrets") }
+        let secrets = try session.requireSecrets()
 
         let status = try await session.status()
         let (expiresAt, overflow) = status.headTime.addingReportingOverflow(expiresIn)
@@ -118,7 +118,7 @@ enum MarketTools {
         let offerID = try args.hash("offer")
         try args.finish(consumed: ["offer"])
         guard let agent = session.agent, let sender = session.sender else { throw ToolError.noIdentity }
-        guard let secrets = session.secrets else { throw ToolError.nodeRefused(code: "no_secret_store", message: "this session has no key directory for market secrets") }
+        let secrets = try session.requireSecrets()
         let view = try await session.gateway.get("/api/v1/market/offers/\(offerID.hex)", as: API.OfferView.self)
         guard view.status == "open" else { throw ToolError.nodeRefused(code: "offer_not_open", message: "offer \(offerID.hex) is \(view.status)") }
         let (secret, publicKey) = MarketSeal.newBuyerKey()
@@ -137,7 +137,7 @@ enum MarketTools {
         let purchaseID = try args.hash("purchase")
         try args.finish(consumed: ["purchase"])
         guard let agent = session.agent else { throw ToolError.noIdentity }
-        guard let secrets = session.secrets else { throw ToolError.nodeRefused(code: "no_secret_store", message: "this session has no key directory for market secrets") }
+        let secrets = try session.requireSecrets()
         let purchase = try await session.gateway.get("/api/v1/market/purchases/\(purchaseID.hex)", as: API.PurchaseView.self)
         // Agents of one node share a key directory: only the seller's session may use its keys.
         guard purchase.seller == agent.key.address.description else {
@@ -168,7 +168,7 @@ enum MarketTools {
         let encoding = try args.optionalString("encoding", maxBytes: 8)
         try args.finish(consumed: ["purchase", "waitSeconds", "encoding"])
         guard let agent = session.agent else { throw ToolError.noIdentity }
-        guard let secrets = session.secrets else { throw ToolError.nodeRefused(code: "no_secret_store", message: "this session has no key directory for market secrets") }
+        let secrets = try session.requireSecrets()
         var purchase = try await session.gateway.get("/api/v1/market/purchases/\(purchaseID.hex)", as: API.PurchaseView.self)
         try requireBuyer(purchase, agent)
         let secret = Bytes32(try secrets.read(secrets.buyerKeyPath(purchase: purchaseID), what: "the one-time key of purchase \(purchaseID.hex)"))
@@ -231,7 +231,7 @@ enum MarketTools {
         let purchaseID = try args.hash("purchase")
         try args.finish(consumed: ["purchase"])
         guard let agent = session.agent else { throw ToolError.noIdentity }
-        guard let secrets = session.secrets else { throw ToolError.nodeRefused(code: "no_secret_store", message: "this session has no key directory for market secrets") }
+        let secrets = try session.requireSecrets()
         try requireBuyer(try await session.gateway.get("/api/v1/market/purchases/\(purchaseID.hex)", as: API.PurchaseView.self), agent)
         let secret = Bytes32(try secrets.read(secrets.buyerKeyPath(purchase: purchaseID), what: "the one-time key of purchase \(purchaseID.hex)"))
         let (status, _) = try await session.commit { _, _ in .disputePurchase(purchase: purchaseID, buyerSecret: secret) }
