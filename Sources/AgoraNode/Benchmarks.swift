@@ -115,6 +115,8 @@ public enum Benchmarks {
         public var admitSeconds: Double
         public var executeSeconds: Double
         public var commitSeconds: Double
+        /// Wall time inside block production (execution, commit, building, events, mempool upkeep).
+        public var produceSeconds: Double
     }
 
     /// Drives `count` pre-signed transfers through mempool admission (parallel signature
@@ -146,7 +148,8 @@ public enum Benchmarks {
         return ApplyResult(transactions: run.committed, blocks: blockTimes.count, seconds: run.seconds,
                            perSecond: Double(run.committed) / run.seconds,
                            blockP50: pct(0.5), blockP99: pct(0.99), peakRSSMiB: peakRSSMiB,
-                           admitSeconds: run.admitSeconds, executeSeconds: run.executeSeconds, commitSeconds: run.commitSeconds)
+                           admitSeconds: run.admitSeconds, executeSeconds: run.executeSeconds, commitSeconds: run.commitSeconds,
+                           produceSeconds: run.produceSeconds)
     }
 
     /// Pre-signed transactions through the whole single-validator pipeline: admission (parallel
@@ -161,6 +164,9 @@ public enum Benchmarks {
             /// Execute + commit seconds of each non-empty block.
             var blockTimes: [Double] = []
             var admitSeconds = 0.0, executeSeconds = 0.0, commitSeconds = 0.0
+            /// Wall time inside `produceBlock`: execution and commit plus building the block,
+            /// events, mempool upkeep.
+            var produceSeconds = 0.0
             var seconds = 0.0
         }
 
@@ -201,7 +207,9 @@ public enum Benchmarks {
                     continue
                 }
                 now += 1
+                let p0 = DispatchTime.now().uptimeNanoseconds
                 let produced = try chain.produceBlock(now: now)
+                run.produceSeconds += Double(DispatchTime.now().uptimeNanoseconds - p0) / 1e9
                 if produced.transactions > 0 {
                     run.blockTimes.append(produced.executeSeconds + produced.commitSeconds)
                     run.executeSeconds += produced.executeSeconds

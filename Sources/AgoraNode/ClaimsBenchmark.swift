@@ -36,6 +36,8 @@ public enum ClaimsBenchmark {
         public var meanThreadLength: Double
         /// Stage totals over the publishing blocks, as `bench apply` reports them.
         public var admitSeconds: Double, executeSeconds: Double, commitSeconds: Double
+        /// Wall time inside block production (execution, commit, building, events, mempool upkeep).
+        public var produceSeconds: Double
         public var databaseMiB: Double
         public var peakRSSMiB: Double
     }
@@ -59,13 +61,14 @@ public enum ClaimsBenchmark {
                               mempool: Mempool(config: .init(maxCount: o.blockTransactions * 4, maxPerSender: 1_024)),
                               config: .init(maxBlockTransactions: o.blockTransactions), logger: logger)
         var now: UInt64 = 1
-        var admitSeconds = 0.0, executeSeconds = 0.0, commitSeconds = 0.0
+        var admitSeconds = 0.0, executeSeconds = 0.0, commitSeconds = 0.0, produceSeconds = 0.0
         let pipeline = Benchmarks.Pipeline(chain: chain, blockTransactions: o.blockTransactions)
         func commitAll(_ txs: [Transaction]) throws -> (blocks: Int, seconds: Double) {
             let run = try pipeline.commit(txs, now: &now)
             admitSeconds += run.admitSeconds
             executeSeconds += run.executeSeconds
             commitSeconds += run.commitSeconds
+            produceSeconds += run.produceSeconds
             return (run.blockTimes.count, run.seconds)
         }
         func sign(_ key: SigningKey, _ nonce: UInt64, _ payload: Payload) -> Transaction {
@@ -104,7 +107,7 @@ public enum ClaimsBenchmark {
                 return key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: UInt64(j / o.accounts),
                                                 fee: Amount(1)!, expiresAt: .max, payload: .publishClaim(content)))
             }
-            if start == 0 { (admitSeconds, executeSeconds, commitSeconds) = (0, 0, 0) }  // setup excluded
+            if start == 0 { (admitSeconds, executeSeconds, commitSeconds, produceSeconds) = (0, 0, 0, 0) }  // setup excluded
             let r = try commitAll(signed)
             publishSeconds += r.seconds
             blocks += r.blocks
@@ -143,7 +146,7 @@ public enum ClaimsBenchmark {
         return Result(claims: o.claims, blocks: blocks, publishSeconds: publishSeconds, perSecond: Double(o.claims) / publishSeconds,
                       sinceP50: pct(since, 0.5), sinceP99: pct(since, 0.99), threadP50: pct(thread, 0.5), threadP99: pct(thread, 0.99),
                       tagP99: pct(tag, 0.99), authorP99: pct(author, 0.99), meanThreadLength: Double(threadLengths) / Double(o.queries),
-                      admitSeconds: admitSeconds, executeSeconds: executeSeconds, commitSeconds: commitSeconds,
+                      admitSeconds: admitSeconds, executeSeconds: executeSeconds, commitSeconds: commitSeconds, produceSeconds: produceSeconds,
                       databaseMiB: dbMiB, peakRSSMiB: Benchmarks.peakRSSMiB)
     }
 }
