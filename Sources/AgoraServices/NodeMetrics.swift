@@ -23,9 +23,11 @@ public final class NodeMetrics: Sendable {
     public let residentMemory: Gauge
     public let openFiles: Gauge
     public let producerFailures: Metrics.Counter
+    private let counters: CounterCache
 
     public init(factory: any MetricsFactory & Sendable) {
         self.factory = factory
+        counters = CounterCache(factory: factory)
         height = Gauge(label: "agora_chain_height", factory: factory)
         blockInterval = Metrics.Timer(label: "agora_block_interval_seconds", factory: factory)
         blockCommit = Metrics.Timer(label: "agora_block_commit_seconds", factory: factory)
@@ -102,7 +104,7 @@ public final class NodeMetrics: Sendable {
 
     /// Transactions refused, by stable reason code (admission and block building).
     public func rejected(_ reason: String) {
-        Metrics.Counter(label: "agora_transactions_rejected_total", dimensions: [("reason", reason)], factory: factory).increment()
+        counters.counter("agora_transactions_rejected_total", [("reason", reason)]).increment()
     }
 
     public func apiRequest(method: String, route: String, status: Int, seconds: Double) {
@@ -113,22 +115,22 @@ public final class NodeMetrics: Sendable {
     }
 
     public func websocketDropped(_ reason: String) {
-        Metrics.Counter(label: "agora_websocket_dropped_total", dimensions: [("reason", reason)], factory: factory).increment()
+        counters.counter("agora_websocket_dropped_total", [("reason", reason)]).increment()
     }
 
     /// One successful groups or claims transaction (`kind` is the payload kind).
     public func groupOperation(_ kind: String) {
-        Metrics.Counter(label: "agora_group_operations_total", dimensions: [("kind", kind)], factory: factory).increment()
+        counters.counter("agora_group_operations_total", [("kind", kind)]).increment()
     }
 
     /// One successful tasks transaction (`kind` is the payload kind).
     public func taskOperation(_ kind: String) {
-        Metrics.Counter(label: "agora_task_operations_total", dimensions: [("kind", kind)], factory: factory).increment()
+        counters.counter("agora_task_operations_total", [("kind", kind)]).increment()
     }
 
     /// A presence heartbeat accepted or refused (`result` is "accepted" or the refusal code).
     public func presenceHeartbeat(_ result: String) {
-        Metrics.Counter(label: "agora_presence_heartbeats_total", dimensions: [("result", result)], factory: factory).increment()
+        counters.counter("agora_presence_heartbeats_total", [("result", result)]).increment()
     }
 
     public func presenceGauges(online: Int, tracked: Int) {
@@ -139,11 +141,11 @@ public final class NodeMetrics: Sendable {
     /// One successful market transaction or end-of-block settlement (`kind`: the payload kind,
     /// `market_release` or `market_refund`).
     public func marketOperation(_ kind: String) {
-        Metrics.Counter(label: "agora_market_operations_total", dimensions: [("kind", kind)], factory: factory).increment()
+        counters.counter("agora_market_operations_total", [("kind", kind)]).increment()
     }
 
     public func apiLimited(_ kind: String) {
-        Metrics.Counter(label: "agora_api_limited_total", dimensions: [("kind", kind)], factory: factory).increment()
+        counters.counter("agora_api_limited_total", [("kind", kind)]).increment()
     }
 
     /// Samples process-level figures (called at scrape time).

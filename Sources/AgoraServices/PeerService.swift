@@ -801,24 +801,6 @@ struct NetworkMetrics: Sendable {
     func syncWindows(_ n: Int) { Gauge(label: "agora_p2p_sync_windows", factory: factory).record(n) }
 }
 
-/// Counters by label and dimension values, created on first use.
-final class CounterCache: Sendable {
-    private let factory: any MetricsFactory & Sendable
-    private let counters = Mutex<[[String]: Counter]>([:])
-
-    init(factory: any MetricsFactory & Sendable) { self.factory = factory }
-
-    func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = [label] + dimensions.flatMap { [$0.0, $0.1] }
-        return counters.withLock { map in
-            if let counter = map[key] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
-            map[key] = counter
-            return counter
-        }
-    }
-}
-
 extension PeerService: ArtifactPeers {
     public func artifactPeers() -> [Hash] {
         peers.withLock { map in map.sorted { $0.value.trust.value > $1.value.trust.value }.map(\.key) }
