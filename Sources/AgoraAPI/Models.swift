@@ -43,6 +43,22 @@ public enum API {
         public var tags: [String]?
         public var parent: String?
         public var artifacts: [ClaimView.ArtifactView]?
+        /// intents: the intent's kind ("offer"/"request"), terms text form, bond; the intent or
+        /// settlement concerned; a mediator's stake and fee rate; a proposal's intents, fee and
+        /// deadlines; a challenge's reason and bond (in `bond`); a resolution's outcome.
+        public var intentKind: String?
+        public var terms: String?
+        public var bond: UInt64?
+        public var intent: String?
+        public var settlement: String?
+        public var stake: UInt64?
+        public var feeBps: UInt16?
+        public var intents: [String]?
+        public var mediatorFee: UInt64?
+        public var acceptBy: UInt64?
+        public var challengeWindow: UInt64?
+        public var reason: String?
+        public var upheld: Bool?
 
         init(_ p: Payload) {
             type = p.kind
@@ -72,6 +88,21 @@ public enum API {
             case let .publishClaim(c):
                 group = c.group.hex; text = c.text; tags = c.tags; parent = c.parent?.hex
                 artifacts = c.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
+            case let .postIntent(c):
+                group = c.group.hex; intentKind = c.kind.name; text = c.text; terms = c.terms.text; bond = c.bond.units
+            case let .withdrawIntent(i):
+                intent = i.hex
+            case let .registerMediator(s, bps):
+                stake = s.units; feeBps = bps
+            case let .proposeSettlement(sp):
+                intents = sp.intents.map(\.hex); text = sp.termsText; terms = sp.terms.text; mediatorFee = sp.mediatorFee.units
+                acceptBy = sp.acceptBy; challengeWindow = sp.challengeWindow
+            case let .acceptSettlement(s):
+                settlement = s.hex
+            case let .challengeSettlement(s, r, b):
+                settlement = s.hex; reason = r; bond = b.units
+            case let .resolveChallenge(s, u):
+                settlement = s.hex; upheld = u
             }
         }
     }

@@ -31,6 +31,20 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case fundGroup(group: Hash, amount: Amount)
     /// claims, members and admins only: publishes a claim; its ID is `LedgerID.claim(author:nonce:)`.
     case publishClaim(ClaimContent)
+    /// intents, members only: posts an offer or request; its ID is `LedgerID.intent(author:nonce:)`.
+    case postIntent(IntentContent)
+    /// intents, the author only: withdraws an open intent and returns its bond.
+    case withdrawIntent(intent: Hash)
+    /// intents: registers the sender as a mediator (or tops up its stake and sets its fee rate).
+    case registerMediator(stake: Amount, feeBps: UInt16)
+    /// intents, registered mediators: proposes a settlement; its ID is `LedgerID.settlement(mediator:nonce:)`.
+    case proposeSettlement(SettlementProposal)
+    /// intents, a party: accepts a settlement and escrows what it owes under it.
+    case acceptSettlement(settlement: Hash)
+    /// intents, a party or another mediator: challenges an accepted settlement within its window.
+    case challengeSettlement(settlement: Hash, reason: String, bond: Amount)
+    /// intents, admins of the settlement's group: resolves a challenge.
+    case resolveChallenge(settlement: Hash, upheld: Bool)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -47,6 +61,14 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case updateGroupPolicy = 12
         case fundGroup = 13
         case publishClaim = 14
+        // 15–27 belong to the market and tasks modules.
+        case postIntent = 28
+        case withdrawIntent = 29
+        case registerMediator = 30
+        case proposeSettlement = 31
+        case acceptSettlement = 32
+        case challengeSettlement = 33
+        case resolveChallenge = 34
     }
 
     public var tag: Tag {
@@ -65,6 +87,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return .updateGroupPolicy
         case .fundGroup: return .fundGroup
         case .publishClaim: return .publishClaim
+        case .postIntent: return .postIntent
+        case .withdrawIntent: return .withdrawIntent
+        case .registerMediator: return .registerMediator
+        case .proposeSettlement: return .proposeSettlement
+        case .acceptSettlement: return .acceptSettlement
+        case .challengeSettlement: return .challengeSettlement
+        case .resolveChallenge: return .resolveChallenge
         }
     }
 
@@ -85,6 +114,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return "group_policy_update"
         case .fundGroup: return "group_fund"
         case .publishClaim: return "claim_publish"
+        case .postIntent: return "intent_post"
+        case .withdrawIntent: return "intent_withdraw"
+        case .registerMediator: return "mediator_register"
+        case .proposeSettlement: return "settlement_propose"
+        case .acceptSettlement: return "settlement_accept"
+        case .challengeSettlement: return "settlement_challenge"
+        case .resolveChallenge: return "settlement_resolve"
         }
     }
 
@@ -125,6 +161,24 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             writer.write(amount)
         case let .publishClaim(content):
             writer.write(content)
+        case let .postIntent(content):
+            writer.write(content)
+        case let .withdrawIntent(intent):
+            writer.write(intent)
+        case let .registerMediator(stake, feeBps):
+            writer.write(stake)
+            writer.write(feeBps)
+        case let .proposeSettlement(proposal):
+            writer.write(proposal)
+        case let .acceptSettlement(settlement):
+            writer.write(settlement)
+        case let .challengeSettlement(settlement, reason, bond):
+            writer.write(settlement)
+            writer.writeString(reason)
+            writer.write(bond)
+        case let .resolveChallenge(settlement, upheld):
+            writer.write(settlement)
+            writer.write(upheld)
         }
     }
 
@@ -175,6 +229,27 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
             self = .fundGroup(group: group, amount: try reader.read(Amount.self))
         case .publishClaim:
             self = .publishClaim(try reader.read(ClaimContent.self))
+        case .postIntent:
+            self = .postIntent(try reader.read(IntentContent.self))
+        case .withdrawIntent:
+            self = .withdrawIntent(intent: try reader.read(Hash.self))
+        case .registerMediator:
+            let stake = try reader.read(Amount.self)
+            let bps = try reader.readUInt16("mediator.feeBps")
+            guard bps <= 10_000 else { throw .nonCanonical(field: "mediator.feeBps", reason: "\(bps) is above 10000") }
+            self = .registerMediator(stake: stake, feeBps: bps)
+        case .proposeSettlement:
+            self = .proposeSettlement(try reader.read(SettlementProposal.self))
+        case .acceptSettlement:
+            self = .acceptSettlement(settlement: try reader.read(Hash.self))
+        case .challengeSettlement:
+            let settlement = try reader.read(Hash.self)
+            let reason = try reader.readString("challenge.reason", limit: Limits.maxChallengeReasonBytes)
+            guard !reason.isEmpty else { throw .nonCanonical(field: "challenge.reason", reason: "empty") }
+            self = .challengeSettlement(settlement: settlement, reason: reason, bond: try reader.read(Amount.self))
+        case .resolveChallenge:
+            let settlement = try reader.read(Hash.self)
+            self = .resolveChallenge(settlement: settlement, upheld: try reader.readBool("resolve.upheld"))
         }
     }
 }

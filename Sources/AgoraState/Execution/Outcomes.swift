@@ -116,6 +116,31 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     /// claims: threads stay inside one group; `group` is the parent's.
     case parentClaimInOtherGroup(parent: Hash, group: Hash)
 
+    // intents (failure tags from 100 so that other modules' appended tags cannot collide)
+    case intentNotFound(Hash)
+    case intentNotOpen(Hash)
+    case notIntentAuthor(intent: Hash, address: Address)
+    case intentExpired(intent: Hash, deadline: UInt64)
+    case mediatorNotRegistered(Address)
+    case mediatorStakeTooLow(stake: Amount, minimum: Amount)
+    case intentsInDifferentGroups(Hash)
+    case duplicateParty(Address)
+    case mediatorIsParty(Address)
+    case noComplementaryIntents
+    case paymentOutsideParties(Address)
+    case mediatorFeeAboveRate(fee: Amount, maximum: Amount)
+    case settlementNotFound(Hash)
+    case settlementNotOpen(Hash)
+    case acceptDeadlinePassed(settlement: Hash, acceptBy: UInt64)
+    case notSettlementParty(settlement: Hash, address: Address)
+    case alreadyAccepted(settlement: Hash, address: Address)
+    case settlementNotChallengeable(Hash)
+    case challengeWindowClosed(settlement: Hash, finalizeAt: UInt64)
+    case notEntitledToChallenge(settlement: Hash, address: Address)
+    case challengeBondTooLow(bond: Amount, minimum: Amount)
+    case settlementNotChallenged(Hash)
+    case acceptDeadlineInvalid(acceptBy: UInt64, height: UInt64)
+
     public var code: String {
         switch self {
         case .insufficientBalance: return "insufficient_balance"
@@ -143,6 +168,29 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .invalidGroupPolicy: return "invalid_group_policy"
         case .parentClaimNotFound: return "parent_claim_not_found"
         case .parentClaimInOtherGroup: return "parent_claim_in_other_group"
+        case .intentNotFound: return "intent_not_found"
+        case .intentNotOpen: return "intent_not_open"
+        case .notIntentAuthor: return "not_intent_author"
+        case .intentExpired: return "intent_expired"
+        case .mediatorNotRegistered: return "mediator_not_registered"
+        case .mediatorStakeTooLow: return "mediator_stake_too_low"
+        case .intentsInDifferentGroups: return "intents_in_different_groups"
+        case .duplicateParty: return "duplicate_party"
+        case .mediatorIsParty: return "mediator_is_party"
+        case .noComplementaryIntents: return "no_complementary_intents"
+        case .paymentOutsideParties: return "payment_outside_parties"
+        case .mediatorFeeAboveRate: return "mediator_fee_above_rate"
+        case .settlementNotFound: return "settlement_not_found"
+        case .settlementNotOpen: return "settlement_not_open"
+        case .acceptDeadlinePassed: return "accept_deadline_passed"
+        case .notSettlementParty: return "not_settlement_party"
+        case .alreadyAccepted: return "already_accepted"
+        case .settlementNotChallengeable: return "settlement_not_challengeable"
+        case .challengeWindowClosed: return "challenge_window_closed"
+        case .notEntitledToChallenge: return "not_entitled_to_challenge"
+        case .challengeBondTooLow: return "challenge_bond_too_low"
+        case .settlementNotChallenged: return "settlement_not_challenged"
+        case .acceptDeadlineInvalid: return "accept_deadline_invalid"
         }
     }
 
@@ -173,6 +221,29 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .invalidGroupPolicy(v): return "invalid group policy: \(v)"
         case let .parentClaimNotFound(c): return "parent claim \(c) does not exist"
         case let .parentClaimInOtherGroup(c, g): return "parent claim \(c) belongs to another group (\(g))"
+        case let .intentNotFound(i): return "intent \(i) does not exist"
+        case let .intentNotOpen(i): return "intent \(i) is not open (withdrawn, matched or settled)"
+        case let .notIntentAuthor(i, a): return "\(a) is not the author of intent \(i)"
+        case let .intentExpired(i, d): return "intent \(i) expired at height \(d)"
+        case let .mediatorNotRegistered(a): return "\(a) is not a registered mediator"
+        case let .mediatorStakeTooLow(s, m): return "mediator stake \(s) is below the minimum \(m)"
+        case let .intentsInDifferentGroups(i): return "intent \(i) is in another group than the first intent"
+        case let .duplicateParty(a): return "\(a) authored more than one of the intents"
+        case let .mediatorIsParty(a): return "mediator \(a) authored one of the intents"
+        case .noComplementaryIntents: return "a settlement needs at least one offer and one request"
+        case let .paymentOutsideParties(a): return "payment names \(a), who is not a party"
+        case let .mediatorFeeAboveRate(f, m): return "mediator fee \(f) is above the registered rate allows (\(m))"
+        case let .settlementNotFound(i): return "settlement \(i) does not exist"
+        case let .settlementNotOpen(i): return "settlement \(i) no longer awaits acceptance"
+        case let .acceptDeadlinePassed(i, h): return "settlement \(i) could be accepted until height \(h)"
+        case let .notSettlementParty(i, a): return "\(a) is not a party of settlement \(i)"
+        case let .alreadyAccepted(i, a): return "\(a) already accepted settlement \(i)"
+        case let .settlementNotChallengeable(i): return "settlement \(i) is not in its challenge window"
+        case let .challengeWindowClosed(i, h): return "the challenge window of settlement \(i) closes at height \(h)"
+        case let .notEntitledToChallenge(i, a): return "\(a) is neither a party of settlement \(i) nor another registered mediator"
+        case let .challengeBondTooLow(b, m): return "challenge bond \(b) is below the minimum \(m)"
+        case let .settlementNotChallenged(i): return "settlement \(i) has no open challenge"
+        case let .acceptDeadlineInvalid(a, h): return "acceptBy \(a) must be between the current height \(h) and \(IntentRules.maxAcceptWindow) heights after it"
         }
     }
 
@@ -203,6 +274,29 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case let .invalidGroupPolicy(v): writer.write(UInt8(23)); writer.write(v.rawValue)
         case let .parentClaimNotFound(c): writer.write(UInt8(24)); writer.write(c)
         case let .parentClaimInOtherGroup(c, g): writer.write(UInt8(25)); writer.write(c); writer.write(g)
+        case let .intentNotFound(i): writer.write(UInt8(100)); writer.write(i)
+        case let .intentNotOpen(i): writer.write(UInt8(101)); writer.write(i)
+        case let .notIntentAuthor(i, a): writer.write(UInt8(102)); writer.write(i); writer.write(a)
+        case let .intentExpired(i, d): writer.write(UInt8(103)); writer.write(i); writer.write(d)
+        case let .mediatorNotRegistered(a): writer.write(UInt8(104)); writer.write(a)
+        case let .mediatorStakeTooLow(s, m): writer.write(UInt8(105)); writer.write(s); writer.write(m)
+        case let .intentsInDifferentGroups(i): writer.write(UInt8(106)); writer.write(i)
+        case let .duplicateParty(a): writer.write(UInt8(107)); writer.write(a)
+        case let .mediatorIsParty(a): writer.write(UInt8(108)); writer.write(a)
+        case .noComplementaryIntents: writer.write(UInt8(109))
+        case let .paymentOutsideParties(a): writer.write(UInt8(110)); writer.write(a)
+        case let .mediatorFeeAboveRate(f, m): writer.write(UInt8(111)); writer.write(f); writer.write(m)
+        case let .settlementNotFound(i): writer.write(UInt8(112)); writer.write(i)
+        case let .settlementNotOpen(i): writer.write(UInt8(113)); writer.write(i)
+        case let .acceptDeadlinePassed(i, h): writer.write(UInt8(114)); writer.write(i); writer.write(h)
+        case let .notSettlementParty(i, a): writer.write(UInt8(115)); writer.write(i); writer.write(a)
+        case let .alreadyAccepted(i, a): writer.write(UInt8(116)); writer.write(i); writer.write(a)
+        case let .settlementNotChallengeable(i): writer.write(UInt8(117)); writer.write(i)
+        case let .challengeWindowClosed(i, h): writer.write(UInt8(118)); writer.write(i); writer.write(h)
+        case let .notEntitledToChallenge(i, a): writer.write(UInt8(119)); writer.write(i); writer.write(a)
+        case let .challengeBondTooLow(b, m): writer.write(UInt8(120)); writer.write(b); writer.write(m)
+        case let .settlementNotChallenged(i): writer.write(UInt8(121)); writer.write(i)
+        case let .acceptDeadlineInvalid(a, h): writer.write(UInt8(122)); writer.write(a); writer.write(h)
         }
     }
 
@@ -238,6 +332,29 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
             self = .invalidGroupPolicy(v)
         case 24: self = .parentClaimNotFound(try reader.read(Hash.self))
         case 25: self = .parentClaimInOtherGroup(parent: try reader.read(Hash.self), group: try reader.read(Hash.self))
+        case 100: self = .intentNotFound(try reader.read(Hash.self))
+        case 101: self = .intentNotOpen(try reader.read(Hash.self))
+        case 102: self = .notIntentAuthor(intent: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 103: self = .intentExpired(intent: try reader.read(Hash.self), deadline: try reader.readUInt64("failure.deadline"))
+        case 104: self = .mediatorNotRegistered(try reader.read(Address.self))
+        case 105: self = .mediatorStakeTooLow(stake: try reader.read(Amount.self), minimum: try reader.read(Amount.self))
+        case 106: self = .intentsInDifferentGroups(try reader.read(Hash.self))
+        case 107: self = .duplicateParty(try reader.read(Address.self))
+        case 108: self = .mediatorIsParty(try reader.read(Address.self))
+        case 109: self = .noComplementaryIntents
+        case 110: self = .paymentOutsideParties(try reader.read(Address.self))
+        case 111: self = .mediatorFeeAboveRate(fee: try reader.read(Amount.self), maximum: try reader.read(Amount.self))
+        case 112: self = .settlementNotFound(try reader.read(Hash.self))
+        case 113: self = .settlementNotOpen(try reader.read(Hash.self))
+        case 114: self = .acceptDeadlinePassed(settlement: try reader.read(Hash.self), acceptBy: try reader.readUInt64("failure.acceptBy"))
+        case 115: self = .notSettlementParty(settlement: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 116: self = .alreadyAccepted(settlement: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 117: self = .settlementNotChallengeable(try reader.read(Hash.self))
+        case 118: self = .challengeWindowClosed(settlement: try reader.read(Hash.self), finalizeAt: try reader.readUInt64("failure.finalizeAt"))
+        case 119: self = .notEntitledToChallenge(settlement: try reader.read(Hash.self), address: try reader.read(Address.self))
+        case 120: self = .challengeBondTooLow(bond: try reader.read(Amount.self), minimum: try reader.read(Amount.self))
+        case 121: self = .settlementNotChallenged(try reader.read(Hash.self))
+        case 122: self = .acceptDeadlineInvalid(acceptBy: try reader.readUInt64("failure.acceptBy"), height: try reader.readUInt64("failure.height"))
         default: throw .unknownTag(type: "failure", tag: tag)
         }
     }
