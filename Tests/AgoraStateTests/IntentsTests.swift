@@ -176,8 +176,9 @@ struct IntentsTests {
         let offer = try l.post(l.alice, .offer)
         let request = try l.post(l.bob, .request)
         try l.register(l.mediator)
-        let p = l.proposal([offer, request], payments: [SettlementPayment(from: l.bob.address, to: l.alice.address, amount: Amount(1000)!)], fee: 51)
-        let (sid, _) = try l.propose(l.mediator, p)
+        let p = l.proposal([offer, request], payments: [SettlementPayment(from: l.bob.address, to: l.alice.address, amount: Amount(1000)!)], fee: 49)
+        let (sid, proposed) = try l.propose(l.mediator, p)
+        #expect(proposed == .ok)
         #expect(try l.run(l.stranger, .acceptSettlement(settlement: sid)) == .included(.notSettlementParty(settlement: sid, address: l.stranger.address)))
         let bobBefore = try l.balance(l.bob), aliceBefore = try l.balance(l.alice)
         #expect(try l.run(l.bob, .acceptSettlement(settlement: sid)) == .ok)
@@ -185,10 +186,10 @@ struct IntentsTests {
         // Parties in intent-ID order: the first one carries the remainder of the fee split.
         let s = try #require(try l.settlement(sid))
         let bobIndex = s.parties.firstIndex(of: l.bob.address)!
-        let bobShare: UInt64 = 25 + (bobIndex == 0 ? 1 : 0)
+        let bobShare: UInt64 = 24 + (bobIndex == 0 ? 1 : 0)
         #expect(try l.balance(l.bob) == bobBefore - 1000 - bobShare - 1 - 1)
         #expect(try l.run(l.alice, .acceptSettlement(settlement: sid)) == .ok)
-        #expect(try l.balance(l.alice) == aliceBefore - (51 - bobShare) - 1)
+        #expect(try l.balance(l.alice) == aliceBefore - (49 - bobShare) - 1)
         let after = try #require(try l.settlement(sid))
         #expect(after.status == .accepted && after.finalizeAt == l.height + 3)
         #expect(try l.intent(offer)?.status == .matched && l.intent(request)?.status == .matched)
@@ -270,8 +271,9 @@ struct IntentsTests {
             let stake = try #require(try l.mediatorRecord(l.mediator)).stake.units
             #expect(try l.run(l.admin, .resolveChallenge(settlement: sid, upheld: true)) == .ok)
             #expect(try l.settlement(sid)?.status == .refunded)
-            // alice paid the challenge's fee and bond; she gets the bond, her escrow (25) and half the stake.
-            #expect(try l.balance(l.alice) == alice - 1 + 25 + stake / 2)
+            // alice paid two fees (challenge, her refused resolution) and the bond; she gets the
+            // bond, her escrow (25) and half the stake.
+            #expect(try l.balance(l.alice) == alice - 2 + 25 + stake / 2)
             #expect(try l.balance(l.bob) == bob + 1025)
             let m = try #require(try l.mediatorRecord(l.mediator))
             #expect(m.stake.units == stake - stake / 2 && m.upheld == 1 && m.challenged == 1 && m.finalised == 0)

@@ -16,7 +16,7 @@ public struct BuiltInMatcher: IntentMatcher {
     public static let k1 = 1.2
     public static let b = 0.75
 
-    public init(minimumText: UInt32 = 150, minimumTotal: UInt32 = 550) {
+    public init(minimumText: UInt32 = 150, minimumTotal: UInt32 = 500) {
         self.minimumText = minimumText
         self.minimumTotal = minimumTotal
     }

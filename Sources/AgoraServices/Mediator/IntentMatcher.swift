@@ -125,6 +125,8 @@ public final class MemoryIntentBook: IntentBook {
 
     public var count: Int { state.withLock { $0.intents.count } }
 
+    public func intent(_ id: Hash) -> BookIntent? { state.withLock { $0.intents[id] } }
+
     public func add(_ intent: BookIntent) {
         state.withLock { s in
             guard s.intents[intent.id] == nil else { return }

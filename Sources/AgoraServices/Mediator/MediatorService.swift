@@ -82,7 +82,7 @@ public struct MediatorSettings: Sendable {
     public var acceptWindow: UInt64
     public var challengeWindow: UInt64
 
-    public init(proposalsPerBlock: Int = 10, candidatesPerIntent: Int = 10, intentsPerRound: Int = 1_000, acceptWindow: UInt64 = 50,
+    public init(proposalsPerBlock: Int = 10, candidatesPerIntent: Int = 50, intentsPerRound: Int = 1_000, acceptWindow: UInt64 = 50,
                 challengeWindow: UInt64 = 10) {
         self.proposalsPerBlock = proposalsPerBlock
         self.candidatesPerIntent = candidatesPerIntent
