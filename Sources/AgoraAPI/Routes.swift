@@ -78,7 +78,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/groups/{id}/claims"), ("GET", "/api/v1/claims/{id}"), ("GET", "/api/v1/claims/{id}/thread"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
-    ] + artifactRouteTable
+    ] + artifactRouteTable + intentRouteTable
 
     public static func router(_ deps: APIDependencies) -> Router<AgoraRequestContext> {
         let router = Router(context: AgoraRequestContext.self)
@@ -94,6 +94,7 @@ public enum APIRoutes {
         addChainRoutes(router, deps)
         addStakingRoutes(router, deps)
         addGroupRoutes(router, deps)
+        addIntentRoutes(router, deps)
         addAdminRoutes(router, deps)
         addArtifactRoutes(router, deps)
         addMCPRoutes(router, deps)
