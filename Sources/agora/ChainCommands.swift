@@ -26,7 +26,8 @@ struct Peers: AsyncParsableCommand {
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read from the ledger (JSON).",
                                                     subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self,
-                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self])
+                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self,
+                                                                  IntentsQuery.self, IntentQuery.self, SettlementsQuery.self, SettlementQuery.self, MediatorQuery.self])
 
     struct AccountQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "account", abstract: "Balance and nonce of an address.")
@@ -128,7 +129,7 @@ func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID
 
 struct Tx: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign and submit transactions.",
-                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self, GroupTx.self, ClaimTx.self])
+                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self, GroupTx.self, ClaimTx.self, IntentTx.self])
 
     struct Transfer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send tokens to an address.")
