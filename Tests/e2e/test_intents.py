@@ -1,0 +1,174 @@
+"""Intents end to end with real processes (issue 7): two validators from `agora testnet`; node1
+runs as a mediator (`agora start --mediator --key FILE`) with the built-in matcher. Members of a
+group post complementary intents through node0; the mediator node finds the pair and proposes;
+both parties accept; after the challenge window the balances move exactly as the settlement
+says. Then two more settlements are challenged and resolved by the group's admin, one upheld
+(parties refunded, mediator slashed) and one rejected (challenger's bond to the mediator, paid
+out). Bad input along the way: a stranger's acceptance, an oversized intent and terms that do
+not parse are refused with typed errors while the mediator keeps running. The mediator's log
+carries the intent's correlation ID from proposal to settlement."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+from conftest import BIN
+from test_consensus import LocalNet, get, metric_sum, metrics
+
+WINDOW = 25  # challenge window in blocks (200 ms each): time for the challenge step
+
+
+def cli(*args, check=True):
+    r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=180)
+    if check:
+        assert r.returncode == 0, f"agora {' '.join(args)}: {r.stdout} {r.stderr}"
+    return r
+
+
+def balance(url, address):
+    return get(url, f"/api/v1/accounts/{address}")["balance"]
+
+
+class Scene:
+    def __init__(self):
+        self.net = LocalNet(n=2, env={"AGORA_MEDIATOR_CHALLENGE_WINDOW": str(WINDOW), "AGORA_MEDIATOR_ACCEPT_WINDOW": "200"})
+        self.keys = tempfile.mkdtemp(prefix="agora-e2e-intent-keys-")
+        self.addr = {}
+        for name in ["admin", "alice", "bob", "mediator", "stranger"]:
+            self.addr[name] = re.search(r"ag1[0-9a-f]{40}", cli("keys", "new", "--keys", self.keys, "--name", name).stdout).group(0)
+        self.net.start(0)
+        log = open(os.path.join(self.net.dir, "node1.log"), "ab")
+        self.net.procs[1] = subprocess.Popen([BIN, "start", "--data-dir", self.net.node_dir(1), "--mediator",
+                                              "--key", os.path.join(self.keys, "mediator.json")],
+                                             stdout=log, stderr=log, env=self.net.env)
+        self.net.wait("two validators commit", lambda: self.net.height(0) >= 2 and self.net.height(1) >= 2)
+        self.url = self.net.urls[0]
+        funded = os.path.join(self.net.dir, "keys", "funded.json")
+        for name in ["admin", "alice", "bob", "mediator", "stranger"]:
+            cli("tx", "transfer", "--node", self.url, "--key", funded, "--to", self.addr[name], "--amount", "100000", "--wait", "--timeout", "60")
+        out = self.tx("admin", "group", "create", "--name", "market").stdout
+        self.group = re.search(r"group ([0-9a-f]{64})", out).group(1)
+        for name in ["alice", "bob"]:
+            self.tx("admin", "group", "add-member", "--group", self.group, "--member", self.addr[name])
+        self.tx("mediator", "intent", "register-mediator", "--stake", "1000", "--fee-bps", "200")
+
+    def tx(self, who, *args, check=True):
+        return cli("tx", *args, "--node", self.url, "--keys", self.keys, "--key", who, "--wait", "--timeout", "60", check=check)
+
+    def post(self, who, kind, text, terms, bond="5"):
+        out = self.tx(who, "intent", "post", "--group", self.group, "--kind", kind, "--text", text, "--terms", terms, "--bond", bond).stdout
+        return re.search(r"intent ([0-9a-f]{64})", out).group(1)
+
+    def proposal_for(self, intents, timeout=60):
+        found = {}
+
+        def ready():
+            page = get(self.url, f"/api/v1/settlements?party={self.addr['alice']}&limit=500")
+            for s in page["items"]:
+                if set(s["intents"]) == set(intents):
+                    found["s"] = s
+                    return True
+            return False
+        self.net.wait("the mediator proposes the pair", ready, timeout=timeout)
+        return found["s"]
+
+    def settlement(self, sid):
+        return get(self.url, f"/api/v1/settlements/{sid}")
+
+    def balances(self, *names):
+        return {n: balance(self.url, self.addr[n]) for n in names}
+
+
+def test_mediator_pairs_intents_and_settlements_pay_out_or_are_challenged():
+    s = Scene()
+    net = s.net
+    try:
+        # Bad input: oversized, blank, terms that do not parse (exit 2 before signing).
+        r = s.tx("alice", "intent", "post", "--group", s.group, "--kind", "offer", "--text", "x" * 3000, check=False)
+        assert r.returncode != 0 and "2048" in (r.stdout + r.stderr)
+        r = s.tx("alice", "intent", "post", "--group", s.group, "--kind", "offer", "--text", "  ", check=False)
+        assert r.returncode != 0
+        r = s.tx("alice", "intent", "post", "--group", s.group, "--kind", "offer", "--text", "gpu", "--terms", "price=9..3", check=False)
+        assert r.returncode != 0 and "price" in (r.stdout + r.stderr)
+
+        # 1. A pair, proposed by the mediator node, accepted by both, paid out after the window.
+        offer = s.post("alice", "offer", "Spare A100 GPU hours on a rack in Frankfurt", "asset=gpu-hours amount=10..20 price=1000..2000")
+        request = s.post("bob", "request", "Need GPU hours to fine-tune a model this week", "asset=gpu-hours amount=5..15 price=1500..3000")
+        p = s.proposal_for([offer, request])
+        assert p["mediator"] == s.addr["mediator"] and p["status"] == "proposed"
+        assert p["score"]["source"] == 1 and p["score"]["kind"] == 1000 and p["score"]["total"] > 0
+        assert p["payments"] == [{"from": s.addr["bob"], "to": s.addr["alice"], "amount": 1750}]
+        assert p["mediatorFee"] == 35  # 200 bps of 1750
+        sid = p["id"]
+        # A stranger cannot accept: typed failure, nothing moved.
+        before = s.balances("stranger")
+        r = s.tx("stranger", "intent", "accept", sid, check=False)
+        assert r.returncode != 0 and "not_settlement_party" in (r.stdout + r.stderr)
+        assert s.balances("stranger")["stranger"] >= before["stranger"] - 10  # only the fee
+        s.tx("alice", "intent", "accept", sid)
+        s.tx("bob", "intent", "accept", sid)
+        mid = s.balances("alice", "bob", "mediator")
+        st = s.settlement(sid)
+        assert st["status"] == "accepted" and all(x["accepted"] for x in st["parties"])
+        net.wait("the window passes", lambda: s.settlement(sid)["status"] == "finalised", timeout=60)
+        after = s.balances("alice", "bob", "mediator")
+        assert after["alice"] == mid["alice"] + 1750 + 5   # payment + her bond back
+        assert after["bob"] == mid["bob"] + 5               # his bond back (escrow paid out)
+        assert after["mediator"] == mid["mediator"] + 35
+        assert get(s.url, f"/api/v1/intents/{offer}")["status"] == "settled"
+        m = get(s.url, f"/api/v1/mediators/{s.addr['mediator']}")
+        assert m["proposals"] >= 1 and m["acceptances"] == 1 and m["finalised"] == 1
+
+        # 2. Challenged and upheld: refunds, the mediator's stake is slashed.
+        o2 = s.post("alice", "offer", "English to Spanish translation of contracts, certified translator", "asset=translation price=400..600")
+        r2 = s.post("bob", "request", "Translator for a contract from English into Spanish", "asset=translation price=500..900")
+        p2 = s.proposal_for([o2, r2])
+        s.tx("alice", "intent", "accept", p2["id"])
+        s.tx("bob", "intent", "accept", p2["id"])
+        mid = s.balances("alice", "bob")
+        escrow = {x["address"]: x["escrow"] for x in s.settlement(p2["id"])["parties"]}
+        s.tx("bob", "intent", "challenge", p2["id"], "--reason", "the translator is not certified", "--bond", "20")
+        assert s.settlement(p2["id"])["status"] == "challenged"
+        stake = get(s.url, f"/api/v1/mediators/{s.addr['mediator']}")["stake"]
+        s.tx("admin", "intent", "resolve", p2["id"], "--outcome", "upheld")
+        assert s.settlement(p2["id"])["status"] == "refunded"
+        after = s.balances("alice", "bob")
+        assert after["alice"] == mid["alice"] + escrow[s.addr["alice"]]
+        # bob gets his escrow, his bond and half the stake back; he paid the challenge's fee.
+        fee_paid = mid["bob"] + escrow[s.addr["bob"]] + stake // 2 - after["bob"]
+        assert 0 < fee_paid <= 10, fee_paid
+        m = get(s.url, f"/api/v1/mediators/{s.addr['mediator']}")
+        assert m["stake"] == stake - stake // 2 and m["upheld"] == 1 and m["challenged"] == 1
+        assert get(s.url, f"/api/v1/intents/{o2}")["status"] == "open"
+
+        # 3. Challenged and rejected: the challenger's bond goes to the mediator; it pays out.
+        o3 = s.post("alice", "offer", "Road bike, size 56, recently serviced", "asset=bicycle price=100..200")
+        r3 = s.post("bob", "request", "Looking for a second hand road bike around size 56", "asset=bicycle price=150..250")
+        p3 = s.proposal_for([o3, r3])
+        s.tx("alice", "intent", "accept", p3["id"])
+        s.tx("bob", "intent", "accept", p3["id"])
+        med = s.balances("mediator")["mediator"]
+        s.tx("alice", "intent", "challenge", p3["id"], "--reason", "I changed my mind", "--bond", "15")
+        s.tx("admin", "intent", "resolve", p3["id"], "--outcome", "rejected")
+        final = s.settlement(p3["id"])
+        assert final["status"] == "finalised"
+        assert s.balances("mediator")["mediator"] == med + 15 + p3["mediatorFee"]
+
+        # The mediator kept running, never proposed a pair twice, and logged the correlation.
+        assert net.procs[1].poll() is None
+        health = get(net.urls[1], "/health")
+        assert "mediator" in json.dumps(health)
+        text = metrics(net.urls[1])
+        assert metric_sum(text, "agora_mediator_proposals_total") >= 3
+        assert metric_sum(text, "agora_mediator_candidates_scored_total") >= 3
+        sets = [tuple(sorted(x["intents"])) for x in get(s.url, f"/api/v1/settlements?mediator={s.addr['mediator']}&limit=500")["items"]]
+        assert len(sets) == len(set(sets))
+        log = open(os.path.join(net.dir, "node1.log"), errors="replace").read()
+        assert request in log  # the request's ID is the correlation ID of its proposal
+    finally:
+        for i in range(2):
+            if net.procs[i] and net.procs[i].poll() is None:
+                net.procs[i].terminate()
+                net.procs[i].wait(timeout=30)
