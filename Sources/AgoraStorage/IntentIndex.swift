@@ -186,11 +186,13 @@ extension BlockStore {
     }
 
     /// Open intents of `kind` in `group` that share a word with `words`, best first by the sum of
-    /// the shared words' inverse document frequencies, at most `limit`. Words in more than
-    /// `maxPostings` intents are skipped for retrieval (they still count in scoring): they say
-    /// little and would make one query read a large part of the book.
+    /// the shared words' inverse document frequencies, at most `limit`. Each word contributes at
+    /// most its `postingsPerWord` most recent intents (a descending range of the primary key), and
+    /// words in more than `maxPostings` intents are skipped for retrieval (they still count in
+    /// scoring): the cost of one query is bounded by words × postingsPerWord, whatever the size
+    /// of the book.
     public func intentCandidates(group: Hash, kind: IntentKind, words: [String], excludingAuthor: Address?, limit: Int,
-                                 maxPostings: Int = 5_000) throws -> IntentRetrieval {
+                                 postingsPerWord: Int = 1_000, maxPostings: Int = 50_000) throws -> IntentRetrieval {
         try read("intent candidates") { db in
             let g = Data(group.bytes), k = Int(kind.rawValue)
             let book = try Row.fetchOne(db, sql: "SELECT docs, total_length FROM intent_book WHERE group_id = ? AND kind = ?", arguments: [g, k])
@@ -201,10 +203,12 @@ extension BlockStore {
             for w in Set(words) { df[w] = try Int.fetchOne(dfStatement, arguments: [g, k, w]) ?? 0 }
             var weight: [Int64: Double] = [:]
             var tfs: [Int64: [String: Int]] = [:]
-            let postings = try db.cachedStatement(sql: "SELECT position, tf FROM intent_words WHERE group_id = ? AND kind = ? AND word = ?")
+            let postings = try db.cachedStatement(sql: """
+                SELECT position, tf FROM intent_words WHERE group_id = ? AND kind = ? AND word = ? ORDER BY position DESC LIMIT ?
+                """)
             for (w, n) in df where n > 0 && n <= maxPostings {
                 let idf = log(1 + (Double(docs) - Double(n) + 0.5) / (Double(n) + 0.5))
-                let rows = try Row.fetchAll(postings, arguments: [g, k, w])
+                let rows = try Row.fetchAll(postings, arguments: [g, k, w, postingsPerWord])
                 for r in rows {
                     let p: Int64 = r["position"]
                     weight[p, default: 0] += idf
