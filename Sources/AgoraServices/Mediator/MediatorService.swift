@@ -129,6 +129,10 @@ public final class MediatorService: Sendable {
 
     public var status: Status { state.withLock { $0 } }
 
+    /// Starts the next round after chain position `position` (a benchmark measuring only new
+    /// intents; a node always starts from the beginning of the book).
+    public func resume(after position: Int64) { state.withLock { $0.cursor = position } }
+
     /// One round: new intents since the cursor → candidates → judgements → the best proposals
     /// within the budget. Returns what it proposed. Never throws for a bad intent or a refused
     /// proposal; throws only when the ledger itself cannot be read.
