@@ -9,7 +9,8 @@ import Synchronization
 /// The mediator: after every committed block it reads the intents posted since its cursor
 /// (from the node's intent index), retrieves candidates for each from the `IntentBook` (by
 /// index), has the `IntentMatcher` judge the pairs, and proposes the best-scoring ones — at most
-/// `proposalsPerBlock` per block, each intent in at most one proposal per round, and never the
+/// `proposalsPerBlock` per block (good pairs over the budget compete again next round), each
+/// intent in at most one proposal per round, and never the
 /// same set of intents twice (the memory is persisted under the data dir and rebuilt from the
 /// chain's own record of this mediator's proposals). A failure of one round (a matcher error,
 /// a refused transaction) is logged and counted; the service keeps running.
@@ -115,6 +116,9 @@ public final class MediatorService: Sendable {
     let metrics: MediatorMetrics
     let logger: Logger
     private let state = Mutex(Status())
+    /// Pairs judged good but left out by the budget: they compete again next round (bounded).
+    private let carried = Mutex<[(CandidatePair, PairJudgement)]>([])
+    static let maxCarried = 1_000
 
     public init(ledger: MediatorLedger, book: IntentBook, matcher: IntentMatcher, memory: ProposalMemory, settings: MediatorSettings,
                 metrics: MediatorMetrics = .disabled, logger: Logger = Logger(label: "agora.mediator")) {
@@ -140,7 +144,9 @@ public final class MediatorService: Sendable {
     public func round() async throws -> [Proposed] {
         let cursor = state.withLock { $0.cursor }
         let fresh = try ledger.intents(after: cursor, limit: settings.intentsPerRound)
-        guard let last = fresh.last?.position else { return [] }
+        let waiting = carried.withLock { $0 }
+        guard !fresh.isEmpty || !waiting.isEmpty else { return [] }
+        let last = fresh.last?.position ?? cursor
         let height = ledger.height
         guard let me = try ledger.mediatorRecord() else {
             state.withLock { $0.lastError = MediatorError.notRegistered.description }
@@ -159,15 +165,20 @@ public final class MediatorService: Sendable {
             let verdicts = try await matcher.judge(pairs)
             for (p, v) in zip(pairs, verdicts) { if let v { judged.append((p, v)) } }
         }
+        judged += waiting
         judged.sort { a, b in
             a.1.score.total != b.1.score.total ? a.1.score.total > b.1.score.total
                 : (a.0.query.id, a.0.candidate.id) < (b.0.query.id, b.0.candidate.id)
         }
         var used = Set<Hash>()
         var out: [Proposed] = []
+        var leftOver: [(CandidatePair, PairJudgement)] = []
         for (pair, j) in judged {
-            guard out.count < settings.proposalsPerBlock else { break }
             let ids = [pair.offer.id, pair.request.id].sorted()
+            guard out.count < settings.proposalsPerBlock else {
+                if leftOver.count < MediatorService.maxCarried, !memory.contains(ids) { leftOver.append((pair, j)) }
+                continue
+            }
             guard !used.contains(ids[0]), !used.contains(ids[1]), !memory.contains(ids) else { continue }
             guard try ledger.isOpen(ids[0]), try ledger.isOpen(ids[1]) else { continue }
             var payments: [SettlementPayment] = []
@@ -197,6 +208,7 @@ public final class MediatorService: Sendable {
                 state.withLock { $0.lastError = "\(error)" }
             }
         }
+        carried.withLock { $0 = leftOver }
         state.withLock { s in
             s.cursor = last
             s.rounds += 1
