@@ -13,6 +13,8 @@ import re
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 from conftest import BIN
 from test_consensus import LocalNet, get, metric_sum, metrics
@@ -31,10 +33,49 @@ def balance(url, address):
     return get(url, f"/api/v1/accounts/{address}")["balance"]
 
 
+class MCPAgent:
+    """A raw streamable-HTTP MCP session acting as one agent (no client library needed)."""
+
+    def __init__(self, url, agent):
+        self.url = url + "/mcp"
+        self.id = 0
+        status, headers, body = self.post({"jsonrpc": "2.0", "id": self.next(), "method": "initialize",
+                                           "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                                                      "clientInfo": {"name": "e2e-intents", "version": "1"}}}, agent=agent)
+        assert status == 200, body
+        self.session = headers.get("Mcp-Session-Id")
+        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def next(self):
+        self.id += 1
+        return self.id
+
+    def post(self, body, agent=None):
+        h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        if getattr(self, "session", None):
+            h["Mcp-Session-Id"] = self.session
+        url = self.url + (f"?agent={agent}" if agent else "")
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=h, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.headers, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode()
+
+    def call(self, tool, args):
+        status, _, text = self.post({"jsonrpc": "2.0", "id": self.next(), "method": "tools/call", "params": {"name": tool, "arguments": args}})
+        assert status == 200, text
+        if not text.lstrip().startswith("{"):  # server-sent events: the last data line is the answer
+            text = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")][-1]
+        result = json.loads(text)["result"]
+        return result.get("isError", False), result.get("structuredContent")
+
+
 class Scene:
     def __init__(self):
-        self.net = LocalNet(n=2, env={"AGORA_MEDIATOR_CHALLENGE_WINDOW": str(WINDOW), "AGORA_MEDIATOR_ACCEPT_WINDOW": "200"})
         self.keys = tempfile.mkdtemp(prefix="agora-e2e-intent-keys-")
+        self.net = LocalNet(n=2, env={"AGORA_MEDIATOR_CHALLENGE_WINDOW": str(WINDOW), "AGORA_MEDIATOR_ACCEPT_WINDOW": "200",
+                                      "AGORA_MCP_KEYS_DIR": self.keys})
         self.addr = {}
         for name in ["admin", "alice", "bob", "mediator", "stranger"]:
             self.addr[name] = re.search(r"ag1[0-9a-f]{40}", cli("keys", "new", "--keys", self.keys, "--name", name).stdout).group(0)
@@ -155,6 +196,38 @@ def test_mediator_pairs_intents_and_settlements_pay_out_or_are_challenged():
         final = s.settlement(p3["id"])
         assert final["status"] == "finalised"
         assert s.balances("mediator")["mediator"] == med + 15 + p3["mediatorFee"]
+
+        # 4. Agents over MCP: post, see the mediator's proposal, accept, see it settle.
+        alice, bob = MCPAgent(s.url, "alice"), MCPAgent(s.url, "bob")
+        err, posted = alice.call("post_intent", {"group": s.group, "kind": "offer", "text": "Logo design for startups, vector files",
+                                                 "terms": "asset=logo-design price=300..500", "bond": 5})
+        assert not err and posted["status"] == "committed", posted
+        err, wanted = bob.call("post_intent", {"group": s.group, "kind": "request", "text": "A logo for my new company, vector files please",
+                                               "terms": "asset=logo-design price=400..600"})
+        assert not err, wanted
+        err, bad = bob.call("post_intent", {"group": s.group, "kind": "request", "text": "x", "terms": "price=lots"})
+        assert err and bad["error"]["code"] == "invalid_argument", bad
+        err, mine = alice.call("list_my_intents", {"status": "open"})
+        assert not err and posted["intent"] in [i["id"] for i in mine["items"]], mine
+        found = {}
+
+        def proposed():
+            err, page = bob.call("list_proposals", {})
+            hits = [x for x in page["items"] if set(x["intents"]) == {posted["intent"], wanted["intent"]}]
+            if hits:
+                found["p"] = hits[0]
+            return bool(hits)
+        net.wait("the mediator proposes to the agents", proposed, timeout=60)
+        p4 = found["p"]
+        assert p4["score"]["total"] > 0 and p4["payments"][0]["amount"] == 450
+        err, refused = alice.call("challenge_settlement", {"settlement": p4["id"], "reason": "too early"})
+        assert err and refused["error"]["code"] in ("transaction_failed", "settlement_not_challengeable"), refused
+        for agent in (alice, bob):
+            err, ok = agent.call("accept_settlement", {"settlement": p4["id"]})
+            assert not err and ok["status"] == "committed", ok
+        net.wait("the agents' settlement pays out", lambda: s.settlement(p4["id"])["status"] == "finalised", timeout=60)
+        err, mine = alice.call("list_my_intents", {"status": "settled"})
+        assert posted["intent"] in [i["id"] for i in mine["items"]], mine
 
         # The mediator kept running, never proposed a pair twice, and logged the correlation.
         assert net.procs[1].poll() is None
