@@ -236,6 +236,7 @@ def test_mediator_pairs_intents_and_settlements_pay_out_or_are_challenged():
         text = metrics(net.urls[1])
         assert metric_sum(text, "agora_mediator_proposals_total") >= 3
         assert metric_sum(text, "agora_mediator_candidates_scored_total") >= 3
+        assert metric_sum(text, "agora_mediator_acceptances_total") >= 4  # four settlements every party accepted
         sets = [tuple(sorted(x["intents"])) for x in get(s.url, f"/api/v1/settlements?mediator={s.addr['mediator']}&limit=500")["items"]]
         assert len(sets) == len(set(sets))
         log = open(os.path.join(net.dir, "node1.log"), errors="replace").read()

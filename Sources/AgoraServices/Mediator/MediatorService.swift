@@ -118,6 +118,8 @@ public final class MediatorService: Sendable {
     private let state = Mutex(Status())
     /// Pairs judged good but left out by the budget: they compete again next round (bounded).
     private let carried = Mutex<[(CandidatePair, PairJudgement)]>([])
+    /// The on-chain `acceptances` last seen, so the counter follows the chain's record.
+    private let seenAcceptances = Mutex<UInt64?>(nil)
     static let maxCarried = 1_000
 
     public init(ledger: MediatorLedger, book: IntentBook, matcher: IntentMatcher, memory: ProposalMemory, settings: MediatorSettings,
@@ -218,11 +220,28 @@ public final class MediatorService: Sendable {
         return out
     }
 
+    /// Follows the mediator's on-chain record: settlements every party accepted since the last
+    /// look are added to `agora_mediator_acceptances_total`.
+    public func observeRecord() throws {
+        guard let record = try ledger.mediatorRecord() else { return }
+        let delta = seenAcceptances.withLock { seen -> UInt64 in
+            defer { seen = record.acceptances }
+            guard let before = seen else { return 0 }
+            return record.acceptances >= before ? record.acceptances - before : 0
+        }
+        if delta > 0 {
+            metrics.acceptances.increment(by: Int64(delta))
+            logger.info("settlements accepted by every party", metadata: ["count": .stringConvertible(delta),
+                                                                          "total": .stringConvertible(record.acceptances)])
+        }
+    }
+
     /// Runs a round after each signal (a committed block) until the stream ends or the task is
     /// cancelled. Errors are logged and the next block tries again.
     public func run(blocks: AsyncStream<UInt64>) async {
         for await height in blocks {
             do {
+                try observeRecord()
                 try await round()
                 state.withLock { $0.lastError = nil }
             } catch {
