@@ -82,4 +82,30 @@ struct IntentPayloadCodecTests {
         #expect(counts.map(\.word) == ["gpu", "train", "asset:gpu-hours"])
         #expect(counts.map(\.count) == [2, 1, 2])
     }
+
+    @Test("20,000 mutated intents payloads never crash the decoder, and what decodes is canonical")
+    func fuzz() {
+        var r = SeededRandom(seed: 0x1A7E)
+        let group = Fixtures.hash(&r)
+        let seeds: [[UInt8]] = [
+            Payload.postIntent(IntentContent(group: group, kind: .offer, text: "spare GPU hours", terms: try! IntentTerms.parse("asset=gpu-hours amount=1..2 price=3..4 deadline=9"),
+                                             bond: Amount(5)!)).canonicalBytes,
+            Payload.proposeSettlement(Self.proposal(&r)).canonicalBytes,
+            Payload.challengeSettlement(settlement: group, reason: "why", bond: Amount(10)!).canonicalBytes,
+            Payload.registerMediator(stake: Amount(100)!, feeBps: 9).canonicalBytes,
+            Payload.resolveChallenge(settlement: group, upheld: false).canonicalBytes,
+        ]
+        for _ in 0..<20_000 {
+            var input = seeds[Int.random(in: 0..<seeds.count, using: &r)]
+            for _ in 0..<Int.random(in: 1...3, using: &r) where !input.isEmpty {
+                switch Int.random(in: 0...3, using: &r) {
+                case 0: input[Int.random(in: 0..<input.count, using: &r)] = UInt8.random(in: 0...255, using: &r)
+                case 1: input.removeLast(Int.random(in: 1...min(8, input.count), using: &r))
+                case 2: input.insert(UInt8.random(in: 0...255, using: &r), at: Int.random(in: 0...input.count, using: &r))
+                default: input.append(UInt8.random(in: 0...255, using: &r))
+                }
+            }
+            if let p = try? Payload(canonicalBytes: input) { #expect(p.canonicalBytes == input) }
+        }
+    }
 }
