@@ -375,9 +375,8 @@ public struct NodeConfig: Sendable {
         if let k = config.mediator.key, config.mediator.enabled, !FileManager.default.fileExists(atPath: k) {
             throw NodeError.invalidSetting("mediator.key", "\(k) does not exist")
         }
-        if config.llm != nil && !config.mediator.enabled {
-            throw NodeError.invalidSetting("llm.url", "the LLM is used only by the mediator: set mediator.enabled (agora start --mediator) or unset llm.url")
-        }
+        // llm.* without the mediator is valid and unused: one environment (AGORA_LLM_*) may serve
+        // every node of a machine while only one of them mediates.
         if config.mcp.enabled && !config.http.isLoopback && config.mcp.token == nil {
             throw NodeError.invalidSetting("mcp.token", "/mcp lets its clients sign with the node's agent keys: set mcp.token when http.address " +
                                            "(\(config.http.host)) is not loopback, or set mcp.enabled=false")

@@ -7,11 +7,13 @@ says. Then two more settlements are challenged and resolved by the group's admin
 out). Bad input along the way: a stranger's acceptance, an oversized intent and terms that do
 not parse are refused with typed errors while the mediator keeps running. The mediator's log
 carries the intent's correlation ID from proposal to settlement."""
+import http.server
 import json
 import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -72,10 +74,11 @@ class MCPAgent:
 
 
 class Scene:
-    def __init__(self):
+    def __init__(self, env=None):
         self.keys = tempfile.mkdtemp(prefix="agora-e2e-intent-keys-")
-        self.net = LocalNet(n=2, env={"AGORA_MEDIATOR_CHALLENGE_WINDOW": str(WINDOW), "AGORA_MEDIATOR_ACCEPT_WINDOW": "200",
-                                      "AGORA_MCP_KEYS_DIR": self.keys})
+        e = {"AGORA_MEDIATOR_CHALLENGE_WINDOW": str(WINDOW), "AGORA_MEDIATOR_ACCEPT_WINDOW": "200", "AGORA_MCP_KEYS_DIR": self.keys}
+        e.update(env or {})
+        self.net = LocalNet(n=2, env=e)
         self.addr = {}
         for name in ["admin", "alice", "bob", "mediator", "stranger"]:
             self.addr[name] = re.search(r"ag1[0-9a-f]{40}", cli("keys", "new", "--keys", self.keys, "--name", name).stdout).group(0)
@@ -242,6 +245,89 @@ def test_mediator_pairs_intents_and_settlements_pay_out_or_are_challenged():
         log = open(os.path.join(net.dir, "node1.log"), errors="replace").read()
         assert request in log  # the request's ID is the correlation ID of its proposal
     finally:
+        for i in range(2):
+            if net.procs[i] and net.procs[i].poll() is None:
+                net.procs[i].terminate()
+                net.procs[i].wait(timeout=30)
+
+
+class StubLLM:
+    """A chat-completions endpoint in this process: answers every pair as a match with the
+    terms text the test can recognise, or fails with 500 when told to."""
+
+    def __init__(self):
+        self.mode = "ok"
+        self.calls = 0
+        self.keys_seen = set()
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                stub.calls += 1
+                stub.keys_seen.add(self.headers.get("Authorization", ""))
+                if stub.mode == "fail":
+                    self.send_response(500)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                    return
+                pairs = len(re.findall(r"^Pair \d+:", body["messages"][1]["content"], re.M))
+                content = json.dumps({"matches": [{"pair": i, "match": True, "confidence": 0.8,
+                                                   "terms": "LLM-drafted terms: deliver, then pay."} for i in range(pairs)]})
+                answer = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/chat/completions"
+
+
+def test_llm_mediator_proposes_with_the_model_and_falls_back_when_it_fails():
+    llm = StubLLM()
+    secret = "sk-e2e-SECRET-do-not-log-9f3"
+    s = Scene(env={"AGORA_LLM_URL": llm.url, "AGORA_LLM_MODEL": "stub-model", "AGORA_LLM_API_KEY": secret,
+                   "AGORA_LLM_MAX_RETRIES": "1", "AGORA_LLM_BREAKER_THRESHOLD": "1", "AGORA_LLM_BREAKER_COOLDOWN_MS": "600000"})
+    net = s.net
+    try:
+        o1 = s.post("alice", "offer", "Spare A100 GPU hours on a rack in Frankfurt", "asset=gpu-hours price=1000..2000")
+        r1 = s.post("bob", "request", "Need GPU hours to fine-tune a model", "asset=gpu-hours price=1500..3000")
+        p1 = s.proposal_for([o1, r1])
+        assert p1["score"]["source"] == 2 and p1["score"]["text"] == 800, p1["score"]
+        assert p1["termsText"] == "LLM-drafted terms: deliver, then pay."
+        assert llm.keys_seen == {f"Bearer {secret}"}
+        # The model fails: one retry, the breaker opens, the built-in matcher proposes.
+        llm.mode = "fail"
+        o2 = s.post("alice", "offer", "Road bike, size 56, recently serviced", "asset=bicycle price=100..200")
+        r2 = s.post("bob", "request", "Looking for a second hand road bike around size 56", "asset=bicycle price=150..250")
+        p2 = s.proposal_for([o2, r2])
+        assert p2["score"]["source"] == 1, p2["score"]
+        calls = llm.calls
+        text = metrics(net.urls[1])
+        assert metric_sum(text, "agora_mediator_llm_breaker_state") == 2
+        assert metric_sum(text, "agora_mediator_llm_errors_total") >= 2
+        assert metric_sum(text, "agora_mediator_fallbacks_total") >= 1
+        health = json.dumps(get(net.urls[1], "/health"))
+        assert "degraded" in health, health
+        # While open, no call goes out; the built-in matcher keeps proposing.
+        o3 = s.post("alice", "offer", "English to Spanish translation, certified translator", "asset=translation price=400..600")
+        r3 = s.post("bob", "request", "Translator for a contract into Spanish", "asset=translation price=500..900")
+        assert s.proposal_for([o3, r3])["score"]["source"] == 1
+        assert llm.calls == calls
+        for i in range(2):
+            with open(os.path.join(net.dir, f"node{i}.log"), errors="replace") as f:
+                assert secret not in f.read()
+        shown = cli("config", "show", "--data-dir", net.node_dir(1)).stdout
+        assert secret not in shown
+    finally:
+        llm.server.shutdown()
         for i in range(2):
             if net.procs[i] and net.procs[i].poll() is None:
                 net.procs[i].terminate()
