@@ -189,8 +189,11 @@ public final class MediatorService: Sendable {
                 payments = [SettlementPayment(from: pair.request.author, to: pair.offer.author, amount: amount)]
                 fee = amount.basisPoints(me.feeBps)
             }
+            // Acceptances after an intent's deadline would fail: accept by then (but leave the
+            // proposal a block to land).
+            let acceptBy = max(height + 2, min(height + settings.acceptWindow, j.terms.deadline ?? .max))
             let proposal = SettlementProposal(intents: ids, termsText: String(j.termsText.utf8.prefix(Limits.maxSettlementTermsBytes)) ?? j.termsText,
-                                              terms: j.terms, payments: payments, mediatorFee: fee, acceptBy: height + settings.acceptWindow,
+                                              terms: j.terms, payments: payments, mediatorFee: fee, acceptBy: acceptBy,
                                               challengeWindow: settings.challengeWindow, score: j.score)
             let correlation = pair.request.id
             do {
