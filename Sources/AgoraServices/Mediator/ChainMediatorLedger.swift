@@ -16,7 +16,11 @@ public struct StoreIntentBook: IntentBook {
     public func candidates(for intent: BookIntent, limit: Int) throws -> Retrieval {
         let r = try store.intentCandidates(group: intent.group, kind: intent.kind.complement, words: Array(intent.words.keys),
                                            excludingAuthor: intent.author, limit: limit)
-        return Retrieval(candidates: r.candidates.map(BookIntent.init),
+        let candidates = r.candidates.map { i in
+            BookIntent(id: i.id, author: i.author, group: i.content.group, kind: i.content.kind, text: i.content.text, terms: i.content.terms,
+                       height: i.height, words: r.termFrequencies[i.position] ?? [:], length: i.length)
+        }
+        return Retrieval(candidates: candidates,
                          statistics: BookStatistics(documents: r.documents, averageLength: r.averageLength,
                                                     documentFrequencies: r.documentFrequencies))
     }

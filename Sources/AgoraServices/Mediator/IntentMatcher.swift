@@ -34,6 +34,21 @@ public struct BookIntent: Sendable, Hashable {
         words = Dictionary(uniqueKeysWithValues: counts.map { ($0.word, $0.count) })
         length = counts.reduce(0) { $0 + $1.count }
     }
+
+    /// A candidate as the index returns it: only the words the query shares with it (that is
+    /// all BM25 reads) and its indexed length, so retrieval does not tokenise every candidate.
+    public init(id: Hash, author: Address, group: Hash, kind: IntentKind, text: String, terms: IntentTerms, height: UInt64,
+                words: [String: Int], length: Int) {
+        self.id = id
+        self.author = author
+        self.group = group
+        self.kind = kind
+        self.text = text
+        self.terms = terms
+        self.height = height
+        self.words = words
+        self.length = length
+    }
 }
 
 /// The statistics BM25 needs about the book a candidate came from.
