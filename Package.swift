@@ -118,7 +118,10 @@ let package = Package(
         ]),
         .testTarget(name: "AgoraServicesTests", dependencies: [
             "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+            // The in-process chat-completions server of the LLM matcher tests.
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], exclude: ["Resources"]),
         .testTarget(name: "AgoraAPITests", dependencies: [
             "AgoraAPI", "AgoraNode",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

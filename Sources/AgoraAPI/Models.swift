@@ -81,6 +81,22 @@ public enum API {
                 expiresAt = t.expiresAt; deliveryWindowMs = t.deliveryWindowMs; disputeWindowMs = t.disputeWindowMs; group = t.group?.hex
             }
         }
+        /// intents: the intent's kind ("offer"/"request"), terms text form, bond; the intent or
+        /// settlement concerned; a mediator's stake and fee rate; a proposal's intents, fee and
+        /// deadlines; a challenge's reason and bond (in `bond`); a resolution's outcome.
+        public var intentKind: String?
+        /// intents: the terms in text form (`terms` is the market's offer terms).
+        public var intentTerms: String?
+        public var bond: UInt64?
+        public var intent: String?
+        public var settlement: String?
+        public var stake: UInt64?
+        public var feeBps: UInt16?
+        public var intents: [String]?
+        public var mediatorFee: UInt64?
+        public var acceptBy: UInt64?
+        public var challengeWindow: UInt64?
+        public var upheld: Bool?
 
         init(_ p: Payload) {
             type = p.kind
@@ -134,6 +150,21 @@ public enum API {
                 delivery = .init(encapsulatedKey: sealed.encapsulatedKey.hex, ciphertext: Hex.encode(sealed.ciphertext))
             case let .disputePurchase(purchase, secret):
                 self.purchase = purchase.hex; buyerSecret = secret.hex
+            case let .postIntent(c):
+                group = c.group.hex; intentKind = c.kind.name; text = c.text; intentTerms = c.terms.text; bond = c.bond.units
+            case let .withdrawIntent(i):
+                intent = i.hex
+            case let .registerMediator(s, bps):
+                stake = s.units; feeBps = bps
+            case let .proposeSettlement(sp):
+                intents = sp.intents.map(\.hex); text = sp.termsText; intentTerms = sp.terms.text; mediatorFee = sp.mediatorFee.units
+                acceptBy = sp.acceptBy; challengeWindow = sp.challengeWindow
+            case let .acceptSettlement(s):
+                settlement = s.hex
+            case let .challengeSettlement(s, r, b):
+                settlement = s.hex; reason = r; bond = b.units
+            case let .resolveChallenge(s, u):
+                settlement = s.hex; upheld = u
             }
         }
     }

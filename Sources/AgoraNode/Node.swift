@@ -127,6 +127,8 @@ public struct Node {
             fetcher = f
         }
 
+        let mediator = try openMediator(dataDir: dataDir, config: config, chain: chain, metrics: metrics, health: health, logger: logger)
+
         var limits = APILimits()
         limits.maxBodyBytes = config.maxBodyBytes
         limits.requestTimeout = .milliseconds(config.requestTimeoutMs)
@@ -176,6 +178,7 @@ public struct Node {
         services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
         if let fetcher { services.append(.init(service: Supervised("artifact-fetch", fetcher, states: states, logger: logger))) }
         services.append(.init(service: Supervised("presence", presence, states: states, logger: logger)))
+        if let mediator { services.append(.init(service: Supervised("mediator", mediator, states: states, logger: logger))) }
         services.append(.init(service: Tracked("api", app, states: states)))
         var groupConfig = ServiceGroupConfiguration(
             services: services,

@@ -57,6 +57,33 @@ public struct NodeConfig: Sendable {
     public var artifacts = ArtifactSettings()
     /// The MCP endpoint at `/mcp` (`mcp.*`).
     public var mcp = MCPSettings()
+    /// The mediator service (`mediator.*`) and its optional LLM provider (`llm.*`).
+    public var mediator = MediatorConfig()
+    public var llm: LLMConfig?
+
+    public struct MediatorConfig: Sendable, Equatable {
+        public var enabled = false
+        public var key: String?
+        public var keyPassword: String?
+        public var proposalsPerBlock = 10
+        public var candidatesPerIntent = 50
+        public var acceptWindow: UInt64 = 50
+        public var challengeWindow: UInt64 = 10
+        public init() {}
+    }
+
+    /// An OpenAI-compatible chat-completions endpoint. `apiKey` is a secret: masked by
+    /// `agora config show`, never logged.
+    public struct LLMConfig: Sendable, Equatable, CustomStringConvertible {
+        public var url: URL
+        public var model: String
+        public var apiKey: String?
+        public var timeoutMs: Int
+        public var maxRetries: Int
+        public var breakerThreshold: Int
+        public var breakerCooldownMs: Int
+        public var description: String { "LLMConfig(url: \(url.absoluteString), model: \(model), apiKey: \(apiKey == nil ? "none" : "<masked>"))" }
+    }
 
     public struct MCPSettings: Sendable, Equatable {
         public var enabled = true
@@ -137,6 +164,21 @@ public struct NodeConfig: Sendable {
         Key(name: "presence.intervalMs", defaultValue: .int(10_000), secret: false,
             help: "expected presence heartbeat interval; a member is stale after three missed intervals"),
         Key(name: "presence.maxEntries", defaultValue: .int(10_000), secret: false, help: "(group, member) presence entries held in memory at most"),
+        Key(name: "mediator.enabled", defaultValue: .bool(false), secret: false, help: "run the mediator service (agora start --mediator)"),
+        Key(name: "mediator.key", defaultValue: .string(""), secret: false, help: "key file the mediator signs proposals with (--key)"),
+        Key(name: "mediator.keyPassword", defaultValue: .string(""), secret: true, help: "password of an encrypted mediator key"),
+        Key(name: "mediator.proposalsPerBlock", defaultValue: .int(10), secret: false, help: "settlement proposals per block at most"),
+        Key(name: "mediator.candidatesPerIntent", defaultValue: .int(50), secret: false, help: "candidates retrieved and judged per new intent"),
+        Key(name: "mediator.acceptWindow", defaultValue: .int(50), secret: false, help: "heights the parties have to accept a proposal"),
+        Key(name: "mediator.challengeWindow", defaultValue: .int(10), secret: false, help: "heights between the last acceptance and payout"),
+        Key(name: "llm.url", defaultValue: .string(""), secret: false,
+            help: "OpenAI-compatible chat-completions URL for the mediator; empty: built-in matcher only (AGORA_LLM_URL)"),
+        Key(name: "llm.model", defaultValue: .string(""), secret: false, help: "model name sent to llm.url (AGORA_LLM_MODEL)"),
+        Key(name: "llm.apiKey", defaultValue: .string(""), secret: true, help: "bearer token for llm.url (AGORA_LLM_API_KEY); never logged"),
+        Key(name: "llm.timeoutMs", defaultValue: .int(10_000), secret: false, help: "deadline of one LLM call"),
+        Key(name: "llm.maxRetries", defaultValue: .int(2), secret: false, help: "retries after a failed LLM call (exponential backoff, jitter)"),
+        Key(name: "llm.breakerThreshold", defaultValue: .int(3), secret: false, help: "consecutive failed calls that open the LLM circuit breaker"),
+        Key(name: "llm.breakerCooldownMs", defaultValue: .int(30_000), secret: false, help: "how long the breaker stays open before a trial call"),
         Key(name: "validator.nextKey", defaultValue: .string(""), secret: false,
             help: "second validator key file for a key rotation (same password); empty: none"),
         Key(name: "consensus.timeoutProposeMs", defaultValue: .int(3_000), secret: false, help: "wait for a proposal in round 0"),
@@ -310,7 +352,40 @@ public struct NodeConfig: Sendable {
             return text
         }()
 
+        config.mediator.enabled = try bool("mediator.enabled")
+        config.mediator.key = try { () throws -> String? in
+            let text = try string("mediator.key")
+            return text.isEmpty ? nil : text
+        }()
+        config.mediator.keyPassword = r.string(forKey: key("mediator.keyPassword"), isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        config.mediator.proposalsPerBlock = try int("mediator.proposalsPerBlock", 1...10_000)
+        config.mediator.candidatesPerIntent = try int("mediator.candidatesPerIntent", 1...1_000)
+        config.mediator.acceptWindow = UInt64(try int("mediator.acceptWindow", 1...100_000))
+        config.mediator.challengeWindow = UInt64(try int("mediator.challengeWindow", Int(Limits.minChallengeWindow)...Int(Limits.maxChallengeWindow)))
+        let llmURL = try string("llm.url"), llmModel = try string("llm.model")
+        let llmKey = r.string(forKey: key("llm.apiKey"), isSecret: true) ?? ""
+        if !llmURL.isEmpty {
+            guard let url = URL(string: llmURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw NodeError.invalidSetting("llm.url", "\"\(llmURL)\" is not an http(s) URL")
+            }
+            guard !llmModel.isEmpty else { throw NodeError.invalidSetting("llm.model", "llm.url is set: name the model too (AGORA_LLM_MODEL)") }
+            config.llm = LLMConfig(url: url, model: llmModel, apiKey: llmKey.isEmpty ? nil : llmKey,
+                                   timeoutMs: try int("llm.timeoutMs", 100...600_000), maxRetries: try int("llm.maxRetries", 0...10),
+                                   breakerThreshold: try int("llm.breakerThreshold", 1...1_000),
+                                   breakerCooldownMs: try int("llm.breakerCooldownMs", 100...86_400_000))
+        } else if !llmModel.isEmpty || !llmKey.isEmpty {
+            throw NodeError.invalidSetting("llm.url", "llm.model or llm.apiKey is set but llm.url is empty")
+        }
+
         // Combinations.
+        if config.mediator.enabled && config.mediator.key == nil {
+            throw NodeError.invalidSetting("mediator.key", "mediator mode needs the key it signs proposals with (--key FILE or mediator.key)")
+        }
+        if let k = config.mediator.key, config.mediator.enabled, !FileManager.default.fileExists(atPath: k) {
+            throw NodeError.invalidSetting("mediator.key", "\(k) does not exist")
+        }
+        // llm.* without the mediator is valid and unused: one environment (AGORA_LLM_*) may serve
+        // every node of a machine while only one of them mediates.
         if config.artifacts.quotaBytes > 0 && config.artifacts.quotaBytes < config.artifacts.maxBytes {
             throw NodeError.invalidSetting("artifacts.quotaBytes", "must be 0 (no quota) or at least artifacts.maxBytes")
         }

@@ -269,12 +269,30 @@ public final class Chain: Sendable {
             case .createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase:
                 drafts.append(MarketEvents.draft(tx, height: height, timestamp: timestamp))
                 metrics.marketOperation(tx.body.payload.kind)
+            case .postIntent, .withdrawIntent, .registerMediator:
+                let intentDrafts = IntentEvents.drafts(tx, height: height)
+                for d in intentDrafts {
+                    if case let .string(c)? = d.data["correlation"] {
+                        logger.info("\(d.type)", metadata: ["correlation": .string(c), "tx": .string(tx.id.hex), "height": .stringConvertible(height)])
+                    }
+                }
+                drafts.append(contentsOf: intentDrafts)
+            case .proposeSettlement, .acceptSettlement, .challengeSettlement, .resolveChallenge:
+                break
             }
         }
         for settlement in MarketEvents.settlements(executed.writes, height: height, timestamp: timestamp) {
             drafts.append(settlement)
             metrics.marketOperation(settlement.type == "market.released" ? "market_release" : "market_refund")
         }
+        // Settlement transitions, including end-of-block finalisations and expiries.
+        let settlementDrafts = IntentEvents.settlementDrafts(executed.writes, height: height)
+        for d in settlementDrafts {
+            if case let .string(c)? = d.data["correlation"], case let .string(sid)? = d.data["settlement"] {
+                logger.info("\(d.type)", metadata: ["correlation": .string(c), "settlement": .string(sid), "height": .stringConvertible(height)])
+            }
+        }
+        drafts.append(contentsOf: settlementDrafts)
         for (tx, reason) in executed.rejected {
             drafts.append(.init(kind: .transaction, type: "tx.rejected", txID: tx.id, accounts: [tx.sender], data: [
                 "id": .string(tx.id.hex), "sender": .string(tx.sender.description),

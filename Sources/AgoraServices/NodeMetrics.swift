@@ -93,7 +93,7 @@ public final class NodeMetrics: Sendable {
         for line in exposition.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("# TYPE ") {
                 let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
-                out += "# HELP \(name) \(help[name] ?? ArtifactMetrics.help[name] ?? ArtifactFetcher.help[name] ?? name.replacingOccurrences(of: "_", with: " "))\n"
+                out += "# HELP \(name) \(help[name] ?? ArtifactMetrics.help[name] ?? ArtifactFetcher.help[name] ?? MediatorMetrics.help[name] ?? name.replacingOccurrences(of: "_", with: " "))\n"
             }
             out += line
             out += "\n"

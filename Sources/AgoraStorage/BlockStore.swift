@@ -175,6 +175,7 @@ public final class BlockStore: Sendable {
             }
             try ClaimIndex.index(db, block: batch.block, receipts: batch.receipts)
             try TaskIndex.index(db, block: batch.block, receipts: batch.receipts)
+            try IntentIndex.index(db, block: batch.block, receipts: batch.receipts, writes: batch.writes)
             let upsert = try db.cachedStatement(sql: "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE key = ?")
             for e in batch.writes.entries {

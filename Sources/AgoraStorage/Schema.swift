@@ -106,6 +106,59 @@ enum Schema {
             // saved position (ArtifactFetcher); without this it would scan the whole table.
             try db.execute(sql: "CREATE INDEX claim_artifacts_by_position ON claim_artifacts(position)")
         }
+        m.registerMigration("v5-intents") { db in
+            // The intents module's index (IntentIndex.swift): intents with their structured terms
+            // and status, an inverted index of the words of open intents per group and kind (the
+            // mediator's candidate retrieval: one primary-key range per query word), document
+            // frequencies and book sizes for BM25, and settlements by mediator and by party.
+            try db.execute(sql: """
+                CREATE TABLE intents(
+                    position INTEGER PRIMARY KEY NOT NULL,
+                    id BLOB NOT NULL UNIQUE,
+                    group_id BLOB NOT NULL,
+                    author BLOB NOT NULL,
+                    kind INTEGER NOT NULL,
+                    asset TEXT NOT NULL,
+                    deadline INTEGER NOT NULL,
+                    length INTEGER NOT NULL,
+                    status INTEGER NOT NULL,
+                    settlement BLOB);
+                CREATE INDEX intents_by_group_status ON intents(group_id, status, position);
+                CREATE INDEX intents_by_author ON intents(author, position);
+                CREATE INDEX intents_by_status ON intents(status, position);
+                CREATE TABLE intent_words(
+                    group_id BLOB NOT NULL,
+                    kind INTEGER NOT NULL,
+                    word TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    tf INTEGER NOT NULL,
+                    PRIMARY KEY(group_id, kind, word, position)) WITHOUT ROWID;
+                CREATE INDEX intent_words_by_position ON intent_words(position);
+                CREATE TABLE intent_word_df(
+                    group_id BLOB NOT NULL,
+                    kind INTEGER NOT NULL,
+                    word TEXT NOT NULL,
+                    df INTEGER NOT NULL,
+                    PRIMARY KEY(group_id, kind, word)) WITHOUT ROWID;
+                CREATE TABLE intent_book(
+                    group_id BLOB NOT NULL,
+                    kind INTEGER NOT NULL,
+                    docs INTEGER NOT NULL,
+                    total_length INTEGER NOT NULL,
+                    PRIMARY KEY(group_id, kind)) WITHOUT ROWID;
+                CREATE TABLE settlements(
+                    position INTEGER PRIMARY KEY NOT NULL,
+                    id BLOB NOT NULL UNIQUE,
+                    group_id BLOB NOT NULL,
+                    mediator BLOB NOT NULL,
+                    status INTEGER NOT NULL);
+                CREATE INDEX settlements_by_mediator ON settlements(mediator, position);
+                CREATE TABLE settlement_parties(
+                    address BLOB NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY(address, position)) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, MediatorBench.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -137,6 +137,37 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "since page (50): p50 %.2f ms, p99 %.2f ms", r.sinceP50 * 1000, r.sinceP99 * 1000))
                 print(String(format: "thread read (mean %.0f claims): p50 %.2f ms, p99 %.2f ms", r.meanThreadLength, r.threadP50 * 1000, r.threadP99 * 1000))
                 print(String(format: "tag page (50): p99 %.2f ms; author page (50): p99 %.2f ms", r.tagP99 * 1000, r.authorP99 * 1000))
+                print(String(format: "database %.0f MiB; peak RSS %.0f MiB", r.databaseMiB, r.peakRSSMiB))
+            }
+        }
+    }
+
+    struct MediatorBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mediator",
+            abstract: "The mediator against a book of open intents (built through mempool → block → SQLite): new intents per second it keeps up with.")
+        @Option(help: "Open intents in the book.") var book: Int = 100_000
+        @Option(help: "New intents per block (one block per second is the target rate).") var perBlock: Int = 100
+        @Option(help: "Measured blocks.") var blocks: Int = 30
+        @Option(help: "Data directory (default: a temporary one, removed afterwards).") var dataDir: String?
+
+        func run() async throws {
+            try await runCommand {
+                guard book >= 1_000, (1...10_000).contains(perBlock), blocks > 0 else {
+                    throw CLIError(Exit.invalidInput, "--book ≥ 1000; --per-block 1…10000; --blocks positive")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = dataDir ?? (NSTemporaryDirectory() + "agora-bench-mediator-\(getpid())")
+                defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+                var o = MediatorBenchmark.Options()
+                o.book = book
+                o.perBlock = perBlock
+                o.blocks = blocks
+                let r = try await MediatorBenchmark.run(o, directory: dir) { print($0) }
+                print(String(format: "book of %d open intents built in %.1f s", r.book, r.buildSeconds))
+                print(String(format: "%d rounds of %d new intents: round p50 %.1f ms, p99 %.1f ms", r.rounds, perBlock, r.roundP50 * 1000, r.roundP99 * 1000))
+                print(String(format: "mediator throughput: %.0f new intents/s (target 100/s), %.0f candidates judged per intent, %d proposals",
+                             r.intentsPerSecond, r.candidatesPerIntent, r.proposals))
                 print(String(format: "database %.0f MiB; peak RSS %.0f MiB", r.databaseMiB, r.peakRSSMiB))
             }
         }

@@ -28,7 +28,9 @@ struct Query: AsyncParsableCommand {
                                                     subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self,
                                                                   GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self,
                                                                   TasksQuery.self, TaskQuery.self, PresenceQuery.self,
-                                                                  OffersQuery.self, OfferQuery.self, PurchasesQuery.self, PurchaseQuery.self])
+                                                                  OffersQuery.self, OfferQuery.self, PurchasesQuery.self, PurchaseQuery.self,
+
+                                                                  IntentsQuery.self, IntentQuery.self, SettlementsQuery.self, SettlementQuery.self, MediatorQuery.self])
 
     struct AccountQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "account", abstract: "Balance and nonce of an address.")
@@ -130,7 +132,7 @@ func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID
 
 struct Tx: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign and submit transactions.",
-                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self, GroupTx.self, ClaimTx.self, TaskTx.self])
+                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self, GroupTx.self, ClaimTx.self, TaskTx.self, IntentTx.self])
 
     struct Transfer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send tokens to an address.")

@@ -69,6 +69,8 @@ struct NodeFlags: ParsableArguments {
     @Option(help: "Log format: text or json (log.format).") var logFormat: String?
     @Option(help: "P2P listen address HOST:PORT (p2p.address; port 0 picks one).") var p2p: String?
     @Option(help: "Comma-separated bootstrap peers HOST:PORT (p2p.peers).") var peers: String?
+    @Flag(help: "Run the mediator service: match open intents and propose settlements (mediator.enabled).") var mediator = false
+    @Option(help: "Key file the mediator signs its proposals with (mediator.key).") var key: String?
 
     var overrides: [String: ConfigContent] {
         var o: [String: ConfigContent] = [:]
@@ -78,6 +80,8 @@ struct NodeFlags: ParsableArguments {
         if let logFormat { o["log.format"] = .string(logFormat) }
         if let p2p { o["p2p.address"] = .string(p2p) }
         if let peers { o["p2p.peers"] = .stringArray(peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        if mediator { o["mediator.enabled"] = .bool(true) }
+        if let key { o["mediator.key"] = .string(key) }
         return o
     }
 }
@@ -89,6 +93,10 @@ func runNode(dataDir: DataDirectory, overrides: [String: ConfigContent], banner:
     var config = try await NodeConfig.load(dataDir: dataDir, overrides: overrides)
     if config.keyPassword == nil, (try? KeyFile.read(from: config.validatorKey))?.isEncrypted == true {
         overrides["key.password"] = .string(try Password.obtain(prompt: "Validator key password: "))
+        config = try await NodeConfig.load(dataDir: dataDir, overrides: overrides)
+    }
+    if config.mediator.enabled, let k = config.mediator.key, config.mediator.keyPassword == nil, (try? KeyFile.read(from: k))?.isEncrypted == true {
+        overrides["mediator.keyPassword"] = .string(try Password.obtain(prompt: "Mediator key password: "))
         config = try await NodeConfig.load(dataDir: dataDir, overrides: overrides)
     }
     let control = LogLevelControl(config.logLevel)

@@ -92,3 +92,48 @@ struct NodeConfigTests {
         }
     }
 }
+
+@Suite("Mediator and LLM settings")
+struct MediatorConfigTests {
+    func failure(_ env: [String: String]) async -> String? {
+        let d = DataDirectory(NSTemporaryDirectory() + "agora-config-\(UUID().uuidString)")
+        do {
+            try d.create()
+            try NodeConfig.writeFile(d, values: ["chain.id": "cfg-test", "validator.key": "/keys/v.json"])
+            _ = try await NodeConfig.load(dataDir: d, environment: env)
+            return nil
+        } catch let NodeError.invalidSetting(key, _) {
+            return key
+        } catch {
+            return "other: \(error)"
+        }
+    }
+
+    @Test("mediator mode without a key, an LLM URL without a model, a model without a URL fail at start naming the setting")
+    func validation() async throws {
+        #expect(await failure(["AGORA_MEDIATOR_ENABLED": "true"]) == "mediator.key")
+        #expect(await failure(["AGORA_MEDIATOR_ENABLED": "true", "AGORA_MEDIATOR_KEY": "/nonexistent/key.json"]) == "mediator.key")
+        let key = NSTemporaryDirectory() + "agora-mediator-\(UUID().uuidString).json"
+        FileManager.default.createFile(atPath: key, contents: Data("{}".utf8))
+        let mediator = ["AGORA_MEDIATOR_ENABLED": "true", "AGORA_MEDIATOR_KEY": key]
+        #expect(await failure(mediator) == nil)
+        #expect(await failure(mediator.merging(["AGORA_LLM_URL": "http://127.0.0.1:9/v1/chat/completions"]) { a, _ in a }) == "llm.model")
+        #expect(await failure(mediator.merging(["AGORA_LLM_MODEL": "m"]) { a, _ in a }) == "llm.url")
+        #expect(await failure(mediator.merging(["AGORA_LLM_URL": "ftp://x", "AGORA_LLM_MODEL": "m"]) { a, _ in a }) == "llm.url")
+        #expect(await failure(["AGORA_LLM_URL": "http://127.0.0.1:9/v1", "AGORA_LLM_MODEL": "m"]) == nil, "unused without the mediator")
+        #expect(await failure(mediator.merging(["AGORA_MEDIATOR_CHALLENGE_WINDOW": "1"]) { a, _ in a }) == "mediator.challengeWindow")
+        #expect(await failure(mediator.merging(["AGORA_LLM_URL": "http://127.0.0.1:9/v1", "AGORA_LLM_MODEL": "m",
+                                                "AGORA_LLM_API_KEY": "sk-secret"]) { a, _ in a }) == nil)
+    }
+
+    @Test("the LLM API key is a secret: masked by config show and in descriptions")
+    func secret() async throws {
+        let d = DataDirectory(NSTemporaryDirectory() + "agora-config-\(UUID().uuidString)")
+        try d.create()
+        try NodeConfig.writeFile(d, values: ["chain.id": "cfg-test", "validator.key": "/keys/v.json", "llm.apiKey": "sk-very-secret"])
+        let rows = try await NodeConfig.describe(dataDir: d)
+        #expect(rows.first { $0.0 == "llm.apiKey" }?.1 == "<masked>")
+        #expect(NodeConfig.keys.first { $0.name == "llm.apiKey" }?.secret == true)
+        #expect(NodeConfig.envName("llm.apiKey") == "AGORA_LLM_API_KEY")
+    }
+}

@@ -61,6 +61,20 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     /// market, buyer only: reveals the purchase's one-time private key so that the chain opens
     /// the delivery and checks it against the offer's key commitment.
     case disputePurchase(purchase: Hash, buyerSecret: Bytes32)
+    /// intents, members only: posts an offer or request; its ID is `LedgerID.intent(author:nonce:)`.
+    case postIntent(IntentContent)
+    /// intents, the author only: withdraws an open intent and returns its bond.
+    case withdrawIntent(intent: Hash)
+    /// intents: registers the sender as a mediator (or tops up its stake and sets its fee rate).
+    case registerMediator(stake: Amount, feeBps: UInt16)
+    /// intents, registered mediators: proposes a settlement; its ID is `LedgerID.settlement(mediator:nonce:)`.
+    case proposeSettlement(SettlementProposal)
+    /// intents, a party: accepts a settlement and escrows what it owes under it.
+    case acceptSettlement(settlement: Hash)
+    /// intents, a party or another mediator: challenges an accepted settlement within its window.
+    case challengeSettlement(settlement: Hash, reason: String, bond: Amount)
+    /// intents, admins of the settlement's group: resolves a challenge.
+    case resolveChallenge(settlement: Hash, upheld: Bool)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -90,6 +104,14 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case deliverKey = 18
         case disputePurchase = 19
         // 20 is reserved for the market (settlement runs at the end of each block, not by payload).
+        // 15–27 belong to the market and tasks modules.
+        case postIntent = 28
+        case withdrawIntent = 29
+        case registerMediator = 30
+        case proposeSettlement = 31
+        case acceptSettlement = 32
+        case challengeSettlement = 33
+        case resolveChallenge = 34
     }
 
     public var tag: Tag {
@@ -120,6 +142,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .buyOffer: return .buyOffer
         case .deliverKey: return .deliverKey
         case .disputePurchase: return .disputePurchase
+        case .postIntent: return .postIntent
+        case .withdrawIntent: return .withdrawIntent
+        case .registerMediator: return .registerMediator
+        case .proposeSettlement: return .proposeSettlement
+        case .acceptSettlement: return .acceptSettlement
+        case .challengeSettlement: return .challengeSettlement
+        case .resolveChallenge: return .resolveChallenge
         }
     }
 
@@ -152,6 +181,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .buyOffer: return "market_buy"
         case .deliverKey: return "market_deliver"
         case .disputePurchase: return "market_dispute"
+        case .postIntent: return "intent_post"
+        case .withdrawIntent: return "intent_withdraw"
+        case .registerMediator: return "mediator_register"
+        case .proposeSettlement: return "settlement_propose"
+        case .acceptSettlement: return "settlement_accept"
+        case .challengeSettlement: return "settlement_challenge"
+        case .resolveChallenge: return "settlement_resolve"
         }
     }
 
@@ -218,6 +254,24 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case let .disputePurchase(purchase, secret):
             writer.write(purchase)
             writer.write(secret)
+        case let .postIntent(content):
+            writer.write(content)
+        case let .withdrawIntent(intent):
+            writer.write(intent)
+        case let .registerMediator(stake, feeBps):
+            writer.write(stake)
+            writer.write(feeBps)
+        case let .proposeSettlement(proposal):
+            writer.write(proposal)
+        case let .acceptSettlement(settlement):
+            writer.write(settlement)
+        case let .challengeSettlement(settlement, reason, bond):
+            writer.write(settlement)
+            writer.writeString(reason)
+            writer.write(bond)
+        case let .resolveChallenge(settlement, upheld):
+            writer.write(settlement)
+            writer.write(upheld)
         }
     }
 
@@ -298,6 +352,27 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .disputePurchase:
             let purchase = try reader.read(Hash.self)
             self = .disputePurchase(purchase: purchase, buyerSecret: try reader.read(Bytes32.self))
+        case .postIntent:
+            self = .postIntent(try reader.read(IntentContent.self))
+        case .withdrawIntent:
+            self = .withdrawIntent(intent: try reader.read(Hash.self))
+        case .registerMediator:
+            let stake = try reader.read(Amount.self)
+            let bps = try reader.readUInt16("mediator.feeBps")
+            guard bps <= 10_000 else { throw .nonCanonical(field: "mediator.feeBps", reason: "\(bps) is above 10000") }
+            self = .registerMediator(stake: stake, feeBps: bps)
+        case .proposeSettlement:
+            self = .proposeSettlement(try reader.read(SettlementProposal.self))
+        case .acceptSettlement:
+            self = .acceptSettlement(settlement: try reader.read(Hash.self))
+        case .challengeSettlement:
+            let settlement = try reader.read(Hash.self)
+            let reason = try reader.readString("challenge.reason", limit: Limits.maxChallengeReasonBytes)
+            guard !reason.isEmpty else { throw .nonCanonical(field: "challenge.reason", reason: "empty") }
+            self = .challengeSettlement(settlement: settlement, reason: reason, bond: try reader.read(Amount.self))
+        case .resolveChallenge:
+            let settlement = try reader.read(Hash.self)
+            self = .resolveChallenge(settlement: settlement, upheld: try reader.readBool("resolve.upheld"))
         }
     }
 }

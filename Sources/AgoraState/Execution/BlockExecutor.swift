@@ -60,6 +60,8 @@ public struct BlockExecutor: Sendable {
         try Bank.reward(state, proposer: context.proposer, params: params)
         // After every transaction: this block's set changes become the set for height + 2.
         try Staking.endBlock(state, height: context.height)
+        // Settlements whose acceptance deadline or challenge window ends at this height.
+        try Intents.endBlock(state, height: context.height)
         return ExecutedBlock(included: included, receipts: receipts, rejected: rejected, writes: state.writeSet())
     }
 }

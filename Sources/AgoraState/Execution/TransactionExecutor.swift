@@ -162,6 +162,22 @@ public struct TransactionExecutor: Sendable {
             failure = try Market.deliver(state, purchase: purchase, sender: sender, sealed: sealed, context: context)
         case let .disputePurchase(purchase, secret):
             failure = try Market.dispute(state, purchase: purchase, sender: sender, buyerSecret: secret, chainID: chainID, context: context)
+        case let .postIntent(content):
+            failure = try Intents.post(state, id: LedgerID.intent(author: sender, nonce: tx.body.nonce), author: sender, content: content,
+                                       height: context.height)
+        case let .withdrawIntent(intent):
+            failure = try Intents.withdraw(state, id: intent, sender: sender)
+        case let .registerMediator(stake, feeBps):
+            failure = try Intents.register(state, sender: sender, stake: stake, feeBps: feeBps, height: context.height)
+        case let .proposeSettlement(proposal):
+            failure = try Intents.propose(state, id: LedgerID.settlement(mediator: sender, nonce: tx.body.nonce), sender: sender,
+                                          p: proposal, height: context.height)
+        case let .acceptSettlement(settlement):
+            failure = try Intents.accept(state, id: settlement, sender: sender, height: context.height, bank: params)
+        case let .challengeSettlement(settlement, _, bond):
+            failure = try Intents.challenge(state, id: settlement, sender: sender, bond: bond, height: context.height)
+        case let .resolveChallenge(settlement, upheld):
+            failure = try Intents.resolve(state, id: settlement, sender: sender, upheld: upheld, bank: params)
         }
         if failure != nil { state.rollback() } else { state.release() }
         return .included(Receipt(feePaid: tx.body.fee, failure: failure))
