@@ -294,9 +294,15 @@ public final class Mempool: Sendable {
                 Mempool.remove(tx.id, from: &p)
                 touched.insert(tx.sender)
             }
-            for sender in touched {
-                guard var q = p.bySender[sender], let nonce = accountNonce(sender) else { continue }
-                q.expectedNonce = max(q.expectedNonce, nonce)
+            // Admission reads the account outside the pool lock, so a view can predate the
+            // block that just emptied a sender's queue and re-create the queue with the old next
+            // nonce; a queue whose next nonce is missing is therefore brought up to the committed
+            // account too, or its transactions would never be reaped (seen: `agora simulate
+            // network` waited forever for a drained mempool under load).
+            let stalled = p.bySender.compactMap { sender, q in q.byNonce[q.expectedNonce] == nil ? sender : nil }
+            for sender in touched.union(stalled) {
+                guard var q = p.bySender[sender], let nonce = accountNonce(sender), nonce >= q.expectedNonce else { continue }
+                q.expectedNonce = nonce
                 let stale = q.byNonce.filter { $0.key < nonce }
                 p.bySender[sender] = q
                 for (_, id) in stale { Mempool.remove(id, from: &p) }

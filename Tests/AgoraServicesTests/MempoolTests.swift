@@ -132,6 +132,26 @@ struct MempoolTests {
         #expect(pool.count == 0)
     }
 
+    @Test("a queue re-created from a view older than the last block is repaired at the next block, so its transactions are reaped")
+    func staleViewAfterQueueEmptied() throws {
+        let pool = Mempool()
+        let a0 = tx(alice, nonce: 0), a1 = tx(alice, nonce: 1)
+        try pool.insert(a0, view: view(balances: rich))
+        // The block with a0 commits and empties alice's queue…
+        pool.update(committed: [a0], refused: []) { _ in 1 }
+        #expect(pool.count == 0)
+        // …while an admission that read the account before that block (nonce 0) admits a1: the
+        // queue comes back expecting nonce 0, which is gone for good.
+        let admitted = try pool.insert(a1, view: view(balances: rich, nonces: [alice.address: 0]))
+        #expect(admitted == .queued)
+        let before = pool.reap(maxCount: 10, maxBytes: 1 << 20)
+        #expect(before.isEmpty, "a1 waits behind a nonce that was already committed")
+        // The next block (with nothing of alice's) repairs the queue from the committed account.
+        pool.update(committed: [], refused: []) { a in a == alice.address ? 1 : 0 }
+        let after = pool.reap(maxCount: 10, maxBytes: 1 << 20).map(\.id)
+        #expect(after == [a1.id])
+    }
+
     @Test("batch admission verifies signatures in parallel and reports each result in order")
     func batch() throws {
         let pool = Mempool()
