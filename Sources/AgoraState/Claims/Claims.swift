@@ -17,7 +17,9 @@ public enum Claims {
             guard let p = try Groups.claim(state, parent) else { return .parentClaimNotFound(parent) }
             guard p.group == content.group else { return .parentClaimInOtherGroup(parent: parent, group: p.group) }
         }
-        guard try Groups.claim(state, id) == nil else { throw StateFault.corrupt(key: "claims/c", error: GroupFault.idCollision(id)) }
+        // No existence check of `id` here, unlike the low-volume modules: the ID hashes the
+        // author with the nonce this very transaction consumes, so only a SHA-256 collision could
+        // repeat it, and the read cost a random-key lookup on the busiest path (1.8% of CPU).
         try state.set(GroupKeys.claim(id), ClaimRecord(group: content.group, author: author, height: context.height).canonicalBytes)
         group.claims += 1
         let reward = group.policy.claimReward
