@@ -72,10 +72,11 @@ public enum EventsBenchmark {
             let baseline = counts.map(\.value)
             var tick = 0
             while ContinuousClock.now - start < .seconds(seconds) {
+                let (sent, height) = (published, tick)
                 let drafts = (0..<perTick).map { n in
                     EventBus.Draft(kind: .module, type: "bank.transfer", module: "bank", data: [
                         "from": .string("ag1" + String(repeating: "a", count: 40)), "to": .string("ag1" + String(repeating: "b", count: 40)),
-                        "amount": .uint(UInt64(published + n)), "height": .uint(UInt64(tick)), "tx": .string(String(repeating: "c", count: 64)),
+                        "amount": .uint(UInt64(sent + n)), "height": .uint(UInt64(height)), "tx": .string(String(repeating: "c", count: 64)),
                     ])
                 }
                 events.publish(drafts)

@@ -224,6 +224,15 @@ public final class Chain: Sendable {
 
     // MARK: Events
 
+    static func committedFields(_ tx: Transaction, _ receipt: Receipt, index i: Int, height: UInt64) -> [String: JSONValue] {
+        var data: [String: JSONValue] = [
+            "id": .string(tx.id.hex), "height": .uint(height), "index": .int(Int64(i)), "sender": .string(tx.sender.description),
+            "success": .bool(receipt.succeeded), "feePaid": .uint(receipt.feePaid.units), "kind": .string(tx.body.payload.kind),
+        ]
+        if let f = receipt.failure { data["error"] = .object(["code": .string(f.code), "message": .string(f.description)]) }
+        return data
+    }
+
     func publishEvents(height: UInt64, hash: Hash, timestamp: UInt64, proposer: Address, executed: ExecutedBlock) {
         var drafts: [EventBus.Draft] = [
             .init(kind: .block, type: "block", data: [
@@ -236,12 +245,9 @@ public final class Chain: Sendable {
         for (i, (tx, receipt)) in zip(executed.included, executed.receipts).enumerated() {
             var involved = [tx.sender]
             if case let .transfer(to, _, _) = tx.body.payload { involved.append(to) }
-            var data: [String: JSONValue] = [
-                "id": .string(tx.id.hex), "height": .uint(height), "index": .int(Int64(i)), "sender": .string(tx.sender.description),
-                "success": .bool(receipt.succeeded), "feePaid": .uint(receipt.feePaid.units), "kind": .string(tx.body.payload.kind),
-            ]
-            if let f = receipt.failure { data["error"] = .object(["code": .string(f.code), "message": .string(f.description)]) }
-            drafts.append(.init(kind: .transaction, type: "tx.committed", txID: tx.id, accounts: involved, data: data))
+            // Fields built only when a subscriber or a reconnecting client reads them (EventBus.Body).
+            drafts.append(.init(kind: .transaction, type: "tx.committed", txID: tx.id, accounts: involved,
+                                data: Chain.committedFields(tx, receipt, index: i, height: height)))
             guard receipt.succeeded else { continue }
             switch tx.body.payload {
             case let .transfer(to, amount, _):

@@ -6,36 +6,43 @@ import AgoraCore
 /// "claims"). Built from the transaction alone, like the bank's, so publishing costs no state read;
 /// the accounts named are the sender and the member concerned.
 enum GroupEvents {
+    /// The routing part (type, module, accounts) now; the fields only when read (`EventBus.Body`).
     static func draft(_ tx: Transaction, height: UInt64, timestamp: UInt64) -> EventBus.Draft {
-        var data: [String: JSONValue] = ["tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "height": .uint(height)]
         var accounts = [tx.sender]
+        var module = "groups"
+        let type: String
+        switch tx.body.payload {
+        case .createGroup: type = "groups.created"
+        case let .addGroupMember(_, address, _): type = "groups.member_added"; accounts.append(address)
+        case let .removeGroupMember(_, address): type = "groups.member_removed"; accounts.append(address)
+        case let .setGroupRole(_, address, _): type = "groups.role_changed"; accounts.append(address)
+        case .updateGroupPolicy: type = "groups.policy_updated"
+        case .fundGroup: type = "groups.funded"
+        case .publishClaim: type = "claims.published"; module = "claims"
+        default: preconditionFailure("GroupEvents.draft called for a \(tx.body.payload.kind) transaction")
+        }
+        return .init(kind: .module, type: type, module: module, txID: tx.id, accounts: accounts,
+                     data: fields(tx, height: height, timestamp: timestamp))
+    }
+
+    static func fields(_ tx: Transaction, height: UInt64, timestamp: UInt64) -> [String: JSONValue] {
+        var data: [String: JSONValue] = ["tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "height": .uint(height)]
         func member(_ group: Hash, _ address: Address) {
             data["group"] = .string(group.hex)
             data["member"] = .string(address.description)
-            accounts.append(address)
         }
-        let type: String
         switch tx.body.payload {
         case let .createGroup(name, _):
-            type = "groups.created"
             data["group"] = .string(LedgerID.group(creator: tx.sender, nonce: tx.body.nonce).hex)
             data["name"] = .string(name)
-        case let .addGroupMember(group, address, role):
-            type = "groups.member_added"
+        case let .addGroupMember(group, address, role), let .setGroupRole(group, address, role):
             member(group, address)
             data["role"] = .string(role.name)
         case let .removeGroupMember(group, address):
-            type = "groups.member_removed"
             member(group, address)
-        case let .setGroupRole(group, address, role):
-            type = "groups.role_changed"
-            member(group, address)
-            data["role"] = .string(role.name)
         case let .updateGroupPolicy(group, _):
-            type = "groups.policy_updated"
             data["group"] = .string(group.hex)
         case let .fundGroup(group, amount):
-            type = "groups.funded"
             data["group"] = .string(group.hex)
             data["amount"] = .uint(amount.units)
         case let .publishClaim(c):
@@ -45,10 +52,9 @@ enum GroupEvents {
             data["tags"] = .array(c.tags.map { .string($0) })
             data["parent"] = c.parent.map { JSONValue.string($0.hex) } ?? JSONValue.null
             data["time"] = .uint(timestamp)
-            return .init(kind: .module, type: "claims.published", module: "claims", txID: tx.id, accounts: accounts, data: data)
         default:
-            preconditionFailure("GroupEvents.draft called for a \(tx.body.payload.kind) transaction")
+            break
         }
-        return .init(kind: .module, type: type, module: "groups", txID: tx.id, accounts: accounts, data: data)
+        return data
     }
 }

@@ -22,15 +22,18 @@ enum IntentEvents {
             data["kind"] = .string(c.kind.name)
             data["terms"] = .string(c.terms.text)
             data["bond"] = .uint(c.bond.units)
-            return [.init(kind: .module, type: "intents.posted", module: "intents", txID: tx.id, accounts: [tx.sender], data: data)]
+            let frozen = data  // built eagerly: a var cannot be captured by the lazy field closure
+            return [.init(kind: .module, type: "intents.posted", module: "intents", txID: tx.id, accounts: [tx.sender], data: frozen)]
         case let .withdrawIntent(id):
             data["intent"] = .string(id.hex)
             data["correlation"] = .string(id.hex)
-            return [.init(kind: .module, type: "intents.withdrawn", module: "intents", txID: tx.id, accounts: [tx.sender], data: data)]
+            let frozen = data  // built eagerly: a var cannot be captured by the lazy field closure
+            return [.init(kind: .module, type: "intents.withdrawn", module: "intents", txID: tx.id, accounts: [tx.sender], data: frozen)]
         case let .registerMediator(stake, bps):
             data["stake"] = .uint(stake.units)
             data["feeBps"] = .uint(UInt64(bps))
-            return [.init(kind: .module, type: "intents.mediator_registered", module: "intents", txID: tx.id, accounts: [tx.sender], data: data)]
+            let frozen = data  // built eagerly: a var cannot be captured by the lazy field closure
+            return [.init(kind: .module, type: "intents.mediator_registered", module: "intents", txID: tx.id, accounts: [tx.sender], data: frozen)]
         default:
             return []
         }
@@ -53,8 +56,9 @@ enum IntentEvents {
             ]
             if now.status == .accepted { data["finalizeAt"] = .uint(now.finalizeAt) }
             if let c = now.challenger { data["challenger"] = .string(c.description) }
+            let frozen = data  // built eagerly: a var cannot be captured by the lazy field closure
             out.append(.init(kind: .module, type: "intents.settlement_\(now.status.name)", module: "intents",
-                             accounts: now.parties + [now.mediator], data: data))
+                             accounts: now.parties + [now.mediator], data: frozen))
         }
         return out
     }

@@ -36,7 +36,8 @@ enum MarketEvents {
         default:
             preconditionFailure("MarketEvents.draft called for a \(tx.body.payload.kind) transaction")
         }
-        return .init(kind: .module, type: type, module: "market", txID: tx.id, accounts: [tx.sender], data: data)
+        let frozen = data  // built eagerly: a var cannot be captured by the lazy field closure
+        return .init(kind: .module, type: type, module: "market", txID: tx.id, accounts: [tx.sender], data: frozen)
     }
 
     /// Purchases that the block's end settled: status went from open to released or

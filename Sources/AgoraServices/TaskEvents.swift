@@ -54,7 +54,8 @@ enum TaskEvents {
             break
         }
         var seen = Set<Address>()
-        return .init(kind: .module, type: type, module: "tasks", txID: tx.id, accounts: accounts.filter { seen.insert($0).inserted }, data: data)
+        let frozen = data  // built eagerly: a var cannot be captured by the lazy field closure
+        return .init(kind: .module, type: type, module: "tasks", txID: tx.id, accounts: accounts.filter { seen.insert($0).inserted }, data: frozen)
     }
 
     /// Binary search: write sets are sorted by key.
