@@ -1,55 +1,35 @@
 import AgoraAPI
+import AgoraClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// A small client for the node's HTTP API, used by the CLI. Errors carry the node's JSON error
-/// code so scripts can tell a rejection from an unreachable node.
+/// The CLI's view of a node's API: `NodeGateway`'s typed calls with its failures turned into
+/// the CLI's exit codes. A refusal keeps the node's status, JSON error code and message
+/// (`"404 claim_not_found: …"`), so scripts can tell a rejection from an unreachable node.
 struct NodeClient: Sendable {
-    let base: String
+    let gateway: NodeGateway
 
-    struct NodeError: Decodable { let code: String; let message: String }
+    init(base: String) { gateway = NodeGateway(base: base) }
 
     func get<T: Decodable>(_ path: String, as: T.Type) async throws -> T {
-        try await send("GET", path, body: nil, as: T.self)
+        try await mapped { try await gateway.get(path, as: T.self) }
     }
 
     func post<B: Encodable, T: Decodable>(_ path: String, _ body: B, as: T.Type) async throws -> T {
-        try await send("POST", path, body: try JSONEncoder().encode(body), as: T.self)
+        try await mapped { try await gateway.post(path, body, as: T.self) }
     }
 
     /// Returns nil on 404 instead of failing.
     func find<T: Decodable>(_ path: String, as: T.Type) async throws -> T? {
-        do { return try await get(path, as: T.self) } catch let e as CLIError where e.message.hasPrefix("404 ") { return nil }
+        try await mapped { try await gateway.find(path, as: T.self) }
     }
 
-    private func send<T: Decodable>(_ method: String, _ path: String, body: Data?, as: T.Type) async throws -> T {
-        guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
-            throw CLIError(Exit.invalidInput, "invalid node URL \(base)")
-        }
-        var request = URLRequest(url: url, timeoutInterval: 30)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw CLIError(Exit.unreachable, "cannot reach node at \(base): \(error.localizedDescription)")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            if let e = try? JSONDecoder().decode(NodeError.self, from: data) {
-                throw CLIError(status == 404 ? Exit.failed : Exit.failed, "\(status) \(e.code): \(e.message)")
+    private func mapped<T>(_ call: () async throws -> T) async throws -> T {
+        do { return try await call() } catch let f as NodeGateway.Failure {
+            switch f {
+            case .invalidURL: throw CLIError(Exit.invalidInput, f.description)
+            case .unreachable: throw CLIError(Exit.unreachable, f.description)
+            case .refused, .unexpectedResponse: throw CLIError(Exit.failed, f.description)
             }
-            throw CLIError(Exit.failed, "\(status) from \(path)")
-        }
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
-            throw CLIError(Exit.failed, "unexpected response from \(path): \(error)")
         }
     }
 }
