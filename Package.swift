@@ -107,7 +107,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
-        .testTarget(name: "AgoraCryptoTests", dependencies: ["AgoraCrypto"]),
+        .testTarget(name: "AgoraCryptoTests", dependencies: ["AgoraCrypto"], exclude: ["Vectors"]),
         .testTarget(name: "AgoraStateTests", dependencies: ["AgoraState", "AgoraCrypto"]),
         .testTarget(name: "AgoraConsensusTests", dependencies: ["AgoraConsensus", "AgoraCore", "AgoraCrypto"]),
         .testTarget(name: "AgoraStorageTests", dependencies: [

@@ -1,16 +1,10 @@
 import Foundation
 
-/// Public test vectors live beside the project in ../shared/vectors (never copied in).
+/// Public test vectors, carried in the repository beside this file (`Vectors/`, sources and
+/// licences in `Vectors/README.md`) so that a fresh clone runs them with nothing beside it.
 enum Vectors {
-    static var directory: URL {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            let candidate = url.deletingLastPathComponent().appendingPathComponent("shared/vectors")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-        }
-        return URL(fileURLWithPath: "../shared/vectors")
-    }
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().appendingPathComponent("Vectors")
 
     static func data(_ relative: String) throws -> Data {
         try Data(contentsOf: directory.appendingPathComponent(relative))
