@@ -64,6 +64,12 @@ public struct ToolArguments: Sendable {
 
     public init(_ values: [String: Value]?) { self.values = values ?? [:] }
 
+    /// Refuses the first (in name order) argument outside `declared`: the tool's input schema,
+    /// checked before a required argument can be reported missing.
+    public func refuseUndeclared(_ declared: Set<String>) throws(ToolError) {
+        if let extra = values.keys.sorted().first(where: { !declared.contains($0) }) { throw .unknownArgument(extra) }
+    }
+
     public func finish(consumed: Set<String>) throws(ToolError) {
         if let extra = values.keys.sorted().first(where: { !consumed.contains($0) }) { throw .unknownArgument(extra) }
     }

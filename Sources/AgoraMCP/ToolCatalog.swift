@@ -6,6 +6,8 @@ import MCP
 /// One tool: what clients see in `tools/list` and the function that runs a call.
 public struct AgoraTool: Sendable {
     public let definition: Tool
+    /// The argument names the input schema declares (it allows no others).
+    let declaredArguments: Set<String>
     let run: @Sendable (ToolArguments, AgentSession) async throws -> Value
 
     init(_ name: String, _ description: String, input: Value, readOnly: Bool, idempotent: Bool = false,
@@ -13,6 +15,11 @@ public struct AgoraTool: Sendable {
         definition = Tool(name: name, description: description, inputSchema: input,
                           annotations: .init(readOnlyHint: readOnly, destructiveHint: false, idempotentHint: readOnly || idempotent,
                                              openWorldHint: false))
+        if case let .object(schema) = input, case let .object(properties)? = schema["properties"] {
+            declaredArguments = Set(properties.keys)
+        } else {
+            declaredArguments = []
+        }
         self.run = run
     }
 }
@@ -31,7 +38,11 @@ public enum ToolCatalog {
     public static func call(_ name: String, arguments: [String: Value]?, session: AgentSession) async throws -> CallTool.Result {
         guard let tool = byName[name] else { throw MCPError.invalidParams("unknown tool \"\(name.prefix(64))\"; tools/list names them") }
         do {
-            let value = try await tool.run(ToolArguments(arguments), session)
+            let args = ToolArguments(arguments)
+            // Before any accessor runs: a misspelt `grop` is reported as itself, not as
+            // `group` missing.
+            try args.refuseUndeclared(tool.declaredArguments)
+            let value = try await tool.run(args, session)
             return CallTool.Result(content: [.text(text: render(value), annotations: nil, _meta: nil)], structuredContent: value as Value?, isError: false)
         } catch {
             let e = toolError(error)

@@ -205,7 +205,9 @@ final class LinkHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        timeout = context.eventLoop.scheduleTask(in: TimeAmount(config.handshakeTimeout)) { [weak self] in
+        // channelActive runs on the channel's loop and so does the task: isolated, so the
+        // non-Sendable context may be captured.
+        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(config.handshakeTimeout)) { [weak self] in
             guard let self, self.link == nil else { return }
             self.fail(context: context, .handshakeTimeout)
         }

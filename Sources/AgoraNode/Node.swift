@@ -20,7 +20,8 @@ import Synchronization
 /// database and exit 0 within `shutdown.deadlineSeconds`; past that the watchdog names what hung
 /// and exits 1.
 public struct Node {
-    public static let version = "0.2.0"
+    /// This build's version (one place: `AgoraVersion`), reported by status and `/mcp`.
+    public static let version = AgoraVersion.current
 
     /// Histogram buckets tuned per metric: API latency in fractions of a millisecond, block
     /// timing around the block interval.

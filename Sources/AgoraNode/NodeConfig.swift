@@ -422,9 +422,25 @@ public struct NodeConfig: Sendable {
         let s = try await sources(dataDir: dataDir, overrides: overrides)
         return keys.map { k in
             for (source, reader) in s.layers {
-                if let v = value(reader, k) { return (k.name, k.secret ? "<masked>" : v, source) }
+                guard let v = value(reader, k) else { continue }
+                if k.secret { return (k.name, v.isEmpty ? unsetValue : maskedValue, source) }
+                if v.isEmpty, let derived = derivedDefault(k.name, dataDir) { return (k.name, derived, source + ", derived from the data directory") }
+                return (k.name, v, source)
             }
-            return (k.name, "<unset>", "-")
+            if let derived = derivedDefault(k.name, dataDir) { return (k.name, derived, "default, derived from the data directory") }
+            return (k.name, unsetValue, "-")
+        }
+    }
+
+    /// How `describe` shows a secret: one rendering for every secret key, whatever its default.
+    public static let maskedValue = "<masked>"
+    public static let unsetValue = "<unset>"
+
+    /// The effective value of a key whose empty default means "a place in the data directory".
+    static func derivedDefault(_ name: String, _ dataDir: DataDirectory) -> String? {
+        switch name {
+        case "mcp.keysDir": return dataDir.keysDirectory
+        default: return nil
         }
     }
 

@@ -138,7 +138,8 @@ public final class AuditLog: Sendable {
         line.append(0x0a)
         lock.withLock { _ in
             if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+                // A failure shows at the open just below, which returns without writing.
+                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
             }
             guard let handle = FileHandle(forWritingAtPath: path) else { return }
             defer { try? handle.close() }

@@ -77,8 +77,7 @@ struct ArtifactCommand: AsyncParsableCommand {
 /// Downloads an artifact into `target`: hashed while written to a temp file beside it, which
 /// replaces `target` (fsync, rename) only when the bytes match `id`.
 func downloadVerified(node: String, _ id: Hash, auth: String?, to target: String) async throws {
-    let directory = (target as NSString).deletingLastPathComponent
-    let temp = (directory.isEmpty ? "." : directory) + "/." + (target as NSString).lastPathComponent + "." + ArtifactLayout.randomName() + ".part"
+    let temp = ArtifactLayout.parentDirectory(of: target) + "/." + (target as NSString).lastPathComponent + "." + ArtifactLayout.randomName() + ".part"
     // The same writer the store uses: hash while writing, then fsync and rename only on a match.
     let writer = try ArtifactWriter(tempPath: temp, expectedHash: id, expectedSize: nil, maxBytes: Int64.max)
     do {

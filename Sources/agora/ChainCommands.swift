@@ -72,7 +72,7 @@ struct Query: AsyncParsableCommand {
 struct TxOptions: ParsableArguments {
     @OptionGroup var node: NodeOption
     @OptionGroup var keys: KeysOption
-    @Option(help: "Sender key: a name in the key directory or a file path.") var key: String
+    @Option(help: "Sender key: a name in the key directory or a file path (encrypted: $AGORA_KEY_PASSWORD or a prompt).") var key: String
     @Option(help: "Fee in base units (default: the chain's minimum).") var fee: UInt64?
     @Option(help: "Nonce (default: the account's next, counting pending transactions).") var nonce: UInt64?
     @Option(help: "Blocks from now until the transaction expires.") var expiresIn: UInt64 = 100

@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 
 struct KeysOption: ParsableArguments {
-    @Option(help: "Key directory (default $AGORA_HOME/keys, AGORA_HOME defaulting to ~/.agora).")
+    @Option(help: "Key directory (default $AGORA_HOME/keys, AGORA_HOME defaulting to ~/.agora). An encrypted key is unlocked with $AGORA_KEY_PASSWORD, else a no-echo prompt.")
     var keys: String?
 
     var directory: String {
@@ -34,13 +34,19 @@ func validKeyName(_ name: String) -> Bool {
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage key files.", subcommands: [New.self, List.self, Show.self, Encrypt.self, ChangePassword.self])
+        abstract: "Manage key files.",
+        discussion: """
+            Key files are JSON, mode 0600, in the key directory (docs/key-files.md). A password (for encrypting, \
+            or for any command that signs with an encrypted key) comes from $AGORA_KEY_PASSWORD, else a no-echo \
+            prompt on the terminal; never from a flag.
+            """,
+        subcommands: [New.self, List.self, Show.self, Encrypt.self, ChangePassword.self])
 
     struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a new Ed25519 key; prints its address and file.")
         @OptionGroup var keys: KeysOption
         @Option(help: "Key name (file NAME.json in the key directory).") var name: String
-        @Flag(help: "Encrypt at rest (password from AGORA_KEY_PASSWORD or a prompt).") var encrypt = false
+        @Flag(help: "Encrypt at rest (password from $AGORA_KEY_PASSWORD or a prompt).") var encrypt = false
 
         func run() async throws {
             try await runCommand {
@@ -101,7 +107,9 @@ struct Keys: AsyncParsableCommand {
     }
 
     struct Encrypt: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Encrypt a plaintext key file in place.")
+        static let configuration = CommandConfiguration(
+            abstract: "Encrypt a plaintext key file in place (scrypt + ChaCha20-Poly1305).",
+            discussion: "The new password comes from $AGORA_KEY_PASSWORD, else a no-echo prompt (asked twice). Commands that sign with the key later need the same password, from $AGORA_KEY_PASSWORD or the prompt.")
         @OptionGroup var keys: KeysOption
         @Argument(help: "Key name or file path.") var key: String
 
@@ -120,7 +128,7 @@ struct Keys: AsyncParsableCommand {
 
     struct ChangePassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change an encrypted key's password (old from AGORA_KEY_PASSWORD or prompt, new from AGORA_NEW_KEY_PASSWORD or prompt).")
+            abstract: "Change an encrypted key's password (old from $AGORA_KEY_PASSWORD or prompt, new from $AGORA_NEW_KEY_PASSWORD or prompt).")
         @OptionGroup var keys: KeysOption
         @Argument(help: "Key name or file path.") var key: String
 

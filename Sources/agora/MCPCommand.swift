@@ -1,4 +1,5 @@
 import AgoraClient
+import AgoraCore
 import AgoraMCP
 import ArgumentParser
 import Foundation
@@ -32,7 +33,7 @@ struct MCPCommand: AsyncParsableCommand {
                 session = AgentSession(gateway: gateway, agent: chosen, sender: TransactionSender(key: chosen.key, gateway: gateway),
                                        commitTimeout: commitTimeout, secretsDirectory: keys.directory)
             }
-            let server = await AgoraMCPServer.make(session: session, version: Agora.configuration.version)
+            let server = await AgoraMCPServer.make(session: session, version: AgoraVersion.current)
             try await server.start(transport: StdioTransport(logger: log))
             await server.waitUntilCompleted()
         }

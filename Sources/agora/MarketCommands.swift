@@ -84,17 +84,17 @@ struct MarketCommand: AsyncParsableCommand {
 
     struct Buy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Buy an offer: escrow the price with a fresh one-time key. With --wait, also wait for the delivery, check it, dispute a wrong key, and write the verified artifact to --out.")
+            abstract: "Buy an offer: escrow the price with a fresh one-time key. With --wait and --out, also wait for the delivery, check it, dispute a wrong key, and write the verified artifact to --out.",
+            discussion: "With --wait but no --out, buy waits only until the escrow is committed; `agora market receive` does the rest once the seller delivered.")
         @OptionGroup var options: TxOptions
         @Argument(help: "Offer ID (64 hex digits).") var offer: String
-        @Option(help: "Where to write the decrypted artifact (only once it verified); needed with --wait.") var out: String?
+        @Option(help: "Where to write the decrypted artifact (only once it verified); with --wait, buy waits for the delivery.") var out: String?
         @Option(help: "Where to save the one-time private key (default: purchase-<id>.x25519 next to the buyer key).") var ephemeralOut: String?
 
         func run() async throws {
             try await runCommand {
                 let started = Date()
                 let offerID = try marketID(offer, "offer")
-                if options.wait, out == nil { throw CLIError(Exit.invalidInput, "--wait needs --out FILE for the decrypted artifact") }
                 let client = options.node.client
                 let view = try await client.get("/api/v1/market/offers/\(offerID.hex)", as: API.OfferView.self)
                 guard view.status == "open" else { throw CLIError(Exit.failed, "offer \(offerID.hex) is \(view.status)") }
@@ -108,7 +108,10 @@ struct MarketCommand: AsyncParsableCommand {
                 try await submit(.buyOffer(offer: offerID, buyerKey: publicKey), options: tx)
                 print("purchase \(purchaseID.hex)")
                 print("one-time key \(secretPath)")
-                guard options.wait, let out else { return }
+                guard options.wait, let out else {
+                    if options.wait { print("receive with: agora market receive \(purchaseID.hex) --key \(options.key) --ephemeral \(secretPath) --out FILE") }
+                    return
+                }
                 let remaining = max(1, options.timeout - Date().timeIntervalSince(started))
                 try await receive(purchaseID, secret: secret, out: out, options: tx, timeout: remaining)
             }
@@ -120,13 +123,13 @@ struct MarketCommand: AsyncParsableCommand {
             abstract: "Wait for a purchase's delivery, check it, dispute a wrong key, and write the verified artifact to --out.")
         @OptionGroup var options: TxOptions
         @Argument(help: "Purchase ID (64 hex digits).") var purchase: String
-        @Option(help: "The purchase's one-time private key file (written by market buy).") var ephemeral: String
+        @Option(help: "The purchase's one-time private key file (written by market buy; a relative path is looked up in the current directory, then beside the key).") var ephemeral: String
         @Option(help: "Where to write the decrypted artifact (only once it verified).") var out: String
 
         func run() async throws {
             try await runCommand {
-                try await receive(try marketID(purchase, "purchase"), secret: Bytes32(try readSecret(ephemeral)), out: out, options: options,
-                                  timeout: options.timeout)
+                let secret = Bytes32(try readSecret(try SecretFile.locate(ephemeral, option: "--ephemeral", besideKey: options.keys.path(for: options.key))))
+                try await receive(try marketID(purchase, "purchase"), secret: secret, out: out, options: options, timeout: options.timeout)
             }
         }
     }
@@ -135,12 +138,12 @@ struct MarketCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Seal the content key to a purchase's one-time key and deliver it (seller).")
         @OptionGroup var options: TxOptions
         @Argument(help: "Purchase ID (64 hex digits).") var purchase: String
-        @Option(help: "The content key file (written by market offer).") var contentKey: String
+        @Option(help: "The content key file (written by market offer; a relative path is looked up in the current directory, then beside the key).") var contentKey: String
 
         func run() async throws {
             try await runCommand {
                 let purchaseID = try marketID(purchase, "purchase")
-                let key = try readSecret(contentKey)
+                let key = try readSecret(try SecretFile.locate(contentKey, option: "--content-key", besideKey: options.keys.path(for: options.key)))
                 let client = options.node.client
                 let p = try await client.get("/api/v1/market/purchases/\(purchaseID.hex)", as: API.PurchaseView.self)
                 guard p.status == "awaiting_delivery" else { throw CLIError(Exit.failed, "purchase \(purchaseID.hex) is \(p.status)") }
@@ -162,11 +165,12 @@ struct MarketCommand: AsyncParsableCommand {
             abstract: "Reveal a purchase's one-time private key so the chain checks the delivered key; refunds and slashes if it is wrong (buyer).")
         @OptionGroup var options: TxOptions
         @Argument(help: "Purchase ID (64 hex digits).") var purchase: String
-        @Option(help: "The purchase's one-time private key file (written by market buy).") var ephemeral: String
+        @Option(help: "The purchase's one-time private key file (written by market buy; a relative path is looked up in the current directory, then beside the key).") var ephemeral: String
 
         func run() async throws {
             try await runCommand {
-                try await submit(.disputePurchase(purchase: try marketID(purchase, "purchase"), buyerSecret: Bytes32(try readSecret(ephemeral))),
+                let file = try SecretFile.locate(ephemeral, option: "--ephemeral", besideKey: options.keys.path(for: options.key))
+                try await submit(.disputePurchase(purchase: try marketID(purchase, "purchase"), buyerSecret: Bytes32(try readSecret(file))),
                                  options: options)
             }
         }
@@ -191,7 +195,7 @@ private func receive(_ purchaseID: Hash, secret: Bytes32, out: String, options: 
     var purchase = try await client.get("/api/v1/market/purchases/\(purchaseID.hex)", as: API.PurchaseView.self)
     while purchase.status == "awaiting_delivery" {
         guard Date() < deadline else {
-            throw CLIError(Exit.timedOut, "no delivery for purchase \(purchaseID.hex) after \(Int(timeout)) s; if the seller misses the deadline (block time \(purchase.dueAt) ms) the price is refunded automatically")
+            throw CLIError(Exit.timedOut, "no delivery for purchase \(purchaseID.hex) after \(Int(timeout)) s; if the seller misses the deadline (\(isoTime(ms: purchase.dueAt)) block time) the price is refunded automatically")
         }
         try await Task.sleep(for: .milliseconds(300))
         purchase = try await client.get("/api/v1/market/purchases/\(purchaseID.hex)", as: API.PurchaseView.self)
@@ -229,7 +233,7 @@ private func receive(_ purchaseID: Hash, secret: Bytes32, out: String, options: 
 /// file beside `out` while hashing, and renames it into place only if the plaintext hash matches.
 private func downloadAndDecrypt(_ cipherHash: Hash, plaintextSHA256: Hash, key: [UInt8], out: String, node: String) async throws {
     let target = (out as NSString).expandingTildeInPath
-    let directory = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
+    let directory = ArtifactLayout.parentDirectory(of: target)
     let cipherPath = directory + "/." + (target as NSString).lastPathComponent + "." + ArtifactLayout.randomName() + ".enc"
     let cipherWriter = try ArtifactWriter(tempPath: cipherPath, expectedHash: cipherHash, expectedSize: nil, maxBytes: Int64.max)
     defer { cipherWriter.discard() }
@@ -298,8 +302,7 @@ private func readFully(_ handle: FileHandle, _ count: Int) throws -> [UInt8] {
 }
 
 private func siblingPath(of file: String, _ name: String) -> String {
-    let dir = ((file as NSString).expandingTildeInPath as NSString).deletingLastPathComponent
-    return (dir.isEmpty ? "." : dir) + "/" + name
+    ArtifactLayout.parentDirectory(of: (file as NSString).expandingTildeInPath) + "/" + name
 }
 
 /// Writes a 32-byte secret as hex, mode 0600, through a temp file and a rename.

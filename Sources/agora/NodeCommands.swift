@@ -14,7 +14,7 @@ struct Init: AsyncParsableCommand {
 
     @Option(help: "Data directory to create.") var dataDir: String
     @Option(help: "Chain ID (1-64 of a-z 0-9 . _ -). Must match --genesis when given.") var chainId: String
-    @Option(help: "Validator key file; created (unencrypted, mode 0600) if it does not exist.") var validatorKey: String
+    @Option(help: "Validator key file; created (unencrypted, mode 0600) if it does not exist. An encrypted one is unlocked with $AGORA_KEY_PASSWORD or a prompt.") var validatorKey: String
     @Option(help: "Genesis JSON file. Without it, a genesis with this validator alone is written.") var genesis: String?
     @Option(help: "Initial balance ADDRESS=AMOUNT (repeatable; only without --genesis).") var allocate: [String] = []
     @Option(help: "Faucet grant per new account, 0 = off (only without --genesis).") var faucet: UInt64 = 0
@@ -56,7 +56,7 @@ struct Init: AsyncParsableCommand {
             let keyPath = URL(fileURLWithPath: validatorKey).standardizedFileURL.path
             try NodeSetup.initialize(dataDir: dir, genesis: g, validatorKeyPath: keyPath, http: http, blockIntervalMs: blockIntervalMs)
             print("initialised chain \(g.chainID) in \(dir.path)")
-            print("start it with: agora start --data-dir \(dir.path)")
+            print("start it with: \(runningExecutable) start --data-dir \(dir.path)")
         }
     }
 }
@@ -109,7 +109,8 @@ func runNode(dataDir: DataDirectory, overrides: [String: ConfigContent], banner:
 
 struct Start: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a node from an initialised data directory (settings: agora.json < AGORA_* < flags).")
+        abstract: "Run a node from an initialised data directory (settings: agora.json < AGORA_* < flags).",
+        discussion: "An encrypted validator key is unlocked with key.password ($AGORA_KEY_PASSWORD) or a no-echo prompt; an encrypted mediator key with mediator.keyPassword or a prompt.")
 
     @Option(help: "Data directory made by `agora init`.") var dataDir: String
     @OptionGroup var flags: NodeFlags
@@ -134,19 +135,22 @@ struct Dev: AsyncParsableCommand {
             let path = dataDir ?? (NSTemporaryDirectory() + "agora-dev-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
             let dev = try NodeSetup.devNetwork(dataDir: DataDirectory(path), http: flags.http ?? "127.0.0.1:8645",
                                                blockIntervalMs: flags.blockIntervalMs ?? 1000)
+            // The hints name this executable by its absolute path: after `swift run agora dev`
+            // there is no `agora` on PATH, and a hint must run as printed.
+            let agora = runningExecutable
             try await runNode(dataDir: dev.dataDir, overrides: flags.overrides) { bound in
                 """
                 agora dev chain \(dev.chainID)
                   data dir:    \(dev.dataDir.path)
                   dev account: \(dev.devAddress)
                   dev key:     \(dev.devKeyPath)
-                  admin page:  http://\(bound)/admin (token: agora admin token create --data-dir \(dev.dataDir.path) --name me)
+                  admin page:  http://\(bound)/admin (token: \(agora) admin token create --data-dir \(dev.dataDir.path) --name me)
                 agora: API listening on http://\(bound)
 
                 try:
-                  agora status --node http://\(bound)
-                  agora keys new --name alice
-                  agora tx transfer --node http://\(bound) --key \(dev.devKeyPath) --to <ag1…> --amount 1000 --wait
+                  \(agora) status --node http://\(bound)
+                  \(agora) keys new --name alice
+                  \(agora) tx transfer --node http://\(bound) --key \(dev.devKeyPath) --to <ag1… printed by keys new> --amount 1000 --wait
 
                 """
             }
@@ -173,7 +177,7 @@ struct Testnet: AsyncParsableCommand {
             var text = "testnet \(net.chainID): \(net.nodes.count) validators in \(out)\n  genesis:        \(net.genesisPath)\n"
             text += "  funded account: \(net.fundedAddress) (key \(net.fundedKeyPath))\n\nstart each node:\n"
             for (i, dir) in net.nodes.enumerated() {
-                text += "  agora start --data-dir \(dir.path)    # API http://\(net.httpAddresses[i]), P2P \(net.p2pAddresses[i])\n"
+                text += "  \(runningExecutable) start --data-dir \(dir.path)    # API http://\(net.httpAddresses[i]), P2P \(net.p2pAddresses[i])\n"
             }
             print(text, terminator: "")
         }

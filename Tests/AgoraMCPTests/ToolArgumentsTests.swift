@@ -1,3 +1,4 @@
+import AgoraClient
 import AgoraCore
 import MCP
 import Testing
@@ -35,5 +36,22 @@ import Testing
 
     @Test func nullCountsAsAbsent() throws {
         #expect(try ToolArguments(["memo": .null]).optionalString("memo", maxBytes: 10) == nil)
+    }
+}
+
+/// Dispatch through the catalogue, without a node: the checks that run before any request.
+@Suite struct ToolCatalogDispatchTests {
+    // Port 9 (discard): these calls must fail before reaching a node.
+    let session = AgentSession(gateway: NodeGateway(base: "http://127.0.0.1:9"), agent: nil, sender: nil)
+
+    @Test func aMisspeltArgumentIsReportedAsUnknownBeforeTheRequiredOneIsMissed() async throws {
+        let result = try await ToolCatalog.call("get_group", arguments: ["grop": .string(String(repeating: "a", count: 64))], session: session)
+        #expect(result.isError == true)
+        guard case let .object(o)? = result.structuredContent, case let .object(error)? = o["error"] else {
+            Issue.record("no error object in \(String(describing: result.structuredContent))"); return
+        }
+        #expect(error["code"] == .string("unknown_argument"))
+        guard case let .string(message)? = error["message"] else { Issue.record("no message"); return }
+        #expect(message.contains("\"grop\""))
     }
 }

@@ -81,6 +81,21 @@ struct NodeConfigTests {
         #expect(NodeConfig.envName("http.rateLimit.perSecond") == "AGORA_HTTP_RATE_LIMIT_PER_SECOND")
     }
 
+    @Test("config show renders every unset secret as <unset> and set ones as <masked>, and shows mcp.keysDir's derived default")
+    func describeUnsetSecretsAndDerivedDefaults() async throws {
+        let d = try dir(file: ["mcp.token": "0123456789abcdef-mcp"])
+        let rows = try await NodeConfig.describe(dataDir: d)
+        let byKey = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, ($0.1, $0.2)) })
+        let secrets = NodeConfig.keys.filter(\.secret).map(\.name)
+        #expect(secrets.count >= 4)
+        for name in secrets where name != "mcp.token" && name != "key.password" {
+            #expect(byKey[name]?.0 == NodeConfig.unsetValue, "\(name): \(String(describing: byKey[name]))")
+        }
+        #expect(byKey["mcp.token"]?.0 == NodeConfig.maskedValue)
+        #expect(byKey["mcp.keysDir"]?.0 == d.keysDirectory)
+        #expect(byKey["mcp.keysDir"]?.1.hasPrefix("default") == true)
+    }
+
     @Test("an oversized agora.json is refused before it is parsed")
     func oversizedFile() async throws {
         let d = try dir(file: ["padding": String(repeating: "x", count: 70_000)])
@@ -114,7 +129,7 @@ struct MediatorConfigTests {
         #expect(await failure(["AGORA_MEDIATOR_ENABLED": "true"]) == "mediator.key")
         #expect(await failure(["AGORA_MEDIATOR_ENABLED": "true", "AGORA_MEDIATOR_KEY": "/nonexistent/key.json"]) == "mediator.key")
         let key = NSTemporaryDirectory() + "agora-mediator-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: key, contents: Data("{}".utf8))
+        #expect(FileManager.default.createFile(atPath: key, contents: Data("{}".utf8)))
         let mediator = ["AGORA_MEDIATOR_ENABLED": "true", "AGORA_MEDIATOR_KEY": key]
         #expect(await failure(mediator) == nil)
         #expect(await failure(mediator.merging(["AGORA_LLM_URL": "http://127.0.0.1:9/v1/chat/completions"]) { a, _ in a }) == "llm.model")

@@ -85,7 +85,9 @@ final class ChatServer: @unchecked Sendable {
                     break
                 case let .slow(delay, content):
                     let ms = Int64(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
-                    context.eventLoop.scheduleTask(in: .milliseconds(ms)) { send(.ok, ChatServer.completion(content)) }
+                    // Runs on this channel's loop: the loop-bound wrapper lets the closure carry `send`.
+                    let later = NIOLoopBound(send, eventLoop: context.eventLoop)
+                    context.eventLoop.scheduleTask(in: .milliseconds(ms)) { later.value(.ok, ChatServer.completion(content)) }
                 }
             }
         }
@@ -102,8 +104,8 @@ final class LogCapture: LogHandler, @unchecked Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        lines.withLock { $0.append("\(message) \(metadata ?? [:])") }
+    func log(event: LogEvent) {
+        lines.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") }
     }
 }
 

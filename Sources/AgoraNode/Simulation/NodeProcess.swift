@@ -33,8 +33,9 @@ public final class NodeProcess: @unchecked Sendable {
         let tag = UUID().uuidString.prefix(8)
         stdoutPath = logDir + "/stdout-\(tag).log"
         stderrPath = logDir + "/stderr-\(tag).log"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        // A failure shows at the FileHandle opens below, which throw.
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment

@@ -29,6 +29,13 @@ public struct ArtifactLayout: Sendable {
 
     public func tempPath(_ name: String) -> String { tempDirectory + "/" + name + ".part" }
 
+    /// The directory holding `path`: "." for a bare file name (`model.bin`), whose parent
+    /// `deletingLastPathComponent` gives as "", which no system call can open.
+    public static func parentDirectory(of path: String) -> String {
+        let parent = (path as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
+    }
+
     /// A fresh temp name: 128 random bits, so concurrent writers never share a file.
     public static func randomName() -> String {
         var rng = SystemRandomNumberGenerator()

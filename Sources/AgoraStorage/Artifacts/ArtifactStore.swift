@@ -235,7 +235,7 @@ public final class ArtifactStore: Sendable {
         let target = "\(layout.quarantineDirectory)/\(name).\(ms)"
         guard Glibc.rename(file, target) == 0 else { return nil }
         try? POSIXFile.fsyncDirectory(layout.quarantineDirectory)
-        try? POSIXFile.fsyncDirectory((file as NSString).deletingLastPathComponent)
+        try? POSIXFile.fsyncDirectory(ArtifactLayout.parentDirectory(of: file))
         totalsLock.withLock { $0.quarantined += 1 }
         return target
     }

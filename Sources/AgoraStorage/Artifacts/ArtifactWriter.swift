@@ -102,7 +102,7 @@ public final class ArtifactWriter: Sendable {
             s.finished = false
             do {
                 try POSIXFile.rename(tempPath, destination)
-                try POSIXFile.fsyncDirectory((destination as NSString).deletingLastPathComponent)
+                try POSIXFile.fsyncDirectory(ArtifactLayout.parentDirectory(of: destination))
             } catch {
                 unlink(tempPath)
                 throw ArtifactError.from(error, path: tempPath)
