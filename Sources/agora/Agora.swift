@@ -103,6 +103,23 @@ struct NodeOption: ParsableArguments {
     }
 
     var client: NodeClient { NodeClient(base: url) }
+
+    /// A URL without an http(s) scheme and a host is the caller's mistake (exit 2), not an
+    /// unreachable node (exit 3): `localhost:8645` would otherwise parse as scheme "localhost".
+    func validate() throws {
+        if let problem = NodeOption.problem(with: url) {
+            throw ValidationError("\(node != nil ? "--node" : "$AGORA_NODE") \(url) is not a node URL: \(problem)")
+        }
+    }
+
+    static func problem(with url: String) -> String? {
+        let parsed = URLComponents(string: url)
+        guard let scheme = parsed?.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            return "it needs an http:// or https:// scheme, e.g. http://\(url)"
+        }
+        guard let host = parsed?.host, !host.isEmpty else { return "it names no host" }
+        return nil
+    }
 }
 
 func printJSON<T: Encodable>(_ value: T) {

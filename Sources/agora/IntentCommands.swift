@@ -60,7 +60,9 @@ extension Tx {
             @Option(help: "The terms in words.") var termsText: String
             @Option(help: "Agreed structured terms (same form as intent terms).") var terms: String = ""
             @Option(help: "A payment FROM_ADDRESS:TO_ADDRESS:AMOUNT made at finalisation (repeat).") var payment: [String] = []
-            @Option(help: "The mediator's fee.") var fee: UInt64 = 0
+            // Not `--fee`: TxOptions already names the transaction fee so, and two options of one
+            // name make the parser refuse the command.
+            @Option(name: .customLong("mediator-fee"), help: "The mediator's fee, paid at finalisation.") var mediatorFee: UInt64 = 0
             @Option(help: "Last height at which parties may accept.") var acceptBy: UInt64
             @Option(help: "Heights between the last acceptance and payout.") var challengeWindow: UInt64 = 10
             func run() async throws {
@@ -84,7 +86,7 @@ extension Tx {
                         return SettlementPayment(from: from, to: to, amount: a)
                     }
                     let proposal = SettlementProposal(intents: ids, termsText: termsText, terms: try parseTerms(terms), payments: payments,
-                                                      mediatorFee: try amount(fee, "--fee"), acceptBy: acceptBy, challengeWindow: challengeWindow,
+                                                      mediatorFee: try amount(mediatorFee, "--mediator-fee"), acceptBy: acceptBy, challengeWindow: challengeWindow,
                                                       score: MatchScore(source: 0, kind: 0, terms: 0, text: 0, total: 0))
                     let tx = try await submit(.proposeSettlement(proposal), options: options)
                     print("settlement \(LedgerID.settlement(mediator: tx.sender, nonce: tx.body.nonce).hex)")

@@ -109,7 +109,7 @@ struct MarketCommand: AsyncParsableCommand {
                 print("purchase \(purchaseID.hex)")
                 print("one-time key \(secretPath)")
                 guard options.wait, let out else {
-                    if options.wait { print("receive with: agora market receive \(purchaseID.hex) --key \(options.key) --ephemeral \(secretPath) --out FILE") }
+                    if options.wait { print("receive with: \(runningExecutable) market receive \(purchaseID.hex) --key \(options.key) --ephemeral \(secretPath) --out FILE") }
                     return
                 }
                 let remaining = max(1, options.timeout - Date().timeIntervalSince(started))
