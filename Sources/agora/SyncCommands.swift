@@ -18,7 +18,13 @@ struct SyncCommand: AsyncParsableCommand {
 
     struct GroupSync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "group",
-                                                        abstract: "Claims and artifacts of a group since this directory's last sync.")
+                                                        abstract: "Claims and artifacts of a group since this directory's last sync.",
+                                                        discussion: """
+                                                            Writes DIR/group.json and DIR/members.json (the group now), DIR/claims/<id>.json for every \
+                                                            claim committed after the last synced height, and DIR/artifacts/<sha256> for every artifact \
+                                                            those claims reference (verified). It syncs claims and artifacts only: not tasks, presence, \
+                                                            intents or market offers (read those with `agora query`).
+                                                            """)
         @Argument(help: "Group ID (64 hex digits).") var group: String
         @Option(help: "Directory of the local copy (created; holds sync.json with the last height).") var out: String
         @OptionGroup var node: NodeOption
