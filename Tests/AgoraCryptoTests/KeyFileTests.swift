@@ -87,7 +87,7 @@ struct KeyFileTests {
     func malformedFiles() throws {
         let path = tempPath("bad.json")
         for content in ["", "{", "{\"version\":1}", String(repeating: "x", count: 70_000)] {
-            FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: 0o600])
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: 0o600]))
             #expect(throws: KeyFileError.self) { try KeyFile.read(from: path) }
         }
         #expect(throws: KeyFileError.notFound(path + ".missing")) { try KeyFile.read(from: path + ".missing") }
