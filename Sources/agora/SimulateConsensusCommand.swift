@@ -53,7 +53,7 @@ struct SimulateConsensus: AsyncParsableCommand {
             print("  reproduce: \(failure.reproduction)\(strategy == .mixed ? "" : " --strategy \(strategy.rawValue)")")
         }
         print("\(summary.failures.count) of \(summary.runs) seeds failed")
-        throw ExitCode(1)
+        throw ExitCode(Exit.failed.rawValue)
     }
 
     /// Seeds are independent and each run is deterministic, so they are spread over every core;
