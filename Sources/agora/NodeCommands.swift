@@ -70,7 +70,7 @@ struct NodeFlags: ParsableArguments {
     @Option(help: "P2P listen address HOST:PORT (p2p.address; port 0 picks one).") var p2p: String?
     @Option(help: "Comma-separated bootstrap peers HOST:PORT (p2p.peers).") var peers: String?
     @Flag(help: "Run the mediator service: match open intents and propose settlements (mediator.enabled).") var mediator = false
-    @Option(help: "Key file the mediator signs its proposals with (mediator.key).") var key: String?
+    @Option(help: "Key file the mediator signs its proposals with (mediator.key); an encrypted one is unlocked with mediator.keyPassword or a prompt.") var key: String?
 
     var overrides: [String: ConfigContent] {
         var o: [String: ConfigContent] = [:]
