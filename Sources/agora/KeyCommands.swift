@@ -9,7 +9,10 @@ struct KeysOption: ParsableArguments {
 
     var directory: String {
         if let keys { return (keys as NSString).expandingTildeInPath }
-        let home = ProcessInfo.processInfo.environment["AGORA_HOME"] ?? (NSHomeDirectory() + "/.agora")
+        // $HOME first, as every Unix tool does (Foundation's NSHomeDirectory reads the password
+        // database on Linux and ignores a changed HOME).
+        let env = ProcessInfo.processInfo.environment
+        let home = env["AGORA_HOME"] ?? ((env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.agora")
         return (home as NSString).expandingTildeInPath + "/keys"
     }
 
