@@ -101,6 +101,32 @@ public struct Genesis: Codable, Sendable, Equatable {
 
     public func resolve() throws(GenesisError) -> Resolved {
         guard ChainID.isValid(chainID) else { throw .invalid("chainID \"\(chainID)\": use 1-64 of a-z 0-9 . _ -") }
+        let (set, keys) = try resolveValidators()
+        let stakingParams = try resolveStaking(set)
+        let (bonds, bonded) = try resolveBonds(keys: keys, staking: stakingParams)
+        let bank = try resolveBank()
+        let (sorted, supply) = try resolveAllocations(bank: bank, bonded: bonded)
+
+        var entries: [WriteSet.Entry] = [
+            .init(key: BankKeys.params, value: bank.canonicalBytes, previous: nil),
+            .init(key: BankKeys.supply, value: supply.canonicalBytes, previous: nil),
+        ]
+        for (address, amount) in sorted {
+            entries.append(.init(key: BankKeys.account(address),
+                                 value: Account(balance: amount, nonce: 0, faucetClaimed: false).canonicalBytes, previous: nil))
+        }
+        entries += Staking.genesisEntries(params: stakingParams, set: set, bonds: bonds)
+        let state = WriteSet(entries: entries)
+        let sortedBonds = set.validators.map { ($0.publicKey, bonds[$0.publicKey] ?? .zero) }
+        let hash = genesisHash(set: set, bank: bank, balances: sorted, staking: stakingParams, bonds: sortedBonds)
+        return Resolved(chainID: chainID, genesisTime: genesisTime, validatorSet: set, params: bank,
+                        staking: stakingParams, bonds: sortedBonds,
+                        allocations: sorted.map { ($0.key, $0.value) }, hash: hash, state: state,
+                        stateRoot: StateRoot.next(previous: .zero, writes: state))
+    }
+
+    /// The validator set, and each validator's key in the order of `validators`.
+    func resolveValidators() throws(GenesisError) -> (ValidatorSet, [PublicKey]) {
         var validatorList: [Validator] = []
         var keys: [PublicKey] = []
         for (i, v) in validators.enumerated() {
@@ -111,7 +137,11 @@ public struct Genesis: Codable, Sendable, Equatable {
         let set: ValidatorSet
         do { set = try ValidatorSet(validatorList) } catch { throw .invalid("validators: \(error)") }
         guard set.totalPower <= Limits.maxTotalVotingPower else { throw .invalid("validators: total power above \(Limits.maxTotalVotingPower)") }
-        let stakingParams = try resolveStaking(set)
+        return (set, keys)
+    }
+
+    /// Each validator's bond (staking.minBond unless it names one) and their sum.
+    func resolveBonds(keys: [PublicKey], staking stakingParams: StakingParams) throws(GenesisError) -> ([PublicKey: Amount], Amount) {
         var bonds: [PublicKey: Amount] = [:]
         var bonded = Amount.zero
         for (i, v) in validators.enumerated() {
@@ -120,12 +150,22 @@ public struct Genesis: Codable, Sendable, Equatable {
             do { bonded = try bonded.adding(bond) } catch { throw .invalid("validator bonds overflow the amount range") }
             bonds[keys[i]] = bond
         }
+        return (bonds, bonded)
+    }
+
+    /// The bank section, checked against its own bounds.
+    func resolveBank() throws(GenesisError) -> BankParams {
         guard let treasury = Address(params.treasury) else { throw .invalid("params.treasury \"\(params.treasury)\" is not an ag1 address") }
         let bank = BankParams(treasury: treasury, transferFeeBps: params.transferFeeBps, minFee: params.minFee,
                               faucetAmount: params.faucetAmount, maxTotalSupply: params.maxTotalSupply,
                               maxAccountBalance: params.maxAccountBalance, blockReward: params.blockReward)
         do { try bank.validate() } catch { throw .invalid(error.description) }
+        return bank
+    }
 
+    /// The allocations sorted by address, and the supply they make with the bonds.
+    func resolveAllocations(bank: BankParams, bonded: Amount) throws(GenesisError) -> ([(key: Address, value: Amount)], Amount) {
+        let treasury = bank.treasury
         var balances: [Address: Amount] = [:]
         // Bonds are minted at genesis and count in the supply (sum of balances and bonds).
         var supply = bonded
@@ -141,20 +181,12 @@ public struct Genesis: Codable, Sendable, Equatable {
         guard supply <= bank.maxTotalSupply else {
             throw .invalid("\(bonded == .zero ? "allocations" : "allocations and bonds") total \(supply), above params.maxTotalSupply")
         }
-        let sorted = balances.sorted { $0.key < $1.key }
+        return (balances.sorted { $0.key < $1.key }, supply)
+    }
 
-        var entries: [WriteSet.Entry] = [
-            .init(key: BankKeys.params, value: bank.canonicalBytes, previous: nil),
-            .init(key: BankKeys.supply, value: supply.canonicalBytes, previous: nil),
-        ]
-        for (address, amount) in sorted {
-            entries.append(.init(key: BankKeys.account(address),
-                                 value: Account(balance: amount, nonce: 0, faucetClaimed: false).canonicalBytes, previous: nil))
-        }
-        entries += Staking.genesisEntries(params: stakingParams, set: set, bonds: bonds)
-        let state = WriteSet(entries: entries)
-        let sortedBonds = set.validators.map { ($0.publicKey, bonds[$0.publicKey] ?? .zero) }
-
+    /// The genesis hash: SHA-256 of everything that decides the first state.
+    func genesisHash(set: ValidatorSet, bank: BankParams, balances sorted: [(key: Address, value: Amount)], staking stakingParams: StakingParams,
+                     bonds sortedBonds: [(PublicKey, Amount)]) -> Hash {
         // v2: the staking params and bonds joined the preimage.
         var w = CanonicalWriter()
         w.writeFixed(Array("agora/genesis/v2".utf8))
@@ -167,10 +199,7 @@ public struct Genesis: Codable, Sendable, Equatable {
         w.write(stakingParams)
         w.write(UInt32(sortedBonds.count))
         for (key, bond) in sortedBonds { w.write(key); w.write(bond) }
-        return Resolved(chainID: chainID, genesisTime: genesisTime, validatorSet: set, params: bank,
-                        staking: stakingParams, bonds: sortedBonds,
-                        allocations: sorted.map { ($0.key, $0.value) }, hash: Hash.sha256(w.bytes), state: state,
-                        stateRoot: StateRoot.next(previous: .zero, writes: state))
+        return Hash.sha256(w.bytes)
     }
 
     /// The staking section with its defaults applied.

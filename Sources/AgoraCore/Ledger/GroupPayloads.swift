@@ -226,3 +226,68 @@ public enum GroupName {
         !name.isEmpty && name.utf8.count <= Limits.maxGroupNameBytes && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }
+
+// The `groups` payloads' codec (tags 8–13) and the `claims` one (tag 14). `Payload` routes
+// here by `Tag.module`.
+extension Payload {
+    func encodeGroupFields(to writer: inout CanonicalWriter) {
+        switch self {
+        case let .createGroup(name, policy):
+            writer.writeString(name)
+            writer.write(policy)
+        case let .addGroupMember(group, member, role), let .setGroupRole(group, member, role):
+            writer.write(group)
+            writer.write(member)
+            writer.write(role)
+        case let .removeGroupMember(group, member):
+            writer.write(group)
+            writer.write(member)
+        case let .updateGroupPolicy(group, policy):
+            writer.write(group)
+            writer.write(policy)
+        case let .fundGroup(group, amount):
+            writer.write(group)
+            writer.write(amount)
+        default:
+            misrouted(.groups)
+        }
+    }
+
+    static func decodeGroups(_ tag: Tag, from reader: inout CanonicalReader) throws(CodecError) -> Payload {
+        switch tag {
+        case .createGroup:
+            let name = try reader.readString("group.name", limit: Limits.maxGroupNameBytes)
+            guard GroupName.isValid(name) else { throw .nonCanonical(field: "group.name", reason: "empty or holds control characters") }
+            return .createGroup(name: name, policy: try reader.read(GroupPolicy.self))
+        case .addGroupMember:
+            let group = try reader.read(Hash.self)
+            let member = try reader.read(Address.self)
+            return .addGroupMember(group: group, member: member, role: try reader.read(GroupRole.self))
+        case .removeGroupMember:
+            let group = try reader.read(Hash.self)
+            return .removeGroupMember(group: group, member: try reader.read(Address.self))
+        case .setGroupRole:
+            let group = try reader.read(Hash.self)
+            let member = try reader.read(Address.self)
+            return .setGroupRole(group: group, member: member, role: try reader.read(GroupRole.self))
+        case .updateGroupPolicy:
+            let group = try reader.read(Hash.self)
+            return .updateGroupPolicy(group: group, policy: try reader.read(GroupPolicy.self))
+        case .fundGroup:
+            let group = try reader.read(Hash.self)
+            return .fundGroup(group: group, amount: try reader.read(Amount.self))
+        default:
+            throw misroutedTag(tag)
+        }
+    }
+
+    func encodeClaimFields(to writer: inout CanonicalWriter) {
+        guard case let .publishClaim(content) = self else { misrouted(.claims) }
+        writer.write(content)
+    }
+
+    static func decodeClaims(_ tag: Tag, from reader: inout CanonicalReader) throws(CodecError) -> Payload {
+        guard tag == .publishClaim else { throw misroutedTag(tag) }
+        return .publishClaim(try reader.read(ClaimContent.self))
+    }
+}

@@ -376,3 +376,59 @@ extension LedgerID {
         Hash.sha256(parts: [settlementDomain, mediator.bytes, nonce.canonicalBytes])
     }
 }
+
+// The `intents` payloads' codec (tags 28–34). `Payload` routes here by `Tag.module`.
+extension Payload {
+    func encodeIntentFields(to writer: inout CanonicalWriter) {
+        switch self {
+        case let .postIntent(content):
+            writer.write(content)
+        case let .withdrawIntent(intent):
+            writer.write(intent)
+        case let .registerMediator(stake, feeBps):
+            writer.write(stake)
+            writer.write(feeBps)
+        case let .proposeSettlement(proposal):
+            writer.write(proposal)
+        case let .acceptSettlement(settlement):
+            writer.write(settlement)
+        case let .challengeSettlement(settlement, reason, bond):
+            writer.write(settlement)
+            writer.writeString(reason)
+            writer.write(bond)
+        case let .resolveChallenge(settlement, upheld):
+            writer.write(settlement)
+            writer.write(upheld)
+        default:
+            misrouted(.intents)
+        }
+    }
+
+    static func decodeIntents(_ tag: Tag, from reader: inout CanonicalReader) throws(CodecError) -> Payload {
+        switch tag {
+        case .postIntent:
+            return .postIntent(try reader.read(IntentContent.self))
+        case .withdrawIntent:
+            return .withdrawIntent(intent: try reader.read(Hash.self))
+        case .registerMediator:
+            let stake = try reader.read(Amount.self)
+            let bps = try reader.readUInt16("mediator.feeBps")
+            guard bps <= 10_000 else { throw .nonCanonical(field: "mediator.feeBps", reason: "\(bps) is above 10000") }
+            return .registerMediator(stake: stake, feeBps: bps)
+        case .proposeSettlement:
+            return .proposeSettlement(try reader.read(SettlementProposal.self))
+        case .acceptSettlement:
+            return .acceptSettlement(settlement: try reader.read(Hash.self))
+        case .challengeSettlement:
+            let settlement = try reader.read(Hash.self)
+            let reason = try reader.readString("challenge.reason", limit: Limits.maxChallengeReasonBytes)
+            guard !reason.isEmpty else { throw .nonCanonical(field: "challenge.reason", reason: "empty") }
+            return .challengeSettlement(settlement: settlement, reason: reason, bond: try reader.read(Amount.self))
+        case .resolveChallenge:
+            let settlement = try reader.read(Hash.self)
+            return .resolveChallenge(settlement: settlement, upheld: try reader.readBool("resolve.upheld"))
+        default:
+            throw misroutedTag(tag)
+        }
+    }
+}

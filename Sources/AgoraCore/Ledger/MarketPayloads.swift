@@ -137,3 +137,46 @@ extension LedgerID {
         Hash.sha256(parts: [purchaseDomain, buyer.bytes, nonce.canonicalBytes])
     }
 }
+
+// The `market` payloads' codec (tags 15–19). `Payload` routes here by `Tag.module`.
+extension Payload {
+    func encodeMarketFields(to writer: inout CanonicalWriter) {
+        switch self {
+        case let .createOffer(terms):
+            writer.write(terms)
+        case let .cancelOffer(offer):
+            writer.write(offer)
+        case let .buyOffer(offer, buyerKey):
+            writer.write(offer)
+            writer.write(buyerKey)
+        case let .deliverKey(purchase, sealed):
+            writer.write(purchase)
+            writer.write(sealed)
+        case let .disputePurchase(purchase, secret):
+            writer.write(purchase)
+            writer.write(secret)
+        default:
+            misrouted(.market)
+        }
+    }
+
+    static func decodeMarket(_ tag: Tag, from reader: inout CanonicalReader) throws(CodecError) -> Payload {
+        switch tag {
+        case .createOffer:
+            return .createOffer(try reader.read(OfferTerms.self))
+        case .cancelOffer:
+            return .cancelOffer(offer: try reader.read(Hash.self))
+        case .buyOffer:
+            let offer = try reader.read(Hash.self)
+            return .buyOffer(offer: offer, buyerKey: try reader.read(Bytes32.self))
+        case .deliverKey:
+            let purchase = try reader.read(Hash.self)
+            return .deliverKey(purchase: purchase, sealed: try reader.read(SealedContentKey.self))
+        case .disputePurchase:
+            let purchase = try reader.read(Hash.self)
+            return .disputePurchase(purchase: purchase, buyerSecret: try reader.read(Bytes32.self))
+        default:
+            throw misroutedTag(tag)
+        }
+    }
+}

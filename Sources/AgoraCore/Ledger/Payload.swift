@@ -191,188 +191,64 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The module that owns this payload; `encode` and `init(from:)` hand the fields after the
+    /// tag byte to that module's coding functions (next to the module's payload types).
+    public var module: LedgerModule { tag.module }
+
     public func encode(to writer: inout CanonicalWriter) {
         writer.write(tag.rawValue)
-        switch self {
-        case let .transfer(to, amount, memo):
-            writer.write(to)
-            writer.write(amount)
-            writer.writeString(memo)
-        case .faucet:
-            break
-        case let .validatorUpdate(key, power):
-            writer.write(key)
-            writer.write(power)
-        case let .bond(amount), let .unbond(amount):
-            writer.write(amount)
-        case let .rotateValidatorKey(newKey, proof):
-            writer.write(newKey)
-            writer.write(proof)
-        case let .evidence(evidence):
-            writer.write(evidence)
-        case let .createGroup(name, policy):
-            writer.writeString(name)
-            writer.write(policy)
-        case let .addGroupMember(group, member, role), let .setGroupRole(group, member, role):
-            writer.write(group)
-            writer.write(member)
-            writer.write(role)
-        case let .removeGroupMember(group, member):
-            writer.write(group)
-            writer.write(member)
-        case let .updateGroupPolicy(group, policy):
-            writer.write(group)
-            writer.write(policy)
-        case let .fundGroup(group, amount):
-            writer.write(group)
-            writer.write(amount)
-        case let .publishClaim(content):
-            writer.write(content)
-        case let .createTask(spec):
-            writer.write(spec)
-        case let .assignTask(task, assignee):
-            writer.write(task)
-            writer.write(assignee)
-        case let .startTask(task), let .cancelTask(task), let .expireTask(task):
-            writer.write(task)
-        case let .completeTask(task, result):
-            writer.write(task)
-            writer.write(result)
-        case let .failTask(task, reason):
-            writer.write(task)
-            writer.writeString(reason)
-        case let .createOffer(terms):
-            writer.write(terms)
-        case let .cancelOffer(offer):
-            writer.write(offer)
-        case let .buyOffer(offer, buyerKey):
-            writer.write(offer)
-            writer.write(buyerKey)
-        case let .deliverKey(purchase, sealed):
-            writer.write(purchase)
-            writer.write(sealed)
-        case let .disputePurchase(purchase, secret):
-            writer.write(purchase)
-            writer.write(secret)
-        case let .postIntent(content):
-            writer.write(content)
-        case let .withdrawIntent(intent):
-            writer.write(intent)
-        case let .registerMediator(stake, feeBps):
-            writer.write(stake)
-            writer.write(feeBps)
-        case let .proposeSettlement(proposal):
-            writer.write(proposal)
-        case let .acceptSettlement(settlement):
-            writer.write(settlement)
-        case let .challengeSettlement(settlement, reason, bond):
-            writer.write(settlement)
-            writer.writeString(reason)
-            writer.write(bond)
-        case let .resolveChallenge(settlement, upheld):
-            writer.write(settlement)
-            writer.write(upheld)
+        switch module {
+        case .bank: encodeBankFields(to: &writer)
+        case .staking: encodeStakingFields(to: &writer)
+        case .groups: encodeGroupFields(to: &writer)
+        case .claims: encodeClaimFields(to: &writer)
+        case .market: encodeMarketFields(to: &writer)
+        case .tasks: encodeTaskFields(to: &writer)
+        case .intents: encodeIntentFields(to: &writer)
         }
     }
 
     public init(from reader: inout CanonicalReader) throws(CodecError) {
         let raw = try reader.readUInt8("payload.tag")
         guard let tag = Tag(rawValue: raw) else { throw .unknownTag(type: "payload", tag: raw) }
-        switch tag {
-        case .transfer:
-            let to = try reader.read(Address.self)
-            let amount = try reader.read(Amount.self)
-            let memo = try reader.readString("transfer.memo", limit: Limits.maxMemoBytes)
-            self = .transfer(to: to, amount: amount, memo: memo)
-        case .faucet:
-            self = .faucet
-        case .validatorUpdate:
-            let key = try reader.read(PublicKey.self)
-            self = .validatorUpdate(publicKey: key, power: try reader.readUInt64("validatorUpdate.power"))
-        case .bond:
-            self = .bond(amount: try reader.read(Amount.self))
-        case .unbond:
-            self = .unbond(amount: try reader.read(Amount.self))
-        case .rotateValidatorKey:
-            let key = try reader.read(PublicKey.self)
-            self = .rotateValidatorKey(newKey: key, proof: try reader.read(Signature.self))
-        case .evidence:
-            // Bounded by construction: two votes, each with a chain ID of at most 64 bytes.
-            self = .evidence(try reader.read(DuplicateVoteEvidence.self))
-        case .createGroup:
-            let name = try reader.readString("group.name", limit: Limits.maxGroupNameBytes)
-            guard GroupName.isValid(name) else { throw .nonCanonical(field: "group.name", reason: "empty or holds control characters") }
-            self = .createGroup(name: name, policy: try reader.read(GroupPolicy.self))
-        case .addGroupMember:
-            let group = try reader.read(Hash.self)
-            let member = try reader.read(Address.self)
-            self = .addGroupMember(group: group, member: member, role: try reader.read(GroupRole.self))
-        case .removeGroupMember:
-            let group = try reader.read(Hash.self)
-            self = .removeGroupMember(group: group, member: try reader.read(Address.self))
-        case .setGroupRole:
-            let group = try reader.read(Hash.self)
-            let member = try reader.read(Address.self)
-            self = .setGroupRole(group: group, member: member, role: try reader.read(GroupRole.self))
-        case .updateGroupPolicy:
-            let group = try reader.read(Hash.self)
-            self = .updateGroupPolicy(group: group, policy: try reader.read(GroupPolicy.self))
-        case .fundGroup:
-            let group = try reader.read(Hash.self)
-            self = .fundGroup(group: group, amount: try reader.read(Amount.self))
-        case .publishClaim:
-            self = .publishClaim(try reader.read(ClaimContent.self))
-        case .createTask:
-            self = .createTask(try reader.read(TaskSpec.self))
-        case .assignTask:
-            let task = try reader.read(Hash.self)
-            self = .assignTask(task: task, assignee: try reader.read(Address.self))
-        case .startTask:
-            self = .startTask(task: try reader.read(Hash.self))
-        case .completeTask:
-            let task = try reader.read(Hash.self)
-            self = .completeTask(task: task, result: try reader.read(TaskResult.self))
-        case .failTask:
-            let task = try reader.read(Hash.self)
-            self = .failTask(task: task, reason: try reader.readString("task.failReason", limit: TaskLimits.maxFailReasonBytes))
-        case .cancelTask:
-            self = .cancelTask(task: try reader.read(Hash.self))
-        case .expireTask:
-            self = .expireTask(task: try reader.read(Hash.self))
-        case .createOffer:
-            self = .createOffer(try reader.read(OfferTerms.self))
-        case .cancelOffer:
-            self = .cancelOffer(offer: try reader.read(Hash.self))
-        case .buyOffer:
-            let offer = try reader.read(Hash.self)
-            self = .buyOffer(offer: offer, buyerKey: try reader.read(Bytes32.self))
-        case .deliverKey:
-            let purchase = try reader.read(Hash.self)
-            self = .deliverKey(purchase: purchase, sealed: try reader.read(SealedContentKey.self))
-        case .disputePurchase:
-            let purchase = try reader.read(Hash.self)
-            self = .disputePurchase(purchase: purchase, buyerSecret: try reader.read(Bytes32.self))
-        case .postIntent:
-            self = .postIntent(try reader.read(IntentContent.self))
-        case .withdrawIntent:
-            self = .withdrawIntent(intent: try reader.read(Hash.self))
-        case .registerMediator:
-            let stake = try reader.read(Amount.self)
-            let bps = try reader.readUInt16("mediator.feeBps")
-            guard bps <= 10_000 else { throw .nonCanonical(field: "mediator.feeBps", reason: "\(bps) is above 10000") }
-            self = .registerMediator(stake: stake, feeBps: bps)
-        case .proposeSettlement:
-            self = .proposeSettlement(try reader.read(SettlementProposal.self))
-        case .acceptSettlement:
-            self = .acceptSettlement(settlement: try reader.read(Hash.self))
-        case .challengeSettlement:
-            let settlement = try reader.read(Hash.self)
-            let reason = try reader.readString("challenge.reason", limit: Limits.maxChallengeReasonBytes)
-            guard !reason.isEmpty else { throw .nonCanonical(field: "challenge.reason", reason: "empty") }
-            self = .challengeSettlement(settlement: settlement, reason: reason, bond: try reader.read(Amount.self))
-        case .resolveChallenge:
-            let settlement = try reader.read(Hash.self)
-            self = .resolveChallenge(settlement: settlement, upheld: try reader.readBool("resolve.upheld"))
+        switch tag.module {
+        case .bank: self = try .decodeBank(tag, from: &reader)
+        case .staking: self = try .decodeStaking(tag, from: &reader)
+        case .groups: self = try .decodeGroups(tag, from: &reader)
+        case .claims: self = try .decodeClaims(tag, from: &reader)
+        case .market: self = try .decodeMarket(tag, from: &reader)
+        case .tasks: self = try .decodeTasks(tag, from: &reader)
+        case .intents: self = try .decodeIntents(tag, from: &reader)
+        }
+    }
+
+    /// A module's decoder reached with a tag of another module: `Tag.module` and the module's
+    /// switch disagree. Unreachable while they agree (the golden test decodes every tag).
+    static func misroutedTag(_ tag: Tag) -> CodecError { .unknownTag(type: "payload", tag: tag.rawValue) }
+
+    /// A module's encoder reached with another module's case: a programming error that would
+    /// write wrong consensus bytes, so it stops the node instead. Unreachable while `Tag.module`
+    /// and the modules' switches agree (the golden test encodes every case).
+    func misrouted(_ module: LedgerModule) -> Never { preconditionFailure("payload \(kind) reached the \(module) encoder") }
+}
+
+/// The ledger's modules, each owning a range of payload tags and execution failure codes.
+public enum LedgerModule: String, Sendable, Hashable, CaseIterable {
+    case bank, staking, groups, claims, market, tasks, intents
+}
+
+extension Payload.Tag {
+    /// The module whose rules and codec handle this tag.
+    public var module: LedgerModule {
+        switch self {
+        case .transfer, .faucet: return .bank
+        case .validatorUpdate, .bond, .unbond, .rotateValidatorKey, .evidence: return .staking
+        case .createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup: return .groups
+        case .publishClaim: return .claims
+        case .createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase: return .market
+        case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask: return .tasks
+        case .postIntent, .withdrawIntent, .registerMediator, .proposeSettlement, .acceptSettlement, .challengeSettlement,
+             .resolveChallenge: return .intents
         }
     }
 }

@@ -149,3 +149,50 @@ extension LedgerID {
         Hash.sha256(parts: [taskDomain, creator.bytes, nonce.canonicalBytes])
     }
 }
+
+// The `tasks` payloads' codec (tags 21–27). `Payload` routes here by `Tag.module`.
+extension Payload {
+    func encodeTaskFields(to writer: inout CanonicalWriter) {
+        switch self {
+        case let .createTask(spec):
+            writer.write(spec)
+        case let .assignTask(task, assignee):
+            writer.write(task)
+            writer.write(assignee)
+        case let .startTask(task), let .cancelTask(task), let .expireTask(task):
+            writer.write(task)
+        case let .completeTask(task, result):
+            writer.write(task)
+            writer.write(result)
+        case let .failTask(task, reason):
+            writer.write(task)
+            writer.writeString(reason)
+        default:
+            misrouted(.tasks)
+        }
+    }
+
+    static func decodeTasks(_ tag: Tag, from reader: inout CanonicalReader) throws(CodecError) -> Payload {
+        switch tag {
+        case .createTask:
+            return .createTask(try reader.read(TaskSpec.self))
+        case .assignTask:
+            let task = try reader.read(Hash.self)
+            return .assignTask(task: task, assignee: try reader.read(Address.self))
+        case .startTask:
+            return .startTask(task: try reader.read(Hash.self))
+        case .completeTask:
+            let task = try reader.read(Hash.self)
+            return .completeTask(task: task, result: try reader.read(TaskResult.self))
+        case .failTask:
+            let task = try reader.read(Hash.self)
+            return .failTask(task: task, reason: try reader.readString("task.failReason", limit: TaskLimits.maxFailReasonBytes))
+        case .cancelTask:
+            return .cancelTask(task: try reader.read(Hash.self))
+        case .expireTask:
+            return .expireTask(task: try reader.read(Hash.self))
+        default:
+            throw misroutedTag(tag)
+        }
+    }
+}

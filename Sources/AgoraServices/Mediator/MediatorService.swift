@@ -154,6 +154,36 @@ public final class MediatorService: Sendable {
             state.withLock { $0.lastError = MediatorError.notRegistered.description }
             throw MediatorError.notRegistered
         }
+        var used = Set<Hash>()
+        var out: [Proposed] = []
+        var leftOver: [(CandidatePair, PairJudgement)] = []
+        for (pair, j) in Self.ranked(try await judgeFresh(fresh, height: height) + waiting) {
+            let ids = [pair.offer.id, pair.request.id].sorted()
+            guard out.count < settings.proposalsPerBlock else {
+                if leftOver.count < MediatorService.maxCarried, !memory.contains(ids) { leftOver.append((pair, j)) }
+                continue
+            }
+            guard !used.contains(ids[0]), !used.contains(ids[1]), !memory.contains(ids) else { continue }
+            guard try ledger.isOpen(ids[0]), try ledger.isOpen(ids[1]) else { continue }
+            let proposal = settlementProposal(pair, j, ids: ids, mediator: me, height: height)
+            if let proposed = submit(proposal, ids: ids, pair: pair, judgement: j) {
+                used.formUnion(ids)
+                out.append(proposed)
+            }
+        }
+        carried.withLock { $0 = leftOver }
+        state.withLock { s in
+            s.cursor = last
+            s.rounds += 1
+            s.lastRoundAt = .now
+            s.proposed += out.count
+        }
+        return out
+    }
+
+    /// The candidates of each fresh intent from the book, judged by the matcher; pairs it
+    /// turns down are dropped.
+    private func judgeFresh(_ fresh: [(position: Int64, intent: BookIntent)], height: UInt64) async throws -> [(CandidatePair, PairJudgement)] {
         var pairs: [CandidatePair] = []
         for (_, intent) in fresh {
             let retrieval = try book.candidates(for: intent, limit: settings.candidatesPerIntent)
@@ -167,60 +197,55 @@ public final class MediatorService: Sendable {
             let verdicts = try await matcher.judge(pairs)
             for (p, v) in zip(pairs, verdicts) { if let v { judged.append((p, v)) } }
         }
-        judged += waiting
-        judged.sort { a, b in
+        return judged
+    }
+
+    /// Best score first; ties in intent order, so that a round is deterministic.
+    private static func ranked(_ judged: [(CandidatePair, PairJudgement)]) -> [(CandidatePair, PairJudgement)] {
+        judged.sorted { a, b in
             a.1.score.total != b.1.score.total ? a.1.score.total > b.1.score.total
                 : (a.0.query.id, a.0.candidate.id) < (b.0.query.id, b.0.candidate.id)
         }
-        var used = Set<Hash>()
-        var out: [Proposed] = []
-        var leftOver: [(CandidatePair, PairJudgement)] = []
-        for (pair, j) in judged {
-            let ids = [pair.offer.id, pair.request.id].sorted()
-            guard out.count < settings.proposalsPerBlock else {
-                if leftOver.count < MediatorService.maxCarried, !memory.contains(ids) { leftOver.append((pair, j)) }
-                continue
-            }
-            guard !used.contains(ids[0]), !used.contains(ids[1]), !memory.contains(ids) else { continue }
-            guard try ledger.isOpen(ids[0]), try ledger.isOpen(ids[1]) else { continue }
-            var payments: [SettlementPayment] = []
-            var fee = Amount.zero
-            if let price = j.price, price > 0, let amount = Amount(price) {
-                payments = [SettlementPayment(from: pair.request.author, to: pair.offer.author, amount: amount)]
-                fee = amount.basisPoints(me.feeBps)
-            }
-            // Acceptances after an intent's deadline would fail: accept by then (but leave the
-            // proposal a block to land).
-            let acceptBy = max(height + 2, min(height + settings.acceptWindow, j.terms.deadline ?? .max))
-            let proposal = SettlementProposal(intents: ids, termsText: String(j.termsText.utf8.prefix(Limits.maxSettlementTermsBytes)) ?? j.termsText,
-                                              terms: j.terms, payments: payments, mediatorFee: fee, acceptBy: acceptBy,
-                                              challengeWindow: settings.challengeWindow, score: j.score)
-            let correlation = pair.request.id
-            do {
-                let tx = try ledger.submit(.proposeSettlement(proposal), correlation: correlation)
-                try memory.remember(ids)
-                used.formUnion(ids)
-                out.append(Proposed(tx: tx, intents: ids, score: j.score))
-                metrics.proposals.increment()
-                logger.info("proposed settlement", metadata: IntentLog.metadata(correlation: correlation, [
-                    "tx": .string(tx.hex), "offer": .string(pair.offer.id.hex), "request": .string(pair.request.id.hex),
-                    "score": .string("kind=\(j.score.kind) terms=\(j.score.terms) text=\(j.score.text) total=\(j.score.total)"),
-                    "matcher": .string(j.score.source == 2 ? "llm" : "builtin"),
-                ]))
-            } catch {
-                metrics.proposalFailures.increment()
-                logger.warning("proposal refused", metadata: IntentLog.metadata(correlation: correlation, ["error": .string("\(error)")]))
-                state.withLock { $0.lastError = "\(error)" }
-            }
+    }
+
+    /// The settlement a judged pair becomes: the request's author pays the offer's at the
+    /// judged price, with this mediator's fee rate on it.
+    private func settlementProposal(_ pair: CandidatePair, _ j: PairJudgement, ids: [Hash], mediator me: MediatorRecord,
+                                    height: UInt64) -> SettlementProposal {
+        var payments: [SettlementPayment] = []
+        var fee = Amount.zero
+        if let price = j.price, price > 0, let amount = Amount(price) {
+            payments = [SettlementPayment(from: pair.request.author, to: pair.offer.author, amount: amount)]
+            fee = amount.basisPoints(me.feeBps)
         }
-        carried.withLock { $0 = leftOver }
-        state.withLock { s in
-            s.cursor = last
-            s.rounds += 1
-            s.lastRoundAt = .now
-            s.proposed += out.count
+        // Acceptances after an intent's deadline would fail: accept by then (but leave the
+        // proposal a block to land).
+        let acceptBy = max(height + 2, min(height + settings.acceptWindow, j.terms.deadline ?? .max))
+        return SettlementProposal(intents: ids, termsText: String(j.termsText.utf8.prefix(Limits.maxSettlementTermsBytes)) ?? j.termsText,
+                                  terms: j.terms, payments: payments, mediatorFee: fee, acceptBy: acceptBy,
+                                  challengeWindow: settings.challengeWindow, score: j.score)
+    }
+
+    /// Signs and admits the proposal and remembers its intent set. A refusal is logged,
+    /// counted and kept as the last error; the round goes on with the next pair.
+    private func submit(_ proposal: SettlementProposal, ids: [Hash], pair: CandidatePair, judgement j: PairJudgement) -> Proposed? {
+        let correlation = pair.request.id
+        do {
+            let tx = try ledger.submit(.proposeSettlement(proposal), correlation: correlation)
+            try memory.remember(ids)
+            metrics.proposals.increment()
+            logger.info("proposed settlement", metadata: IntentLog.metadata(correlation: correlation, [
+                "tx": .string(tx.hex), "offer": .string(pair.offer.id.hex), "request": .string(pair.request.id.hex),
+                "score": .string("kind=\(j.score.kind) terms=\(j.score.terms) text=\(j.score.text) total=\(j.score.total)"),
+                "matcher": .string(j.score.source == 2 ? "llm" : "builtin"),
+            ]))
+            return Proposed(tx: tx, intents: ids, score: j.score)
+        } catch {
+            metrics.proposalFailures.increment()
+            logger.warning("proposal refused", metadata: IntentLog.metadata(correlation: correlation, ["error": .string("\(error)")]))
+            state.withLock { $0.lastError = "\(error)" }
+            return nil
         }
-        return out
     }
 
     /// Follows the mediator's on-chain record: settlements every party accepted since the last

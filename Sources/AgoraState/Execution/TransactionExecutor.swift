@@ -98,88 +98,89 @@ public struct TransactionExecutor: Sendable {
         treasuryCredit = try treasuryCredit.adding(tx.body.fee)
 
         state.savepoint()
-        var failure: ExecutionFailure?
-        switch tx.body.payload {
-        case let .transfer(to, amount, _):
-            switch try Bank.transfer(state, from: sender, to: to, amount: amount, params: params) {
-            case let .success(fee): treasuryCredit = try treasuryCredit.adding(fee)
-            case let .failure(f): failure = f
-            }
-        case .faucet:
-            failure = nil
-        case let .validatorUpdate(key, power):
-            failure = try Staking.updateValidator(state, sender: tx.body.sender, key: key, power: power)
-        case let .bond(amount):
-            failure = try Staking.bond(state, key: tx.body.sender, amount: amount)
-        case let .unbond(amount):
-            failure = try Staking.unbond(state, key: tx.body.sender, amount: amount, height: context.height, bank: params)
-        case let .rotateValidatorKey(newKey, _):
-            failure = try Staking.rotate(state, from: tx.body.sender, to: newKey)
-        case let .evidence(evidence):
-            try Staking.punish(state, evidence)
-            failure = nil
-        case let .createGroup(name, policy):
-            failure = try Groups.create(state, id: LedgerID.group(creator: sender, nonce: tx.body.nonce), creator: sender, name: name,
-                                        policy: policy, height: context.height, bank: params)
-        case let .addGroupMember(group, member, role):
-            failure = try Groups.addMember(state, group: group, sender: sender, member: member, role: role, height: context.height,
-                                           bank: params, treasuryCredit: &treasuryCredit)
-        case let .removeGroupMember(group, member):
-            failure = try Groups.removeMember(state, group: group, sender: sender, member: member, height: context.height)
-        case let .setGroupRole(group, member, role):
-            failure = try Groups.setRole(state, group: group, sender: sender, member: member, role: role, height: context.height)
-        case let .updateGroupPolicy(group, policy):
-            failure = try Groups.updatePolicy(state, group: group, sender: sender, policy: policy, bank: params)
-        case let .fundGroup(group, amount):
-            failure = try Groups.fund(state, group: group, sender: sender, amount: amount)
-        case let .publishClaim(content):
-            failure = try Claims.publish(state, id: LedgerID.claim(author: sender, nonce: tx.body.nonce), author: sender, content: content,
-                                         context: context, bank: params, treasuryCredit: &treasuryCredit)
-        case let .createTask(spec):
-            failure = try Tasks.create(state, id: LedgerID.task(creator: sender, nonce: tx.body.nonce), creator: sender, spec: spec,
-                                       context: context, bank: params)
-        case let .assignTask(task, assignee):
-            failure = try Tasks.assign(state, task: task, sender: sender, assignee: assignee, context: context)
-        case let .startTask(task):
-            failure = try Tasks.start(state, task: task, sender: sender, context: context)
-        case let .completeTask(task, _):
-            failure = try Tasks.complete(state, task: task, sender: sender, context: context, bank: params, treasuryCredit: &treasuryCredit)
-        case let .failTask(task, _):
-            failure = try Tasks.fail(state, task: task, sender: sender, context: context, bank: params)
-        case let .cancelTask(task):
-            failure = try Tasks.cancel(state, task: task, sender: sender, context: context, bank: params)
-        case let .expireTask(task):
-            failure = try Tasks.expire(state, task: task, context: context, bank: params)
-        case let .createOffer(terms):
-            failure = try Market.createOffer(state, id: LedgerID.offer(seller: sender, nonce: tx.body.nonce), seller: sender, terms: terms,
-                                             context: context)
-        case let .cancelOffer(offer):
-            failure = try Market.cancelOffer(state, id: offer, sender: sender)
-        case let .buyOffer(offer, buyerKey):
-            failure = try Market.buy(state, id: LedgerID.purchase(buyer: sender, nonce: tx.body.nonce), offer: offer, buyer: sender,
-                                     buyerKey: buyerKey, context: context)
-        case let .deliverKey(purchase, sealed):
-            failure = try Market.deliver(state, purchase: purchase, sender: sender, sealed: sealed, context: context)
-        case let .disputePurchase(purchase, secret):
-            failure = try Market.dispute(state, purchase: purchase, sender: sender, buyerSecret: secret, chainID: chainID, context: context)
-        case let .postIntent(content):
-            failure = try Intents.post(state, id: LedgerID.intent(author: sender, nonce: tx.body.nonce), author: sender, content: content,
-                                       height: context.height)
-        case let .withdrawIntent(intent):
-            failure = try Intents.withdraw(state, id: intent, sender: sender)
-        case let .registerMediator(stake, feeBps):
-            failure = try Intents.register(state, sender: sender, stake: stake, feeBps: feeBps, height: context.height)
-        case let .proposeSettlement(proposal):
-            failure = try Intents.propose(state, id: LedgerID.settlement(mediator: sender, nonce: tx.body.nonce), sender: sender,
-                                          p: proposal, height: context.height)
-        case let .acceptSettlement(settlement):
-            failure = try Intents.accept(state, id: settlement, sender: sender, height: context.height, bank: params)
-        case let .challengeSettlement(settlement, _, bond):
-            failure = try Intents.challenge(state, id: settlement, sender: sender, bond: bond, height: context.height)
-        case let .resolveChallenge(settlement, upheld):
-            failure = try Intents.resolve(state, id: settlement, sender: sender, upheld: upheld, bank: params)
-        }
+        let call = PayloadCall(state: state, sender: sender, senderKey: tx.body.sender, nonce: tx.body.nonce, context: context, bank: params)
+        let failure = try execute(tx.body.payload, call, treasuryCredit: &treasuryCredit)
         if failure != nil { state.rollback() } else { state.release() }
         return .included(Receipt(feePaid: tx.body.fee, failure: failure))
+    }
+}
+
+/// What every module's transaction rule needs besides its payload's own fields.
+struct PayloadCall {
+    let state: StateOverlay
+    let sender: Address
+    /// The sender's key: staking rules work on keys, the other modules on addresses.
+    let senderKey: PublicKey
+    /// The transaction's nonce, from which the IDs of created things derive.
+    let nonce: UInt64
+    let context: BlockContext
+    let bank: BankParams
+}
+
+extension TransactionExecutor {
+    /// Runs the payload's module rule on the overlay after the fee was paid. Returns why it
+    /// failed (the caller rolls back its writes) or nil. One exhaustive switch, so that a new
+    /// payload case cannot compile without a rule.
+    func execute(_ payload: Payload, _ c: PayloadCall, treasuryCredit: inout Amount) throws -> ExecutionFailure? {
+        let (state, sender, context, bank, height) = (c.state, c.sender, c.context, c.bank, c.context.height)
+        switch payload {
+        case let .transfer(to, amount, _):
+            switch try Bank.transfer(state, from: sender, to: to, amount: amount, params: bank) {
+            case let .success(fee): treasuryCredit = try treasuryCredit.adding(fee); return nil
+            case let .failure(f): return f
+            }
+        case .faucet: return nil
+        case let .validatorUpdate(key, power): return try Staking.updateValidator(state, sender: c.senderKey, key: key, power: power)
+        case let .bond(amount): return try Staking.bond(state, key: c.senderKey, amount: amount)
+        case let .unbond(amount): return try Staking.unbond(state, key: c.senderKey, amount: amount, height: height, bank: bank)
+        case let .rotateValidatorKey(newKey, _): return try Staking.rotate(state, from: c.senderKey, to: newKey)
+        case let .evidence(evidence):
+            try Staking.punish(state, evidence)
+            return nil
+        case let .createGroup(name, policy):
+            return try Groups.create(state, id: LedgerID.group(creator: sender, nonce: c.nonce), creator: sender, name: name,
+                                     policy: policy, height: height, bank: bank)
+        case let .addGroupMember(group, member, role):
+            return try Groups.addMember(state, group: group, sender: sender, member: member, role: role, height: height,
+                                        bank: bank, treasuryCredit: &treasuryCredit)
+        case let .removeGroupMember(group, member):
+            return try Groups.removeMember(state, group: group, sender: sender, member: member, height: height)
+        case let .setGroupRole(group, member, role):
+            return try Groups.setRole(state, group: group, sender: sender, member: member, role: role, height: height)
+        case let .updateGroupPolicy(group, policy): return try Groups.updatePolicy(state, group: group, sender: sender, policy: policy, bank: bank)
+        case let .fundGroup(group, amount): return try Groups.fund(state, group: group, sender: sender, amount: amount)
+        case let .publishClaim(content):
+            return try Claims.publish(state, id: LedgerID.claim(author: sender, nonce: c.nonce), author: sender, content: content,
+                                      context: context, bank: bank, treasuryCredit: &treasuryCredit)
+        case let .createTask(spec):
+            return try Tasks.create(state, id: LedgerID.task(creator: sender, nonce: c.nonce), creator: sender, spec: spec,
+                                    context: context, bank: bank)
+        case let .assignTask(task, assignee): return try Tasks.assign(state, task: task, sender: sender, assignee: assignee, context: context)
+        case let .startTask(task): return try Tasks.start(state, task: task, sender: sender, context: context)
+        case let .completeTask(task, _):
+            return try Tasks.complete(state, task: task, sender: sender, context: context, bank: bank, treasuryCredit: &treasuryCredit)
+        case let .failTask(task, _): return try Tasks.fail(state, task: task, sender: sender, context: context, bank: bank)
+        case let .cancelTask(task): return try Tasks.cancel(state, task: task, sender: sender, context: context, bank: bank)
+        case let .expireTask(task): return try Tasks.expire(state, task: task, context: context, bank: bank)
+        case let .createOffer(terms):
+            return try Market.createOffer(state, id: LedgerID.offer(seller: sender, nonce: c.nonce), seller: sender, terms: terms, context: context)
+        case let .cancelOffer(offer): return try Market.cancelOffer(state, id: offer, sender: sender)
+        case let .buyOffer(offer, buyerKey):
+            return try Market.buy(state, id: LedgerID.purchase(buyer: sender, nonce: c.nonce), offer: offer, buyer: sender,
+                                  buyerKey: buyerKey, context: context)
+        case let .deliverKey(purchase, sealed): return try Market.deliver(state, purchase: purchase, sender: sender, sealed: sealed, context: context)
+        case let .disputePurchase(purchase, secret):
+            return try Market.dispute(state, purchase: purchase, sender: sender, buyerSecret: secret, chainID: chainID, context: context)
+        case let .postIntent(content):
+            return try Intents.post(state, id: LedgerID.intent(author: sender, nonce: c.nonce), author: sender, content: content, height: height)
+        case let .withdrawIntent(intent): return try Intents.withdraw(state, id: intent, sender: sender)
+        case let .registerMediator(stake, feeBps): return try Intents.register(state, sender: sender, stake: stake, feeBps: feeBps, height: height)
+        case let .proposeSettlement(proposal):
+            return try Intents.propose(state, id: LedgerID.settlement(mediator: sender, nonce: c.nonce), sender: sender, p: proposal, height: height)
+        case let .acceptSettlement(settlement): return try Intents.accept(state, id: settlement, sender: sender, height: height, bank: bank)
+        case let .challengeSettlement(settlement, _, bond):
+            return try Intents.challenge(state, id: settlement, sender: sender, bond: bond, height: height)
+        case let .resolveChallenge(settlement, upheld): return try Intents.resolve(state, id: settlement, sender: sender, upheld: upheld, bank: bank)
+        }
     }
 }
