@@ -1,4 +1,5 @@
 import AgoraNode
+import AgoraSimulation
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
