@@ -5,7 +5,7 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The integration tests' real `agora` processes: `NodeProcess` from AgoraNode (the same one
+/// The integration tests' real `agora` processes: `NodeProcess` from AgoraSimulation (the same one
 /// `agora simulate network` uses), started from the binary this test build produced.
 typealias AgoraProcess = NodeProcess
 
