@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "agora", targets: ["agora"]),
+        // What a program needs to talk to a node: no HTTP server, no SQLite, no NIO event loops.
+        .library(name: "AgoraClient", targets: ["AgoraClient", "AgoraAPIModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -58,8 +60,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // The API's vocabulary, shared by the server and its clients: the JSON views of API v1, the
+        // signed artifact-request scheme and the `/mcp` seam. Core, Crypto and Foundation only.
+        .target(name: "AgoraAPIModels", dependencies: ["AgoraCore", "AgoraCrypto"]),
         .target(name: "AgoraAPI", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -71,22 +76,23 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // A client of a node's HTTP API: typed calls, signed transaction submission, artifact
-        // upload and streamed download. Used by the CLI, the MCP server and the benchmarks.
+        // upload and streamed download. Used by the CLI, the MCP server and the benchmarks; it
+        // links no server, storage or NIO (.ci/check-client-deps keeps it that way).
         .target(name: "AgoraClient", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraAPI", "AgoraServices", "AgoraStorage",
+            "AgoraCore", "AgoraCrypto", "AgoraAPIModels",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // MCP for agents: the tool catalogue over a node's API, per-agent signing identities,
         // and the streamable-HTTP session router the node mounts at /mcp.
         .target(name: "AgoraMCP", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraAPI", "AgoraClient",
+            "AgoraCore", "AgoraCrypto", "AgoraAPIModels", "AgoraClient",
             .product(name: "MCP", package: "swift-sdk"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AgoraNode", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI", "AgoraConsensus", "AgoraNetwork",
-            "AgoraClient", "AgoraMCP",
+            "AgoraClient", "AgoraMCP", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,9 +103,25 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Harnesses that run many nodes to judge the whole: the seeded in-process consensus
+        // simulator (real engines through their public API, a virtual clock, fault plans) and the
+        // multi-process network simulator (real `agora` processes on loopback). No node links it;
+        // the `agora simulate` commands and the integration tests do.
+        .target(name: "AgoraSimulation", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraConsensus", "AgoraState", "AgoraAPIModels", "AgoraNode",
+        ]),
+        // The benchmarks behind `agora bench` and `agora artifact bench`: block production
+        // (apply, claims, mediator, events), signature verification, artifact transfer and
+        // multi-process consensus throughput. Measurement only; no node links it.
+        .target(name: "AgoraBench", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork", "AgoraAPI",
+            "AgoraAPIModels", "AgoraClient", "AgoraNode", "AgoraSimulation",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "agora", dependencies: [
             "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
-            "AgoraConsensus", "AgoraClient", "AgoraMCP",
+            "AgoraConsensus", "AgoraClient", "AgoraMCP", "AgoraAPIModels", "AgoraSimulation", "AgoraBench",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Configuration", package: "swift-configuration"),
@@ -123,14 +145,20 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["Resources"]),
         .testTarget(name: "AgoraAPITests", dependencies: [
-            "AgoraAPI", "AgoraNode",
+            "AgoraAPI", "AgoraNode", "AgoraAPIModels",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
+        .testTarget(name: "AgoraBenchTests", dependencies: [
+            "AgoraBench", "AgoraNode", "AgoraClient", "AgoraStorage", "AgoraCore", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "AgoraMCPTests", dependencies: [
-            "AgoraMCP", "AgoraNode", "AgoraClient", "AgoraAPI", "AgoraCore", "AgoraCrypto", .product(name: "MCP", package: "swift-sdk"),
+            "AgoraMCP", "AgoraNode", "AgoraClient", "AgoraAPI", "AgoraAPIModels", "AgoraCore", "AgoraCrypto", .product(name: "MCP", package: "swift-sdk"),
         ]),
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
-        .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode", "AgoraAPI", "AgoraCore", "AgoraCrypto"]),
+        .testTarget(name: "AgoraIntegrationTests", dependencies: [
+            "agora", "AgoraNode", "AgoraAPI", "AgoraAPIModels", "AgoraSimulation", "AgoraCore", "AgoraCrypto",
+        ]),
     ]
 )

@@ -1,3 +1,4 @@
+import AgoraAPIModels
 import AgoraCore
 import AgoraServices
 import AgoraStorage
@@ -21,32 +22,6 @@ public struct ArtifactDependencies: Sendable {
         self.uploads = uploads
         self.access = access
         self.chainID = chainID
-    }
-}
-
-extension API {
-    public struct UploadRequest: Codable, Sendable {
-        public var sha256: String
-        public var size: Int64
-        public init(sha256: String, size: Int64) { self.sha256 = sha256; self.size = size }
-    }
-
-    /// An upload's state; with `alreadyStored` the node has the content and no upload was opened.
-    public struct UploadView: Codable, Sendable {
-        public var sha256: String
-        public var size: Int64
-        public var alreadyStored: Bool
-        public var uploadID: String?
-        public var chunkBytes: Int?
-        public var chunkCount: Int?
-        public var nextIndex: Int?
-        public var received: Int64?
-        public var expiresInMs: Int64?
-    }
-
-    public struct ArtifactView: Codable, Sendable {
-        public var sha256: String
-        public var size: Int64
     }
 }
 

@@ -1,3 +1,4 @@
+import AgoraAPIModels
 import AgoraCore
 import AgoraServices
 import AgoraState
@@ -7,85 +8,6 @@ import Hummingbird
 /// The groups and claims modules as a client reads them: groups with their policy and treasury,
 /// their members, and their claims by time, author, tag and thread. Group and member reads come
 /// from committed state; claim reads come from the SQLite claim index written with each block.
-extension API {
-    public struct GroupView: Codable, Sendable, Equatable {
-        public var id: String
-        public var name: String
-        public var creator: String
-        public var createdAt: UInt64
-        public var policy: PolicyView
-        public var treasury: UInt64
-        /// Paid out so far against `policy.maxSupply`.
-        public var issued: UInt64
-        public var admins: UInt32
-        public var members: UInt32
-        public var claims: UInt64
-
-        public struct PolicyView: Codable, Sendable, Equatable {
-            public var faucetAmount: UInt64
-            public var claimReward: UInt64
-            public var transferFeeBps: UInt16
-            public var maxSupply: UInt64
-            public var maxBalance: UInt64
-
-            init(_ p: GroupPolicy) {
-                faucetAmount = p.faucetAmount.units; claimReward = p.claimReward.units; transferFeeBps = p.transferFeeBps
-                maxSupply = p.maxSupply.units; maxBalance = p.maxBalance.units
-            }
-        }
-
-        init(_ id: Hash, _ g: GroupRecord) {
-            self.id = id.hex; name = g.name; creator = g.creator.description; createdAt = g.createdAt; policy = PolicyView(g.policy)
-            treasury = g.treasury.units; issued = g.issued.units; admins = g.admins; members = g.members; claims = g.claims
-        }
-    }
-
-    public struct MemberView: Codable, Sendable, Equatable {
-        public var address: String
-        /// "admin", "member" or "observer".
-        public var role: String
-        /// Height of the last change of role.
-        public var since: UInt64
-    }
-
-    public struct ClaimView: Codable, Sendable, Equatable {
-        public var id: String
-        public var group: String
-        public var author: String
-        public var text: String
-        public var tags: [String]
-        public var parent: String?
-        public var root: String
-        public var artifacts: [ArtifactView]
-        public var height: UInt64
-        public var index: Int
-        /// Block time (ms).
-        public var time: UInt64
-        public var transaction: String
-
-        public struct ArtifactView: Codable, Sendable, Equatable {
-            public var sha256: String
-            public var size: UInt64
-        }
-
-        init(_ c: IndexedClaim) {
-            id = c.id.hex; group = c.content.group.hex; author = c.author.description; text = c.content.text; tags = c.content.tags
-            parent = c.content.parent?.hex; root = c.root.hex
-            artifacts = c.content.artifacts.map { ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
-            height = c.height; index = c.index; time = c.time; transaction = c.transaction.hex
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id); try c.encode(group, forKey: .group); try c.encode(author, forKey: .author)
-            try c.encode(text, forKey: .text); try c.encode(tags, forKey: .tags)
-            try c.encode(parent, forKey: .parent)  // explicit null for a thread's first claim, as documented
-            try c.encode(root, forKey: .root); try c.encode(artifacts, forKey: .artifacts); try c.encode(height, forKey: .height)
-            try c.encode(index, forKey: .index); try c.encode(time, forKey: .time); try c.encode(transaction, forKey: .transaction)
-        }
-    }
-}
-
 extension APIRoutes {
     static func pathID(_ context: AgoraRequestContext, _ what: String) throws -> Hash {
         let text = try context.parameters.require("id")

@@ -1,3 +1,4 @@
+import AgoraAPIModels
 import AgoraCore
 import AgoraServices
 import AgoraState
@@ -8,90 +9,6 @@ import Hummingbird
 /// buyer's or a seller's), each with its status, the escrow and bond it holds and the block times
 /// at which its phases end. Everything comes from committed state: single records by point
 /// read, lists by key range over the market's per-party marker keys (BlockStore+MarketIndex).
-extension API {
-    public struct OfferView: Codable, Sendable, Equatable {
-        public var id: String
-        public var seller: String
-        public var title: String
-        /// The encrypted artifact (what the artifact store holds).
-        public var artifact: ClaimView.ArtifactView
-        public var plaintextSHA256: String
-        public var keyCommitment: String
-        public var price: UInt64
-        public var bond: UInt64
-        /// What is still locked of the bond (0 once returned or slashed).
-        public var bondHeld: UInt64
-        public var expiresAt: UInt64
-        public var deliveryWindowMs: UInt64
-        public var disputeWindowMs: UInt64
-        public var group: String?
-        /// "open", "cancelled" or "slashed".
-        public var status: String
-        public var createdAt: UInt64
-        public var openPurchases: UInt32
-        public var purchases: UInt64
-        public var sales: UInt64
-
-        public init(_ id: Hash, _ o: OfferRecord) {
-            self.id = id.hex; seller = o.seller.description; title = o.terms.title
-            artifact = .init(sha256: o.terms.artifact.sha256.hex, size: o.terms.artifact.size)
-            plaintextSHA256 = o.terms.plaintextSHA256.hex; keyCommitment = o.terms.keyCommitment.hex
-            price = o.terms.price.units; bond = o.terms.bond.units; bondHeld = o.bondHeld.units; expiresAt = o.terms.expiresAt
-            deliveryWindowMs = o.terms.deliveryWindowMs; disputeWindowMs = o.terms.disputeWindowMs; group = o.terms.group?.hex
-            status = o.status.description; createdAt = o.createdAt; openPurchases = o.openPurchases; purchases = o.purchases; sales = o.sales
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id); try c.encode(seller, forKey: .seller); try c.encode(title, forKey: .title)
-            try c.encode(artifact, forKey: .artifact); try c.encode(plaintextSHA256, forKey: .plaintextSHA256)
-            try c.encode(keyCommitment, forKey: .keyCommitment); try c.encode(price, forKey: .price); try c.encode(bond, forKey: .bond)
-            try c.encode(bondHeld, forKey: .bondHeld); try c.encode(expiresAt, forKey: .expiresAt)
-            try c.encode(deliveryWindowMs, forKey: .deliveryWindowMs); try c.encode(disputeWindowMs, forKey: .disputeWindowMs)
-            try c.encode(group, forKey: .group)  // explicit null for an offer open to everyone
-            try c.encode(status, forKey: .status); try c.encode(createdAt, forKey: .createdAt)
-            try c.encode(openPurchases, forKey: .openPurchases); try c.encode(purchases, forKey: .purchases); try c.encode(sales, forKey: .sales)
-        }
-    }
-
-    public struct PurchaseView: Codable, Sendable, Equatable {
-        public var id: String
-        public var offer: String
-        public var buyer: String
-        public var seller: String
-        public var price: UInt64
-        /// The buyer's one-time X25519 public key (hex).
-        public var buyerKey: String
-        public var boughtAt: UInt64
-        /// "awaiting_delivery", "delivered", "released", "refunded_undelivered" or "refunded_disputed".
-        public var status: String
-        /// Block time (ms) the current phase ends (delivery deadline, end of the dispute window),
-        /// or when it settled.
-        public var dueAt: UInt64
-        public var delivery: DeliveryView?
-
-        public struct DeliveryView: Codable, Sendable, Equatable {
-            /// HPKE encapsulated key and sealed content key (hex).
-            public var encapsulatedKey: String
-            public var ciphertext: String
-        }
-
-        public init(_ id: Hash, _ p: PurchaseRecord) {
-            self.id = id.hex; offer = p.offer.hex; buyer = p.buyer.description; seller = p.seller.description; price = p.price.units
-            buyerKey = p.buyerKey.hex; boughtAt = p.boughtAt; status = p.status.description; dueAt = p.dueAt
-            delivery = p.delivery.map { DeliveryView(encapsulatedKey: $0.encapsulatedKey.hex, ciphertext: Hex.encode($0.ciphertext)) }
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id); try c.encode(offer, forKey: .offer); try c.encode(buyer, forKey: .buyer)
-            try c.encode(seller, forKey: .seller); try c.encode(price, forKey: .price); try c.encode(buyerKey, forKey: .buyerKey)
-            try c.encode(boughtAt, forKey: .boughtAt); try c.encode(status, forKey: .status); try c.encode(dueAt, forKey: .dueAt)
-            try c.encode(delivery, forKey: .delivery)  // explicit null before delivery
-        }
-    }
-}
-
 extension APIRoutes {
     static let marketRouteTable: [(method: String, path: String)] = [
         ("GET", "/api/v1/market/offers"), ("GET", "/api/v1/market/offers/{id}"),

@@ -1,3 +1,4 @@
+import AgoraAPIModels
 import AgoraCore
 import AgoraServices
 import AgoraState
@@ -7,31 +8,6 @@ import Hummingbird
 /// canonical bytes) and hands it to the node's `Presence` service, which checks and gossips it;
 /// every refusal is a typed 400 naming what was wrong. `GET /api/v1/groups/{id}/presence` lists
 /// the members heard from, with the last time seen, their status text and online/stale.
-extension API {
-    public struct HeartbeatRequest: Codable, Sendable {
-        /// Hex of a `SignedHeartbeat`'s canonical bytes.
-        public var heartbeat: String
-        public init(heartbeat: String) { self.heartbeat = heartbeat }
-    }
-
-    public struct HeartbeatResponse: Codable, Sendable, Equatable {
-        /// "accepted" or "duplicate" (this exact heartbeat was already held).
-        public var status: String
-        public var group: String
-        public var member: String
-        public var time: UInt64
-    }
-
-    public struct GroupPresenceView: Codable, Sendable, Equatable {
-        public var group: String
-        public var intervalMs: UInt64
-        /// A member is stale once its latest heartbeat is older than this (three intervals).
-        public var staleAfterMs: UInt64
-        public var online: Int
-        public var members: [Presence.MemberPresence]
-    }
-}
-
 extension APIRoutes {
     static let presenceRouteTable: [(method: String, path: String)] = [("POST", "/api/v1/presence"), ("GET", "/api/v1/groups/{id}/presence")]
 
@@ -67,7 +43,8 @@ extension APIRoutes {
             let (id, _) = try existingGroup(context, deps.chain)
             let members = presence.members(of: id)
             return try json(API.GroupPresenceView(group: id.hex, intervalMs: presence.config.intervalMs, staleAfterMs: presence.config.staleAfterMs,
-                                                  online: members.filter(\.online).count, members: members))
+                                                  online: members.filter(\.online).count,
+                                                  members: members.map(API.GroupPresenceView.MemberView.init)))
         }
     }
 }

@@ -1,3 +1,4 @@
+import AgoraAPIModels
 import AgoraCore
 import AgoraServices
 import AgoraState
@@ -6,41 +7,6 @@ import Hummingbird
 /// `GET /api/v1/validators`: the staking module as a client needs it — who signs the next
 /// block, who will sign the one after (a change made in block H shows here from H on), each
 /// validator's bond and standing, the admin and the staking rules.
-extension API {
-    public struct ValidatorsView: Codable, Sendable {
-        /// The committed head the sets are relative to.
-        public var height: UInt64
-        public var admin: String?
-        public var params: StakingParamsView
-        /// The set that signs `height + 1`.
-        public var active: SetView
-        /// The set that signs `height + 2` (today's changes included).
-        public var next: SetView
-
-        public struct StakingParamsView: Codable, Sendable {
-            public var minBond: UInt64
-            public var doubleSignSlashBps: UInt16
-            public var maxEvidenceAge: UInt64
-        }
-
-        public struct SetView: Codable, Sendable {
-            public var height: UInt64
-            public var hash: String
-            public var totalPower: UInt64
-            public var validators: [ValidatorView]
-        }
-
-        public struct ValidatorView: Codable, Sendable {
-            public var publicKey: String
-            public var address: String
-            public var power: UInt64
-            public var bond: UInt64
-            /// "active", "inactive", "rotated" or "tombstoned" (see docs/staking.md).
-            public var status: String
-        }
-    }
-}
-
 extension APIRoutes {
     static func addStakingRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
         let chain = deps.chain

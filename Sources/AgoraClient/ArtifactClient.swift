@@ -1,8 +1,6 @@
-import AgoraAPI
+import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
-import AgoraServices
-import AgoraStorage
 import Crypto
 import Foundation
 #if canImport(FoundationNetworking)

@@ -1,4 +1,4 @@
-import AgoraAPI
+import AgoraAPIModels
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,7 +1,6 @@
-import AgoraAPI
+import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
-import AgoraState
 import Foundation
 
 /// Signs and submits one account's transactions through a node, one at a time. It owns the
@@ -58,7 +57,7 @@ public actor TransactionSender {
         let payload = try makePayload(status.chainID, key.publicKey)
         let account = try await gateway.get("/api/v1/accounts/\(key.address)", as: API.AccountView.self)
         let nonce = max(account.nextNonce, lastNonce.map { $0 + 1 } ?? 0)
-        let feeUnits = fee ?? (TransactionExecutor.isFeeExempt(payload) ? 0 : status.params.minFee)
+        let feeUnits = fee ?? (payload.isFeeExempt ? 0 : status.params.minFee)
         guard let amount = Amount(feeUnits) else { throw Failure.feeOutOfRange(feeUnits) }
         let body = TransactionBody(chainID: status.chainID, sender: key.publicKey, nonce: nonce, fee: amount,
                                    expiresAt: status.height + max(1, expiresIn), payload: payload)

@@ -1,4 +1,4 @@
-import AgoraAPI
+import AgoraAPIModels
 import AgoraClient
 import AgoraCore
 import MCP

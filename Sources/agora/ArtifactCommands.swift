@@ -1,4 +1,5 @@
-import AgoraAPI
+import AgoraAPIModels
+import AgoraBench
 import AgoraCore
 import AgoraCrypto
 import AgoraClient

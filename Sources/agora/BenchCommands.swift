@@ -1,4 +1,6 @@
+import AgoraBench
 import AgoraNode
+import AgoraSimulation
 import AgoraStorage
 import ArgumentParser
 import Foundation

@@ -1,4 +1,5 @@
 import AgoraConsensus
+import AgoraSimulation
 import ArgumentParser
 import Foundation
 import Synchronization

@@ -1,10 +1,11 @@
 import AgoraNode
+import AgoraSimulation
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// The integration tests' real `agora` processes: `NodeProcess` from AgoraNode (the same one
+/// The integration tests' real `agora` processes: `NodeProcess` from AgoraSimulation (the same one
 /// `agora simulate network` uses), started from the binary this test build produced.
 typealias AgoraProcess = NodeProcess
 

@@ -1,4 +1,5 @@
 import AgoraAPI
+import AgoraAPIModels
 import AgoraClient
 import AgoraCrypto
 import Foundation

@@ -18,7 +18,7 @@ public struct ConsensusEngine: Sendable {
     /// Messages for rounds beyond `round + maxRoundsAhead` are dropped (bounds memory).
     public let maxRoundsAhead: UInt32
     /// The quorum rule; only tests change it, to prove the simulator's safety checker works.
-    var quorum: QuorumRule = .twoThirds
+    package var quorum: QuorumRule = .twoThirds
 
     public private(set) var height: UInt64 = 0
     public private(set) var round: UInt32 = 0

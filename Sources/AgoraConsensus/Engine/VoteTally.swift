@@ -70,7 +70,7 @@ public struct QuorumRule: Hashable, Sendable {
 
     public static let twoThirds = QuorumRule(numerator: 2, denominator: 3)
     /// A deliberately unsafe rule, only for tests that prove the safety checker catches it.
-    static let brokenHalf = QuorumRule(numerator: 1, denominator: 2)
+    package static let brokenHalf = QuorumRule(numerator: 1, denominator: 2)
 
     func isQuorum(_ power: UInt64, of total: UInt64) -> Bool {
         power > (total / denominator) * numerator + (total % denominator) * numerator / denominator

@@ -1,7 +1,6 @@
-import AgoraAPI
+import AgoraAPIModels
 import AgoraClient
 import AgoraCore
-import AgoraServices
 import Foundation
 import MCP
 import Synchronization

@@ -1,4 +1,4 @@
-import AgoraAPI
+import AgoraAPIModels
 import AgoraCore
 import MCP
 

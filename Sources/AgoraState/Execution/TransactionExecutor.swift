@@ -62,12 +62,7 @@ public struct TransactionExecutor: Sendable {
     }
 
     /// Payloads that carry fee 0 and are therefore admitted only as the sender's next nonce.
-    public static func isFeeExempt(_ payload: Payload) -> Bool {
-        switch payload {
-        case .faucet, .evidence: return true
-        default: return false
-        }
-    }
+    public static func isFeeExempt(_ payload: Payload) -> Bool { payload.isFeeExempt }
 
     /// Includes `tx` or says why it cannot be included. Fees owed to the treasury are added to
     /// `treasuryCredit`; the block credits them once at its end. Throws only for faults of the

@@ -1,6 +1,8 @@
 import AgoraCore
 import AgoraCrypto
 import AgoraNetwork
+import AgoraNode
+import AgoraSimulation
 import AgoraState
 import Foundation
 import Synchronization

@@ -1,3 +1,4 @@
+import AgoraConsensus
 import AgoraCore
 import AgoraCrypto
 

@@ -1,7 +1,10 @@
 import AgoraCore
-import AgoraState
-import AgoraStorage
 
+/// AgoraAPIModels owns the vocabulary a node's API and its clients share: the JSON views of API
+/// v1 (this file and the `*Views.swift` beside it), the signed artifact-request scheme and the
+/// `/mcp` seam. It depends on Core, Crypto and Foundation only, so a client links no server,
+/// storage or NIO; conversions from state and index records live in AgoraAPI (RecordViews.swift).
+///
 /// JSON shapes of API v1. Field names are part of the API: change them only with a new version.
 /// Amounts are JSON integers in base units (at most 2^63-1); hashes and keys are lowercase hex;
 /// addresses are `ag1…`.
@@ -17,6 +20,10 @@ public enum API {
         /// "pending" (executable next block) or "queued" (waiting for an earlier nonce).
         public var status: String
         public var replaced: String?
+
+        public init(id: String, status: String, replaced: String? = nil) {
+            self.id = id; self.status = status; self.replaced = replaced
+        }
     }
 
     public struct PayloadView: Codable, Sendable, Equatable {
@@ -75,7 +82,7 @@ public enum API {
             public var disputeWindowMs: UInt64
             public var group: String?
 
-            init(_ t: OfferTerms) {
+            package init(_ t: OfferTerms) {
                 title = t.title; artifact = .init(sha256: t.artifact.sha256.hex, size: t.artifact.size)
                 plaintextSHA256 = t.plaintextSHA256.hex; keyCommitment = t.keyCommitment.hex; price = t.price.units; bond = t.bond.units
                 expiresAt = t.expiresAt; deliveryWindowMs = t.deliveryWindowMs; disputeWindowMs = t.disputeWindowMs; group = t.group?.hex
@@ -98,7 +105,7 @@ public enum API {
         public var challengeWindow: UInt64?
         public var upheld: Bool?
 
-        init(_ p: Payload) {
+        package init(_ p: Payload) {
             type = p.kind
             switch p {
             case let .transfer(to, amount, memo):
@@ -181,9 +188,13 @@ public enum API {
         public struct VoteView: Codable, Sendable, Equatable {
             public var blockHash: String
             public var signature: String
+
+            public init(blockHash: String, signature: String) {
+                self.blockHash = blockHash; self.signature = signature
+            }
         }
 
-        init(_ e: DuplicateVoteEvidence) {
+        package init(_ e: DuplicateVoteEvidence) {
             validator = e.validator.hex
             height = e.height
             round = e.first.vote.round
@@ -204,7 +215,7 @@ public enum API {
         public var signature: String
         public var size: Int
 
-        init(_ tx: Transaction) {
+        package init(_ tx: Transaction) {
             id = tx.id.hex
             chainID = tx.body.chainID
             sender = tx.sender.description
@@ -221,6 +232,10 @@ public enum API {
     public struct Failure: Codable, Sendable, Equatable {
         public var code: String
         public var message: String
+
+        public init(code: String, message: String) {
+            self.code = code; self.message = message
+        }
     }
 
     public struct TransactionStatusView: Codable, Sendable {
@@ -235,6 +250,12 @@ public enum API {
         /// Why the payload failed (committed) or why the transaction was dropped (rejected).
         public var error: Failure?
         public var transaction: TransactionView?
+
+        public init(id: String, status: String, height: UInt64? = nil, index: Int? = nil, success: Bool? = nil,
+                    feePaid: UInt64? = nil, error: Failure? = nil, transaction: TransactionView? = nil) {
+            self.id = id; self.status = status; self.height = height; self.index = index; self.success = success
+            self.feePaid = feePaid; self.error = error; self.transaction = transaction
+        }
     }
 
     public struct AccountView: Codable, Sendable {
@@ -245,6 +266,11 @@ public enum API {
         /// Nonce to use for a new transaction, counting the account's pending ones.
         public var nextNonce: UInt64
         public var faucetClaimed: Bool
+
+        public init(address: String, balance: UInt64, nonce: UInt64, nextNonce: UInt64, faucetClaimed: Bool) {
+            self.address = address; self.balance = balance; self.nonce = nonce; self.nextNonce = nextNonce
+            self.faucetClaimed = faucetClaimed
+        }
     }
 
     public struct CommitView: Codable, Sendable {
@@ -256,9 +282,13 @@ public enum API {
         public struct SignatureView: Codable, Sendable {
             public var validator: String
             public var signature: String
+
+            public init(validator: String, signature: String) {
+                self.validator = validator; self.signature = signature
+            }
         }
 
-        init(_ c: Commit) {
+        package init(_ c: Commit) {
             height = c.height
             round = c.round
             blockHash = c.blockHash.hex
@@ -281,30 +311,23 @@ public enum API {
         public var transactions: [TransactionView]
         public var receipts: [ReceiptView]
 
+        public init(height: UInt64, hash: String, chainID: String, previousHash: String, timestamp: UInt64, proposer: String,
+                    txRoot: String, stateRoot: String, validatorSetHash: String, lastCommit: CommitView? = nil, seal: CommitView,
+                    transactions: [TransactionView], receipts: [ReceiptView]) {
+            self.height = height; self.hash = hash; self.chainID = chainID; self.previousHash = previousHash
+            self.timestamp = timestamp; self.proposer = proposer; self.txRoot = txRoot; self.stateRoot = stateRoot
+            self.validatorSetHash = validatorSetHash; self.lastCommit = lastCommit; self.seal = seal
+            self.transactions = transactions; self.receipts = receipts
+        }
+
         public struct ReceiptView: Codable, Sendable {
             public var id: String
             public var success: Bool
             public var feePaid: UInt64
             public var error: Failure?
-        }
 
-        init(_ s: BlockStore.StoredBlock) {
-            let h = s.block.header
-            height = h.height
-            hash = h.hash.hex
-            chainID = h.chainID
-            previousHash = h.previousHash.hex
-            timestamp = h.timestamp
-            proposer = h.proposer.hex
-            txRoot = h.txRoot.hex
-            stateRoot = h.stateRoot.hex
-            validatorSetHash = h.validatorSetHash.hex
-            lastCommit = h.lastCommit.map(CommitView.init)
-            seal = CommitView(s.seal)
-            transactions = s.block.transactions.map(TransactionView.init)
-            receipts = zip(s.block.transactions, s.receipts).map { tx, r in
-                ReceiptView(id: tx.id.hex, success: r.succeeded, feePaid: r.feePaid.units,
-                            error: r.failure.map { Failure(code: $0.code, message: $0.description) })
+            public init(id: String, success: Bool, feePaid: UInt64, error: Failure? = nil) {
+                self.id = id; self.success = success; self.feePaid = feePaid; self.error = error
             }
         }
     }
@@ -321,6 +344,13 @@ public enum API {
         public var catchingUp: Bool
         public var lastCommitAgeMs: UInt64?
         public var lastError: String?
+
+        public init(height: UInt64, round: UInt32, step: String, validator: String? = nil, headHeight: UInt64,
+                    bestPeerHeight: UInt64, catchingUp: Bool, lastCommitAgeMs: UInt64? = nil, lastError: String? = nil) {
+            self.height = height; self.round = round; self.step = step; self.validator = validator; self.headHeight = headHeight
+            self.bestPeerHeight = bestPeerHeight; self.catchingUp = catchingUp; self.lastCommitAgeMs = lastCommitAgeMs
+            self.lastError = lastError
+        }
     }
 
     public struct StatusView: Codable, Sendable {
@@ -335,9 +365,20 @@ public enum API {
         public var params: ParamsView
         public var version: String
 
+        public init(chainID: String, genesisHash: String, height: UInt64, headHash: String, headTime: UInt64, stateRoot: String,
+                    validator: String, mempool: MempoolView, params: ParamsView, version: String) {
+            self.chainID = chainID; self.genesisHash = genesisHash; self.height = height; self.headHash = headHash
+            self.headTime = headTime; self.stateRoot = stateRoot; self.validator = validator; self.mempool = mempool
+            self.params = params; self.version = version
+        }
+
         public struct MempoolView: Codable, Sendable {
             public var count: Int
             public var bytes: Int
+
+            public init(count: Int, bytes: Int) {
+                self.count = count; self.bytes = bytes
+            }
         }
 
         public struct ParamsView: Codable, Sendable {
@@ -349,6 +390,13 @@ public enum API {
             public var maxAccountBalance: UInt64
             public var blockReward: UInt64
             public var totalSupply: UInt64
+
+            public init(treasury: String, transferFeeBps: UInt16, minFee: UInt64, faucetAmount: UInt64, maxTotalSupply: UInt64,
+                        maxAccountBalance: UInt64, blockReward: UInt64, totalSupply: UInt64) {
+                self.treasury = treasury; self.transferFeeBps = transferFeeBps; self.minFee = minFee
+                self.faucetAmount = faucetAmount; self.maxTotalSupply = maxTotalSupply
+                self.maxAccountBalance = maxAccountBalance; self.blockReward = blockReward; self.totalSupply = totalSupply
+            }
         }
     }
 
@@ -356,6 +404,10 @@ public enum API {
     public struct ListView<Item: Codable & Sendable>: Codable, Sendable {
         public var items: [Item]
         public var nextCursor: String?
+
+        public init(items: [Item], nextCursor: String? = nil) {
+            self.items = items; self.nextCursor = nextCursor
+        }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -374,7 +426,7 @@ public enum API {
         public var stateRoot: String
         public var transactionCount: Int
 
-        init(header h: BlockHeader, transactionCount: Int) {
+        package init(header h: BlockHeader, transactionCount: Int) {
             height = h.height
             hash = h.hash.hex
             previousHash = h.previousHash.hex
@@ -385,17 +437,35 @@ public enum API {
         }
     }
 
-    public struct TokenView: Codable, Sendable { public var name: String; public var createdAt: String }
-    public struct FlushView: Codable, Sendable { public var dropped: Int }
-    public struct LogLevelView: Codable, Sendable { public var level: String }
+    public struct TokenView: Codable, Sendable {
+        public var name: String
+        public var createdAt: String
+        public init(name: String, createdAt: String) { self.name = name; self.createdAt = createdAt }
+    }
+    public struct FlushView: Codable, Sendable {
+        public var dropped: Int
+        public init(dropped: Int) { self.dropped = dropped }
+    }
+    public struct LogLevelView: Codable, Sendable {
+        public var level: String
+        public init(level: String) { self.level = level }
+    }
 
     public struct HealthView: Codable, Sendable {
         public var status: String
         public var components: [String: ComponentView]
 
+        public init(status: String, components: [String: ComponentView]) {
+            self.status = status; self.components = components
+        }
+
         public struct ComponentView: Codable, Sendable {
             public var healthy: Bool
             public var detail: String
+
+            public init(healthy: Bool, detail: String) {
+                self.healthy = healthy; self.detail = detail
+            }
         }
     }
 }

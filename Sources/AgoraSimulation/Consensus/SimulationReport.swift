@@ -1,3 +1,4 @@
+import AgoraConsensus
 import AgoraCore
 
 /// What simulation runs produce: the typed violations (each with the seed that reproduces it),

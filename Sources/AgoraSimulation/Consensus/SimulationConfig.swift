@@ -1,3 +1,4 @@
+import AgoraConsensus
 import AgoraCore
 
 /// What one simulated run is: how many validators, how many of them Byzantine, the seed every
@@ -19,7 +20,7 @@ public struct SimulationConfig: Hashable, Sendable {
     /// Off only to measure what the cache saves (docs/consensus.md).
     var cachesVerification = true
     /// Test hook: run every engine with this quorum rule (a broken one proves the checker works).
-    var quorum: QuorumRule = .twoThirds
+    package var quorum: QuorumRule = .twoThirds
 
     public init(validators: Int, byzantine: Int, seed: UInt64, steps: Int) {
         self.validators = validators

@@ -1,3 +1,4 @@
+import AgoraConsensus
 /// The simulator's agenda: a binary min-heap of events ordered by virtual time, ties broken by
 /// insertion order so that a run is a pure function of its seed.
 struct EventQueue<Payload: Sendable>: Sendable {

@@ -1,6 +1,7 @@
 import AgoraAPI
 import AgoraClient
 import AgoraCrypto
+import AgoraNode
 import AgoraServices
 import AgoraStorage
 import Foundation

@@ -1,3 +1,4 @@
+import AgoraBench
 import AgoraCore
 import AgoraClient
 import AgoraNode

@@ -1,3 +1,8 @@
+// AgoraSimulation owns the harnesses that run many nodes to judge the whole: this seeded
+// in-process consensus simulator (real engines, driven only through their public and package
+// API) and the multi-process network simulator in Network/. No node links it; `agora simulate`,
+// the benchmarks and the integration tests do.
+import AgoraConsensus
 import AgoraCore
 import AgoraCrypto
 

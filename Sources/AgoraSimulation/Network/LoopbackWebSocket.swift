@@ -4,7 +4,7 @@ import Foundation
 /// network`): connect, upgrade, send masked text frames, read text frames. One thread per
 /// client; no TLS, no extensions, no fragmentation (the node sends none). Written here because
 /// the only client library, WSClient, would pull TLS into every build for tools that need none.
-final class LoopbackWebSocket {
+package final class LoopbackWebSocket {
     enum Failure: Error, CustomStringConvertible {
         case connect(port: Int, errno: Int32), upgradeRefused(String), closed, frameTooLarge(UInt64)
 
@@ -27,7 +27,7 @@ final class LoopbackWebSocket {
 
     /// Connects and upgrades; reads then time out after `readTimeout` seconds (so callers can
     /// check a stop flag between frames).
-    init(port: Int, path: String = "/api/v1/events", readTimeout: Int = 1) throws {
+    package init(port: Int, path: String = "/api/v1/events", readTimeout: Int = 1) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.connect(port: port, errno: errno) }
         var addr = sockaddr_in()
@@ -66,7 +66,7 @@ final class LoopbackWebSocket {
     deinit { close(fd) }
 
     /// Sends one masked text frame (client frames must be masked, RFC 6455 §5.3).
-    func sendText(_ text: String) {
+    package func sendText(_ text: String) {
         let payload = Array(text.utf8)
         let mask: [UInt8] = [0x5a, 0x17, 0xc3, 0x88]
         var frame: [UInt8] = [0x81]
@@ -82,7 +82,7 @@ final class LoopbackWebSocket {
 
     /// The payloads of the text frames that are complete after one read; empty on a read
     /// timeout. Throws `closed` when the server closed the connection.
-    func readTextFrames() throws -> [ArraySlice<UInt8>] {
+    package func readTextFrames() throws -> [ArraySlice<UInt8>] {
         let n = recv(fd, &buffer, buffer.count, 0)
         if n == 0 { throw Failure.closed }
         if n < 0 {

@@ -1,4 +1,4 @@
-import AgoraAPI
+import AgoraAPIModels
 import AgoraCore
 import Foundation
 #if canImport(FoundationNetworking)
@@ -7,11 +7,13 @@ import FoundationNetworking
 
 /// The few calls the multi-process tools (`agora simulate network`, `agora bench consensus`)
 /// make against a running node's HTTP API, decoded with the API's own types.
-struct NodeAPI: Sendable {
-    let name: String
-    let base: String
+package struct NodeAPI: Sendable {
+    package let name: String
+    package let base: String
 
-    func request(_ path: String, body: Data? = nil) async throws -> Data {
+    package init(name: String, base: String) { self.name = name; self.base = base }
+
+    package func request(_ path: String, body: Data? = nil) async throws -> Data {
         var r = URLRequest(url: URL(string: base + path)!, timeoutInterval: 120)
         if let body {
             r.httpMethod = "POST"
@@ -26,32 +28,32 @@ struct NodeAPI: Sendable {
         return data
     }
 
-    func submit(_ tx: Transaction) async throws {
+    package func submit(_ tx: Transaction) async throws {
         _ = try await request("/api/v1/transactions", body: try JSONEncoder().encode(API.SubmitRequest(tx: Hex.encode(tx.bytes))))
     }
 
-    func status() async throws -> API.StatusView {
+    package func status() async throws -> API.StatusView {
         try JSONDecoder().decode(API.StatusView.self, from: try await request("/api/v1/status"))
     }
 
-    func height() async throws -> UInt64 { try await status().height }
-    func mempoolCount() async throws -> Int { try await status().mempool.count }
+    package func height() async throws -> UInt64 { try await status().height }
+    package func mempoolCount() async throws -> Int { try await status().mempool.count }
 
-    func peerCount() async throws -> Int {
+    package func peerCount() async throws -> Int {
         let json = try JSONSerialization.jsonObject(with: try await request("/api/v1/peers?limit=100")) as? [String: Any]
         return (json?["items"] as? [Any])?.count ?? 0
     }
 
-    func transactionStatus(_ id: Hash) async throws -> String {
+    package func transactionStatus(_ id: Hash) async throws -> String {
         try JSONDecoder().decode(API.TransactionStatusView.self, from: try await request("/api/v1/transactions/\(id.hex)")).status
     }
 
-    func block(_ height: UInt64) async throws -> API.BlockView {
+    package func block(_ height: UInt64) async throws -> API.BlockView {
         try JSONDecoder().decode(API.BlockView.self, from: try await request("/api/v1/blocks/\(height)"))
     }
 
     /// Samples of `/metrics` as "name{labels}" → value.
-    func metrics() async throws -> [String: Double] {
+    package func metrics() async throws -> [String: Double] {
         let text = String(decoding: try await request("/metrics"), as: UTF8.self)
         var out: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
@@ -63,7 +65,7 @@ struct NodeAPI: Sendable {
 }
 
 /// Polls `condition` until it holds or `timeout` seconds pass (errors count as "not yet").
-func waitUntil(_ what: String, timeout: Double, poll: Duration = .milliseconds(200),
+package func waitUntil(_ what: String, timeout: Double, poll: Duration = .milliseconds(200),
                _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {

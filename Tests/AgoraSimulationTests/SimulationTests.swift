@@ -2,6 +2,7 @@ import AgoraCore
 import Foundation
 import Testing
 @testable import AgoraConsensus
+import AgoraSimulation
 
 /// Runs CPU-bound simulation work on its own thread. Swift Testing runs suites concurrently on
 /// the Swift concurrency pool, which has one thread per core (two here); seconds of synchronous

@@ -1,3 +1,4 @@
+import AgoraConsensus
 import AgoraCore
 
 /// The simulator's invariant checker. Safety can only be broken by an honest validator

@@ -1,7 +1,9 @@
 import AgoraAPI
 import AgoraCore
 import AgoraCrypto
+import AgoraNode
 import AgoraServices
+import AgoraSimulation
 import AgoraState
 import AgoraStorage
 import Dispatch

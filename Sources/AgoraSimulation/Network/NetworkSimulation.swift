@@ -1,6 +1,7 @@
-import AgoraAPI
+import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
+import AgoraNode
 import AgoraState
 import Dispatch
 import Foundation

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraNode
 import AgoraServices
 import AgoraState
 import AgoraStorage

@@ -1,5 +1,9 @@
+// AgoraBench owns the measurements behind `agora bench` and `agora artifact bench`: block
+// production (apply, claims, mediator, events), signature verification, artifact transfer and
+// consensus throughput over validator processes. Measurement only: no node links it.
 import AgoraCore
 import AgoraCrypto
+import AgoraNode
 import AgoraServices
 import AgoraState
 import AgoraStorage

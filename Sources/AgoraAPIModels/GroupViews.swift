@@ -1,0 +1,89 @@
+import AgoraCore
+
+extension API {
+    public struct GroupView: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var creator: String
+        public var createdAt: UInt64
+        public var policy: PolicyView
+        public var treasury: UInt64
+        /// Paid out so far against `policy.maxSupply`.
+        public var issued: UInt64
+        public var admins: UInt32
+        public var members: UInt32
+        public var claims: UInt64
+
+        public init(id: String, name: String, creator: String, createdAt: UInt64, policy: PolicyView, treasury: UInt64,
+                    issued: UInt64, admins: UInt32, members: UInt32, claims: UInt64) {
+            self.id = id; self.name = name; self.creator = creator; self.createdAt = createdAt; self.policy = policy
+            self.treasury = treasury; self.issued = issued; self.admins = admins; self.members = members; self.claims = claims
+        }
+
+        public struct PolicyView: Codable, Sendable, Equatable {
+            public var faucetAmount: UInt64
+            public var claimReward: UInt64
+            public var transferFeeBps: UInt16
+            public var maxSupply: UInt64
+            public var maxBalance: UInt64
+
+            package init(_ p: GroupPolicy) {
+                faucetAmount = p.faucetAmount.units; claimReward = p.claimReward.units; transferFeeBps = p.transferFeeBps
+                maxSupply = p.maxSupply.units; maxBalance = p.maxBalance.units
+            }
+        }
+    }
+
+    public struct MemberView: Codable, Sendable, Equatable {
+        public var address: String
+        /// "admin", "member" or "observer".
+        public var role: String
+        /// Height of the last change of role.
+        public var since: UInt64
+
+        public init(address: String, role: String, since: UInt64) {
+            self.address = address; self.role = role; self.since = since
+        }
+    }
+
+    public struct ClaimView: Codable, Sendable, Equatable {
+        public var id: String
+        public var group: String
+        public var author: String
+        public var text: String
+        public var tags: [String]
+        public var parent: String?
+        public var root: String
+        public var artifacts: [ArtifactView]
+        public var height: UInt64
+        public var index: Int
+        /// Block time (ms).
+        public var time: UInt64
+        public var transaction: String
+
+        public init(id: String, group: String, author: String, text: String, tags: [String], parent: String? = nil, root: String,
+                    artifacts: [ArtifactView], height: UInt64, index: Int, time: UInt64, transaction: String) {
+            self.id = id; self.group = group; self.author = author; self.text = text; self.tags = tags; self.parent = parent
+            self.root = root; self.artifacts = artifacts; self.height = height; self.index = index; self.time = time
+            self.transaction = transaction
+        }
+
+        public struct ArtifactView: Codable, Sendable, Equatable {
+            public var sha256: String
+            public var size: UInt64
+
+            public init(sha256: String, size: UInt64) {
+                self.sha256 = sha256; self.size = size
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id); try c.encode(group, forKey: .group); try c.encode(author, forKey: .author)
+            try c.encode(text, forKey: .text); try c.encode(tags, forKey: .tags)
+            try c.encode(parent, forKey: .parent)  // explicit null for a thread's first claim, as documented
+            try c.encode(root, forKey: .root); try c.encode(artifacts, forKey: .artifacts); try c.encode(height, forKey: .height)
+            try c.encode(index, forKey: .index); try c.encode(time, forKey: .time); try c.encode(transaction, forKey: .transaction)
+        }
+    }
+}
