@@ -1,7 +1,7 @@
 /// When to dial an address again: exponential backoff from `initial` doubling to `ceiling`,
 /// reset by a link that came up, with ±`jitter` so that peers that lost the same node do not
 /// redial it in step. A learned (non-persistent) address gets `maxAttempts` tries; a bootstrap
-/// peer is redialed for as long as the node runs. Pure: the dial loop in `PeerService` sleeps
+/// peer is redialed for as long as the node runs. Pure: the dial loop (`PeerDialer`) sleeps
 /// for what `delay` returns and passes in its random source.
 public struct DialBackoff: Sendable, Equatable {
     public let initial: Duration
