@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import AgoraCore
 
 /// Every error the API returns: an HTTP status, a stable machine-readable `code`, and a message
 /// that names what was wrong (the offending ID or field) and never leaks internals.
@@ -26,6 +27,14 @@ public struct APIError: HTTPResponseError, Sendable {
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
     static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code, message) }
+
+    /// Parses an address from a path or query parameter: a bad one is a 400 `invalid_address`
+    /// naming the field and what is wrong with it (`AddressError`: bad checksum, old hex form, …).
+    static func address(_ text: some StringProtocol, field: String) throws(APIError) -> Address {
+        do { return try Address.parse(String(text)) } catch {
+            throw badRequest("invalid_address", "\(field) \"\(text.prefix(100))\" \(error)")
+        }
+    }
 }
 
 /// Turns every error into the JSON error shape: Hummingbird's own (unknown route, body too

@@ -164,8 +164,9 @@ public enum EventsEndpoint {
             f.transactions.insert(id)
         }
         for a in accounts {
-            guard let address = Address(a) else { throw FilterError(message: "account \"\(a.prefix(80))\" is not an ag1 address") }
-            f.accounts.insert(address)
+            do { f.accounts.insert(try Address.parse(a)) } catch {
+                throw FilterError(message: "account \"\(a.prefix(80))\" \(error)")
+            }
         }
         for m in modules {
             guard knownModules.contains(m) else { throw FilterError(message: "unknown module \"\(m.prefix(40))\"; known: \(knownModules.sorted().joined(separator: ", "))") }

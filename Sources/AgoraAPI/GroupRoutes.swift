@@ -75,8 +75,7 @@ extension APIRoutes {
                 query.afterHeight = v
             }
             if let a = q["author"], !a.isEmpty {
-                guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "author \"\(a)\" is not an ag1 address") }
-                query.author = parsed
+                query.author = try APIError.address(a, field: "author")
             }
             if let t = q["tag"], !t.isEmpty {
                 // The same normalisation a client applies before publishing: "#Rust" finds "rust".

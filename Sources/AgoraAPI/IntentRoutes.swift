@@ -22,8 +22,7 @@ extension APIRoutes {
 
         @Sendable func address(_ q: [String: Substring], _ name: String) throws -> Address? {
             guard let a = q[name], !a.isEmpty else { return nil }
-            guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "\(name) \"\(a)\" is not an ag1 address") }
-            return parsed
+            return try APIError.address(a, field: name)
         }
 
         router.get("/api/v1/intents") { request, _ in
@@ -82,7 +81,7 @@ extension APIRoutes {
 
         router.get("/api/v1/mediators/{address}") { _, context in
             let raw = context.parameters.get("address") ?? ""
-            guard let a = Address(raw) else { throw APIError.badRequest("invalid_address", "\"\(raw)\" is not an ag1 address") }
+            let a = try APIError.address(raw, field: "address")
             guard let m = try Intents.mediator(a, state: chain.cache) else {
                 throw APIError.notFound("mediator_not_found", "\(a) is not a registered mediator")
             }

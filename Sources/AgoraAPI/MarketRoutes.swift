@@ -24,14 +24,12 @@ extension APIRoutes {
 
     private static func addressParameter(_ request: Request, _ name: String) throws -> Address? {
         guard let raw = request.uri.queryParameters[Substring(name)], !raw.isEmpty else { return nil }
-        guard let a = Address(String(raw)) else { throw APIError.badRequest("invalid_address", "\(name) \"\(raw)\" is not an ag1 address") }
-        return a
+        return try APIError.address(raw, field: name)
     }
 
     private static func pathAddress(_ context: AgoraRequestContext) throws -> Address {
         let text = try context.parameters.require("address")
-        guard let address = Address(text) else { throw APIError.badRequest("invalid_address", "\"\(text)\" is not an address (ag1 + 40 hex digits)") }
-        return address
+        return try APIError.address(text, field: "address")
     }
 
     private static func purchasePage(_ rows: [(Hash, PurchaseRecord)], _ page: Page) throws -> Response {

@@ -5,7 +5,7 @@ enum OpenAPI {
 {
   "openapi": "3.1.0",
   "info": {"title": "Agora node API", "version": "1.0.0",
-           "description": "A node of the Agora ledger. Amounts are integers in base units; hashes and keys are lowercase hex; addresses are ag1 + 40 hex digits. Every error is {code, message}."},
+           "description": "A node of the Agora ledger. Amounts are integers in base units; hashes and keys are lowercase hex; addresses are Bech32m with prefix ag (ag1 + 38 characters, checksummed; see the Address schema). Every error is {code, message}."},
   "servers": [{"url": "/"}],
   "paths": {
     "/health": {"get": {"operationId": "health", "summary": "Every component's health",
@@ -71,7 +71,7 @@ enum OpenAPI {
       "parameters": [{"$ref": "#/components/parameters/groupID"}, {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"},
                      {"name": "since", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}, "description": "only claims in blocks with time >= since (ms)"},
                      {"name": "afterHeight", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}, "description": "only claims in blocks after this height (a member's last seen height)"},
-                     {"name": "author", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}},
+                     {"name": "author", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})?$"}},
                      {"name": "tag", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^#?[A-Za-z0-9_.:-]{0,32}$"}, "description": "normalised like a published tag (lowercase, leading # dropped)"}],
       "responses": {"200": {"description": "a page of claims", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClaimPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
@@ -87,7 +87,7 @@ enum OpenAPI {
       "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"},
                      {"name": "group", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^([0-9a-fA-F]{64})?$"}, "description": "only tasks of this group (404 if it does not exist)"},
                      {"name": "state", "in": "query", "required": false, "schema": {"type": "string", "enum": ["", "pending", "assigned", "in_progress", "completed", "failed", "cancelled", "expired"]}},
-                     {"name": "assignee", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}}],
+                     {"name": "assignee", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})?$"}}],
       "responses": {"200": {"description": "a page of tasks", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TaskPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/tasks/{id}": {"get": {"operationId": "getTask", "summary": "A task: specification, state, assignee, result",
@@ -104,7 +104,7 @@ enum OpenAPI {
       "responses": {"200": {"description": "presence", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GroupPresence"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/market/offers": {"get": {"operationId": "listOffers", "summary": "Market offers in ID order, all or one seller's",
-      "parameters": [{"name": "seller", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}, "description": "only this seller's offers"},
+      "parameters": [{"name": "seller", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})?$"}, "description": "only this seller's offers"},
                      {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/groupCursor"}],
       "responses": {"200": {"description": "a page of offers", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OfferPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
@@ -129,7 +129,7 @@ enum OpenAPI {
     "/api/v1/intents": {"get": {"operationId": "listIntents", "summary": "Intents in chain order, by group, author and status",
       "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"},
                      {"name": "group", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^([0-9a-fA-F]{64})?$"}},
-                     {"name": "author", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}},
+                     {"name": "author", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})?$"}},
                      {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["", "open", "matched", "settled", "withdrawn"]}}],
       "responses": {"200": {"description": "a page of intents", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IntentPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
@@ -139,8 +139,8 @@ enum OpenAPI {
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/settlements": {"get": {"operationId": "listSettlements", "summary": "Settlement proposals in chain order, by party, mediator and status",
       "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"},
-                     {"name": "party", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}},
-                     {"name": "mediator", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}},
+                     {"name": "party", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})?$"}},
+                     {"name": "mediator", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})?$"}},
                      {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["", "proposed", "accepted", "challenged", "finalised", "refunded", "expired"]}}],
       "responses": {"200": {"description": "a page of settlements", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SettlementPage"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
@@ -234,7 +234,7 @@ enum OpenAPI {
       "claimID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Hash"}, "description": "claim ID"},
       "offerID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Hash"}, "description": "offer ID"},
       "purchaseID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Hash"}, "description": "purchase ID"},
-      "accountCursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[0-9a-fA-F]{40})?$"}, "description": "nextCursor of the previous page (empty: first page)"}
+      "accountCursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})?$"}, "description": "nextCursor of the previous page (empty: first page)"}
     },
     "responses": {
       "Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -243,7 +243,8 @@ enum OpenAPI {
     "schemas": {
       "Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
       "Hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
-      "Address": {"type": "string", "pattern": "^ag1[0-9a-fA-F]{40}$"},
+      "Address": {"type": "string", "pattern": "^(ag1[02-9ac-hj-np-z]{38}|AG1[02-9AC-HJ-NP-Z]{38})$", "minLength": 41, "maxLength": 41,
+                  "description": "Bech32m (BIP-350) with prefix ag: ag1 + 32 data and 6 checksum characters, lower case in responses (upper case accepted). The pattern cannot check the checksum: a string that matches it may still be refused with 400 invalid_address."},
       "Amount": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807},
       "Health": {"type": "object", "required": ["status", "components"], "properties": {
         "status": {"type": "string", "enum": ["live", "ready", "not_ready"]},
@@ -254,7 +255,7 @@ enum OpenAPI {
           "headTime": {"type": "integer"}, "stateRoot": {"type": "string"}, "validator": {"type": "string"}, "version": {"type": "string"},
           "mempool": {"type": "object", "required": ["count", "bytes"], "properties": {"count": {"type": "integer"}, "bytes": {"type": "integer"}}},
           "params": {"type": "object", "required": ["treasury", "transferFeeBps", "minFee", "faucetAmount", "maxTotalSupply", "maxAccountBalance", "blockReward", "totalSupply"],
-            "properties": {"treasury": {"type": "string"}, "transferFeeBps": {"type": "integer"}, "minFee": {"$ref": "#/components/schemas/Amount"},
+            "properties": {"treasury": {"$ref": "#/components/schemas/Address"}, "transferFeeBps": {"type": "integer"}, "minFee": {"$ref": "#/components/schemas/Amount"},
               "faucetAmount": {"$ref": "#/components/schemas/Amount"}, "maxTotalSupply": {"$ref": "#/components/schemas/Amount"},
               "maxAccountBalance": {"$ref": "#/components/schemas/Amount"}, "blockReward": {"$ref": "#/components/schemas/Amount"},
               "totalSupply": {"$ref": "#/components/schemas/Amount"}}}}},
@@ -375,7 +376,7 @@ enum OpenAPI {
         "id": {"$ref": "#/components/schemas/Hash"}, "group": {"$ref": "#/components/schemas/Hash"}, "creator": {"$ref": "#/components/schemas/Address"},
         "title": {"type": "string"}, "description": {"type": "string"}, "reward": {"$ref": "#/components/schemas/Amount"},
         "deadline": {"type": ["integer", "null"], "minimum": 1}, "artifacts": {"type": "array", "items": {"$ref": "#/components/schemas/ArtifactRef"}},
-        "assignee": {"type": ["string", "null"], "pattern": "^ag1[0-9a-f]{40}$"},
+        "assignee": {"type": ["string", "null"], "pattern": "^ag1[02-9ac-hj-np-z]{38}$"},
         "state": {"$ref": "#/components/schemas/TaskState"}, "overdue": {"type": "boolean"},
         "height": {"type": "integer", "minimum": 1}, "createdTime": {"type": "integer", "minimum": 0}, "updatedTime": {"type": "integer", "minimum": 0},
         "transaction": {"$ref": "#/components/schemas/Hash"},
@@ -404,7 +405,7 @@ enum OpenAPI {
       "ValidatorSet": {"type": "object", "required": ["height", "hash", "totalPower", "validators"], "properties": {
         "height": {"type": "integer"}, "hash": {"type": "string"}, "totalPower": {"type": "integer"},
         "validators": {"type": "array", "items": {"type": "object", "required": ["publicKey", "address", "power", "bond", "status"],
-          "properties": {"publicKey": {"type": "string"}, "address": {"type": "string"}, "power": {"type": "integer"},
+          "properties": {"publicKey": {"type": "string"}, "address": {"$ref": "#/components/schemas/Address"}, "power": {"type": "integer"},
             "bond": {"$ref": "#/components/schemas/Amount"},
             "status": {"type": "string", "enum": ["active", "inactive", "rotated", "tombstoned"]}}}}}},
       "Validators": {"type": "object", "required": ["height", "params", "active", "next"], "properties": {
@@ -422,7 +423,7 @@ enum OpenAPI {
         "success": {"type": "boolean"}, "feePaid": {"$ref": "#/components/schemas/Amount"}, "error": {"$ref": "#/components/schemas/Failure"},
         "transaction": {"$ref": "#/components/schemas/Transaction"}}},
       "Account": {"type": "object", "required": ["address", "balance", "nonce", "nextNonce", "faucetClaimed"], "properties": {
-        "address": {"type": "string"}, "balance": {"$ref": "#/components/schemas/Amount"}, "nonce": {"type": "integer"},
+        "address": {"$ref": "#/components/schemas/Address"}, "balance": {"$ref": "#/components/schemas/Amount"}, "nonce": {"type": "integer"},
         "nextNonce": {"type": "integer"}, "faucetClaimed": {"type": "boolean"}}},
       "Commit": {"type": "object", "required": ["height", "round", "blockHash", "signatures"], "properties": {"height": {"type": "integer"},
         "round": {"type": "integer"}, "blockHash": {"type": "string"}, "signatures": {"type": "array", "items": {"type": "object",

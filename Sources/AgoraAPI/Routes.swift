@@ -202,8 +202,7 @@ public enum APIRoutes {
             let page = try Page(request)
             var sender: Address?
             if let a = request.uri.queryParameters["account"] {
-                guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "account \"\(a)\" is not an ag1 address") }
-                sender = parsed
+                sender = try APIError.address(a, field: "account")
             }
             let rows = try chain.store.transactions(sender: sender, before: try page.int64Cursor(), limit: page.limit)
             return try json(API.ListView(items: rows.map { committedView($0.1) },
@@ -243,9 +242,7 @@ public enum APIRoutes {
 
         router.get("/api/v1/accounts/{address}") { _, context in
             let text = try context.parameters.require("address")
-            guard let address = Address(text) else {
-                throw APIError.badRequest("invalid_address", "\"\(text)\" is not an address (ag1 + 40 hex digits)")
-            }
+            let address = try APIError.address(text, field: "address")
             let account = try chain.account(address)
             return try json(API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
                                             nextNonce: chain.mempool.nextNonce(sender: address, committed: account.nonce),

@@ -33,8 +33,7 @@ extension APIRoutes {
                 query.state = state
             }
             if let a = q["assignee"], !a.isEmpty {
-                guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "assignee \"\(a)\" is not an ag1 address") }
-                query.assignee = parsed
+                query.assignee = try APIError.address(a, field: "assignee")
             }
             let headTime = chain.snapshot.head.timestamp
             let rows = try chain.store.tasks(query)

@@ -7,7 +7,7 @@ import AgoraCore
 ///
 /// JSON shapes of API v1. Field names are part of the API: change them only with a new version.
 /// Amounts are JSON integers in base units (at most 2^63-1); hashes and keys are lowercase hex;
-/// addresses are `ag1…`.
+/// addresses are Bech32m `ag1…` (see `Address`).
 public enum API {
     public struct SubmitRequest: Codable, Sendable {
         /// Hex of the transaction's canonical bytes.

@@ -73,11 +73,13 @@ public enum EventsBenchmark {
             let start = ContinuousClock.now
             let baseline = counts.map(\.value)
             var tick = 0
+            let from = Address(raw: [UInt8](repeating: 0xaa, count: 20)).description
+            let to = Address(raw: [UInt8](repeating: 0xbb, count: 20)).description
             while ContinuousClock.now - start < .seconds(seconds) {
                 let (sent, height) = (published, tick)
                 let drafts = (0..<perTick).map { n in
                     EventBus.Draft(kind: .module, type: "bank.transfer", module: "bank", data: [
-                        "from": .string("ag1" + String(repeating: "a", count: 40)), "to": .string("ag1" + String(repeating: "b", count: 40)),
+                        "from": .string(from), "to": .string(to),
                         "amount": .uint(UInt64(sent + n)), "height": .uint(UInt64(height)), "tx": .string(String(repeating: "c", count: 64)),
                     ])
                 }

@@ -87,7 +87,8 @@ public struct KeyFile: Codable, Sendable, Equatable {
     public func unlock(password: String?) throws(KeyFileError) -> SigningKey {
         guard version == KeyFile.currentVersion else { throw .unsupportedVersion(version) }
         guard let pub = PublicKey(hex: publicKey) else { throw .malformed("publicKey is not 32 hex bytes") }
-        guard Address(address) == pub.address else { throw .tampered("address does not match publicKey") }
+        // checkedField: files written before addresses were Bech32m hold the old hex form.
+        guard Address(checkedField: address) == pub.address else { throw .tampered("address does not match publicKey") }
         guard let secretBytes = Hex.decode(secret) else { throw .malformed("secret is not hex") }
         let seed: [UInt8]
         if let enc = encryption {

@@ -141,8 +141,7 @@ public struct ToolArguments: Sendable {
 
     public func optionalAddress(_ name: String) throws(ToolError) -> Address? {
         guard let s = try optionalString(name, maxBytes: 128) else { return nil }
-        guard let a = Address(s) else { throw .invalidArgument(argument: name, reason: "\"\(s)\" is not an ag1… address") }
-        return a
+        do { return try Address.parse(s) } catch { throw .invalidArgument(argument: name, reason: "\"\(s)\" \(error)") }
     }
 
     public func optionalStringArray(_ name: String, maxCount: Int, maxBytes: Int) throws(ToolError) -> [String]? {
@@ -202,6 +201,6 @@ public enum Schema {
 
     public static let hash = string("64 lowercase hex digits", maxLength: 64, pattern: "^[0-9a-fA-F]{64}$")
     public static func hash(_ description: String) -> Value { string(description + " (64 hex digits)", maxLength: 64, pattern: "^[0-9a-fA-F]{64}$") }
-    public static func address(_ description: String) -> Value { string(description + " (an ag1… address)", maxLength: 128) }
+    public static func address(_ description: String) -> Value { string(description + " (an ag1… Bech32m address, 41 characters)", maxLength: 128) }
     public static func amount(_ description: String) -> Value { integer(description + " (base units)", minimum: 1, maximum: Int64.max) }
 }

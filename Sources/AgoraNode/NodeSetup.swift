@@ -49,7 +49,11 @@ public enum NodeSetup {
         let validatorKeyPath = dataDir.keysDirectory + "/validator.json"
         if FileManager.default.fileExists(atPath: dataDir.settingsFile) {
             let dev = try KeyFile.read(from: devKeyPath)
-            guard let address = Address(dev.address) else { throw NodeError.invalidSetting("keys/dev.json", "bad address") }
+            // From the key, not the file's address field: a dev chain made before addresses were
+            // Bech32m holds them in the old hex form there.
+            guard let address = PublicKey(hex: dev.publicKey)?.address, Address(checkedField: dev.address) == address else {
+                throw NodeError.invalidSetting("keys/dev.json", "address does not match publicKey")
+            }
             return DevNetwork(dataDir: dataDir, chainID: "agora-dev", devKeyPath: devKeyPath, devAddress: address,
                               validatorKeyPath: validatorKeyPath)
         }

@@ -21,7 +21,7 @@ public struct Genesis: Codable, Sendable, Equatable {
 
     /// The `staking` section; every field is optional (see `resolve` for the defaults).
     public struct StakingConfig: Codable, Sendable, Equatable {
-        /// ag1 address allowed to change the validator set. Default: the validator's own address
+        /// Address (Bech32m, ag1…) allowed to change the validator set. Default: the validator's own address
         /// on a one-validator chain; none (the set changes only by rotation and evidence) when
         /// there are several, because making one of them a superuser must be a stated choice.
         public var admin: String?
@@ -155,7 +155,7 @@ public struct Genesis: Codable, Sendable, Equatable {
 
     /// The bank section, checked against its own bounds.
     func resolveBank() throws(GenesisError) -> BankParams {
-        guard let treasury = Address(params.treasury) else { throw .invalid("params.treasury \"\(params.treasury)\" is not an ag1 address") }
+        let treasury = try Genesis.address(params.treasury, "params.treasury")
         let bank = BankParams(treasury: treasury, transferFeeBps: params.transferFeeBps, minFee: params.minFee,
                               faucetAmount: params.faucetAmount, maxTotalSupply: params.maxTotalSupply,
                               maxAccountBalance: params.maxAccountBalance, blockReward: params.blockReward)
@@ -170,7 +170,7 @@ public struct Genesis: Codable, Sendable, Equatable {
         // Bonds are minted at genesis and count in the supply (sum of balances and bonds).
         var supply = bonded
         for (i, a) in allocations.enumerated() {
-            guard let address = Address(a.address) else { throw .invalid("allocations[\(i)].address \"\(a.address)\" is not an ag1 address") }
+            let address = try Genesis.address(a.address, "allocations[\(i)].address")
             guard balances[address] == nil else { throw .invalid("allocations[\(i)]: \(address) appears twice") }
             if address != treasury, a.amount > bank.maxAccountBalance {
                 throw .invalid("allocations[\(i)]: \(a.amount) is above params.maxAccountBalance")
@@ -202,13 +202,19 @@ public struct Genesis: Codable, Sendable, Equatable {
         return Hash.sha256(w.bytes)
     }
 
+    /// An address field of the file. The old hex form is refused like any other mistake: the
+    /// genesis hash covers the addresses' bytes, not their text, so a file rewritten with
+    /// Bech32m addresses describes the same chain.
+    static func address(_ text: String, _ field: String) throws(GenesisError) -> Address {
+        do { return try Address.parse(text) } catch { throw .invalid("\(field) \"\(text.prefix(100))\" \(error)") }
+    }
+
     /// The staking section with its defaults applied.
     func resolveStaking(_ set: ValidatorSet) throws(GenesisError) -> StakingParams {
         let section = staking ?? StakingConfig()
         let admin: Address?
         if let text = section.admin {
-            guard let a = Address(text) else { throw .invalid("staking.admin \"\(text)\" is not an ag1 address") }
-            admin = a
+            admin = try Genesis.address(text, "staking.admin")
         } else {
             admin = set.validators.count == 1 ? set.validators[0].publicKey.address : nil
         }

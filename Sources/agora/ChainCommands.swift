@@ -39,8 +39,8 @@ struct Query: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                guard Address(address) != nil else { throw CLIError(Exit.invalidInput, "\(address) is not an ag1 address") }
-                printJSON(try await node.client.get("/api/v1/accounts/\(address)", as: API.AccountView.self))
+                let a = try addressArgument(address)
+                printJSON(try await node.client.get("/api/v1/accounts/\(a)", as: API.AccountView.self))
             }
         }
     }
@@ -143,7 +143,7 @@ struct Tx: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                guard let recipient = Address(to) else { throw CLIError(Exit.invalidInput, "--to \(to) is not an ag1 address") }
+                let recipient = try addressArgument(to, "--to")
                 guard let value = Amount(amount), value > .zero else { throw CLIError(Exit.invalidInput, "--amount must be 1…2^63-1") }
                 guard memo.utf8.count <= Limits.maxMemoBytes else { throw CLIError(Exit.invalidInput, "--memo is over 256 bytes") }
                 try await submit(.transfer(to: recipient, amount: value, memo: memo), options: options)

@@ -163,8 +163,7 @@ private func claimID(_ text: String) throws -> Hash {
 }
 
 private func address(_ text: String) throws -> Address {
-    guard let a = Address(text) else { throw CLIError(Exit.invalidInput, "\(text) is not an ag1 address") }
-    return a
+    try addressArgument(text)
 }
 
 private func parseRole(_ text: String) throws -> GroupRole {

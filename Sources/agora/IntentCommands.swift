@@ -79,10 +79,11 @@ extension Tx {
                     }
                     let payments = try payment.map { p -> SettlementPayment in
                         let parts = p.split(separator: ":").map(String.init)
-                        guard parts.count == 3, let from = Address(parts[0]), let to = Address(parts[1]), from != to,
-                              let v = UInt64(parts[2]), v > 0, let a = Amount(v) else {
+                        guard parts.count == 3, let v = UInt64(parts[2]), v > 0, let a = Amount(v) else {
                             throw CLIError(Exit.invalidInput, "--payment \(p) is not FROM:TO:AMOUNT with two different ag1 addresses and a positive amount")
                         }
+                        let (from, to) = try (addressArgument(parts[0], "--payment FROM"), addressArgument(parts[1], "--payment TO"))
+                        guard from != to else { throw CLIError(Exit.invalidInput, "--payment \(p): FROM and TO are the same address") }
                         return SettlementPayment(from: from, to: to, amount: a)
                     }
                     let proposal = SettlementProposal(intents: ids, termsText: termsText, terms: try parseTerms(terms), payments: payments,
@@ -179,8 +180,7 @@ extension Query {
                 var path = "/api/v1/intents?limit=\(limit)&cursor=\(cursor)"
                 if let group { path += "&group=\(try hashID(group, "group").hex)" }
                 if let author {
-                    guard Address(author) != nil else { throw CLIError(Exit.invalidInput, "\(author) is not an ag1 address") }
-                    path += "&author=\(author)"
+                    path += "&author=\(try addressArgument(author, "--author"))"
                 }
                 if let status { path += "&status=\(status)" }
                 printJSON(try await node.client.get(path, as: API.ListView<API.IntentView>.self))
@@ -210,8 +210,7 @@ extension Query {
                 var path = "/api/v1/settlements?limit=\(limit)&cursor=\(cursor)"
                 for (name, value) in [("party", party), ("mediator", mediator)] {
                     guard let value else { continue }
-                    guard Address(value) != nil else { throw CLIError(Exit.invalidInput, "--\(name) \(value) is not an ag1 address") }
-                    path += "&\(name)=\(value)"
+                    path += "&\(name)=\(try addressArgument(value, "--" + name))"
                 }
                 if let status { path += "&status=\(status)" }
                 printJSON(try await node.client.get(path, as: API.ListView<API.SettlementView>.self))
@@ -236,8 +235,8 @@ extension Query {
         @Argument(help: "ag1… address.") var address: String
         func run() async throws {
             try await runCommand {
-                guard Address(address) != nil else { throw CLIError(Exit.invalidInput, "\(address) is not an ag1 address") }
-                printJSON(try await node.client.get("/api/v1/mediators/\(address)", as: API.MediatorView.self))
+                let a = try addressArgument(address)
+                printJSON(try await node.client.get("/api/v1/mediators/\(a)", as: API.MediatorView.self))
             }
         }
     }

@@ -79,7 +79,7 @@ struct Keys: AsyncParsableCommand {
                     let path = keys.directory + "/" + name
                     do {
                         let f = try KeyFile.read(from: path)
-                        print("\(f.name)\t\(f.address)\t\(f.isEncrypted ? "encrypted" : "plaintext")\t\(path)")
+                        print("\(f.name)\t\(PublicKey(hex: f.publicKey)?.address.description ?? f.address)\t\(f.isEncrypted ? "encrypted" : "plaintext")\t\(path)")
                     } catch {
                         print("\(name)\t-\tunreadable: \(error)\t\(path)")
                     }
@@ -97,11 +97,11 @@ struct Keys: AsyncParsableCommand {
             try await runCommand {
                 let path = keys.path(for: key)
                 let f = try KeyFile.read(from: path)
-                guard let pub = PublicKey(hex: f.publicKey), Address(f.address) == pub.address else {
+                guard let pub = PublicKey(hex: f.publicKey), Address(checkedField: f.address) == pub.address else {
                     throw CLIError(Exit.invalidInput, "key file \(path) has been modified: address does not match publicKey")
                 }
                 print("name:       \(f.name)")
-                print("address:    \(f.address)")
+                print("address:    \(pub.address)")  // Bech32m even when the file holds the old hex form
                 print("public key: \(f.publicKey)")
                 print("encrypted:  \(f.isEncrypted)")
                 print("file:       \(path)")

@@ -343,8 +343,7 @@ extension Query {
             try await runCommand {
                 var path = "/api/v1/market/offers?limit=\(limit)&cursor=\(cursor)"
                 if let seller {
-                    guard Address(seller) != nil else { throw CLIError(Exit.invalidInput, "\(seller) is not an ag1 address") }
-                    path += "&seller=\(seller)"
+                    path += "&seller=\(try addressArgument(seller, "--seller"))"
                 }
                 printJSON(try await node.client.get(path, as: API.ListView<API.OfferView>.self))
             }
@@ -375,11 +374,10 @@ extension Query {
             try await runCommand {
                 let path: String
                 switch (buyer, seller) {
-                case let (b?, nil): path = "buyers/\(b)"
-                case let (nil, s?): path = "sellers/\(s)"
+                case let (b?, nil): path = "buyers/\(try addressArgument(b, "--buyer"))"
+                case let (nil, s?): path = "sellers/\(try addressArgument(s, "--seller"))"
                 default: throw CLIError(Exit.invalidInput, "name exactly one of --buyer or --seller")
                 }
-                guard Address(buyer ?? seller!) != nil else { throw CLIError(Exit.invalidInput, "\(buyer ?? seller!) is not an ag1 address") }
                 printJSON(try await node.client.get("/api/v1/market/\(path)/purchases?limit=\(limit)&cursor=\(cursor)",
                                                     as: API.ListView<API.PurchaseView>.self))
             }

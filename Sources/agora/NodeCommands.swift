@@ -43,10 +43,11 @@ struct Init: AsyncParsableCommand {
                 var allocations: [Genesis.Allocation] = []
                 for item in allocate {
                     let parts = item.split(separator: "=")
-                    guard parts.count == 2, Address(String(parts[0])) != nil, let n = UInt64(parts[1]), let amount = Amount(n) else {
+                    guard parts.count == 2, let n = UInt64(parts[1]), let amount = Amount(n) else {
                         throw CLIError(Exit.invalidInput, "--allocate \(item): expected ag1…=AMOUNT")
                     }
-                    allocations.append(.init(address: String(parts[0]), amount: amount))
+                    let address = try addressArgument(String(parts[0]), "--allocate")
+                    allocations.append(.init(address: address.description, amount: amount))
                 }
                 guard let faucetAmount = Amount(faucet) else { throw CLIError(Exit.invalidInput, "--faucet is above 2^63-1") }
                 g = Genesis(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),

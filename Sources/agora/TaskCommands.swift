@@ -59,7 +59,7 @@ extension Tx {
 
             func run() async throws {
                 try await runCommand {
-                    guard let a = Address(assignee) else { throw CLIError(Exit.invalidInput, "\(assignee) is not an ag1 address") }
+                    let a = try addressArgument(assignee, "--assignee")
                     try await submit(.assignTask(task: try hashArgument(task, "task"), assignee: a), options: options)
                 }
             }
@@ -184,8 +184,7 @@ extension Query {
                     path += "&state=\(s.name)"
                 }
                 if let assignee {
-                    guard let a = Address(assignee) else { throw CLIError(Exit.invalidInput, "\(assignee) is not an ag1 address") }
-                    path += "&assignee=\(a)"
+                    path += "&assignee=\(try addressArgument(assignee, "--assignee"))"
                 }
                 printJSON(try await node.client.get(path, as: API.ListView<API.TaskView>.self))
             }

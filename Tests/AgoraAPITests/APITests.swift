@@ -111,6 +111,38 @@ struct APITests {
         }
     }
 
+    @Test("a mistyped or old-format address is a 400 invalid_address saying what is wrong, in paths and queries")
+    func addressChecksum() async throws {
+        let h = try APIHarness()
+        let good = SigningKey().address
+        var typo = Array(good.description)
+        typo[12] = typo[12] == "q" ? "p" : "q"
+        let legacy = "ag1" + Hex.encode(good.bytes)
+        let cases: [(String, String)] = [
+            ("/api/v1/accounts/\(String(typo))", "bad checksum"),
+            ("/api/v1/accounts/\(legacy)", "Bech32m"),
+            ("/api/v1/transactions?account=\(String(typo))", "account \"\(String(typo))\" has a bad checksum"),
+            ("/api/v1/mediators/\(legacy)", "old ag1 + 40 hex form"),
+            ("/api/v1/accounts/\(good.description.uppercased().prefix(20))\(good.description.dropFirst(20))", "mixes upper and lower case"),
+        ]
+        try await h.app.test(.router) { client in
+            for (uri, message) in cases {
+                try await client.execute(uri: uri, method: .get) { r in
+                    #expect(r.status == .badRequest, "\(uri)")
+                    let e = try decode(ErrorBody.self, r.body)
+                    #expect(e.code == "invalid_address" && e.message.contains(message), "\(uri): \(e.message)")
+                }
+            }
+            for text in [good.description, good.description.uppercased()] {
+                try await client.execute(uri: "/api/v1/accounts/\(text)", method: .get) { r in
+                    #expect(r.status == .ok)
+                    let view = try decode(API.AccountView.self, r.body)
+                    #expect(view.address == good.description)
+                }
+            }
+        }
+    }
+
     @Test("bad input gets the documented status and error code")
     func badInput() async throws {
         let h = try APIHarness()

@@ -133,16 +133,18 @@ struct CodecTests {
 
 @Suite("Primitives")
 struct PrimitiveTests {
-    @Test("addresses are ag1 + 40 hex digits of SHA-256(public key)")
-    func addresses() {
+    @Test("addresses are Bech32m (ag1…) of the first 20 bytes of SHA-256(public key)")
+    func addresses() throws {
         let key = PublicKey(bytes: [UInt8](repeating: 7, count: 32))!
         let text = key.address.description
         #expect(text.hasPrefix("ag1"))
-        #expect(text.count == 43)
-        #expect(Hash.sha256(key.bytes).hex.hasPrefix(String(text.dropFirst(3))))
+        #expect(text.count == 41)
+        #expect(Hash.sha256(key.bytes).hex.hasPrefix(Hex.encode(try Address.parse(text).bytes)))
         #expect(Address(text) == key.address)
-        #expect(Address(text.uppercased().replacingOccurrences(of: "AG1", with: "ag1")) == key.address)
-        for bad in ["", "ag1", "ag2" + String(text.dropFirst(3)), text + "0", String(text.dropLast()), "ag1" + String(repeating: "g", count: 40)] {
+        #expect(Address(text.uppercased()) == key.address)
+        let legacy = "ag1" + Hex.encode(key.address.bytes)
+        for bad in ["", "ag1", "ag2" + String(text.dropFirst(3)), text + "q", String(text.dropLast()), legacy,
+                    "ag1" + String(repeating: "g", count: 40), "AG1" + String(text.dropFirst(3))] {
             #expect(Address(bad) == nil, "accepted \(bad)")
         }
     }

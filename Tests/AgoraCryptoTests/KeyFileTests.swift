@@ -25,6 +25,18 @@ struct KeyFileTests {
         #expect(throws: KeyFileError.alreadyExists(path)) { try KeyFile.plaintext(key, name: "k").write(to: path) }
     }
 
+    @Test("a key file written before Bech32m addresses (address in the old hex form) still opens; a wrong one is still refused")
+    func legacyHexAddress() throws {
+        let key = SigningKey(), other = SigningKey()
+        let cheapFile = try KeyFile.encrypted(key, name: "old", password: "pw", parameters: KeyFileTests.cheap)
+        for var file in [KeyFile.plaintext(key, name: "old"), cheapFile] {
+            file.address = "ag1" + Hex.encode(key.address.bytes)
+            #expect(try file.unlock(password: "pw").publicKey == key.publicKey)
+            file.address = "ag1" + Hex.encode(other.address.bytes)
+            #expect(throws: KeyFileError.tampered("address does not match publicKey")) { try file.unlock(password: "pw") }
+        }
+    }
+
     @Test("the default at-rest parameters (scrypt N=2^17, r=8, p=1) encrypt and decrypt")
     func standardParameters() throws {
         let key = SigningKey()

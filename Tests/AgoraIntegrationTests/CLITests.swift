@@ -85,7 +85,14 @@ struct CLITests {
 
         let (badTo, _, badToErr) = try await AgoraProcess.run(["tx", "transfer", "--node", url, "--key", devKey, "--to", "ag1nope",
                                                               "--amount", "1"], logDir: dir)
-        #expect(badTo == 2 && badToErr.contains("not an ag1 address"))
+        #expect(badTo == 2 && badToErr.contains("--to \"ag1nope\" has 7 characters"))
+        // One mistyped character of a real address, and the pre-checksum hex form: exit 2, nothing sent.
+        var typo = Array(SigningKey().address.description)
+        typo[20] = typo[20] == "q" ? "p" : "q"
+        for (to, reason) in [(String(typo), "bad checksum"), ("ag1" + String(repeating: "de", count: 20), "Bech32m")] {
+            let (code, _, err) = try await AgoraProcess.run(["tx", "transfer", "--node", url, "--key", devKey, "--to", to, "--amount", "1"], logDir: dir)
+            #expect(code == 2 && err.contains(reason), "\(to): \(err)")
+        }
 
         let (block, blockOut, _) = try await AgoraProcess.run(["query", "block", "--node", url, "latest"], logDir: dir)
         #expect(block == 0 && blockOut.contains("\"stateRoot\""))

@@ -8,12 +8,24 @@ import Testing
     @Test func typedAccessorsNameTheArgumentThatIsWrong() throws {
         let args = ToolArguments(["amount": "12", "to": "nobody", "limit": 0, "tags": ["ok", 3]])
         #expect(throws: ToolError.wrongType(argument: "amount", expected: "an integer")) { try args.amount("amount") }
-        #expect(throws: ToolError.invalidArgument(argument: "to", reason: "\"nobody\" is not an ag1… address")) { try args.address("to") }
+        #expect(throws: ToolError.invalidArgument(argument: "to", reason: "\"nobody\" \(AddressError.missingSeparator)")) { try args.address("to") }
         #expect(throws: ToolError.invalidArgument(argument: "limit", reason: "0 is outside 1…500")) { try args.optionalInteger("limit", in: 1...500) }
         #expect(throws: ToolError.wrongType(argument: "tags[1]", expected: "a string")) {
             try args.optionalStringArray("tags", maxCount: 8, maxBytes: 32)
         }
         #expect(throws: ToolError.missingArgument("group")) { try args.hash("group") }
+    }
+
+    @Test func aMistypedOrOldFormatAddressIsAnInvalidArgumentNamingTheFault() throws {
+        let good = Address(raw: [UInt8](repeating: 9, count: 20))
+        var typo = Array(good.description)
+        typo[30] = typo[30] == "q" ? "p" : "q"
+        let legacy = "ag1" + Hex.encode(good.bytes)
+        let args = ToolArguments(["typo": .string(String(typo)), "legacy": .string(legacy), "good": .string(good.description)])
+        #expect(throws: ToolError.invalidArgument(argument: "typo", reason: "\"\(String(typo))\" \(AddressError.badChecksum)")) { try args.address("typo") }
+        #expect(throws: ToolError.invalidArgument(argument: "legacy", reason: "\"\(legacy)\" \(AddressError.legacyHex)")) { try args.address("legacy") }
+        #expect(try args.address("good") == good)
+        #expect(ToolError.invalidArgument(argument: "typo", reason: "").code == "invalid_argument")
     }
 
     @Test func unreadArgumentsAreRefusedSoATypoIsNotIgnored() {

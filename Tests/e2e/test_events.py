@@ -89,6 +89,9 @@ def test_invalid_filters_and_messages_get_typed_errors(node):
             for bad, code in [("not json", "invalid_message"), ('{"op": "dance"}', "invalid_message"),
                               ('{"op": "subscribe"}', "invalid_filter"),
                               ('{"op": "subscribe", "accounts": ["ag1zz"]}', "invalid_filter"),
+                              # the pre-Bech32m hex form and a checksum-broken address
+                              ('{"op": "subscribe", "accounts": ["ag1' + "de" * 20 + '"]}', "invalid_filter"),
+                              ('{"op": "subscribe", "accounts": ["ag1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnfnhmuq"]}', "invalid_filter"),
                               ('{"op": "subscribe", "modules": ["nope"]}', "invalid_filter")]:
                 await ws.send(bad)
                 msg = await recv_json(ws)

@@ -81,7 +81,7 @@ class Scene:
         self.net = LocalNet(n=2, env=e)
         self.addr = {}
         for name in ["admin", "alice", "bob", "mediator", "stranger"]:
-            self.addr[name] = re.search(r"ag1[0-9a-f]{40}", cli("keys", "new", "--keys", self.keys, "--name", name).stdout).group(0)
+            self.addr[name] = re.search(r"ag1[02-9ac-hj-np-z]{38}", cli("keys", "new", "--keys", self.keys, "--name", name).stdout).group(0)
         self.net.start(0)
         log = open(os.path.join(self.net.dir, "node1.log"), "ab")
         self.net.procs[1] = subprocess.Popen([BIN, "start", "--data-dir", self.net.node_dir(1), "--mediator",

@@ -1,12 +1,19 @@
 import Crypto
 
-/// An account: the first 20 bytes of SHA-256 of its Ed25519 public key, written `ag1` + 40
-/// lowercase hex digits. Held as three words so it hashes and compares without allocating.
+/// An account: the first 20 bytes of SHA-256 of its Ed25519 public key. Its bytes are what the
+/// ledger stores, hashes and signs; its text form (API, CLI, MCP, files, logs) is Bech32m
+/// (BIP-350) with the human-readable part `ag`: `ag1` + 32 data symbols + 6 checksum symbols,
+/// 41 characters, so a mistyped character is refused instead of sending funds nowhere. Held as
+/// three words so it hashes and compares without allocating.
 public struct Address: Hashable, Comparable, Sendable, CanonicalCodable, CustomStringConvertible {
     public var hi: UInt64, mid: UInt64, lo: UInt32
 
+    /// Human-readable part plus separator: every address's text starts with it.
     public static let prefix = "ag1"
+    public static let humanReadablePart = "ag"
     public static let size = 20
+    /// Characters of the text form: "ag1", 32 symbols of 5 bits for 20 bytes, 6 of checksum.
+    public static let textLength = 41
 
     public init<C: Collection>(raw bytes: C) where C.Element == UInt8 {
         precondition(bytes.count == Address.size, "Address needs 20 bytes")
@@ -22,12 +29,40 @@ public struct Address: Hashable, Comparable, Sendable, CanonicalCodable, CustomS
         self.init(raw: Array(digest.prefix(Address.size)))
     }
 
-    /// Parses `ag1` followed by 40 hex digits (lower or upper case); nil otherwise.
+    /// Parses the Bech32m text form (all lower or all upper case); nil otherwise. Use
+    /// `parse(_:)` where the reason should reach the user.
     public init?(_ text: String) {
-        guard text.hasPrefix(Address.prefix) else { return nil }
-        let body = text.dropFirst(Address.prefix.count)
-        guard body.utf8.count == 40, let raw = Hex.decode(body) else { return nil }
-        self.init(raw: raw)
+        guard let a = try? Address.parse(text) else { return nil }
+        self = a
+    }
+
+    /// Parses the Bech32m text form, naming what is wrong with it.
+    public static func parse(_ text: String) throws(AddressError) -> Address {
+        if isLegacyHex(text) { throw .legacyHex }
+        if text.utf8.count != textLength, text.lowercased().hasPrefix(prefix) {
+            throw .wrongLength(characters: text.utf8.count)
+        }
+        let decoded: (hrp: String, symbols: [UInt8])
+        do { decoded = try Bech32m.decode(text) } catch { throw AddressError(error) }
+        guard decoded.hrp == humanReadablePart else { throw .wrongPrefix(found: String(decoded.hrp.prefix(16))) }
+        let raw: [UInt8]
+        do { raw = try Bech32m.regroup(decoded.symbols, from: 5, to: 8, pad: false) } catch { throw AddressError(error) }
+        guard raw.count == size else { throw .wrongLength(characters: text.utf8.count) }
+        return Address(raw: raw)
+    }
+
+    /// The pre-checksum text form: `ag1` + 40 hex digits.
+    public static func isLegacyHex(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        return utf8.count == 43 && text.lowercased().hasPrefix(prefix) && Hex.decode(text.dropFirst(3)) != nil
+    }
+
+    /// Reads an address where it is cross-checked against a public key that sits beside it
+    /// (a key file's or dev.json's `address` field): files written before the Bech32m change
+    /// hold the legacy hex form, and the key, not the text, is what they prove.
+    public init?(checkedField text: String) {
+        if Address.isLegacyHex(text), let raw = Hex.decode(text.dropFirst(3)) { self.init(raw: raw); return }
+        self.init(text)
     }
 
     public var bytes: [UInt8] {
@@ -39,7 +74,12 @@ public struct Address: Hashable, Comparable, Sendable, CanonicalCodable, CustomS
         return out
     }
 
-    public var description: String { Address.prefix + Hex.encode(bytes) }
+    /// The Bech32m text form, lower case.
+    public var description: String {
+        // 160 bits are exactly 32 symbols: regrouping never pads, so it cannot throw.
+        let symbols = (try? Bech32m.regroup(bytes, from: 8, to: 5, pad: true)) ?? []
+        return Bech32m.encode(hrp: Address.humanReadablePart, symbols: symbols)
+    }
 
     public static func < (a: Address, b: Address) -> Bool { (a.hi, a.mid, a.lo) < (b.hi, b.mid, b.lo) }
 
