@@ -131,6 +131,6 @@ let package = Package(
             "AgoraMCP", "AgoraNode", "AgoraClient", "AgoraAPI", "AgoraCore", "AgoraCrypto", .product(name: "MCP", package: "swift-sdk"),
         ]),
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
-        .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode", "AgoraAPI", "AgoraCore", "AgoraCrypto"]),
+        .testTarget(name: "AgoraIntegrationTests", dependencies: ["agora", "AgoraNode", "AgoraAPI", "AgoraCore", "AgoraCrypto", "AgoraStorage"]),
     ]
 )

@@ -172,7 +172,10 @@ public final class PeerService: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var server: (any Channel)?
             if let host = config.listenHost {
-                let channel = try await transport.listen(host: host, port: config.listenPort)
+                let channel: any Channel
+                do { channel = try await transport.listen(host: host, port: config.listenPort) } catch {
+                    throw ListenError.naming(error, what: "P2P", address: "\(host):\(config.listenPort)")
+                }
                 server = channel
                 let port = channel.localAddress?.port ?? config.listenPort
                 advertised.withLock { $0 = WireMessage.PeerAddress(host: host, port: UInt16(clamping: port)) }
