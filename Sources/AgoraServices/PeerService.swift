@@ -715,6 +715,8 @@ public final class PeerService: Service, Sendable {
             do {
                 try chain.applyBlock(block, seal: seal)
                 return true
+            } catch is Chain.Stopping {
+                return false  // this node is shutting down: not the peer's fault
             } catch let e as Chain.BlockError {
                 if case .notNext = e { return false }
                 throw PeerFault.invalidBlock("\(e)")

@@ -3,6 +3,7 @@ import AgoraCore
 import AgoraCrypto
 import AgoraStorage
 import Foundation
+import Synchronization
 import Testing
 
 /// SIGTERM on a real `agora dev` node producing a block every 20 ms under a stream of
@@ -28,8 +29,15 @@ struct ShutdownTests {
         return nil
     }
 
+    /// Transfers the flow has had accepted so far.
+    final class Sent: Sendable {
+        private let count = Mutex(0)
+        func add() { count.withLock { $0 += 1 } }
+        var value: Int { count.withLock { $0 } }
+    }
+
     /// Submits transfers from the dev account until cancelled (or the node goes away).
-    static func flow(_ http: HTTP, dataDir: String) -> Task<Int, Never> {
+    static func flow(_ http: HTTP, dataDir: String, sent counter: Sent) -> Task<Int, Never> {
         Task {
             guard let key = try? KeyFile.read(from: dataDir + "/keys/dev.json").unlock(password: nil),
                   let status = try? await http.get("/api/v1/status", as: API.StatusView.self),
@@ -44,6 +52,7 @@ struct ShutdownTests {
                                          as: API.SubmitResponse.self)) != nil {
                     nonce += 1
                     sent += 1
+                    counter.add()
                 } else {
                     try? await Task.sleep(for: .milliseconds(20))  // a full pool, a rate limit, or the node going away
                 }
@@ -60,15 +69,20 @@ struct ShutdownTests {
         for attempt in 0..<4 {
             let node = try AgoraProcess(args, logDir: dir)
             let http = HTTP(base: try await node.apiURL())
-            let flow = Self.flow(http, dataDir: dataDir)
-            try await Task.sleep(for: .milliseconds(400 + 150 * attempt))
+            let counter = Sent()
+            let flow = Self.flow(http, dataDir: dataDir, sent: counter)
+            // Signal while transactions flow: after 20 accepted, plus a delay that varies the
+            // point of the block cycle the signal lands in.
+            let deadline = Date().addingTimeInterval(60)
+            while counter.value < 20, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(50 + 37 * attempt))
             let sentAt = UInt64(Date().timeIntervalSince1970 * 1000)
             node.signal(SIGTERM)
             let code = try await node.wait()
             flow.cancel()
             let sent = await flow.value
             #expect(code == 0, "attempt \(attempt): exit \(code); stderr: \(node.stderr.suffix(2_000))")
-            #expect(sent > 10, "attempt \(attempt): only \(sent) transfers were submitted")
+            #expect(sent >= 20, "attempt \(attempt): only \(sent) transfers were submitted")
 
             let stop = try #require(Self.stopLine(node.stderr), "attempt \(attempt): the node did not log how it stopped")
             let store = try BlockStore(path: dataDir + "/agora.sqlite")
