@@ -29,14 +29,19 @@ struct ShutdownTests {
         return nil
     }
 
-    /// Transfers the flow has had accepted so far.
+    /// Transfers the flow has had accepted so far, and when to stop. (A flag, not task
+    /// cancellation: cancelling a URLSession request in flight crashes FoundationNetworking's
+    /// task registry on Linux.)
     final class Sent: Sendable {
         private let count = Mutex(0)
+        private let stopped = Mutex(false)
         func add() { count.withLock { $0 += 1 } }
         var value: Int { count.withLock { $0 } }
+        func stop() { stopped.withLock { $0 = true } }
+        var isStopped: Bool { stopped.withLock { $0 } }
     }
 
-    /// Submits transfers from the dev account until cancelled (or the node goes away).
+    /// Submits transfers from the dev account until stopped.
     static func flow(_ http: HTTP, dataDir: String, sent counter: Sent) -> Task<Int, Never> {
         Task {
             guard let key = try? KeyFile.read(from: dataDir + "/keys/dev.json").unlock(password: nil),
@@ -45,7 +50,7 @@ struct ShutdownTests {
             else { return 0 }
             let to = SigningKey().address
             var sent = 0
-            while !Task.isCancelled {
+            while !counter.isStopped {
                 let body = TransactionBody(chainID: status.chainID, sender: key.publicKey, nonce: nonce, fee: Amount(1)!,
                                            expiresAt: status.height + 10_000, payload: .transfer(to: to, amount: Amount(1)!, memo: ""))
                 if (try? await http.post("/api/v1/transactions", API.SubmitRequest(tx: Hex.encode(key.sign(body).bytes)),
@@ -79,7 +84,7 @@ struct ShutdownTests {
             let sentAt = UInt64(Date().timeIntervalSince1970 * 1000)
             node.signal(SIGTERM)
             let code = try await node.wait()
-            flow.cancel()
+            counter.stop()
             let sent = await flow.value
             #expect(code == 0, "attempt \(attempt): exit \(code); stderr: \(node.stderr.suffix(2_000))")
             #expect(sent >= 20, "attempt \(attempt): only \(sent) transfers were submitted")
