@@ -267,8 +267,8 @@ extension Node {
 }
 
 /// Marks a service running/stopped for health and the shutdown watchdog, without restarting
-/// it (a failed HTTP server, e.g. a port in use, should stop the node). A bind failure names
-/// the address (`listening`: "the API on HOST:PORT").
+/// it (a failed HTTP server, e.g. a port in use, should stop the node). A bind failure becomes
+/// a `ListenError` naming `what` and `address`.
 struct Tracked<Inner: Service>: Service {
     let name: String
     let inner: Inner
