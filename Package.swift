@@ -158,7 +158,7 @@ let package = Package(
         ]),
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
         .testTarget(name: "AgoraIntegrationTests", dependencies: [
-            "agora", "AgoraNode", "AgoraAPI", "AgoraAPIModels", "AgoraSimulation", "AgoraCore", "AgoraCrypto",
+            "agora", "AgoraNode", "AgoraAPI", "AgoraAPIModels", "AgoraSimulation", "AgoraCore", "AgoraCrypto", "AgoraStorage",
         ]),
     ]
 )

@@ -3,6 +3,7 @@ import AgoraClient
 import AgoraCore
 import AgoraCrypto
 import Foundation
+import Synchronization
 
 /// One MCP session's view of the ledger: the node it talks to and, when the session chose one,
 /// the agent it acts as. Reads go to the node's API; writes are signed here with the agent's
@@ -54,13 +55,20 @@ public struct AgentSession: Sendable {
     func chainID() async throws -> String { try await gateway.get("/api/v1/status", as: API.StatusView.self).chainID }
 }
 
-/// One sender per agent, shared by every session that acts as it.
+/// One sender per agent key, shared by every session that acts as it (so their nonces stay in
+/// order); made when a session first acts as the agent, replaced if the name's key changed.
 public final class AgentSenders: Sendable {
-    private let senders: [String: TransactionSender]
+    private let gateway: NodeGateway
+    private let senders = Mutex<[String: (key: PublicKey, sender: TransactionSender)]>([:])
 
-    public init(keyring: AgentKeyring, gateway: NodeGateway) {
-        senders = keyring.agents.mapValues { TransactionSender(key: $0.key, gateway: gateway) }
+    public init(gateway: NodeGateway) { self.gateway = gateway }
+
+    public func sender(for agent: AgentKeyring.Agent) -> TransactionSender {
+        senders.withLock { map in
+            if let known = map[agent.name], known.key == agent.key.publicKey { return known.sender }
+            let sender = TransactionSender(key: agent.key, gateway: gateway)
+            map[agent.name] = (agent.key.publicKey, sender)
+            return sender
+        }
     }
-
-    public func sender(for agent: String) -> TransactionSender? { senders[agent] }
 }

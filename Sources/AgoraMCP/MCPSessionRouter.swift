@@ -35,7 +35,9 @@ public actor MCPSessionRouter: MCPEndpoint {
         var lastUsed: ContinuousClock.Instant
     }
 
-    private let keyring: AgentKeyring
+    private var keyring: AgentKeyring
+    /// The key directory re-read when a session names an agent `keyring` lacks (nil: fixed keyring).
+    private let directory: AgentKeyDirectory?
     /// The node's own API; known once its listener is bound (the port may be chosen by the OS).
     private let locateAPI: @Sendable () -> NodeGateway?
     private var bound: (gateway: NodeGateway, senders: AgentSenders)?
@@ -47,7 +49,21 @@ public actor MCPSessionRouter: MCPEndpoint {
 
     public init(keyring: AgentKeyring, configuration: Configuration, version: String, logger: Logger,
                 api: @escaping @Sendable () -> NodeGateway?) {
+        self.init(keyring: keyring, directory: nil, configuration: configuration, version: version, logger: logger, api: api)
+    }
+
+    /// Serves the agents of `directory`, read now and again whenever a session names one that is
+    /// missing or could not be opened (a key added or fixed while the node runs).
+    public init(directory: AgentKeyDirectory, configuration: Configuration, version: String, logger: Logger,
+                api: @escaping @Sendable () -> NodeGateway?) {
+        self.init(keyring: directory.scan(), directory: directory, configuration: configuration, version: version,
+                  logger: logger, api: api)
+    }
+
+    private init(keyring: AgentKeyring, directory: AgentKeyDirectory?, configuration: Configuration, version: String,
+                 logger: Logger, api: @escaping @Sendable () -> NodeGateway?) {
         self.keyring = keyring
+        self.directory = directory
         self.locateAPI = api
         self.configuration = configuration
         self.version = version
@@ -103,7 +119,7 @@ public actor MCPSessionRouter: MCPEndpoint {
     private func createSession(_ request: HTTPRequest, query: [String: String], headers: [String: String], id: Any?) async -> MCPHTTPResponse {
         var agent: AgentKeyring.Agent?
         if let name = query["agent"] ?? headers["agora-agent"], !name.isEmpty {
-            do { agent = try keyring.agent(named: name) } catch {
+            do { agent = try select(name) } catch {
                 return Self.jsonRPCError(status: 400, id: id, code: -32602, message: "Invalid agent: \(error)")
             }
         }
@@ -112,7 +128,7 @@ public actor MCPSessionRouter: MCPEndpoint {
             return Self.jsonRPCError(status: 503, id: id, code: -32000,
                                      message: "Too many MCP sessions (\(configuration.maxSessions)); close one with DELETE /mcp or retry later")
         }
-        if bound == nil, let gateway = locateAPI() { bound = (gateway, AgentSenders(keyring: keyring, gateway: gateway)) }
+        if bound == nil, let gateway = locateAPI() { bound = (gateway, AgentSenders(gateway: gateway)) }
         guard let (gateway, senders) = bound else {
             return Self.jsonRPCError(status: 503, id: id, code: -32000, message: "the node's API is not listening yet; retry")
         }
@@ -124,7 +140,7 @@ public actor MCPSessionRouter: MCPEndpoint {
                 AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
             ]),
             logger: logger)
-        let session = AgentSession(gateway: gateway, agent: agent, sender: agent.flatMap { senders.sender(for: $0.name) },
+        let session = AgentSession(gateway: gateway, agent: agent, sender: agent.map { senders.sender(for: $0) },
                                    commitTimeout: configuration.commitTimeout, secretsDirectory: configuration.keysDirectory)
         let server = await AgoraMCPServer.make(session: session, version: version)
         do { try await server.start(transport: transport) } catch {
@@ -138,6 +154,18 @@ public actor MCPSessionRouter: MCPEndpoint {
         sessions[sessionID] = Session(server: server, transport: transport, agent: agent?.name, lastUsed: clock.now)
         logger.info("MCP session opened", metadata: ["session": .string(sessionID), "agent": .string(agent?.name ?? "-")])
         return Self.convert(answer)
+    }
+
+    /// The agent named `name`; on a miss, the key directory is read again first.
+    private func select(_ name: String) throws(AgentKeyring.Selection) -> AgentKeyring.Agent {
+        do { return try keyring.agent(named: name) } catch {
+            if case .invalidName = error { throw error }
+            guard let directory else { throw error }
+            keyring = directory.scan()
+            logger.info("MCP agent keys re-read", metadata: ["keys": .string(directory.path),
+                                                            "agents": .string(keyring.agents.keys.sorted().joined(separator: ","))])
+            return try keyring.agent(named: name)
+        }
     }
 
     private func expireIdle() {

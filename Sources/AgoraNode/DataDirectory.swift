@@ -14,6 +14,7 @@ import Foundation
 ///     keys/               key files created by `agora init` / `agora dev`
 ///     consensus/          sign state (last signed height/round/step) and journal (lock, own votes)
 ///     artifacts/          the content-addressed artifact store (docs/artifacts.md)
+///     LOCK                flock'd by the node running here, holds its PID (DataDirectoryLock)
 public struct DataDirectory: Sendable {
     public let path: String
 

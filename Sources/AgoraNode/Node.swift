@@ -172,15 +172,17 @@ public struct Node {
         }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states, logger: logger)),
+            .init(service: Supervised("consensus", consensus, states: states, logger: logger)),
         ]
-        services.append(.init(service: Supervised("consensus", consensus, states: states, logger: logger)))
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
         services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
         if let fetcher { services.append(.init(service: Supervised("artifact-fetch", fetcher, states: states, logger: logger))) }
         services.append(.init(service: Supervised("presence", presence, states: states, logger: logger)))
         if let mediator { services.append(.init(service: Supervised("mediator", mediator, states: states, logger: logger))) }
-        services.append(.init(service: Tracked("api", app, states: states)))
+        services.append(.init(service: Tracked("api", app, states: states, what: "the API", address: "\(host):\(config.http.port)")))
+        // Last, so it hears the signal first (see ShutdownWatchdog).
+        services.append(.init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states,
+                                                        logger: logger) { stopProducing(consensus, chain, logger) }))
         var groupConfig = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -193,13 +195,27 @@ public struct Node {
 }
 
 extension Node {
-    /// `/mcp`: sessions act as agents whose key files are in `mcp.keysDir`, and reach the chain
+    /// At the shutdown signal, before anything else stops: consensus proposes, votes and starts
+    /// nothing more, and the chain lets only a commit already running finish. The log line is
+    /// what docs/operations.md promises (and the shutdown test reads).
+    static func stopProducing(_ consensus: ConsensusService, _ chain: Chain, _ logger: Logger) {
+        consensus.stop()
+        let report = chain.stopCommitting()
+        logger.notice("shutdown signal: stopped proposing, voting and committing", metadata: [
+            "height_at_signal": .stringConvertible(report.headAtSignal), "finished_commit": .stringConvertible(report.commitInProgress),
+            "height": .stringConvertible(report.finalHead),
+        ])
+    }
+
+    /// `/mcp`: sessions act as agents whose key files are in `mcp.keysDir` (re-read when a session
+    /// names an agent not yet known, so keys added while the node runs are served), and reach the chain
     /// through this node's own API on loopback, so every MCP call passes the same validation,
     /// limits and metrics as any other client (docs/mcp.md says why).
     static func mcpEndpoint(dataDir: DataDirectory, config: NodeConfig, excluding validatorKeys: Set<PublicKey>, logger: Logger,
                             port: @escaping @Sendable () -> Int?) -> MCPSessionRouter {
         let directory = config.mcp.keysDir ?? dataDir.keysDirectory
-        let keyring = AgentKeyring.load(directory: directory, password: config.keyPassword).excluding(validatorKeys)
+        let keys = AgentKeyDirectory(path: directory, password: config.keyPassword, validatorKeys: validatorKeys)
+        let keyring = keys.scan()
         logger.info("MCP endpoint at /mcp", metadata: [
             "keys": .string(directory), "agents": .string(keyring.agents.keys.sorted().joined(separator: ",")),
             "unavailable": .string(keyring.unavailable.keys.sorted().joined(separator: ",")),
@@ -212,7 +228,7 @@ extension Node {
         settings.keysDirectory = directory
         let host = config.http.host
         let loopback = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : host.contains(":") ? "[\(host)]" : host
-        return MCPSessionRouter(keyring: keyring, configuration: settings, version: version, logger: logger) {
+        return MCPSessionRouter(directory: keys, configuration: settings, version: version, logger: logger) {
             port().map { NodeGateway(base: "http://\(loopback):\($0)") }
         }
     }
@@ -252,21 +268,26 @@ extension Node {
 }
 
 /// Marks a service running/stopped for health and the shutdown watchdog, without restarting
-/// it (a failed HTTP server, e.g. a port in use, should stop the node).
+/// it (a failed HTTP server, e.g. a port in use, should stop the node). A bind failure becomes
+/// a `ListenError` naming `what` and `address`.
 struct Tracked<Inner: Service>: Service {
     let name: String
     let inner: Inner
     let states: ServiceStates
-    init(_ name: String, _ inner: Inner, states: ServiceStates) {
+    let what: String
+    let address: String
+    init(_ name: String, _ inner: Inner, states: ServiceStates, what: String, address: String) {
         self.name = name
         self.inner = inner
         self.states = states
+        self.what = what
+        self.address = address
     }
 
     func run() async throws {
         states.set(name, .running)
         defer { states.set(name, .stopped) }
-        try await inner.run()
+        do { try await inner.run() } catch { throw ListenError.naming(error, what: what, address: address) }
     }
 }
 

@@ -38,6 +38,8 @@ public final class Chain: Sendable {
     private let tip: Mutex<Tip>
     /// Held by every path that moves the head.
     private let writer = Mutex(())
+    /// Set once at shutdown (under `writer`): no commit starts after it (see `stopCommitting`).
+    private let stopped = Mutex(false)
     /// Executions of candidate blocks on top of the current head (proposals built or verified),
     /// so that committing a decided block does not execute it again. Cleared on every commit.
     private let executions = Mutex<[Hash: ExecutedBlock]>([:])
@@ -442,6 +444,7 @@ public final class Chain: Sendable {
     @discardableResult
     public func commitDecided(_ block: Block, commit seal: Commit) throws -> ProducedBlock {
         try writer.withLock { _ in
+            if stopped.withLock({ $0 }) { throw Stopping(height: block.header.height) }
             let t = snapshot
             let started = DispatchTime.now().uptimeNanoseconds
             let h = block.header
@@ -503,6 +506,31 @@ public final class Chain: Sendable {
         for hook in onCommit.withLock({ $0 }) { hook.call((block, seal)) }
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
+    }
+
+    /// Refused commits after `stopCommitting`: the node is shutting down.
+    public struct Stopping: Error, Equatable, CustomStringConvertible {
+        public let height: UInt64
+        public var description: String { "block \(height) not committed: the node is shutting down" }
+    }
+
+    /// What `stopCommitting` found: the head when it was called, whether a commit was running
+    /// then (it was let finish), and the head that stays.
+    public struct StopReport: Sendable, Equatable {
+        public let headAtSignal: UInt64
+        public let commitInProgress: Bool
+        public let finalHead: UInt64
+    }
+
+    /// Shutdown: waits for a commit already running to finish, then refuses every later one
+    /// (from consensus or sync), so the head stops where it is at the signal plus at most that
+    /// one block.
+    public func stopCommitting() -> StopReport {
+        let atSignal = snapshot.head.height
+        let idle = writer.withLockIfAvailable { _ in stopped.withLock { $0 = true } } != nil
+        if !idle { writer.withLock { _ in stopped.withLock { $0 = true } } }
+        let final = snapshot.head.height
+        return StopReport(headAtSignal: atSignal, commitInProgress: !idle || final != atSignal, finalHead: final)
     }
 
     /// Adds a function called after every committed block, on the committing task (the network

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -29,6 +30,24 @@ public final class ServiceStates: Sendable {
     public var stillRunning: [String] { snapshot.filter { $0.value.state != .stopped }.map(\.key).sorted() }
 }
 
+/// A listener that cannot bind its address (in use, not permitted, not on this host). It names
+/// what and where in one line, and `Supervised` never retries it: the node stops at start.
+public struct ListenError: Error, Equatable, CustomStringConvertible {
+    /// "the API", "P2P".
+    public let what: String
+    public let address: String
+    /// The system's reason, e.g. "address already in use".
+    public let reason: String
+
+    public var description: String { "cannot bind \(what) to \(address): \(reason)" }
+
+    /// A socket bind failure as a `ListenError`; any other error unchanged.
+    public static func naming(_ error: any Error, what: String, address: String) -> any Error {
+        guard let io = error as? IOError, [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(io.errnoCode) else { return error }
+        return ListenError(what: what, address: address, reason: String(cString: strerror(io.errnoCode)).lowercased())
+    }
+}
+
 /// Runs a background service and restarts it with exponential backoff (100 ms doubling to 30 s)
 /// when it fails, logging each failure; health reports the restarts. Graceful shutdown ends it.
 public struct Supervised<Inner: Service>: Service {
@@ -54,6 +73,8 @@ public struct Supervised<Inner: Service>: Service {
                 return
             } catch is CancellationError {
                 return
+            } catch let error as ListenError {
+                throw error  // a port in use stays in use: stop the node with its address
             } catch {
                 states.set(name, .restarting, error: "\(error)")
                 logger.error("service failed; restarting", metadata: ["service": .string(name), "error": .string("\(error)"),
@@ -66,21 +87,27 @@ public struct Supervised<Inner: Service>: Service {
     }
 }
 
-/// Waits for graceful shutdown to begin, then gives the node `deadline` to finish. If it has not
-/// exited by then, it logs which services are still running and exits the process with status 1.
+/// Waits for graceful shutdown to begin, runs `onSignal`, then gives the node `deadline` to
+/// finish. If it has not exited by then, it logs which services are still running and exits the
+/// process with status 1. It must be the *last* service of its group: a ServiceGroup shuts its
+/// services down one after another in reverse order, so only the last one hears the signal at
+/// once (the first would hear it after every other service had stopped).
 public struct ShutdownWatchdog: Service {
     let deadline: Duration
     let states: ServiceStates
     let logger: Logger
+    let onSignal: @Sendable () -> Void
 
-    public init(deadline: Duration, states: ServiceStates, logger: Logger) {
+    public init(deadline: Duration, states: ServiceStates, logger: Logger, onSignal: @escaping @Sendable () -> Void = {}) {
         self.deadline = deadline
         self.states = states
         self.logger = logger
+        self.onSignal = onSignal
     }
 
     public func run() async throws {
         try? await gracefulShutdown()
+        onSignal()
         logger.notice("shutting down", metadata: ["deadline": .stringConvertible(deadline)])
         let states = self.states
         let logger = self.logger

@@ -159,7 +159,10 @@ public final class PeerService: Service, Sendable {
     /// Binds the listener, if the node listens, and advertises its address to peers.
     private func listen(_ transport: Transport) async throws -> (any Channel)? {
         guard let host = config.listenHost else { return nil }
-        let channel = try await transport.listen(host: host, port: config.listenPort)
+        let channel: any Channel
+        do { channel = try await transport.listen(host: host, port: config.listenPort) } catch {
+            throw ListenError.naming(error, what: "P2P", address: "\(host):\(config.listenPort)")
+        }
         let port = channel.localAddress?.port ?? config.listenPort
         registry.withSet { $0.advertised = WireMessage.PeerAddress(host: host, port: UInt16(clamping: port)) }
         onListening("\(host):\(port)")

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraNode
 import ArgumentParser
 import Foundation
 
@@ -50,21 +51,38 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var keys: KeysOption
         @Option(help: "Key name (file NAME.json in the key directory).") var name: String
         @Flag(help: "Encrypt at rest (password from $AGORA_KEY_PASSWORD or a prompt).") var encrypt = false
+        @Option(help: ArgumentHelp(
+            "Write the key into this node data directory's agent keys (mcp.keysDir, default <data-dir>/keys) instead of --keys.",
+            discussion: "A running node serves it at /mcp?agent=NAME at once, without a restart."))
+        var dataDir: String?
 
         func run() async throws {
             try await runCommand {
                 guard validKeyName(name) else { throw CLIError(Exit.invalidInput, "--name must be 1-64 of letters, digits, - _ .") }
-                try FileManager.default.createDirectory(atPath: keys.directory, withIntermediateDirectories: true,
+                let directory = try await keyDirectory()
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
                 let key = SigningKey()
                 let file = encrypt
                     ? try KeyFile.encrypted(key, name: name, password: try Password.obtain(prompt: "New password: ", confirm: true))
                     : KeyFile.plaintext(key, name: name)
-                let path = keys.path(for: name)
+                let path = directory + "/" + name + ".json"
                 try file.write(to: path)
                 print(key.address)
                 print(path)
             }
+        }
+
+        /// `--keys`, or with `--data-dir` the directory that node's `/mcp` reads agent keys from.
+        /// Writing a new key file there needs no lock: the node only reads it, and files are written
+        /// whole (temporary file, fsync, rename).
+        func keyDirectory() async throws -> String {
+            guard let dataDir else { return keys.directory }
+            guard keys.keys == nil else { throw CLIError(Exit.invalidInput, "give --keys or --data-dir, not both") }
+            let dir = DataDirectory(dataDir)
+            guard FileManager.default.fileExists(atPath: dir.settingsFile) else { throw NodeError.notInitialized(dir.path) }
+            let config = try await NodeConfig.load(dataDir: dir)
+            return ((config.mcp.keysDir ?? dir.keysDirectory) as NSString).expandingTildeInPath
         }
     }
 

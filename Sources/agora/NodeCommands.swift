@@ -7,6 +7,7 @@ import Foundation
 import AgoraServices
 import Configuration
 import Logging
+import Synchronization
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -108,6 +109,23 @@ func runNode(dataDir: DataDirectory, overrides: [String: ConfigContent], banner:
                        onP2PListening: { bound in writeOut("agora: P2P listening on \(bound)\n") })
 }
 
+/// Takes the data directory's lock (see `DataDirectoryLock`); a second node on the same
+/// directory is refused here, before it opens anything, with exit code 2.
+func lockDataDirectory(_ dir: DataDirectory) throws {
+    do {
+        try DataDirectoryLock.acquire(dir).keepUntilExit()
+    } catch {
+        throw CLIError(Exit.invalidInput, error.description)
+    }
+}
+
+/// Set once the API listens: `agora dev` keeps a temporary data directory from then on.
+final class ListeningFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
+
 struct Start: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a node from an initialised data directory (settings: agora.json < AGORA_* < flags).",
@@ -118,7 +136,10 @@ struct Start: AsyncParsableCommand {
 
     func run() async throws {
         try await runCommand {
-            try await runNode(dataDir: DataDirectory(dataDir), overrides: flags.overrides) { "agora: API listening on http://\($0)\n" }
+            let dir = DataDirectory(dataDir)
+            guard FileManager.default.fileExists(atPath: dir.settingsFile) else { throw NodeError.notInitialized(dir.path) }
+            try lockDataDirectory(dir)
+            try await runNode(dataDir: dir, overrides: flags.overrides) { "agora: API listening on http://\($0)\n" }
         }
     }
 }
@@ -133,31 +154,52 @@ struct Dev: AsyncParsableCommand {
 
     func run() async throws {
         try await runCommand {
+            let temporary = dataDir == nil
             let path = dataDir ?? (NSTemporaryDirectory() + "agora-dev-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
-            let dev = try NodeSetup.devNetwork(dataDir: DataDirectory(path), http: flags.http ?? "127.0.0.1:8645",
-                                               blockIntervalMs: flags.blockIntervalMs ?? 1000)
-            // The hints name this executable by its absolute path: after `swift run agora dev`
-            // there is no `agora` on PATH, and a hint must run as printed.
-            let agora = runningExecutable
-            try await runNode(dataDir: dev.dataDir, overrides: flags.overrides) { bound in
-                """
-                agora dev chain \(dev.chainID)
-                  data dir:    \(dev.dataDir.path)
-                  dev account: \(dev.devAddress)
-                  dev key:     \(dev.devKeyPath)
-                  admin page:  http://\(bound)/admin (token: \(agora) admin token create --data-dir \(dev.dataDir.path) --name me)
-                agora: API listening on http://\(bound)
-
-                try:
-                  \(agora) status --node http://\(bound)
-                  \(agora) keys new --name alice
-                  \(agora) tx transfer --node http://\(bound) --key \(dev.devKeyPath) --to <ag1… printed by keys new> --amount 1000 --wait
-
-                """
+            let dir = DataDirectory(path)
+            do {
+                try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw CLIError(Exit.invalidInput, "cannot create data directory \(dir.path): \(error.localizedDescription)")
+            }
+            try lockDataDirectory(dir)
+            // A temporary directory is this run's alone: if the node never came up (a port in
+            // use, a bad flag), nothing in it is worth keeping. A listener fails only at start.
+            let listening = ListeningFlag()
+            do {
+                try await runDev(dir, listening: listening)
+            } catch {
+                if temporary, !listening.isSet || error is ListenError { try? FileManager.default.removeItem(atPath: dir.path) }
+                throw error
             }
         }
     }
-}
+
+    func runDev(_ dir: DataDirectory, listening: ListeningFlag) async throws {
+        let dev = try NodeSetup.devNetwork(dataDir: dir, http: flags.http ?? "127.0.0.1:8645",
+                                           blockIntervalMs: flags.blockIntervalMs ?? 1000)
+        // The hints name this executable by its absolute path: after `swift run agora dev`
+        // there is no `agora` on PATH, and a hint must run as printed.
+        let agora = runningExecutable
+        try await runNode(dataDir: dev.dataDir, overrides: flags.overrides) { bound in
+            listening.set()
+            return """
+            agora dev chain \(dev.chainID)
+              data dir:    \(dev.dataDir.path)
+              dev account: \(dev.devAddress)
+              dev key:     \(dev.devKeyPath)
+              admin page:  http://\(bound)/admin (token: \(agora) admin token create --data-dir \(dev.dataDir.path) --name me)
+            agora: API listening on http://\(bound)
+
+            try:
+              \(agora) status --node http://\(bound)
+              \(agora) keys new --name alice
+              \(agora) tx transfer --node http://\(bound) --key \(dev.devKeyPath) --to <ag1… printed by keys new> --amount 1000 --wait
+
+            """
+        }
+    }}
 
 struct Testnet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
 import AgoraAPI
+import AgoraAPIModels
 import AgoraCore
 import AgoraNode
+import AgoraSimulation
 import Foundation
 import Testing
 #if canImport(FoundationNetworking)

@@ -17,7 +17,7 @@ import Testing
         var settings = MCPSessionRouter.Configuration()
         settings.maxSessions = maxSessions
         settings.bearerToken = token
-        let ring = AgentKeyring(agents: [Self.alice], unavailable: ["locked": "the key file is encrypted and no password was given at start"])
+        let ring = AgentKeyring(agents: [Self.alice], unavailable: ["locked": .encryptedWithoutPassword])
         // Port 9 (discard): nothing in these tests reaches the node.
         return MCPSessionRouter(keyring: ring, configuration: settings, version: "test", logger: Logger(label: "test")) {
             NodeGateway(base: "http://127.0.0.1:9")

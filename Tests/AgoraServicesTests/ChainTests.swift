@@ -55,6 +55,18 @@ struct ChainTests {
         #expect(throws: Mempool.AdmissionError.alreadyKnown(transfer(1).id)) { try chain.submit(transfer(1)) }
     }
 
+    @Test("after stopCommitting no block commits, from consensus or sync, and the head stays")
+    func stopCommittingRefusesLaterCommits() throws {
+        let chain = try Chain(store: try newStore(), validatorKey: validator, logger: logger)
+        try chain.produceBlock(now: 2_000)
+        let report = chain.stopCommitting()
+        #expect(report == Chain.StopReport(headAtSignal: 1, commitInProgress: false, finalHead: 1))
+        try chain.submit(transfer(0))
+        #expect(throws: Chain.Stopping(height: 2)) { try chain.produceBlock(now: 3_000) }
+        #expect(chain.snapshot.head.height == 1)
+        #expect(try chain.store.head().height == 1)
+    }
+
     @Test("a reopened chain resumes from its head and keeps sealing with lastCommit")
     func reopen() throws {
         let store = try newStore()

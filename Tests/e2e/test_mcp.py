@@ -92,3 +92,75 @@ def test_the_node_keeps_its_validator_key_out_of_mcp(node):
     assert "validator keys" in json.loads(body)["error"]["message"]
     status, body = post(node.url + "/mcp?agent=dev", init)
     assert status == 200, body
+
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+
+
+def mcp_call(url, body, session=None):
+    """One streamable-HTTP request: (status, session ID, the JSON-RPC answer from JSON or SSE)."""
+    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if session:
+        h.update({"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"})
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=h, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, sid, text = r.status, r.headers.get("Mcp-Session-Id"), ""
+            if "id" not in body:
+                return status, sid, None
+            for raw in r:  # SSE: read up to the first data line that carries the answer
+                line = raw.decode().strip()
+                if line.startswith("data: {"):
+                    text = line[6:]
+                    break
+                if line.startswith("{"):
+                    text = line + r.read().decode()
+                    break
+            return status, sid, json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        return e.code, None, json.loads(e.read() or b"null")
+
+
+def whoami_as(node, agent):
+    status, sid, answer = mcp_call(f"{node.url}/mcp?agent={agent}", INIT)
+    if status != 200:
+        return status, answer
+    mcp_call(node.url + "/mcp", {"jsonrpc": "2.0", "method": "notifications/initialized"}, session=sid)
+    status, _, answer = mcp_call(node.url + "/mcp", {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                                                     "params": {"name": "whoami", "arguments": {}}}, session=sid)
+    assert status == 200 and "result" in answer and not answer["result"].get("isError"), answer
+    result = answer["result"]
+    return status, result.get("structuredContent") or json.loads(result["content"][0]["text"])
+
+
+def test_a_key_added_to_a_running_node_is_served_over_mcp():
+    # Issue 12 item 4: README's way (`agora keys new --data-dir D --name NAME`) while the node
+    # runs, with no restart; then an encrypted key the node has no password for, and a broken
+    # file, each refused with what is wrong.
+    n = Node(name="mcp-add")
+    n.start()
+    try:
+        status, answer = whoami_as(n, "carol")
+        assert status == 400 and "no key named \"carol\"" in answer["error"]["message"], answer
+        out = n.cli("keys", "new", "--data-dir", n.data, "--name", "carol").stdout.split()
+        address, path = out[0], out[1]
+        assert path == os.path.join(n.data, "keys", "carol.json"), out
+        status, me = whoami_as(n, "carol")
+        assert status == 200 and me["agent"] == "carol" and me["address"] == address, me
+
+        n.cli("keys", "new", "--data-dir", n.data, "--name", "dave", "--encrypt", env={"AGORA_KEY_PASSWORD": KEY_PASSWORD})
+        status, answer = whoami_as(n, "dave")
+        message = answer["error"]["message"]
+        assert status == 400 and "encrypted" in message and "AGORA_KEY_PASSWORD" in message, answer
+
+        broken = os.path.join(n.data, "keys", "eve.json")
+        with open(os.open(broken, os.O_CREAT | os.O_WRONLY, 0o600), "w") as f:
+            f.write("{not a key")
+        status, answer = whoami_as(n, "eve")
+        assert status == 400 and "malformed key file" in answer["error"]["message"], answer
+
+        status, answer = whoami_as(n, "validator")
+        assert status == 400 and "validator keys" in answer["error"]["message"], answer
+    finally:
+        assert n.stop() == 0

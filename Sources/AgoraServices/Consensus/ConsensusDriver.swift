@@ -192,7 +192,7 @@ extension ConsensusService {
                               _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
             switch action {
             case let .buildProposal(height, round):
-                guard let ownKey, halted == nil else { return }
+                guard let ownKey, halted == nil, !service.isStopping else { return }
                 do {
                     let block = try chain.buildProposal(proposer: ownKey, now: Driver.nowMillis())
                     work.append(.proposalBuilt(height: height, round: round, block: block))
@@ -201,7 +201,7 @@ extension ConsensusService {
                     service.setStatus { $0.lastError = "building a proposal: \(error)" }
                 }
             case let .broadcastProposal(proposal):
-                guard let ownKey, halted == nil, var signer = service.signer(ownKey) else { return }
+                guard let ownKey, halted == nil, !service.isStopping, var signer = service.signer(ownKey) else { return }
                 do {
                     let signed = try signer.sign(proposal)
                     service.store(signer)
@@ -213,7 +213,7 @@ extension ConsensusService {
                     refused(error)
                 }
             case let .broadcastVote(vote):
-                guard let ownKey, halted == nil, var signer = service.signer(ownKey) else { return }
+                guard let ownKey, halted == nil, !service.isStopping, var signer = service.signer(ownKey) else { return }
                 do {
                     let signed = try signer.sign(vote)
                     service.store(signer)
@@ -253,6 +253,8 @@ extension ConsensusService {
                 try chain.commitDecided(block, commit: commit)
                 service.setStatus { $0.lastCommitAt = .now; $0.lastError = nil }
                 service.producer.succeeded()
+            } catch is Chain.Stopping {
+                return  // shutting down: own votes are journalled, the restart decides this height again
             } catch {
                 // Sync may have committed the same block first; anything else is a fault.
                 let alreadyHere = (try? chain.store.blockHash(height: commit.height)) == block.hash

@@ -91,6 +91,8 @@ public final class ConsensusService: Service, Sendable {
     static let maxSeen = 50_000
     /// Called with each piece of double-sign evidence the engine finds (the node submits it).
     private let onEvidence = Mutex<Chain.Hook<DuplicateVoteEvidence>?>(nil)
+    /// Set by `stop()` at the shutdown signal: nothing is proposed, signed or started after it.
+    private let stopping = Mutex(false)
 
     public var journalPath: String { config.directory + "/journal.bin" }
     public static func signStatePath(directory: String, key: PublicKey) -> String {
@@ -220,12 +222,24 @@ public final class ConsensusService: Service, Sendable {
             }
             driver.begin(&group)
             for await input in inputs {
-                if Task.isShuttingDownGracefully { break }
+                if Task.isShuttingDownGracefully || isStopping { break }
                 driver.handle(input, &group)
             }
             group.cancelAll()
         }
+        // Stopped at the signal by `stop()`: wait for the group to ask, or the ServiceGroup would
+        // take the early return for a service that died.
+        if isStopping { try? await gracefulShutdown() }
     }
+
+    /// Shutdown, called at the signal (before the rest of the node stops in order): the loop
+    /// ends after the input it is handling, and no proposal, vote or new height starts.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        continuation.finish()
+    }
+
+    var isStopping: Bool { stopping.withLock { $0 } }
 
     func setStatus(_ f: (inout Status) -> Void) { statusBox.withLock { f(&$0) } }
     func clearSeen() { seen.withLock { $0.removeAll(keepingCapacity: true) } }

@@ -138,6 +138,8 @@ final class BlockSync: Sendable {
             do {
                 try chain.applyBlock(block, seal: seal)
                 return true
+            } catch is Chain.Stopping {
+                return false  // this node is shutting down: not the peer's fault
             } catch let e as Chain.BlockError {
                 if case .notNext = e { return false }
                 throw PeerFault.invalidBlock("\(e)")
