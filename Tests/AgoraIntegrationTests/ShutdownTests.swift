@@ -1,4 +1,5 @@
 import AgoraAPI
+import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
 import AgoraStorage
