@@ -113,7 +113,7 @@ public enum ClaimsBenchmark {
             blocks += r.blocks
             progress(String(format: "published %d claims: %.0f claims/s so far", start + count, Double(start + count) / publishSeconds))
         }
-        guard let groupRecord = try Groups.group(group, state: chain.cache), groupRecord.claims == UInt64(o.claims) else {
+        guard let groupRecord = try Groups.group(group, state: chain.queries.state), groupRecord.claims == UInt64(o.claims) else {
             throw Benchmarks.BenchError.rejected("the group does not hold \(o.claims) claims after publishing")
         }
 

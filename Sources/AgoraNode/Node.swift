@@ -121,7 +121,7 @@ public struct Node {
         var fetcher: ArtifactFetcher?
         if let network {
             network.artifacts.serve(from: artifacts.deps.store)
-            let f = ArtifactFetcher(store: artifacts.deps.store, index: chain.store, peers: network,
+            let f = ArtifactFetcher(store: artifacts.deps.store, index: store, peers: network,
                                     cursorPath: dataDir.artifactsDirectory + "/fetch.cursor", metrics: metrics.factory, logger: logger)
             chain.observeCommits { _, _ in f.wake() }
             fetcher = f
@@ -234,7 +234,7 @@ extension Node {
         uploadConfig.ttl = .seconds(config.artifacts.uploadTTLSeconds)
         uploadConfig.maxUploads = config.artifacts.maxUploads
         let uploads = ArtifactUploads(store: store, config: uploadConfig) { artifactMetrics.uploadsInProgress.record($0) }
-        let access = GroupArtifactAccess(store: chain.store, height: { chain.snapshot.head.height })
+        let access = GroupArtifactAccess(chain: chain)
         return (ArtifactDependencies(store: store, uploads: uploads, access: access, chainID: config.chainID),
                 ArtifactJanitor(store: store, uploads: uploads, metrics: artifactMetrics, logger: logger))
     }

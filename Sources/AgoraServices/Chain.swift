@@ -14,9 +14,12 @@ import Synchronization
 /// consensus or sync commits them; reads (status, accounts) take a snapshot under a short lock
 /// or go to SQLite directly.
 public final class Chain: Sendable {
-    public let store: BlockStore
-    public let cache: StateCache
-    public let mempool: Mempool
+    /// The ledger's own parts: readers go through `queries`, writers through this type.
+    let store: BlockStore
+    let cache: StateCache
+    let mempool: Mempool
+    /// Every read-only question about the committed chain and the mempool.
+    public let queries: LedgerQueries
     public let identity: BlockStore.Identity
     public let config: Config
     public let events: EventBus
@@ -128,6 +131,7 @@ public final class Chain: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.cache = cache
+        queries = LedgerQueries(store: store, cache: cache, mempool: mempool)
         executor = BlockExecutor(chainID: identity.chainID)
         let overlay = StateOverlay(base: cache)
         tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay),
@@ -205,6 +209,18 @@ public final class Chain: Sendable {
         ])
         return result
     }
+
+    /// Admits a batch with its signatures checked on every core (bulk loads and benchmarks):
+    /// no per-transaction event, gossip or log line, unlike `submit`.
+    public func admit(batch: [Transaction]) -> [Result<Mempool.Admitted, Mempool.AdmissionError>] {
+        mempool.insert(batch: batch, view: view())
+    }
+
+    /// Drops every pending transaction (operator action); returns how many were dropped.
+    public func flushMempool() -> Int { mempool.flush() }
+
+    /// A minimal write transaction, fsynced like a block commit: proves the database is writable.
+    public func probeStorageWrite() throws { try store.probeWrite() }
 
     public enum TransactionStatus: Sendable {
         case pending(Transaction)

@@ -87,9 +87,9 @@ extension ConsensusService {
                 let clock = ContinuousClock()
                 let deadline = clock.now.advanced(by: config.blockInterval)
                 while !Task.isCancelled {
-                    let full = chain.mempool.count >= chain.config.maxBlockTransactions
+                    let full = chain.queries.pendingCount >= chain.config.maxBlockTransactions
                     if full { break }
-                    if clock.now >= deadline, config.createEmptyBlocks || chain.mempool.count > 0 { break }
+                    if clock.now >= deadline, config.createEmptyBlocks || chain.queries.pendingCount > 0 { break }
                     try? await Task.sleep(for: .milliseconds(10))
                 }
                 service.yield(.startHeight(height))
@@ -255,7 +255,7 @@ extension ConsensusService {
                 service.producer.succeeded()
             } catch {
                 // Sync may have committed the same block first; anything else is a fault.
-                let alreadyHere = (try? chain.store.blockHash(height: commit.height)) == block.hash
+                let alreadyHere = (try? chain.queries.blockHash(height: commit.height)) == block.hash
                 guard case .notNext? = error as? Chain.BlockError, alreadyHere else {
                     logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
                                                                                 "error": .string("\(error)")])
@@ -333,7 +333,7 @@ extension ConsensusService {
         }
 
         func sendDecision(height: UInt64, to peer: Hash) {
-            guard height >= 1, let stored = try? chain.store.block(height: height) else { return }
+            guard height >= 1, let stored = try? chain.queries.block(height: height) else { return }
             service.transport?.sendConsensus(ConsensusMessage.decision(stored.block, stored.seal).canonicalBytes, to: peer)
         }
 
