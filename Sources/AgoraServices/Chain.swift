@@ -197,12 +197,7 @@ public final class Chain: Sendable {
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
         onAdmit.withLock { $0 }?.call(tx)
-        var involved = [tx.sender]
-        if case let .transfer(to, _, _) = tx.body.payload { involved.append(to) }
-        events.publish([.init(kind: .transaction, type: "tx.pending", txID: tx.id, accounts: involved, data: [
-            "id": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .uint(tx.body.nonce),
-            "kind": .string(tx.body.payload.kind),
-        ])])
+        events.publish([BlockEvents.pending(tx)])
         logger.debug("admitted transaction", metadata: [
             "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
             "correlation_id": .string(correlationID ?? "-"),
@@ -240,87 +235,12 @@ public final class Chain: Sendable {
 
     // MARK: Events
 
-    static func committedFields(_ tx: Transaction, _ receipt: Receipt, index i: Int, height: UInt64) -> [String: JSONValue] {
-        var data: [String: JSONValue] = [
-            "id": .string(tx.id.hex), "height": .uint(height), "index": .int(Int64(i)), "sender": .string(tx.sender.description),
-            "success": .bool(receipt.succeeded), "feePaid": .uint(receipt.feePaid.units), "kind": .string(tx.body.payload.kind),
-        ]
-        if let f = receipt.failure { data["error"] = .object(["code": .string(f.code), "message": .string(f.description)]) }
-        return data
-    }
-
-    func publishEvents(height: UInt64, hash: Hash, timestamp: UInt64, proposer: Address, executed: ExecutedBlock) {
-        var drafts: [EventBus.Draft] = [
-            .init(kind: .block, type: "block", data: [
-                "height": .uint(height), "hash": .string(hash.hex), "time": .uint(timestamp),
-                "transactions": .int(Int64(executed.included.count)), "proposer": .string(proposer.description),
-            ]),
-        ]
-        drafts.reserveCapacity(1 + executed.included.count * 2 + executed.rejected.count)
-        let params = snapshot.params
-        for (i, (tx, receipt)) in zip(executed.included, executed.receipts).enumerated() {
-            var involved = [tx.sender]
-            if case let .transfer(to, _, _) = tx.body.payload { involved.append(to) }
-            // Fields built only when a subscriber or a reconnecting client reads them (EventBus.Body).
-            drafts.append(.init(kind: .transaction, type: "tx.committed", txID: tx.id, accounts: involved,
-                                data: Chain.committedFields(tx, receipt, index: i, height: height)))
-            guard receipt.succeeded else { continue }
-            switch tx.body.payload {
-            case let .transfer(to, amount, _):
-                drafts.append(.init(kind: .module, type: "bank.transfer", module: "bank", txID: tx.id, accounts: involved, data: [
-                    "tx": .string(tx.id.hex), "from": .string(tx.sender.description), "to": .string(to.description),
-                    "amount": .uint(amount.units), "transferFee": .uint(amount.basisPoints(params.transferFeeBps).units),
-                    "height": .uint(height),
-                ]))
-            case .faucet:
-                drafts.append(.init(kind: .module, type: "bank.faucet", module: "bank", txID: tx.id, accounts: involved, data: [
-                    "tx": .string(tx.id.hex), "account": .string(tx.sender.description), "amount": .uint(params.faucetAmount.units),
-                    "height": .uint(height),
-                ]))
-            case .validatorUpdate, .bond, .unbond, .rotateValidatorKey, .evidence:
-                drafts.append(.init(kind: .module, type: "staking.\(tx.body.payload.kind)", module: "staking", txID: tx.id,
-                                    accounts: involved, data: [
-                                        "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "height": .uint(height),
-                                    ]))
-            case .createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim:
-                drafts.append(GroupEvents.draft(tx, height: height, timestamp: timestamp))
-                metrics.groupOperation(tx.body.payload.kind)
-            case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask:
-                drafts.append(TaskEvents.draft(tx, height: height, timestamp: timestamp, writes: executed.writes))
-                metrics.taskOperation(tx.body.payload.kind)
-            case .createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase:
-                drafts.append(MarketEvents.draft(tx, height: height, timestamp: timestamp))
-                metrics.marketOperation(tx.body.payload.kind)
-            case .postIntent, .withdrawIntent, .registerMediator:
-                let intentDrafts = IntentEvents.drafts(tx, height: height)
-                for d in intentDrafts {
-                    if case let .string(c)? = d.data["correlation"] {
-                        logger.info("\(d.type)", metadata: ["correlation": .string(c), "tx": .string(tx.id.hex), "height": .stringConvertible(height)])
-                    }
-                }
-                drafts.append(contentsOf: intentDrafts)
-            case .proposeSettlement, .acceptSettlement, .challengeSettlement, .resolveChallenge:
-                break
-            }
-        }
-        for settlement in MarketEvents.settlements(executed.writes, height: height, timestamp: timestamp) {
-            drafts.append(settlement)
-            metrics.marketOperation(settlement.type == "market.released" ? "market_release" : "market_refund")
-        }
-        // Settlement transitions, including end-of-block finalisations and expiries.
-        let settlementDrafts = IntentEvents.settlementDrafts(executed.writes, height: height)
-        for d in settlementDrafts {
-            if case let .string(c)? = d.data["correlation"], case let .string(sid)? = d.data["settlement"] {
-                logger.info("\(d.type)", metadata: ["correlation": .string(c), "settlement": .string(sid), "height": .stringConvertible(height)])
-            }
-        }
-        drafts.append(contentsOf: settlementDrafts)
-        for (tx, reason) in executed.rejected {
-            drafts.append(.init(kind: .transaction, type: "tx.rejected", txID: tx.id, accounts: [tx.sender], data: [
-                "id": .string(tx.id.hex), "sender": .string(tx.sender.description),
-                "error": .object(["code": .string(reason.code), "message": .string(reason.description)]),
-            ]))
-        }
+    /// Publishes a committed block's events (`BlockEvents`; each module's come from its own
+    /// events file through `ModuleEventRegistry`).
+    func publishEvents(hash: Hash, header: BlockHeader, executed: ExecutedBlock, params: BankParams) {
+        let context = BlockEventContext(height: header.height, timestamp: header.timestamp, params: params, writes: executed.writes,
+                                        metrics: metrics, logger: logger)
+        let drafts = BlockEvents.drafts(hash: hash, proposer: header.proposer.address, executed: executed, block: context)
         events.publish(drafts)
         metrics.eventsPublished.increment(by: drafts.count)
     }
@@ -515,7 +435,7 @@ public final class Chain: Sendable {
         metrics.transactionsFailed.increment(by: executed.receipts.filter { !$0.succeeded }.count)
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
-        publishEvents(height: height, hash: hash, timestamp: header.timestamp, proposer: header.proposer.address, executed: executed)
+        publishEvents(hash: hash, header: header, executed: executed, params: params)
         for hook in onCommit.withLock({ $0 }) { hook.call((block, seal)) }
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
