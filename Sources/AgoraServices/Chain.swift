@@ -211,6 +211,9 @@ public final class Chain: Sendable {
         mempool.insert(batch: batch, view: view())
     }
 
+    /// Yields to `continuation` after every admission to the mempool (see `AdmissionSignal`).
+    public func wakeOnAdmission(_ continuation: AsyncStream<Void>.Continuation) { mempool.admissions.wake(continuation) }
+
     /// Drops every pending transaction (operator action); returns how many were dropped.
     public func flushMempool() -> Int { mempool.flush() }
 

@@ -129,6 +129,8 @@ public final class Mempool: Sendable {
     public let config: Config
     private let pool = Mutex(Pool())
     public let rejections: RejectionLog
+    /// Wakes waiters after each admission (the consensus driver between heights).
+    public let admissions = AdmissionSignal()
 
     public init(config: Config = Config(), rejectionLogCapacity: Int = 10_000) {
         self.config = config
@@ -178,7 +180,7 @@ public final class Mempool: Sendable {
             if let rejection { throw .rejected(rejection) }
         }
 
-        return try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
+        let admitted = try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
             if p.byID[tx.id] != nil { throw .alreadyKnown(tx.id) }
             // The view may predate a block that committed since; the pool's record of the
             // account's next nonce never moves backwards.
@@ -238,6 +240,8 @@ public final class Mempool: Sendable {
             if let replaced { return .replaced(replaced) }
             return Mempool.isReady(queue, nonce: body.nonce) ? .ready : .queued
         }
+        admissions.notify()
+        return admitted
     }
 
     static func isReady(_ q: SenderQueue, nonce: UInt64) -> Bool {
