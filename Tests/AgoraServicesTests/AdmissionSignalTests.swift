@@ -26,7 +26,8 @@ struct AdmissionSignalTests {
     @Test("an admitted transaction wakes a waiter; a refused one does not")
     func admissionWakes() async throws {
         let pool = Mempool()
-        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        // Unbounded here, so that every wake is counted.
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .unbounded)
         pool.admissions.wake(wake)
         #expect(throws: Mempool.AdmissionError.self) { try pool.insert(tx(nonce: 0, fee: 0), view: view()) }
         try pool.insert(tx(nonce: 0), view: view())
