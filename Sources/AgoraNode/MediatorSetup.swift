@@ -41,7 +41,7 @@ extension Node {
         log.info("mediator enabled", metadata: ["address": .string(key.publicKey.address.description), "matcher": .string(matcher.name),
                                                 "remembered": .stringConvertible(memory.count)])
         let (stream, continuation) = AsyncStream<UInt64>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        chain.observeCommits { block, _ in continuation.yield(block.header.height) }
+        chain.feed.onCommit { block, _ in continuation.yield(block.header.height) }
         return MediatorRunner(service: service, blocks: stream, continuation: continuation)
     }
 }

@@ -35,8 +35,8 @@ public final class Chain: Sendable {
     struct Hook<Argument>: Sendable {
         let call: @Sendable (Argument) -> Void
     }
-    private let onCommit = Mutex<[Hook<(Block, Commit)>]>([])
-    private let onAdmit = Mutex<Hook<Transaction>?>(nil)
+    /// Where admissions and commits are announced (the composition root wires the listeners).
+    public let feed: LedgerFeed
     let logger: Logger
     private let tip: Mutex<Tip>
     /// Held by every path that moves the head.
@@ -91,7 +91,7 @@ public final class Chain: Sendable {
     /// blocks from peers (`applyBlock`) and never produces any.
     public init(store: BlockStore, validatorKey: SigningKey, expectedChainID: String? = nil,
                 mempool: Mempool = Mempool(), config: Config = Config(), events: EventBus = EventBus(),
-                metrics: NodeMetrics = .disabled, logger: Logger) throws {
+                feed: LedgerFeed = LedgerFeed(), metrics: NodeMetrics = .disabled, logger: Logger) throws {
         guard let identity = try store.identity() else { throw OpenError.notInitialized(store.path) }
         if let expected = expectedChainID, expected != identity.chainID {
             throw OpenError.chainMismatch(stored: identity.chainID, expected: expected)
@@ -128,6 +128,7 @@ public final class Chain: Sendable {
         self.mempool = mempool
         self.config = config
         self.events = events
+        self.feed = feed
         self.metrics = metrics
         self.logger = logger
         self.cache = cache
@@ -196,7 +197,7 @@ public final class Chain: Sendable {
         }
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
-        onAdmit.withLock { $0 }?.call(tx)
+        feed.admitted(tx)
         events.publish([BlockEvents.pending(tx)])
         logger.debug("admitted transaction", metadata: [
             "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
@@ -439,15 +440,8 @@ public final class Chain: Sendable {
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
         publishEvents(hash: hash, header: header, executed: executed, params: params)
-        for hook in onCommit.withLock({ $0 }) { hook.call((block, seal)) }
+        feed.committed(block, seal)
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
     }
-
-    /// Adds a function called after every committed block, on the committing task (the network
-    /// announces the block; consensus moves to the next height). It must not commit blocks.
-    public func observeCommits(_ f: @escaping @Sendable (Block, Commit) -> Void) { onCommit.withLock { $0.append(Hook { f($0.0, $0.1) }) } }
-
-    /// Called for every transaction newly admitted to the mempool (the network gossips it).
-    public func setOnAdmit(_ f: @escaping @Sendable (Transaction) -> Void) { onAdmit.withLock { $0 = Hook(call: f) } }
 }

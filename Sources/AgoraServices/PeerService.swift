@@ -112,6 +112,7 @@ public final class PeerService: Service, Sendable {
     private let syncWakeContinuation: AsyncStream<Void>.Continuation
     /// Consensus, when the node runs it: judges each inbound consensus message.
     private let consensusJudge = Mutex<ConsensusJudge?>(nil)
+    let feed: LedgerFeed
     struct ConsensusJudge: Sendable { let judge: @Sendable ([UInt8], Hash) -> ConsensusVerdict }
     /// Artifact pieces served to peers and fetched from them (ArtifactFetcher drives fetching).
     public let artifacts = ArtifactExchange()
@@ -120,9 +121,13 @@ public final class PeerService: Service, Sendable {
     private let newLinks: AsyncStream<(PeerLink, Bool)>
     private let newLinkContinuation: AsyncStream<(PeerLink, Bool)>.Continuation
 
-    public init(chain: Chain, identity: SigningKey, config: Config, logger: Logger,
-                onListening: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// `feed` (the chain's by default) brings the transactions and own blocks to gossip;
+    /// `consensus` judges inbound consensus messages and `presence` inbound heartbeats (a node
+    /// without them drops those).
+    public init(chain: Chain, identity: SigningKey, config: Config, feed: LedgerFeed? = nil, consensus: ConsensusInbox? = nil,
+                presence: Presence? = nil, logger: Logger, onListening: @escaping @Sendable (String) -> Void = { _ in }) {
         self.chain = chain
+        self.feed = feed ?? chain.feed
         self.identity = identity
         self.config = config
         self.logger = logger
@@ -130,6 +135,8 @@ public final class PeerService: Service, Sendable {
         metrics = NetworkMetrics(chain.metrics.factory)
         (newLinks, newLinkContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (syncWake, syncWakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        if let consensus { consensusJudge.withLock { $0 = ConsensusJudge(judge: consensus.receive) } }
+        if let presence { relayPresence(presence) }
     }
 
     public var connected: [PeerInfo] {
@@ -159,12 +166,12 @@ public final class PeerService: Service, Sendable {
         // Blocks this node made and transactions submitted to it enter the gossip here; those
         // from peers were marked seen on arrival, so `originate` refuses them and they are
         // forwarded by `handle` instead (to the mesh minus their source).
-        chain.observeCommits { [weak self] block, seal in
+        feed.onCommit { [weak self] block, seal in
             guard let self, block.header.proposer == chain.nodeKey.publicKey else { return }
             let message = WireMessage.block(block, seal)
             send(message, to: targets(message, id: block.hash, topic: .blocks, from: nil, originate: true))
         }
-        chain.setOnAdmit { [weak self] tx in
+        feed.onAdmit { [weak self] tx in
             guard let self else { return }
             flush(outbox.enqueue([tx], to: targets(.transactions([tx]), id: tx.id, topic: .transactions, from: nil, originate: true)))
         }
@@ -604,18 +611,13 @@ public final class PeerService: Service, Sendable {
     }
 
     /// Gossips the heartbeats `presence` accepts from this node's API and checks those peers send.
-    public func setPresence(_ service: Presence) {
+    private func relayPresence(_ service: Presence) {
         presence.withLock { $0 = service }
         service.setGossip { [weak self] signed in
             guard let self else { return }
             let message = WireMessage.presence(signed)
             send(message, to: targets(message, id: signed.id, topic: .presence, from: nil, originate: true))
         }
-    }
-
-    /// Hands inbound consensus messages to `judge` (the node's `ConsensusService.receive`).
-    public func setConsensusHandler(_ judge: @escaping @Sendable ([UInt8], Hash) -> ConsensusVerdict) {
-        consensusJudge.withLock { $0 = ConsensusJudge(judge: judge) }
     }
 
     /// Where a validated message goes on through the mesh. `originate` marks a local message
