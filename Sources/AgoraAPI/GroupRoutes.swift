@@ -135,6 +135,13 @@ extension APIRoutes {
             return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last?.0.description : nil))
         }
 
+        addClaimRoutes(router, deps)
+    }
+
+    /// A group's claims (filtered by time, height, author or tag), one claim, and its thread.
+    static func addClaimRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
+
         router.get("/api/v1/groups/{id}/claims") { request, context in
             let (id, _) = try existingGroup(context, chain)
             let page = try Page(request)

@@ -117,14 +117,15 @@ extension APIRoutes {
         ("GET", "/api/v1/mediators/{address}"),
     ]
 
+    /// An optional address query parameter: absent or empty is nil, anything else must parse.
+    static func address(_ q: [String: Substring], _ name: String) throws -> Address? {
+        guard let a = q[name], !a.isEmpty else { return nil }
+        guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "\(name) \"\(a)\" is not an ag1 address") }
+        return parsed
+    }
+
     static func addIntentRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
         let chain = deps.chain
-
-        @Sendable func address(_ q: [String: Substring], _ name: String) throws -> Address? {
-            guard let a = q[name], !a.isEmpty else { return nil }
-            guard let parsed = Address(String(a)) else { throw APIError.badRequest("invalid_address", "\(name) \"\(a)\" is not an ag1 address") }
-            return parsed
-        }
 
         router.get("/api/v1/intents") { request, _ in
             let page = try Page(request)
@@ -153,6 +154,13 @@ extension APIRoutes {
             guard let i = try chain.queries.intent(id: id) else { throw APIError.notFound("intent_not_found", "intent \(id) does not exist") }
             return try json(API.IntentView(i))
         }
+
+        addSettlementRoutes(router, deps)
+    }
+
+    /// Settlements (by party, mediator or status), one settlement, and a mediator's record.
+    static func addSettlementRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/settlements") { request, _ in
             let page = try Page(request)

@@ -151,6 +151,15 @@ public enum APIRoutes {
     // MARK: Chain
 
     static func addChainRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        addStatusRoutes(router, deps)
+        addTransactionRoutes(router, deps)
+        addAccountRoutes(router, deps)
+        addNodeRoutes(router, deps)
+        addBlockRoutes(router, deps)
+    }
+
+    /// `/status`: the head, this node's role, the mempool's size and the bank parameters.
+    static func addStatusRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
         let chain = deps.chain
 
         router.get("/api/v1/status") { _, _ in
@@ -169,6 +178,11 @@ public enum APIRoutes {
                               totalSupply: tip.supply.units),
                 version: deps.version))
         }
+    }
+
+    /// Submitting a transaction, committed transactions (newest first) and one transaction's status.
+    static func addTransactionRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.post("/api/v1/transactions") { request, context in
             let submit = try await decodeBody(API.SubmitRequest.self, request, limit: deps.limits.maxBodyBytes,
@@ -223,6 +237,11 @@ public enum APIRoutes {
                 throw APIError.notFound("tx_not_found", "transaction \(id) is not pending, committed or recently rejected")
             }
         }
+    }
+
+    /// Accounts in address order and one account, with the next nonce counting pending transactions.
+    static func addAccountRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/accounts") { request, _ in
             let page = try Page(request)
@@ -250,6 +269,11 @@ public enum APIRoutes {
                                             nextNonce: chain.queries.nextNonce(sender: address, committed: account.nonce),
                                             faucetClaimed: account.faucetClaimed))
         }
+    }
+
+    /// This node's peers, consensus progress and mempool.
+    static func addNodeRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/peers") { _, _ in
             try json(API.ListView(items: deps.peers(), nextCursor: nil))
@@ -276,6 +300,11 @@ public enum APIRoutes {
             return try json(API.ListView(items: rows.map { API.TransactionView($0.tx) },
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.seq) } : nil))
         }
+    }
+
+    /// Blocks, newest first, and one block by height, hash or `latest`.
+    static func addBlockRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/blocks") { request, _ in
             let page = try Page(request)
