@@ -46,9 +46,7 @@ public enum ClaimsBenchmark {
 
     public static func run(_ o: Options, directory: String, progress: (String) -> Void) throws -> Result {
         let keys = (0..<o.accounts).map(Benchmarks.deterministicKey)
-        let admin = Benchmarks.deterministicKey(-2)
-        let validator = Benchmarks.deterministicKey(-1)
-        let chainID = "bench"
+        let (admin, validator, chainID) = (Benchmarks.deterministicKey(-2), Benchmarks.deterministicKey(-1), "bench")
         let (store, chain) = try open(o, directory: directory, chainID: chainID, funded: keys + [admin], validator: validator)
         var now: UInt64 = 1
         var admitSeconds = 0.0, executeSeconds = 0.0, commitSeconds = 0.0, produceSeconds = 0.0
