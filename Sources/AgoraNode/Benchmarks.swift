@@ -201,7 +201,7 @@ public enum Benchmarks {
             while run.committed < txs.count {
                 let progress = admission.withLock { $0 }
                 if let failure = progress.failures.first { throw BenchError.rejected(failure) }
-                if !progress.done && mempool.count < limit {
+                if !progress.done && chain.queries.pendingCount < limit {
                     usleep(200)
                     continue
                 }
@@ -215,7 +215,7 @@ public enum Benchmarks {
                     run.commitSeconds += produced.commitSeconds
                 }
                 run.committed += produced.transactions
-                if produced.transactions == 0 && progress.done && mempool.count == 0 {
+                if produced.transactions == 0 && progress.done && chain.queries.pendingCount == 0 {
                     throw BenchError.rejected("mempool drained with \(txs.count - run.committed) uncommitted")
                 }
             }
