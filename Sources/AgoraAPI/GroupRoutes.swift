@@ -17,7 +17,7 @@ extension APIRoutes {
 
     static func existingGroup(_ context: AgoraRequestContext, _ chain: Chain) throws -> (Hash, GroupRecord) {
         let id = try pathID(context, "group")
-        guard let g = try Groups.group(id, state: chain.cache) else { throw APIError.notFound("group_not_found", "group \(id) does not exist") }
+        guard let g = try Groups.group(id, state: chain.queries.state) else { throw APIError.notFound("group_not_found", "group \(id) does not exist") }
         return (id, g)
     }
 
@@ -31,7 +31,7 @@ extension APIRoutes {
                 guard let h = Hash(hex: c) else { throw APIError.badRequest("invalid_cursor", "cursor \"\(c)\" is not one this endpoint returned") }
                 after = h
             }
-            let rows = try chain.store.groups(after: after, limit: page.limit)
+            let rows = try chain.queries.groups(after: after, limit: page.limit)
             return try json(API.ListView(items: rows.map { API.GroupView($0.0, $0.1) },
                                          nextCursor: rows.count == page.limit ? rows.last?.0.hex : nil))
         }
@@ -50,12 +50,19 @@ extension APIRoutes {
                 after = a
             }
             // Former members keep a record (their faucet grant is spent): scanned, not shown.
-            let rows = try chain.store.members(of: id, after: after, limit: page.limit)
+            let rows = try chain.queries.members(of: id, after: after, limit: page.limit)
             let items = rows.compactMap { address, m in
                 m.role.map { API.MemberView(address: address.description, role: $0.name, since: m.since) }
             }
             return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last?.0.description : nil))
         }
+
+        addClaimRoutes(router, deps)
+    }
+
+    /// A group's claims (filtered by time, height, author or tag), one claim, and its thread.
+    static func addClaimRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/groups/{id}/claims") { request, context in
             let (id, _) = try existingGroup(context, chain)
@@ -84,22 +91,22 @@ extension APIRoutes {
                 }
                 query.tag = tag
             }
-            let rows = try chain.store.claims(query)
+            let rows = try chain.queries.claims(query)
             return try json(API.ListView(items: rows.map(API.ClaimView.init),
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
         router.get("/api/v1/claims/{id}") { _, context in
             let id = try pathID(context, "claim")
-            guard let c = try chain.store.claim(id: id) else { throw APIError.notFound("claim_not_found", "claim \(id) does not exist") }
+            guard let c = try chain.queries.claim(id: id) else { throw APIError.notFound("claim_not_found", "claim \(id) does not exist") }
             return try json(API.ClaimView(c))
         }
 
         router.get("/api/v1/claims/{id}/thread") { request, context in
             let id = try pathID(context, "claim")
             let page = try Page(request)
-            guard let c = try chain.store.claim(id: id) else { throw APIError.notFound("claim_not_found", "claim \(id) does not exist") }
-            let rows = try chain.store.thread(root: c.root, after: try page.int64Cursor(), limit: page.limit)
+            guard let c = try chain.queries.claim(id: id) else { throw APIError.notFound("claim_not_found", "claim \(id) does not exist") }
+            let rows = try chain.queries.thread(root: c.root, after: try page.int64Cursor(), limit: page.limit)
             return try json(API.ListView(items: rows.map(API.ClaimView.init),
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }

@@ -17,13 +17,14 @@ extension APIRoutes {
         ("GET", "/api/v1/mediators/{address}"),
     ]
 
+    /// An optional address query parameter: absent or empty is nil, anything else must parse.
+    static func address(_ q: [String: Substring], _ name: String) throws -> Address? {
+        guard let a = q[name], !a.isEmpty else { return nil }
+        return try APIError.address(a, field: name)
+    }
+
     static func addIntentRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
         let chain = deps.chain
-
-        @Sendable func address(_ q: [String: Substring], _ name: String) throws -> Address? {
-            guard let a = q[name], !a.isEmpty else { return nil }
-            return try APIError.address(a, field: name)
-        }
 
         router.get("/api/v1/intents") { request, _ in
             let page = try Page(request)
@@ -42,16 +43,23 @@ extension APIRoutes {
                 }
                 query.status = st
             }
-            let rows = try chain.store.intents(query)
+            let rows = try chain.queries.intents(query)
             return try json(API.ListView(items: rows.map(API.IntentView.init),
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
         router.get("/api/v1/intents/{id}") { _, context in
             let id = try pathID(context, "intent")
-            guard let i = try chain.store.intent(id: id) else { throw APIError.notFound("intent_not_found", "intent \(id) does not exist") }
+            guard let i = try chain.queries.intent(id: id) else { throw APIError.notFound("intent_not_found", "intent \(id) does not exist") }
             return try json(API.IntentView(i))
         }
+
+        addSettlementRoutes(router, deps)
+    }
+
+    /// Settlements (by party, mediator or status), one settlement, and a mediator's record.
+    static func addSettlementRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/settlements") { request, _ in
             let page = try Page(request)
@@ -66,23 +74,23 @@ extension APIRoutes {
                 }
                 query.status = st
             }
-            let rows = try chain.store.settlements(query)
-            let items = try rows.map { API.SettlementView($0, try Intents.settlement($0.id, state: chain.cache)) }
+            let rows = try chain.queries.settlements(query)
+            let items = try rows.map { API.SettlementView($0, try Intents.settlement($0.id, state: chain.queries.state)) }
             return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
         router.get("/api/v1/settlements/{id}") { _, context in
             let id = try pathID(context, "settlement")
-            guard let s = try chain.store.settlement(id: id) else {
+            guard let s = try chain.queries.settlement(id: id) else {
                 throw APIError.notFound("settlement_not_found", "settlement \(id) does not exist")
             }
-            return try json(API.SettlementView(s, try Intents.settlement(id, state: chain.cache)))
+            return try json(API.SettlementView(s, try Intents.settlement(id, state: chain.queries.state)))
         }
 
         router.get("/api/v1/mediators/{address}") { _, context in
             let raw = context.parameters.get("address") ?? ""
             let a = try APIError.address(raw, field: "address")
-            guard let m = try Intents.mediator(a, state: chain.cache) else {
+            guard let m = try Intents.mediator(a, state: chain.queries.state) else {
                 throw APIError.notFound("mediator_not_found", "\(a) is not a registered mediator")
             }
             return try json(API.MediatorView(address: a.description, stake: m.stake.units, feeBps: m.feeBps, registeredAt: m.registeredAt,

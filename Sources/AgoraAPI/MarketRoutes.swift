@@ -42,15 +42,15 @@ extension APIRoutes {
         router.get("/api/v1/market/offers") { request, _ in
             let page = try Page(request)
             let after = try hashCursor(page)
-            let rows = try addressParameter(request, "seller").map { try chain.store.offers(seller: $0, after: after, limit: page.limit) }
-                ?? chain.store.offers(after: after, limit: page.limit)
+            let rows = try addressParameter(request, "seller").map { try chain.queries.offers(seller: $0, after: after, limit: page.limit) }
+                ?? chain.queries.offers(after: after, limit: page.limit)
             return try json(API.ListView(items: rows.map { API.OfferView($0.0, $0.1) },
                                          nextCursor: rows.count == page.limit ? rows.last?.0.hex : nil))
         }
 
         router.get("/api/v1/market/offers/{id}") { _, context in
             let id = try pathID(context, "offer")
-            guard let o = try Market.offer(id, state: chain.cache) else { throw APIError.notFound("offer_not_found", "offer \(id) does not exist") }
+            guard let o = try Market.offer(id, state: chain.queries.state) else { throw APIError.notFound("offer_not_found", "offer \(id) does not exist") }
             return try json(API.OfferView(id, o))
         }
 
@@ -58,17 +58,17 @@ extension APIRoutes {
         // request can never name both or neither.
         router.get("/api/v1/market/buyers/{address}/purchases") { request, context in
             let (address, page) = try (pathAddress(context), Page(request))
-            return try purchasePage(try chain.store.purchases(buyer: address, after: try hashCursor(page), limit: page.limit), page)
+            return try purchasePage(try chain.queries.purchases(buyer: address, after: try hashCursor(page), limit: page.limit), page)
         }
 
         router.get("/api/v1/market/sellers/{address}/purchases") { request, context in
             let (address, page) = try (pathAddress(context), Page(request))
-            return try purchasePage(try chain.store.purchases(seller: address, after: try hashCursor(page), limit: page.limit), page)
+            return try purchasePage(try chain.queries.purchases(seller: address, after: try hashCursor(page), limit: page.limit), page)
         }
 
         router.get("/api/v1/market/purchases/{id}") { _, context in
             let id = try pathID(context, "purchase")
-            guard let p = try Market.purchase(id, state: chain.cache) else {
+            guard let p = try Market.purchase(id, state: chain.queries.state) else {
                 throw APIError.notFound("purchase_not_found", "purchase \(id) does not exist")
             }
             return try json(API.PurchaseView(id, p))

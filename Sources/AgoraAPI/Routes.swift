@@ -134,9 +134,9 @@ public enum APIRoutes {
         }
         router.get("/metrics") { _, _ in
             deps.metrics.sampleProcess()
-            deps.metrics.storageBytes.record(deps.chain.store.sizeOnDisk)
-            deps.metrics.mempoolTransactions.record(deps.chain.mempool.count)
-            deps.metrics.mempoolBytes.record(deps.chain.mempool.bytes)
+            deps.metrics.storageBytes.record(deps.chain.queries.storageBytes)
+            deps.metrics.mempoolTransactions.record(deps.chain.queries.pendingCount)
+            deps.metrics.mempoolBytes.record(deps.chain.queries.pendingBytes)
             let text = NodeMetrics.withHelp(deps.registry?.emitToString() ?? "")
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -152,6 +152,15 @@ public enum APIRoutes {
     // MARK: Chain
 
     static func addChainRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        addStatusRoutes(router, deps)
+        addTransactionRoutes(router, deps)
+        addAccountRoutes(router, deps)
+        addNodeRoutes(router, deps)
+        addBlockRoutes(router, deps)
+    }
+
+    /// `/status`: the head, this node's role, the mempool's size and the bank parameters.
+    static func addStatusRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
         let chain = deps.chain
 
         router.get("/api/v1/status") { _, _ in
@@ -163,13 +172,18 @@ public enum APIRoutes {
                 // This node's validator address while its key is in the next height's set; empty
                 // on a node that only follows.
                 validator: chain.isValidator ? chain.nodeAddress.description : "",
-                mempool: .init(count: chain.mempool.count, bytes: chain.mempool.bytes),
+                mempool: .init(count: chain.queries.pendingCount, bytes: chain.queries.pendingBytes),
                 params: .init(treasury: p.treasury.description, transferFeeBps: p.transferFeeBps, minFee: p.minFee.units,
                               faucetAmount: p.faucetAmount.units, maxTotalSupply: p.maxTotalSupply.units,
                               maxAccountBalance: p.maxAccountBalance.units, blockReward: p.blockReward.units,
                               totalSupply: tip.supply.units),
                 version: deps.version))
         }
+    }
+
+    /// Submitting a transaction, committed transactions (newest first) and one transaction's status.
+    static func addTransactionRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.post("/api/v1/transactions") { request, context in
             let submit = try await decodeBody(API.SubmitRequest.self, request, limit: deps.limits.maxBodyBytes,
@@ -204,7 +218,7 @@ public enum APIRoutes {
             if let a = request.uri.queryParameters["account"] {
                 sender = try APIError.address(a, field: "account")
             }
-            let rows = try chain.store.transactions(sender: sender, before: try page.int64Cursor(), limit: page.limit)
+            let rows = try chain.queries.transactions(sender: sender, before: try page.int64Cursor(), limit: page.limit)
             return try json(API.ListView(items: rows.map { committedView($0.1) },
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
@@ -223,6 +237,11 @@ public enum APIRoutes {
                 throw APIError.notFound("tx_not_found", "transaction \(id) is not pending, committed or recently rejected")
             }
         }
+    }
+
+    /// Accounts in address order and one account, with the next nonce counting pending transactions.
+    static func addAccountRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/accounts") { request, _ in
             let page = try Page(request)
@@ -231,10 +250,10 @@ public enum APIRoutes {
                 guard let a = Address(c) else { throw APIError.badRequest("invalid_cursor", "cursor \"\(c)\" is not one this endpoint returned") }
                 after = a
             }
-            let rows = try chain.store.accounts(after: after, limit: page.limit)
+            let rows = try chain.queries.accounts(after: after, limit: page.limit)
             let items = rows.map { address, account in
                 API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
-                                nextNonce: chain.mempool.nextNonce(sender: address, committed: account.nonce),
+                                nextNonce: chain.queries.nextNonce(sender: address, committed: account.nonce),
                                 faucetClaimed: account.faucetClaimed)
             }
             return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last.map { $0.0.description } : nil))
@@ -245,9 +264,14 @@ public enum APIRoutes {
             let address = try APIError.address(text, field: "address")
             let account = try chain.account(address)
             return try json(API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
-                                            nextNonce: chain.mempool.nextNonce(sender: address, committed: account.nonce),
+                                            nextNonce: chain.queries.nextNonce(sender: address, committed: account.nonce),
                                             faucetClaimed: account.faucetClaimed))
         }
+    }
+
+    /// This node's peers, consensus progress and mempool.
+    static func addNodeRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/peers") { _, _ in
             try json(API.ListView(items: deps.peers(), nextCursor: nil))
@@ -270,14 +294,19 @@ public enum APIRoutes {
 
         router.get("/api/v1/mempool") { request, _ in
             let page = try Page(request)
-            let rows = chain.mempool.list(after: try page.uint64Cursor(), limit: page.limit)
+            let rows = chain.queries.pending(after: try page.uint64Cursor(), limit: page.limit)
             return try json(API.ListView(items: rows.map { API.TransactionView($0.tx) },
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.seq) } : nil))
         }
+    }
+
+    /// Blocks, newest first, and one block by height, hash or `latest`.
+    static func addBlockRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
+        let chain = deps.chain
 
         router.get("/api/v1/blocks") { request, _ in
             let page = try Page(request)
-            let rows = try chain.store.blocks(before: try page.uint64Cursor(), limit: page.limit)
+            let rows = try chain.queries.blocks(before: try page.uint64Cursor(), limit: page.limit)
             let items = rows.map { API.BlockSummaryView(header: $0.header, transactionCount: $0.transactionCount) }
             return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last.map { String($0.header.height) } : nil))
         }
@@ -288,11 +317,11 @@ public enum APIRoutes {
             if ref == "latest" {
                 let h = chain.snapshot.head.height
                 guard h > 0 else { throw APIError.notFound("block_not_found", "no block has been produced yet") }
-                stored = try chain.store.block(height: h)
+                stored = try chain.queries.block(height: h)
             } else if ref.utf8.count == 64, let hash = Hash(hex: ref) {
-                stored = try chain.store.block(hash: hash)
+                stored = try chain.queries.block(hash: hash)
             } else if ref.utf8.count <= 20, ref.allSatisfy(\.isASCII), let height = UInt64(ref), height > 0 {
-                stored = try chain.store.block(height: height)
+                stored = try chain.queries.block(height: height)
             } else {
                 throw APIError.badRequest("invalid_block_ref", "\"\(ref)\" is not a height (1, 2, …), a block hash or \"latest\"")
             }
@@ -331,7 +360,7 @@ public enum APIRoutes {
             return try json(API.ListView(items: list, nextCursor: nil))
         }
         admin.post("/mempool/flush") { _, context in
-            let n = deps.chain.mempool.flush()
+            let n = deps.chain.flushMempool()
             context.logger.notice("mempool flushed by admin", metadata: ["admin": .string(context.adminName ?? "?"), "dropped": .stringConvertible(n)])
             return try json(API.FlushView(dropped: n))
         }

@@ -13,7 +13,7 @@ extension APIRoutes {
         router.get("/api/v1/validators") { _, _ in
             // One head for both sets; the cache is never behind it.
             let head = chain.snapshot.head.height
-            let state = chain.cache
+            let state = chain.queries.state
             let params = try Staking.params(state)
             func view(_ height: UInt64) throws -> API.ValidatorsView.SetView {
                 let set = try Staking.validators(forHeight: height, state: state)

@@ -21,7 +21,7 @@ extension APIRoutes {
             var query = BlockStore.TaskQuery(after: try page.int64Cursor(), limit: page.limit)
             if let g = q["group"], !g.isEmpty {
                 guard let id = Hash(hex: String(g)) else { throw APIError.badRequest("invalid_id", "group ID \"\(g)\" is not 32 hex bytes") }
-                guard try Groups.group(id, state: chain.cache) != nil else {
+                guard try Groups.group(id, state: chain.queries.state) != nil else {
                     throw APIError.notFound("group_not_found", "group \(id) does not exist")
                 }
                 query.group = id
@@ -36,14 +36,14 @@ extension APIRoutes {
                 query.assignee = try APIError.address(a, field: "assignee")
             }
             let headTime = chain.snapshot.head.timestamp
-            let rows = try chain.store.tasks(query)
+            let rows = try chain.queries.tasks(query)
             return try json(API.ListView(items: rows.map { API.TaskView($0, headTime: headTime) },
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
         router.get("/api/v1/tasks/{id}") { _, context in
             let id = try pathID(context, "task")
-            guard let t = try chain.store.task(id: id) else { throw APIError.notFound("task_not_found", "task \(id) does not exist") }
+            guard let t = try chain.queries.task(id: id) else { throw APIError.notFound("task_not_found", "task \(id) does not exist") }
             return try json(API.TaskView(t, headTime: chain.snapshot.head.timestamp))
         }
     }

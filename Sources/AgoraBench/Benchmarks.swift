@@ -177,7 +177,6 @@ public enum Benchmarks {
         /// Commits all of `txs`; `now` is the block clock, advanced per block.
         func commit(_ txs: [Transaction], now: inout UInt64) throws -> Run {
             let admission = Mutex(AdmissionProgress())
-            let mempool = chain.mempool
             let (chain, limit) = (self.chain, blockTransactions)
             let start = DispatchTime.now().uptimeNanoseconds
             let admitter = Thread {
@@ -186,11 +185,11 @@ public enum Benchmarks {
                     // Room for the block being committed (its transactions leave the pool only
                     // when it commits) plus one queued: admission keeps running during a commit,
                     // as a node's API and gossip do. At 2× it waited out every commit.
-                    while mempool.count > limit * 3 { usleep(500) }
+                    while chain.queries.pendingCount > limit * 3 { usleep(500) }
                     let batch = Array(txs[offset..<min(txs.count, offset + limit)])
                     offset += batch.count
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    let failures = mempool.insert(batch: batch, view: chain.view()).compactMap { r -> String? in
+                    let failures = chain.admit(batch: batch).compactMap { r -> String? in
                         if case let .failure(e) = r { return "\(e)" } else { return nil }
                     }
                     let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
@@ -206,7 +205,7 @@ public enum Benchmarks {
             while run.committed < txs.count {
                 let progress = admission.withLock { $0 }
                 if let failure = progress.failures.first { throw BenchError.rejected(failure) }
-                if !progress.done && mempool.count < limit {
+                if !progress.done && chain.queries.pendingCount < limit {
                     usleep(200)
                     continue
                 }
@@ -220,7 +219,7 @@ public enum Benchmarks {
                     run.commitSeconds += produced.commitSeconds
                 }
                 run.committed += produced.transactions
-                if produced.transactions == 0 && progress.done && mempool.count == 0 {
+                if produced.transactions == 0 && progress.done && chain.queries.pendingCount == 0 {
                     throw BenchError.rejected("mempool drained with \(txs.count - run.committed) uncommitted")
                 }
             }

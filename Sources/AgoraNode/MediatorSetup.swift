@@ -32,16 +32,16 @@ extension Node {
             log.info("mediator uses an LLM", metadata: ["llm": .string(settings.description)])
         }
         let memory = try ProposalMemory(path: dataDir.path + "/mediator/proposed.log")
-        for ids in try chain.store.proposedIntentSets(mediator: key.publicKey.address) { try memory.remember(ids) }
+        for ids in try chain.queries.proposedIntentSets(mediator: key.publicKey.address) { try memory.remember(ids) }
         let settings = MediatorSettings(proposalsPerBlock: config.mediator.proposalsPerBlock, candidatesPerIntent: config.mediator.candidatesPerIntent,
                                         acceptWindow: config.mediator.acceptWindow, challengeWindow: config.mediator.challengeWindow)
-        let service = MediatorService(ledger: ChainMediatorLedger(chain: chain, key: key), book: StoreIntentBook(store: chain.store),
+        let service = MediatorService(ledger: ChainMediatorLedger(chain: chain, key: key), book: StoreIntentBook(chain: chain),
                                       matcher: matcher, memory: memory, settings: settings, metrics: mediatorMetrics, logger: log)
         health.register(MediatorHealth(service: service))
         log.info("mediator enabled", metadata: ["address": .string(key.publicKey.address.description), "matcher": .string(matcher.name),
                                                 "remembered": .stringConvertible(memory.count)])
         let (stream, continuation) = AsyncStream<UInt64>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        chain.observeCommits { block, _ in continuation.yield(block.header.height) }
+        chain.feed.onCommit { block, _ in continuation.yield(block.header.height) }
         return MediatorRunner(service: service, blocks: stream, continuation: continuation)
     }
 }

@@ -59,10 +59,12 @@ public struct Node {
         let metrics = NodeMetrics(factory: metricsFactory(registry))
         let events = EventBus(capacity: config.eventsHistory, subscriberBuffer: config.eventsSubscriberBuffer)
         let store = try BlockStore(path: dataDir.databaseFile)
+        // Admissions and commits are announced here; each listener is handed it below.
+        let feed = LedgerFeed()
         let chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
                               mempool: Mempool(config: .init(maxCount: config.mempoolMaxCount, maxBytes: config.mempoolMaxBytes)),
                               config: .init(maxBlockTransactions: config.maxBlockTransactions),
-                              events: events, metrics: metrics, logger: logger)
+                              events: events, feed: feed, metrics: metrics, logger: logger)
         let head = chain.snapshot.head
         metrics.height.record(Int64(head.height))
         logger.info("chain opened", metadata: ["chain": .string(config.chainID), "height": .stringConvertible(head.height),
@@ -77,8 +79,13 @@ public struct Node {
                                      maxInbound: config.p2pMaxInbound, maxPerIP: config.p2pMaxPerIP,
                                      banDuration: .seconds(config.p2pBanSeconds))
         p2p.targetOutbound = config.p2pTargetOutbound
+        // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
+        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
+        // Built before both the network (which judges consensus messages with it) and consensus.
+        let consensusInbox = ConsensusInbox(chain: chain)
         let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil
-            : PeerService(chain: chain, identity: key, config: p2p, logger: logger, onListening: onP2PListening)
+            : PeerService(chain: chain, identity: key, config: p2p, feed: feed, consensus: consensusInbox, presence: presence,
+                          logger: logger, onListening: onP2PListening)
         var keys = [key]
         if let next = config.validatorNextKey {
             do { keys.append(try KeyFile.read(from: next).unlock(password: config.keyPassword)) } catch {
@@ -89,11 +96,7 @@ public struct Node {
                                                       timeouts: config.consensusTimeouts, directory: dataDir.consensusDirectory)
         consensusConfig.testingDoubleSign = config.testingDoubleSign
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
-                                             producer: producerStatus, logger: logger)
-        network?.setConsensusHandler { bytes, peer in consensus.receive(bytes, from: peer) }
-        // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
-        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
-        network?.setPresence(presence)
+                                             inbox: consensusInbox, feed: feed, producer: producerStatus, logger: logger)
         consensus.setOnEvidence { [logger] evidence in
             do {
                 let tx = try chain.report(evidence, by: key)
@@ -122,9 +125,9 @@ public struct Node {
         var fetcher: ArtifactFetcher?
         if let network {
             network.artifacts.serve(from: artifacts.deps.store)
-            let f = ArtifactFetcher(store: artifacts.deps.store, index: chain.store, peers: network,
+            let f = ArtifactFetcher(store: artifacts.deps.store, index: store, peers: network,
                                     cursorPath: dataDir.artifactsDirectory + "/fetch.cursor", metrics: metrics.factory, logger: logger)
-            chain.observeCommits { _, _ in f.wake() }
+            feed.onCommit { _, _ in f.wake() }
             fetcher = f
         }
 
@@ -251,7 +254,7 @@ extension Node {
         uploadConfig.ttl = .seconds(config.artifacts.uploadTTLSeconds)
         uploadConfig.maxUploads = config.artifacts.maxUploads
         let uploads = ArtifactUploads(store: store, config: uploadConfig) { artifactMetrics.uploadsInProgress.record($0) }
-        let access = GroupArtifactAccess(store: chain.store, height: { chain.snapshot.head.height })
+        let access = GroupArtifactAccess(chain: chain)
         return (ArtifactDependencies(store: store, uploads: uploads, access: access, chainID: config.chainID),
                 ArtifactJanitor(store: store, uploads: uploads, metrics: artifactMetrics, logger: logger))
     }

@@ -5,7 +5,14 @@ import AgoraCore
 /// `groups.policy_updated`, `groups.funded` (module "groups") and `claims.published` (module
 /// "claims"). Built from the transaction alone, like the bank's, so publishing costs no state read;
 /// the accounts named are the sender and the member concerned.
-enum GroupEvents {
+struct GroupEvents: ModuleEvents {
+    var tags: [Payload.Tag] { [.createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim] }
+
+    func append(_ tx: Transaction, involved: [Address], block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
+        drafts.append(GroupEvents.draft(tx, height: block.height, timestamp: block.timestamp))
+        block.metrics.groupOperation(tx.body.payload.kind)
+    }
+
     /// The routing part (type, module, accounts) now; the fields only when read (`EventBus.Body`).
     static func draft(_ tx: Transaction, height: UInt64, timestamp: UInt64) -> EventBus.Draft {
         var accounts = [tx.sender]

@@ -55,8 +55,8 @@ public final class StorageHealth: HealthCheck {
         if let cached = probe.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.status }
         let status: HealthStatus
         do {
-            try chain.store.probeWrite()
-            status = .ok("writable, \(chain.store.sizeOnDisk) bytes")
+            try chain.probeStorageWrite()
+            status = .ok("writable, \(chain.queries.storageBytes) bytes")
         } catch {
             status = .failing("write probe failed: \(error)")
         }
@@ -83,7 +83,7 @@ public struct ChainHealth: HealthCheck {
 
     public func check() async -> HealthStatus {
         let head = chain.snapshot.head
-        if !createEmptyBlocks && chain.mempool.count == 0 { return .ok("height \(head.height), idle (empty blocks off)") }
+        if !createEmptyBlocks && chain.queries.pendingCount == 0 { return .ok("height \(head.height), idle (empty blocks off)") }
         let limit = interval * 3
         // The head's own timestamp (the proposer's clock), so followers are judged the same way.
         let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)

@@ -10,7 +10,34 @@ import Logging
 /// too. Every event names the intents it concerns under `intents` and carries `correlation`
 /// (the first intent's ID): one ID that follows an intent from posting through matching to
 /// settlement, in events and in the logs (`IntentLog`).
-enum IntentEvents {
+struct IntentEvents: ModuleEvents {
+    /// Settlement steps are not here: their effects, with the end-of-block finalisations and
+    /// expiries, come from the write set (`appendBlock`).
+    var tags: [Payload.Tag] { [.postIntent, .withdrawIntent, .registerMediator] }
+
+    func append(_ tx: Transaction, involved: [Address], block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
+        let intentDrafts = IntentEvents.drafts(tx, height: block.height)
+        for d in intentDrafts {
+            if case let .string(c)? = d.data["correlation"] {
+                block.logger.info("\(d.type)", metadata: ["correlation": .string(c), "tx": .string(tx.id.hex),
+                                                          "height": .stringConvertible(block.height)])
+            }
+        }
+        drafts.append(contentsOf: intentDrafts)
+    }
+
+    /// Settlement transitions, including end-of-block finalisations and expiries.
+    func appendBlock(_ block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
+        let settlementDrafts = IntentEvents.settlementDrafts(block.writes, height: block.height)
+        for d in settlementDrafts {
+            if case let .string(c)? = d.data["correlation"], case let .string(sid)? = d.data["settlement"] {
+                block.logger.info("\(d.type)", metadata: ["correlation": .string(c), "settlement": .string(sid),
+                                                          "height": .stringConvertible(block.height)])
+            }
+        }
+        drafts.append(contentsOf: settlementDrafts)
+    }
+
     static func drafts(_ tx: Transaction, height: UInt64) -> [EventBus.Draft] {
         var data: [String: JSONValue] = ["tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "height": .uint(height)]
         switch tx.body.payload {

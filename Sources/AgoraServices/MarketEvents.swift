@@ -8,7 +8,21 @@ import AgoraState
 /// the delivery deadline). Transaction events are built from the transaction alone; settlement
 /// events from the block's write set (the purchase records whose status moved to settled), so
 /// publishing costs no state read either way.
-enum MarketEvents {
+struct MarketEvents: ModuleEvents {
+    var tags: [Payload.Tag] { [.createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase] }
+
+    func append(_ tx: Transaction, involved: [Address], block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
+        drafts.append(MarketEvents.draft(tx, height: block.height, timestamp: block.timestamp))
+        block.metrics.marketOperation(tx.body.payload.kind)
+    }
+
+    func appendBlock(_ block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
+        for settlement in MarketEvents.settlements(block.writes, height: block.height, timestamp: block.timestamp) {
+            drafts.append(settlement)
+            block.metrics.marketOperation(settlement.type == "market.released" ? "market_release" : "market_refund")
+        }
+    }
+
     static func draft(_ tx: Transaction, height: UInt64, timestamp: UInt64) -> EventBus.Draft {
         var data: [String: JSONValue] = ["tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "height": .uint(height),
                                          "time": .uint(timestamp)]

@@ -129,6 +129,8 @@ public final class Mempool: Sendable {
     public let config: Config
     private let pool = Mutex(Pool())
     public let rejections: RejectionLog
+    /// Wakes waiters after each admission (the consensus driver between heights).
+    public let admissions = AdmissionSignal()
 
     public init(config: Config = Config(), rejectionLogCapacity: Int = 10_000) {
         self.config = config
@@ -178,66 +180,76 @@ public final class Mempool: Sendable {
             if let rejection { throw .rejected(rejection) }
         }
 
-        return try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
-            if p.byID[tx.id] != nil { throw .alreadyKnown(tx.id) }
-            // The view may predate a block that committed since; the pool's record of the
-            // account's next nonce never moves backwards.
-            var queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
-            queue.expectedNonce = max(queue.expectedNonce, account.nonce)
-            let expected = queue.expectedNonce
-            if body.nonce < expected { throw .rejected(.nonceTooLow(expected: expected, got: body.nonce)) }
-            if body.nonce >= expected + UInt64(config.maxPerSender) {
-                throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce))
-            }
-            // Fees and faucet rules are checked as if this were the sender's next transaction;
-            // a queued transaction is checked again when it executes.
-            var asNext = account
-            asNext.nonce = body.nonce
-            if body.nonce == expected,
-               let r = TransactionExecutor.admissible(tx, account: asNext, params: view.params, chainID: view.chainID,
-                                                      height: view.nextHeight, supply: { view.supply }) {
-                throw .rejected(r)
-            }
-            if body.nonce > expected {
-                if TransactionExecutor.isFeeExempt(body.payload) { throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce)) }
-                if body.fee < view.params.minFee { throw .rejected(.feeTooLow(minimum: view.params.minFee, got: body.fee)) }
-            }
-            var replaced: Hash?
-            if let existingID = queue.byNonce[body.nonce], let existing = p.byID[existingID] {
-                let old = existing.tx.body.fee.units
-                let required = old + max(1, old * config.replacementBumpPercent / 100)
-                guard body.fee.units >= required else {
-                    throw .replacementUnderpriced(existingFee: existing.tx.body.fee, required: Amount(required) ?? .max)
-                }
-                replaced = existingID
-            } else if queue.byNonce.count >= config.maxPerSender {
-                throw .senderLimit(sender, limit: config.maxPerSender)
-            }
-            // The sender must afford the fees of everything it has pending.
-            let existingFee = replaced.flatMap { p.byID[$0]?.tx.body.fee.units } ?? 0
-            let fees = queue.pendingFees - existingFee + body.fee.units
-            if body.fee > .zero, fees > account.balance.units {
-                throw .rejected(.insufficientFundsForFee(balance: account.balance, fee: Amount(fees) ?? .max))
-            }
-            if let replaced { Mempool.remove(replaced, from: &p) }
-            // Make room: evict the cheapest while the arrival pays more.
-            while p.byID.count + 1 > config.maxCount || p.bytes + tx.size > config.maxBytes {
-                guard let lowest = Mempool.lowest(&p) else { break }
-                guard lowest.fee < body.fee.units else { throw .full(lowestFee: Amount(lowest.fee) ?? .zero) }
-                Mempool.evict(lowest.id, from: &p)
-            }
-            queue = p.bySender[sender] ?? SenderQueue(expectedNonce: expected)
-            queue.expectedNonce = max(queue.expectedNonce, expected)
-            p.seq += 1
-            p.byID[tx.id] = Entry(tx: tx, seq: p.seq, correlationID: correlationID)
-            queue.byNonce[body.nonce] = tx.id
-            queue.pendingFees += body.fee.units
-            p.bySender[sender] = queue
-            p.bytes += tx.size
-            p.eviction.insert(EvictionKey(fee: body.fee.units, seq: p.seq, id: tx.id))
-            if let replaced { return .replaced(replaced) }
-            return Mempool.isReady(queue, nonce: body.nonce) ? .ready : .queued
+        let admitted = try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
+            try place(tx, account: account, view: view, correlationID: correlationID, in: &p)
         }
+        admissions.notify()
+        return admitted
+    }
+
+    /// The locked part of admission: nonce window, fees, replacement, eviction, then the entry.
+    private func place(_ tx: Transaction, account: Account, view: ChainView, correlationID: String?,
+                       in p: inout Pool) throws(AdmissionError) -> Admitted {
+        let body = tx.body
+        let sender = tx.sender
+        if p.byID[tx.id] != nil { throw .alreadyKnown(tx.id) }
+        // The view may predate a block that committed since; the pool's record of the
+        // account's next nonce never moves backwards.
+        var queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
+        queue.expectedNonce = max(queue.expectedNonce, account.nonce)
+        let expected = queue.expectedNonce
+        if body.nonce < expected { throw .rejected(.nonceTooLow(expected: expected, got: body.nonce)) }
+        if body.nonce >= expected + UInt64(config.maxPerSender) {
+            throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce))
+        }
+        // Fees and faucet rules are checked as if this were the sender's next transaction;
+        // a queued transaction is checked again when it executes.
+        var asNext = account
+        asNext.nonce = body.nonce
+        if body.nonce == expected,
+           let r = TransactionExecutor.admissible(tx, account: asNext, params: view.params, chainID: view.chainID,
+                                                  height: view.nextHeight, supply: { view.supply }) {
+            throw .rejected(r)
+        }
+        if body.nonce > expected {
+            if TransactionExecutor.isFeeExempt(body.payload) { throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce)) }
+            if body.fee < view.params.minFee { throw .rejected(.feeTooLow(minimum: view.params.minFee, got: body.fee)) }
+        }
+        var replaced: Hash?
+        if let existingID = queue.byNonce[body.nonce], let existing = p.byID[existingID] {
+            let old = existing.tx.body.fee.units
+            let required = old + max(1, old * config.replacementBumpPercent / 100)
+            guard body.fee.units >= required else {
+                throw .replacementUnderpriced(existingFee: existing.tx.body.fee, required: Amount(required) ?? .max)
+            }
+            replaced = existingID
+        } else if queue.byNonce.count >= config.maxPerSender {
+            throw .senderLimit(sender, limit: config.maxPerSender)
+        }
+        // The sender must afford the fees of everything it has pending.
+        let existingFee = replaced.flatMap { p.byID[$0]?.tx.body.fee.units } ?? 0
+        let fees = queue.pendingFees - existingFee + body.fee.units
+        if body.fee > .zero, fees > account.balance.units {
+            throw .rejected(.insufficientFundsForFee(balance: account.balance, fee: Amount(fees) ?? .max))
+        }
+        if let replaced { Mempool.remove(replaced, from: &p) }
+        // Make room: evict the cheapest while the arrival pays more.
+        while p.byID.count + 1 > config.maxCount || p.bytes + tx.size > config.maxBytes {
+            guard let lowest = Mempool.lowest(&p) else { break }
+            guard lowest.fee < body.fee.units else { throw .full(lowestFee: Amount(lowest.fee) ?? .zero) }
+            Mempool.evict(lowest.id, from: &p)
+        }
+        queue = p.bySender[sender] ?? SenderQueue(expectedNonce: expected)
+        queue.expectedNonce = max(queue.expectedNonce, expected)
+        p.seq += 1
+        p.byID[tx.id] = Entry(tx: tx, seq: p.seq, correlationID: correlationID)
+        queue.byNonce[body.nonce] = tx.id
+        queue.pendingFees += body.fee.units
+        p.bySender[sender] = queue
+        p.bytes += tx.size
+        p.eviction.insert(EvictionKey(fee: body.fee.units, seq: p.seq, id: tx.id))
+        if let replaced { return .replaced(replaced) }
+        return Mempool.isReady(queue, nonce: body.nonce) ? .ready : .queued
     }
 
     static func isReady(_ q: SenderQueue, nonce: UInt64) -> Bool {

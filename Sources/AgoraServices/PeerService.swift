@@ -71,14 +71,20 @@ public final class PeerService: Service, Sendable {
     let presence: PresenceRelay
     let artifactRelay: ArtifactRelay
     let dialer: PeerDialer
+    /// Where the chain announces admitted transactions and committed blocks.
+    let feed: LedgerFeed
     /// Artifact pieces served to peers and fetched from them (ArtifactFetcher drives fetching).
     public var artifacts: ArtifactExchange { artifactRelay.exchange }
     private let newLinks: AsyncStream<(PeerLink, Bool)>
     private let newLinkContinuation: AsyncStream<(PeerLink, Bool)>.Continuation
 
-    public init(chain: Chain, identity: SigningKey, config: Config, logger: Logger,
-                onListening: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// `feed` (the chain's by default) brings the transactions and own blocks to gossip;
+    /// `consensus` judges inbound consensus messages and `presence` inbound heartbeats (a node
+    /// without them drops those).
+    public init(chain: Chain, identity: SigningKey, config: Config, feed: LedgerFeed? = nil, consensus: ConsensusInbox? = nil,
+                presence: Presence? = nil, logger: Logger, onListening: @escaping @Sendable (String) -> Void = { _ in }) {
         self.chain = chain
+        self.feed = feed ?? chain.feed
         self.identity = identity
         self.config = config
         self.logger = logger
@@ -99,6 +105,12 @@ public final class PeerService: Service, Sendable {
         dialer = PeerDialer(registry: registry, bootstrap: config.peers, targetOutbound: config.targetOutbound,
                             interval: config.statusInterval, logger: logger,
                             onLink: { link in newLinkContinuation.yield((link, true)) })
+        if let consensus { self.consensus.setJudge(consensus.receive) }
+        if let presence { self.presence.attach(presence) }
+        // Blocks this node made and transactions submitted to it enter the gossip here. Wired
+        // once, at construction: `run` is restarted by the supervisor and must not add listeners.
+        self.feed.onCommit { [weak self] block, seal in self?.blocks.committed(block, seal) }
+        self.feed.onAdmit { [weak self] tx in self?.transactions.admitted(tx) }
     }
 
     public var connected: [PeerInfo] {
@@ -128,9 +140,6 @@ public final class PeerService: Service, Sendable {
                 logger.info("peer link failed", metadata: ["reason": .string("\(error)"), "remote": .string(address.map { "\($0)" } ?? "?")])
             })
         loadRemembered()
-        // Blocks this node made and transactions submitted to it enter the gossip here.
-        chain.observeCommits { [weak self] block, seal in self?.blocks.committed(block, seal) }
-        chain.setOnAdmit { [weak self] tx in self?.transactions.admitted(tx) }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             let server = try await listen(transport)
@@ -208,14 +217,6 @@ public final class PeerService: Service, Sendable {
             return nil
         case .pong, .rekey: return nil
         }
-    }
-
-    /// Gossips the heartbeats `presence` accepts from this node's API and checks those peers send.
-    public func setPresence(_ service: Presence) { presence.attach(service) }
-
-    /// Hands inbound consensus messages to `judge` (the node's `ConsensusService.receive`).
-    public func setConsensusHandler(_ judge: @escaping @Sendable ([UInt8], Hash) -> ConsensusVerdict) {
-        consensus.setJudge(judge)
     }
 }
 

@@ -7,7 +7,14 @@ import AgoraState
 /// own write set (where the task's record, with its group, creator and assignee, already is), so
 /// publishing costs no state read. The accounts named are the sender, the creator and the
 /// assignee, so a client filtering by its address sees every step of its tasks.
-enum TaskEvents {
+struct TaskEvents: ModuleEvents {
+    var tags: [Payload.Tag] { [.createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask] }
+
+    func append(_ tx: Transaction, involved: [Address], block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
+        drafts.append(TaskEvents.draft(tx, height: block.height, timestamp: block.timestamp, writes: block.writes))
+        block.metrics.taskOperation(tx.body.payload.kind)
+    }
+
     static func draft(_ tx: Transaction, height: UInt64, timestamp: UInt64, writes: WriteSet) -> EventBus.Draft {
         let id: Hash
         let type: String

@@ -9,7 +9,11 @@ import GRDB
 /// transaction, from the block and its receipts alone, so they can never disagree with the chain
 /// and a crash leaves them exactly as complete as the blocks. They serve the queries state
 /// cannot: claims by time, author, tag and thread, and membership at a past height.
-enum ClaimIndex {
+struct ClaimIndex: BlockIndexer {
+    func index(_ db: Database, _ batch: BlockStore.CommitBatch) throws {
+        try ClaimIndex.index(db, block: batch.block, receipts: batch.receipts)
+    }
+
     static func index(_ db: Database, block: Block, receipts: [Receipt]) throws {
         let height = block.header.height
         let time = Int64(block.header.timestamp)

@@ -10,7 +10,11 @@ import GRDB
 /// document frequencies and book sizes, which is how the mediator retrieves candidates (one
 /// primary-key range per query word, never a scan of the book); every settlement by mediator
 /// and by party. Words come from `IntentWords`, the same function the matcher uses.
-enum IntentIndex {
+struct IntentIndex: BlockIndexer {
+    func index(_ db: Database, _ batch: BlockStore.CommitBatch) throws {
+        try IntentIndex.index(db, block: batch.block, receipts: batch.receipts, writes: batch.writes)
+    }
+
     static func index(_ db: Database, block: Block, receipts: [Receipt], writes: WriteSet) throws {
         let height = block.header.height
         for (i, tx) in block.transactions.enumerated() where receipts[i].succeeded {

@@ -9,7 +9,11 @@ import GRDB
 /// transaction from the block and its receipts alone, like `ClaimIndex`, so it never disagrees
 /// with the chain and a crash leaves it exactly as complete as the blocks. It serves what state
 /// cannot: tasks by group, state and assignee, in creation order, with their text.
-enum TaskIndex {
+struct TaskIndex: BlockIndexer {
+    func index(_ db: Database, _ batch: BlockStore.CommitBatch) throws {
+        try TaskIndex.index(db, block: batch.block, receipts: batch.receipts)
+    }
+
     static func index(_ db: Database, block: Block, receipts: [Receipt]) throws {
         let height = block.header.height
         let time = Int64(block.header.timestamp)

@@ -96,7 +96,7 @@ struct APITests {
                 let decoded = try decode(API.AccountView.self, r.body)
                 #expect(decoded.balance == 10)
             }
-            let hash = try #require(try h.chain.store.block(height: 1)).block.hash.hex
+            let hash = try #require(try h.chain.queries.block(height: 1)).block.hash.hex
             for ref in ["1", "latest", hash] {
                 try await client.execute(uri: "/api/v1/blocks/\(ref)", method: .get) { r in
                     #expect(r.status == .ok, "block \(ref)")
@@ -240,6 +240,6 @@ struct APITests {
                 #expect(r.headers[.init("X-Request-ID")!]?.isEmpty == false, "a generated ID comes back when none was sent")
             }
         }
-        #expect(h.chain.mempool.correlationID(tx.id) == "req-42")
+        #expect(h.chain.queries.correlationID(tx.id) == "req-42")
     }
 }

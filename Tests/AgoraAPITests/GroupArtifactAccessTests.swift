@@ -39,7 +39,7 @@ struct GroupArtifactAccessTests {
         var deps = h.deps
         let chain = h.chain
         deps.artifacts = ArtifactDependencies(store: store, uploads: ArtifactUploads(store: store),
-                                              access: GroupArtifactAccess(store: chain.store, height: { chain.snapshot.head.height }),
+                                              access: GroupArtifactAccess(chain: chain),
                                               chainID: "api-test")
         let app = Application(router: APIRoutes.router(deps))
         @Sendable func signed(_ key: SigningKey, _ id: Hash) -> HTTPFields {

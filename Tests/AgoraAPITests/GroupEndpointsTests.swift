@@ -163,7 +163,7 @@ struct GroupEndpointsTests {
                 #expect(s.transaction?.payload.type == "group_remove_member")
                 #expect(s.transaction?.payload.group == f.group.hex && s.transaction?.payload.member == f.h.alice.address.description)
             }
-            let rootTx = try #require(try f.h.chain.store.claim(id: f.root)).transaction
+            let rootTx = try #require(try f.h.chain.queries.claim(id: f.root)).transaction
             try await client.execute(uri: "/api/v1/transactions/\(rootTx.hex)", method: .get) { r in
                 let p = try #require(try decode(API.TransactionStatusView.self, r.body).transaction?.payload)
                 #expect(p.type == "claim_publish" && p.text == "root" && p.tags == ["ai", "rust"] && p.parent == nil)

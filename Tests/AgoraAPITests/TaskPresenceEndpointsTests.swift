@@ -119,7 +119,7 @@ struct TaskPresenceEndpointsTests {
             }
         }
         // Escrow and payouts through the executor: bob got the reward, the failed task refunded nothing (no reward).
-        let bobBalance = try Bank.account(StateOverlay(base: f.h.chain.cache), f.bob.address).balance.units
+        let bobBalance = try Bank.account(StateOverlay(base: f.h.chain.queries.state), f.bob.address).balance.units
         #expect(bobBalance == 100 + 30 - 4)
     }
 

@@ -36,7 +36,7 @@ struct ValidatorsEndpointTests {
                                               payload: .bond(amount: Amount(500)!)))
         try h.chain.submit(tx)
         try h.chain.produceBlock(now: 2_000)
-        #expect(try Staking.record(h.alice.publicKey, state: h.chain.cache)?.bond == Amount(500)!)
+        #expect(try Staking.record(h.alice.publicKey, state: h.chain.queries.state)?.bond == Amount(500)!)
         try await h.app.test(.router) { client in
             try await client.execute(uri: "/api/v1/transactions/\(tx.id.hex)", method: .get) { r in
                 let s = try decode(API.TransactionStatusView.self, r.body)

@@ -133,4 +133,44 @@ struct ConsensusServiceTests {
             #expect(Chain.sealIsValid(stored.seal, chainID: "cons-run", validators: chain.snapshot.validators))
         }
     }
+
+    @Test("without empty blocks a lone validator idles past the interval, and an admitted transaction starts the next height")
+    func admissionStartsTheNextHeight() async throws {
+        let net = try TestChain("cons-idle")
+        let chain = try net.open("v", key: net.validator)
+        let service = try ConsensusService(chain: chain, keys: [net.validator],
+                                           config: .init(blockInterval: .milliseconds(20), createEmptyBlocks: false,
+                                                         timeouts: .init(proposeBase: 200, prevoteBase: 100, precommitBase: 100),
+                                                         directory: net.dir + "/consensus-idle"),
+                                           transport: nil, logger: Logger(label: "consensus"))
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "group")))
+        let alice = SigningKey()
+        let tx = alice.sign(TransactionBody(chainID: "cons-idle", sender: alice.publicKey, nonce: 0, fee: .zero, expiresAt: 1_000,
+                                            payload: .createGroup(name: "g", policy: .none)))
+        var idle: UInt64 = 0
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // The first height starts at once; after it the chain waits for a transaction.
+            // Generous: a loaded machine (a full parallel test run) took over 20 s for block 1.
+            var deadline = ContinuousClock.now + .seconds(120)
+            while chain.snapshot.head.height < 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            idle = chain.snapshot.head.height
+            if idle >= 1 {
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(chain.snapshot.head.height == idle, "no empty block while the mempool is empty")
+            }
+            try chain.submit(tx)
+            deadline = ContinuousClock.now + .seconds(120)
+            while chain.snapshot.head.height == idle, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(idle >= 1)
+        guard case let .committed(stored) = try chain.status(of: tx.id) else {
+            Issue.record("the admitted transaction was not committed")
+            return
+        }
+        #expect(stored.height == idle + 1)
+        #expect(service.status.lastError == nil)
+    }
 }

@@ -131,12 +131,13 @@ struct PeerServiceTests {
         let chain = try net.open("v", key: net.validator)
         for n in 0..<3 { try chain.produceBlock(now: 2_000 + UInt64(n)) }
         let port = Mutex<Int?>(nil)
+        let inbox = ConsensusInbox(chain: chain)
         let service = PeerService(chain: chain, identity: net.validator, config: .init(listenHost: "127.0.0.1", listenPort: 0, peers: []),
-                                  logger: Logger(label: "v")) { bound in port.withLock { $0 = Int(bound.split(separator: ":").last!) } }
-        let consensus = try ConsensusService(chain: chain, keys: [net.validator],
-                                             config: .init(blockInterval: .seconds(1), directory: net.dir + "/consensus"),
-                                             transport: service, logger: Logger(label: "c"))
-        service.setConsensusHandler { bytes, peer in consensus.receive(bytes, from: peer) }
+                                  consensus: inbox, logger: Logger(label: "v")) { bound in port.withLock { $0 = Int(bound.split(separator: ":").last!) } }
+        // Wired as the node wires it; the network judges votes through the shared inbox.
+        _ = try ConsensusService(chain: chain, keys: [net.validator],
+                                 config: .init(blockInterval: .seconds(1), directory: net.dir + "/consensus"),
+                                 transport: service, inbox: inbox, logger: Logger(label: "c"))
         let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "group")))
         func vote(height: UInt64, forged: Bool) -> WireMessage {
             let v = Vote(chainID: "cons-p2p", height: height, round: 0, kind: .prevote, blockHash: Hash.sha256([7]))

@@ -36,15 +36,14 @@ struct PresenceGossipTests {
         let presenceA = Presence(chain: chainA), presenceB = Presence(chain: chainB)
         let portA = PortBox()
         let a = PeerService(chain: chainA, identity: net.validator, config: .init(listenHost: "127.0.0.1", listenPort: 0, peers: [], statusInterval: .milliseconds(200)),
-                            logger: Logger(label: "a")) { bound in portA.value.withLock { $0 = Int(bound.split(separator: ":").last!) } }
-        a.setPresence(presenceA)
+                            presence: presenceA, logger: Logger(label: "a")) { bound in portA.value.withLock { $0 = Int(bound.split(separator: ":").last!) } }
         let groupA = ServiceGroup(configuration: .init(services: [a], logger: Logger(label: "ga")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await groupA.run() }
             let pa = try await waitPort(portA)
             let b = PeerService(chain: chainB, identity: SigningKey(), config: .init(listenHost: nil, listenPort: 0, peers: [("127.0.0.1", pa)],
-                                                                                     statusInterval: .milliseconds(200)), logger: Logger(label: "b"))
-            b.setPresence(presenceB)
+                                                                                     statusInterval: .milliseconds(200)),
+                                presence: presenceB, logger: Logger(label: "b"))
             let groupB = ServiceGroup(configuration: .init(services: [b], logger: Logger(label: "gb")))
             tasks.addTask { try await groupB.run() }
             // B syncs the block that created the group, so alice is a member in B's state too.

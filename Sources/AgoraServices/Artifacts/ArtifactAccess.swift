@@ -75,6 +75,11 @@ public struct GroupArtifactAccess: ArtifactAccess {
         self.height = height
     }
 
+    /// Membership read from a running node's claim index, at its committed head.
+    public init(chain: Chain) {
+        self.init(store: chain.store, height: { chain.snapshot.head.height })
+    }
+
     public func mayUpload(_ principal: ArtifactPrincipal, _ declaration: ArtifactDeclaration) async -> ArtifactDecision {
         await AuthenticatedUploads().mayUpload(principal, declaration)
     }

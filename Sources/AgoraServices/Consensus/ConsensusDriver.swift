@@ -84,15 +84,32 @@ extension ConsensusService {
             let chain = self.chain
             let config = service.config
             group.addTask { [service] in
-                let clock = ContinuousClock()
-                let deadline = clock.now.advanced(by: config.blockInterval)
-                while !Task.isCancelled {
-                    let full = chain.mempool.count >= chain.config.maxBlockTransactions
-                    if full { break }
-                    if clock.now >= deadline, config.createEmptyBlocks || chain.mempool.count > 0 { break }
-                    try? await Task.sleep(for: .milliseconds(10))
-                }
+                await Driver.awaitBlockContent(chain: chain, config: config)
                 service.yield(.startHeight(height))
+            }
+        }
+
+        /// Returns once the next height has work: a full block's worth pending, or, after the
+        /// block interval, any transaction (none needed with empty blocks on), or on
+        /// cancellation. Woken by the mempool's admissions and by the deadline, never by polling.
+        static func awaitBlockContent(chain: Chain, config: Config) async {
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: config.blockInterval)
+            let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            chain.wakeOnAdmission(wake)
+            defer { wake.finish() }
+            wake.yield()  // the pool may already hold a full block
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    try? await Task.sleep(until: deadline, clock: clock)
+                    wake.yield()
+                }
+                for await _ in wakes {
+                    let pending = chain.queries.pendingCount
+                    if pending >= chain.config.maxBlockTransactions { break }
+                    if clock.now >= deadline, config.createEmptyBlocks || pending > 0 { break }
+                }
+                group.cancelAll()
             }
         }
 
@@ -257,7 +274,7 @@ extension ConsensusService {
                 return  // shutting down: own votes are journalled, the restart decides this height again
             } catch {
                 // Sync may have committed the same block first; anything else is a fault.
-                let alreadyHere = (try? chain.store.blockHash(height: commit.height)) == block.hash
+                let alreadyHere = (try? chain.queries.blockHash(height: commit.height)) == block.hash
                 guard case .notNext? = error as? Chain.BlockError, alreadyHere else {
                     logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
                                                                                 "error": .string("\(error)")])
@@ -335,7 +352,7 @@ extension ConsensusService {
         }
 
         func sendDecision(height: UInt64, to peer: Hash) {
-            guard height >= 1, let stored = try? chain.store.block(height: height) else { return }
+            guard height >= 1, let stored = try? chain.queries.block(height: height) else { return }
             service.transport?.sendConsensus(ConsensusMessage.decision(stored.block, stored.seal).canonicalBytes, to: peer)
         }
 

@@ -83,12 +83,11 @@ public final class ConsensusService: Service, Sendable {
     /// Commit successes and failures, for the storage and chain health checks.
     let producer: ProducerStatus
     private let signers: Mutex<[PublicKey: SigningGuard]>
+    /// Where the network's consensus messages are checked and queued for the loop.
+    let inbox: ConsensusInbox
     private let inputs: AsyncStream<Input>
     private let continuation: AsyncStream<Input>.Continuation
     private let statusBox = Mutex(Status())
-    /// Hashes of the consensus messages accepted at the current height (cleared per height).
-    private let seen = Mutex<Set<Hash>>([])
-    static let maxSeen = 50_000
     /// Called with each piece of double-sign evidence the engine finds (the node submits it).
     private let onEvidence = Mutex<Chain.Hook<DuplicateVoteEvidence>?>(nil)
     /// Set by `stop()` at the shutdown signal: nothing is proposed, signed or started after it.
@@ -100,16 +99,21 @@ public final class ConsensusService: Service, Sendable {
     }
 
     /// Loads the sign state of every key; a corrupt one stops the node (resetting it could
-    /// double-sign).
+    /// double-sign). `inbox` is the one the network hands consensus messages to (the node
+    /// builds it first, for the network's constructor); without one, the service makes its own.
+    /// Every block committed on `feed` (the chain's by default) moves the loop to the next height.
     public init(chain: Chain, keys: [SigningKey], config: Config, transport: (any ConsensusTransport)?,
-                producer: ProducerStatus = ProducerStatus(), logger: Logger) throws {
+                inbox: ConsensusInbox? = nil, feed: LedgerFeed? = nil, producer: ProducerStatus = ProducerStatus(),
+                logger: Logger) throws {
         self.chain = chain
         self.producer = producer
         self.config = config
         self.transport = transport
         self.logger = logger
         self.keys = keys
-        metrics = ConsensusMetrics(chain.metrics.factory)
+        let inbox = inbox ?? ConsensusInbox(chain: chain)
+        self.inbox = inbox
+        metrics = inbox.metrics
         do {
             try FileManager.default.createDirectory(atPath: config.directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -126,8 +130,8 @@ public final class ConsensusService: Service, Sendable {
             }
         }
         signers = Mutex(guards)
-        (inputs, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
-        chain.observeCommits { [continuation] _, _ in continuation.yield(.headMoved) }
+        (inputs, continuation) = (inbox.inputs, inbox.continuation)
+        (feed ?? chain.feed).onCommit { _, _ in inbox.headMoved() }
     }
 
     public var status: Status { statusBox.withLock { $0 } }
@@ -138,72 +142,8 @@ public final class ConsensusService: Service, Sendable {
 
     // MARK: Inbound (network tasks, concurrently)
 
-    /// Checks one inbound message and hands it to the loop if it is new and well-formed. Runs
-    /// on the caller's task so signature checks of different peers proceed in parallel.
-    public func receive(_ bytes: [UInt8], from peer: Hash?) -> ConsensusVerdict {
-        let verdict = check(bytes, from: peer)
-        switch verdict {
-        case let .invalid(reason), let .ignored(reason): metrics.refused(reason)
-        case .accepted, .duplicate: break
-        }
-        return verdict
-    }
-
-    func check(_ bytes: [UInt8], from peer: Hash?) -> ConsensusVerdict {
-        // A proposal is a whole block, relayed by every peer: drop repeats before decoding.
-        // (Round statuses repeat by design and are tiny: tag 4 is never deduplicated.)
-        let id = bytes.first == 4 ? Hash.zero : Hash.sha256(bytes)
-        if id != .zero, seen.withLock({ $0.contains(id) }) { return .duplicate }
-        let message: ConsensusMessage
-        do { message = try ConsensusMessage(canonicalBytes: bytes) } catch { return .invalid("malformed") }
-        let tip = chain.snapshot
-        let next = tip.head.height + 1
-        let chainID = chain.identity.chainID
-        switch message {
-        case let .status(height, _):
-            guard height > 0 else { return .invalid("wrong_height") }
-            continuation.yield(.message(message, from: peer))
-            return .ignored("status")
-        case let .decision(block, commit):
-            guard block.header.chainID == chainID else { return .invalid("wrong_chain") }
-            guard commit.height == next else { return .ignored(commit.height < next ? "stale" : "ahead") }
-            guard remember(id) else { return .duplicate }
-            continuation.yield(.message(message, from: peer))
-            return .accepted
-        case let .proposal(signed):
-            let p = signed.proposal
-            guard p.chainID == chainID else { return .invalid("wrong_chain") }
-            guard p.height > 0 else { return .invalid("wrong_height") }
-            guard p.height >= next else { return .ignored("stale") }
-            guard p.height <= next + 1 else { return .ignored("ahead") }
-            if p.height == next, !tip.validators.contains(signed.proposer) { return .invalid("not_a_validator") }
-            guard remember(id) else { return .duplicate }
-            guard SignatureVerifier.isValid(signed.signature, of: p.signingBytes, by: signed.proposer) else { return .invalid("bad_signature") }
-            metrics.proposalsReceived.increment()
-            continuation.yield(.message(message, from: peer))
-            return .accepted
-        case let .vote(signed):
-            let v = signed.vote
-            guard v.chainID == chainID else { return .invalid("wrong_chain") }
-            guard v.height > 0 else { return .invalid("wrong_height") }
-            guard v.height >= next else { return .ignored("stale") }
-            guard v.height <= next + 1 else { return .ignored("ahead") }
-            if v.height == next, !tip.validators.contains(signed.validator) { return .invalid("not_a_validator") }
-            guard remember(id) else { return .duplicate }
-            guard signed.hasValidSignature else { return .invalid("bad_signature") }
-            metrics.vote(v.kind)
-            continuation.yield(.message(message, from: peer))
-            return .accepted
-        }
-    }
-
-    /// True the first time a message (by the hash of its bytes) is accepted at this height.
-    private func remember(_ id: Hash) -> Bool {
-        seen.withLock { set in
-            if set.count >= ConsensusService.maxSeen { set.removeAll() }
-            return set.insert(id).inserted
-        }
-    }
+    /// Checks one inbound message and hands it to the loop (see `ConsensusInbox.receive`).
+    public func receive(_ bytes: [UInt8], from peer: Hash?) -> ConsensusVerdict { inbox.receive(bytes, from: peer) }
 
     // MARK: The loop
 
@@ -242,7 +182,7 @@ public final class ConsensusService: Service, Sendable {
     var isStopping: Bool { stopping.withLock { $0 } }
 
     func setStatus(_ f: (inout Status) -> Void) { statusBox.withLock { f(&$0) } }
-    func clearSeen() { seen.withLock { $0.removeAll(keepingCapacity: true) } }
+    func clearSeen() { inbox.clearSeen() }
     func signer(_ key: PublicKey) -> SigningGuard? { signers.withLock { $0[key] } }
     func store(_ signer: SigningGuard) { signers.withLock { $0[signer.key.publicKey] = signer } }
     func reportEvidence(_ evidence: DuplicateVoteEvidence) { onEvidence.withLock { $0 }?.call(evidence) }

@@ -13,6 +13,9 @@ public struct StoreIntentBook: IntentBook {
 
     public init(store: BlockStore) { self.store = store }
 
+    /// The intent index of a running node's chain.
+    public init(chain: Chain) { self.init(store: chain.store) }
+
     public func candidates(for intent: BookIntent, limit: Int) throws -> Retrieval {
         let r = try store.intentCandidates(group: intent.group, kind: intent.kind.complement, words: Array(intent.words.keys),
                                            excludingAuthor: intent.author, limit: limit)
@@ -48,21 +51,21 @@ public struct ChainMediatorLedger: MediatorLedger {
     public var height: UInt64 { chain.snapshot.head.height }
 
     public func intents(after: Int64, limit: Int) throws -> [(position: Int64, intent: BookIntent)] {
-        try chain.store.intents(BlockStore.IntentQuery(status: .open, after: after, limit: limit)).map { ($0.position, BookIntent($0)) }
+        try chain.queries.intents(BlockStore.IntentQuery(status: .open, after: after, limit: limit)).map { ($0.position, BookIntent($0)) }
     }
 
     public func isOpen(_ id: Hash) throws -> Bool {
-        try Intents.intent(id, state: chain.cache)?.status == .open
+        try Intents.intent(id, state: chain.queries.state)?.status == .open
     }
 
     public func mediatorRecord() throws -> MediatorRecord? {
-        try Intents.mediator(key.publicKey.address, state: chain.cache)
+        try Intents.mediator(key.publicKey.address, state: chain.queries.state)
     }
 
     public func submit(_ payload: Payload, correlation: Hash) throws -> Hash {
         let address = key.publicKey.address
         let committed = try chain.account(address).nonce
-        let nonce = chain.mempool.nextNonce(sender: address, committed: committed)
+        let nonce = chain.queries.nextNonce(sender: address, committed: committed)
         let t = chain.snapshot
         let body = TransactionBody(chainID: chain.identity.chainID, sender: key.publicKey, nonce: nonce, fee: t.params.minFee,
                                    expiresAt: t.head.height + expiry, payload: payload)

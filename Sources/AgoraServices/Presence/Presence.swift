@@ -131,7 +131,7 @@ public final class Presence: Service, Sendable {
     /// Presence for a node's chain: membership read from its committed state (observers count:
     /// they may be present, they only may not act), events on its bus, its metrics.
     public convenience init(chain: Chain, config: Config = Config(), clock: @escaping @Sendable () -> UInt64 = Presence.wallClock) {
-        let cache = chain.cache
+        let cache = chain.queries.state
         self.init(chainID: chain.identity.chainID, config: config, clock: clock,
                   isMember: { group, address in ((try? Groups.role(of: address, in: group, state: cache)) ?? nil) != nil },
                   events: chain.events, metrics: chain.metrics)

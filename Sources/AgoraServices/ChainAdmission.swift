@@ -1,0 +1,80 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraState
+import AgoraStorage
+import Foundation
+import Logging
+
+/// The chain's admission side: transactions enter the mempool against the committed head
+/// (`submit` for one, announced on the feed and as a `tx.pending` event; `admit(batch:)` for bulk
+/// loads), the operator's flush, and the status of a transaction wherever it is.
+extension Chain {
+    public func view() -> Mempool.ChainView {
+        let t = snapshot
+        let cache = self.cache
+        return Mempool.ChainView(chainID: identity.chainID, nextHeight: t.head.height + 1, params: t.params, supply: t.supply,
+                                 account: { address in
+                                     let raw = try cache.value(for: BankKeys.account(address))
+                                     return try raw.map { try Account(canonicalBytes: $0) } ?? .empty
+                                 }, state: cache)
+    }
+
+    /// Admits a transaction to the mempool. A transaction already committed is `alreadyKnown`.
+    @discardableResult
+    public func submit(_ tx: Transaction, correlationID: String? = nil) throws(Mempool.AdmissionError) -> Mempool.Admitted {
+        let result: Mempool.Admitted
+        do {
+            result = try mempool.insert(tx, view: view(), correlationID: correlationID)
+        } catch {
+            // A committed transaction's nonce is consumed, so it lands here: name it as known.
+            // (Looking it up only on this path keeps SQLite off the admission of new ones.)
+            if case .rejected(.nonceTooLow) = error, (try? store.transaction(id: tx.id)) != nil {
+                throw .alreadyKnown(tx.id)
+            }
+            metrics.rejected(error.code)
+            logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
+                                                          "correlation_id": .string(correlationID ?? "-")])
+            throw error
+        }
+        metrics.mempoolTransactions.record(mempool.count)
+        metrics.mempoolBytes.record(mempool.bytes)
+        feed.admitted(tx)
+        events.publish([BlockEvents.pending(tx)])
+        logger.debug("admitted transaction", metadata: [
+            "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
+            "correlation_id": .string(correlationID ?? "-"),
+        ])
+        return result
+    }
+
+    /// Admits a batch with its signatures checked on every core (bulk loads and benchmarks):
+    /// no per-transaction event, gossip or log line, unlike `submit`.
+    public func admit(batch: [Transaction]) -> [Result<Mempool.Admitted, Mempool.AdmissionError>] {
+        mempool.insert(batch: batch, view: view())
+    }
+
+    /// Yields to `continuation` after every admission to the mempool (see `AdmissionSignal`).
+    public func wakeOnAdmission(_ continuation: AsyncStream<Void>.Continuation) { mempool.admissions.wake(continuation) }
+
+    /// Drops every pending transaction (operator action); returns how many were dropped.
+    public func flushMempool() -> Int { mempool.flush() }
+
+    /// A minimal write transaction, fsynced like a block commit: proves the database is writable.
+    public func probeStorageWrite() throws { try store.probeWrite() }
+
+    public enum TransactionStatus: Sendable {
+        case pending(Transaction)
+        case committed(BlockStore.StoredTransaction)
+        case rejected(Rejection)
+        case unknown
+    }
+
+    /// Looks in the mempool first: a transaction leaves it only after its block is committed or
+    /// its refusal is recorded, so in this order a concurrent block can never make it vanish.
+    public func status(of id: Hash) throws -> TransactionStatus {
+        if let tx = mempool.transaction(id) { return .pending(tx) }
+        if let stored = try store.transaction(id: id) { return .committed(stored) }
+        if let reason = mempool.rejections.reason(id) { return .rejected(reason) }
+        return .unknown
+    }
+}

@@ -1,0 +1,133 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraState
+import AgoraStorage
+import Foundation
+import Logging
+import Synchronization
+
+/// Blocks before they are decided: building this node's proposal from the mempool, checking a
+/// peer's (everything but the seal), and keeping each execution so the commit does not run the
+/// block again. `produceBlock` is the single-validator shortcut that builds, seals and commits.
+extension Chain {
+    public struct ProducedBlock: Sendable {
+        public var height: UInt64
+        public var hash: Hash
+        public var transactions: Int
+        public var refused: Int
+        public var executeSeconds: Double
+        public var commitSeconds: Double
+    }
+
+    /// Builds a candidate for the next height from the mempool, proposed by `proposer`: its
+    /// transactions executed on top of the head (the execution is kept for the commit) and the
+    /// head's seal as `lastCommit`. `now` is the wall clock in milliseconds.
+    public func buildProposal(proposer: PublicKey, now: UInt64) throws -> Block {
+        let t = snapshot
+        let height = t.head.height + 1
+        let candidates = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - 4096)
+        let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: proposer.address)
+        let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
+        let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
+                                 timestamp: context.timestamp, proposer: proposer,
+                                 txRoot: Block.txRoot(executed.included),
+                                 stateRoot: StateRoot.next(previous: t.head.stateRoot, writes: executed.writes),
+                                 validatorSetHash: t.validators.hash, lastCommit: t.lastSeal)
+        let block = Block(header: header, transactions: executed.included)
+        remember(block.hash, executed)
+        return block
+    }
+
+    /// Single-validator shortcut (development chains, benchmarks, tests): builds the next block,
+    /// seals it with this node's own precommit and commits it. The seal must still carry more
+    /// than 2/3 of the power, so this works only when the node's key holds that alone.
+    @discardableResult
+    public func produceBlock(now: UInt64) throws -> ProducedBlock {
+        guard isValidator else { throw BlockError.notAValidator }
+        let block = try buildProposal(proposer: nodeKey.publicKey, now: now)
+        let hash = block.hash
+        let seal = Commit(height: block.header.height, round: 0, blockHash: hash,
+                          signatures: [nodeKey.sign(Vote(chainID: identity.chainID, height: block.header.height, round: 0,
+                                                         kind: .precommit, blockHash: hash))])
+        return try commitDecided(block, commit: seal)
+    }
+
+    public enum BlockError: Error, Equatable, CustomStringConvertible {
+        case notAValidator
+        case notNext(expected: UInt64, got: UInt64)
+        case invalid(height: UInt64, reason: String)
+
+        public var description: String {
+            switch self {
+            case .notAValidator: return "this node's key is not in the validator set; it follows and does not produce blocks"
+            case let .notNext(e, g): return "block \(g) does not follow the head (expected \(e))"
+            case let .invalid(h, why): return "block \(h) is invalid: \(why)"
+            }
+        }
+    }
+
+    /// Checks a proposed block for the next height without its seal: everything `applyBlock`
+    /// checks except finality, plus a timestamp not more than `maxClockDriftMs` ahead of `now`
+    /// (a proposer cannot push the chain's clock into the future). Consensus prevotes nil on a
+    /// block that fails. The execution is kept for the commit.
+    public func verifyProposal(_ block: Block, now: UInt64) throws(BlockError) {
+        let h = block.header
+        guard h.timestamp <= now + Chain.maxClockDriftMs else {
+            throw .invalid(height: h.height, reason: "timestamp \(h.timestamp) is more than \(Chain.maxClockDriftMs) ms ahead of this node's clock")
+        }
+        _ = try verified(block, tip: snapshot)
+    }
+
+    /// The checks every block must pass before its seal matters: it extends the head, carries the
+    /// height's validator set, a strictly later timestamp, a valid commit of the parent as
+    /// `lastCommit`, valid transaction signatures (checked in parallel) and a transaction root
+    /// and state root that re-execution reproduces.
+    func verified(_ block: Block, tip t: Tip) throws(BlockError) -> ExecutedBlock {
+        let h = block.header
+        guard h.height == t.head.height + 1 else { throw BlockError.notNext(expected: t.head.height + 1, got: h.height) }
+        let hash = block.hash
+        if let known = executions.withLock({ $0[hash] }) { return known }
+        func invalid(_ why: String) -> BlockError { .invalid(height: h.height, reason: why) }
+        guard h.chainID == identity.chainID else { throw invalid("chain \(h.chainID)") }
+        guard h.previousHash == t.head.hash else { throw invalid("previous hash \(h.previousHash) is not the head \(t.head.hash)") }
+        guard h.validatorSetHash == t.validators.hash else { throw invalid("validator set hash differs") }
+        guard t.validators.contains(h.proposer) else { throw invalid("proposer is not a validator") }
+        guard h.timestamp > t.head.timestamp else { throw invalid("timestamp \(h.timestamp) is not after the parent's") }
+        if t.head.height == 0 {
+            guard h.lastCommit == nil else { throw invalid("block 1 carries a lastCommit") }
+        } else {
+            // Any +2/3 commit of the parent will do: validators may hold different subsets of
+            // the same precommits, and the proposer's becomes the canonical one.
+            guard let last = h.lastCommit, last.height == t.head.height, last.blockHash == t.head.hash,
+                  Chain.sealIsValid(last, chainID: identity.chainID, validators: t.headValidators)
+            else { throw invalid("lastCommit is not a valid commit of the parent") }
+        }
+        guard Block.txRoot(block.transactions) == h.txRoot else { throw invalid("transaction root differs") }
+        // A transaction in the mempool had its signature checked on admission, and its ID is the
+        // hash of those exact bytes: only the others are checked (in parallel). Every validator
+        // receives most of a proposal's transactions by gossip first, so this halves the work.
+        let unchecked = block.transactions.indices.filter { mempool.transaction(block.transactions[$0].id) == nil }
+        let valid = SignatureVerifier.verify(unchecked.map { block.transactions[$0] })
+        if let bad = valid.firstIndex(of: false) { throw invalid("transaction \(unchecked[bad]) has a bad signature") }
+        let context = BlockContext(height: h.height, timestamp: h.timestamp, proposer: h.proposer.address)
+        let executed: ExecutedBlock
+        do { executed = try executor.execute(block.transactions, context: context, base: cache, mode: .verify) } catch let e as BlockRejection {
+            throw invalid("\(e)")
+        } catch {
+            throw invalid("state unavailable: \(error)")
+        }
+        guard StateRoot.next(previous: t.head.stateRoot, writes: executed.writes) == h.stateRoot else { throw invalid("state root differs") }
+        remember(hash, executed)
+        return executed
+    }
+
+    /// Keyed by block hash alone: the hash commits to the parent, and commits clear the cache.
+    func remember(_ hash: Hash, _ executed: ExecutedBlock) {
+        executions.withLock { cache in
+            if cache.count >= Chain.maxCachedExecutions { cache.removeAll() }
+            cache[hash] = executed
+        }
+    }
+
+    /// Verifies a block from another node and commits it: `verified`'s checks and a seal of
+}
