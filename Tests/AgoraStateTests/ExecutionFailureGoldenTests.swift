@@ -11,8 +11,10 @@ import Testing
 struct ExecutionFailureGoldenTests {
     /// SHA-256 over the concatenated encodings of `samples`, recorded from the untouched codec.
     static let encodingsDigest = "178e9a87926cf2acc40d6a66e689c5aa5faa746193ccb2d7075b5f794202a4e5"
-    /// SHA-256 over each sample's `code`, a tab and its `description`, one per line.
-    static let messagesDigest = "404037bf2404b83e3a7f15a95760f2fea2faad29d71a0afc188054530ff7a420"
+    /// SHA-256 over each sample's `code`, a tab and its `description`, one per line. Re-recorded
+    /// once when addresses became Bech32m: messages name addresses in their text form (the
+    /// encodings above, which are consensus bytes, did not change).
+    static let messagesDigest = "eef03b4fb8e03ad9e7e3b5bcb35276f34a90fb585f85e9d67e4ed12ff6e464d3"
 
     static func hash(_ byte: UInt8) -> Hash { Hash(bytes: [UInt8](repeating: byte, count: 32))! }
     static func key(_ byte: UInt8) -> PublicKey { PublicKey(bytes: [UInt8](repeating: byte, count: 32))! }
