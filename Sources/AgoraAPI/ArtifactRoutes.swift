@@ -33,66 +33,41 @@ extension APIRoutes {
     ]
 
     static func addArtifactRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
-        @Sendable func artifacts() throws -> ArtifactDependencies {
-            guard let a = deps.artifacts else { throw APIError(.serviceUnavailable, "artifacts_unavailable", "this node has no artifact store") }
-            return a
-        }
+        addArtifactUploadRoutes(router, deps)
+        addArtifactDownloadRoutes(router, deps)
+    }
 
+    /// The artifact store of a node that has one; 503 `artifacts_unavailable` otherwise.
+    static func artifacts(_ deps: APIDependencies) throws -> ArtifactDependencies {
+        guard let a = deps.artifacts else { throw APIError(.serviceUnavailable, "artifacts_unavailable", "this node has no artifact store") }
+        return a
+    }
+
+    /// `/api/v1/artifacts/uploads…`: begin, progress, abort, put a chunk, complete.
+    static func addArtifactUploadRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
         router.post("/api/v1/artifacts/uploads") { request, _ in
-            let a = try artifacts()
-            let body = try await decodeBody(API.UploadRequest.self, request, limit: 4096, timeout: deps.limits.requestTimeout,
-                                            allowedKeys: ["sha256", "size"], hint: "body must be {\"sha256\": \"<64 hex>\", \"size\": <bytes>}")
-            guard body.sha256.utf8.count == 64, let sha = Hash(hex: body.sha256) else {
-                throw APIError.badRequest("invalid_artifact_id", "sha256 \"\(body.sha256.prefix(80))\" is not 64 hex digits")
-            }
-            // An empty artifact is nothing a claim, task or offer can reference (sizes are 1…2^40).
-            guard body.size >= 1 else { throw APIError.badRequest("invalid_size", "size \(body.size) must be at least 1 byte") }
-            let declaration = ArtifactDeclaration(sha256: sha, size: body.size)
-            let principal = try authenticate(request, deps, a, action: .upload, sha256: sha, size: body.size)
-            if case let .deny(why) = await a.access.mayUpload(principal, declaration) {
-                throw accessDenied(principal, why)
-            }
-            if let stored = a.store.size(of: sha) {
-                return try json(API.UploadView(sha256: sha.hex, size: stored, alreadyStored: true))
-            }
-            do { return try json(view(try a.uploads.begin(declaration)), status: .created) } catch { throw uploadError(error) }
+            try await beginUpload(request, deps)
         }
 
         router.get("/api/v1/artifacts/uploads/{id}") { _, context in
-            let a = try artifacts()
+            let a = try artifacts(deps)
             let id = try uploadID(context)
             do { return try json(view(try a.uploads.progress(id))) } catch { throw uploadError(error) }
         }
 
         router.delete("/api/v1/artifacts/uploads/{id}") { _, context in
-            let a = try artifacts()
+            let a = try artifacts(deps)
             let id = try uploadID(context)
             do { try a.uploads.abort(id) } catch { throw uploadError(error) }
             return Response(status: .noContent)
         }
 
         router.put("/api/v1/artifacts/uploads/{id}/chunks/{index}") { request, context in
-            let a = try artifacts()
-            let id = try uploadID(context)
-            let indexText = try context.parameters.require("index")
-            guard indexText.utf8.count <= 9, indexText.utf8.allSatisfy({ (48...57).contains($0) }), let index = Int(indexText) else {
-                throw APIError.badRequest("invalid_chunk_index", "chunk index \"\(indexText.prefix(32))\" is not an integer 0…999999999")
-            }
-            let limit: Int
-            do { limit = try a.uploads.chunkLimit(id) } catch { throw uploadError(error) }
-            // The chunk limit, not http.maxBodyBytes: chunk bodies are raw bytes of a known
-            // maximum size, read once into one buffer; JSON bodies keep their own small limit.
-            let chunk = try await collectBody(request, limit: limit, timeout: deps.limits.requestTimeout) {
-                APIError(.contentTooLarge, "chunk_too_large", "upload \(id): chunk \(index) exceeds the chunk size of \(limit) bytes")
-            }
-            do {
-                let progress = try chunk.withUnsafeReadableBytes { raw in try a.uploads.put(id, index: index, bytes: raw) }
-                return try json(view(progress))
-            } catch let e as ArtifactUploads.UploadError { throw uploadError(e) }
+            try await putChunk(request, context, deps)
         }
 
         router.post("/api/v1/artifacts/uploads/{id}/complete") { _, context in
-            let a = try artifacts()
+            let a = try artifacts(deps)
             let id = try uploadID(context)
             do {
                 let done = try a.uploads.complete(id)
@@ -100,9 +75,55 @@ extension APIRoutes {
                 return try json(API.ArtifactView(sha256: done.sha256.hex, size: done.size), status: .created)
             } catch { throw uploadError(error) }
         }
+    }
 
+    /// `POST /api/v1/artifacts/uploads`: declares (sha256, size); answers at once when the
+    /// artifact is already stored.
+    static func beginUpload(_ request: Request, _ deps: APIDependencies) async throws -> Response {
+        let a = try artifacts(deps)
+        let body = try await decodeBody(API.UploadRequest.self, request, limit: 4096, timeout: deps.limits.requestTimeout,
+                                        allowedKeys: ["sha256", "size"], hint: "body must be {\"sha256\": \"<64 hex>\", \"size\": <bytes>}")
+        guard body.sha256.utf8.count == 64, let sha = Hash(hex: body.sha256) else {
+            throw APIError.badRequest("invalid_artifact_id", "sha256 \"\(body.sha256.prefix(80))\" is not 64 hex digits")
+        }
+        // An empty artifact is nothing a claim, task or offer can reference (sizes are 1…2^40).
+        guard body.size >= 1 else { throw APIError.badRequest("invalid_size", "size \(body.size) must be at least 1 byte") }
+        let declaration = ArtifactDeclaration(sha256: sha, size: body.size)
+        let principal = try authenticate(request, deps, a, action: .upload, sha256: sha, size: body.size)
+        if case let .deny(why) = await a.access.mayUpload(principal, declaration) {
+            throw accessDenied(principal, why)
+        }
+        if let stored = a.store.size(of: sha) {
+            return try json(API.UploadView(sha256: sha.hex, size: stored, alreadyStored: true))
+        }
+        do { return try json(view(try a.uploads.begin(declaration)), status: .created) } catch { throw uploadError(error) }
+    }
+
+    /// `PUT /api/v1/artifacts/uploads/{id}/chunks/{index}`: one raw chunk of an upload.
+    static func putChunk(_ request: Request, _ context: AgoraRequestContext, _ deps: APIDependencies) async throws -> Response {
+        let a = try artifacts(deps)
+        let id = try uploadID(context)
+        let indexText = try context.parameters.require("index")
+        guard indexText.utf8.count <= 9, indexText.utf8.allSatisfy({ (48...57).contains($0) }), let index = Int(indexText) else {
+            throw APIError.badRequest("invalid_chunk_index", "chunk index \"\(indexText.prefix(32))\" is not an integer 0…999999999")
+        }
+        let limit: Int
+        do { limit = try a.uploads.chunkLimit(id) } catch { throw uploadError(error) }
+        // The chunk limit, not http.maxBodyBytes: chunk bodies are raw bytes of a known
+        // maximum size, read once into one buffer; JSON bodies keep their own small limit.
+        let chunk = try await collectBody(request, limit: limit, timeout: deps.limits.requestTimeout) {
+            APIError(.contentTooLarge, "chunk_too_large", "upload \(id): chunk \(index) exceeds the chunk size of \(limit) bytes")
+        }
+        do {
+            let progress = try chunk.withUnsafeReadableBytes { raw in try a.uploads.put(id, index: index, bytes: raw) }
+            return try json(view(progress))
+        } catch let e as ArtifactUploads.UploadError { throw uploadError(e) }
+    }
+
+    /// `HEAD` and `GET /api/v1/artifacts/{sha256}`: the size, or the verified bytes.
+    static func addArtifactDownloadRoutes(_ router: Router<AgoraRequestContext>, _ deps: APIDependencies) {
         router.head("/api/v1/artifacts/{sha256}") { request, context in
-            let a = try artifacts()
+            let a = try artifacts(deps)
             let sha = try artifactID(context)
             try await authorizeRead(request, deps, a, sha)
             guard let size = a.store.size(of: sha) else { throw APIError.notFound("artifact_not_found", "artifact \(sha.hex) is not stored here") }
@@ -112,7 +133,7 @@ extension APIRoutes {
         }
 
         router.get("/api/v1/artifacts/{sha256}") { request, context in
-            let a = try artifacts()
+            let a = try artifacts(deps)
             let sha = try artifactID(context)
             try await authorizeRead(request, deps, a, sha)
             let reader: ArtifactReader

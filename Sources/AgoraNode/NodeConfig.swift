@@ -234,175 +234,20 @@ public struct NodeConfig: Sendable {
         return out
     }
 
-    /// Reads and validates everything. Errors name the key.
+    /// Reads and validates everything, section by section (NodeConfigSections.swift). Errors
+    /// name the key.
     public static func load(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:],
                             environment: [String: String]? = nil) async throws -> NodeConfig {
         guard FileManager.default.fileExists(atPath: dataDir.settingsFile) else { throw NodeError.notInitialized(dataDir.path) }
         try checkFileSize(dataDir)
         let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
-        let r = s.reader
-        func string(_ k: String) throws -> String {
-            do { return try r.requiredString(forKey: key(k), isSecret: keys.first { $0.name == k }?.secret ?? false) } catch {
-                throw NodeError.invalidSetting(k, "missing or not a string (set it in agora.json, \(envName(k)) or a flag)")
-            }
-        }
-        func int(_ k: String, _ range: ClosedRange<Int>) throws -> Int {
-            guard let v = try? r.requiredInt(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be an integer") }
-            guard range.contains(v) else { throw NodeError.invalidSetting(k, "\(v) is outside \(range.lowerBound)…\(range.upperBound)") }
-            return v
-        }
-        func double(_ k: String, _ range: ClosedRange<Double>) throws -> Double {
-            guard let v = try? r.requiredDouble(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be a number") }
-            guard range.contains(v) else { throw NodeError.invalidSetting(k, "\(v) is outside \(range.lowerBound)…\(range.upperBound)") }
-            return v
-        }
-        func bool(_ k: String) throws -> Bool {
-            guard let v = try? r.requiredBool(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be true or false") }
-            return v
-        }
-        func origins(_ k: String) throws -> [String] {
-            guard let list = try? r.requiredStringArray(forKey: key(k)) else { throw NodeError.invalidSetting(k, "must be a list of origins") }
-            for o in list {
-                guard o != "*", let url = URL(string: o), let scheme = url.scheme, ["http", "https"].contains(scheme),
-                      url.host != nil, url.path.isEmpty, url.query == nil else {
-                    throw NodeError.invalidSetting(k, "\"\(o)\" is not an exact origin like https://app.example:8443 (no wildcards)")
-                }
-            }
-            return list
-        }
-
-        let chainID = try string("chain.id")
-        guard ChainID.isValid(chainID) else { throw NodeError.invalidSetting("chain.id", "\"\(chainID)\" is not a valid chain ID") }
-        let levelText = try string("log.level")
-        guard let level = Logger.Level(rawValue: levelText) else {
-            throw NodeError.invalidSetting("log.level", "\"\(levelText)\": use trace, debug, info, notice, warning, error or critical")
-        }
-        let formatText = try string("log.format")
-        guard let format = LogFormat(rawValue: formatText) else { throw NodeError.invalidSetting("log.format", "\"\(formatText)\": use text or json") }
-
-        var config = NodeConfig(
-            chainID: chainID,
-            validatorKey: try string("validator.key"),
-            keyPassword: r.string(forKey: key("key.password"), isSecret: true),
-            http: try HostPort.parse(try string("http.address"), setting: "http.address"),
-            maxBodyBytes: try int("http.maxBodyBytes", 1_024...64 * 1024 * 1024),
-            requestTimeoutMs: try int("http.requestTimeoutMs", 100...600_000),
-            idleTimeoutMs: try int("http.idleTimeoutMs", 1_000...3_600_000),
-            rateLimitPerSecond: try double("http.rateLimit.perSecond", 0.1...1_000_000),
-            rateLimitBurst: try double("http.rateLimit.burst", 1...10_000_000),
-            corsOrigins: try origins("http.corsOrigins"),
-            blockIntervalMs: try int("block.intervalMs", 10...600_000),
-            createEmptyBlocks: try bool("block.createEmpty"),
-            maxBlockTransactions: try int("block.maxTransactions", 1...Limits.maxTransactionsPerBlock),
-            mempoolMaxCount: try int("mempool.maxCount", 1...10_000_000),
-            mempoolMaxBytes: try int("mempool.maxBytes", 64 * 1024...16 * 1024 * 1024 * 1024),
-            logLevel: level, logFormat: format,
-            eventsMaxConnections: try int("events.maxConnections", 0...100_000),
-            eventsMaxPerIP: try int("events.maxPerIP", 1...100_000),
-            eventsMaxMessageBytes: try int("events.maxMessageBytes", 256...16 * 1024 * 1024),
-            eventsMessagesPerSecond: try double("events.messagesPerSecond", 0.1...100_000),
-            eventsBurst: try double("events.burst", 1...1_000_000),
-            eventsOrigins: try origins("events.origins"),
-            eventsSubscriberBuffer: try int("events.subscriberBuffer", 16...1_000_000),
-            eventsHistory: try int("events.history", 16...10_000_000),
-            shutdownDeadlineSeconds: try int("shutdown.deadlineSeconds", 1...3_600),
-            p2pAddress: try { () throws -> HostPort? in
-                let text = try string("p2p.address")
-                return text.isEmpty ? nil : try HostPort.parse(text, setting: "p2p.address")
-            }(),
-            p2pPeers: try (r.stringArray(forKey: key("p2p.peers")) ?? []).map { try HostPort.parse($0, setting: "p2p.peers") },
-            p2pMaxInbound: try int("p2p.maxInbound", 0...10_000),
-            p2pMaxPerIP: try int("p2p.maxPerIP", 1...10_000),
-            p2pTargetOutbound: try int("p2p.targetOutbound", 0...1_000),
-            p2pHandshakeTimeoutMs: try int("p2p.handshakeTimeoutMs", 100...600_000),
-            p2pBanSeconds: try int("p2p.banSeconds", 1...31_536_000),
-            validatorNextKey: try { () throws -> String? in
-                let text = try string("validator.nextKey")
-                return text.isEmpty ? nil : text
-            }(),
-            consensusTimeouts: try {
-                let delta = UInt64(try int("consensus.timeoutDeltaMs", 0...60_000))
-                return ConsensusTimeouts(proposeBase: UInt64(try int("consensus.timeoutProposeMs", 10...600_000)), proposeDelta: delta,
-                                         prevoteBase: UInt64(try int("consensus.timeoutPrevoteMs", 10...600_000)), prevoteDelta: delta,
-                                         precommitBase: UInt64(try int("consensus.timeoutPrecommitMs", 10...600_000)), precommitDelta: delta)
-            }(),
-            testingDoubleSign: try bool("testing.doubleSign"))
-
-        config.artifacts.maxBytes = Int64(try int("artifacts.maxBytes", 1_024...(1 << 40)))
-        config.artifacts.quotaBytes = Int64(try int("artifacts.quotaBytes", 0...(1 << 50)))
-        config.artifacts.chunkBytes = try int("artifacts.chunkBytes", (64 * 1024)...(8 * 1024 * 1024))
-        config.artifacts.uploadTTLSeconds = try int("artifacts.uploadTTLSeconds", 10...86_400)
-        config.artifacts.maxUploads = try int("artifacts.maxUploads", 1...10_000)
-        config.presenceIntervalMs = try int("presence.intervalMs", 100...3_600_000)
-        config.presenceMaxEntries = try int("presence.maxEntries", 1...10_000_000)
-
-        config.mcp.enabled = try bool("mcp.enabled")
-        config.mcp.keysDir = try { () throws -> String? in
-            let text = try string("mcp.keysDir")
-            return text.isEmpty ? nil : text
-        }()
-        config.mcp.maxSessions = try int("mcp.maxSessions", 1...10_000)
-        config.mcp.idleTimeoutSeconds = try int("mcp.idleTimeoutSeconds", 10...86_400 * 7)
-        config.mcp.token = try { () throws -> String? in
-            let text = try string("mcp.token")
-            guard !text.isEmpty else { return nil }
-            guard text.utf8.count >= 16, text.utf8.count <= 256, text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-                throw NodeError.invalidSetting("mcp.token", "must be 16-256 printable ASCII characters without spaces")
-            }
-            return text
-        }()
-
-        config.mediator.enabled = try bool("mediator.enabled")
-        config.mediator.key = try { () throws -> String? in
-            let text = try string("mediator.key")
-            return text.isEmpty ? nil : text
-        }()
-        config.mediator.keyPassword = r.string(forKey: key("mediator.keyPassword"), isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
-        config.mediator.proposalsPerBlock = try int("mediator.proposalsPerBlock", 1...10_000)
-        config.mediator.candidatesPerIntent = try int("mediator.candidatesPerIntent", 1...1_000)
-        config.mediator.acceptWindow = UInt64(try int("mediator.acceptWindow", 1...100_000))
-        config.mediator.challengeWindow = UInt64(try int("mediator.challengeWindow", Int(Limits.minChallengeWindow)...Int(Limits.maxChallengeWindow)))
-        let llmURL = try string("llm.url"), llmModel = try string("llm.model")
-        let llmKey = r.string(forKey: key("llm.apiKey"), isSecret: true) ?? ""
-        if !llmURL.isEmpty {
-            guard let url = URL(string: llmURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw NodeError.invalidSetting("llm.url", "\"\(llmURL)\" is not an http(s) URL")
-            }
-            guard !llmModel.isEmpty else { throw NodeError.invalidSetting("llm.model", "llm.url is set: name the model too (AGORA_LLM_MODEL)") }
-            config.llm = LLMConfig(url: url, model: llmModel, apiKey: llmKey.isEmpty ? nil : llmKey,
-                                   timeoutMs: try int("llm.timeoutMs", 100...600_000), maxRetries: try int("llm.maxRetries", 0...10),
-                                   breakerThreshold: try int("llm.breakerThreshold", 1...1_000),
-                                   breakerCooldownMs: try int("llm.breakerCooldownMs", 100...86_400_000))
-        } else if !llmModel.isEmpty || !llmKey.isEmpty {
-            throw NodeError.invalidSetting("llm.url", "llm.model or llm.apiKey is set but llm.url is empty")
-        }
-
-        // Combinations.
-        if config.mediator.enabled && config.mediator.key == nil {
-            throw NodeError.invalidSetting("mediator.key", "mediator mode needs the key it signs proposals with (--key FILE or mediator.key)")
-        }
-        if let k = config.mediator.key, config.mediator.enabled, !FileManager.default.fileExists(atPath: k) {
-            throw NodeError.invalidSetting("mediator.key", "\(k) does not exist")
-        }
-        // llm.* without the mediator is valid and unused: one environment (AGORA_LLM_*) may serve
-        // every node of a machine while only one of them mediates.
-        if config.artifacts.quotaBytes > 0 && config.artifacts.quotaBytes < config.artifacts.maxBytes {
-            throw NodeError.invalidSetting("artifacts.quotaBytes", "must be 0 (no quota) or at least artifacts.maxBytes")
-        }
-        if !config.http.isLoopback {
-            let tokens = (try? AdminTokens(path: dataDir.adminTokensFile).list()) ?? []
-            if tokens.isEmpty {
-                throw NodeError.invalidSetting("http.address", "\(config.http.host) is not a loopback address: create an admin token first " +
-                                               "(agora admin token create --data-dir \(dataDir.path) --name NAME)")
-            }
-        }
-        if config.mcp.enabled && !config.http.isLoopback && config.mcp.token == nil {
-            throw NodeError.invalidSetting("mcp.token", "/mcp lets its clients sign with the node's agent keys: set mcp.token when http.address " +
-                                           "(\(config.http.host)) is not loopback, or set mcp.enabled=false")
-        }
-        if config.eventsSubscriberBuffer < 16 || config.eventsHistory < config.eventsSubscriberBuffer / 2 {
-            throw NodeError.invalidSetting("events.history", "must hold at least half of events.subscriberBuffer")
-        }
+        let r = SettingReader(reader: s.reader)
+        var config = try readCore(r)
+        try config.readArtifactsAndPresence(r)
+        try config.readMCP(r)
+        try config.readMediator(r)
+        try config.readLLM(r)
+        try config.checkCombinations(dataDir)
         return config
     }
 

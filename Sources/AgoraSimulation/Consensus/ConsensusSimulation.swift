@@ -311,67 +311,14 @@ public struct ConsensusSimulation: Sendable {
                 work.append(.proposalBuilt(height: height, round: round, block: makeBlock(i, height: height, variant: 0, invalid: false)))
             }
         case let .broadcastProposal(proposal):
-            if nodes[i].isByzantine {
-                let signed = rawSign(i, proposal)
-                broadcast(from: i, ConsensusMessage.proposal(signed).canonicalBytes)
-                work.append(.proposalReceived(signed, isValid: true))
-                return
-            }
-            do {
-                let signed = try nodes[i].signer.sign(proposal)
-                monitor.honestSigned(node: i, position: SignPosition(height: proposal.height, round: proposal.round, step: .propose),
-                                     block: proposal.block.hash)
-                let bytes = ConsensusMessage.proposal(signed).canonicalBytes
-                nodes[i].latestProposal = bytes
-                broadcast(from: i, bytes)
-                work.append(.proposalReceived(signed, isValid: isValidBlock(proposal.block, at: i)))
-            } catch {
-                report.signingRefusals += 1
-            }
+            broadcastProposal(i, proposal, &work)
         case let .broadcastVote(vote):
-            if nodes[i].isByzantine {
-                byzantineVote(i, vote, &work)
-                return
-            }
-            do {
-                let signed = try nodes[i].signer.sign(vote)
-                monitor.honestSigned(node: i, position: SignPosition(height: vote.height, round: vote.round,
-                                                                     step: vote.kind == .prevote ? .prevote : .precommit),
-                                     block: vote.blockHash)
-                let bytes = ConsensusMessage.vote(signed).canonicalBytes
-                nodes[i].remember(vote: bytes)
-                broadcast(from: i, bytes)
-                work.append(.voteReceived(signed))
-            } catch {
-                report.signingRefusals += 1
-                if case .conflict = error { resendLastVote(i, &work) }
-            }
+            broadcastVote(i, vote, &work)
         case let .scheduleTimeout(height, round, step, duration):
             queue.push(at: now + scaled(duration, i),
                        .timeout(node: i, epoch: nodes[i].epoch, height: height, round: round, step: step))
         case let .commit(block, commit):
-            let hash = block.hash
-            if !nodes[i].isByzantine {
-                monitor.honestCommitted(node: i, height: commit.height, round: commit.round, block: hash,
-                                        isValid: block.header.stateRoot != ConsensusSimulation.invalidMarker)
-            }
-            nodes[i].chain.append(SimNode.Decided(block: block, hash: hash, commit: commit))
-            nodes[i].latestProposal = nil
-            nodes[i].ownVotes = []
-            work.append(.startHeight(height: commit.height + 1, validators: validatorSet, ownKey: nodes[i].key.publicKey))
-            let buffered = nodes[i].buffered
-            nodes[i].buffered = []
-            for message in buffered {
-                switch message {
-                case let .proposal(signed):
-                    // Judged against the chain as it is now, with this height decided.
-                    work.append(.proposalReceived(signed, isValid: isValidBlock(signed.proposal.block, at: i)))
-                case let .vote(signed):
-                    work.append(.voteReceived(signed))
-                case .decision, .status:
-                    break
-                }
-            }
+            commitDecided(i, block, commit, &work)
         case let .lock(height, round, block, polka):
             nodes[i].lock = (height, round, block, polka)
         case let .evidence(evidence):
@@ -379,6 +326,77 @@ public struct ConsensusSimulation: Sendable {
                 precondition((try? evidence.verify(validators: validatorSet, chainID: ConsensusSimulation.chainID)) != nil,
                              "engine reported evidence that does not verify")
                 report.evidenceReported += 1
+            }
+        }
+    }
+
+    /// Signs and broadcasts node `i`'s proposal and shows it to its own engine; a Byzantine
+    /// node signs without its sign-state guard.
+    private mutating func broadcastProposal(_ i: Int, _ proposal: Proposal, _ work: inout [ConsensusEvent]) {
+        if nodes[i].isByzantine {
+            let signed = rawSign(i, proposal)
+            broadcast(from: i, ConsensusMessage.proposal(signed).canonicalBytes)
+            work.append(.proposalReceived(signed, isValid: true))
+            return
+        }
+        do {
+            let signed = try nodes[i].signer.sign(proposal)
+            monitor.honestSigned(node: i, position: SignPosition(height: proposal.height, round: proposal.round, step: .propose),
+                                 block: proposal.block.hash)
+            let bytes = ConsensusMessage.proposal(signed).canonicalBytes
+            nodes[i].latestProposal = bytes
+            broadcast(from: i, bytes)
+            work.append(.proposalReceived(signed, isValid: isValidBlock(proposal.block, at: i)))
+        } catch {
+            report.signingRefusals += 1
+        }
+    }
+
+    /// Signs and broadcasts node `i`'s vote (a Byzantine node's moves are its own); a vote the
+    /// sign state refuses as conflicting makes a restarted node resend the one it may cast.
+    private mutating func broadcastVote(_ i: Int, _ vote: Vote, _ work: inout [ConsensusEvent]) {
+        if nodes[i].isByzantine {
+            byzantineVote(i, vote, &work)
+            return
+        }
+        do {
+            let signed = try nodes[i].signer.sign(vote)
+            monitor.honestSigned(node: i, position: SignPosition(height: vote.height, round: vote.round,
+                                                                 step: vote.kind == .prevote ? .prevote : .precommit),
+                                 block: vote.blockHash)
+            let bytes = ConsensusMessage.vote(signed).canonicalBytes
+            nodes[i].remember(vote: bytes)
+            broadcast(from: i, bytes)
+            work.append(.voteReceived(signed))
+        } catch {
+            report.signingRefusals += 1
+            if case .conflict = error { resendLastVote(i, &work) }
+        }
+    }
+
+    /// Appends the decided block to node `i`'s chain, starts the next height and replays the
+    /// messages buffered for it.
+    private mutating func commitDecided(_ i: Int, _ block: Block, _ commit: Commit, _ work: inout [ConsensusEvent]) {
+        let hash = block.hash
+        if !nodes[i].isByzantine {
+            monitor.honestCommitted(node: i, height: commit.height, round: commit.round, block: hash,
+                                    isValid: block.header.stateRoot != ConsensusSimulation.invalidMarker)
+        }
+        nodes[i].chain.append(SimNode.Decided(block: block, hash: hash, commit: commit))
+        nodes[i].latestProposal = nil
+        nodes[i].ownVotes = []
+        work.append(.startHeight(height: commit.height + 1, validators: validatorSet, ownKey: nodes[i].key.publicKey))
+        let buffered = nodes[i].buffered
+        nodes[i].buffered = []
+        for message in buffered {
+            switch message {
+            case let .proposal(signed):
+                // Judged against the chain as it is now, with this height decided.
+                work.append(.proposalReceived(signed, isValid: isValidBlock(signed.proposal.block, at: i)))
+            case let .vote(signed):
+                work.append(.voteReceived(signed))
+            case .decision, .status:
+                break
             }
         }
     }

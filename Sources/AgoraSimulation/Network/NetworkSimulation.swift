@@ -98,6 +98,11 @@ public struct NetworkSimulation: Sendable {
         "AGORA_P2P_MAX_PER_IP": "64",
     ]
 
+    /// A transaction submitted during the propagation phase: to which node, and when.
+    typealias Submission = (id: Hash, node: Int, at: UInt64)
+
+    /// Setup, load, report: start the network, submit at the configured rate while every node's
+    /// event stream is tapped, measure propagation and gossip, then time a late joiner.
     public func run() async throws -> Report {
         var rng = SplitMix64(seed: config.seed)
         let dir = config.directory ?? NSTemporaryDirectory() + "agora-sim-\(UUID().uuidString.prefix(8))"
@@ -109,8 +114,40 @@ public struct NetworkSimulation: Sendable {
         let genesis = try makeGenesis(dir: dir, senders: senders)
         var nodes: [Node] = []
         defer { for n in nodes { n.process.signal(SIGKILL) } }
+        try await launch(dir: dir, genesis: genesis, rng: &rng, into: &nodes)
 
-        // The validator, then followers that each know two earlier nodes.
+        // Event taps on every node, then the propagation phase.
+        let taps = EventTaps(count: nodes.count)
+        let senderAddresses = senders.map(\.address.description)
+        for (i, n) in nodes.enumerated() {
+            let port = n.port
+            Thread.detachNewThread { taps.listen(node: i, port: port, accounts: senderAddresses) }
+        }
+        try await waitUntil("event subscriptions", timeout: 30) { taps.subscribed == nodes.count }
+
+        var nonces = [UInt64](repeating: 0, count: senders.count)
+        let submitted = try await submit(to: nodes, from: senders, nonces: &nonces, rng: &rng)
+        let lastIDs = submitted.suffix(senders.count).map(\.id)
+        try await waitUntil("the submitted transactions are committed", timeout: 120) {
+            for id in lastIDs where try await nodes[0].http.transactionStatus(id) != "committed" { return false }
+            return true
+        }
+        try await Task.sleep(for: .seconds(2))
+        taps.stop()
+
+        var report = try await measure(nodes, submitted: submitted, taps: taps)
+        if config.syncTransactions > 0 {
+            report.lateJoiner = try await lateJoiner(dir: dir, genesis: genesis, nodes: nodes, senders: senders, nonces: nonces, rng: &rng)
+        }
+        for n in nodes { n.process.signal(SIGTERM) }
+        for n in nodes { _ = try? await n.process.wait(timeout: 30) }
+        return report
+    }
+
+    /// Starts the validator, then followers that each know two earlier nodes, appending each to
+    /// `nodes` as it comes up (so the caller's cleanup sees every process); returns once every
+    /// node has peers and the chain's height, and the gossip meshes had time to form.
+    func launch(dir: String, genesis: Genesis, rng: inout SplitMix64, into nodes: inout [Node]) async throws {
         log("starting \(config.nodes) nodes in \(dir)")
         nodes.append(try await start("n0", dir: dir, genesis: genesis, peers: []))
         for i in 1..<config.nodes {
@@ -134,18 +171,12 @@ public struct NetworkSimulation: Sendable {
         // Let a few gossip heartbeats build the meshes.
         try await Task.sleep(for: .seconds(3))
         log("network up: \(nodes.count) nodes at height \(try await nodes[0].http.height())")
+    }
 
-        // Event taps on every node, then the propagation phase.
-        let taps = EventTaps(count: nodes.count)
-        let senderAddresses = senders.map(\.address.description)
-        for (i, n) in nodes.enumerated() {
-            let port = n.port
-            Thread.detachNewThread { taps.listen(node: i, port: port, accounts: senderAddresses) }
-        }
-        try await waitUntil("event subscriptions", timeout: 30) { taps.subscribed == nodes.count }
-
-        var nonces = [UInt64](repeating: 0, count: senders.count)
-        var submitted: [(id: Hash, node: Int, at: UInt64)] = []
+    /// Submits `config.transactions` transfers at `config.rate` per second, each to a random node.
+    func submit(to nodes: [Node], from senders: [SigningKey], nonces: inout [UInt64],
+                rng: inout SplitMix64) async throws -> [Submission] {
+        var submitted: [Submission] = []
         let startHeight = try await nodes[0].http.height()
         let interval = 1.0 / config.rate
         let began = DispatchTime.now().uptimeNanoseconds
@@ -161,14 +192,12 @@ public struct NetworkSimulation: Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
         }
-        let lastIDs = submitted.suffix(senders.count).map(\.id)
-        try await waitUntil("the submitted transactions are committed", timeout: 120) {
-            for id in lastIDs where try await nodes[0].http.transactionStatus(id) != "committed" { return false }
-            return true
-        }
-        try await Task.sleep(for: .seconds(2))
-        taps.stop()
+        return submitted
+    }
 
+    /// Transaction and block propagation delays from the taps, gossip duplicates and mesh sizes
+    /// from every node's `/metrics` (the late joiner is left to the caller).
+    func measure(_ nodes: [Node], submitted: [Submission], taps: EventTaps) async throws -> Report {
         var txDelays: [Double] = []
         var pairs = 0, seen = 0
         for (id, origin, at) in submitted {
@@ -194,7 +223,7 @@ public struct NetworkSimulation: Sendable {
                 if key.hasPrefix("agora_p2p_mesh_peers{") { mesh.append(value) }
             }
         }
-        var report = Report(
+        return Report(
             nodes: nodes.count, transactionPropagation: Percentiles(txDelays),
             transactionCoverage: pairs == 0 ? 1 : Double(seen) / Double(pairs), blockPropagation: Percentiles(blockDelays),
             duplicateRatio: received.reduce(into: [:]) { out, kv in out[kv.key] = kv.value > 0 ? (duplicates[kv.key] ?? 0) / kv.value : 0 },
@@ -203,13 +232,6 @@ public struct NetworkSimulation: Sendable {
                 out[kv.key] = kv.value > dup ? dup / (kv.value - dup) : 0
             },
             meshSizes: Percentiles(mesh), lateJoiner: nil)
-
-        if config.syncTransactions > 0 {
-            report.lateJoiner = try await lateJoiner(dir: dir, genesis: genesis, nodes: nodes, senders: senders, nonces: nonces, rng: &rng)
-        }
-        for n in nodes { n.process.signal(SIGTERM) }
-        for n in nodes { _ = try? await n.process.wait(timeout: 30) }
-        return report
     }
 
     /// Loads the chain with `syncTransactions` transfers, then starts a fresh node that knows
