@@ -60,6 +60,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // The node's optional matchmaker for intents: the mediator service, the `IntentMatcher` seam
+        // with the built-in BM25 + terms matcher and the OpenAI-compatible LLM matcher (its client,
+        // retries and circuit breaker), and the "never propose twice" memory. It reads the intent
+        // index and submits signed proposals through `Chain`; only the node composes it.
+        .target(name: "AgoraMediator", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The API's vocabulary, shared by the server and its clients: the JSON views of API v1, the
         // signed artifact-request scheme and the `/mcp` seam. Core, Crypto and Foundation only.
         .target(name: "AgoraAPIModels", dependencies: ["AgoraCore", "AgoraCrypto"]),
@@ -91,8 +99,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AgoraNode", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI", "AgoraConsensus", "AgoraNetwork",
-            "AgoraClient", "AgoraMCP", "AgoraAPIModels",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraMediator", "AgoraAPI", "AgoraConsensus",
+            "AgoraNetwork", "AgoraClient", "AgoraMCP", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,7 +122,7 @@ let package = Package(
         // (apply, claims, mediator, events), signature verification, artifact transfer and
         // multi-process consensus throughput. Measurement only; no node links it.
         .target(name: "AgoraBench", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork", "AgoraAPI",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraMediator", "AgoraNetwork", "AgoraAPI",
             "AgoraAPIModels", "AgoraClient", "AgoraNode", "AgoraSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -140,6 +148,10 @@ let package = Package(
         ]),
         .testTarget(name: "AgoraServicesTests", dependencies: [
             "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "AgoraMediatorTests", dependencies: [
+            "AgoraMediator", "AgoraServices", "AgoraState", "AgoraCore", .product(name: "Logging", package: "swift-log"),
             // The in-process chat-completions server of the LLM matcher tests.
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

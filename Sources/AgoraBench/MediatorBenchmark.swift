@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraMediator
 import AgoraNode
 import AgoraServices
 import AgoraState

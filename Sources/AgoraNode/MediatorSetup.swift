@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraMediator
 import AgoraServices
 import Foundation
 import Logging

@@ -3,7 +3,7 @@ import AgoraState
 import Foundation
 import Synchronization
 import Testing
-@testable import AgoraServices
+@testable import AgoraMediator
 
 /// The mediator's rounds against a scripted ledger: the per-block budget (with good pairs over
 /// it competing again next round), never the same pair twice (also across a restart, from the

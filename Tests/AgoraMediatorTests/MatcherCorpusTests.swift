@@ -1,7 +1,7 @@
 import AgoraCore
 import Foundation
 import Testing
-@testable import AgoraServices
+@testable import AgoraMediator
 
 /// The built-in matcher measured on the committed corpus (Resources/intent-corpus.json: 240
 /// offer/request pairs in varied wording, most with structured terms, plus 90 distractors).

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraServices
 import AgoraState
 import AgoraStorage
 import Foundation

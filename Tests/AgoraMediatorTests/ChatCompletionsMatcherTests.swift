@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 import Testing
-@testable import AgoraServices
+@testable import AgoraMediator
 
 /// The LLM matcher against a real HTTP server in this process that speaks the chat-completions
 /// wire format: good answers, slow answers past the timeout, 500s, malformed JSON, answers that

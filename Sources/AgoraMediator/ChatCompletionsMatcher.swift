@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraServices
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,5 +1,11 @@
+// AgoraMediator: the node's optional matchmaker for intents. It owns the mediator service (after
+// each committed block it retrieves candidates from the intent index, has an `IntentMatcher` — the
+// built-in BM25 + terms matcher or an OpenAI-compatible LLM that falls back to it — judge them, and
+// submits signed settlement proposals through `Chain`), the matchers and the LLM client.
+
 import AgoraCore
 import AgoraCrypto
+import AgoraServices
 import AgoraState
 import AgoraStorage
 import Foundation
