@@ -71,6 +71,9 @@ let package = Package(
         // The API's vocabulary, shared by the server and its clients: the JSON views of API v1, the
         // signed artifact-request scheme and the `/mcp` seam. Core, Crypto and Foundation only.
         .target(name: "AgoraAPIModels", dependencies: ["AgoraCore", "AgoraCrypto"]),
+        // The node's HTTP face over Hummingbird: API v1 routes, the WebSocket event stream, health,
+        // metrics, the admin page and OpenAPI, converting ledger records into the views. It also owns
+        // what guards that face: admin tokens, the admin audit log and the per-client rate limiter.
         .target(name: "AgoraAPI", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -82,6 +85,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            // Admin tokens are stored as SHA-256 hashes.
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // A client of a node's HTTP API: typed calls, signed transaction submission, artifact
         // upload and streamed download. Used by the CLI, the MCP server and the benchmarks; it
@@ -160,7 +165,7 @@ let package = Package(
             "AgoraAPI", "AgoraNode", "AgoraAPIModels",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraAPI", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
         .testTarget(name: "AgoraBenchTests", dependencies: [
             "AgoraBench", "AgoraNode", "AgoraClient", "AgoraStorage", "AgoraCore", .product(name: "Crypto", package: "swift-crypto"),

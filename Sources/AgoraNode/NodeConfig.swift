@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraConsensus
 import AgoraCore
 import AgoraServices

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraCore
 import AgoraCrypto
 import AgoraNode

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraServices
 import Configuration
 import Foundation
