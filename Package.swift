@@ -60,6 +60,17 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // The node's side of the P2P network: `PeerService` drives the encrypted transport, and its
+        // shells in Peers/ dial, keep peer standing, sync block ranges and relay each gossip topic
+        // (transactions, blocks, consensus, presence, artifact pieces). It applies what peers send
+        // through `Chain` and the consensus inbox; the ledger never calls it back.
+        .target(name: "AgoraP2P", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraStorage", "AgoraNetwork", "AgoraServices",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The node's optional matchmaker for intents: the mediator service, the `IntentMatcher` seam
         // with the built-in BM25 + terms matcher and the OpenAI-compatible LLM matcher (its client,
         // retries and circuit breaker), and the "never propose twice" memory. It reads the intent
@@ -75,7 +86,7 @@ let package = Package(
         // metrics, the admin page and OpenAPI, converting ledger records into the views. It also owns
         // what guards that face: admin tokens, the admin audit log and the per-client rate limiter.
         .target(name: "AgoraAPI", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork", "AgoraAPIModels",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraP2P", "AgoraNetwork", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -104,7 +115,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AgoraNode", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraMediator", "AgoraAPI", "AgoraConsensus",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraP2P", "AgoraMediator", "AgoraAPI", "AgoraConsensus",
             "AgoraNetwork", "AgoraClient", "AgoraMCP", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -133,7 +144,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "agora", dependencies: [
-            "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
+            "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraP2P", "AgoraAPI",
             "AgoraConsensus", "AgoraClient", "AgoraMCP", "AgoraAPIModels", "AgoraSimulation", "AgoraBench",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -154,6 +165,11 @@ let package = Package(
         .testTarget(name: "AgoraServicesTests", dependencies: [
             "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "AgoraP2PTests", dependencies: [
+            "AgoraP2P", "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", "AgoraState", "AgoraCore", "AgoraCrypto",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "AgoraMediatorTests", dependencies: [
             "AgoraMediator", "AgoraServices", "AgoraState", "AgoraCore", .product(name: "Logging", package: "swift-log"),

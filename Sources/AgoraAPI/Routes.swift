@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraP2P
 import AgoraServices
 import AgoraState
 import AgoraStorage

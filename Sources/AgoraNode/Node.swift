@@ -3,6 +3,7 @@ import AgoraClient
 import AgoraCore
 import AgoraCrypto
 import AgoraMCP
+import AgoraP2P
 import AgoraServices
 import AgoraState
 import AgoraStorage

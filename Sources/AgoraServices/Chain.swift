@@ -32,7 +32,7 @@ public final class Chain: Sendable {
     public let metrics: NodeMetrics
     let executor: BlockExecutor
     /// The node's key: signs blocks when it is a validator.
-    let nodeKey: SigningKey
+    package let nodeKey: SigningKey
     /// Whether this node's key may vote on the next height.
     public var isValidator: Bool { isValidator(nodeKey.publicKey) }
     /// Hooks are boxed in a struct: a bare closure inside `Mutex` is reabstracted on every

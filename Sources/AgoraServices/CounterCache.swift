@@ -5,13 +5,13 @@ import Synchronization
 /// swift-metrics counter asks the factory (swift-prometheus validates the name and finds the
 /// series under its lock) every time; counters incremented per transaction, per API request
 /// or per gossip message are made once here instead.
-final class CounterCache: Sendable {
+package final class CounterCache: Sendable {
     private let factory: any MetricsFactory & Sendable
     private let counters = Mutex<[[String]: Counter]>([:])
 
-    init(factory: any MetricsFactory & Sendable) { self.factory = factory }
+    package init(factory: any MetricsFactory & Sendable) { self.factory = factory }
 
-    func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+    package func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
         let key = [label] + dimensions.flatMap { [$0.0, $0.1] }
         return counters.withLock { map in
             if let counter = map[key] { return counter }

@@ -1,6 +1,7 @@
 import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
+import AgoraP2P
 import AgoraServices
 import ArgumentParser
 import Foundation

@@ -22,7 +22,7 @@ public final class ArtifactExchange: Sendable {
     public func serve(from store: ArtifactStore) { self.store.withLock { $0 = store } }
 
     /// The answer to a peer's `getArtifact`.
-    func answer(sha256: Hash, offset: UInt64, length: UInt32) -> WireMessage {
+    package func answer(sha256: Hash, offset: UInt64, length: UInt32) -> WireMessage {
         guard let store = store.withLock({ $0 }),
               let piece = try? store.piece(sha256, offset: offset, length: Int(length)), !piece.bytes.isEmpty
         else { return .artifactMissing(sha256: sha256) }
@@ -30,7 +30,7 @@ public final class ArtifactExchange: Sendable {
     }
 
     /// A piece or a "missing" from `peer`. False when nothing was asked of that peer for it.
-    func receive(_ message: WireMessage, from peer: Hash) -> Bool {
+    package func receive(_ message: WireMessage, from peer: Hash) -> Bool {
         switch message {
         case let .artifactPiece(sha, offset, total, bytes):
             guard let waiter = pending.withLock({ $0.removeValue(forKey: PieceKey(peer: peer, sha256: sha, offset: offset)) }) else { return false }
@@ -49,7 +49,7 @@ public final class ArtifactExchange: Sendable {
     }
 
     /// Sends a request through `send` and waits for its answer or `timeout`.
-    func request(_ sha256: Hash, offset: UInt64, length: Int, from peer: Hash, timeout: Duration,
+    package func request(_ sha256: Hash, offset: UInt64, length: Int, from peer: Hash, timeout: Duration,
                  send: @escaping @Sendable () throws -> Void) async throws -> ArtifactPieceAnswer {
         let key = PieceKey(peer: peer, sha256: sha256, offset: offset)
         return try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<ArtifactPieceAnswer, Error>) in
@@ -71,7 +71,7 @@ public final class ArtifactExchange: Sendable {
     }
 
     /// Fails every request waiting on `peer` (its link closed).
-    func disconnected(_ peer: Hash) {
+    package func disconnected(_ peer: Hash) {
         let waiters = pending.withLock { p -> [CheckedContinuation<ArtifactPieceAnswer, Error>] in
             let keys = p.keys.filter { $0.peer == peer }
             return keys.compactMap { p.removeValue(forKey: $0) }

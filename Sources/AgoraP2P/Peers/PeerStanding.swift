@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraNetwork
+import AgoraServices
 import AgoraStorage
 import Foundation
 import Logging

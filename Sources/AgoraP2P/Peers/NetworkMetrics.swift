@@ -1,4 +1,5 @@
 import AgoraNetwork
+import AgoraServices
 import Metrics
 
 /// Network metrics: peers by direction, messages by type and direction, handshake failures by

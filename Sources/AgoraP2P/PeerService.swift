@@ -1,6 +1,11 @@
+// AgoraP2P: the node's side of the P2P network. `PeerService` drives the encrypted transport and
+// composes the shells in Peers/ that dial, keep peer standing, sync block ranges and relay each
+// gossip topic (transactions, blocks, consensus, presence, artifact pieces) into the ledger.
+
 import AgoraCore
 import AgoraCrypto
 import AgoraNetwork
+import AgoraServices
 import AgoraStorage
 import Foundation
 import Logging

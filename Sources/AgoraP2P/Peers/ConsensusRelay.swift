@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraNetwork
+import AgoraServices
 import Logging
 import Synchronization
 

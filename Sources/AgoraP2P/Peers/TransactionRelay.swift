@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraNetwork
+import AgoraServices
 import ServiceLifecycle
 
 /// The `transactions` gossip topic: transactions this node's mempool admitted from its API go

@@ -9,7 +9,8 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
-@testable import AgoraServices
+@testable import AgoraP2P
+import AgoraServices
 
 @Suite("Peer service", .serialized)
 struct PeerServiceTests {
