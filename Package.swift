@@ -51,7 +51,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
-        .target(name: "AgoraServices", dependencies: [
+        // The node's write path and what it stands on: `Chain` (admission, proposals, commits,
+        // `LedgerQueries` and `LedgerFeed`), the mempool, module events and the event bus, the
+        // consensus driver, presence, the node's artifact uploads and fetching, health and metrics.
+        // Everything above reaches the ledger through these types; the ledger imports none of them.
+        .target(name: "AgoraLedger", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraNetwork", "AgoraConsensus",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -65,7 +69,7 @@ let package = Package(
         // (transactions, blocks, consensus, presence, artifact pieces). It applies what peers send
         // through `Chain` and the consensus inbox; the ledger never calls it back.
         .target(name: "AgoraP2P", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraStorage", "AgoraNetwork", "AgoraServices",
+            "AgoraCore", "AgoraCrypto", "AgoraStorage", "AgoraNetwork", "AgoraLedger",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -76,7 +80,7 @@ let package = Package(
         // retries and circuit breaker), and the "never propose twice" memory. It reads the intent
         // index and submits signed proposals through `Chain`; only the node composes it.
         .target(name: "AgoraMediator", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The API's vocabulary, shared by the server and its clients: the JSON views of API v1, the
@@ -86,7 +90,7 @@ let package = Package(
         // metrics, the admin page and OpenAPI, converting ledger records into the views. It also owns
         // what guards that face: admin tokens, the admin audit log and the per-client rate limiter.
         .target(name: "AgoraAPI", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraP2P", "AgoraNetwork", "AgoraAPIModels",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraNetwork", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -115,7 +119,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AgoraNode", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraP2P", "AgoraMediator", "AgoraAPI", "AgoraConsensus",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraMediator", "AgoraAPI", "AgoraConsensus",
             "AgoraNetwork", "AgoraClient", "AgoraMCP", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -138,13 +142,13 @@ let package = Package(
         // (apply, claims, mediator, events), signature verification, artifact transfer and
         // multi-process consensus throughput. Measurement only; no node links it.
         .target(name: "AgoraBench", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraMediator", "AgoraNetwork", "AgoraAPI",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraMediator", "AgoraNetwork", "AgoraAPI",
             "AgoraAPIModels", "AgoraClient", "AgoraNode", "AgoraSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "agora", dependencies: [
-            "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraP2P", "AgoraAPI",
+            "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraAPI",
             "AgoraConsensus", "AgoraClient", "AgoraMCP", "AgoraAPIModels", "AgoraSimulation", "AgoraBench",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -162,17 +166,17 @@ let package = Package(
         .testTarget(name: "AgoraNetworkTests", dependencies: [
             "AgoraNetwork", "AgoraCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "AgoraServicesTests", dependencies: [
-            "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "AgoraLedgerTests", dependencies: [
+            "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "AgoraP2PTests", dependencies: [
-            "AgoraP2P", "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", "AgoraState", "AgoraCore", "AgoraCrypto",
+            "AgoraP2P", "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", "AgoraState", "AgoraCore", "AgoraCrypto",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "AgoraMediatorTests", dependencies: [
-            "AgoraMediator", "AgoraServices", "AgoraState", "AgoraCore", .product(name: "Logging", package: "swift-log"),
+            "AgoraMediator", "AgoraLedger", "AgoraState", "AgoraCore", .product(name: "Logging", package: "swift-log"),
             // The in-process chat-completions server of the LLM matcher tests.
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

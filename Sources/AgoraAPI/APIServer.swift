@@ -3,8 +3,8 @@
 // It also owns what guards that face: admin tokens (stored as hashes), the admin audit log and the
 // per-client rate limiter.
 
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket

@@ -1,7 +1,7 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraLedger
 import AgoraP2P
-import AgoraServices
 import AgoraState
 import AgoraStorage
 import Foundation

@@ -1,6 +1,6 @@
 import AgoraCore
 import AgoraCrypto
-import AgoraServices
+import AgoraLedger
 import AgoraState
 import AgoraStorage
 import Foundation

@@ -1,5 +1,5 @@
 import AgoraCore
-import AgoraServices
+import AgoraLedger
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

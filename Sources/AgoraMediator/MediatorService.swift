@@ -5,7 +5,7 @@
 
 import AgoraCore
 import AgoraCrypto
-import AgoraServices
+import AgoraLedger
 import AgoraState
 import AgoraStorage
 import Foundation

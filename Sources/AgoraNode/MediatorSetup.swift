@@ -1,7 +1,7 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraMediator
-import AgoraServices
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -2,9 +2,9 @@ import AgoraAPI
 import AgoraClient
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraMCP
 import AgoraP2P
-import AgoraServices
 import AgoraState
 import AgoraStorage
 import Foundation

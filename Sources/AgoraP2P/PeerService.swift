@@ -4,8 +4,8 @@
 
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import AgoraStorage
 import Foundation
 import Logging

@@ -1,8 +1,8 @@
 import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraP2P
-import AgoraServices
 import ArgumentParser
 import Foundation
 

@@ -5,7 +5,7 @@ import AgoraNode
 import AgoraState
 import ArgumentParser
 import Foundation
-import AgoraServices
+import AgoraLedger
 import Configuration
 import Logging
 import Synchronization

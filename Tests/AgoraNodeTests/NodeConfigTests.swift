@@ -1,5 +1,5 @@
 import AgoraAPI
-import AgoraServices
+import AgoraLedger
 import Configuration
 import Foundation
 import Testing

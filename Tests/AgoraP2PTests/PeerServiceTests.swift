@@ -10,7 +10,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import AgoraP2P
-import AgoraServices
+import AgoraLedger
 
 @Suite("Peer service", .serialized)
 struct PeerServiceTests {

@@ -9,7 +9,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import AgoraP2P
-import AgoraServices
+import AgoraLedger
 
 /// Presence and task events across the node: a heartbeat accepted by one node's API reaches a
 /// second node by gossip and is checked there against that node's own committed membership; a

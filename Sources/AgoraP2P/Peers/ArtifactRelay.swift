@@ -1,6 +1,6 @@
 import AgoraCore
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 
 /// Artifact pieces between peers (wire tags 16–18): answers `getArtifact` from the local store
 /// and hands pieces and "missing" answers to the request waiting for them (`ArtifactExchange`);

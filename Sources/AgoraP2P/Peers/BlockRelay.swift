@@ -1,6 +1,6 @@
 import AgoraCore
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 
 /// The `blocks` gossip topic: blocks this node proposed and committed go out through the mesh;
 /// a block from a peer is applied (through `BlockSync`) and only then forwarded, or forwarded

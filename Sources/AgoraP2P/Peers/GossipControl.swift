@@ -1,6 +1,6 @@
 import AgoraCore
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import ServiceLifecycle
 
 /// Gossip mesh upkeep for every topic (`GossipRouter`'s I/O): answers `ihave` with `iwant` and

@@ -1,5 +1,5 @@
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import Metrics
 
 /// Network metrics: peers by direction, messages by type and direction, handshake failures by

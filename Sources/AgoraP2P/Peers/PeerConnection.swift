@@ -1,6 +1,6 @@
 import AgoraCore
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import Logging
 
 /// One peer's link from admission to disconnect: asks the `PeerSet` whether the link may stay,

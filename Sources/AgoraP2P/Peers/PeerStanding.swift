@@ -1,6 +1,6 @@
 import AgoraCore
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import AgoraStorage
 import Foundation
 import Logging

@@ -1,6 +1,6 @@
 import AgoraCore
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import Synchronization
 
 /// The `presence` gossip topic (wire tag 15): heartbeats this node's `Presence` accepted from its

@@ -1,6 +1,6 @@
 import AgoraCore
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import ServiceLifecycle
 
 /// The `transactions` gossip topic: transactions this node's mempool admitted from its API go

@@ -1,12 +1,12 @@
 import AgoraCore
 import AgoraCrypto
+@testable import AgoraLedger
 import AgoraState
 import AgoraStorage
 import Foundation
 import Logging
 import Synchronization
 import Testing
-@testable import AgoraServices
 
 /// The presence service with an injected clock and membership: signatures bound to the chain,
 /// membership, stale and future-dated heartbeats, replay and rate limits, the three-interval

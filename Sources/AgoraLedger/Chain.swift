@@ -1,3 +1,8 @@
+// AgoraLedger: the node's write path and what it stands on — `Chain` (admission, proposals,
+// commits, `LedgerQueries`, `LedgerFeed`), the mempool, module events and the event bus, the
+// consensus driver, presence, artifact uploads and fetching, health and metrics. The P2P, mediator
+// and API targets reach the ledger through these types; the ledger imports none of them.
+
 import AgoraCore
 import AgoraCrypto
 import AgoraState

@@ -1,11 +1,11 @@
 import AgoraCore
 import AgoraCrypto
+@testable import AgoraLedger
 import AgoraState
 import AgoraStorage
 import Foundation
 import Logging
 import Testing
-@testable import AgoraServices
 
 /// The market's events through a real chain: one per successful market transaction, none for a
 /// failed one, and `market.released` / `market.refunded` from the block whose end settled a

@@ -1,8 +1,8 @@
 import AgoraCore
 import AgoraCrypto
+@testable import AgoraLedger
 import AgoraState
 import Testing
-@testable import AgoraServices
 
 /// The mempool wakes its waiters on admission (the consensus driver no longer polls its size).
 @Suite("Admission signal")

@@ -1,12 +1,12 @@
 import AgoraCore
 import AgoraCrypto
+@testable import AgoraLedger
 import AgoraState
 @testable import AgoraStorage
 import Foundation
 import GRDB
 import Logging
 import Testing
-@testable import AgoraServices
 
 @Suite("Chain")
 struct ChainTests {

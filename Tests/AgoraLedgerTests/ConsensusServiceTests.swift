@@ -1,7 +1,7 @@
 import AgoraConsensus
 import AgoraCore
 import AgoraCrypto
-@testable import AgoraServices
+@testable import AgoraLedger
 import Foundation
 import Logging
 import ServiceLifecycle

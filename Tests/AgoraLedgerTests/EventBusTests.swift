@@ -1,7 +1,7 @@
 import AgoraCore
+@testable import AgoraLedger
 import Foundation
 import Testing
-@testable import AgoraServices
 
 @Suite("Event bus")
 struct EventBusTests {

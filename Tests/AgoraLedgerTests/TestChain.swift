@@ -1,10 +1,10 @@
 import AgoraCore
 import AgoraCrypto
+@testable import AgoraLedger
 import AgoraState
 import AgoraStorage
 import Foundation
 import Logging
-@testable import AgoraServices
 
 // The same helper as in Tests/AgoraP2PTests/PeerServiceTests.swift: a test target cannot import
 // another, and the consensus and fetcher tests here need a chain on disk just like the P2P tests.

@@ -1,8 +1,8 @@
 import AgoraCore
 import AgoraCrypto
+@testable import AgoraLedger
 import AgoraState
 import Testing
-@testable import AgoraServices
 
 @Suite("Mempool: evidence admission")
 struct MempoolEvidenceTests {

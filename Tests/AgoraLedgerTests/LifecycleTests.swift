@@ -1,10 +1,10 @@
+@testable import AgoraLedger
 import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
 import Testing
-@testable import AgoraServices
 
 @Suite("Lifecycle")
 struct LifecycleTests {

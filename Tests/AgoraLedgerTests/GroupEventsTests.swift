@@ -1,11 +1,11 @@
 import AgoraCore
 import AgoraCrypto
+@testable import AgoraLedger
 import AgoraState
 import AgoraStorage
 import Foundation
 import Logging
 import Testing
-@testable import AgoraServices
 
 @Suite("Group and claim events")
 struct GroupEventsTests {

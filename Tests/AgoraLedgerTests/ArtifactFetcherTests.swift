@@ -1,6 +1,6 @@
 import AgoraCore
 import AgoraCrypto
-@testable import AgoraServices
+@testable import AgoraLedger
 import AgoraStorage
 import Foundation
 import Logging

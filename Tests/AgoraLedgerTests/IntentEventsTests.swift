@@ -1,7 +1,7 @@
 import AgoraCore
+@testable import AgoraLedger
 import AgoraState
 import Testing
-@testable import AgoraServices
 
 /// Settlement events come from the block's write set, so transitions no transaction carries
 /// (finalisation and expiry at end of block) are published, each with the correlation ID.

@@ -1,6 +1,6 @@
 import AgoraCore
+@testable import AgoraLedger
 import Testing
-@testable import AgoraServices
 
 /// Module events are found by payload tag (`ModuleEventRegistry`), not by a switch in Chain.
 @Suite("Module event registry")
