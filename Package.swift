@@ -51,7 +51,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
-        .target(name: "AgoraServices", dependencies: [
+        // The node's write path and what it stands on: `Chain` (admission, proposals, commits,
+        // `LedgerQueries` and `LedgerFeed`), the mempool, module events and the event bus, the
+        // consensus driver, presence, the node's artifact uploads and fetching, health and metrics.
+        // Everything above reaches the ledger through these types; the ledger imports none of them.
+        .target(name: "AgoraLedger", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraNetwork", "AgoraConsensus",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -60,11 +64,33 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // The node's side of the P2P network: `PeerService` drives the encrypted transport, and its
+        // shells in Peers/ dial, keep peer standing, sync block ranges and relay each gossip topic
+        // (transactions, blocks, consensus, presence, artifact pieces). It applies what peers send
+        // through `Chain` and the consensus inbox; the ledger never calls it back.
+        .target(name: "AgoraP2P", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraStorage", "AgoraNetwork", "AgoraLedger",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The node's optional matchmaker for intents: the mediator service, the `IntentMatcher` seam
+        // with the built-in BM25 + terms matcher and the OpenAI-compatible LLM matcher (its client,
+        // retries and circuit breaker), and the "never propose twice" memory. It reads the intent
+        // index and submits signed proposals through `Chain`; only the node composes it.
+        .target(name: "AgoraMediator", dependencies: [
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The API's vocabulary, shared by the server and its clients: the JSON views of API v1, the
         // signed artifact-request scheme and the `/mcp` seam. Core, Crypto and Foundation only.
         .target(name: "AgoraAPIModels", dependencies: ["AgoraCore", "AgoraCrypto"]),
+        // The node's HTTP face over Hummingbird: API v1 routes, the WebSocket event stream, health,
+        // metrics, the admin page and OpenAPI, converting ledger records into the views. It also owns
+        // what guards that face: admin tokens, the admin audit log and the per-client rate limiter.
         .target(name: "AgoraAPI", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork", "AgoraAPIModels",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraNetwork", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -74,6 +100,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            // Admin tokens are stored as SHA-256 hashes.
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // A client of a node's HTTP API: typed calls, signed transaction submission, artifact
         // upload and streamed download. Used by the CLI, the MCP server and the benchmarks; it
@@ -91,8 +119,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AgoraNode", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI", "AgoraConsensus", "AgoraNetwork",
-            "AgoraClient", "AgoraMCP", "AgoraAPIModels",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraMediator", "AgoraAPI", "AgoraConsensus",
+            "AgoraNetwork", "AgoraClient", "AgoraMCP", "AgoraAPIModels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,13 +142,13 @@ let package = Package(
         // (apply, claims, mediator, events), signature verification, artifact transfer and
         // multi-process consensus throughput. Measurement only; no node links it.
         .target(name: "AgoraBench", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraNetwork", "AgoraAPI",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraMediator", "AgoraNetwork", "AgoraAPI",
             "AgoraAPIModels", "AgoraClient", "AgoraNode", "AgoraSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "agora", dependencies: [
-            "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraServices", "AgoraAPI",
+            "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraAPI",
             "AgoraConsensus", "AgoraClient", "AgoraMCP", "AgoraAPIModels", "AgoraSimulation", "AgoraBench",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -138,8 +166,17 @@ let package = Package(
         .testTarget(name: "AgoraNetworkTests", dependencies: [
             "AgoraNetwork", "AgoraCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "AgoraServicesTests", dependencies: [
-            "AgoraServices", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "AgoraLedgerTests", dependencies: [
+            "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "AgoraP2PTests", dependencies: [
+            "AgoraP2P", "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", "AgoraState", "AgoraCore", "AgoraCrypto",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "AgoraMediatorTests", dependencies: [
+            "AgoraMediator", "AgoraLedger", "AgoraState", "AgoraCore", .product(name: "Logging", package: "swift-log"),
             // The in-process chat-completions server of the LLM matcher tests.
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -148,7 +185,7 @@ let package = Package(
             "AgoraAPI", "AgoraNode", "AgoraAPIModels",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraAPI", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
         .testTarget(name: "AgoraBenchTests", dependencies: [
             "AgoraBench", "AgoraNode", "AgoraClient", "AgoraStorage", "AgoraCore", .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,10 @@
+// AgoraAPI: the node's HTTP face over Hummingbird — API v1 routes, the WebSocket event stream,
+// health, metrics, the admin page and OpenAPI, converting ledger records into AgoraAPIModels views.
+// It also owns what guards that face: admin tokens (stored as hashes), the admin audit log and the
+// per-client rate limiter.
+
+import AgoraLedger
 import AgoraNetwork
-import AgoraServices
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket

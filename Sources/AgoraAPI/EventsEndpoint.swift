@@ -1,5 +1,5 @@
 import AgoraCore
-import AgoraServices
+import AgoraLedger
 import Dispatch
 import Foundation
 import Hummingbird

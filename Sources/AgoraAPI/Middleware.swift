@@ -1,4 +1,4 @@
-import AgoraServices
+import AgoraLedger
 import Dispatch
 import Foundation
 import HTTPTypes

@@ -1,11 +1,11 @@
 import AgoraAPIModels
 import AgoraCore
-import AgoraServices
+import AgoraLedger
 import AgoraState
 import AgoraStorage
 
 /// How the ledger's records become API views: the conversions from state records and index rows
-/// (`AgoraState`, `AgoraStorage`, `AgoraServices`) that the view types themselves cannot name, because
+/// (`AgoraState`, `AgoraStorage`, `AgoraLedger`) that the view types themselves cannot name, because
 /// `AgoraAPIModels` is shared with clients that link neither the state machine nor SQLite. Each
 /// delegates to the view's public initialiser (a struct from another module is built through one).
 

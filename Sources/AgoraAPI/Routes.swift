@@ -1,6 +1,7 @@
 import AgoraAPIModels
 import AgoraCore
-import AgoraServices
+import AgoraLedger
+import AgoraP2P
 import AgoraState
 import AgoraStorage
 import Foundation

@@ -1,6 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
-import AgoraServices
+import AgoraLedger
 import AgoraState
 import AgoraStorage
 import Hummingbird

@@ -1,8 +1,8 @@
 import AgoraAPI
 import AgoraClient
 import AgoraCrypto
+import AgoraLedger
 import AgoraNode
-import AgoraServices
 import AgoraStorage
 import Foundation
 import Hummingbird

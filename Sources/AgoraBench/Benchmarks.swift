@@ -3,8 +3,8 @@
 // consensus throughput over validator processes. Measurement only: no node links it.
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraNode
-import AgoraServices
 import AgoraState
 import AgoraStorage
 import Dispatch

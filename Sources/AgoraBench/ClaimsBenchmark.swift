@@ -1,7 +1,7 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraNode
-import AgoraServices
 import AgoraState
 import AgoraStorage
 import Dispatch

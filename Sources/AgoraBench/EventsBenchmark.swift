@@ -1,8 +1,8 @@
 import AgoraAPI
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraNode
-import AgoraServices
 import AgoraSimulation
 import AgoraState
 import AgoraStorage

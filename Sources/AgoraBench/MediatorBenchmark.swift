@@ -1,7 +1,8 @@
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
+import AgoraMediator
 import AgoraNode
-import AgoraServices
 import AgoraState
 import AgoraStorage
 import Dispatch

@@ -4,7 +4,7 @@ import AgoraCore
 /// asks several peers for different windows at once, buffers what arrives out of order, hands
 /// blocks to the applier strictly in height order, and moves a window to another peer when its
 /// peer is too slow or turns out to lie. It owns no sockets and no clock (time is passed in), so
-/// its decisions are tested deterministically; `BlockSync` (in AgoraServices) sends the requests and applies.
+/// its decisions are tested deterministically; `BlockSync` (in AgoraP2P) sends the requests and applies.
 ///
 /// Bounds: at most `maxWindows` windows in flight and `maxPerPeer` per peer, so the buffer holds
 /// at most `maxWindows × windowSize` blocks. A peer is only asked for heights it has announced.

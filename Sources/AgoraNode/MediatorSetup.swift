@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraCrypto
-import AgoraServices
+import AgoraLedger
+import AgoraMediator
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -2,8 +2,9 @@ import AgoraAPI
 import AgoraClient
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraMCP
-import AgoraServices
+import AgoraP2P
 import AgoraState
 import AgoraStorage
 import Foundation

@@ -1,6 +1,7 @@
+import AgoraAPI
 import AgoraConsensus
 import AgoraCore
-import AgoraServices
+import AgoraLedger
 import Configuration
 import Foundation
 import Logging

@@ -4,7 +4,7 @@ import AgoraCore
 import AgoraCrypto
 import AgoraClient
 import AgoraNode
-import AgoraServices
+import AgoraLedger
 import AgoraStorage
 import ArgumentParser
 import Crypto

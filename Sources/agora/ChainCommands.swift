@@ -1,7 +1,8 @@
 import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
-import AgoraServices
+import AgoraLedger
+import AgoraP2P
 import ArgumentParser
 import Foundation
 

@@ -2,8 +2,8 @@ import AgoraAPIModels
 import AgoraClient
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraNode
-import AgoraServices
 import AgoraStorage
 import ArgumentParser
 import Crypto

@@ -1,10 +1,11 @@
+import AgoraAPI
 import AgoraCore
 import AgoraCrypto
 import AgoraNode
 import AgoraState
 import ArgumentParser
 import Foundation
-import AgoraServices
+import AgoraLedger
 import Configuration
 import Logging
 import Synchronization

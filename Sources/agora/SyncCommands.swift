@@ -1,7 +1,7 @@
 import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
-import AgoraServices
+import AgoraLedger
 import ArgumentParser
 import Foundation
 

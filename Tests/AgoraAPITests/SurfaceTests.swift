@@ -2,7 +2,7 @@ import AgoraAPI
 import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
-import AgoraServices
+import AgoraLedger
 import Foundation
 import Hummingbird
 import HummingbirdTesting

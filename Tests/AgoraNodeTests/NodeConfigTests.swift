@@ -1,4 +1,5 @@
-import AgoraServices
+import AgoraAPI
+import AgoraLedger
 import Configuration
 import Foundation
 import Testing
