@@ -5,7 +5,7 @@
 // span sections. Every error names the key it is about.
 import AgoraConsensus
 import AgoraCore
-import AgoraServices
+import AgoraLedger
 import Configuration
 import Foundation
 import Logging

@@ -120,11 +120,12 @@ struct TransportTimerTests {
     func rekeyAndIdle() async throws {
         let inbound = Mutex<PeerLink?>(nil)
         // Generous enough that a loaded CI machine still delivers the pings before it fires (at 3 s
-        // a CI run under a parallel build saw the link idle-closed before the first ping arrived).
-        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(10)),
+        // a CI run under a parallel build saw the link idle-closed before the first ping arrived;
+        // at 10 s the full suite, with its node processes on two cores, still did twice).
+        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(30)),
                                onLink: { link in inbound.withLock { $0 = link } })
         let port = try await server.listen(host: "127.0.0.1", port: 0).localAddress!.port!
-        let client = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(30)), onLink: { _ in })
+        let client = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(300)), onLink: { _ in })
         let link = try await client.dial(host: "127.0.0.1", port: port)
         while inbound.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
         let remote = inbound.withLock { $0 }!
@@ -134,9 +135,9 @@ struct TransportTimerTests {
         try link.send(.ping(2))
         #expect(try await it.next() == .ping(1))
         #expect(try await it.next() == .ping(2), "the receiver switched keys at the announced point")
-        // Now silence: the server side closes the link about 10 s after the last input.
+        // Now silence: the server side closes the link about 30 s after the last input.
         let started = Date()
-        while link.isActive, Date().timeIntervalSince(started) < 45 { try await Task.sleep(for: .milliseconds(20)) }
+        while link.isActive, Date().timeIntervalSince(started) < 120 { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!link.isActive)
         #expect(Date().timeIntervalSince(started) > 1, "not before the idle timeout")
     }
