@@ -3,6 +3,7 @@
 // settings (chain, log, http, block, mempool, events, shutdown, p2p, validator, consensus),
 // then artifacts and presence, MCP, the mediator, the LLM provider, and last the checks that
 // span sections. Every error names the key it is about.
+import AgoraAPI
 import AgoraConsensus
 import AgoraCore
 import AgoraLedger
