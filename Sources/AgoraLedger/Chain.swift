@@ -26,7 +26,7 @@ import Synchronization
 /// module's events come from its own events file (`ModuleEvents.swift`).
 public final class Chain: Sendable {
     /// The ledger's own parts: readers go through `queries`, writers through this type.
-    package let store: BlockStore
+    let store: BlockStore
     let cache: StateCache
     let mempool: Mempool
     /// Every read-only question about the committed chain and the mempool.

@@ -78,6 +78,11 @@ public struct LedgerQueries: Sendable {
     public func settlement(id: Hash) throws -> IndexedSettlement? { try store.settlement(id: id) }
     /// The intent sets `mediator` has proposed settlements for (the mediator's memory on start).
     public func proposedIntentSets(mediator: Address) throws -> [[Hash]] { try store.proposedIntentSets(mediator: mediator) }
+    /// Complementary open intents sharing words with an intent (the mediator's retrieval).
+    public func intentCandidates(group: Hash, kind: IntentKind, words: [String], excludingAuthor: Address?,
+                                 limit: Int) throws -> IntentRetrieval {
+        try store.intentCandidates(group: group, kind: kind, words: words, excludingAuthor: excludingAuthor, limit: limit)
+    }
 
     // MARK: Market
 

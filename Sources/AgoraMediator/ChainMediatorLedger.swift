@@ -10,16 +10,26 @@ import Foundation
 /// from the committed state cache, and proposals signed with the mediator key and admitted to
 /// the node's own mempool (from where they gossip), with the intent's ID as correlation ID.
 public struct StoreIntentBook: IntentBook {
-    let store: BlockStore
+    private enum Source: Sendable {
+        case store(BlockStore)
+        case ledger(LedgerQueries)
+    }
+    private let source: Source
 
-    public init(store: BlockStore) { self.store = store }
+    public init(store: BlockStore) { source = .store(store) }
 
-    /// The intent index of a running node's chain.
-    public init(chain: Chain) { self.init(store: chain.store) }
+    /// The intent index of a running node's chain, through its read seam.
+    public init(chain: Chain) { source = .ledger(chain.queries) }
+
+    private func retrieve(_ group: Hash, _ kind: IntentKind, _ words: [String], _ author: Address?, _ limit: Int) throws -> IntentRetrieval {
+        switch source {
+        case let .store(store): return try store.intentCandidates(group: group, kind: kind, words: words, excludingAuthor: author, limit: limit)
+        case let .ledger(queries): return try queries.intentCandidates(group: group, kind: kind, words: words, excludingAuthor: author, limit: limit)
+        }
+    }
 
     public func candidates(for intent: BookIntent, limit: Int) throws -> Retrieval {
-        let r = try store.intentCandidates(group: intent.group, kind: intent.kind.complement, words: Array(intent.words.keys),
-                                           excludingAuthor: intent.author, limit: limit)
+        let r = try retrieve(intent.group, intent.kind.complement, Array(intent.words.keys), intent.author, limit)
         let candidates = r.candidates.map { i in
             BookIntent(id: i.id, author: i.author, group: i.content.group, kind: i.content.kind, text: i.content.text, terms: i.content.terms,
                        height: i.height, words: r.termFrequencies[i.position] ?? [:], length: i.length)

@@ -97,7 +97,7 @@ public final class PeerService: Service, Sendable {
         metrics = NetworkMetrics(chain.metrics.factory)
         let params = PeerSet.Params(maxInbound: config.maxInbound, maxPerIP: config.maxPerIP, banDuration: config.banDuration)
         registry = PeerRegistry(set: PeerSet(selfID: Hash.sha256(identity.publicKey.bytes), params: params), metrics: metrics)
-        standing = PeerStanding(registry: registry, store: chain.store, metrics: metrics, logger: logger)
+        standing = PeerStanding(registry: registry, book: chain.peerBook, metrics: metrics, logger: logger)
         blockSync = BlockSync(chain: chain, registry: registry, standing: standing, logger: logger)
         blocks = BlockRelay(chain: chain, registry: registry, sync: blockSync)
         transactions = TransactionRelay(chain: chain, registry: registry)

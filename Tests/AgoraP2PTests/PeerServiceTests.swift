@@ -201,7 +201,7 @@ struct PeerServiceTests {
             let liarKey = SigningKey()
             let liar = Transport(config: .init(chainID: "p2p-test", identity: liarKey), onLink: { _ in })
             let link = try await liar.dial(host: "127.0.0.1", port: p)
-            let head = try #require(try producer.store.block(height: 5))
+            let head = try #require(try producer.queries.block(height: 5))
             var forged = head.block
             forged.header.height = 6
             forged.header.previousHash = head.block.hash
@@ -230,7 +230,7 @@ struct PeerServiceTests {
             tasks.cancelAll()
 
             // The ban and the scores outlive the process: they are in the node's database.
-            let records = try producer.store.peerRecords()
+            let records = try producer.peerBook.records()
             let liarRecord = try #require(records.first { $0.peerID == Hash.sha256(liarKey.publicKey.bytes) })
             #expect(liarRecord.bannedUntil > Int64(Date().timeIntervalSince1970 * 1000))
             #expect(liarRecord.score <= TrustScore.banThreshold)

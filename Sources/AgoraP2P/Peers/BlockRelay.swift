@@ -46,7 +46,7 @@ struct BlockRelay: Sendable {
         }
         // Already committed here (consensus often decides before the block's gossip
         // arrives): it is verified, so it goes on through the mesh for peers that rely on it.
-        if height <= head, (try? chain.store.blockHash(height: height)) == id {
+        if height <= head, (try? chain.queries.blockHash(height: height)) == id {
             forward(message, id: id, from: peer)
             return nil
         }

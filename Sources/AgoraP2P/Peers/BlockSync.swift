@@ -58,7 +58,7 @@ final class BlockSync: Sendable {
         var out: [WireMessage.SealedBlock] = []
         var bytes = 0
         var h = max(1, from)
-        while out.count < Int(count), let stored = try chain.store.block(height: h) {
+        while out.count < Int(count), let stored = try chain.queries.block(height: h) {
             let size = stored.block.canonicalBytes.count
             if bytes + size > SecureSession.maxFrameBytes - 64 * 1024, !out.isEmpty { break }
             out.append(.init(block: stored.block, seal: stored.seal))

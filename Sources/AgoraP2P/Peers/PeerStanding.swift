@@ -10,7 +10,7 @@ import Logging
 /// node's store (on disconnect and on ban) and restores them at start-up.
 struct PeerStanding: Sendable {
     let registry: PeerRegistry
-    let store: BlockStore
+    let book: PeerBook
     let metrics: NetworkMetrics
     let logger: Logger
 
@@ -47,7 +47,7 @@ struct PeerStanding: Sendable {
         }
         let row = BlockStore.PeerRecord(peerID: record.peerID, identity: link.identity.identity, address: record.address,
                                         score: record.score, bannedUntil: record.bannedUntil, lastSeen: wall)
-        do { try store.savePeer(row) } catch {
+        do { try book.save(row) } catch {
             logger.warning("cannot persist peer", metadata: ["error": .string("\(error)")])
         }
     }
@@ -55,7 +55,7 @@ struct PeerStanding: Sendable {
     /// Scores and bans from earlier runs: bans still in force are restored, scores seed new links,
     /// addresses of peers not banned can be dialed.
     func restore() {
-        guard let rows = try? store.peerRecords() else { return }
+        guard let rows = try? book.records() else { return }
         let records = rows.map { PeerSet.Record(peerID: $0.peerID, address: $0.address, score: $0.score, bannedUntil: $0.bannedUntil) }
         let wall = PeerStanding.wallMillis(), now = PeerRegistry.now()
         registry.withSet { $0.restore(records, wallNow: wall, now: now) }
