@@ -14,7 +14,9 @@ struct TransportTests {
         let links = Mutex<[PeerLink]>([])
         let failures = Mutex<[Transport.LinkError]>([])
 
-        func waitForFailure(timeout: Double = 5) async -> Transport.LinkError? {
+        // Waits return as soon as the event arrives; the bound is long because the full suite
+        // starts every suite at once on two cores and has starved these waits past 5 s.
+        func waitForFailure(timeout: Double = 60) async -> Transport.LinkError? {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 if let f = failures.withLock({ $0.first }) { return f }
@@ -23,7 +25,7 @@ struct TransportTests {
             return nil
         }
 
-        func waitForLink(timeout: Double = 5) async -> PeerLink? {
+        func waitForLink(timeout: Double = 60) async -> PeerLink? {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 if let l = links.withLock({ $0.first }) { return l }
