@@ -166,12 +166,16 @@ let package = Package(
         .testTarget(name: "AgoraNetworkTests", dependencies: [
             "AgoraNetwork", "AgoraCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // Helpers shared by the ledger and P2P tests (a chain on disk); not shipped.
+        .target(name: "AgoraLedgerTestSupport", dependencies: [
+            "AgoraLedger", "AgoraStorage", "AgoraState", "AgoraCore", "AgoraCrypto", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/AgoraLedgerTestSupport"),
         .testTarget(name: "AgoraLedgerTests", dependencies: [
-            "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
+            "AgoraLedgerTestSupport", "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "AgoraP2PTests", dependencies: [
-            "AgoraP2P", "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", "AgoraState", "AgoraCore", "AgoraCrypto",
+            "AgoraLedgerTestSupport", "AgoraP2P", "AgoraLedger", "AgoraStorage", "AgoraNetwork", "AgoraConsensus", "AgoraState", "AgoraCore", "AgoraCrypto",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -1,3 +1,4 @@
+import AgoraLedgerTestSupport
 import AgoraConsensus
 import AgoraCore
 import AgoraCrypto

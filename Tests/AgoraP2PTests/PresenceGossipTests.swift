@@ -1,3 +1,4 @@
+import AgoraLedgerTestSupport
 import AgoraCore
 import AgoraCrypto
 @testable import AgoraNetwork
