@@ -19,7 +19,8 @@ import Synchronization
 /// `Peers/`: dialing and peer exchange (`PeerDialer`), one link's life (`PeerConnection`), trust
 /// and its persistence (`PeerStanding`), catching up (`BlockSync`), and a relay per gossip topic
 /// (`BlockRelay`, `TransactionRelay`, `ConsensusRelay`, `PresenceRelay`, `ArtifactRelay`, with
-/// mesh upkeep in `GossipControl`). `handle` is the table from wire message to shell.
+/// mesh upkeep in `GossipControl`). Inbound messages wait in per-class queues, consensus
+/// served first (`InboundDispatch`); `handle` is the table from wire message to shell.
 /// See docs/network.md.
 public final class PeerService: Service, Sendable {
     public struct Config: Sendable {
@@ -76,6 +77,8 @@ public final class PeerService: Service, Sendable {
     let presence: PresenceRelay
     let artifactRelay: ArtifactRelay
     let dialer: PeerDialer
+    /// Inbound work by class, consensus first (docs/performance.md, "Consensus first under load").
+    let inbound: InboundDispatch
     /// Where the chain announces admitted transactions and committed blocks.
     let feed: LedgerFeed
     /// Artifact pieces served to peers and fetched from them (ArtifactFetcher drives fetching).
@@ -105,6 +108,7 @@ public final class PeerService: Service, Sendable {
         self.consensus = ConsensusRelay(registry: registry, standing: standing, logger: logger)
         self.presence = PresenceRelay(registry: registry)
         artifactRelay = ArtifactRelay(registry: registry)
+        inbound = InboundDispatch(factory: chain.metrics.factory)
         let (newLinks, newLinkContinuation) = AsyncStream<(PeerLink, Bool)>.makeStream(bufferingPolicy: .unbounded)
         (self.newLinks, self.newLinkContinuation) = (newLinks, newLinkContinuation)
         dialer = PeerDialer(registry: registry, bootstrap: config.peers, targetOutbound: config.targetOutbound,
@@ -156,6 +160,9 @@ public final class PeerService: Service, Sendable {
                         links.addTask { await self.serve(link, outbound: outbound) }
                     }
                 }
+            }
+            for id in 0..<inbound.workers {
+                group.addTask { [self] in await inbound.work(id: id) { process($0) } }
             }
             group.addTask { [blockSync] in await blockSync.run() }
             group.addTask { [transactions] in await transactions.run() }
