@@ -58,15 +58,23 @@ public final class Chain: Sendable {
     /// so that committing a decided block does not execute it again. Cleared on every commit.
     let executions = Mutex<[Hash: ExecutedBlock]>([:])
     static let maxCachedExecutions = 8
+    /// What a proposal may hold: counts, bytes and the measured cost (`BlockBudget`).
+    let proposalBudget: ProposalBudget
     /// How far a proposal's timestamp may run ahead of this node's clock (milliseconds).
     public static let maxClockDriftMs: UInt64 = 10_000
+    /// Bytes of a block kept free of transactions for its header and `lastCommit`.
+    static let headerAllowance = 4096
 
     public struct Config: Sendable {
         public var maxBlockTransactions: Int
         public var maxBlockBytes: Int
-        public init(maxBlockTransactions: Int = 10_000, maxBlockBytes: Int = Limits.defaultMaxBlockBytes) {
+        /// Share (percent) of the propose timeout that verifying and executing a proposal may
+        /// take on a validator, by this node's measured cost (`block.roundBudgetPercent`).
+        public var roundBudgetPercent: Int
+        public init(maxBlockTransactions: Int = 10_000, maxBlockBytes: Int = Limits.defaultMaxBlockBytes, roundBudgetPercent: Int = 50) {
             self.maxBlockTransactions = min(maxBlockTransactions, Limits.maxTransactionsPerBlock)
             self.maxBlockBytes = maxBlockBytes
+            self.roundBudgetPercent = min(100, max(1, roundBudgetPercent))
         }
     }
 
@@ -147,6 +155,10 @@ public final class Chain: Sendable {
         self.cache = cache
         queries = LedgerQueries(store: store, cache: cache, mempool: mempool)
         executor = BlockExecutor(chainID: identity.chainID)
+        proposalBudget = ProposalBudget(
+            params: BlockBudget.Params(maxTransactions: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - Chain.headerAllowance,
+                                       roundFraction: Double(config.roundBudgetPercent) / 100, cores: System.coreCount),
+            signatures: mempool.verified, factory: metrics.factory)
         let overlay = StateOverlay(base: cache)
         tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay),
                         validators: nextValidators, headValidators: headValidators))

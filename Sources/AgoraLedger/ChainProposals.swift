@@ -21,13 +21,18 @@ extension Chain {
 
     /// Builds a candidate for the next height from the mempool, proposed by `proposer`: its
     /// transactions executed on top of the head (the execution is kept for the commit) and the
-    /// head's seal as `lastCommit`. `now` is the wall clock in milliseconds.
-    public func buildProposal(proposer: PublicKey, now: UInt64) throws -> Block {
+    /// head's seal as `lastCommit`. `now` is the wall clock in milliseconds. With a
+    /// `proposeTimeout` (consensus passes its round's), the block also holds no more than the
+    /// validators can verify and execute in `block.roundBudgetPercent` of it (`BlockBudget`).
+    public func buildProposal(proposer: PublicKey, now: UInt64, proposeTimeout: Duration? = nil) throws -> Block {
         let t = snapshot
         let height = t.head.height + 1
-        let candidates = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - 4096)
+        let limits = proposalBudget.limits(proposeTimeout: proposeTimeout)
+        let candidates = mempool.reap(maxCount: limits.maxTransactions, maxBytes: limits.maxBytes)
         let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: proposer.address)
+        let started = ContinuousClock.now
         let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
+        proposalBudget.executed(count: candidates.count, seconds: (ContinuousClock.now - started).inSeconds)
         let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
                                  timestamp: context.timestamp, proposer: proposer,
                                  txRoot: Block.txRoot(executed.included),
@@ -103,19 +108,21 @@ extension Chain {
             else { throw invalid("lastCommit is not a valid commit of the parent") }
         }
         guard Block.txRoot(block.transactions) == h.txRoot else { throw invalid("transaction root differs") }
-        // A transaction in the mempool had its signature checked on admission, and its ID is the
-        // hash of those exact bytes: only the others are checked (in parallel). Every validator
+        // A transaction this node admitted had its signature checked then, and its ID is the
+        // hash of those exact bytes: only the others are checked (on every core). Every validator
         // receives most of a proposal's transactions by gossip first, so this halves the work.
-        let unchecked = block.transactions.indices.filter { mempool.transaction(block.transactions[$0].id) == nil }
-        let valid = SignatureVerifier.verify(unchecked.map { block.transactions[$0] })
-        if let bad = valid.firstIndex(of: false) { throw invalid("transaction \(unchecked[bad]) has a bad signature") }
+        let signatures = mempool.verified.check(block.transactions)
+        proposalBudget.signaturesOfBlock(reused: signatures.reused, checked: signatures.checked)
+        if let bad = signatures.valid.firstIndex(of: false) { throw invalid("transaction \(bad) has a bad signature") }
         let context = BlockContext(height: h.height, timestamp: h.timestamp, proposer: h.proposer.address)
         let executed: ExecutedBlock
+        let started = ContinuousClock.now
         do { executed = try executor.execute(block.transactions, context: context, base: cache, mode: .verify) } catch let e as BlockRejection {
             throw invalid("\(e)")
         } catch {
             throw invalid("state unavailable: \(error)")
         }
+        proposalBudget.executed(count: block.transactions.count, seconds: (ContinuousClock.now - started).inSeconds)
         guard StateRoot.next(previous: t.head.stateRoot, writes: executed.writes) == h.stateRoot else { throw invalid("state root differs") }
         remember(hash, executed)
         return executed

@@ -131,6 +131,9 @@ public final class Mempool: Sendable {
     public let rejections: RejectionLog
     /// Wakes waiters after each admission (the consensus driver between heights).
     public let admissions = AdmissionSignal()
+    /// Transactions whose signature this node checked (admission fills it; block verification
+    /// skips them). Kept even after they leave the pool: a peer's block may still carry them.
+    public let verified = VerifiedSignatures()
 
     public init(config: Config = Config(), rejectionLogCapacity: Int = 10_000) {
         self.config = config
@@ -147,13 +150,13 @@ public final class Mempool: Sendable {
         // A nonce the chain already consumed can never be included: refuse it before paying
         // for a signature check (peers relay transactions this node has already committed).
         if tx.body.nonce < account.nonce { throw .rejected(.nonceTooLow(expected: account.nonce, got: tx.body.nonce)) }
-        guard SignatureVerifier.isValid(tx) else { throw .rejected(.invalidSignature) }
+        guard verified.check(tx) else { throw .rejected(.invalidSignature) }
         return try admitVerified(tx, view: view, account: account, correlationID: correlationID)
     }
 
     /// Verifies a batch on every core, then admits each in order.
     public func insert(batch: [Transaction], view: ChainView) -> [Result<Admitted, AdmissionError>] {
-        let valid = SignatureVerifier.verify(batch)
+        let valid = verified.check(batch).valid
         return batch.indices.map { i in
             guard valid[i] else { return .failure(.rejected(.invalidSignature)) }
             do throws(AdmissionError) { return .success(try admitVerified(batch[i], view: view, correlationID: nil)) } catch { return .failure(error) }

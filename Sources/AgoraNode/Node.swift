@@ -64,7 +64,7 @@ public struct Node {
         let feed = LedgerFeed()
         let chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
                               mempool: Mempool(config: .init(maxCount: config.mempoolMaxCount, maxBytes: config.mempoolMaxBytes)),
-                              config: .init(maxBlockTransactions: config.maxBlockTransactions),
+                              config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent),
                               events: events, feed: feed, metrics: metrics, logger: logger)
         let head = chain.snapshot.head
         metrics.height.record(Int64(head.height))

@@ -27,6 +27,9 @@ public struct NodeConfig: Sendable {
     public var blockIntervalMs: Int
     public var createEmptyBlocks: Bool
     public var maxBlockTransactions: Int
+    /// Share (percent) of the propose timeout a proposal's measured verify-and-execute cost may
+    /// take (`block.roundBudgetPercent`; `BlockBudget`).
+    public var blockRoundBudgetPercent = 50
     public var mempoolMaxCount: Int
     public var mempoolMaxBytes: Int
     public var logLevel: Logger.Level
@@ -130,6 +133,8 @@ public struct NodeConfig: Sendable {
         Key(name: "block.intervalMs", defaultValue: .int(1000), secret: false, help: "block interval in milliseconds"),
         Key(name: "block.createEmpty", defaultValue: .bool(true), secret: false, help: "produce blocks with no transactions"),
         Key(name: "block.maxTransactions", defaultValue: .int(10_000), secret: false, help: "transactions per block at most"),
+        Key(name: "block.roundBudgetPercent", defaultValue: .int(50), secret: false,
+            help: "percent of the propose timeout a block's measured verification and execution may take (1-100)"),
         Key(name: "mempool.maxCount", defaultValue: .int(100_000), secret: false, help: "pending transactions at most"),
         Key(name: "mempool.maxBytes", defaultValue: .int(128 * 1024 * 1024), secret: false, help: "pending bytes at most"),
         Key(name: "log.level", defaultValue: .string("info"), secret: false, help: "trace, debug, info, notice, warning, error, critical"),
@@ -244,6 +249,7 @@ public struct NodeConfig: Sendable {
         let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
         let r = SettingReader(reader: s.reader)
         var config = try readCore(r)
+        config.blockRoundBudgetPercent = try r.int("block.roundBudgetPercent", 1...100)
         try config.readArtifactsAndPresence(r)
         try config.readMCP(r)
         try config.readMediator(r)

@@ -211,7 +211,9 @@ extension ConsensusService {
             case let .buildProposal(height, round):
                 guard let ownKey, halted == nil, !service.isStopping else { return }
                 do {
-                    let block = try chain.buildProposal(proposer: ownKey, now: Driver.nowMillis())
+                    // Sized for the others to check within round 0's propose timeout (`BlockBudget`).
+                    let timeout = Duration.milliseconds(Int64(min(service.config.timeouts.proposeBase, UInt64(Int32.max))))
+                    let block = try chain.buildProposal(proposer: ownKey, now: Driver.nowMillis(), proposeTimeout: timeout)
                     work.append(.proposalBuilt(height: height, round: round, block: block))
                 } catch {
                     logger.error("cannot build a proposal", metadata: ["height": .stringConvertible(height), "error": .string("\(error)")])
