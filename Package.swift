@@ -136,7 +136,8 @@ let package = Package(
         // multi-process network simulator (real `agora` processes on loopback). No node links it;
         // the `agora simulate` commands and the integration tests do.
         .target(name: "AgoraSimulation", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraConsensus", "AgoraState", "AgoraAPIModels", "AgoraNode",
+            "AgoraCore", "AgoraCrypto", "AgoraConsensus", "AgoraState", "AgoraAPIModels", "AgoraNode", "AgoraNetwork",
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // The benchmarks behind `agora bench` and `agora artifact bench`: block production
         // (apply, claims, mediator, events), signature verification, artifact transfer and

@@ -34,6 +34,8 @@ public struct ConsensusSimulation: Sendable {
     private var verified: [VerificationKey: Bool] = [:]
     /// Blocks a Byzantine proposer sent at (height, round): the coalition votes for them.
     private var coalition: [RoundKey: CoalitionBlocks] = [:]
+    /// Each node's cores and inbound queue, when the run has an `InboundLoad`.
+    private var cpus: [NodeCPU] = []
 
     enum SimEvent: Sendable {
         case deliver(to: Int, from: Int, bytes: [UInt8])
@@ -42,6 +44,10 @@ public struct ConsensusSimulation: Sendable {
         case crash(Int)
         case restart(Int)
         case heal
+        /// The next transaction batch of the load reaches `node`.
+        case flood(node: Int)
+        /// A core of `node` finished `work`.
+        case processed(node: Int, work: SimInbound)
     }
 
     struct VerificationKey: Hashable, Sendable {
@@ -72,7 +78,9 @@ public struct ConsensusSimulation: Sendable {
         nodes = keys.enumerated().map { i, key in
             SimNode(index: i, key: key, isByzantine: i < config.byzantine, engine: engine)
         }
-        faults = FaultPlan.draw(&rng, nodes: config.validators, honest: Array(config.byzantine..<config.validators))
+        let drawn = FaultPlan.draw(&rng, nodes: config.validators, honest: Array(config.byzantine..<config.validators))
+        faults = config.load == nil ? drawn : .faultFree(nodes: config.validators)
+        if let load = config.load { cpus = Array(repeating: NodeCPU(load), count: config.validators) }
         self.rng = rng
         monitor = SafetyMonitor(seed: config.seed)
         report = SimulationReport(config: config, faults: faults)
@@ -112,6 +120,7 @@ public struct ConsensusSimulation: Sendable {
             queue.push(at: crash.restartAt, .restart(crash.node))
         }
         queue.push(at: faults.healTime, .heal)
+        for i in cpus.indices { queue.push(at: UInt64(i), .flood(node: i)) }
         while monitor.violations.isEmpty, let entry = queue.pop() {
             if entry.time > deadline || report.events >= config.maxEvents { break }
             now = entry.time
@@ -141,6 +150,8 @@ public struct ConsensusSimulation: Sendable {
         report.heightsCommitted = UInt64(honest.map { nodes[$0].chain.count }.min() ?? 0)
         report.roundsPerHeight = monitor.firstCommitRound
         report.violations = monitor.violations
+        report.consensusDropped = cpus.reduce(0) { $0 + $1.droppedConsensus }
+        report.transactionsDropped = cpus.reduce(0) { $0 + $1.droppedTransactions }
         if report.violations.isEmpty, config.withinFaultBound {
             for i in honest where nodes[i].chain.count < nodes[i].committedAtHeal + config.steps {
                 report.violations.append(.liveness(seed: config.seed, node: i,
@@ -157,7 +168,12 @@ public struct ConsensusSimulation: Sendable {
         case let .deliver(to, from, bytes):
             guard nodes[to].up else { report.messagesDropped += 1; return }
             report.messagesDelivered += 1
-            receive(to, from: from, bytes)
+            if cpus.isEmpty {
+                receive(to, from: from, bytes)
+            } else {
+                cpus[to].enqueue(SimInbound(kind: .consensus(bytes: bytes, from: from), source: from, arrived: now))
+                startWork(to)
+            }
         case let .timeout(node, epoch, height, round, step):
             guard nodes[node].up, nodes[node].epoch == epoch else { return }
             feed(node, .timeoutFired(height: height, round: round, step: step))
@@ -190,6 +206,23 @@ public struct ConsensusSimulation: Sendable {
         case .heal:
             healed = true
             for i in nodes.indices { nodes[i].committedAtHeal = nodes[i].chain.count }
+        case let .flood(node):
+            let load = cpus[node].load
+            cpus[node].enqueue(SimInbound(kind: .transactions(load.transactionsPerBatch), source: -1, arrived: now))
+            startWork(node)
+            queue.push(at: now + max(1, 1_000 / load.batchesPerSecond), .flood(node: node))
+        case let .processed(node, work):
+            cpus[node].finished(work)
+            if case let .consensus(bytes, from) = work.kind, nodes[node].up { receive(node, from: from, bytes) }
+            startWork(node)
+        }
+    }
+
+    /// Starts what node `i`'s free cores may take; each piece of work ends after its cost.
+    private mutating func startWork(_ i: Int) {
+        while let (work, cost) = cpus[i].start() {
+            if case .consensus = work.kind { report.maxConsensusWait = max(report.maxConsensusWait, now - work.arrived) }
+            queue.push(at: now + cost, .processed(node: i, work: work))
         }
     }
 

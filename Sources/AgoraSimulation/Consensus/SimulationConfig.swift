@@ -16,6 +16,9 @@ public struct SimulationConfig: Hashable, Sendable {
     /// Safety net against a run that never ends: processed events, not virtual time.
     public var maxEvents: Int = 2_000_000
     public var byzantineStrategy: ByzantineStrategy = .mixed
+    /// A flood of transaction gossip competing with consensus for every node's cores (nil: none;
+    /// messages are handled the instant they arrive). A load makes the network fault-free.
+    public var load: InboundLoad?
     /// Verify each distinct (message, key, signature) once per run and remember the verdict.
     /// Off only to measure what the cache saves (docs/consensus.md).
     var cachesVerification = true
@@ -70,6 +73,12 @@ public struct FaultPlan: Hashable, Sendable {
         public var node: Int
         public var at: UInt64
         public var restartAt: UInt64
+    }
+
+    /// No faults at all: every message arrives within `healedMaxDelay`, nothing crashes.
+    static func faultFree(nodes: Int) -> FaultPlan {
+        FaultPlan(healTime: 0, maxDelay: 40, lossPerMille: 0, duplicatePerMille: 0, partition: [], partitionStart: 0,
+                  crashes: [], skewPercent: Array(repeating: 100, count: nodes))
     }
 
     /// Draws a plan; `honest` are the node indices that may crash.

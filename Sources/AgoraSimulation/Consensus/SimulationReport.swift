@@ -51,6 +51,11 @@ public struct SimulationReport: Hashable, Sendable {
     public var garbageRejected = 0
     public var signingRefusals = 0
     public var evidenceReported = 0
+    /// Under an `InboundLoad`: consensus messages and transactions dropped by full inbound
+    /// queues, and the longest a consensus message waited for a core (virtual ms).
+    public var consensusDropped = 0
+    public var transactionsDropped = 0
+    public var maxConsensusWait: UInt64 = 0
     public var events = 0
     public var virtualTime: UInt64 = 0
     public var violations: [SimulationViolation] = []
