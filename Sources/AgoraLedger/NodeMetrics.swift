@@ -84,6 +84,11 @@ public final class NodeMetrics: Sendable {
         "agora_p2p_trust_score": "Trust scores of connected peers: min, mean and max.",
         "agora_p2p_sync_timeouts_total": "Block-range requests taken from a peer that did not answer in time.",
         "agora_p2p_sync_windows": "Block-range requests in flight.",
+        "agora_p2p_inbound_queue_depth": "Inbound P2P work waiting, by class (consensus, sync, other, gossip; gossip in transactions).",
+        "agora_p2p_inbound_dropped_total": "Inbound P2P work dropped because its class's queue was full or its link closed, by class.",
+        "agora_block_budget_transactions": "Transactions the last proposal could hold under block.maxTransactions and the measured cost budget.",
+        "agora_block_cost_seconds_per_transaction": "Measured seconds a validator needs per transaction: signature over all cores plus execution.",
+        "agora_block_signatures_total": "Transaction signatures of received blocks, by result: reused (checked at admission) or checked.",
     ]
 
     /// Adds `# HELP` lines to Prometheus text produced by the registry.

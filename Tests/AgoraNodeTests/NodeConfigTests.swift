@@ -22,6 +22,7 @@ struct NodeConfigTests {
         let env = ["AGORA_BLOCK_INTERVAL_MS": "700", "AGORA_LOG_LEVEL": "warning", "AGORA_HTTP_RATE_LIMIT_PER_SECOND": "42"]
         let c = try await NodeConfig.load(dataDir: d, overrides: ["log.level": .string("error")], environment: env)
         #expect(c.maxBlockTransactions == 10_000)        // default
+        #expect(c.blockRoundBudgetPercent == 50)          // default
         #expect(c.http == HostPort(host: "127.0.0.1", port: 9000)) // file
         #expect(c.blockIntervalMs == 700)                 // environment over file
         #expect(c.rateLimitPerSecond == 42)               // environment, nested camelCase key
@@ -48,6 +49,8 @@ struct NodeConfigTests {
         #expect(await failure(["events.origins": ["not a url"]]) == "events.origins")
         #expect(await failure(["chain.id": "Bad Chain"]) == "chain.id")
         #expect(await failure(env: ["AGORA_HTTP_MAX_BODY_BYTES": "12"]) == "http.maxBodyBytes")
+        #expect(await failure(env: ["AGORA_BLOCK_ROUND_BUDGET_PERCENT": "0"]) == "block.roundBudgetPercent")
+        #expect(await failure(["block.roundBudgetPercent": 101]) == "block.roundBudgetPercent")
     }
 
     @Test("a non-loopback bind is accepted once an admin token exists, and with MCP on only with an MCP token")

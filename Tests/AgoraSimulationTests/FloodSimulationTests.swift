@@ -28,6 +28,8 @@ struct FloodSimulationTests {
         // A piece of admission costs 6.4 ms (64 transactions); a vote only ever waited for the
         // few consensus messages that arrived with it, never for a piece of admission.
         #expect(report.maxConsensusWait < 6, "a vote waited \(report.maxConsensusWait) ms")
+        print("consensus first under the flood (seed \(seed)): \(report.heightsCommitted) heights by t=\(report.virtualTime) ms, "
+              + "longest vote wait \(report.maxConsensusWait) ms, \(report.transactionsDropped) transactions refused at the queue")
     }
 
     @Test("served in arrival order (the dispatch before), the same flood stalls the chain: votes wait behind batches past every timeout")
