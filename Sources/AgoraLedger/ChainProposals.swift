@@ -27,7 +27,7 @@ extension Chain {
     public func buildProposal(proposer: PublicKey, now: UInt64, proposeTimeout: Duration? = nil) throws -> Block {
         let t = snapshot
         let height = t.head.height + 1
-        let limits = proposalBudget.limits(proposeTimeout: proposeTimeout)
+        let limits = proposalLimits(proposeTimeout: proposeTimeout)
         let candidates = mempool.reap(maxCount: limits.maxTransactions, maxBytes: limits.maxBytes)
         let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: proposer.address)
         let started = ContinuousClock.now
@@ -41,6 +41,12 @@ extension Chain {
         let block = Block(header: header, transactions: executed.included)
         remember(block.hash, executed)
         return block
+    }
+
+    /// What a proposal built now may hold: `block.maxTransactions`, the block's bytes and, with a
+    /// `proposeTimeout`, what the measured cost affords in `block.roundBudgetPercent` of it.
+    public func proposalLimits(proposeTimeout: Duration?) -> BlockBudget.Limits {
+        proposalBudget.limits(proposeTimeout: proposeTimeout)
     }
 
     /// Single-validator shortcut (development chains, benchmarks, tests): builds the next block,

@@ -96,6 +96,9 @@ extension ConsensusService {
             let clock = ContinuousClock()
             let deadline = clock.now.advanced(by: config.blockInterval)
             let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            // A full block is what the next proposal may hold, which the cost budget may make
+            // less than `block.maxTransactions`.
+            let full = chain.proposalLimits(proposeTimeout: proposeBudget(config)).maxTransactions
             chain.wakeOnAdmission(wake)
             defer { wake.finish() }
             wake.yield()  // the pool may already hold a full block
@@ -106,11 +109,16 @@ extension ConsensusService {
                 }
                 for await _ in wakes {
                     let pending = chain.queries.pendingCount
-                    if pending >= chain.config.maxBlockTransactions { break }
+                    if pending >= full { break }
                     if clock.now >= deadline, config.createEmptyBlocks || pending > 0 { break }
                 }
                 group.cancelAll()
             }
+        }
+
+        /// The propose timeout a proposal is sized for: round 0's.
+        static func proposeBudget(_ config: Config) -> Duration {
+            .milliseconds(Int64(min(config.timeouts.proposeBase, UInt64(Int32.max))))
         }
 
         // MARK: Inputs
@@ -212,8 +220,8 @@ extension ConsensusService {
                 guard let ownKey, halted == nil, !service.isStopping else { return }
                 do {
                     // Sized for the others to check within round 0's propose timeout (`BlockBudget`).
-                    let timeout = Duration.milliseconds(Int64(min(service.config.timeouts.proposeBase, UInt64(Int32.max))))
-                    let block = try chain.buildProposal(proposer: ownKey, now: Driver.nowMillis(), proposeTimeout: timeout)
+                    let block = try chain.buildProposal(proposer: ownKey, now: Driver.nowMillis(),
+                                                        proposeTimeout: Driver.proposeBudget(service.config))
                     work.append(.proposalBuilt(height: height, round: round, block: block))
                 } catch {
                     logger.error("cannot build a proposal", metadata: ["height": .stringConvertible(height), "error": .string("\(error)")])

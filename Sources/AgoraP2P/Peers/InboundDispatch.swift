@@ -9,6 +9,8 @@ import Synchronization
 struct InboundMessage: InboundWork {
     var message: WireMessage
     let link: PeerLink
+    /// A later piece of a split batch: the batch already earned its trust reward.
+    var isContinuation = false
 
     var inboundClass: InboundClass { InboundClass.of(message) }
     var units: Int {
@@ -19,8 +21,10 @@ struct InboundMessage: InboundWork {
 
     mutating func split(first count: Int) -> InboundMessage {
         guard case let .transactions(txs) = message, count < txs.count else { return self }
+        let piece = InboundMessage(message: .transactions(Array(txs[..<count])), link: link, isContinuation: isContinuation)
         message = .transactions(Array(txs[count...]))
-        return InboundMessage(message: .transactions(Array(txs[..<count])), link: link)
+        isContinuation = true
+        return piece
     }
 }
 

@@ -52,7 +52,8 @@ extension PeerService {
         let link = item.link
         guard registry.isRegistered(link) else { return }
         do {
-            if let reward = try handle(item.message, from: link) { standing.penalize(link, reward) }
+            // One reward per batch, however many pieces admission cut it into.
+            if let reward = try handle(item.message, from: link), !item.isContinuation { standing.penalize(link, reward) }
         } catch let fault as PeerFault {
             standing.fault(link, fault)
         } catch {
