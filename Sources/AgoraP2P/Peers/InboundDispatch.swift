@@ -88,6 +88,11 @@ final class InboundDispatch: Sendable {
                 handle(item)
                 state.withLock { $0.queues.finished(item.inboundClass) }
                 wakeOne()
+                // Give the thread back between items: without a suspension point a worker with
+                // queued admission never leaves its thread, and on a two-core pool whose other
+                // thread is busy the link readers (and so the next vote) would wait for the
+                // whole backlog to be checked.
+                await Task.yield()
                 continue
             }
             guard await iterator.next() != nil else { return }
