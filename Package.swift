@@ -190,6 +190,9 @@ let package = Package(
             "AgoraAPI", "AgoraNode", "AgoraAPIModels",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        // What client SDKs are held to: the codec vectors (Tests/vectors/client.json) that the
+        // Python SDK reads too.
+        .testTarget(name: "AgoraClientTests", dependencies: ["AgoraClient", "AgoraAPIModels", "AgoraCrypto", "AgoraCore"]),
         .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraAPI", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
         .testTarget(name: "AgoraBenchTests", dependencies: [
