@@ -13,8 +13,13 @@ import json
 import time
 from typing import Any, Callable, Iterable, Iterator
 
+from websockets import __version__ as _ws_version
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import connect
+
+# websockets 17 wants `legacy=True` to keep a connection open outside a `with` block (the stream
+# holds it across `get` calls); older versions do that by default and do not know the flag.
+_CONNECT_OPTS = {"legacy": True} if int(_ws_version.split(".")[0]) >= 17 else {}
 
 from .errors import EventStreamError
 from .reads import _addr
@@ -43,7 +48,7 @@ class EventStream:
         sub = dict(self.subscription, op="subscribe")
         if self.last_seq is not None:
             sub["since"] = self.last_seq
-        ws = connect(self.url, open_timeout=self.open_timeout, max_size=16 * 1024 * 1024)
+        ws = connect(self.url, open_timeout=self.open_timeout, max_size=16 * 1024 * 1024, **_CONNECT_OPTS)
         ws.send(json.dumps(sub))
         while True:
             msg = json.loads(ws.recv(timeout=self.open_timeout))

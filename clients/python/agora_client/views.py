@@ -19,13 +19,14 @@ class View(dict):
     def __getattr__(self, name: str) -> Any:
         for key in (name, _camel(name), _camel(name).replace("Id", "ID"), _camel(name).replace("Sha256", "SHA256")):
             if key in self:
-                return wrap(self[key])
+                return self[key]
         raise AttributeError(f"{name!r} is not in this {self.get('type', 'view')} (keys: {', '.join(sorted(self))})")
 
 
 def wrap(v: Any) -> Any:
-    if isinstance(v, dict) and not isinstance(v, View):
-        return View(v)
+    """JSON as Views all the way down (item lists of pages included)."""
+    if isinstance(v, dict):
+        return View({k: wrap(x) for k, x in v.items()})
     if isinstance(v, list):
         return [wrap(x) for x in v]
     return v
