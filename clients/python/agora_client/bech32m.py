@@ -57,8 +57,24 @@ def encode(raw: bytes) -> str:
     return HRP + "1" + "".join(CHARSET[d] for d in data + checksum)
 
 
+_decoded: dict[str, bytes] = {}
+
+
 def decode(text: str, field: str = "address") -> bytes:
-    """The 20 bytes of an `ag1…` address; `InvalidAddress` (with the node's reason) otherwise."""
+    """The 20 bytes of an `ag1…` address; `InvalidAddress` (with the node's reason) otherwise.
+    Valid addresses are remembered (a program sends to the same few many times, and the pure
+    Python checksum costs as much as the Ed25519 signature)."""
+    raw = _decoded.get(text) if isinstance(text, str) else None
+    if raw is not None:
+        return raw
+    raw = _decode(text, field)
+    if len(_decoded) >= 4096:
+        _decoded.clear()
+    _decoded[text] = raw
+    return raw
+
+
+def _decode(text: str, field: str) -> bytes:
     if not isinstance(text, str):
         raise InvalidAddress(field, "wrongLength", f"{field} must be an ag1… string, got {type(text).__name__}")
 
