@@ -114,7 +114,7 @@ class Key:
         name = self.name if name is None else name
         doc = {"version": 1, "name": name, "address": self.address, "publicKey": self.public_key.hex()}
         if password is None:
-            doc.update(encryption=None, secret=self.seed().hex())
+            doc["secret"] = self.seed().hex()  # no "encryption" field: what the node writes for plaintext files
             return doc
         if not password:
             raise InvalidInput("password", "must not be empty")
