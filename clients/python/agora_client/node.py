@@ -32,7 +32,7 @@ class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods):
     """A node at `url` (e.g. `http://127.0.0.1:8645`).
 
     `chain_id` / `genesis_hash` pin the chain: a node that serves another one raises `WrongChain`
-    before the first transaction is signed. `admin_token` is sent as a bearer token (admin routes,
+    before the first transaction is signed. Without them the chain is pinned at first contact. `admin_token` is sent as a bearer token (admin routes,
     artifact access). `wait_timeout` bounds `wait=True`."""
 
     def __init__(self, url: str = "http://127.0.0.1:8645", *, chain_id: str | None = None, genesis_hash: str | None = None,
@@ -56,6 +56,10 @@ class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods):
             raise WrongChain(self.expected_chain_id, s["chainID"])
         if self.expected_genesis_hash is not None and s["genesisHash"] != self.expected_genesis_hash:
             raise WrongChain(self.expected_genesis_hash, s["genesisHash"], "genesis hash")
+        # Pinned at first contact when not given: if the URL later reaches another chain (a node
+        # re-created behind the same address), nothing is signed for it.
+        self.expected_chain_id = s["chainID"]
+        self.expected_genesis_hash = s["genesisHash"]
         self._status = (time.monotonic(), s)
         return s
 

@@ -90,6 +90,20 @@ def test_a_node_of_another_chain_is_refused_before_signing(dev_node, dev_key):
             other.transfer(dev_key, to=Key.generate().address, amount=1)
 
 
+def test_the_chain_is_pinned_at_first_contact(dev_node, dev_key, monkeypatch):
+    with Node(dev_node.url) as n:
+        n.status()
+        real = n.http.json
+
+        def other_genesis(method, path, *a, **kw):
+            answer = real(method, path, *a, **kw)
+            return dict(answer, genesisHash="00" * 32) if path == "/api/v1/status" else answer
+        monkeypatch.setattr(n.http, "json", other_genesis)
+        with pytest.raises(WrongChain) as e:
+            n.status()
+        assert e.value.found == "00" * 32
+
+
 def test_reads_and_not_found(node, dev_key):
     assert node.block("latest").height >= 1
     assert node.transactions(account=dev_key.address, limit=1)["items"]
