@@ -8,6 +8,7 @@ each payload are in `TransactionMethods`, reads in `ReadMethods`, artifacts and 
 own modules."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -134,7 +135,6 @@ class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods):
                                             content_type="application/json")
         if status not in (200, 202):
             raise error_from(status, data, "/api/v1/transactions", TransactionRejected)
-        import json
         return json.loads(data)
 
     def wait(self, receipt: Receipt | str, timeout: float | None = None, poll: float = 0.05) -> Receipt:

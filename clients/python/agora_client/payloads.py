@@ -9,6 +9,7 @@ intents, the two votes of evidence) the arguments are normalised here, as the CL
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Callable, Iterable, Mapping
 
 from . import bech32m
@@ -102,7 +103,6 @@ def _text(v: Any, field: str, minimum: int, maximum: int, *, no_control: bool = 
 
 
 def _is_control(c: str) -> bool:
-    import unicodedata
     return unicodedata.category(c) == "Cc"
 
 

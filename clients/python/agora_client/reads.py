@@ -7,6 +7,7 @@ import urllib.parse
 from typing import Any, Iterator
 
 from . import bech32m
+from .errors import InvalidInput
 from .payloads import hex_bytes
 from .views import View, wrap
 
@@ -121,7 +122,6 @@ class ReadMethods:
     def purchases(self, *, buyer: Any = None, seller: Any = None, limit: int | None = None, cursor: str | None = None) -> View:
         """A buyer's purchases, or the purchases of a seller's offers (give exactly one)."""
         if (buyer is None) == (seller is None):
-            from .errors import InvalidInput
             raise InvalidInput("buyer", "give exactly one of buyer= and seller=")
         side, who = ("buyers", _addr(buyer, "buyer")) if buyer is not None else ("sellers", _addr(seller, "seller"))
         return self._get(f"/api/v1/market/{side}/{who}/purchases", **_page(limit, cursor))
