@@ -13,11 +13,11 @@ extension ClientVectors {
         var payload: Payload
     }
 
-    static let policyArgs: [String: Any] = ["faucet_amount": 5, "claim_reward": 2, "transfer_fee_bps": 25, "max_supply": 1_000, "max_balance": 500]
+    static var policyArgs: [String: Any] { ["faucet_amount": 5, "claim_reward": 2, "transfer_fee_bps": 25, "max_supply": 1_000, "max_balance": 500] }
     static let policy = GroupPolicy(faucetAmount: Amount(5)!, claimReward: Amount(2)!, transferFeeBps: 25, maxSupply: Amount(1_000)!, maxBalance: Amount(500)!)
-    static let refArgs: [[String: Any]] = [["sha256": hex(0x42, 32), "size": 20], ["sha256": hex(0x41, 32), "size": 10]]
+    static var refArgs: [[String: Any]] { [["sha256": hex(0x42, 32), "size": 20], ["sha256": hex(0x41, 32), "size": 10]] }
     static let refs = [ArtifactRef(sha256: hash(0x41), size: 10), ArtifactRef(sha256: hash(0x42), size: 20)]
-    static let termsArgs: [String: Any] = ["asset": "gpu-hours", "amount": [10, 20], "price": [5, 9], "deadline": 100]
+    static var termsArgs: [String: Any] { ["asset": "gpu-hours", "amount": [10, 20], "price": [5, 9], "deadline": 100] }
     static let terms = IntentTerms(asset: "gpu-hours", amount: ValueRange(min: 10, max: 20), price: ValueRange(min: 5, max: 9), deadline: 100)
 
     static func payloads() throws -> [PayloadVector] {

@@ -59,7 +59,7 @@ def test_key_files_open_and_reseal_identically(vectors):
     for v in vectors["keyFiles"]:
         key = Key.from_key_file(v["file"], v["password"])
         assert key.seed().hex() == v["seed"]
-        enc = v["file"]["encryption"]
+        enc = v["file"].get("encryption")
         if enc is None:
             assert key.key_file(v["file"]["name"]) == v["file"]
         else:
