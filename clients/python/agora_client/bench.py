@@ -38,7 +38,8 @@ def machine() -> str:
     except OSError:
         pass
     import cryptography
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs {model}, Python {platform.python_version()}, "
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs {model}{load}, Python {platform.python_version()}, "
             f"cryptography {cryptography.__version__}")
 
 
