@@ -198,10 +198,14 @@ def terms_fields(t: Mapping[str, Any] | None, field: str = "terms") -> bytes:
 
 
 def _range(v: Any, field: str) -> tuple[int, int] | None:
+    """None, a single amount (min = max) or [min, max]."""
     if v is None:
         return None
-    lo, hi = (v, v) if isinstance(v, int) and not isinstance(v, bool) else (tuple(v) if isinstance(v, (list, tuple)) and len(v) == 2 else (None, None))
-    if lo is None:
+    if isinstance(v, int) and not isinstance(v, bool):
+        lo = hi = v
+    elif isinstance(v, (list, tuple)) and len(v) == 2:
+        lo, hi = v
+    else:
         raise InvalidInput(field, f"{v!r} is not a number or [min, max]")
     lo, hi = _amount(lo, f"{field}.min"), _amount(hi, f"{field}.max")
     if lo > hi:
