@@ -110,6 +110,9 @@ let package = Package(
             "AgoraCore", "AgoraCrypto", "AgoraAPIModels",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // What docs/swift-client.md walks through: a program on the AgoraClient product alone
+        // (Foundation, no platform-specific calls), built and run by CI against a dev node.
+        .executableTarget(name: "AgoraClientExample", dependencies: ["AgoraClient", "AgoraAPIModels", "AgoraCrypto", "AgoraCore"]),
         // MCP for agents: the tool catalogue over a node's API, per-agent signing identities,
         // and the streamable-HTTP session router the node mounts at /mcp.
         .target(name: "AgoraMCP", dependencies: [
@@ -190,6 +193,9 @@ let package = Package(
             "AgoraAPI", "AgoraNode", "AgoraAPIModels",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        // What client SDKs are held to: the codec vectors (Tests/vectors/client.json) that the
+        // Python SDK reads too.
+        .testTarget(name: "AgoraClientTests", dependencies: ["AgoraClient", "AgoraAPIModels", "AgoraCrypto", "AgoraCore"]),
         .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraAPI", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
         .testTarget(name: "AgoraBenchTests", dependencies: [
