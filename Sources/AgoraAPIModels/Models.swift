@@ -240,7 +240,7 @@ public enum API {
 
     public struct TransactionStatusView: Codable, Sendable {
         public var id: String
-        /// "pending", "committed" or "rejected".
+        /// "pending", "committed", "rejected" or "evicted" (left the mempool without a block: docs/mempool.md).
         public var status: String
         public var height: UInt64?
         public var index: Int?
