@@ -271,7 +271,7 @@ public final class Mempool: Sendable {
             }
             if let rejection { throw .rejected(rejection) }
         }
-        let limits = Limits(bound: bound ?? readyBound(), displace: displace, nowMs: now())
+        let limits = AdmissionLimits(bound: bound ?? readyBound(), displace: displace, nowMs: now())
         let (result, evicted) = pool.withLock { (p: inout Pool) -> (Result<Admitted, AdmissionError>, [(Hash, Eviction)]) in
             defer { p.evicted.removeAll() }
             let r: Result<Admitted, AdmissionError>
@@ -287,7 +287,7 @@ public final class Mempool: Sendable {
     }
 
     /// The locked part of admission: nonce window, fees, replacement, the bounds, then the entry.
-    private func place(_ tx: Transaction, account: Account, view: ChainView, limits: Limits, correlationID: String?,
+    private func place(_ tx: Transaction, account: Account, view: ChainView, limits: AdmissionLimits, correlationID: String?,
                        in p: inout Pool) throws(AdmissionError) -> Admitted {
         let body = tx.body
         let sender = tx.sender
@@ -403,7 +403,7 @@ public final class Mempool: Sendable {
             rejections.record(tx.id, reason)
         }
         let nowMs = now()
-        let evicted = pool.withLock { p in
+        let evicted: [(Hash, Eviction)] = pool.withLock { p in
             defer { p.evicted.removeAll() }
             var touched = Set<Address>()
             for tx in committed {

@@ -50,7 +50,7 @@ extension Mempool {
     }
 
     /// What one admission is checked against, computed before the pool lock is taken.
-    struct Limits: Sendable {
+    struct AdmissionLimits: Sendable {
         let bound: Int
         let displace: Bool
         let nowMs: UInt64
@@ -79,7 +79,8 @@ extension Mempool {
     /// ready while the ready set holds its bound, `queuedLimit` for one that would wait behind
     /// a sender's full queue. Replacements pass (they add nothing).
     func edgeRefusal(_ tx: Transaction, account: Account, bound: Int) -> AdmissionError? {
-        pool.withLock { p in
+        if Mempool.bypassesBound(tx) { return nil }
+        return pool.withLock { p -> AdmissionError? in
             let q = p.bySender[tx.sender] ?? SenderQueue(expectedNonce: account.nonce)
             // A queue behind the view is settled by `place`; this pre-check leaves it to that.
             guard q.expectedNonce >= account.nonce, tx.body.nonce >= q.expectedNonce, q.byNonce[tx.body.nonce] == nil else { return nil }
@@ -95,9 +96,10 @@ extension Mempool {
 
     /// Makes room for a new (not replacing) transaction under the ready bound or the queued
     /// limits, or refuses it. `queue` is the sender's queue with the expected nonce settled.
-    func makeRoom(for tx: Transaction, queue: SenderQueue, limits: Limits, in p: inout Pool) throws(AdmissionError) {
+    func makeRoom(for tx: Transaction, queue: SenderQueue, limits: AdmissionLimits, in p: inout Pool) throws(AdmissionError) {
         let runEnd = queue.expectedNonce + UInt64(queue.ready)
         if tx.body.nonce == runEnd {
+            if Mempool.bypassesBound(tx) { return }
             var displaced = 0
             while p.readyCount >= limits.bound {
                 // A batch may push out cheaper ready work (at most a few per arrival), never
@@ -116,6 +118,13 @@ extension Mempool {
         while p.queuedCount >= config.maxQueued, let oldest = Mempool.oldestQueued(&p) {
             Mempool.evict(oldest.id, .queuedOverflow(limit: config.maxQueued), from: &p)
         }
+    }
+
+    /// Evidence of a double sign is never refused for load: it is free, rare (one per offence)
+    /// and what keeps validators honest.
+    static func bypassesBound(_ tx: Transaction) -> Bool {
+        if case .evidence = tx.body.payload { return true }
+        return false
     }
 
     /// Seconds until the sender's oldest queued transaction leaves by age (its queue has room
