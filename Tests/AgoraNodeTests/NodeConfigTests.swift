@@ -69,7 +69,7 @@ struct NodeConfigTests {
                 return key
             } catch { return "other: \(error)" }
         }
-        #expect(await failure(["mempool.maxPendingSeconds": 0]) == "mempool.maxPendingSeconds")
+        #expect(await failure(["mempool.maxPendingSeconds": 0.01]) == "mempool.maxPendingSeconds")
         #expect(await failure(["mempool.maxQueuedPerSender": 0]) == "mempool.maxQueuedPerSender")
         #expect(await failure(["mempool.maxQueued": 200_000]) == "mempool.maxQueued", "above mempool.maxCount")
         #expect(await failure(["mempool.queuedTTLSeconds": 0]) == "mempool.queuedTTLSeconds")
