@@ -9,6 +9,8 @@ import HeapModule
 ///   `maxCount`). Past it a new ready transaction is refused at once as `busy` with the seconds
 ///   the chain needs to work the excess off: the pool never admits more than the chain commits
 ///   in that time, so what it admitted is committed within it (fee, then arrival) or expires.
+///   When the rate makes the bound reach `maxCount`, the hard ceiling rules instead: a
+///   higher fee displaces the lowest, otherwise `full`.
 /// - QUEUED transactions (waiting for an earlier nonce, which may never come) at most
 ///   `maxQueuedPerSender` per sender (`queuedLimit`), `maxQueued` in all (the oldest is
 ///   evicted), each for at most `queuedTTLMs` (evicted by age). They cost memory and gossip but
@@ -86,7 +88,7 @@ extension Mempool {
             guard q.expectedNonce >= account.nonce, tx.body.nonce >= q.expectedNonce, q.byNonce[tx.body.nonce] == nil else { return nil }
             let runEnd = q.expectedNonce + UInt64(q.ready)
             if tx.body.nonce == runEnd {
-                guard p.readyCount >= bound else { return nil }
+                guard bound < config.maxCount, p.readyCount >= bound else { return nil }
                 return .busy(ready: p.readyCount, bound: bound, retryAfter: busyRetryAfter(ready: p.readyCount, bound: bound))
             }
             guard q.queued >= config.maxQueuedPerSender else { return nil }
@@ -99,7 +101,8 @@ extension Mempool {
     func makeRoom(for tx: Transaction, queue: SenderQueue, limits: AdmissionLimits, in p: inout Pool) throws(AdmissionError) {
         let runEnd = queue.expectedNonce + UInt64(queue.ready)
         if tx.body.nonce == runEnd {
-            if Mempool.bypassesBound(tx) { return }
+            // A bound at the hard ceiling is the ceiling's business: fee displacement, `full`.
+            if Mempool.bypassesBound(tx) || limits.bound >= config.maxCount { return }
             var displaced = 0
             while p.readyCount >= limits.bound {
                 // A batch may push out cheaper ready work (at most a few per arrival), never
