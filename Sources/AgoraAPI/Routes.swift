@@ -173,7 +173,8 @@ public enum APIRoutes {
                 // This node's validator address while its key is in the next height's set; empty
                 // on a node that only follows.
                 validator: chain.isValidator ? chain.nodeAddress.description : "",
-                mempool: .init(count: chain.queries.pendingCount, bytes: chain.queries.pendingBytes),
+                mempool: .init(count: chain.queries.pendingCount, bytes: chain.queries.pendingBytes, ready: chain.queries.readyCount,
+                               queued: chain.queries.queuedCount, readyBound: chain.queries.readyBound),
                 params: .init(treasury: p.treasury.description, transferFeeBps: p.transferFeeBps, minFee: p.minFee.units,
                               faucetAmount: p.faucetAmount.units, maxTotalSupply: p.maxTotalSupply.units,
                               maxAccountBalance: p.maxAccountBalance.units, blockReward: p.blockReward.units,
