@@ -96,8 +96,8 @@ def test_gapped_nonce_flood_gets_429_and_blocks_keep_their_interval():
         rate = (height(node) - h0) / (time.time() - t0)
         # One block per 200 ms interval at most (5/s); allow for timing slack, far below a storm.
         assert rate <= 7.5, f"{rate:.1f} blocks/s with only queued transactions pending"
-        pending = node.get("/api/v1/status")["mempool"]["count"]
-        assert pending == 64
+        mempool = status(node)["mempool"]
+        assert (mempool["count"], mempool["ready"], mempool["queued"]) == (64, 0, 64), mempool
     finally:
         node.stop()
 
