@@ -81,6 +81,9 @@ def test_gapped_nonce_flood_gets_429_and_blocks_keep_their_interval():
     node = Node(env={"AGORA_BLOCK_MAX_TRANSACTIONS": "32"}, name="flood").start(interval_ms=200)
     try:
         key = funded_key(node)
+        h0, t0 = height(node), time.time()
+        time.sleep(3)
+        before = (height(node) - h0) / (time.time() - t0)
         chain_id, head = status(node)["chainID"], height(node)
         h0, t0 = height(node), time.time()
         answers = {}
@@ -94,8 +97,10 @@ def test_gapped_nonce_flood_gets_429_and_blocks_keep_their_interval():
         assert retry_after and all(r is not None and int(r) >= 1 for r in retry_after), retry_after
         time.sleep(3)
         rate = (height(node) - h0) / (time.time() - t0)
-        # One block per 200 ms interval at most (5/s); allow for timing slack, far below a storm.
-        assert rate <= 7.5, f"{rate:.1f} blocks/s with only queued transactions pending"
+        print(f"blocks/s before the flood {before:.1f}, after {rate:.1f}")
+        # One block per 200 ms interval at most (5/s), and no faster than before the flood (with
+        # slack for a loaded machine); the old driver went from 2.4 to 10.7 here, 150 on a fast one.
+        assert rate <= 7.5 and rate <= before * 1.5 + 1, f"{rate:.1f} blocks/s (before: {before:.1f}) with only queued transactions pending"
         mempool = status(node)["mempool"]
         assert (mempool["count"], mempool["ready"], mempool["queued"]) == (64, 0, 64), mempool
     finally:
