@@ -33,7 +33,7 @@ struct MempoolLimitsTests {
     }
 
     /// A pool whose ready bound is `seconds` × a rate measured from two blocks one second apart.
-    func pool(rate: Int, seconds: Double = 1, clock: ManualClock = ManualClock(), configure: (inout Mempool.Config) -> Void = { _ in }) -> Mempool {
+    func makePool(rate: Int, seconds: Double = 1, clock: ManualClock = ManualClock(), configure: (inout Mempool.Config) -> Void = { _ in }) -> Mempool {
         var config = Mempool.Config()
         config.maxPendingSeconds = seconds
         config.minCommitRate = 1
@@ -47,12 +47,12 @@ struct MempoolLimitsTests {
     @Test("the ready bound is seconds of the measured commit rate, floored before any block and capped by maxCount")
     func boundFollowsRate() {
         let clock = ManualClock()
-        #expect(pool(rate: 40, seconds: 2, clock: clock).readyBound() == 80)
+        #expect(makePool(rate: 40, seconds: 2, clock: clock).readyBound() == 80)
         var floored = Mempool.Config()
         floored.maxPendingSeconds = 10
         floored.minCommitRate = 500
         #expect(Mempool(config: floored, clock: clock.read).readyBound() == 5_000)
-        #expect(pool(rate: 1_000_000, seconds: 10, clock: clock).readyBound() == 100_000)
+        #expect(makePool(rate: 1_000_000, seconds: 10, clock: clock).readyBound() == 100_000)
         let rate = CommitRate(window: 4, maxAgeMs: 10_000)
         rate.record(transactions: 7, atMs: 0)
         #expect(rate.perSecond(nowMs: 0) == nil)
@@ -64,7 +64,7 @@ struct MempoolLimitsTests {
 
     @Test("above the ready bound a new ready transaction is refused busy with a retry-after, before its signature is checked")
     func busyAtBound() throws {
-        let pool = pool(rate: 3)
+        let pool = makePool(rate: 3)
         let v = view()
         let keys = (0..<3).map { _ in SigningKey() }
         for k in keys { #expect(try pool.insert(tx(k, nonce: 0), view: v) == .ready) }
@@ -83,7 +83,7 @@ struct MempoolLimitsTests {
 
     @Test("the retry-after is the time the measured rate needs to work off the excess")
     func retryAfterFromBacklog() {
-        let pool = pool(rate: 2)
+        let pool = makePool(rate: 2)
         #expect(pool.busyRetryAfter(ready: 2, bound: 2) == 1)
         #expect(pool.busyRetryAfter(ready: 11, bound: 2) == 5)
         #expect(pool.busyRetryAfter(ready: 10_000, bound: 2) == 60)
@@ -91,7 +91,7 @@ struct MempoolLimitsTests {
 
     @Test("a batch displaces lower-fee ready transactions at the bound, and is refused busy when it pays no more")
     func batchDisplaces() throws {
-        let pool = pool(rate: 2)
+        let pool = makePool(rate: 2)
         let v = view()
         let a = SigningKey(), b = SigningKey(), c = SigningKey(), d = SigningKey()
         let cheap = tx(a, nonce: 0, fee: 1)
@@ -108,7 +108,7 @@ struct MempoolLimitsTests {
     @Test("a sender's queued transactions are limited: the next is refused queued_limit with the oldest one's remaining TTL")
     func queuedPerSender() throws {
         let clock = ManualClock()
-        let pool = pool(rate: 1_000, clock: clock) { $0.maxQueuedPerSender = 3; $0.queuedTTLMs = 10_000 }
+        let pool = makePool(rate: 1_000, clock: clock) { $0.maxQueuedPerSender = 3; $0.queuedTTLMs = 10_000 }
         let v = view()
         let spammer = SigningKey()
         for n in 1...3 { #expect(try pool.insert(tx(spammer, nonce: UInt64(n)), view: v) == .queued) }
@@ -126,7 +126,7 @@ struct MempoolLimitsTests {
 
     @Test("the queued total is bounded: a new queued transaction evicts the oldest, with its reason")
     func queuedOverflow() throws {
-        let pool = pool(rate: 1_000) { $0.maxQueued = 3 }
+        let pool = makePool(rate: 1_000) { $0.maxQueued = 3 }
         let v = view()
         let keys = (0..<4).map { _ in SigningKey() }
         let gapped = keys.map { tx($0, nonce: 1) }
@@ -144,7 +144,7 @@ struct MempoolLimitsTests {
     @Test("a queued transaction older than the TTL is evicted by age, with its reason, when the next block commits")
     func queuedTTL() throws {
         let clock = ManualClock()
-        let pool = pool(rate: 1_000, clock: clock) { $0.queuedTTLMs = 60_000 }
+        let pool = makePool(rate: 1_000, clock: clock) { $0.queuedTTLMs = 60_000 }
         let v = view()
         let alice = SigningKey(), bob = SigningKey()
         let old = tx(alice, nonce: 1), later = tx(alice, nonce: 2)
@@ -166,7 +166,7 @@ struct MempoolLimitsTests {
 
     @Test("expiresAt past the next height plus maxExpiryHeights is refused expiry_too_far")
     func expiryCeiling() throws {
-        let pool = pool(rate: 1_000) { $0.maxExpiryHeights = 100 }
+        let pool = makePool(rate: 1_000) { $0.maxExpiryHeights = 100 }
         let v = view(height: 50)
         let alice = SigningKey()
         #expect(throws: Mempool.AdmissionError.expiryTooFar(expiresAt: 151, limit: 150)) {
