@@ -80,6 +80,9 @@ public struct Node {
                                      maxInbound: config.p2pMaxInbound, maxPerIP: config.p2pMaxPerIP,
                                      banDuration: .seconds(config.p2pBanSeconds))
         p2p.targetOutbound = config.p2pTargetOutbound
+        p2p.maxPendingHandshakes = config.p2pMaxPendingHandshakes
+        p2p.maxPendingPerIP = config.p2pMaxPendingPerIP
+        p2p.socketSharePercent = config.p2pSocketSharePercent
         // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
         let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
         // Built before both the network (which judges consensus messages with it) and consensus.
