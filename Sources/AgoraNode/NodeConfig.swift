@@ -261,6 +261,7 @@ public struct NodeConfig: Sendable {
                             environment: [String: String]? = nil) async throws -> NodeConfig {
         guard FileManager.default.fileExists(atPath: dataDir.settingsFile) else { throw NodeError.notInitialized(dataDir.path) }
         try checkFileSize(dataDir)
+        try SettingsFile.check(path: dataDir.settingsFile, keys: keys)
         let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
         let r = SettingReader(reader: s.reader)
         var config = try readCore(r)
@@ -287,6 +288,7 @@ public struct NodeConfig: Sendable {
     /// Every key with its effective value (secrets masked) and where it came from.
     public static func describe(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:]) async throws -> [(String, String, String)] {
         try checkFileSize(dataDir)
+        if FileManager.default.fileExists(atPath: dataDir.settingsFile) { try SettingsFile.check(path: dataDir.settingsFile, keys: keys) }
         let s = try await sources(dataDir: dataDir, overrides: overrides)
         return keys.map { k in
             for (source, reader) in s.layers {
