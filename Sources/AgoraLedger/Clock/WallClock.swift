@@ -30,12 +30,10 @@ public struct WallClock: Sendable {
 /// clock; before the first, when it started. The chain's own time reference: the head's
 /// timestamp plus the time since it arrived.
 public final class HeadArrival: Sendable {
-    private let at: Mutex<ContinuousClock.Instant>
+    private let at = Mutex(ContinuousClock.now)
 
     public init(feed: LedgerFeed) {
-        let at = Mutex(ContinuousClock.now)
-        self.at = at
-        feed.onCommit { _, _ in at.withLock { $0 = .now } }
+        feed.onCommit { [weak self] _, _ in self?.at.withLock { $0 = .now } }
     }
 
     /// Time since the head moved (or since start).
