@@ -22,13 +22,14 @@ def labelled(text, name, reason):
 
 
 class Flood:
-    """Keeps `per_source` half-open connections (connected, never a byte sent) open from each
-    source address, reopening the ones the node closes."""
+    """Opens `per_source` half-open connections (connected, never a byte sent) from each source
+    address and keeps them open, reopening a few of those the node closes every 0.2 s."""
 
     def __init__(self, port, sources, per_source):
         self.port, self.sources, self.per_source = port, sources, per_source
         self.socks = {src: [] for src in sources}
         self.opened = 0
+        self.rounds = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -61,12 +62,16 @@ class Flood:
                         s.close()
                     else:
                         live.append(s)
-                while len(live) < self.per_source and not self.stop.is_set():
+                # Reopen what the node closed, a few per round: pressure without a busy loop.
+                budget = self.per_source if self.rounds == 0 else 4
+                while len(live) < self.per_source and budget > 0 and not self.stop.is_set():
+                    budget -= 1
                     s = self.connect(src)
                     if s is None:
                         break
                     live.append(s)
                 self.socks[src] = live
+            self.rounds += 1
             self.stop.wait(0.2)
         for socks in self.socks.values():
             for s in socks:
