@@ -75,6 +75,9 @@ final class BodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var state = State.idle
     /// Set once the connection must close after the answer in progress.
     var closeAfterResponse = false
+    /// Requests passed on whose answer has not ended: a pipelined request refused while one
+    /// is answered cannot get its own 413 without interleaving two answers, so it gets a close.
+    var unanswered = 0
 
     init(policy: BodyLimitPolicy, linger: TimeAmount = .seconds(1), lingerBytes: Int = 1 << 20,
          onRefused: @escaping @Sendable (BodyLimitPolicy.Refusal) -> Void) {
@@ -99,6 +102,7 @@ final class BodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return refuse(context, request, declared: declared, limit: limit)
             }
             state = .forwarding(received: 0, limit: limit)
+            unanswered += 1
             context.fireChannelRead(data)
         case let .forwarding(received, limit):
             switch part {
@@ -129,6 +133,7 @@ final class BodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { unanswered = max(0, unanswered - 1) }
         guard closeAfterResponse else { return context.write(data, promise: promise) }
         switch unwrapOutboundIn(data) {
         case var .head(response):
@@ -148,6 +153,7 @@ final class BodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         onRefused(.declaredLength)
         state = .cutOff
         closeAfterResponse = true
+        guard unanswered == 0 else { return context.close(promise: nil) }
         let what = "\(request.method.rawValue) \(request.path ?? "/")".prefix(200)
         let body = APIError.jsonBody(code: "body_too_large",
                                      message: "request body of \(declared) bytes (Content-Length) exceeds the limit of \(limit) bytes for \(what)")

@@ -122,6 +122,22 @@ import Testing
         #expect(refusals.all.isEmpty)
     }
 
+    @Test func aPipelinedOversizedRequestWhileAnotherIsAnsweredClosesWithoutInterleavingAnswers() throws {
+        let refusals = Refusals()
+        let (channel, _) = try channel(refusals)
+        let closed = Mutex(false)
+        channel.closeFuture.whenComplete { _ in closed.withLock { $0 = true } }
+        try channel.writeInbound(head("/api/v1/transactions", length: 10))
+        try channel.writeInbound(body(10))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        // The first request is still being answered when the second, too large, arrives.
+        try channel.writeInbound(head("/api/v1/transactions", length: 200 * 1024 * 1024))
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil, "no 413 written into the middle of another answer")
+        #expect(refusals.all == [.declaredLength])
+        #expect(closed.withLock { $0 })
+    }
+
     @Test func eachRouteGetsItsCeiling() {
         func limit(_ path: String) -> Int {
             Self.policy.limit(for: HTTPRequest(method: .put, scheme: nil, authority: nil, path: path))
