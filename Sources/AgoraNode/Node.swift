@@ -72,6 +72,12 @@ public struct Node {
                                                "head": .string(head.hash.hex), "data_dir": .string(dataDir.path)])
 
         let interval = Duration.milliseconds(config.blockIntervalMs)
+        // One wall clock for timestamps, proposal checks, health and presence; skewed only by the
+        // test-only `testing.clockOffsetMs` (timers run on the monotonic clock regardless).
+        let wallClock = WallClock.offset(config.testingClockOffsetMs)
+        if config.testingClockOffsetMs != 0 {
+            logger.warning("TEST ONLY: this node's wall clock is shifted", metadata: ["offset_ms": .stringConvertible(config.testingClockOffsetMs)])
+        }
         let producerStatus = ProducerStatus()
         let states = ServiceStates()
         var p2p = PeerService.Config(listenHost: config.p2pAddress?.host, listenPort: config.p2pAddress?.port ?? 0,
@@ -80,8 +86,12 @@ public struct Node {
                                      maxInbound: config.p2pMaxInbound, maxPerIP: config.p2pMaxPerIP,
                                      banDuration: .seconds(config.p2pBanSeconds))
         p2p.targetOutbound = config.p2pTargetOutbound
+        p2p.maxPendingHandshakes = config.p2pMaxPendingHandshakes
+        p2p.maxPendingPerIP = config.p2pMaxPendingPerIP
+        p2p.socketSharePercent = config.p2pSocketSharePercent
         // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
-        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
+        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries),
+                                clock: { wallClock.nowMillis() })
         // Built before both the network (which judges consensus messages with it) and consensus.
         let consensusInbox = ConsensusInbox(chain: chain)
         let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil
@@ -96,6 +106,7 @@ public struct Node {
         var consensusConfig = ConsensusService.Config(blockInterval: interval, createEmptyBlocks: config.createEmptyBlocks,
                                                       timeouts: config.consensusTimeouts, directory: dataDir.consensusDirectory)
         consensusConfig.testingDoubleSign = config.testingDoubleSign
+        consensusConfig.wallClock = wallClock
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
                                              inbox: consensusInbox, feed: feed, producer: producerStatus, logger: logger)
         consensus.setOnEvidence { [logger] evidence in
@@ -115,7 +126,8 @@ public struct Node {
         // A block is due every interval, plus a round's timeouts when a proposer is down.
         let t = config.consensusTimeouts
         let allowance = interval + .milliseconds(Int64(t.proposeBase + t.prevoteBase + t.precommitBase))
-        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: allowance, createEmptyBlocks: config.createEmptyBlocks))
+        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: allowance, createEmptyBlocks: config.createEmptyBlocks,
+                                    wallClock: wallClock, arrival: consensus.headArrival))
         health.register(ConsensusHealth(consensus: consensus) { network?.connected.map(\.height) ?? [] })
         health.register(ServicesHealth(states: states))
 

@@ -113,6 +113,14 @@ extension NodeConfig {
             testingDoubleSign: try r.bool("testing.doubleSign"))
     }
 
+    /// `p2p.*` caps before the handshake, and the test-only clock offset.
+    mutating func readAcceptGateAndTesting(_ r: SettingReader) throws {
+        p2pMaxPendingHandshakes = try r.int("p2p.maxPendingHandshakes", 1...100_000)
+        p2pMaxPendingPerIP = try r.int("p2p.maxPendingPerIP", 1...100_000)
+        p2pSocketSharePercent = try r.int("p2p.socketSharePercent", 1...90)
+        testingClockOffsetMs = Int64(try r.int("testing.clockOffsetMs", -86_400_000...86_400_000))
+    }
+
     /// `consensus.*`: one delta shared by the three steps.
     static func readConsensusTimeouts(_ r: SettingReader) throws -> ConsensusTimeouts {
         let delta = UInt64(try r.int("consensus.timeoutDeltaMs", 0...60_000))

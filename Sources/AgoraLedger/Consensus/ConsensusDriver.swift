@@ -37,7 +37,17 @@ extension ConsensusService {
             journal = stored.flatMap { $0.height == next ? $0 : nil } ?? ConsensusJournal(height: next)
         }
 
-        static func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+        /// The wall clock, in milliseconds: only for timestamps and the drift check, never timers.
+        var nowMillis: UInt64 { service.config.wallClock.nowMillis() }
+
+        /// This node's timestamp for a proposal now (`ProposalTime`: held to the chain's time
+        /// when other validators must accept it).
+        var proposalTimestamp: UInt64 {
+            let snapshot = chain.snapshot
+            return ProposalTime.timestamp(head: snapshot.head.timestamp, wallNow: nowMillis,
+                                          sinceHeadMoved: service.headArrival.sinceHeadMoved,
+                                          alone: snapshot.validators.validators.count <= 1)
+        }
 
         // MARK: Heights
 
@@ -191,7 +201,7 @@ extension ConsensusService {
             switch message {
             case let .proposal(signed):
                 var isValid = true
-                do { try chain.verifyProposal(signed.proposal.block, now: Driver.nowMillis()) } catch {
+                do { try chain.verifyProposal(signed.proposal.block, now: nowMillis) } catch {
                     isValid = false
                     logger.info("proposal refused", metadata: ["height": .stringConvertible(signed.proposal.height),
                                                               "round": .stringConvertible(signed.proposal.round),
@@ -227,7 +237,7 @@ extension ConsensusService {
                 guard let ownKey, halted == nil, !service.isStopping else { return }
                 do {
                     // Sized for the others to check within round 0's propose timeout (`BlockBudget`).
-                    let block = try chain.buildProposal(proposer: ownKey, now: Driver.nowMillis(),
+                    let block = try chain.buildProposal(proposer: ownKey, now: proposalTimestamp,
                                                         proposeTimeout: Driver.proposeBudget(service.config))
                     work.append(.proposalBuilt(height: height, round: round, block: block))
                 } catch {

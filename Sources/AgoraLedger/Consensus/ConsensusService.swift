@@ -31,6 +31,9 @@ public final class ConsensusService: Service, Sendable {
         /// Test-only fault injection: next to every prevote for a block, also sign (past the
         /// signing guard) and send a prevote for nil — a double sign peers must catch.
         public var testingDoubleSign = false
+        /// The wall clock block timestamps and the proposal drift check read (skewed in tests and
+        /// by `testing.clockOffsetMs`); timers run on the monotonic clock whatever it says.
+        public var wallClock: WallClock = .system
 
         public init(blockInterval: Duration, createEmptyBlocks: Bool = true, timeouts: ConsensusTimeouts = .standard,
                     gossipInterval: Duration = .seconds(1), directory: String) {
@@ -82,6 +85,8 @@ public final class ConsensusService: Service, Sendable {
     let keys: [SigningKey]
     /// Commit successes and failures, for the storage and chain health checks.
     let producer: ProducerStatus
+    /// When the head last moved here: with its timestamp, the chain's time (`ProposalTime`).
+    public let headArrival: HeadArrival
     private let signers: Mutex<[PublicKey: SigningGuard]>
     /// Where the network's consensus messages are checked and queued for the loop.
     let inbox: ConsensusInbox
@@ -131,6 +136,7 @@ public final class ConsensusService: Service, Sendable {
         }
         signers = Mutex(guards)
         (inputs, continuation) = (inbox.inputs, inbox.continuation)
+        headArrival = HeadArrival(feed: feed ?? chain.feed)
         (feed ?? chain.feed).onCommit { _, _ in inbox.headMoved() }
     }
 
