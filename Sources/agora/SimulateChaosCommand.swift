@@ -37,7 +37,7 @@ struct SimulateChaos: AsyncParsableCommand {
         try await runCommand {
             let plan: ChaosPlan
             do { plan = try ChaosPlan.generate(seed: seed, seconds: Double(minutes * 60 + seconds)) } catch {
-                throw CLIError(Exit.invalidInput, error.description)
+                throw CLIError(Exit.invalidInput, "\(error)")
             }
             if planOnly {
                 say("chaos plan, seed \(seed), \(Int(plan.seconds)) s, \(plan.nodes) validators (node\(plan.diskNode) on the small disk), quiet from \(Int(plan.quietFrom)) s")
