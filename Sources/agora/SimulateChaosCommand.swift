@@ -69,7 +69,10 @@ struct SimulateChaos: AsyncParsableCommand {
     private func reexecuteNamespaced() throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // Loopback comes up before this program starts again: Foundation's run loop needs it
+        // (its wake-up sockets are on 127.0.0.1) from the first `Process` on.
         process.arguments = ["unshare", "--net", "--mount", "--propagation", "private", "--",
+                             "/bin/sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"",
                              NodeProcess.currentExecutable] + CommandLine.arguments.dropFirst()
         var environment = ProcessInfo.processInfo.environment
         environment[Self.insideVariable] = "1"

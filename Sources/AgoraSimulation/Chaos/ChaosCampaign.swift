@@ -44,6 +44,8 @@ public struct ChaosCampaign: Sendable {
         var report = ChaosReport(plan: plan, mode: config.mode, directory: config.directory)
         let net = try NodeSetup.testnet(out: config.directory + "/net", validators: plan.nodes, chainID: ChaosCampaign.chainID,
                                         httpBasePort: 8645, p2pBasePort: 26656, blockIntervalMs: config.blockIntervalMs)
+        // The nodes listen beyond loopback, which a node allows only with an admin token.
+        for dir in net.nodes { try runTool([config.binary, "admin", "token", "create", "--data-dir", dir.path, "--name", "chaos"]) }
         let diskDir = net.nodes[plan.diskNode].path
         let smallDisk = try sandbox.mountSmallDisk(at: diskDir, megabytes: config.diskMegabytes)
         if !smallDisk { report.notes.append("no small disk (not root in a private namespace): disk-full faults were not injected") }
@@ -63,10 +65,7 @@ public struct ChaosCampaign: Sendable {
     private func body(plan: ChaosPlan, sandbox: ChaosSandbox, net: NodeSetup.Testnet, nodes: ChaosNodes, smallDisk: Bool,
                       diskDir: String, report: inout ChaosReport) async throws {
         for i in 0..<plan.nodes { try nodes.start(i) }
-        try await waitUntil("every node serves its API and the chain has started", timeout: 180) {
-            for i in 0..<plan.nodes where try await nodes.api(i).height() < 1 { return false }
-            return true
-        }
+        try await waitForStart(nodes, count: plan.nodes)
         let funded = try KeyFile.read(from: net.fundedKeyPath).unlock(password: nil)
         let senders = try await fundSenders(funded, nodes: nodes)
         log("network up, \(senders.count) senders funded; running the plan (\(plan.events.count) events over \(Int(plan.seconds)) s)")
@@ -97,6 +96,22 @@ public struct ChaosCampaign: Sendable {
         log("plan done; load stopped after \(load.acked.count) acknowledged commits; checking")
         try await ChaosChecks(nodes: nodes, count: plan.nodes, genesisPath: net.genesisPath, log: log)
             .judge(acked: load.acked, into: &report)
+    }
+
+    /// Until every node serves its API at height 1 or more; a node that exits is an error
+    /// with its stderr (a bad setting shows at once, not after a timeout).
+    private func waitForStart(_ nodes: ChaosNodes, count: Int) async throws {
+        let deadline = Date().addingTimeInterval(180)
+        while true {
+            for i in 0..<count where !nodes.isRunning[i] {
+                throw ChaosError.node(i, "exited at start: \(nodes.slots[i].process?.stderr.suffix(600) ?? "")")
+            }
+            var serving = 0
+            for i in 0..<count where ((try? await nodes.api(i).height()) ?? 0) >= 1 { serving += 1 }
+            if serving == count { return }
+            guard Date() < deadline else { throw ChaosError.setup("only \(serving) of \(count) nodes serve their API after 180 s") }
+            try await Task.sleep(for: .milliseconds(500))
+        }
     }
 
     /// Carries out one action; false when this sandbox cannot (the report says why).

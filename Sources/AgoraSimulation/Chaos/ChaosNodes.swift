@@ -47,6 +47,8 @@ final class ChaosNodes {
         let argv = [binary, "start", "--data-dir", dataDirs[i], "--http", sandbox.httpAddress(i), "--p2p", sandbox.p2pAddress(i),
                     "--peers", peers, "--log-level", "warning"]
         var environment = NetworkSimulation.environment
+        // Listening beyond loopback, /mcp would need a token; the campaign does not use it.
+        environment["AGORA_MCP_ENABLED"] = "false"
         if let clock = sandbox.clockEnvironment(seconds: slots[i].clockSeconds) {
             environment.merge(clock) { $1 }
         } else {

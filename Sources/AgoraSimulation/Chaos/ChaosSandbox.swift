@@ -74,6 +74,10 @@ public final class ChaosSandbox: @unchecked Sendable {
     public func setUp() throws {
         try runTool(["ip", "link", "set", "lo", "up"])
         guard mode == .namespaces else { return }
+        // `ip netns add` creates its files under /run/netns; a tmpfs there, in this private
+        // mount namespace, keeps them off the machine's /run (a killed run leaves nothing).
+        try runTool(["mkdir", "-p", "/run/netns"])
+        try runTool(["mount", "-t", "tmpfs", "-o", "size=1m", "agchaos", "/run/netns"])
         try runTool(["ip", "link", "add", ChaosSandbox.bridge, "type", "bridge"])
         try runTool(["ip", "addr", "add", "\(ChaosSandbox.subnet).1/24", "dev", ChaosSandbox.bridge])
         try runTool(["ip", "link", "set", ChaosSandbox.bridge, "up"])
