@@ -32,6 +32,7 @@ extension ConsensusSimulation {
             report.storage.blockRecordsDropped += records.count - chain.count
             nodes[i].blockLog?.truncate(to: chain.count)
         }
+        if chain.count < nodes[i].chain.count { nodes[i].lostCommitted = true }
         nodes[i].chain = chain
         do {
             try nodes[i].restart(verifyingJournal: config.verifiesJournal)
@@ -61,20 +62,32 @@ extension ConsensusSimulation {
         do {
             try nodes[i].blockLog!.append(ConsensusMessage.decision(block, commit).canonicalBytes)
         } catch {
-            report.storage.writeFailures += 1
-            queue.push(at: now, .crash(i))
-            queue.push(at: now + 200 + rng.next() % 800, .restart(i))
+            failStop(i)
         }
     }
 
+    /// A write that failed stops the node (the node's driver halts signing when its journal
+    /// cannot be written; a commit that cannot be stored stops it too); it restarts 0.2–1 s
+    /// later. Without the restart an engine that believes it voted would withhold that vote
+    /// for good.
+    mutating func failStop(_ i: Int) {
+        report.storage.writeFailures += 1
+        queue.push(at: now, .crash(i))
+        queue.push(at: now + 200 + rng.next() % 800, .restart(i))
+    }
+
     /// Serves the decision at `height` as read from the block store; a record that does not
-    /// prove itself is refused (and counted), never sent. The monitor checks what is sent.
+    /// prove itself is refused (and counted), never sent, and the node stops — as a node that
+    /// meets corruption at run time must — and restarts from what proves itself, fetching the
+    /// rest from its peers. The monitor checks what is sent.
     mutating func serveFromDisk(from i: Int, to peer: Int, height: UInt64) {
         let index = Int(height) - 1
         guard let records = nodes[i].blockLog?.records, index < records.count else { return }
         let parent = index == 0 ? Hash.zero : nodes[i].chain[index - 1].hash
         guard let decided = verifiedRecord(records[index], height: height, parent: parent) else {
             report.storage.readsRefused += 1
+            queue.push(at: now, .crash(i))
+            queue.push(at: now + 200 + rng.next() % 800, .restart(i))
             return
         }
         monitor.honestServed(node: i, height: height, block: decided.hash)

@@ -158,7 +158,10 @@ public struct ConsensusSimulation: Sendable {
         report.violations = monitor.violations
         report.consensusDropped = cpus.reduce(0) { $0 + $1.droppedConsensus }
         report.transactionsDropped = cpus.reduce(0) { $0 + $1.droppedTransactions }
-        let faulty = config.validators - honest.count
+        // Liveness is owed only while the faulty stay within the bound: Byzantine validators,
+        // those kept down by a damaged journal, and those that lost committed blocks (if more
+        // than F lost a block, nobody may have it any more: the chain must stall, not re-sign).
+        let faulty = config.validators - honest.count + honest.filter { nodes[$0].lostCommitted }.count
         if report.violations.isEmpty, faulty <= (config.validators - 1) / 3 {
             for i in honest where nodes[i].chain.count < nodes[i].committedAtHeal + config.steps {
                 report.violations.append(.liveness(seed: config.seed, node: i,
@@ -401,6 +404,7 @@ public struct ConsensusSimulation: Sendable {
             work.append(.proposalReceived(signed, isValid: isValidBlock(proposal.block, at: i)))
         } catch {
             report.signingRefusals += 1
+            if case .store = error { failStop(i) }
         }
     }
 
@@ -424,6 +428,7 @@ public struct ConsensusSimulation: Sendable {
         } catch {
             report.signingRefusals += 1
             if case .conflict = error { resendLastVote(i, &work) }
+            if case .store = error { failStop(i) }
         }
     }
 

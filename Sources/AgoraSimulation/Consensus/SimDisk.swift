@@ -67,9 +67,10 @@ struct FaultyLog: Sendable {
         return true
     }
 
-    /// A page going bad while the node runs: per call, with a fiftieth of the per-crash odds.
+    /// A page going bad while the node runs: per call (a gossip tick), with a two-hundredth
+    /// of the per-crash odds.
     mutating func maybeCorruptAtRest() -> Bool {
-        rng.next() % 50_000 < faults.corruptionPerMille ? corrupt() : false
+        rng.next() % 200_000 < faults.corruptionPerMille ? corrupt() : false
     }
 
     /// Loses the unsynced tail; sometimes corrupts a survivor. Returns how many records were lost

@@ -26,6 +26,9 @@ struct SimNode: Sendable {
     var wal: [(signBytes: [UInt8], signature: Signature)] = []
     /// Down for good: its journal did not prove itself at a restart (an operator must step in).
     var refusedStart = false
+    /// Came back from a crash with fewer blocks than it had committed (a lying fsync lost
+    /// them): amnesia, a fault of its own — it may only catch up from peers that still have them.
+    var lostCommitted = false
     var signer: SigningGuard
     var engine: ConsensusEngine
     var up = true
