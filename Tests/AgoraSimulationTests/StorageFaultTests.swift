@@ -48,4 +48,23 @@ struct StorageFaultTests {
         #expect(plain.healTime == stored.healTime && plain.partition == stored.partition && plain.lossPerMille == stored.lossPerMille)
         #expect(Set(plain.crashes.map(\.node)).isSubset(of: Set(stored.crashes.map(\.node))))
     }
+
+    /// Found by the first storage-fault sweeps: a lying fsync lost the tail of a validator's
+    /// signing journal; restarted, it signed a different proposal or vote at a position it had
+    /// already signed. The restart now raises the guard to the validator's own signed messages
+    /// in its consensus WAL (`SigningGuard.adopt`).
+    @Test("a signing journal that lost its tail let a restarted validator sign twice: the guard is raised from the consensus WAL",
+          arguments: [(4, 0, UInt64(0)), (4, 0, 13), (4, 0, 20), (4, 0, 26), (4, 1, 0), (4, 1, 7), (4, 1, 13), (4, 1, 24),
+                      (7, 2, 0), (7, 2, 3), (7, 2, 5), (7, 2, 8)])
+    func lostJournalTail(n: Int, f: Int, seed: UInt64) async {
+        let (fixed, unfixed) = await offPool { () -> (SimulationReport, SimulationReport) in
+            var without = Self.config(n, f, seed: seed)
+            without.checksWAL = false
+            return (ConsensusSimulation.run(Self.config(n, f, seed: seed)), ConsensusSimulation.run(without))
+        }
+        #expect(fixed.passed, "\(fixed.violations) — \(fixed.reproduction)")
+        // Without the WAL check the same seed double-signs: the checker sees it.
+        #expect(unfixed.violations.contains { if case .doubleSign = $0 { return true } else { return false } })
+    }
 }
+

@@ -2,8 +2,8 @@
 // signs on it: the stored signature verifies under the validator's key, and the signed bytes say
 // the same position and block as the record's own fields. A journal damaged on disk (a flipped
 // byte in `height` still parses) would otherwise move the guard backwards and let the validator
-// sign a second, different message at a position it has already signed — found by the storage
-// faults of the consensus simulator (seeds 190 and 596 of `agora simulate consensus --storage-faults`).
+// sign a second, different message at a position it has already signed (SignStateVerificationTests
+// show the trusting guard doing it; docs/chaos.md).
 import AgoraCore
 import AgoraCrypto
 
