@@ -35,6 +35,21 @@ extension ConsensusService {
             let stored: ConsensusJournal?
             do { stored = try ConsensusJournal.load(path: service.journalPath) } catch { throw StartError.journal(error) }
             journal = stored.flatMap { $0.height == next ? $0 : nil } ?? ConsensusJournal(height: next)
+            try Self.raiseGuards(service, to: stored?.ownVotes ?? [])
+        }
+
+        /// A sign state that lost its tail (a disk that acknowledged an fsync it did not do)
+        /// must not let the validator sign again where its consensus journal shows it signed:
+        /// each guard is raised to its own votes found there (docs/chaos.md, storage faults).
+        static func raiseGuards(_ service: ConsensusService, to votes: [SignedVote]) throws {
+            for vote in votes {
+                guard var signer = service.signer(vote.validator) else { continue }
+                do { try signer.adopt(signBytes: vote.vote.signingBytes, signature: vote.signature) } catch {
+                    throw StartError.signState(vote.validator, .io(operation: "raise to the consensus journal: \(error)",
+                                                                  path: service.config.directory, errno: 0))
+                }
+                service.store(signer)
+            }
         }
 
         /// The wall clock, in milliseconds: only for timestamps and the drift check, never timers.
