@@ -40,6 +40,9 @@ final class InboundDispatch: Sendable {
     }
 
     let workers: Int
+    /// How long a worker keeps its thread before it yields (a vote waits at most about this
+    /// long for a reader behind a busy admission worker).
+    static let slice: Duration = .milliseconds(20)
     private let state: Mutex<State>
     private let metrics: InboundMetrics
 
@@ -82,20 +85,26 @@ final class InboundDispatch: Sendable {
             wake.finish()
         }
         var iterator = wakes.makeAsyncIterator()
+        var slice = ContinuousClock.now
         while !Task.isCancelled {
             if let item = take(worker: id, wake: wake) {
                 metrics.depth(item.inboundClass, state.withLock { $0.queues.depth(item.inboundClass) })
                 handle(item)
                 state.withLock { $0.queues.finished(item.inboundClass) }
                 wakeOne()
-                // Give the thread back between items: without a suspension point a worker with
-                // queued admission never leaves its thread, and on a two-core pool whose other
-                // thread is busy the link readers (and so the next vote) would wait for the
-                // whole backlog to be checked.
-                await Task.yield()
+                // Give the thread back after a slice of work: without a suspension point a worker
+                // with queued admission never leaves its thread, and on a two-core pool whose
+                // other thread is busy the link readers (and so the next vote) would wait for the
+                // whole backlog to be checked. Yielding after every item instead would put the
+                // worker at the back of a busy pool's queue hundreds of times per batch.
+                if ContinuousClock.now - slice > Self.slice {
+                    await Task.yield()
+                    slice = .now
+                }
                 continue
             }
             guard await iterator.next() != nil else { return }
+            slice = .now
         }
     }
 
