@@ -147,6 +147,9 @@ let package = Package(
             "AgoraAPIModels", "AgoraClient", "AgoraNode", "AgoraSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            // The load generator's keep-alive HTTP/1.1 client.
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "agora", dependencies: [
             "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraAPI",
