@@ -26,6 +26,7 @@ extension Bench {
         @Option(help: "Write the sweep's curve as CSV to this file.") var csv: String?
         @Option(help: "Draw the sweep's curve into this PNG with gnuplot (if installed).") var plot: String?
         @Option(help: "Write the step (or every sweep step) as JSON to this file.") var json: String?
+        @Flag(help: "Do not measure the verify rate first (no ratio to verify/N in the report).") var skipVerify = false
 
         func validate() throws {
             guard (1...32).contains(validators), duration > 0, duration <= 3_600, rate > 0, rate <= 1_000_000, (1...1_000_000).contains(accounts),
@@ -59,8 +60,8 @@ extension Bench {
                 NodeProcess.terminateAllOnSignal()
                 let machine = Benchmarks.Machine.current
                 print("machine: \(machine)")
-                let verify = Benchmarks.verify(seconds: 2).perSecondAllCores
-                print(String(format: "verify rate: %.0f/s on all cores", verify))
+                let verify = skipVerify ? nil : Benchmarks.verify(seconds: 2).perSecondAllCores
+                if let verify { print(String(format: "verify rate: %.0f/s on all cores", verify)) }
                 let bench = ConsensusBenchmark(options: options)
                 if sweep { try await runSweep(bench, verify: verify, cores: machine.cores) } else {
                     let r = try await bench.run { print($0) }
@@ -70,15 +71,15 @@ extension Bench {
             }
         }
 
-        func runSweep(_ bench: ConsensusBenchmark, verify: Double, cores: Int) async throws {
+        func runSweep(_ bench: ConsensusBenchmark, verify: Double?, cores: Int) async throws {
             let plan = try SweepPlan.parse(multipliers)
             let result = try await bench.sweep(.init(plan: plan, peak: peak, stepSeconds: stepDuration, probeStart: probeStart)) { print($0) }
             for (m, step) in zip(plan.multipliers, result.steps) {
                 print(String(format: "— %.2f × peak", m))
                 for line in ConsensusReportText.lines(step, verifyPerSecond: verify, cores: cores) { print("  " + line) }
             }
-            print(String(format: "\npeak %.0f committed tx/s (%@); verify/%d = %.0f/s\n", result.peak, peak == nil ? "measured" : "given",
-                         validators, verify / Double(validators)))
+            print(String(format: "\npeak %.0f committed tx/s (%@)", result.peak, peak == nil ? "measured" : "given")
+                  + (verify.map { String(format: "; verify/%d = %.0f/s", validators, $0 / Double(validators)) } ?? "") + "\n")
             print(SweepReport.table(result.points, peak: result.peak))
             if let json {
                 try ConsensusReportText.write(json: ["peak": result.peak, "probes": result.probes.map(ConsensusReportText.json),
