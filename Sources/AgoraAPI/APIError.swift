@@ -25,6 +25,13 @@ public struct APIError: HTTPResponseError, Sendable {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The same error with a `Retry-After` header (whole seconds, at least 1).
+    func retrying(after seconds: Int) -> APIError {
+        var e = self
+        e.headers[.retryAfter] = String(max(1, seconds))
+        return e
+    }
+
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
     static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code, message) }
 

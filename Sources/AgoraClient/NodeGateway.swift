@@ -23,6 +23,9 @@ public struct NodeGateway: Sendable {
         case unreachable(base: String, reason: String)
         /// The node answered with an error: HTTP status and the API's error code and message.
         case refused(status: Int, code: String, message: String)
+        /// The node is at capacity for this request (503/429 with `Retry-After`): come back
+        /// after `retryAfter` seconds (docs/mempool.md).
+        case busy(status: Int, code: String, message: String, retryAfter: Int)
         case unexpectedResponse(path: String, reason: String)
 
         public var description: String {
@@ -30,6 +33,7 @@ public struct NodeGateway: Sendable {
             case let .invalidURL(u): return "invalid node URL \(u)"
             case let .unreachable(b, r): return "cannot reach node at \(b): \(r)"
             case let .refused(s, c, m): return "\(s) \(c): \(m)"
+            case let .busy(s, c, m, r): return "\(s) \(c): \(m) (Retry-After: \(r) s)"
             case let .unexpectedResponse(p, r): return "unexpected response from \(p): \(r)"
             }
         }
@@ -69,6 +73,10 @@ public struct NodeGateway: Sendable {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             if let e = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+                if status == 503 || status == 429,
+                   let seconds = ((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")).flatMap({ Int($0) }) {
+                    throw Failure.busy(status: status, code: e.code, message: e.message, retryAfter: seconds)
+                }
                 throw Failure.refused(status: status, code: e.code, message: e.message)
             }
             throw Failure.refused(status: status, code: "http_\(status)", message: "\(method) \(path) answered \(status)")

@@ -78,7 +78,7 @@ public actor TransactionSender {
                 case "committed":
                     if s.success == true { return s }
                     throw Failure.failed(id: id, height: s.height ?? 0, code: s.error?.code ?? "unknown", message: s.error?.message ?? "")
-                case "rejected":
+                case "rejected", "evicted":
                     throw Failure.rejected(id: id, code: s.error?.code ?? "unknown", message: s.error?.message ?? "")
                 default:
                     break

@@ -83,7 +83,8 @@ public struct ChainHealth: HealthCheck {
 
     public func check() async -> HealthStatus {
         let head = chain.snapshot.head
-        if !createEmptyBlocks && chain.queries.pendingCount == 0 { return .ok("height \(head.height), idle (empty blocks off)") }
+        // Transactions waiting for a nonce gap are no work: without empty blocks the chain idles.
+        if !createEmptyBlocks && chain.queries.readyCount == 0 { return .ok("height \(head.height), idle (empty blocks off)") }
         let limit = interval * 3
         // The head's own timestamp (the proposer's clock), so followers are judged the same way.
         let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)

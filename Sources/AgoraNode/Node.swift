@@ -63,7 +63,7 @@ public struct Node {
         // Admissions and commits are announced here; each listener is handed it below.
         let feed = LedgerFeed()
         let chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
-                              mempool: Mempool(config: .init(maxCount: config.mempoolMaxCount, maxBytes: config.mempoolMaxBytes)),
+                              mempool: Mempool(config: config.mempoolConfig, metrics: metrics),
                               config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent),
                               events: events, feed: feed, metrics: metrics, logger: logger)
         let head = chain.snapshot.head

@@ -32,6 +32,8 @@ public struct NodeConfig: Sendable {
     public var blockRoundBudgetPercent = 50
     public var mempoolMaxCount: Int
     public var mempoolMaxBytes: Int
+    /// The ready bound, the queued limits and the expiry ceiling (`mempool.*`, docs/mempool.md).
+    public var mempool = MempoolSettings()
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     public var eventsMaxConnections: Int
@@ -103,6 +105,16 @@ public struct NodeConfig: Sendable {
     public var presenceIntervalMs = 10_000
     public var presenceMaxEntries = 10_000
 
+    public struct MempoolSettings: Sendable, Equatable {
+        public var maxPendingSeconds = 10.0
+        public var minCommitRate = 1_000.0
+        public var maxQueuedPerSender = 64
+        public var maxQueued = 10_000
+        public var queuedTTLSeconds = 60
+        public var maxExpiryHeights = 100_000
+        public init() {}
+    }
+
     public struct ArtifactSettings: Sendable, Equatable {
         public var maxBytes: Int64 = 1 << 30
         public var quotaBytes: Int64 = 0
@@ -135,7 +147,20 @@ public struct NodeConfig: Sendable {
         Key(name: "block.maxTransactions", defaultValue: .int(10_000), secret: false, help: "transactions per block at most"),
         Key(name: "block.roundBudgetPercent", defaultValue: .int(50), secret: false,
             help: "percent of the propose timeout a block's measured verification and execution may take (1-100)"),
-        Key(name: "mempool.maxCount", defaultValue: .int(100_000), secret: false, help: "pending transactions at most"),
+        Key(name: "mempool.maxCount", defaultValue: .int(100_000), secret: false,
+            help: "pending transactions at most: the hard ceiling over the ready bound and the queued limits"),
+        Key(name: "mempool.maxPendingSeconds", defaultValue: .double(10), secret: false,
+            help: "ready transactions at most: this many seconds of the measured commit rate (503 mempool_busy above)"),
+        Key(name: "mempool.minCommitRate", defaultValue: .double(1_000), secret: false,
+            help: "commit rate (tx/s) the ready bound assumes before blocks are measured, and at least"),
+        Key(name: "mempool.maxQueuedPerSender", defaultValue: .int(64), secret: false,
+            help: "transactions of one sender waiting for an earlier nonce at most (429 queued_limit above)"),
+        Key(name: "mempool.maxQueued", defaultValue: .int(10_000), secret: false,
+            help: "transactions waiting for an earlier nonce at most; a new one evicts the oldest"),
+        Key(name: "mempool.queuedTTLSeconds", defaultValue: .int(60), secret: false,
+            help: "a transaction waiting for an earlier nonce longer than this is evicted"),
+        Key(name: "mempool.maxExpiryHeights", defaultValue: .int(100_000), secret: false,
+            help: "expiresAt at most this many heights past the next block (422 expiry_too_far above)"),
         Key(name: "mempool.maxBytes", defaultValue: .int(128 * 1024 * 1024), secret: false, help: "pending bytes at most"),
         Key(name: "log.level", defaultValue: .string("info"), secret: false, help: "trace, debug, info, notice, warning, error, critical"),
         Key(name: "log.format", defaultValue: .string("text"), secret: false, help: "text or json"),
@@ -251,6 +276,7 @@ public struct NodeConfig: Sendable {
         var config = try readCore(r)
         config.blockRoundBudgetPercent = try r.int("block.roundBudgetPercent", 1...100)
         try config.readArtifactsAndPresence(r)
+        try config.readMempool(r)
         try config.readMCP(r)
         try config.readMediator(r)
         try config.readLLM(r)

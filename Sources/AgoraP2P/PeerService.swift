@@ -103,7 +103,7 @@ public final class PeerService: Service, Sendable {
         standing = PeerStanding(registry: registry, book: chain.peerBook, metrics: metrics, logger: logger)
         blockSync = BlockSync(chain: chain, registry: registry, standing: standing, logger: logger)
         blocks = BlockRelay(chain: chain, registry: registry, sync: blockSync)
-        transactions = TransactionRelay(chain: chain, registry: registry)
+        transactions = TransactionRelay(chain: chain, registry: registry, pauses: RelayPauses())
         control = GossipControl(registry: registry, interval: config.heartbeatInterval)
         self.consensus = ConsensusRelay(registry: registry, standing: standing, logger: logger)
         self.presence = PresenceRelay(registry: registry)
@@ -226,6 +226,9 @@ public final class PeerService: Service, Sendable {
         case .artifactPiece, .artifactMissing: return try artifactRelay.answer(message, from: peer)
         case let .ping(n):
             try link.send(.pong(n))
+            return nil
+        case let .mempoolBusy(ms):
+            transactions.peerBusy(peer, retryAfterMs: ms)
             return nil
         case .pong, .rekey: return nil
         }
