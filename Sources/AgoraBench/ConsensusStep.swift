@@ -72,7 +72,7 @@ struct ConsensusStep {
         var report = try await account(txs, outcome: outcome, seen: seen, from: startHeight, window: seconds)
         report.window = seconds
         report.roundsPerHeight = rounds
-        report.cpuCores = zip(cpuBefore, cpuAfter).map { b, a in
+        report.cpuCores = zip(cpuBefore, cpuAfter).map { (b, a) -> Double? in
             guard let b, let a else { return nil }
             return ProcessCPU.share(cpuSeconds: a - b, wall: window, cores: 1).cores
         }

@@ -40,7 +40,7 @@ public enum HTTPConnectionError: Error, Sendable, CustomStringConvertible {
 /// A keep-alive connection used by one task at a time (it is not `Sendable`): open it with
 /// `with(host:port:_:)`, which closes it when the body returns or throws.
 public final class KeepAliveConnection {
-    public typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    public typealias AsyncHTTPChannel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
     private var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
     private let host: String
@@ -64,7 +64,7 @@ public final class KeepAliveConnection {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try Channel(wrappingChannelSynchronously: channel)
+                    return try AsyncHTTPChannel(wrappingChannelSynchronously: channel)
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in

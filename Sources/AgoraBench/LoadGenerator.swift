@@ -61,7 +61,7 @@ struct LoadGenerator: Sendable {
             let sender = i % accounts
             lanes[(sender % nodes) * connectionsPerNode + (sender / nodes) % connectionsPerNode].append(i)
         }
-        return lanes.enumerated().map { (endpoints[$0.offset / connectionsPerNode], $0.element) }
+        return lanes.enumerated().map { (endpoint: endpoints[$0.offset / connectionsPerNode], indices: $0.element) }
     }
 
     /// Offers every transaction from `start` until `start + window`.
@@ -145,7 +145,7 @@ struct Lane: Sendable {
                 // Honour the node: this connection waits, then offers the same transaction
                 // again (the sender's later nonces must not overtake it).
                 // A 0 would make a tight loop of this client; a tenth of a second is the floor.
-                let resume = min(end, clock.now + max(.milliseconds(100), .seconds(retryAfter)))
+                let resume = min(end, clock.now + max(Duration.milliseconds(100), Duration.seconds(retryAfter)))
                 try await Task.sleep(until: resume, clock: clock)
             default:
                 // A final refusal: recorded; the sender's next transactions follow regardless.

@@ -60,7 +60,7 @@ extension Bench {
                 NodeProcess.terminateAllOnSignal()
                 let machine = Benchmarks.Machine.current
                 print("machine: \(machine)")
-                let verify = skipVerify ? nil : Benchmarks.verify(seconds: 2).perSecondAllCores
+                let verify: Double? = skipVerify ? nil : Benchmarks.verify(seconds: 2).perSecondAllCores
                 if let verify { print(String(format: "verify rate: %.0f/s on all cores", verify)) }
                 let bench = ConsensusBenchmark(options: options)
                 if sweep { try await runSweep(bench, verify: verify, cores: machine.cores) } else {
