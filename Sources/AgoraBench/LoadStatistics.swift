@@ -17,9 +17,9 @@ public struct Percentiles: Sendable, Equatable {
     /// NaN for an empty sample, so a report prints "nan" rather than a made-up zero.
     public func value(at p: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
-        let clamped = min(1, max(0, p))
+        let clamped = Swift.min(1, Swift.max(0, p))
         let rank = Int((clamped * Double(sorted.count)).rounded(.up))
-        return sorted[min(sorted.count - 1, max(0, rank - 1))]
+        return sorted[Swift.min(sorted.count - 1, Swift.max(0, rank - 1))]
     }
 
     public var p50: Double { value(at: 0.50) }
@@ -111,6 +111,6 @@ public enum RetryAfter {
     public static func seconds(_ header: String?) -> Int? {
         guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty,
               text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber), let n = Int(text) else { return nil }
-        return min(n, maximumSeconds)
+        return Swift.min(n, maximumSeconds)
     }
 }
