@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraState
 import Foundation
 import HeapModule
 
