@@ -5,6 +5,7 @@
 import AgoraAPIModels
 import AgoraCore
 import AgoraCrypto
+import AgoraSimulation
 import Foundation
 
 enum SenderFunding {
