@@ -50,6 +50,7 @@ def test_a_flood_at_several_times_capacity_is_refused_with_retry_after_and_the_c
     net.wait("all four commit blocks", lambda: all(net.height(i) >= 2 for i in range(4)))
 
     report, out = flood(net, os.path.join(net.dir, "flood.json"))
+    print(out)
 
     # The flood was several times capacity: the pools refused, and only with backpressure
     # answers that say when to come back.
