@@ -9,7 +9,7 @@ public enum ConsensusReportText {
         var out = [
             String(format: "offered %d (%.0f/s) over %.1f s: accepted %d (%.0f/s), refused %d (%.0f/s) — %@",
                    r.offered, rates.offered, r.window, r.tally.accepted, rates.accepted, r.tally.refused, rates.refused, r.tally.refusalSummary),
-            String(format: "attempts %d; never sent (waiting out Retry-After when the window closed) %d; transport errors %d",
+            String(format: "attempts %d; never sent (the window closed while their connection was behind or waiting out a Retry-After) %d; transport errors %d",
                    r.tally.attempts, r.unsent, r.tally.transportErrors),
         ]
         let refusals = r.tally.refusalLatency

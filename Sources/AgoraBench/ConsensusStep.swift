@@ -15,7 +15,8 @@ public struct StepReport: Sendable {
     public var window: Double
     public var offered: Int
     public var tally: SubmitTally
-    /// Due within the window but never sent: their connection was waiting out a Retry-After.
+    /// Due within the window but never sent: their connection was behind schedule (each sends
+    /// one request at a time) or waiting out a Retry-After when the window closed.
     public var unsent: Int
     /// Accepted transactions committed (at any time up to the end of the drain).
     public var committed: Int

@@ -46,7 +46,7 @@ struct LoadGenerator: Sendable {
 
     /// What the clients saw: the tally, when each accepted transaction was sent (seconds after
     /// the start; `nil`: not accepted) and how many due transactions were never sent because
-    /// the window closed while their connection waited out a Retry-After.
+    /// the window closed while their connection was behind or waited out a Retry-After.
     struct Outcome: Sendable {
         var tally = SubmitTally()
         var acceptedAt: [Double?]
