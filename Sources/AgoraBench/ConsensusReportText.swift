@@ -12,6 +12,11 @@ public enum ConsensusReportText {
             String(format: "attempts %d; never sent (the window closed while their connection was behind or waiting out a Retry-After) %d; transport errors %d",
                    r.tally.attempts, r.unsent, r.tally.transportErrors),
         ]
+        let accepts = r.tally.acceptLatency
+        if !accepts.isEmpty {
+            out.append(String(format: "acceptance answered in p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                              accepts.p50 * 1000, accepts.p99 * 1000, accepts.max * 1000))
+        }
         let refusals = r.tally.refusalLatency
         if !refusals.isEmpty {
             let missing = r.tally.backpressureWithoutRetryAfter
@@ -49,6 +54,7 @@ public enum ConsensusReportText {
             "accepted_not_committed": r.acceptedNotCommitted, "blocks": r.blocks,
             "latency_s": ["p50": num(r.latency.p50), "p99": num(r.latency.p99), "max": num(r.latency.max)],
             "refusal_latency_s": ["p50": num(refusals.p50), "p99": num(refusals.p99), "max": num(refusals.max)],
+            "accept_latency_s": ["p50": num(r.tally.acceptLatency.p50), "p99": num(r.tally.acceptLatency.p99), "max": num(r.tally.acceptLatency.max)],
             "rounds_per_height": num(r.roundsPerHeight), "cpu_cores": r.cpuCores.map { $0.map(num) ?? NSNull() },
         ]
     }

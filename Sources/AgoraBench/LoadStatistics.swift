@@ -63,6 +63,9 @@ public struct SubmitTally: Sendable, Equatable {
     public private(set) var transportErrors = 0
     /// Seconds from sending a refused request to its answer.
     public private(set) var refusalLatencies: [Double] = []
+    /// Seconds from sending an accepted request to its answer: a client that waits this long
+    /// per submission falls behind its schedule (reported as never sent).
+    public private(set) var acceptLatencies: [Double] = []
 
     public init() {}
 
@@ -74,6 +77,7 @@ public struct SubmitTally: Sendable, Equatable {
         switch outcome {
         case .accepted:
             accepted += 1
+            acceptLatencies.append(seconds)
         case let .refused(status, code, retryAfter):
             refusedByCode[RefusalKey(status: status, code: code), default: 0] += 1
             refusalLatencies.append(seconds)
@@ -90,9 +94,11 @@ public struct SubmitTally: Sendable, Equatable {
         backpressureWithoutRetryAfter += other.backpressureWithoutRetryAfter
         transportErrors += other.transportErrors
         refusalLatencies += other.refusalLatencies
+        acceptLatencies += other.acceptLatencies
     }
 
     public var refusalLatency: Percentiles { Percentiles(refusalLatencies) }
+    public var acceptLatency: Percentiles { Percentiles(acceptLatencies) }
 
     /// "503 mempool_busy 1200, 429 rate_limited 3" (largest first), or "none".
     public var refusalSummary: String {

@@ -46,6 +46,7 @@ struct LoadStatisticsTests {
         #expect(t.refusedByCode[.init(status: 503, code: "mempool_busy")] == 2)
         #expect(t.refusedByCode[.init(status: 429, code: "rate_limited")] == 1)
         #expect(t.refusalLatency.sorted == [0.001, 0.003, 0.004, 0.006])
+        #expect(t.acceptLatency.sorted == [0.002])
         #expect(t.backpressureWithoutRetryAfter == 0)
         #expect(t.refusalSummary == "503 mempool_busy 2, 422 nonce_too_low 1, 429 rate_limited 1")
     }
