@@ -187,8 +187,9 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["Resources"]),
         .testTarget(name: "AgoraAPITests", dependencies: [
-            "AgoraAPI", "AgoraNode", "AgoraAPIModels",
+            "AgoraAPI", "AgoraNode", "AgoraAPIModels", "AgoraStorage",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraAPI", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
