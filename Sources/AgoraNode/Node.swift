@@ -68,7 +68,7 @@ public struct Node {
                               mempool: Mempool(config: .init(maxCount: config.mempoolMaxCount, maxBytes: config.mempoolMaxBytes)),
                               config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent),
                               events: events, feed: feed, metrics: metrics, logger: logger)
-        } catch let Chain.OpenError.integrity(why) {
+        } catch Chain.OpenError.integrity(let why) {
             // The head's seal and the state digest: part of the start-up check, named the same way.
             throw StorageError.startupCheck(path: store.path, problem: why)
         }
@@ -199,9 +199,12 @@ public struct Node {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownDeadlineSeconds)
-        try await ServiceGroup(configuration: groupConfig).run()
-        // A clean stop leaves every committed block in agora.sqlite itself, none only in the WAL.
+        var failure: (any Error)?
+        do { try await ServiceGroup(configuration: groupConfig).run() } catch { failure = error }
+        // A clean stop leaves every committed block in agora.sqlite itself, none only in the WAL
+        // (also when a service failed: whatever committed is kept whole in the main file).
         let frames = try store.checkpointAndClose()
+        if let failure { throw failure }
         logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height),
                                                "wal_frames_checkpointed": .stringConvertible(frames)])
     }

@@ -244,7 +244,7 @@ public final class BlockStore: Sendable {
         switch error {
         case let e as StorageError:
             typed = e
-        case let e as DatabaseError where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode):
+        case let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT || e.resultCode == .SQLITE_NOTADB:
             typed = .malformed(path: path, operation: operation, reason: e.message ?? "\(e.resultCode)")
         case let e as DatabaseError where e.resultCode == .SQLITE_FULL:
             typed = .diskFull(path: path, operation: operation)

@@ -165,9 +165,10 @@ public final class ConsensusService: Service, Sendable {
         var records = guards.values.compactMap { g in
             g.last.map { ($0.position.height, signStatePath(directory: config.directory, key: g.key.publicKey)) }
         }
-        let journalPath = journalPath(directory: config.directory)
-        if let journal = try? ConsensusJournal.load(path: journalPath) { records.append((journal.height, journalPath)) }
-        guard let (signed, record) = records.max(by: { $0.0 < $1.0 }), signed > head + 1 else { return }
+        let journalFile = journalPath(directory: config.directory)
+        if let journal = try? ConsensusJournal.load(path: journalFile) { records.append((journal.height, journalFile)) }
+        guard let latest = records.max(by: { $0.0 < $1.0 }), latest.0 > head + 1 else { return }
+        let (signed, record) = latest
         let error = StartError.storeBehindSignState(database: chain.store.path, head: head, signed: signed, record: record)
         guard config.allowStoreBehindSignState else { throw error }
         logger.warning("starting behind this validator's sign state (storage.recoverFromPeers): syncing the lost blocks from peers",
