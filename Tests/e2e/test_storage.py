@@ -51,11 +51,25 @@ def start(node, interval_ms=50, env=None):
 
 
 def refused(node, timeout=60):
-    """Starts the node expecting a refusal: returns (exit code, the `error:` line)."""
-    p = subprocess.run([BIN, "dev", "--data-dir", node.data, "--http", "127.0.0.1:0"],
-                       capture_output=True, text=True, env=node.env, timeout=timeout)
-    errors = [line for line in p.stderr.splitlines() if line.startswith("error:")]
-    return p.returncode, (errors[-1] if errors else p.stderr[-2000:])
+    """Starts the node expecting a refusal: returns (exit code, the `error:` line). A node that
+    starts serving instead is stopped and reported as (None, "started: …")."""
+    out, err = os.path.join(node.dir, "refused.out"), os.path.join(node.dir, "refused.err")
+    p = subprocess.Popen([BIN, "dev", "--data-dir", node.data, "--http", "127.0.0.1:0"],
+                         stdout=open(out, "wb"), stderr=open(err, "wb"), env=node.env)
+    deadline = time.time() + timeout
+    while p.poll() is None and time.time() < deadline:
+        if "API listening on" in open(out).read():
+            p.kill()
+            p.wait()
+            return None, "started: the node served its API instead of refusing the data directory"
+        time.sleep(0.1)
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+        return None, "neither refused nor served within the timeout"
+    stderr = open(err).read()
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    return p.returncode, (errors[-1] if errors else stderr[-2000:])
 
 
 def status(node):
@@ -125,13 +139,22 @@ def flip(path, offset, length):
         f.write(bytes(b ^ 0xFF for b in data))
 
 
-@pytest.fixture
-def stopped_chain():
-    """A dev chain of a few hundred blocks, stopped cleanly."""
-    node = Node(name="storage")
+@pytest.fixture(scope="module")
+def chain_template():
+    """A dev chain of a few hundred blocks, stopped cleanly; each test damages its own copy."""
+    node = Node(name="storage-template")
     start(node)
     run_to(node, 300)
     assert node.stop() == 0
+    yield node
+    shutil.rmtree(node.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def stopped_chain(chain_template):
+    node = Node(name="storage")
+    shutil.copytree(chain_template.data, node.data)
+    shutil.copyfile(chain_template.log_path, node.log_path)  # its "node stopped" line
     yield node
     node.stop(signal.SIGKILL)
     shutil.rmtree(node.dir, ignore_errors=True)
