@@ -8,8 +8,9 @@ import GRDB
 extension Row {
     func stored<Value: DatabaseValueConvertible>(_ column: String, of what: @autoclosure () -> String,
                                                  as type: Value.Type = Value.self) throws(StorageError) -> Value {
+        // The message names the record, the column and the type; not GRDB's dump of the row.
         do { return try decode(Value.self, forColumn: column) } catch {
-            throw .corrupt(what: "\(what()): column \(column): \(error)")
+            throw .corrupt(what: "\(what()): column \(column) is missing, NULL or not \(Value.self)")
         }
     }
 
@@ -17,7 +18,7 @@ extension Row {
     func storedIfPresent<Value: DatabaseValueConvertible>(_ column: String, of what: @autoclosure () -> String,
                                                           as type: Value.Type = Value.self) throws(StorageError) -> Value? {
         do { return try decode(Value?.self, forColumn: column) } catch {
-            throw .corrupt(what: "\(what()): column \(column): \(error)")
+            throw .corrupt(what: "\(what()): column \(column) is not \(Value.self)")
         }
     }
 }
