@@ -10,9 +10,10 @@ import Logging
 import ServiceLifecycle
 import Testing
 
-/// A full disk while a validator commits (issue 14, item 6): the decided block's commit fails,
-/// the node reports it (not ready) and commits the same block by itself once there is room —
-/// it used to give up on the block and stall until restarted.
+/// A full disk while a validator commits or signs (issue 14, item 6): the decided block's commit
+/// fails, the node reports it (not ready) and commits the same block by itself once there is
+/// room — it used to give up on the block and stall until restarted; a signature whose sign
+/// state cannot be written is tried again, where a lone validator used to wait forever.
 @Suite("Commit retry")
 struct CommitRetryTests {
     /// Waits for `condition` with a generous bound (a liveness bound, not a speed check).
@@ -57,5 +58,31 @@ struct CommitRetryTests {
         }
         // The retried block is the one consensus decided: the chain verifies from its start.
         #expect(try chain.store.checkIntegrity(.full).blocks == chain.snapshot.head.height)
+    }
+
+    @Test("a signature refused because its sign state cannot be written is retried on the next tick, not abandoned")
+    func refusedSignatureIsRetried() async throws {
+        let net = try TestChain("cons-sign")
+        let chain = try net.open("v", key: net.validator)
+        let directory = net.dir + "/consensus"
+        // A directory where the sign state's temporary file goes: every write of it fails (EISDIR),
+        // as a full disk's would, until it is removed.
+        let blocker = ConsensusService.signStatePath(directory: directory, key: net.validator.publicKey) + ".tmp"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: true)
+        let config = ConsensusService.Config(blockInterval: .milliseconds(10), timeouts: .init(proposeBase: 200, prevoteBase: 100, precommitBase: 100),
+                                             directory: directory)
+        let service = try ConsensusService(chain: chain, keys: [net.validator], config: config, transport: nil, logger: Logger(label: "consensus"))
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "group")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // The proposal could not be signed, the propose timeout passed, and the prevote that
+            // followed could not be signed either: a lone validator has no other way forward.
+            #expect(try await eventually { service.status.height == 1 && service.status.step == .prevote })
+            #expect(chain.snapshot.head.height == 0)
+            try FileManager.default.removeItem(atPath: blocker)
+            #expect(try await eventually { chain.snapshot.head.height >= 3 }, "the refused prevote is signed again and heights move on")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 }
