@@ -19,11 +19,24 @@ public struct APIError: HTTPResponseError, Sendable {
 
     struct Body: Encodable { let code: String; let message: String }
 
+    /// The JSON error body, also written by handlers that answer before the router
+    /// (`BodyLimitHandler`).
+    static func jsonBody(code: String, message: String) -> [UInt8] {
+        Array((try? JSONEncoder().encode(Body(code: code, message: message))) ?? Data())
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        let data = (try? JSONEncoder().encode(Body(code: code, message: message))) ?? Data()
+        let data = Self.jsonBody(code: code, message: message)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The same error with a `Retry-After` header (whole seconds, at least 1).
+    func retrying(after seconds: Int) -> APIError {
+        var e = self
+        e.headers[.retryAfter] = String(max(1, seconds))
+        return e
     }
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }

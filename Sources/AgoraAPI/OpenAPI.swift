@@ -37,7 +37,7 @@ enum OpenAPI {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}}}},
         "responses": {"202": {"description": "admitted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitResponse"}}}},
                       "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
-                      "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}},
+                      "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Busy"}, "503": {"$ref": "#/components/responses/Busy"}}},
       "get": {"operationId": "listTransactions", "summary": "Committed transactions, newest first, optionally sent by one account",
         "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"},
                        {"name": "account", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/Address"}}],
@@ -238,6 +238,9 @@ enum OpenAPI {
     },
     "responses": {
       "Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Busy": {"description": "refused for load (mempool_busy, queued_limit, rate_limited; docs/mempool.md): Retry-After says when to come back",
+        "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Health": {"description": "health", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
     },
     "schemas": {
@@ -253,7 +256,9 @@ enum OpenAPI {
       "Status": {"type": "object", "required": ["chainID", "genesisHash", "height", "headHash", "headTime", "stateRoot", "validator", "mempool", "params", "version"],
         "properties": {"chainID": {"type": "string"}, "genesisHash": {"type": "string"}, "height": {"type": "integer"}, "headHash": {"type": "string"},
           "headTime": {"type": "integer"}, "stateRoot": {"type": "string"}, "validator": {"type": "string"}, "version": {"type": "string"},
-          "mempool": {"type": "object", "required": ["count", "bytes"], "properties": {"count": {"type": "integer"}, "bytes": {"type": "integer"}}},
+          "mempool": {"type": "object", "required": ["count", "bytes"], "properties": {"count": {"type": "integer"}, "bytes": {"type": "integer"},
+            "ready": {"type": "integer", "description": "includable in the next block"}, "queued": {"type": "integer", "description": "waiting for an earlier nonce"},
+            "readyBound": {"type": "integer", "description": "ready transactions admitted at most (docs/mempool.md)"}}},
           "params": {"type": "object", "required": ["treasury", "transferFeeBps", "minFee", "faucetAmount", "maxTotalSupply", "maxAccountBalance", "blockReward", "totalSupply"],
             "properties": {"treasury": {"$ref": "#/components/schemas/Address"}, "transferFeeBps": {"type": "integer"}, "minFee": {"$ref": "#/components/schemas/Amount"},
               "faucetAmount": {"$ref": "#/components/schemas/Amount"}, "maxTotalSupply": {"$ref": "#/components/schemas/Amount"},
@@ -419,7 +424,7 @@ enum OpenAPI {
           "payload": {"$ref": "#/components/schemas/Payload"}, "signature": {"type": "string"}, "size": {"type": "integer"}}},
       "Failure": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
       "TransactionStatus": {"type": "object", "required": ["id", "status"], "properties": {"id": {"type": "string"},
-        "status": {"type": "string", "enum": ["pending", "committed", "rejected"]}, "height": {"type": "integer"}, "index": {"type": "integer"},
+        "status": {"type": "string", "enum": ["pending", "committed", "rejected", "evicted"]}, "height": {"type": "integer"}, "index": {"type": "integer"},
         "success": {"type": "boolean"}, "feePaid": {"$ref": "#/components/schemas/Amount"}, "error": {"$ref": "#/components/schemas/Failure"},
         "transaction": {"$ref": "#/components/schemas/Transaction"}}},
       "Account": {"type": "object", "required": ["address", "balance", "nonce", "nextNonce", "faucetClaimed"], "properties": {

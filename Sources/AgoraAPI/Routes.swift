@@ -174,7 +174,8 @@ public enum APIRoutes {
                 // This node's validator address while its key is in the next height's set; empty
                 // on a node that only follows.
                 validator: chain.isValidator ? chain.nodeAddress.description : "",
-                mempool: .init(count: chain.queries.pendingCount, bytes: chain.queries.pendingBytes),
+                mempool: .init(count: chain.queries.pendingCount, bytes: chain.queries.pendingBytes, ready: chain.queries.readyCount,
+                               queued: chain.queries.queuedCount, readyBound: chain.queries.readyBound),
                 params: .init(treasury: p.treasury.description, transferFeeBps: p.transferFeeBps, minFee: p.minFee.units,
                               faucetAmount: p.faucetAmount.units, maxTotalSupply: p.maxTotalSupply.units,
                               maxAccountBalance: p.maxAccountBalance.units, blockReward: p.blockReward.units,
@@ -234,6 +235,9 @@ public enum APIRoutes {
                 return try json(API.TransactionStatusView(id: id.hex, status: "pending", transaction: API.TransactionView(tx)))
             case let .rejected(reason):
                 return try json(API.TransactionStatusView(id: id.hex, status: "rejected",
+                                                          error: API.Failure(code: reason.code, message: reason.description)))
+            case let .evicted(reason):
+                return try json(API.TransactionStatusView(id: id.hex, status: "evicted",
                                                           error: API.Failure(code: reason.code, message: reason.description)))
             case .unknown:
                 throw APIError.notFound("tx_not_found", "transaction \(id) is not pending, committed or recently rejected")
@@ -467,6 +471,10 @@ public enum APIRoutes {
         case .alreadyKnown, .replacementUnderpriced: return APIError(.conflict, error.code, message)
         case .full, .senderLimit: return APIError(.serviceUnavailable, error.code, message)
         case .stateUnavailable: return APIError(.serviceUnavailable, error.code, "transaction \(id): node state unavailable")
+        case .expiryTooFar: return APIError(.unprocessableContent, error.code, message)
+        // Load, not the transaction: answered at once with when to come back (docs/mempool.md).
+        case let .busy(_, _, seconds): return APIError(.serviceUnavailable, error.code, message).retrying(after: seconds)
+        case let .queuedLimit(_, _, seconds): return APIError(.tooManyRequests, error.code, message).retrying(after: seconds)
         }
     }
 

@@ -240,7 +240,7 @@ public enum API {
 
     public struct TransactionStatusView: Codable, Sendable {
         public var id: String
-        /// "pending", "committed" or "rejected".
+        /// "pending", "committed", "rejected" or "evicted" (left the mempool without a block: docs/mempool.md).
         public var status: String
         public var height: UInt64?
         public var index: Int?
@@ -375,9 +375,15 @@ public enum API {
         public struct MempoolView: Codable, Sendable {
             public var count: Int
             public var bytes: Int
+            /// Includable now / waiting for an earlier nonce / the ready bound (docs/mempool.md).
+            /// Optional so clients of older nodes still decode.
+            public var ready: Int?
+            public var queued: Int?
+            public var readyBound: Int?
 
-            public init(count: Int, bytes: Int) {
+            public init(count: Int, bytes: Int, ready: Int? = nil, queued: Int? = nil, readyBound: Int? = nil) {
                 self.count = count; self.bytes = bytes
+                self.ready = ready; self.queued = queued; self.readyBound = readyBound
             }
         }
 

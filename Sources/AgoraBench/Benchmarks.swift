@@ -50,12 +50,28 @@ public enum Benchmarks {
 
     /// Signs `count` transfers in parallel: sender `i % accounts` with nonce `i / accounts`,
     /// to the next account, so a run of `accounts` consecutive transactions is all executable.
-    static func signTransfers(count: Int, keys: [SigningKey], chainID: String, fee: Amount) -> [Transaction] {
+    /// They expire at `expiresAt`: under the mempool's ceiling (`mempool.maxExpiryHeights`)
+    /// for a chain that starts at height 0.
+    /// Expiry height of benchmark transactions: far, but under the default
+    /// `mempool.maxExpiryHeights` (100,000) from a fresh chain.
+    static let expiresAt: UInt64 = 90_000
+
+    /// A mempool for in-process benchmarks: the ready bound is its ceiling (a benchmark loads
+    /// the pool on purpose, before any commit rate is measured).
+    static func mempool(maxCount: Int, maxPerSender: Int) -> Mempool {
+        var config = Mempool.Config(maxCount: maxCount, maxPerSender: maxPerSender)
+        config.maxPendingSeconds = 3_600
+        config.maxQueuedPerSender = min(maxPerSender, 1_024)
+        return Mempool(config: config)
+    }
+
+    static func signTransfers(count: Int, keys: [SigningKey], chainID: String, fee: Amount,
+                              expiresAt: UInt64 = Benchmarks.expiresAt) -> [Transaction] {
         let accounts = keys.count
         return signInParallel(count: count) { i in
             let from = keys[i % accounts]
             return from.sign(TransactionBody(chainID: chainID, sender: from.publicKey, nonce: UInt64(i / accounts), fee: fee,
-                                             expiresAt: UInt64.max, payload: .transfer(to: keys[(i + 1) % accounts].address,
+                                             expiresAt: expiresAt, payload: .transfer(to: keys[(i + 1) % accounts].address,
                                                                                        amount: Amount(1)!, memo: "")))
         }
     }
@@ -141,7 +157,7 @@ public enum Benchmarks {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let chain = try Chain(store: store, validatorKey: validator,
-                              mempool: Mempool(config: .init(maxCount: blockTransactions * 4, maxPerSender: 1_024)),
+                              mempool: Benchmarks.mempool(maxCount: blockTransactions * 4, maxPerSender: 1_024),
                               config: .init(maxBlockTransactions: blockTransactions), logger: logger)
 
         var now: UInt64 = 1

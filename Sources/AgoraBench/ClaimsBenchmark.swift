@@ -61,7 +61,7 @@ public enum ClaimsBenchmark {
             return (run.blockTimes.count, run.seconds)
         }
         func sign(_ key: SigningKey, _ nonce: UInt64, _ payload: Payload) -> Transaction {
-            key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: nonce, fee: Amount(1)!, expiresAt: .max, payload: payload))
+            key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: nonce, fee: Amount(1)!, expiresAt: Benchmarks.expiresAt, payload: payload))
         }
 
         // Setup (untimed): a group with every account a member and a treasury paying a reward.
@@ -89,7 +89,7 @@ public enum ClaimsBenchmark {
                 let content = ClaimContent(group: group, text: "claim \(j): a statement of about this length, as agents publish them.",
                                            tags: Array(Set([tags[a], tags[b]])).sorted(), parent: parents[k], artifacts: [])
                 return key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: UInt64(j / o.accounts),
-                                                fee: Amount(1)!, expiresAt: .max, payload: .publishClaim(content)))
+                                                fee: Amount(1)!, expiresAt: Benchmarks.expiresAt, payload: .publishClaim(content)))
             }
             if start == 0 { (admitSeconds, executeSeconds, commitSeconds, produceSeconds) = (0, 0, 0, 0) }  // setup excluded
             let r = try commitAll(signed)
@@ -140,7 +140,7 @@ public enum ClaimsBenchmark {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let chain = try Chain(store: store, validatorKey: validator,
-                              mempool: Mempool(config: .init(maxCount: o.blockTransactions * 4, maxPerSender: 1_024)),
+                              mempool: Benchmarks.mempool(maxCount: o.blockTransactions * 4, maxPerSender: 1_024),
                               config: .init(maxBlockTransactions: o.blockTransactions), logger: logger)
         return (store, chain)
     }

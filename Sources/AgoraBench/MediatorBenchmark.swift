@@ -129,12 +129,12 @@ public enum MediatorBenchmark {
             logger.logLevel = .warning
             self.logger = logger
             let chain = try Chain(store: store, validatorKey: validator,
-                              mempool: Mempool(config: .init(maxCount: 40_000, maxPerSender: 4_096)),
+                              mempool: Benchmarks.mempool(maxCount: 40_000, maxPerSender: 4_096),
                               config: .init(maxBlockTransactions: 10_000), logger: logger)
             self.chain = chain
             pipeline = Benchmarks.Pipeline(chain: chain, blockTransactions: 10_000)
             func sign(_ key: SigningKey, _ nonce: UInt64, _ payload: Payload) -> Transaction {
-                key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: nonce, fee: Amount(1)!, expiresAt: .max, payload: payload))
+                key.sign(TransactionBody(chainID: chainID, sender: key.publicKey, nonce: nonce, fee: Amount(1)!, expiresAt: Benchmarks.expiresAt, payload: payload))
             }
             let group = LedgerID.group(creator: admin.address, nonce: 0)
             self.group = group
@@ -176,7 +176,7 @@ public enum MediatorBenchmark {
             return Benchmarks.signInParallel(count: fixed.count) { i in
                 let (a, nonce, content) = fixed[i]
                 return keys[a].sign(TransactionBody(chainID: chainID, sender: keys[a].publicKey, nonce: nonce,
-                                                    fee: Amount(1)!, expiresAt: .max, payload: .postIntent(content)))
+                                                    fee: Amount(1)!, expiresAt: Benchmarks.expiresAt, payload: .postIntent(content)))
             }
         }
     }

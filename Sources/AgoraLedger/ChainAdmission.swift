@@ -32,6 +32,10 @@ extension Chain {
                 throw .alreadyKnown(tx.id)
             }
             metrics.rejected(error.code)
+            switch error {
+            case .busy, .queuedLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
+            default: break
+            }
             logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
                                                           "correlation_id": .string(correlationID ?? "-")])
             throw error
@@ -50,7 +54,14 @@ extension Chain {
     /// Admits a batch with its signatures checked on every core (bulk loads and benchmarks):
     /// no per-transaction event, gossip or log line, unlike `submit`.
     public func admit(batch: [Transaction]) -> [Result<Mempool.Admitted, Mempool.AdmissionError>] {
-        mempool.insert(batch: batch, view: view())
+        let results = mempool.insert(batch: batch, view: view())
+        for case let .failure(error) in results {
+            switch error {
+            case .busy, .queuedLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
+            default: break
+            }
+        }
+        return results
     }
 
     /// Yields to `continuation` after every admission to the mempool (see `AdmissionSignal`).
@@ -66,6 +77,8 @@ extension Chain {
         case pending(Transaction)
         case committed(BlockStore.StoredTransaction)
         case rejected(Rejection)
+        /// Left the pool without a block: queued too long, or displaced (`Mempool.Eviction`).
+        case evicted(Mempool.Eviction)
         case unknown
     }
 
@@ -75,6 +88,7 @@ extension Chain {
         if let tx = mempool.transaction(id) { return .pending(tx) }
         if let stored = try store.transaction(id: id) { return .committed(stored) }
         if let reason = mempool.rejections.reason(id) { return .rejected(reason) }
+        if let reason = mempool.evictions.reason(id) { return .evicted(reason) }
         return .unknown
     }
 }

@@ -79,6 +79,12 @@ extension Chain {
         metrics.transactionsFailed.increment(by: executed.receipts.filter { !$0.succeeded }.count)
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
+        // The rate the mempool's ready bound follows (`CommitRate`).
+        mempool.commitRate.record(transactions: executed.included.count, atMs: mempool.now())
+        metrics.mempoolReady.record(mempool.readyCount)
+        metrics.mempoolQueued.record(mempool.queuedCount)
+        metrics.mempoolReadyBound.record(mempool.readyBound())
+        metrics.commitRate.record(mempool.assumedCommitRate())
         publishEvents(hash: hash, header: header, executed: executed, params: params)
         feed.committed(block, seal)
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,

@@ -51,6 +51,13 @@ public struct LedgerQueries: Sendable {
 
     public var pendingCount: Int { mempool.count }
     public var pendingBytes: Int { mempool.bytes }
+    /// Pending transactions includable in the next block (what the consensus driver waits for).
+    public var readyCount: Int { mempool.readyCount }
+    /// Pending transactions waiting for an earlier nonce.
+    public var queuedCount: Int { mempool.queuedCount }
+    /// Ready transactions the mempool admits at most now, and the commit rate it assumes.
+    public var readyBound: Int { mempool.readyBound() }
+    public var assumedCommitRate: Double { mempool.assumedCommitRate() }
     /// Pending transactions after arrival sequence `after`, oldest first.
     public func pending(after: UInt64?, limit: Int) -> [(seq: UInt64, tx: Transaction)] { mempool.list(after: after, limit: limit) }
     public func pendingTransaction(_ id: Hash) -> Transaction? { mempool.transaction(id) }

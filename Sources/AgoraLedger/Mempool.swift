@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraCrypto
 import AgoraState
+import Dispatch
 import HeapModule
 import Synchronization
 
@@ -10,9 +11,15 @@ import Synchronization
 /// block built from the pool does not verify again), chain ID, expiry, nonce, minimum fee and
 /// that the sender can pay the fees of everything it has pending. Transactions whose nonce
 /// skips ahead wait in the sender's queue until the gap fills. Blocks take ready transactions
-/// by fee, then arrival, always in nonce order per sender. The pool is bounded by count and
-/// bytes; when full, a higher-fee arrival evicts the lowest-fee transaction (and the later
-/// nonces of its sender, which could no longer execute).
+/// by fee, then arrival, always in nonce order per sender.
+///
+/// Bounds (`MempoolLimits.swift`, docs/mempool.md): READY transactions (includable now) at most
+/// `maxPendingSeconds` of the chain's measured commit rate (`CommitRate`), above which a new
+/// one is refused at once as `busy` with a retry-after; QUEUED ones (waiting for a nonce gap)
+/// at most `maxQueuedPerSender` per sender and `maxQueued` in all (the oldest evicted), each
+/// for at most `queuedTTLMs`; `expiresAt` at most `maxExpiryHeights` past the head; and a hard
+/// ceiling of count and bytes, where a higher-fee arrival evicts the lowest-fee transaction
+/// (and the later nonces of its sender, which could no longer execute).
 ///
 /// Lookups by ID and by (sender, nonce) are O(1). One lock guards the pool: every operation is
 /// short, and the expensive part, signature checking, runs before the lock is taken.
@@ -23,6 +30,19 @@ public final class Mempool: Sendable {
         public var maxPerSender: Int
         /// A replacement for the same (sender, nonce) must raise the fee by this percentage.
         public var replacementBumpPercent: UInt64
+        /// Ready transactions at most: this many seconds of the measured commit rate.
+        public var maxPendingSeconds: Double = 10
+        /// The commit rate (transactions per second) assumed before blocks are measured and
+        /// the least the bound ever assumes: a chain idle for a minute still takes a burst.
+        public var minCommitRate: Double = 1_000
+        /// Queued (nonce-gapped) transactions per sender at most; more are refused.
+        public var maxQueuedPerSender: Int = 64
+        /// Queued transactions in all at most; a new one evicts the oldest.
+        public var maxQueued: Int = 10_000
+        /// A queued transaction older than this is evicted.
+        public var queuedTTLMs: UInt64 = 60_000
+        /// `expiresAt` at most this many heights past the next one.
+        public var maxExpiryHeights: UInt64 = 100_000
 
         public init(maxCount: Int = 100_000, maxBytes: Int = 128 * 1024 * 1024, maxPerSender: Int = 1_024,
                     replacementBumpPercent: UInt64 = 10) {
@@ -32,6 +52,10 @@ public final class Mempool: Sendable {
             self.replacementBumpPercent = replacementBumpPercent
         }
     }
+
+    /// Monotonic milliseconds (tests inject their own).
+    public typealias Clock = @Sendable () -> UInt64
+    public static let systemClock: Clock = { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
 
     /// What admission needs to know about the chain: a consistent view at the current head.
     public struct ChainView: Sendable {
@@ -64,6 +88,12 @@ public final class Mempool: Sendable {
         case senderLimit(Address, limit: Int)
         case replacementUnderpriced(existingFee: Amount, required: Amount)
         case stateUnavailable(String)
+        /// The ready set holds its bound (`ready` of `bound`): try again after `retryAfter` s.
+        case busy(ready: Int, bound: Int, retryAfter: Int)
+        /// The sender already has `limit` transactions waiting for an earlier nonce.
+        case queuedLimit(Address, limit: Int, retryAfter: Int)
+        /// `expiresAt` is past `limit` (the next height + `maxExpiryHeights`).
+        case expiryTooFar(expiresAt: UInt64, limit: UInt64)
 
         public var code: String {
             switch self {
@@ -73,6 +103,18 @@ public final class Mempool: Sendable {
             case .senderLimit: return "sender_limit"
             case .replacementUnderpriced: return "replacement_underpriced"
             case .stateUnavailable: return "state_unavailable"
+            case .busy: return "mempool_busy"
+            case .queuedLimit: return "queued_limit"
+            case .expiryTooFar: return "expiry_too_far"
+            }
+        }
+
+        /// Seconds after which the same transaction may be admitted, for the refusals that
+        /// are about load rather than the transaction (`Retry-After`).
+        public var retryAfter: Int? {
+            switch self {
+            case let .busy(_, _, s), let .queuedLimit(_, _, s): return s
+            default: return nil
             }
         }
 
@@ -84,6 +126,9 @@ public final class Mempool: Sendable {
             case let .senderLimit(a, l): return "\(a) already has \(l) pending transactions"
             case let .replacementUnderpriced(e, r): return "a pending transaction with this nonce pays \(e); a replacement must pay at least \(r)"
             case let .stateUnavailable(why): return "cannot read account state: \(why)"
+            case let .busy(r, b, s): return "the mempool holds \(r) ready transactions, its bound is \(b) (seconds of the measured commit rate); retry after \(s) s"
+            case let .queuedLimit(a, l, s): return "\(a) already has \(l) transactions waiting for an earlier nonce; send the missing nonce or retry after \(s) s"
+            case let .expiryTooFar(e, l): return "expiresAt \(e) is past \(l), the furthest height this node admits"
             }
         }
     }
@@ -101,6 +146,8 @@ public final class Mempool: Sendable {
         let tx: Transaction
         let seq: UInt64
         let correlationID: String?
+        /// Admission time on the pool's clock (queued TTL).
+        let arrivedMs: UInt64
     }
 
     struct SenderQueue: Sendable {
@@ -108,6 +155,10 @@ public final class Mempool: Sendable {
         var expectedNonce: UInt64
         var byNonce: [UInt64: Hash] = [:]
         var pendingFees: UInt64 = 0
+        /// Length of the contiguous run from `expectedNonce`: the sender's ready transactions.
+        /// Everything after the run is queued.
+        var ready = 0
+        var queued: Int { byNonce.count - ready }
     }
 
     /// Lowest fee first, then latest arrival first: what eviction takes.
@@ -124,25 +175,45 @@ public final class Mempool: Sendable {
         var eviction = Heap<EvictionKey>()
         var bytes = 0
         var seq: UInt64 = 0
+        /// Sum of the senders' `ready`.
+        var readyCount = 0
+        /// Queued transactions, oldest first (lazy: a key whose entry left or became ready is
+        /// skipped when met; an entry that becomes queued again is pushed again).
+        var queuedOrder = Heap<QueuedKey>()
+        /// Evictions made under the lock, reported (log, metric) after it.
+        var evicted: [(Hash, Eviction)] = []
+        var queuedCount: Int { byID.count - readyCount }
     }
 
     public let config: Config
-    private let pool = Mutex(Pool())
+    let pool = Mutex(Pool())
     public let rejections: RejectionLog
+    /// Why transactions left the pool without a block: queued ones by age or overflow, any by
+    /// a higher fee when the pool was at its ceiling.
+    public let evictions = ReasonLog<Eviction>(capacity: 10_000)
+    /// The chain's measured commit rate; the ready bound follows it.
+    public let commitRate: CommitRate
+    let now: Clock
+    let metrics: NodeMetrics
     /// Wakes waiters after each admission (the consensus driver between heights).
     public let admissions = AdmissionSignal()
     /// Transactions whose signature this node checked (admission fills it; block verification
     /// skips them). Kept even after they leave the pool: a peer's block may still carry them.
     public let verified = VerifiedSignatures()
 
-    public init(config: Config = Config(), rejectionLogCapacity: Int = 10_000) {
+    public init(config: Config = Config(), rejectionLogCapacity: Int = 10_000, commitRate: CommitRate = CommitRate(),
+                clock: @escaping Clock = Mempool.systemClock, metrics: NodeMetrics = .disabled) {
         self.config = config
         rejections = RejectionLog(capacity: rejectionLogCapacity)
+        self.commitRate = commitRate
+        now = clock
+        self.metrics = metrics
     }
 
     // MARK: Admission
 
-    /// Verifies and admits one transaction.
+    /// Verifies and admits one transaction. Refusals about load (`busy`, `queuedLimit`) and the
+    /// cheap ones come before the signature check: a full pool answers a flood at once.
     @discardableResult
     public func insert(_ tx: Transaction, view: ChainView, correlationID: String? = nil) throws(AdmissionError) -> Admitted {
         let account: Account
@@ -150,26 +221,44 @@ public final class Mempool: Sendable {
         // A nonce the chain already consumed can never be included: refuse it before paying
         // for a signature check (peers relay transactions this node has already committed).
         if tx.body.nonce < account.nonce { throw .rejected(.nonceTooLow(expected: account.nonce, got: tx.body.nonce)) }
+        try checkExpiry(tx, view: view)
+        let bound = readyBound()
+        if let refusal = edgeRefusal(tx, account: account, bound: bound) { throw refusal }
         guard verified.check(tx) else { throw .rejected(.invalidSignature) }
-        return try admitVerified(tx, view: view, account: account, correlationID: correlationID)
+        return try admitVerified(tx, view: view, account: account, bound: bound, correlationID: correlationID)
     }
 
-    /// Verifies a batch on every core, then admits each in order.
+    /// Verifies a batch on every core, then admits each in order. A batch may displace
+    /// lower-fee ready transactions when the ready set is at its bound (a relayed or bulk batch
+    /// is worth more than the cheapest pending work); what it cannot place is refused `busy`.
     public func insert(batch: [Transaction], view: ChainView) -> [Result<Admitted, AdmissionError>] {
+        let bound = readyBound()
         let valid = verified.check(batch).valid
         return batch.indices.map { i in
             guard valid[i] else { return .failure(.rejected(.invalidSignature)) }
-            do throws(AdmissionError) { return .success(try admitVerified(batch[i], view: view, correlationID: nil)) } catch { return .failure(error) }
+            do throws(AdmissionError) {
+                try checkExpiry(batch[i], view: view)
+                return .success(try admitVerified(batch[i], view: view, bound: bound, displace: true, correlationID: nil))
+            } catch { return .failure(error) }
         }
+    }
+
+    /// `expiresAt` at most `maxExpiryHeights` past the next height: a sender must not choose
+    /// how long the pool keeps its transaction (issue 14: 10^9 was accepted).
+    func checkExpiry(_ tx: Transaction, view: ChainView) throws(AdmissionError) {
+        let (sum, overflow) = view.nextHeight.addingReportingOverflow(config.maxExpiryHeights)
+        let limit = overflow ? UInt64.max : sum
+        if tx.body.expiresAt > limit { throw .expiryTooFar(expiresAt: tx.body.expiresAt, limit: limit) }
     }
 
     /// Admits a transaction whose signature the caller has verified; `account` is the sender's
     /// committed account when the caller already read it.
-    func admitVerified(_ tx: Transaction, view: ChainView, account known: Account? = nil,
-                       correlationID: String?) throws(AdmissionError) -> Admitted {
+    func admitVerified(_ tx: Transaction, view: ChainView, account known: Account? = nil, bound: Int? = nil,
+                       displace: Bool = false, correlationID: String?) throws(AdmissionError) -> Admitted {
         let body = tx.body
         if body.chainID != view.chainID { throw .rejected(.wrongChain(expected: view.chainID, got: body.chainID)) }
         if view.nextHeight > body.expiresAt { throw .rejected(.expired(expiresAt: body.expiresAt, height: view.nextHeight)) }
+        try checkExpiry(tx, view: view)
         let sender = tx.sender
         let account: Account
         if let known { account = known } else {
@@ -182,24 +271,33 @@ public final class Mempool: Sendable {
             }
             if let rejection { throw .rejected(rejection) }
         }
-
-        let admitted = try pool.withLock { (p: inout Pool) throws(AdmissionError) -> Admitted in
-            try place(tx, account: account, view: view, correlationID: correlationID, in: &p)
+        let limits = AdmissionLimits(bound: bound ?? readyBound(), displace: displace, nowMs: now())
+        let (result, evicted) = pool.withLock { (p: inout Pool) -> (Result<Admitted, AdmissionError>, [(Hash, Eviction)]) in
+            defer { p.evicted.removeAll() }
+            let r: Result<Admitted, AdmissionError>
+            do throws(AdmissionError) {
+                r = .success(try place(tx, account: account, view: view, limits: limits, correlationID: correlationID, in: &p))
+            } catch { r = .failure(error) }
+            return (r, p.evicted)
         }
+        report(evicted)
+        let admitted = try result.get()
         admissions.notify()
         return admitted
     }
 
-    /// The locked part of admission: nonce window, fees, replacement, eviction, then the entry.
-    private func place(_ tx: Transaction, account: Account, view: ChainView, correlationID: String?,
+    /// The locked part of admission: nonce window, fees, replacement, the bounds, then the entry.
+    private func place(_ tx: Transaction, account: Account, view: ChainView, limits: AdmissionLimits, correlationID: String?,
                        in p: inout Pool) throws(AdmissionError) -> Admitted {
         let body = tx.body
         let sender = tx.sender
         if p.byID[tx.id] != nil { throw .alreadyKnown(tx.id) }
+        sweepQueued(nowMs: limits.nowMs, &p)
         // The view may predate a block that committed since; the pool's record of the
-        // account's next nonce never moves backwards.
-        var queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
-        queue.expectedNonce = max(queue.expectedNonce, account.nonce)
+        // account's next nonce never moves backwards. A view newer than the pool (a block
+        // committed, the pool's update still to come) settles the sender's queue first.
+        if let q = p.bySender[sender], q.expectedNonce < account.nonce { Mempool.advance(sender, to: account.nonce, in: &p) }
+        let queue = p.bySender[sender] ?? SenderQueue(expectedNonce: account.nonce)
         let expected = queue.expectedNonce
         if body.nonce < expected { throw .rejected(.nonceTooLow(expected: expected, got: body.nonce)) }
         if body.nonce >= expected + UInt64(config.maxPerSender) {
@@ -235,30 +333,34 @@ public final class Mempool: Sendable {
         if body.fee > .zero, fees > account.balance.units {
             throw .rejected(.insufficientFundsForFee(balance: account.balance, fee: Amount(fees) ?? .max))
         }
+        if replaced == nil { try makeRoom(for: tx, queue: queue, limits: limits, in: &p) }
         if let replaced { Mempool.remove(replaced, from: &p) }
-        // Make room: evict the cheapest while the arrival pays more.
+        // Make room under the hard ceiling: evict the cheapest while the arrival pays more.
         while p.byID.count + 1 > config.maxCount || p.bytes + tx.size > config.maxBytes {
             guard let lowest = Mempool.lowest(&p) else { break }
             guard lowest.fee < body.fee.units else { throw .full(lowestFee: Amount(lowest.fee) ?? .zero) }
-            Mempool.evict(lowest.id, from: &p)
+            Mempool.evict(lowest.id, .displaced(byFee: body.fee), from: &p)
         }
-        queue = p.bySender[sender] ?? SenderQueue(expectedNonce: expected)
-        queue.expectedNonce = max(queue.expectedNonce, expected)
-        p.seq += 1
-        p.byID[tx.id] = Entry(tx: tx, seq: p.seq, correlationID: correlationID)
-        queue.byNonce[body.nonce] = tx.id
-        queue.pendingFees += body.fee.units
-        p.bySender[sender] = queue
-        p.bytes += tx.size
-        p.eviction.insert(EvictionKey(fee: body.fee.units, seq: p.seq, id: tx.id))
-        if let replaced { return .replaced(replaced) }
-        return Mempool.isReady(queue, nonce: body.nonce) ? .ready : .queued
+        return Mempool.add(tx, expected: expected, correlationID: correlationID, nowMs: limits.nowMs, replaced: replaced, to: &p)
     }
 
-    static func isReady(_ q: SenderQueue, nonce: UInt64) -> Bool {
-        var n = q.expectedNonce
-        while n < nonce { if q.byNonce[n] == nil { return false }; n += 1 }
-        return true
+    /// Enters an admitted transaction: its entry, its sender's run or the queued order.
+    private static func add(_ tx: Transaction, expected: UInt64, correlationID: String?, nowMs: UInt64, replaced: Hash?,
+                            to p: inout Pool) -> Admitted {
+        let nonce = tx.body.nonce
+        var queue = p.bySender[tx.sender] ?? SenderQueue(expectedNonce: expected)
+        p.seq += 1
+        p.byID[tx.id] = Entry(tx: tx, seq: p.seq, correlationID: correlationID, arrivedMs: nowMs)
+        queue.byNonce[nonce] = tx.id
+        queue.pendingFees += tx.body.fee.units
+        p.bytes += tx.size
+        p.eviction.insert(EvictionKey(fee: tx.body.fee.units, seq: p.seq, id: tx.id))
+        extendRun(&queue, &p)
+        let isReady = nonce < queue.expectedNonce + UInt64(queue.ready)
+        if !isReady { p.queuedOrder.insert(QueuedKey(seq: p.seq, arrivedMs: nowMs, id: tx.id)) }
+        p.bySender[tx.sender] = queue
+        if let replaced { return .replaced(replaced) }
+        return isReady ? .ready : .queued
     }
 
     // MARK: Block building
@@ -293,16 +395,19 @@ public final class Mempool: Sendable {
         }
     }
 
-    /// After a block commits: drop what it included and what it refused, and bring each
-    /// touched sender's expected nonce up to the committed account.
+    /// After a block commits: drop what it included and what it refused, bring each touched
+    /// sender's expected nonce up to the committed account, and evict queued transactions past
+    /// their TTL.
     public func update(committed: [Transaction], refused: [(Transaction, Rejection)], accountNonce: (Address) -> UInt64?) {
         for (tx, reason) in refused where !Mempool.keepsAfterRefusal(reason) {
             rejections.record(tx.id, reason)
         }
-        pool.withLock { p in
+        let nowMs = now()
+        let evicted: [(Hash, Eviction)] = pool.withLock { p in
+            defer { p.evicted.removeAll() }
             var touched = Set<Address>()
             for tx in committed {
-                Mempool.remove(tx.id, from: &p)
+                Mempool.removeCommitted(tx, from: &p)
                 touched.insert(tx.sender)
             }
             for (tx, reason) in refused where !Mempool.keepsAfterRefusal(reason) {
@@ -316,14 +421,14 @@ public final class Mempool: Sendable {
             // network` waited forever for a drained mempool under load).
             let stalled = p.bySender.compactMap { sender, q in q.byNonce[q.expectedNonce] == nil ? sender : nil }
             for sender in touched.union(stalled) {
-                guard var q = p.bySender[sender], let nonce = accountNonce(sender), nonce >= q.expectedNonce else { continue }
-                q.expectedNonce = nonce
-                let stale = q.byNonce.filter { $0.key < nonce }
-                p.bySender[sender] = q
-                for (_, id) in stale { Mempool.remove(id, from: &p) }
+                guard let nonce = accountNonce(sender) else { continue }
+                Mempool.advance(sender, to: nonce, in: &p)
             }
+            sweepQueued(nowMs: nowMs, &p)
             if p.eviction.count > 2 * p.byID.count + 1024 { Mempool.compact(&p) }
+            return p.evicted
         }
+        report(evicted)
     }
 
     /// A transaction refused only because an earlier nonce is missing waits for the gap.
@@ -363,15 +468,9 @@ public final class Mempool: Sendable {
     public var bytes: Int { pool.withLock { $0.bytes } }
 
     /// Count of transactions executable now (contiguous from each sender's expected nonce).
-    public var readyCount: Int {
-        pool.withLock { p in
-            p.bySender.values.reduce(0) { sum, q in
-                var n = q.expectedNonce
-                while q.byNonce[n] != nil { n += 1 }
-                return sum + Int(n - q.expectedNonce)
-            }
-        }
-    }
+    public var readyCount: Int { pool.withLock { $0.readyCount } }
+    /// Count of transactions waiting for an earlier nonce.
+    public var queuedCount: Int { pool.withLock { $0.queuedCount } }
 
     /// Drops everything (admin flush).
     public func flush() -> Int {
@@ -389,17 +488,44 @@ public final class Mempool: Sendable {
         p.bytes -= e.tx.size
         let sender = e.tx.sender
         guard var q = p.bySender[sender] else { return }
-        if q.byNonce[e.tx.body.nonce] == id { q.byNonce[e.tx.body.nonce] = nil }
+        let nonce = e.tx.body.nonce
+        if q.byNonce[nonce] == id {
+            q.byNonce[nonce] = nil
+            shortenRun(&q, at: nonce, &p)
+        }
         q.pendingFees -= e.tx.body.fee.units
         p.bySender[sender] = q.byNonce.isEmpty ? nil : q
     }
 
-    /// Evicts `id` and the later nonces of its sender.
-    static func evict(_ id: Hash, from p: inout Pool) {
+    /// A committed transaction leaves: at the front of its sender's run the run moves on (the
+    /// account's nonce did), so the rest stays ready without being recounted.
+    static func removeCommitted(_ tx: Transaction, from p: inout Pool) {
+        guard let e = p.byID[tx.id], var q = p.bySender[tx.sender], q.expectedNonce == tx.body.nonce,
+              q.byNonce[tx.body.nonce] == tx.id else {
+            remove(tx.id, from: &p)
+            return
+        }
+        p.byID[tx.id] = nil
+        p.bytes -= e.tx.size
+        q.byNonce[tx.body.nonce] = nil
+        q.pendingFees -= e.tx.body.fee.units
+        q.expectedNonce += 1
+        if q.ready > 0 {
+            q.ready -= 1
+            p.readyCount -= 1
+        }
+        p.bySender[tx.sender] = q.byNonce.isEmpty ? nil : q
+    }
+
+    /// Evicts `id` and the later nonces of its sender (which could no longer execute), each
+    /// recorded with `reason`. The latest go first, so no run is shortened twice.
+    static func evict(_ id: Hash, _ reason: Eviction, from p: inout Pool) {
         guard let e = p.byID[id] else { return }
-        let later = p.bySender[e.tx.sender]?.byNonce.filter { $0.key > e.tx.body.nonce }.map(\.value) ?? []
-        remove(id, from: &p)
-        for l in later { remove(l, from: &p) }
+        let later = p.bySender[e.tx.sender]?.byNonce.filter { $0.key > e.tx.body.nonce }.sorted { $0.key > $1.key }.map(\.value) ?? []
+        for l in later + [id] {
+            remove(l, from: &p)
+            p.evicted.append((l, reason))
+        }
     }
 
     static func lowest(_ p: inout Pool) -> EvictionKey? {
@@ -413,35 +539,4 @@ public final class Mempool: Sendable {
     static func compact(_ p: inout Pool) {
         p.eviction = Heap(p.byID.map { EvictionKey(fee: $0.value.tx.body.fee.units, seq: $0.value.seq, id: $0.key) })
     }
-}
-
-/// The reasons recent transactions were dropped, for status queries. Bounded: the oldest
-/// entries go first.
-public final class RejectionLog: Sendable {
-    private struct Log: Sendable {
-        var reasons: [Hash: Rejection] = [:]
-        var order: [Hash] = []
-        var head = 0
-    }
-    private let log = Mutex(Log())
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    public func record(_ id: Hash, _ reason: Rejection) {
-        log.withLock { l in
-            if l.reasons[id] == nil {
-                if l.order.count < capacity {
-                    l.order.append(id)
-                } else {
-                    l.reasons[l.order[l.head]] = nil
-                    l.order[l.head] = id
-                    l.head = (l.head + 1) % capacity
-                }
-            }
-            l.reasons[id] = reason
-        }
-    }
-
-    public func reason(_ id: Hash) -> Rejection? { log.withLock { $0.reasons[id] } }
 }

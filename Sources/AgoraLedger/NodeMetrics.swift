@@ -17,6 +17,10 @@ public final class NodeMetrics: Sendable {
     public let transactionsFailed: Metrics.Counter
     public let mempoolTransactions: Gauge
     public let mempoolBytes: Gauge
+    public let mempoolReady: Gauge
+    public let mempoolQueued: Gauge
+    public let mempoolReadyBound: Gauge
+    public let commitRate: Gauge
     public let websocketConnections: Gauge
     public let eventsPublished: Metrics.Counter
     public let storageBytes: Gauge
@@ -38,6 +42,10 @@ public final class NodeMetrics: Sendable {
         transactionsFailed = Metrics.Counter(label: "agora_transactions_failed_total", factory: factory)
         mempoolTransactions = Gauge(label: "agora_mempool_transactions", factory: factory)
         mempoolBytes = Gauge(label: "agora_mempool_bytes", factory: factory)
+        mempoolReady = Gauge(label: "agora_mempool_ready_transactions", factory: factory)
+        mempoolQueued = Gauge(label: "agora_mempool_queued_transactions", factory: factory)
+        mempoolReadyBound = Gauge(label: "agora_mempool_ready_bound", factory: factory)
+        commitRate = Gauge(label: "agora_chain_commit_rate", factory: factory)
         websocketConnections = Gauge(label: "agora_websocket_connections", factory: factory)
         eventsPublished = Metrics.Counter(label: "agora_events_published_total", factory: factory)
         storageBytes = Gauge(label: "agora_storage_bytes", factory: factory)
@@ -61,6 +69,12 @@ public final class NodeMetrics: Sendable {
         "agora_transactions_rejected_total": "Transactions refused at admission or block building, by reason.",
         "agora_mempool_transactions": "Pending transactions.",
         "agora_mempool_bytes": "Bytes of pending transactions.",
+        "agora_mempool_ready_transactions": "Pending transactions includable in the next block (contiguous nonces).",
+        "agora_mempool_queued_transactions": "Pending transactions waiting for an earlier nonce.",
+        "agora_mempool_ready_bound": "Ready transactions the mempool admits at most: mempool.maxPendingSeconds of the assumed commit rate.",
+        "agora_chain_commit_rate": "Transactions committed per second over the recent window of blocks, as the mempool bound assumes it (floored).",
+        "agora_mempool_refused_total": "Transactions refused at the edge because of load or bounds, by code (mempool_busy, queued_limit, expiry_too_far).",
+        "agora_mempool_evicted_total": "Transactions evicted from the mempool, by reason (queued_expired, queued_overflow, displaced).",
         "agora_websocket_connections": "Open WebSocket event connections.",
         "agora_websocket_dropped_total": "WebSocket clients disconnected by the node, by reason.",
         "agora_events_published_total": "Events published to the event stream.",
@@ -115,6 +129,17 @@ public final class NodeMetrics: Sendable {
     /// Transactions refused, by stable reason code (admission and block building).
     public func rejected(_ reason: String) {
         counters.counter("agora_transactions_rejected_total", [("reason", reason)]).increment()
+    }
+
+    /// A transaction refused at the edge for load or bounds (`mempool_busy`, `queued_limit`,
+    /// `expiry_too_far`).
+    public func mempoolRefused(_ code: String) {
+        counters.counter("agora_mempool_refused_total", [("code", code)]).increment()
+    }
+
+    /// A transaction evicted from the mempool (`queued_expired`, `queued_overflow`, `displaced`).
+    public func mempoolEvicted(_ reason: String) {
+        counters.counter("agora_mempool_evicted_total", [("reason", reason)]).increment()
     }
 
     public func apiRequest(method: String, route: String, status: Int, seconds: Double) {

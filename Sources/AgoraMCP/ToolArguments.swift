@@ -16,6 +16,9 @@ public enum ToolError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The node refused the request (its API error code and message).
     case nodeRefused(code: String, message: String)
     case nodeUnreachable(String)
+    /// The node is at capacity (mempool busy, sender's queue full): the same call may succeed
+    /// after `retryAfter` seconds.
+    case nodeBusy(code: String, retryAfter: Int, message: String)
     /// The transaction was committed but its payload failed; the fee was paid.
     case transactionFailed(id: String, code: String, message: String)
     case transactionRejected(id: String, code: String, message: String)
@@ -31,6 +34,7 @@ public enum ToolError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound: return "not_found"
         case let .nodeRefused(code, _): return code
         case .nodeUnreachable: return "node_unreachable"
+        case let .nodeBusy(code, _, _): return code
         case let .transactionFailed(_, code, _): return code
         case let .transactionRejected(_, code, _): return code
         case .timedOut: return "timed_out"
@@ -48,6 +52,7 @@ public enum ToolError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .notFound(what): return "\(what) not found"
         case let .nodeRefused(_, m): return "the node refused: \(m)"
         case let .nodeUnreachable(m): return m
+        case let .nodeBusy(_, seconds, m): return "the node is busy, retry after \(seconds) s: \(m)"
         case let .transactionFailed(id, _, m): return "transaction \(id) was committed but failed (fee paid): \(m)"
         case let .transactionRejected(id, _, m): return "transaction \(id) was rejected: \(m)"
         case let .timedOut(m): return m

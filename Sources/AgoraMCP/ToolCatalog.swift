@@ -46,7 +46,10 @@ public enum ToolCatalog {
             return CallTool.Result(content: [.text(text: render(value), annotations: nil, _meta: nil)], structuredContent: value as Value?, isError: false)
         } catch {
             let e = toolError(error)
-            let value: Value = ["error": ["code": .string(e.code), "message": .string(e.description)]]
+            var error: [String: Value] = ["code": .string(e.code), "message": .string(e.description)]
+            // A busy node names when to come back, as HTTP's Retry-After does.
+            if case let .nodeBusy(_, seconds, _) = e { error["retryAfterSeconds"] = .int(seconds) }
+            let value: Value = ["error": .object(error)]
             return CallTool.Result(content: [.text(text: "error \(e.code): \(e.description)", annotations: nil, _meta: nil)], structuredContent: value as Value?, isError: true)
         }
     }
@@ -57,6 +60,7 @@ public enum ToolCatalog {
         case let e as NodeGateway.Failure:
             switch e {
             case let .refused(status, code, message): return status == 404 ? .notFound(message) : .nodeRefused(code: code, message: message)
+            case let .busy(_, code, message, seconds): return .nodeBusy(code: code, retryAfter: seconds, message: message)
             case .unreachable, .invalidURL: return .nodeUnreachable(e.description)
             case .unexpectedResponse: return .nodeRefused(code: "unexpected_response", message: e.description)
             }

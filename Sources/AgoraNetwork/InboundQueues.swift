@@ -35,7 +35,7 @@ public enum InboundClass: Int, Sendable, CaseIterable, Comparable, CustomStringC
         case .consensus: return .consensus
         case .status, .getBlocks, .blocks, .block: return .sync
         case .transactions, .presence, .ihave, .iwant, .graft, .prune: return .gossip
-        case .peers, .ping, .pong, .rekey, .getArtifact, .artifactPiece, .artifactMissing: return .other
+        case .peers, .ping, .pong, .rekey, .getArtifact, .artifactPiece, .artifactMissing, .mempoolBusy: return .other
         }
     }
 }

@@ -35,7 +35,14 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     /// A member's signed presence heartbeat, gossiped on the presence topic; the receiver checks
     /// the signature, the membership and the time before relaying it (see `Presence`).
     case presence(SignedHeartbeat)
+    /// The sender's mempool is at its bound for relayed transactions (tag 19): the receiver
+    /// stops relaying transactions to it for `retryAfterMs` (at most `maxRelayPauseMs`), as an
+    /// HTTP client honours `Retry-After`. See docs/mempool.md.
+    case mempoolBusy(retryAfterMs: UInt32)
 
+    /// The longest relay pause a `mempoolBusy` can ask for: a peer cannot silence this node's
+    /// gossip to it for longer than this per message.
+    public static let maxRelayPauseMs: UInt32 = 60_000
     public static let maxPeers = 64
     public static let maxTransactions = 1_000
     public static let maxBlocksPerRange = 128
@@ -116,6 +123,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .artifactPiece: return "artifact_piece"
         case .artifactMissing: return "artifact_missing"
         case .presence: return "presence"
+        case .mempoolBusy: return "mempool_busy"
         }
     }
 
@@ -139,6 +147,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .artifactPiece(sha, offset, total, bytes): w.write(UInt8(17)); w.write(sha); w.write(offset); w.write(total); w.writeBytes(bytes)
         case let .artifactMissing(sha): w.write(UInt8(18)); w.write(sha)
         case let .presence(hb): w.write(UInt8(15)); w.write(hb)
+        case let .mempoolBusy(ms): w.write(UInt8(19)); w.write(ms)
         }
     }
 
@@ -184,6 +193,12 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
             self = .artifactPiece(sha256: sha, offset: offset, total: total, bytes: bytes)
         case 18: self = .artifactMissing(sha256: try r.read(Hash.self))
         case 15: self = .presence(try r.read(SignedHeartbeat.self))
+        case 19:
+            let ms = try r.readUInt32("mempoolBusy.retryAfterMs")
+            guard ms > 0, ms <= WireMessage.maxRelayPauseMs else {
+                throw .nonCanonical(field: "mempoolBusy.retryAfterMs", reason: "\(ms) is outside 1...\(WireMessage.maxRelayPauseMs)")
+            }
+            self = .mempoolBusy(retryAfterMs: ms)
         default: throw .unknownTag(type: "message", tag: tag)
         }
     }

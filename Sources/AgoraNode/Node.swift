@@ -65,7 +65,7 @@ public struct Node {
         let chain: Chain
         do {
             chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
-                              mempool: Mempool(config: .init(maxCount: config.mempoolMaxCount, maxBytes: config.mempoolMaxBytes)),
+                              mempool: Mempool(config: config.mempoolConfig, metrics: metrics),
                               config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent),
                               events: events, feed: feed, metrics: metrics, logger: logger)
         } catch Chain.OpenError.integrity(let why) {
@@ -78,6 +78,12 @@ public struct Node {
                                                "head": .string(head.hash.hex), "data_dir": .string(dataDir.path)])
 
         let interval = Duration.milliseconds(config.blockIntervalMs)
+        // One wall clock for timestamps, proposal checks, health and presence; skewed only by the
+        // test-only `testing.clockOffsetMs` (timers run on the monotonic clock regardless).
+        let wallClock = WallClock.offset(config.testingClockOffsetMs)
+        if config.testingClockOffsetMs != 0 {
+            logger.warning("TEST ONLY: this node's wall clock is shifted", metadata: ["offset_ms": .stringConvertible(config.testingClockOffsetMs)])
+        }
         let producerStatus = ProducerStatus()
         let states = ServiceStates()
         var p2p = PeerService.Config(listenHost: config.p2pAddress?.host, listenPort: config.p2pAddress?.port ?? 0,
@@ -86,8 +92,12 @@ public struct Node {
                                      maxInbound: config.p2pMaxInbound, maxPerIP: config.p2pMaxPerIP,
                                      banDuration: .seconds(config.p2pBanSeconds))
         p2p.targetOutbound = config.p2pTargetOutbound
+        p2p.maxPendingHandshakes = config.p2pMaxPendingHandshakes
+        p2p.maxPendingPerIP = config.p2pMaxPendingPerIP
+        p2p.socketSharePercent = config.p2pSocketSharePercent
         // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
-        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
+        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries),
+                                clock: { wallClock.nowMillis() })
         // Built before both the network (which judges consensus messages with it) and consensus.
         let consensusInbox = ConsensusInbox(chain: chain)
         let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil
@@ -103,6 +113,7 @@ public struct Node {
                                                       timeouts: config.consensusTimeouts, directory: dataDir.consensusDirectory)
         consensusConfig.allowStoreBehindSignState = config.storageRecoverFromPeers
         consensusConfig.testingDoubleSign = config.testingDoubleSign
+        consensusConfig.wallClock = wallClock
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
                                              inbox: consensusInbox, feed: feed, producer: producerStatus, logger: logger)
         consensus.setOnEvidence { [logger] evidence in
@@ -122,7 +133,8 @@ public struct Node {
         // A block is due every interval, plus a round's timeouts when a proposer is down.
         let t = config.consensusTimeouts
         let allowance = interval + .milliseconds(Int64(t.proposeBase + t.prevoteBase + t.precommitBase))
-        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: allowance, createEmptyBlocks: config.createEmptyBlocks))
+        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: allowance, createEmptyBlocks: config.createEmptyBlocks,
+                                    wallClock: wallClock, arrival: consensus.headArrival))
         health.register(ConsensusHealth(consensus: consensus) { network?.connected.map(\.height) ?? [] })
         health.register(ServicesHealth(states: states))
 

@@ -33,6 +33,8 @@ public struct NodeConfig: Sendable {
     public var blockRoundBudgetPercent = 50
     public var mempoolMaxCount: Int
     public var mempoolMaxBytes: Int
+    /// The ready bound, the queued limits and the expiry ceiling (`mempool.*`, docs/mempool.md).
+    public var mempool = MempoolSettings()
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     public var eventsMaxConnections: Int
@@ -51,6 +53,14 @@ public struct NodeConfig: Sendable {
     public var p2pTargetOutbound: Int
     public var p2pHandshakeTimeoutMs: Int
     public var p2pBanSeconds: Int
+    /// Before the handshake (`AcceptGate`): pending inbound handshakes in total and per IP, and
+    /// the percent of the descriptor limit every P2P socket together may hold.
+    public var p2pMaxPendingHandshakes = 64
+    public var p2pMaxPendingPerIP = 8
+    public var p2pSocketSharePercent = 25
+    /// TEST ONLY: milliseconds added to every wall-clock reading of the node (block timestamps,
+    /// proposal checks, health, presence), so a test can run a skewed validator without libfaketime.
+    public var testingClockOffsetMs: Int64 = 0
     /// A second validator key file, for rotation without downtime: the node votes with
     /// whichever of its keys is in the height's validator set.
     public var validatorNextKey: String?
@@ -109,6 +119,16 @@ public struct NodeConfig: Sendable {
     public var presenceIntervalMs = 10_000
     public var presenceMaxEntries = 10_000
 
+    public struct MempoolSettings: Sendable, Equatable {
+        public var maxPendingSeconds = 10.0
+        public var minCommitRate = 1_000.0
+        public var maxQueuedPerSender = 64
+        public var maxQueued = 10_000
+        public var queuedTTLSeconds = 60
+        public var maxExpiryHeights = 100_000
+        public init() {}
+    }
+
     public struct ArtifactSettings: Sendable, Equatable {
         public var maxBytes: Int64 = 1 << 30
         public var quotaBytes: Int64 = 0
@@ -141,7 +161,20 @@ public struct NodeConfig: Sendable {
         Key(name: "block.maxTransactions", defaultValue: .int(10_000), secret: false, help: "transactions per block at most"),
         Key(name: "block.roundBudgetPercent", defaultValue: .int(50), secret: false,
             help: "percent of the propose timeout a block's measured verification and execution may take (1-100)"),
-        Key(name: "mempool.maxCount", defaultValue: .int(100_000), secret: false, help: "pending transactions at most"),
+        Key(name: "mempool.maxCount", defaultValue: .int(100_000), secret: false,
+            help: "pending transactions at most: the hard ceiling over the ready bound and the queued limits"),
+        Key(name: "mempool.maxPendingSeconds", defaultValue: .double(10), secret: false,
+            help: "ready transactions at most: this many seconds of the measured commit rate (503 mempool_busy above)"),
+        Key(name: "mempool.minCommitRate", defaultValue: .double(1_000), secret: false,
+            help: "commit rate (tx/s) the ready bound assumes before blocks are measured, and at least"),
+        Key(name: "mempool.maxQueuedPerSender", defaultValue: .int(64), secret: false,
+            help: "transactions of one sender waiting for an earlier nonce at most (429 queued_limit above)"),
+        Key(name: "mempool.maxQueued", defaultValue: .int(10_000), secret: false,
+            help: "transactions waiting for an earlier nonce at most; a new one evicts the oldest"),
+        Key(name: "mempool.queuedTTLSeconds", defaultValue: .int(60), secret: false,
+            help: "a transaction waiting for an earlier nonce longer than this is evicted"),
+        Key(name: "mempool.maxExpiryHeights", defaultValue: .int(100_000), secret: false,
+            help: "expiresAt at most this many heights past the next block (422 expiry_too_far above)"),
         Key(name: "mempool.maxBytes", defaultValue: .int(128 * 1024 * 1024), secret: false, help: "pending bytes at most"),
         Key(name: "log.level", defaultValue: .string("info"), secret: false, help: "trace, debug, info, notice, warning, error, critical"),
         Key(name: "log.format", defaultValue: .string("text"), secret: false, help: "text or json"),
@@ -159,7 +192,12 @@ public struct NodeConfig: Sendable {
         Key(name: "p2p.maxInbound", defaultValue: .int(32), secret: false, help: "inbound P2P links at most"),
         Key(name: "p2p.maxPerIP", defaultValue: .int(4), secret: false, help: "inbound P2P links from one IP address at most"),
         Key(name: "p2p.targetOutbound", defaultValue: .int(8), secret: false, help: "outbound links kept by dialing addresses learned from peers"),
-        Key(name: "p2p.handshakeTimeoutMs", defaultValue: .int(10_000), secret: false, help: "a P2P handshake not done by then is closed"),
+        Key(name: "p2p.handshakeTimeoutMs", defaultValue: .int(5_000), secret: false, help: "a P2P handshake not done by then is closed"),
+        Key(name: "p2p.maxPendingHandshakes", defaultValue: .int(64), secret: false,
+            help: "inbound P2P connections still in their handshake at most; more are closed at accept"),
+        Key(name: "p2p.maxPendingPerIP", defaultValue: .int(8), secret: false, help: "of those, from one IP address at most"),
+        Key(name: "p2p.socketSharePercent", defaultValue: .int(25), secret: false,
+            help: "percent of the open-file limit all P2P sockets together may hold (1-90); the rest stays for the API and storage"),
         Key(name: "p2p.banSeconds", defaultValue: .int(600), secret: false, help: "how long a peer below the trust threshold stays banned"),
         Key(name: "artifacts.maxBytes", defaultValue: .int(1 << 30), secret: false, help: "largest artifact in bytes (1 GiB)"),
         Key(name: "artifacts.quotaBytes", defaultValue: .int(0), secret: false, help: "total bytes the artifact store may hold; 0: no quota"),
@@ -203,6 +241,8 @@ public struct NodeConfig: Sendable {
         Key(name: "consensus.timeoutDeltaMs", defaultValue: .int(500), secret: false, help: "added to every timeout per round"),
         Key(name: "testing.doubleSign", defaultValue: .bool(false), secret: false,
             help: "TEST ONLY: also sign a conflicting prevote each round (proves slashing); never set on a real validator"),
+        Key(name: "testing.clockOffsetMs", defaultValue: .int(0), secret: false,
+            help: "TEST ONLY: shift this node's wall clock by this many milliseconds (±1 day) to test clock skew; never set on a real validator"),
     ]
 
     static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
@@ -256,11 +296,14 @@ public struct NodeConfig: Sendable {
                             environment: [String: String]? = nil) async throws -> NodeConfig {
         guard FileManager.default.fileExists(atPath: dataDir.settingsFile) else { throw NodeError.notInitialized(dataDir.path) }
         try checkFileSize(dataDir)
+        try SettingsFile.check(path: dataDir.settingsFile, keys: keys)
         let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
         let r = SettingReader(reader: s.reader)
         var config = try readCore(r)
         config.blockRoundBudgetPercent = try r.int("block.roundBudgetPercent", 1...100)
+        try config.readAcceptGateAndTesting(r)
         try config.readArtifactsAndPresence(r)
+        try config.readMempool(r)
         try config.readMCP(r)
         try config.readMediator(r)
         try config.readLLM(r)
@@ -281,6 +324,7 @@ public struct NodeConfig: Sendable {
     /// Every key with its effective value (secrets masked) and where it came from.
     public static func describe(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:]) async throws -> [(String, String, String)] {
         try checkFileSize(dataDir)
+        if FileManager.default.fileExists(atPath: dataDir.settingsFile) { try SettingsFile.check(path: dataDir.settingsFile, keys: keys) }
         let s = try await sources(dataDir: dataDir, overrides: overrides)
         return keys.map { k in
             for (source, reader) in s.layers {

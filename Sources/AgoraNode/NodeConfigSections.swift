@@ -114,6 +114,14 @@ extension NodeConfig {
             testingDoubleSign: try r.bool("testing.doubleSign"))
     }
 
+    /// `p2p.*` caps before the handshake, and the test-only clock offset.
+    mutating func readAcceptGateAndTesting(_ r: SettingReader) throws {
+        p2pMaxPendingHandshakes = try r.int("p2p.maxPendingHandshakes", 1...100_000)
+        p2pMaxPendingPerIP = try r.int("p2p.maxPendingPerIP", 1...100_000)
+        p2pSocketSharePercent = try r.int("p2p.socketSharePercent", 1...90)
+        testingClockOffsetMs = Int64(try r.int("testing.clockOffsetMs", -86_400_000...86_400_000))
+    }
+
     /// `consensus.*`: one delta shared by the three steps.
     static func readConsensusTimeouts(_ r: SettingReader) throws -> ConsensusTimeouts {
         let delta = UInt64(try r.int("consensus.timeoutDeltaMs", 0...60_000))
@@ -137,6 +145,19 @@ extension NodeConfig {
         }
         storageStartupCheck = mode
         storageRecoverFromPeers = try r.bool("storage.recoverFromPeers")
+    }
+
+    /// `mempool.*` beyond the hard ceiling: the queued total fits under `mempool.maxCount`.
+    mutating func readMempool(_ r: SettingReader) throws {
+        mempool.maxPendingSeconds = try r.double("mempool.maxPendingSeconds", 0.1...3_600)
+        mempool.minCommitRate = try r.double("mempool.minCommitRate", 1...10_000_000)
+        mempool.maxQueuedPerSender = try r.int("mempool.maxQueuedPerSender", 1...1_024)
+        mempool.maxQueued = try r.int("mempool.maxQueued", 1...10_000_000)
+        mempool.queuedTTLSeconds = try r.int("mempool.queuedTTLSeconds", 1...86_400)
+        mempool.maxExpiryHeights = try r.int("mempool.maxExpiryHeights", 1...100_000_000)
+        if mempool.maxQueued > mempoolMaxCount {
+            throw NodeError.invalidSetting("mempool.maxQueued", "\(mempool.maxQueued) is above mempool.maxCount (\(mempoolMaxCount))")
+        }
     }
 
     /// `mcp.*`; the token, when set, must be 16-256 printable ASCII characters.
@@ -212,5 +233,19 @@ extension NodeConfig {
         if eventsSubscriberBuffer < 16 || eventsHistory < eventsSubscriberBuffer / 2 {
             throw NodeError.invalidSetting("events.history", "must hold at least half of events.subscriberBuffer")
         }
+    }
+}
+
+extension NodeConfig {
+    /// The mempool's settings as the ledger takes them.
+    public var mempoolConfig: Mempool.Config {
+        var c = Mempool.Config(maxCount: mempoolMaxCount, maxBytes: mempoolMaxBytes)
+        c.maxPendingSeconds = mempool.maxPendingSeconds
+        c.minCommitRate = mempool.minCommitRate
+        c.maxQueuedPerSender = mempool.maxQueuedPerSender
+        c.maxQueued = mempool.maxQueued
+        c.queuedTTLMs = UInt64(mempool.queuedTTLSeconds) * 1_000
+        c.maxExpiryHeights = UInt64(mempool.maxExpiryHeights)
+        return c
     }
 }

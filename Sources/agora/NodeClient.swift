@@ -28,7 +28,7 @@ struct NodeClient: Sendable {
             switch f {
             case .invalidURL: throw CLIError(Exit.invalidInput, f.description)
             case .unreachable: throw CLIError(Exit.unreachable, f.description)
-            case .refused, .unexpectedResponse: throw CLIError(Exit.failed, f.description)
+            case .refused, .busy, .unexpectedResponse: throw CLIError(Exit.failed, f.description)
             }
         }
     }

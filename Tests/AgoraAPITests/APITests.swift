@@ -19,7 +19,7 @@ struct APIHarness {
     let chain: Chain
     let deps: APIDependencies
 
-    init(faucet: UInt64 = 100, rate: Double = 10_000, burst: Double? = nil) throws {
+    init(faucet: UInt64 = 100, rate: Double = 10_000, burst: Double? = nil, mempool: Mempool = Mempool()) throws {
         let dir = NSTemporaryDirectory() + "agora-api-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try BlockStore(path: dir + "/agora.sqlite")
@@ -29,7 +29,9 @@ struct APIHarness {
                           faucetAmount: Amount(faucet)!, maxTotalSupply: Amount(1_000_000)!, maxAccountBalance: Amount(1_000_000)!,
                           blockReward: .zero),
             allocations: [.init(address: alice.address.description, amount: Amount(10_000)!)]).resolve())
-        chain = try Chain(store: store, validatorKey: validator, logger: Logger(label: "api-test"))
+        registry = PrometheusCollectorRegistry()
+        let metrics = NodeMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        chain = try Chain(store: store, validatorKey: validator, mempool: mempool, metrics: metrics, logger: Logger(label: "api-test"))
         producer = ProducerStatus()
         let health = HealthRegistry()
         health.register(StorageHealth(chain: chain, producer: producer))
@@ -39,9 +41,8 @@ struct APIHarness {
         limits.rateLimitPerSecond = rate
         limits.rateLimitBurst = burst ?? rate
         limits.corsOrigins = ["https://app.example"]
-        registry = PrometheusCollectorRegistry()
         tokens = AdminTokens(path: dir + "/admin-tokens.json")
-        deps = APIDependencies(chain: chain, health: health, metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+        deps = APIDependencies(chain: chain, health: health, metrics: metrics,
                                registry: registry, tokens: tokens, audit: AuditLog(path: dir + "/audit.log"), limits: limits, version: "test")
     }
 

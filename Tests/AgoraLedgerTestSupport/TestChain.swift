@@ -24,9 +24,9 @@ public struct TestChain {
                                         maxAccountBalance: Amount(1_000)!, blockReward: .zero), allocations: [])
     }
 
-    public func open(_ name: String, key: SigningKey, initialize: Bool = true) throws -> Chain {
+    public func open(_ name: String, key: SigningKey, initialize: Bool = true, mempool: Mempool = Mempool()) throws -> Chain {
         let store = try BlockStore(path: "\(dir)/\(name).sqlite")
         if initialize { try store.initialize(try genesis.resolve()) }
-        return try Chain(store: store, validatorKey: key, logger: Logger(label: name))
+        return try Chain(store: store, validatorKey: key, mempool: mempool, logger: Logger(label: name))
     }
 }

@@ -67,3 +67,17 @@ import Testing
         #expect(message.contains("\"grop\""))
     }
 }
+
+@Suite struct NodeBusyToolErrorTests {
+    @Test("a node answering 503 or 429 with Retry-After becomes the typed nodeBusy tool error naming the wait")
+    func busyIsTyped() {
+        let busy = NodeGateway.Failure.busy(status: 503, code: "mempool_busy", message: "the mempool holds 5 ready transactions", retryAfter: 3)
+        let e = ToolCatalog.toolError(busy)
+        #expect(e == .nodeBusy(code: "mempool_busy", retryAfter: 3, message: "the mempool holds 5 ready transactions"))
+        #expect(e.code == "mempool_busy")
+        #expect(e.description.contains("retry after 3 s"))
+        // Without Retry-After a refusal stays a plain refusal.
+        #expect(ToolCatalog.toolError(NodeGateway.Failure.refused(status: 503, code: "mempool_full", message: "m"))
+            == .nodeRefused(code: "mempool_full", message: "m"))
+    }
+}

@@ -53,6 +53,28 @@ struct NodeConfigTests {
         #expect(await failure(["block.roundBudgetPercent": 101]) == "block.roundBudgetPercent")
     }
 
+    @Test("the mempool's bounds are read from file and environment, validated, and reach the ledger's config")
+    func mempoolSettings() async throws {
+        let d = try dir(file: ["mempool.maxQueuedPerSender": 8, "mempool.queuedTTLSeconds": 30])
+        let env = ["AGORA_MEMPOOL_MAX_PENDING_SECONDS": "2.5", "AGORA_MEMPOOL_MIN_COMMIT_RATE": "40", "AGORA_MEMPOOL_MAX_EXPIRY_HEIGHTS": "500"]
+        let c = try await NodeConfig.load(dataDir: d, environment: env).mempoolConfig
+        #expect(c.maxPendingSeconds == 2.5)
+        #expect(c.minCommitRate == 40)
+        #expect(c.maxQueuedPerSender == 8)
+        #expect(c.maxQueued == 10_000)
+        #expect(c.queuedTTLMs == 30_000)
+        #expect(c.maxExpiryHeights == 500)
+        func failure(_ file: [String: Any]) async -> String? {
+            do { _ = try await NodeConfig.load(dataDir: try dir(file: file)); return nil } catch let NodeError.invalidSetting(key, _) {
+                return key
+            } catch { return "other: \(error)" }
+        }
+        #expect(await failure(["mempool.maxPendingSeconds": 0.01]) == "mempool.maxPendingSeconds")
+        #expect(await failure(["mempool.maxQueuedPerSender": 0]) == "mempool.maxQueuedPerSender")
+        #expect(await failure(["mempool.maxQueued": 200_000]) == "mempool.maxQueued", "above mempool.maxCount")
+        #expect(await failure(["mempool.queuedTTLSeconds": 0]) == "mempool.queuedTTLSeconds")
+    }
+
     @Test("a non-loopback bind is accepted once an admin token exists, and with MCP on only with an MCP token")
     func nonLoopbackWithToken() async throws {
         let d = try dir(file: ["http.address": "0.0.0.0:8645"])

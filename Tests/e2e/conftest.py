@@ -31,9 +31,9 @@ class Node:
         self.proc = None
         self.url = None
 
-    def start(self):
+    def start(self, interval_ms=200):
         self.proc = subprocess.Popen(
-            [BIN, "dev", "--data-dir", self.data, "--http", "127.0.0.1:0", "--block-interval-ms", "200"],
+            [BIN, "dev", "--data-dir", self.data, "--http", "127.0.0.1:0", "--block-interval-ms", str(interval_ms)],
             stdout=open(self.out_path, "ab"), stderr=open(self.log_path, "ab"), env=self.env)
         deadline = time.time() + 60
         while time.time() < deadline:

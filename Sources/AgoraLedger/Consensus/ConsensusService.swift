@@ -38,6 +38,9 @@ public final class ConsensusService: Service, Sendable {
         /// First and longest wait between retries of a decided block whose commit failed.
         public var commitRetryBase: Duration = .milliseconds(200)
         public var commitRetryMax: Duration = .seconds(5)
+        /// The wall clock block timestamps and the proposal drift check read (skewed in tests and
+        /// by `testing.clockOffsetMs`); timers run on the monotonic clock whatever it says.
+        public var wallClock: WallClock = .system
 
         public init(blockInterval: Duration, createEmptyBlocks: Bool = true, timeouts: ConsensusTimeouts = .standard,
                     gossipInterval: Duration = .seconds(1), directory: String) {
@@ -100,6 +103,8 @@ public final class ConsensusService: Service, Sendable {
     let keys: [SigningKey]
     /// Commit successes and failures, for the storage and chain health checks.
     let producer: ProducerStatus
+    /// When the head last moved here: with its timestamp, the chain's time (`ProposalTime`).
+    public let headArrival: HeadArrival
     private let signers: Mutex<[PublicKey: SigningGuard]>
     /// Where the network's consensus messages are checked and queued for the loop.
     let inbox: ConsensusInbox
@@ -151,6 +156,7 @@ public final class ConsensusService: Service, Sendable {
         try ConsensusService.checkNotBehind(chain: chain, guards: guards, config: config, logger: logger)
         signers = Mutex(guards)
         (inputs, continuation) = (inbox.inputs, inbox.continuation)
+        headArrival = HeadArrival(feed: feed ?? chain.feed)
         (feed ?? chain.feed).onCommit { _, _ in inbox.headMoved() }
     }
 

@@ -7,10 +7,15 @@ import ServiceLifecycle
 /// out through the mesh; a batch from a peer is checked against the seen-cache, submitted to the
 /// mempool, and what was admitted goes on to the mesh minus its sender. Outgoing transactions
 /// are batched per peer (`TransactionOutbox`), full batches at once and the rest every 10 ms.
+///
+/// Backpressure both ways (docs/mempool.md): a batch this node's mempool refuses as `busy` is
+/// answered with `mempoolBusy` and the retry-after its pool named; a peer that sent one gets no
+/// transactions from this node until its pause ends (`RelayPauses`).
 struct TransactionRelay: Sendable {
     let chain: Chain
     let registry: PeerRegistry
     let outbox = TransactionOutbox(batchLimit: WireMessage.maxTransactions)
+    let pauses: RelayPauses
 
     /// A transaction admitted to this node's mempool. One that came from a peer was marked seen
     /// on arrival, so `originate` refuses it and `receive` forwards it instead.
@@ -21,6 +26,7 @@ struct TransactionRelay: Sendable {
 
     func receive(_ txs: [Transaction], from peer: Hash) throws -> TrustEvent? {
         var admitted: [Transaction] = []
+        var busyFor: Int?
         for tx in txs {
             switch registry.router.withLock({ $0.receive(tx.id, from: peer) }) {
             case .duplicate:
@@ -38,6 +44,7 @@ struct TransactionRelay: Sendable {
                 try chain.submit(tx)
                 admitted.append(tx)
             } catch {
+                if case let .busy(_, _, seconds) = error { busyFor = max(busyFor ?? 0, seconds) }
                 // Only a forged signature marks the ID invalid: other refusals (nonce,
                 // balance, full mempool) depend on this node's state, not on the sender.
                 if case .rejected(.invalidSignature) = error {
@@ -45,6 +52,10 @@ struct TransactionRelay: Sendable {
                     throw PeerFault.forgedTransaction
                 }
             }
+        }
+        if let busyFor {
+            let ms = UInt32(clamping: min(Int(WireMessage.maxRelayPauseMs), busyFor * 1_000))
+            registry.send(.mempoolBusy(retryAfterMs: max(1, ms)), to: [peer])
         }
         guard !admitted.isEmpty else { return nil }
         // Every admitted transaction goes to the same mesh minus the sender: one batch.
@@ -63,9 +74,19 @@ struct TransactionRelay: Sendable {
         }
     }
 
-    func disconnected(_ peer: Hash) { outbox.forget(peer) }
+    /// The peer's mempool is full: no transactions go to it for `ms` milliseconds, and what
+    /// waited in its outbox is dropped (it would be refused).
+    func peerBusy(_ peer: Hash, retryAfterMs ms: UInt32) {
+        pauses.pause(peer, forMs: ms)
+        outbox.forget(peer)
+    }
+
+    func disconnected(_ peer: Hash) {
+        outbox.forget(peer)
+        pauses.forget(peer)
+    }
 
     private func flush(_ batches: [(Hash, [Transaction])]) {
-        for (peer, txs) in batches { registry.send(.transactions(txs), to: [peer]) }
+        for (peer, txs) in batches where pauses.mayRelay(to: peer) { registry.send(.transactions(txs), to: [peer]) }
     }
 }
