@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Already in the graph through Hummingbird; AgoraAPI's body-limit handler works on its
+        // HTTPTypes channel parts (NIOHTTPTypes).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
@@ -99,6 +102,7 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "Logging", package: "swift-log"),
             // Admin tokens are stored as SHA-256 hashes.
             .product(name: "Crypto", package: "swift-crypto"),
@@ -110,6 +114,9 @@ let package = Package(
             "AgoraCore", "AgoraCrypto", "AgoraAPIModels",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // What docs/swift-client.md walks through: a program on the AgoraClient product alone
+        // (Foundation, no platform-specific calls), built and run by CI against a dev node.
+        .executableTarget(name: "AgoraClientExample", dependencies: ["AgoraClient", "AgoraAPIModels", "AgoraCrypto", "AgoraCore"]),
         // MCP for agents: the tool catalogue over a node's API, per-agent signing identities,
         // and the streamable-HTTP session router the node mounts at /mcp.
         .target(name: "AgoraMCP", dependencies: [
@@ -190,9 +197,17 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["Resources"]),
         .testTarget(name: "AgoraAPITests", dependencies: [
-            "AgoraAPI", "AgoraNode", "AgoraAPIModels",
+            "AgoraAPI", "AgoraNode", "AgoraAPIModels", "AgoraStorage",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            // BodyLimitTests drive the pipeline handler in an EmbeddedChannel.
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
+        // What client SDKs are held to: the codec vectors (Tests/vectors/client.json) that the
+        // Python SDK reads too.
+        .testTarget(name: "AgoraClientTests", dependencies: ["AgoraClient", "AgoraAPIModels", "AgoraCrypto", "AgoraCore"]),
         .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraAPI", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
         .testTarget(name: "AgoraBenchTests", dependencies: [

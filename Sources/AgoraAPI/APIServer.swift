@@ -9,16 +9,25 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
+import Metrics
 import NIOCore
 
 /// The HTTP server: API routes on one router, the WebSocket event stream on the upgrade
-/// router, and timeouts against slow or stalled clients.
+/// router, timeouts against slow or stalled clients, and the body ceiling in the pipeline
+/// (`BodyLimitHandler`: a declared length over it is answered 413 before the body is read).
 public enum APIServer {
     public static func application(_ deps: APIDependencies, host: String, port: Int, idleTimeout: Duration,
                                    logger: Logger, onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
         let wsResponder = EventsEndpoint.router(deps).buildResponder()
+        let policy = BodyLimitPolicy(maxBodyBytes: deps.limits.maxBodyBytes,
+                                     chunkBytes: deps.artifacts?.uploads.config.chunkBytes ?? ArtifactUploads.Config().chunkBytes)
+        let factory = deps.metrics.factory
+        let onRefused: @Sendable (BodyLimitPolicy.Refusal) -> Void = { reason in
+            Counter(label: "agora_http_bodies_refused_total", dimensions: [("reason", reason.rawValue)], factory: factory).increment()
+        }
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(idleTimeout: TimeAmount(idleTimeout)),
+            http1: .init(additionalChannelHandlers: [BodyLimitHandler(policy: policy, onRefused: onRefused)],
+                         idleTimeout: TimeAmount(idleTimeout)),
             ws: .init(maxFrameSize: deps.limits.eventsMaxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)),
                       closeTimeout: .seconds(5), validateUTF8: true))
         let server = HTTPServerBuilder { responder in

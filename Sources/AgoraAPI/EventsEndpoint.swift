@@ -27,7 +27,10 @@ public enum EventsEndpoint {
         let since: UInt64?
     }
 
-    static let knownModules: Set<String> = ["bank", "staking", "groups", "claims", "tasks", "presence", "market"]
+    /// Every ledger module publishes its events under its own name, and presence (a service, not
+    /// a ledger module) under "presence". Derived from `LedgerModule` so that a new module cannot be
+    /// left out of the filter again (intents once was).
+    static let knownModules: Set<String> = Set(LedgerModule.allCases.map(\.rawValue)).union(["presence"])
     static let maxFilterEntries = 1_000
 
     /// Open connections, in total and per client address.

@@ -12,11 +12,13 @@ import FoundationNetworking
 /// `agora artifact`, `agora bench artifacts` and the transfer memory test use memory
 /// independent of the artifact's size.
 public protocol ByteSource: Sendable {
+    /// Bytes in total.
     var size: Int64 { get }
     /// Fills `buffer[0..<count]` with the bytes at `offset`.
     func read(at offset: Int64, into buffer: inout [UInt8], count: Int) throws
 }
 
+/// A file read at offsets (`pread`), never held in memory whole.
 public struct FileSource: ByteSource {
     public let path: String
     public let size: Int64
@@ -84,11 +86,23 @@ public struct GeneratedSource: ByteSource {
     }
 }
 
+/// Uploads and downloads artifacts of one node (docs/artifacts.md).
+///
+/// ```swift
+/// var client = ArtifactClient(base: "http://127.0.0.1:8645")
+/// client.authorization = { sha, size in
+///     ArtifactRequestSignature.header(key: key, action: .upload, chainID: chainID, sha256: sha, size: size)
+/// }
+/// let source = try FileSource(path: "paper.pdf")
+/// let sha = try await client.upload(source, sha256: try ArtifactClient.hash(source))
+/// ```
 public struct ArtifactClient: Sendable {
+    /// The node's base URL.
     public let base: String
     /// Value of the Authorization header for an upload, given the hash and size.
     public var authorization: @Sendable (Hash, Int64) -> String? = { _, _ in nil }
 
+    /// - Parameter base: the node's URL (`http://127.0.0.1:8645`).
     public init(base: String) { self.base = base }
 
     static let pieceBytes = 1 << 20
@@ -120,6 +134,10 @@ public struct ArtifactClient: Sendable {
     }
 
     /// Uploads in chunks of the size the node names; returns the artifact's SHA-256.
+    /// - Parameters:
+    ///   - source: the bytes, read one chunk at a time.
+    ///   - sha256: their hash (``hash(_:)``); the node verifies it on completion.
+    /// - Throws: ``Failure`` (`refused` carries the node's status, code and message).
     public func upload(_ source: ByteSource, sha256: Hash) async throws -> Hash {
         let start = try await call("POST", "/api/v1/artifacts/uploads",
                                    body: try JSONEncoder().encode(API.UploadRequest(sha256: sha256.hex, size: source.size)),

@@ -9,10 +9,20 @@ import FoundationNetworking
 /// node refused (its JSON error code and message, kept verbatim), or the node answered
 /// something this client does not understand. The MCP server and the market client use it;
 /// nothing here retries, because only the caller knows whether a request is idempotent.
+///
+/// ```swift
+/// let gateway = NodeGateway(base: "http://127.0.0.1:8645")
+/// let status = try await gateway.get("/api/v1/status", as: API.StatusView.self)
+/// ```
 public struct NodeGateway: Sendable {
+    /// The node's base URL, without a trailing slash (`http://127.0.0.1:8645`).
     public let base: String
+    /// Seconds each request may take.
     public var timeout: TimeInterval
 
+    /// - Parameters:
+    ///   - base: the node's URL; a trailing slash is dropped.
+    ///   - timeout: seconds each request may take (default 30).
     public init(base: String, timeout: TimeInterval = 30) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.timeout = timeout
@@ -43,6 +53,8 @@ public struct NodeGateway: Sendable {
 
     private struct ErrorBody: Decodable { let code: String; let message: String }
 
+    /// `GET path`, decoded as `T` (one of the views in `AgoraAPIModels`).
+    /// - Throws: ``Failure``: `unreachable`, `refused` with the node's code, `unexpectedResponse`.
     public func get<T: Decodable>(_ path: String, as: T.Type) async throws -> T {
         try decode(path, try await send("GET", path, body: nil, contentType: nil, headers: [:]))
     }
@@ -52,6 +64,8 @@ public struct NodeGateway: Sendable {
         do { return try await get(path, as: T.self) } catch let f as Failure where f.isNotFound { return nil }
     }
 
+    /// `POST path` with `body` as JSON, the answer decoded as `T`.
+    /// - Throws: ``Failure``.
     public func post<B: Encodable, T: Decodable>(_ path: String, _ body: B, as: T.Type) async throws -> T {
         let data: Data
         do { data = try JSONEncoder().encode(body) } catch { throw Failure.unexpectedResponse(path: path, reason: "cannot encode request: \(error)") }

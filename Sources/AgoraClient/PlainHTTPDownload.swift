@@ -1,6 +1,8 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A blocking HTTP/1.1 GET over plain TCP that hands the body to a sink in fixed 256 KiB pieces.
@@ -28,7 +30,7 @@ enum PlainHTTPDownload {
         try Array(request.utf8).withUnsafeBytes { raw in
             var sent = 0
             while sent < raw.count {
-                let n = send(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                let n = send(fd, raw.baseAddress! + sent, raw.count - sent, SocketPlatform.sendFlags)
                 if n < 0 { if errno == EINTR { continue }; throw ArtifactClient.Failure.unreachable("send failed: errno \(errno)") }
                 sent += n
             }
@@ -103,7 +105,7 @@ enum PlainHTTPDownload {
 
     private static func connect(host: String, port: Int, timeoutSeconds: Int) throws -> Int32 {
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = SocketPlatform.streamType
         hints.ai_family = AF_UNSPEC
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
@@ -114,10 +116,11 @@ enum PlainHTTPDownload {
         while let a = node {
             let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
             if fd >= 0 {
+                SocketPlatform.suppressSIGPIPE(fd)
                 var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                if Glibc.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 { return fd }
+                if SocketPlatform.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 { return fd }
                 close(fd)
             }
             node = a.pointee.ai_next

@@ -7,8 +7,16 @@ import Foundation
 /// account's nonce sequence on the client side: concurrent callers (several MCP tool calls of
 /// one agent) get consecutive nonces instead of racing for the same one, and a transaction the
 /// node refused at admission gives its nonce back. Fees default to the chain's minimum.
+///
+/// ```swift
+/// let sender = TransactionSender(key: key, gateway: NodeGateway(base: url))
+/// let sent = try await sender.submit { _, _ in .transfer(to: bob, amount: Amount(5)!, memo: "") }
+/// let receipt = try await sender.outcome(of: sent.id)
+/// ```
 public actor TransactionSender {
+    /// The key that signs every transaction of this sender.
     public let key: SigningKey
+    /// The node the transactions go to.
     public let gateway: NodeGateway
     private var lastNonce: UInt64?
     private var chainID: String?
@@ -20,6 +28,8 @@ public actor TransactionSender {
 
     public var address: Address { key.address }
 
+    /// A transaction the node admitted: the signed transaction (its `body.nonce` names what it
+    /// creates, see `LedgerID`), its ID and the admission status.
     public struct Submitted: Sendable {
         public var transaction: Transaction
         public var id: String
@@ -27,7 +37,9 @@ public actor TransactionSender {
         public var status: String
     }
 
+    /// Why a submitted transaction did not take effect.
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        /// The requested fee is above 2^63-1.
         case feeOutOfRange(UInt64)
         /// Committed, but the payload failed: the fee was paid and nothing else changed.
         case failed(id: String, height: UInt64, code: String, message: String)
@@ -50,6 +62,15 @@ public actor TransactionSender {
     /// `saving` runs with the chosen nonce before anything is sent: what a transaction creates
     /// is named by its sender and nonce, so secrets that belong to it (a market content key)
     /// are stored under its ID before it can exist.
+    ///
+    /// - Parameters:
+    ///   - fee: base units; default the chain's `minFee` (0 for fee-exempt payloads).
+    ///   - expiresIn: blocks after the current head during which it may be included.
+    ///   - saving: called with the chosen nonce before anything is sent.
+    ///   - makePayload: builds the payload given the node's chain ID and the sender's key.
+    /// - Returns: the signed transaction and the node's admission answer.
+    /// - Throws: ``Failure/feeOutOfRange(_:)``, `NodeGateway.Failure` (a refusal carries the
+    ///   node's code: `nonce_too_low`, `insufficient_funds_for_fee`, …), or what `makePayload` throws.
     public func submit(fee: UInt64? = nil, expiresIn: UInt64 = 100, saving: (@Sendable (_ nonce: UInt64) throws -> Void)? = nil,
                        _ makePayload: @Sendable (_ chainID: String, _ sender: PublicKey) throws -> Payload) async throws -> Submitted {
         let status = try await gateway.get("/api/v1/status", as: API.StatusView.self)
@@ -70,6 +91,12 @@ public actor TransactionSender {
 
     /// Polls the node until the transaction is committed or dropped. Returns the committed
     /// status when the payload succeeded; throws `failed`, `rejected` or `timedOut` otherwise.
+    ///
+    /// - Parameters:
+    ///   - id: the transaction ID (``Submitted/id``).
+    ///   - timeout: seconds to wait for the commit.
+    /// - Throws: ``Failure/failed(id:height:code:message:)``, ``Failure/rejected(id:code:message:)``,
+    ///   ``Failure/timedOut(id:seconds:)``, or `NodeGateway.Failure`.
     public nonisolated func outcome(of id: String, timeout: Double = 30) async throws -> API.TransactionStatusView {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

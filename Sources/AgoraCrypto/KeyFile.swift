@@ -59,12 +59,19 @@ public struct KeyFile: Codable, Sendable, Equatable {
 
     public static func encrypted(_ key: SigningKey, name: String, password: String,
                                  parameters: ScryptParameters = .standard) throws(KeyFileError) -> KeyFile {
-        guard !password.isEmpty else { throw .emptyPassword }
         var salt = [UInt8](repeating: 0, count: 32)
         var nonce = [UInt8](repeating: 0, count: 12)
         var rng = SystemRandomNumberGenerator()
         for i in salt.indices { salt[i] = rng.next() }
         for i in nonce.indices { nonce[i] = rng.next() }
+        return try sealed(key, name: name, password: password, parameters: parameters, salt: salt, nonce: nonce)
+    }
+
+    /// `encrypted` with the salt and nonce given: the client vectors (Tests/vectors/client.json)
+    /// need an encrypted file that comes out the same on every run. Never reuse a nonce otherwise.
+    static func sealed(_ key: SigningKey, name: String, password: String, parameters: ScryptParameters,
+                       salt: [UInt8], nonce: [UInt8]) throws(KeyFileError) -> KeyFile {
+        guard !password.isEmpty else { throw .emptyPassword }
         let derived = try deriveKeys(password: password, salt: salt, parameters: parameters)
         var file = KeyFile(version: currentVersion, name: name, address: key.address.description, publicKey: key.publicKey.hex,
                            encryption: Encryption(kdf: "scrypt", n: parameters.n, r: parameters.r, p: parameters.p,

@@ -11,7 +11,8 @@ import Synchronization
 /// messages carry each side's `HandshakeIdentity` (protocol version, chain ID, Ed25519 identity
 /// signing the Noise static key). A mismatch, a bad signature, a malformed or oversized frame, or
 /// a handshake that does not finish within `handshakeTimeout` closes the connection with a typed
-/// reason. After the handshake every message is an encrypted frame (`SecureSession`).
+/// reason. After the handshake every message is an encrypted frame (`SecureSession`). With an
+/// `AcceptGate`, an accepted connection over its caps is closed before a byte is read from it.
 public final class Transport: Sendable {
     public struct Config: Sendable {
         public var chainID: String
@@ -21,7 +22,7 @@ public final class Transport: Sendable {
         /// A link that receives nothing for this long is closed (peers send status every few seconds).
         public var idleTimeout: Duration
 
-        public init(chainID: String, identity: SigningKey, handshakeTimeout: Duration = .seconds(10), rekeyAfter: UInt64 = 1 << 32,
+        public init(chainID: String, identity: SigningKey, handshakeTimeout: Duration = .seconds(5), rekeyAfter: UInt64 = 1 << 32,
                     idleTimeout: Duration = .seconds(30)) {
             self.chainID = chainID
             self.identity = identity
@@ -55,12 +56,15 @@ public final class Transport: Sendable {
     let onLink: @Sendable (PeerLink) -> Void
     /// Called when a connection fails before or after the handshake, with the reason.
     let onFailure: @Sendable (LinkError, SocketAddress?) -> Void
+    /// Caps on sockets before the handshake (nil: none, as in tests of the handshake itself).
+    let gate: AcceptGate?
 
-    public init(config: Config, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+    public init(config: Config, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, gate: AcceptGate? = nil,
                 onLink: @escaping @Sendable (PeerLink) -> Void,
                 onFailure: @escaping @Sendable (LinkError, SocketAddress?) -> Void = { _, _ in }) {
         self.config = config
         self.group = group
+        self.gate = gate
         self.onLink = onLink
         self.onFailure = onFailure
     }
@@ -71,7 +75,15 @@ public final class Transport: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(self.idleHandlers() + [self.handler(role: .responder, linkPromise: nil)])
+                    let ops = channel.pipeline.syncOperations
+                    var ticket: AcceptGate.Ticket?
+                    if let gate = self.gate {
+                        ticket = gate.admitInbound(ip: channel.remoteAddress?.ipAddress ?? "?")
+                        // Over a cap: closed as it becomes active, nothing read, no handshake state.
+                        guard ticket != nil else { return try ops.addHandler(CloseWhenActive()) }
+                    }
+                    if let ticket { try ops.addHandler(ReleaseTicket(ticket)) }
+                    try ops.addHandlers(self.idleHandlers() + [self.handler(role: .responder, linkPromise: nil, ticket: ticket)])
                 }
             }
             .bind(host: host, port: port).get()
@@ -85,6 +97,7 @@ public final class Transport: Sendable {
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let ticket = self.gate?.openOutbound() { try channel.pipeline.syncOperations.addHandler(ReleaseTicket(ticket)) }
                         try channel.pipeline.syncOperations.addHandlers(self.idleHandlers() + [self.handler(role: .initiator, linkPromise: promise)])
                     }
                 }
@@ -100,9 +113,9 @@ public final class Transport: Sendable {
         [IdleStateHandler(readTimeout: TimeAmount(config.idleTimeout)), CloseWhenIdle()]
     }
 
-    func handler(role: NoiseXX.Role, linkPromise: EventLoopPromise<PeerLink>?) -> LinkHandler {
+    func handler(role: NoiseXX.Role, linkPromise: EventLoopPromise<PeerLink>?, ticket: AcceptGate.Ticket? = nil) -> LinkHandler {
         // Dialed links go to the dialer only; `onLink` reports inbound ones.
-        LinkHandler(role: role, config: config, onLink: { [onLink] link in
+        LinkHandler(role: role, config: config, ticket: ticket, onLink: { [onLink] link in
             if let linkPromise { linkPromise.succeed(link) } else { onLink(link) }
         }, onFailure: { [onFailure] error, address in
             linkPromise?.fail(error)
@@ -175,6 +188,30 @@ public final class CloseWhenIdle: ChannelInboundHandler, RemovableChannelHandler
     }
 }
 
+/// Closes a connection refused by the `AcceptGate` as soon as it is active.
+final class CloseWhenActive: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func channelActive(context: ChannelHandlerContext) { context.close(promise: nil) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// Gives a socket's `AcceptGate` ticket back when the socket goes away.
+final class ReleaseTicket: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    let ticket: AcceptGate.Ticket
+
+    init(_ ticket: AcceptGate.Ticket) { self.ticket = ticket }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ticket.closed()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { ticket.closed() }
+}
+
 /// Per-connection state machine: handshake, then decrypt frames into the link's stream.
 final class LinkHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
@@ -189,10 +226,13 @@ final class LinkHandler: ChannelInboundHandler, @unchecked Sendable {
     var continuation: AsyncThrowingStream<WireMessage, Error>.Continuation?
     var timeout: Scheduled<Void>?
     var failed = false
+    /// The inbound socket's pending-handshake slot, freed once the handshake finishes.
+    let ticket: AcceptGate.Ticket?
 
-    init(role: NoiseXX.Role, config: Transport.Config, onLink: @escaping @Sendable (PeerLink) -> Void,
+    init(role: NoiseXX.Role, config: Transport.Config, ticket: AcceptGate.Ticket? = nil, onLink: @escaping @Sendable (PeerLink) -> Void,
          onFailure: @escaping @Sendable (Transport.LinkError, SocketAddress?) -> Void) {
         self.config = config
+        self.ticket = ticket
         self.onLink = onLink
         self.onFailure = onFailure
         noiseStatic = Curve25519.KeyAgreement.PrivateKey()
@@ -272,6 +312,7 @@ final class LinkHandler: ChannelInboundHandler, @unchecked Sendable {
         let (stream, continuation) = AsyncThrowingStream<WireMessage, Error>.makeStream(bufferingPolicy: .bufferingOldest(4_096))
         self.continuation = continuation
         timeout?.cancel()
+        ticket?.handshakeFinished()
         let link = PeerLink(identity: peer, remoteAddress: context.channel.remoteAddress, channel: context.channel,
                             session: SecureSession(send: send, receive: receive, rekeyAfter: config.rekeyAfter), messages: stream)
         self.link = link

@@ -59,19 +59,31 @@ public struct Node {
         let registry = PrometheusCollectorRegistry()
         let metrics = NodeMetrics(factory: metricsFactory(registry))
         let events = EventBus(capacity: config.eventsHistory, subscriberBuffer: config.eventsSubscriberBuffer)
-        let store = try BlockStore(path: dataDir.databaseFile)
+        let store = try openCheckedStore(dataDir: dataDir, mode: config.storageStartupCheck, logger: logger)
         // Admissions and commits are announced here; each listener is handed it below.
         let feed = LedgerFeed()
-        let chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
+        let chain: Chain
+        do {
+            chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
                               mempool: Mempool(config: config.mempoolConfig, metrics: metrics),
                               config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent),
                               events: events, feed: feed, metrics: metrics, logger: logger)
+        } catch Chain.OpenError.integrity(let why) {
+            // The head's seal and the state digest: part of the start-up check, named the same way.
+            throw StorageError.startupCheck(path: store.path, problem: why)
+        }
         let head = chain.snapshot.head
         metrics.height.record(Int64(head.height))
         logger.info("chain opened", metadata: ["chain": .string(config.chainID), "height": .stringConvertible(head.height),
                                                "head": .string(head.hash.hex), "data_dir": .string(dataDir.path)])
 
         let interval = Duration.milliseconds(config.blockIntervalMs)
+        // One wall clock for timestamps, proposal checks, health and presence; skewed only by the
+        // test-only `testing.clockOffsetMs` (timers run on the monotonic clock regardless).
+        let wallClock = WallClock.offset(config.testingClockOffsetMs)
+        if config.testingClockOffsetMs != 0 {
+            logger.warning("TEST ONLY: this node's wall clock is shifted", metadata: ["offset_ms": .stringConvertible(config.testingClockOffsetMs)])
+        }
         let producerStatus = ProducerStatus()
         let states = ServiceStates()
         var p2p = PeerService.Config(listenHost: config.p2pAddress?.host, listenPort: config.p2pAddress?.port ?? 0,
@@ -80,8 +92,12 @@ public struct Node {
                                      maxInbound: config.p2pMaxInbound, maxPerIP: config.p2pMaxPerIP,
                                      banDuration: .seconds(config.p2pBanSeconds))
         p2p.targetOutbound = config.p2pTargetOutbound
+        p2p.maxPendingHandshakes = config.p2pMaxPendingHandshakes
+        p2p.maxPendingPerIP = config.p2pMaxPendingPerIP
+        p2p.socketSharePercent = config.p2pSocketSharePercent
         // Presence is in-process without peers; with them, accepted heartbeats are gossiped.
-        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries))
+        let presence = Presence(chain: chain, config: .init(intervalMs: UInt64(config.presenceIntervalMs), maxEntries: config.presenceMaxEntries),
+                                clock: { wallClock.nowMillis() })
         // Built before both the network (which judges consensus messages with it) and consensus.
         let consensusInbox = ConsensusInbox(chain: chain)
         let network: PeerService? = config.p2pAddress == nil && config.p2pPeers.isEmpty ? nil
@@ -95,7 +111,9 @@ public struct Node {
         }
         var consensusConfig = ConsensusService.Config(blockInterval: interval, createEmptyBlocks: config.createEmptyBlocks,
                                                       timeouts: config.consensusTimeouts, directory: dataDir.consensusDirectory)
+        consensusConfig.allowStoreBehindSignState = config.storageRecoverFromPeers
         consensusConfig.testingDoubleSign = config.testingDoubleSign
+        consensusConfig.wallClock = wallClock
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
                                              inbox: consensusInbox, feed: feed, producer: producerStatus, logger: logger)
         consensus.setOnEvidence { [logger] evidence in
@@ -115,7 +133,8 @@ public struct Node {
         // A block is due every interval, plus a round's timeouts when a proposer is down.
         let t = config.consensusTimeouts
         let allowance = interval + .milliseconds(Int64(t.proposeBase + t.prevoteBase + t.precommitBase))
-        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: allowance, createEmptyBlocks: config.createEmptyBlocks))
+        health.register(ChainHealth(chain: chain, producer: producerStatus, interval: allowance, createEmptyBlocks: config.createEmptyBlocks,
+                                    wallClock: wallClock, arrival: consensus.headArrival))
         health.register(ConsensusHealth(consensus: consensus) { network?.connected.map(\.height) ?? [] })
         health.register(ServicesHealth(states: states))
 
@@ -192,9 +211,31 @@ public struct Node {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownDeadlineSeconds)
-        try await ServiceGroup(configuration: groupConfig).run()
-        try store.close()
-        logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height)])
+        var failure: (any Error)?
+        do { try await ServiceGroup(configuration: groupConfig).run() } catch { failure = error }
+        // A clean stop leaves every committed block in agora.sqlite itself, none only in the WAL
+        // (also when a service failed: whatever committed is kept whole in the main file).
+        let frames = try store.checkpointAndClose()
+        if let failure { throw failure }
+        logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height),
+                                               "wal_frames_checkpointed": .stringConvertible(frames)])
+    }
+
+    /// Opens `agora.sqlite` and runs its start-up check (`storage.startupCheck`); a damaged file
+    /// stops the node here, before anything serves or signs (exit code 2, the file named).
+    static func openCheckedStore(dataDir: DataDirectory, mode: StartupCheckMode, logger: Logger) throws -> BlockStore {
+        let store = try BlockStore(path: dataDir.databaseFile)
+        let started = ContinuousClock.now
+        let report: BlockStore.CheckReport
+        do { report = try store.checkIntegrity(mode) } catch {
+            try? store.close()
+            throw error
+        }
+        logger.info("database start-up check passed", metadata: [
+            "file": .string(store.path), "mode": .string(mode.rawValue), "blocks": .stringConvertible(report.blocks),
+            "transactions": .stringConvertible(report.transactions), "seconds": .string("\(ContinuousClock.now - started)"),
+        ])
+        return store
     }
 }
 

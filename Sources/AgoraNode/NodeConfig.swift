@@ -2,6 +2,7 @@ import AgoraAPI
 import AgoraConsensus
 import AgoraCore
 import AgoraLedger
+import AgoraStorage
 import Configuration
 import Foundation
 import Logging
@@ -52,6 +53,14 @@ public struct NodeConfig: Sendable {
     public var p2pTargetOutbound: Int
     public var p2pHandshakeTimeoutMs: Int
     public var p2pBanSeconds: Int
+    /// Before the handshake (`AcceptGate`): pending inbound handshakes in total and per IP, and
+    /// the percent of the descriptor limit every P2P socket together may hold.
+    public var p2pMaxPendingHandshakes = 64
+    public var p2pMaxPendingPerIP = 8
+    public var p2pSocketSharePercent = 25
+    /// TEST ONLY: milliseconds added to every wall-clock reading of the node (block timestamps,
+    /// proposal checks, health, presence), so a test can run a skewed validator without libfaketime.
+    public var testingClockOffsetMs: Int64 = 0
     /// A second validator key file, for rotation without downtime: the node votes with
     /// whichever of its keys is in the height's validator set.
     public var validatorNextKey: String?
@@ -61,6 +70,11 @@ public struct NodeConfig: Sendable {
     public var testingDoubleSign: Bool
     /// The artifact store's limits (`artifacts.*`).
     public var artifacts = ArtifactSettings()
+    /// What the database's start-up check covers (`storage.startupCheck`, see `StartupCheckMode`).
+    public var storageStartupCheck = StartupCheckMode.full
+    /// Start although the database is behind this validator's sign state, to sync the lost
+    /// blocks from peers (`storage.recoverFromPeers`; needs `p2p.peers`).
+    public var storageRecoverFromPeers = false
     /// The MCP endpoint at `/mcp` (`mcp.*`).
     public var mcp = MCPSettings()
     /// The mediator service (`mediator.*`) and its optional LLM provider (`llm.*`).
@@ -178,13 +192,22 @@ public struct NodeConfig: Sendable {
         Key(name: "p2p.maxInbound", defaultValue: .int(32), secret: false, help: "inbound P2P links at most"),
         Key(name: "p2p.maxPerIP", defaultValue: .int(4), secret: false, help: "inbound P2P links from one IP address at most"),
         Key(name: "p2p.targetOutbound", defaultValue: .int(8), secret: false, help: "outbound links kept by dialing addresses learned from peers"),
-        Key(name: "p2p.handshakeTimeoutMs", defaultValue: .int(10_000), secret: false, help: "a P2P handshake not done by then is closed"),
+        Key(name: "p2p.handshakeTimeoutMs", defaultValue: .int(5_000), secret: false, help: "a P2P handshake not done by then is closed"),
+        Key(name: "p2p.maxPendingHandshakes", defaultValue: .int(64), secret: false,
+            help: "inbound P2P connections still in their handshake at most; more are closed at accept"),
+        Key(name: "p2p.maxPendingPerIP", defaultValue: .int(8), secret: false, help: "of those, from one IP address at most"),
+        Key(name: "p2p.socketSharePercent", defaultValue: .int(25), secret: false,
+            help: "percent of the open-file limit all P2P sockets together may hold (1-90); the rest stays for the API and storage"),
         Key(name: "p2p.banSeconds", defaultValue: .int(600), secret: false, help: "how long a peer below the trust threshold stays banned"),
         Key(name: "artifacts.maxBytes", defaultValue: .int(1 << 30), secret: false, help: "largest artifact in bytes (1 GiB)"),
         Key(name: "artifacts.quotaBytes", defaultValue: .int(0), secret: false, help: "total bytes the artifact store may hold; 0: no quota"),
         Key(name: "artifacts.chunkBytes", defaultValue: .int(1 << 20), secret: false, help: "upload chunk size (64 KiB to 8 MiB)"),
         Key(name: "artifacts.uploadTTLSeconds", defaultValue: .int(600), secret: false, help: "an upload idle this long expires and its temp file is removed"),
         Key(name: "artifacts.maxUploads", defaultValue: .int(64), secret: false, help: "uploads in progress at once"),
+        Key(name: "storage.startupCheck", defaultValue: .string("full"), secret: false,
+            help: "start-up check of agora.sqlite: full (quick_check, header chain, transactions) or headers (header chain only)"),
+        Key(name: "storage.recoverFromPeers", defaultValue: .bool(false), secret: false,
+            help: "start although agora.sqlite is behind this validator's sign state, and sync the lost blocks from p2p.peers"),
         Key(name: "mcp.enabled", defaultValue: .bool(true), secret: false, help: "serve MCP (streamable HTTP) at /mcp"),
         Key(name: "mcp.keysDir", defaultValue: .string(""), secret: false,
             help: "key files MCP sessions may act as (?agent=NAME); empty: <data-dir>/keys; encrypted ones need AGORA_KEY_PASSWORD"),
@@ -218,6 +241,8 @@ public struct NodeConfig: Sendable {
         Key(name: "consensus.timeoutDeltaMs", defaultValue: .int(500), secret: false, help: "added to every timeout per round"),
         Key(name: "testing.doubleSign", defaultValue: .bool(false), secret: false,
             help: "TEST ONLY: also sign a conflicting prevote each round (proves slashing); never set on a real validator"),
+        Key(name: "testing.clockOffsetMs", defaultValue: .int(0), secret: false,
+            help: "TEST ONLY: shift this node's wall clock by this many milliseconds (±1 day) to test clock skew; never set on a real validator"),
     ]
 
     static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
@@ -271,10 +296,12 @@ public struct NodeConfig: Sendable {
                             environment: [String: String]? = nil) async throws -> NodeConfig {
         guard FileManager.default.fileExists(atPath: dataDir.settingsFile) else { throw NodeError.notInitialized(dataDir.path) }
         try checkFileSize(dataDir)
+        try SettingsFile.check(path: dataDir.settingsFile, keys: keys)
         let s = try await sources(dataDir: dataDir, overrides: overrides, environment: environment)
         let r = SettingReader(reader: s.reader)
         var config = try readCore(r)
         config.blockRoundBudgetPercent = try r.int("block.roundBudgetPercent", 1...100)
+        try config.readAcceptGateAndTesting(r)
         try config.readArtifactsAndPresence(r)
         try config.readMempool(r)
         try config.readMCP(r)
@@ -297,6 +324,7 @@ public struct NodeConfig: Sendable {
     /// Every key with its effective value (secrets masked) and where it came from.
     public static func describe(dataDir: DataDirectory, overrides: [String: ConfigContent] = [:]) async throws -> [(String, String, String)] {
         try checkFileSize(dataDir)
+        if FileManager.default.fileExists(atPath: dataDir.settingsFile) { try SettingsFile.check(path: dataDir.settingsFile, keys: keys) }
         let s = try await sources(dataDir: dataDir, overrides: overrides)
         return keys.map { k in
             for (source, reader) in s.layers {

@@ -31,6 +31,11 @@ public final class PeerService: Service, Sendable {
         public var statusInterval: Duration
         public var maxInbound: Int
         public var maxPerIP: Int
+        /// Before the handshake (`AcceptGate`): pending inbound handshakes in total and per IP,
+        /// and the share (percent) of the descriptor limit all P2P sockets may hold.
+        public var maxPendingHandshakes = 64
+        public var maxPendingPerIP = 8
+        public var socketSharePercent = 25
         public var banDuration: Duration
         public var rekeyInterval: Duration = .seconds(600)
         /// Outbound links the node tries to keep, dialing addresses learned by peer exchange.
@@ -39,7 +44,7 @@ public final class PeerService: Service, Sendable {
         public var heartbeatInterval: Duration = .seconds(1)
 
         public init(listenHost: String?, listenPort: Int, peers: [(host: String, port: Int)],
-                    handshakeTimeout: Duration = .seconds(10), statusInterval: Duration = .seconds(2),
+                    handshakeTimeout: Duration = .seconds(5), statusInterval: Duration = .seconds(2),
                     maxInbound: Int = 32, maxPerIP: Int = 4, banDuration: Duration = .seconds(600)) {
             self.maxInbound = maxInbound
             self.maxPerIP = maxPerIP
@@ -77,6 +82,8 @@ public final class PeerService: Service, Sendable {
     let presence: PresenceRelay
     let artifactRelay: ArtifactRelay
     let dialer: PeerDialer
+    /// Caps on sockets before their handshake; refusals counted in `agora_p2p_accept_refused_total`.
+    let gate: AcceptGate
     /// Inbound work by class, consensus first (docs/performance.md, "Consensus first under load").
     let inbound: InboundDispatch
     /// Where the chain announces admitted transactions and committed blocks.
@@ -109,6 +116,9 @@ public final class PeerService: Service, Sendable {
         self.presence = PresenceRelay(registry: registry)
         artifactRelay = ArtifactRelay(registry: registry)
         inbound = InboundDispatch(factory: chain.metrics.factory)
+        gate = AcceptGate(limits: .init(maxPending: config.maxPendingHandshakes, maxPendingPerIP: config.maxPendingPerIP,
+                                        maxSockets: AcceptGate.Limits.socketBudget(sharePercent: config.socketSharePercent)),
+                          onRefused: { [metrics] reason in metrics.acceptRefused(reason) })
         let (newLinks, newLinkContinuation) = AsyncStream<(PeerLink, Bool)>.makeStream(bufferingPolicy: .unbounded)
         (self.newLinks, self.newLinkContinuation) = (newLinks, newLinkContinuation)
         dialer = PeerDialer(registry: registry, bootstrap: config.peers, targetOutbound: config.targetOutbound,
@@ -142,7 +152,7 @@ public final class PeerService: Service, Sendable {
 
     public func run() async throws {
         let transport = Transport(
-            config: .init(chainID: chain.identity.chainID, identity: identity, handshakeTimeout: config.handshakeTimeout),
+            config: .init(chainID: chain.identity.chainID, identity: identity, handshakeTimeout: config.handshakeTimeout), gate: gate,
             onLink: { [newLinkContinuation] link in newLinkContinuation.yield((link, false)) },
             onFailure: { [logger, metrics] error, address in
                 metrics.handshakeFailed(error)
@@ -198,6 +208,7 @@ public final class PeerService: Service, Sendable {
             try? await Task.sleep(for: config.statusInterval)
             registry.broadcast(blockSync.status)
             registry.broadcast(.peers(registry.withSet { $0.exchangeList }))
+            metrics.gate(gate.snapshot)
             if ContinuousClock.now - lastRekey >= config.rekeyInterval {
                 for link in registry.links { try? link.rekey() }
                 lastRekey = ContinuousClock.now

@@ -6,8 +6,8 @@ import Foundation
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run simulations: the consensus engine under seeded faults, or real node processes on 127.0.0.1.",
-        subcommands: [SimulateConsensus.self, SimulateNetwork.self])
+        abstract: "Run simulations: the consensus engine under seeded faults, real node processes on 127.0.0.1, or a chaos campaign.",
+        subcommands: [SimulateConsensus.self, SimulateNetwork.self, SimulateChaos.self])
 }
 
 struct SimulateNetwork: AsyncParsableCommand {

@@ -6,7 +6,7 @@ import Synchronization
 
 /// `agora simulate consensus`: runs the seeded consensus simulator (real engines, simulated
 /// network with delay, loss, duplication, partitions, crashes, clock skew and Byzantine
-/// validators) over a range of seeds, prints a summary and one reproduction line per failing
+/// validators; with `--storage-faults` a faulty disk under the journals and block stores) over a range of seeds, prints a summary and one reproduction line per failing
 /// seed, and exits non-zero if any seed broke safety or liveness.
 struct SimulateConsensus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +20,8 @@ struct SimulateConsensus: AsyncParsableCommand {
     @Option(help: "First seed of the range.") var firstSeed: UInt64 = 0
     @Option(help: "Heights every honest validator must commit after the network heals.") var steps: Int = 3
     @Option(help: "Byzantine behaviour: mixed or equivocate.") var strategy: String = ByzantineStrategy.mixed.rawValue
+    @Flag(help: "Put honest validators' signing journals and block stores on a faulty disk: failed writes, lost fsync'd tails on crash, corrupted records.")
+    var storageFaults = false
 
     func validate() throws {
         guard validators >= 1, validators <= 64 else { throw ValidationError("--validators must be 1...64") }
@@ -35,13 +37,20 @@ struct SimulateConsensus: AsyncParsableCommand {
         let count = seed == nil ? seeds : 1
         let started = ContinuousClock.now
         let summary = Self.runParallel(validators: validators, byzantine: byzantine, firstSeed: first, count: count,
-                                       steps: steps, strategy: strategy)
+                                       steps: steps, strategy: strategy, storageFaults: storageFaults)
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("validators \(validators), byzantine \(byzantine), seeds \(first)..<\(first + UInt64(count)), steps \(steps), strategy \(strategy.rawValue)")
+        print("validators \(validators), byzantine \(byzantine), seeds \(first)..<\(first + UInt64(count)), steps \(steps), strategy \(strategy.rawValue)"
+              + (storageFaults ? ", storage faults" : ""))
         print(String(format: "runs %d, heights committed %llu, messages %d, highest round %u, %.1f seeds/s, %.0f heights/s",
                      summary.runs, summary.heightsCommitted, summary.messages, summary.maxRound,
                      Double(summary.runs) / max(seconds, 1e-9), Double(summary.heightsCommitted) / max(seconds, 1e-9)))
+        if storageFaults {
+            let s = summary.storage
+            print("storage: \(s.writeFailures) failed writes, \(s.journalRecordsLost) journal and \(s.blockRecordsLost) block records lost at crashes, "
+                  + "\(s.corruptionsInjected) records corrupted; detected: \(s.blockRecordsDropped) block records dropped at restart, "
+                  + "\(s.readsRefused) reads refused, \(s.journalsRefused) journals refused; \(s.guardsRaisedFromWAL) guards raised from the WAL")
+        }
         if summary.failures.isEmpty {
             print("no violations")
             return
@@ -60,7 +69,7 @@ struct SimulateConsensus: AsyncParsableCommand {
     /// Seeds are independent and each run is deterministic, so they are spread over every core;
     /// failures are reported in seed order whatever the scheduling.
     static func runParallel(validators: Int, byzantine: Int, firstSeed: UInt64, count: Int, steps: Int,
-                            strategy: ByzantineStrategy) -> Totals {
+                            strategy: ByzantineStrategy, storageFaults: Bool = false) -> Totals {
         let workers = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount))
         let totals = Mutex(Totals())
         DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -68,6 +77,7 @@ struct SimulateConsensus: AsyncParsableCommand {
             for i in stride(from: w, to: count, by: workers) {
                 var config = SimulationConfig(validators: validators, byzantine: byzantine, seed: firstSeed + UInt64(i), steps: steps)
                 config.byzantineStrategy = strategy
+                config.storageFaults = storageFaults
                 part.add(ConsensusSimulation.run(config))
             }
             totals.withLock { $0.merge(part) }
@@ -84,9 +94,11 @@ struct SimulateConsensus: AsyncParsableCommand {
         var messages = 0
         var maxRound: UInt32 = 0
         var failures: [SimulationReport] = []
+        var storage = StorageReport()
 
         mutating func add(_ report: SimulationReport) {
             runs += 1
+            storage.merge(report.storage)
             heightsCommitted += report.heightsCommitted
             messages += report.messagesSent
             maxRound = max(maxRound, report.roundsPerHeight.values.max() ?? 0)
@@ -99,6 +111,7 @@ struct SimulateConsensus: AsyncParsableCommand {
             messages += other.messages
             maxRound = max(maxRound, other.maxRound)
             failures += other.failures
+            storage.merge(other.storage)
         }
     }
 }

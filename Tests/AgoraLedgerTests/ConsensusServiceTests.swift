@@ -106,6 +106,29 @@ struct ConsensusServiceTests {
         #expect(throws: ConsensusJournal.Failure.self) { try ConsensusJournal.load(path: path) }
     }
 
+    /// A disk that acknowledged an fsync it did not do can hand back a sign state older than
+    /// the votes the consensus journal shows (the storage faults of docs/chaos.md): at start the
+    /// guard is raised to them, so the validator cannot sign a different vote there.
+    @Test("at start the sign guard is raised to the validator's own votes in the consensus journal")
+    func guardRaisedFromJournal() throws {
+        let net = try TestChain("cons-raise")
+        let chain = try net.open("v", key: net.validator, initialize: true)
+        let service = try Self.service(net, chain, keys: [net.validator])
+        let next = chain.snapshot.head.height + 1
+        #expect(service.signer(net.validator.publicKey)?.last == nil)
+        var journal = ConsensusJournal(height: next)
+        journal.record(vote: vote(net.validator, chainID: chain.identity.chainID, height: next, round: 3))
+        try journal.save(path: service.journalPath)
+        _ = try ConsensusService.Driver(service: service)
+        let raised = try #require(service.signer(net.validator.publicKey))
+        #expect(raised.last?.position == SignPosition(height: next, round: 3, step: .prevote))
+        var signer = raised
+        #expect(throws: SigningGuard.Refusal.self) {
+            try signer.sign(Vote(chainID: chain.identity.chainID, height: next, round: 3, kind: .prevote, blockHash: .zero))
+        }
+        try chain.store.close()
+    }
+
     @Test("a lone validator's consensus commits blocks, and after a restart resumes from its journal and sign state")
     func commitsAndRestarts() async throws {
         let net = try TestChain("cons-run")

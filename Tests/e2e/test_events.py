@@ -101,6 +101,30 @@ def test_invalid_filters_and_messages_get_typed_errors(node):
     asyncio.run(run())
 
 
+def documented_modules():
+    """The module names docs/api.md tells clients to subscribe with (its "Subscribe with" line)."""
+    import os
+    import re
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "api.md")).read()
+    m = re.search(r'Subscribe with\s+`"modules":\s*\[([^\]]*)\]`', doc)
+    assert m, "docs/api.md no longer lists the modules to subscribe with"
+    return re.findall(r'"([a-z_]+)"', m.group(1))
+
+
+def test_every_documented_module_can_be_subscribed(node):
+    """Each module docs/api.md documents is accepted alone and all together (intents once was refused)."""
+    modules = documented_modules()
+    assert {"bank", "intents", "presence"} <= set(modules), modules
+
+    async def run():
+        async with websockets.connect(ws_url(node)) as ws:
+            for filt in [[m] for m in modules] + [modules]:
+                await ws.send(json.dumps({"op": "subscribe", "modules": filt}))
+                msg = await recv_json(ws)
+                assert msg["type"] == "subscribed", (filt, msg)
+    asyncio.run(run())
+
+
 def test_oversized_message_closes_with_1009(node):
     async def run():
         async with websockets.connect(ws_url(node), max_size=None) as ws:

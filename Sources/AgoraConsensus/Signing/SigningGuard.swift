@@ -26,15 +26,39 @@ public struct SigningGuard: Sendable {
         }
     }
 
-    /// Loads the last signed state; a state for another key or a corrupt one is an error.
+    /// Loads the last signed state; a state for another key, or one that does not prove itself
+    /// (its signature and signed bytes, `SignState.Parsed.verify`), is an error: signing on it
+    /// could sign twice at one position.
     public init(key: SigningKey, store: any SignStateStore) throws(SignStateError) {
+        try self.init(key: key, store: store, verifiesRecord: true)
+    }
+
+    /// Test hook: `verifiesRecord: false` trusts the loaded record's fields as the guard did
+    /// before storage faults were simulated (proves the simulator catches the double sign).
+    package init(key: SigningKey, store: any SignStateStore, verifiesRecord: Bool) throws(SignStateError) {
         self.key = key
         self.store = store
         if let state = try store.load() {
             let parsed = try state.validated()
             guard parsed.publicKey == key.publicKey else { throw .wrongKey(expected: key.publicKey, found: state.publicKey) }
+            if verifiesRecord { try parsed.verify(owner: key.publicKey) }
             last = parsed
         }
+    }
+
+    /// Raises the guard to a message this validator is proven to have signed (its signature
+    /// verifies) at a later position than its journal holds — what a restarted validator finds
+    /// in its consensus WAL when the journal lost its tail. The record is written back.
+    public mutating func adopt(signBytes: [UInt8], signature: Signature) throws(Refusal) {
+        guard SignatureVerifier.isValid(signature, of: signBytes, by: key.publicKey) else { return }
+        let signed: (position: SignPosition, blockHash: Hash)
+        do { signed = try SignState.Parsed.signedPosition(of: signBytes) } catch { return }
+        if let last, signed.position <= last.position { return }
+        let state = SignState(publicKey: key.publicKey, position: signed.position, blockHash: signed.blockHash,
+                              signBytes: signBytes, signature: signature)
+        do { try store.save(state) } catch { throw .store(error) }
+        last = SignState.Parsed(publicKey: key.publicKey, position: signed.position, blockHash: signed.blockHash,
+                                signBytes: signBytes, signature: signature)
     }
 
     /// The last vote signed, rebuilt from the stored sign bytes (nil if the last signature was a

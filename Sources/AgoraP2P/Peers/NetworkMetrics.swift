@@ -3,7 +3,8 @@ import AgoraNetwork
 import Metrics
 
 /// Network metrics: peers by direction, messages by type and direction, handshake failures by
-/// reason, refused links by reason, bans.
+/// reason, refused links by reason (after the handshake) and refused connections (at accept),
+/// pending handshakes, bans.
 struct NetworkMetrics: Sendable {
     let factory: any MetricsFactory & Sendable
     /// Counters made once and reused: `message` and `gossip` run per frame and per gossiped
@@ -44,6 +45,17 @@ struct NetworkMetrics: Sendable {
 
     func refused(_ reason: String) {
         Counter(label: "agora_p2p_refused_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// A connection closed at accept by the `AcceptGate`, before its handshake.
+    func acceptRefused(_ reason: AcceptGate.Refusal) {
+        counters.counter("agora_p2p_accept_refused_total", [("reason", reason.rawValue)]).increment()
+    }
+
+    /// Pending handshakes and P2P sockets held, as the gate counts them.
+    func gate(_ counts: AcceptGate.Counts) {
+        Gauge(label: "agora_p2p_pending_handshakes", factory: factory).record(counts.pending)
+        Gauge(label: "agora_p2p_sockets", factory: factory).record(counts.sockets)
     }
 
     func banned() { Counter(label: "agora_p2p_bans_total", factory: factory).increment() }

@@ -24,13 +24,13 @@ public struct ConsensusSimulation: Sendable {
     public let config: SimulationConfig
     public let faults: FaultPlan
     let validatorSet: ValidatorSet
-    private var rng: SplitMix64
-    private(set) var nodes: [SimNode]
-    private var queue = EventQueue<SimEvent>()
-    private var now: UInt64 = 0
+    var rng: SplitMix64
+    var nodes: [SimNode]
+    var queue = EventQueue<SimEvent>()
+    var now: UInt64 = 0
     private var healed = false
-    private var monitor: SafetyMonitor
-    private var report: SimulationReport
+    var monitor: SafetyMonitor
+    var report: SimulationReport
     private var verified: [VerificationKey: Bool] = [:]
     /// Blocks a Byzantine proposer sent at (height, round): the coalition votes for them.
     private var coalition: [RoundKey: CoalitionBlocks] = [:]
@@ -75,15 +75,20 @@ public struct ConsensusSimulation: Sendable {
         validatorSet = try! ValidatorSet(keys.map { Validator(publicKey: $0.publicKey, power: ConsensusSimulation.power) })
         var engine = ConsensusEngine(chainID: ConsensusSimulation.chainID, timeouts: ConsensusSimulation.timeouts)
         engine.quorum = config.quorum
+        // Storage faults come from their own stream: the other faults of a seed stay as they were.
+        var storageRNG = SplitMix64(seed: config.seed ^ 0x5354_4F52_4147_45)
+        let storage = config.storageFaults ? StorageFaults.draw(&storageRNG) : nil
         nodes = keys.enumerated().map { i, key in
-            SimNode(index: i, key: key, isByzantine: i < config.byzantine, engine: engine)
+            SimNode(index: i, key: key, isByzantine: i < config.byzantine, engine: engine, storage: storage, seed: config.seed)
         }
-        let drawn = FaultPlan.draw(&rng, nodes: config.validators, honest: Array(config.byzantine..<config.validators))
+        var drawn = FaultPlan.draw(&rng, nodes: config.validators, honest: Array(config.byzantine..<config.validators))
+        if storage != nil { drawn.addStorageCrashes(&storageRNG, honest: Array(config.byzantine..<config.validators)) }
         faults = config.load == nil ? drawn : .faultFree(nodes: config.validators)
         if let load = config.load { cpus = Array(repeating: NodeCPU(load), count: config.validators) }
         self.rng = rng
         monitor = SafetyMonitor(seed: config.seed)
         report = SimulationReport(config: config, faults: faults)
+        report.storage.faults = storage
     }
 
     /// Runs one seed to completion: until every honest validator has committed `steps` heights
@@ -105,7 +110,8 @@ public struct ConsensusSimulation: Sendable {
         return summary
     }
 
-    var honest: [Int] { Array(config.byzantine..<config.validators) }
+    /// Honest validators still in the game: one whose journal did not prove itself stays down.
+    var honest: [Int] { (config.byzantine..<config.validators).filter { !nodes[$0].refusedStart } }
     var deadline: UInt64 {
         faults.healTime + config.livenessSlack + config.livenessPerHeight * UInt64(config.steps)
     }
@@ -152,7 +158,11 @@ public struct ConsensusSimulation: Sendable {
         report.violations = monitor.violations
         report.consensusDropped = cpus.reduce(0) { $0 + $1.droppedConsensus }
         report.transactionsDropped = cpus.reduce(0) { $0 + $1.droppedTransactions }
-        if report.violations.isEmpty, config.withinFaultBound {
+        // Liveness is owed only while the faulty stay within the bound: Byzantine validators,
+        // those kept down by a damaged journal, and those that lost committed blocks (if more
+        // than F lost a block, nobody may have it any more: the chain must stall, not re-sign).
+        let faulty = config.validators - honest.count + honest.filter { nodes[$0].lostCommitted }.count
+        if report.violations.isEmpty, faulty <= (config.validators - 1) / 3 {
             for i in honest where nodes[i].chain.count < nodes[i].committedAtHeal + config.steps {
                 report.violations.append(.liveness(seed: config.seed, node: i,
                                                    committed: nodes[i].chain.count - nodes[i].committedAtHeal,
@@ -185,11 +195,17 @@ public struct ConsensusSimulation: Sendable {
             var engine = ConsensusEngine(chainID: ConsensusSimulation.chainID, timeouts: ConsensusSimulation.timeouts)
             engine.quorum = config.quorum
             nodes[node].crash(freshEngine: engine)
+            storageCrash(node)
         case let .restart(node):
-            do {
-                try nodes[node].restart()
-            } catch {
-                preconditionFailure("in-memory sign state cannot be corrupt: \(error)")
+            guard !nodes[node].up, !nodes[node].refusedStart else { return }
+            if nodes[node].journal == nil {
+                do {
+                    try nodes[node].restart()
+                } catch {
+                    preconditionFailure("in-memory sign state cannot be corrupt: \(error)")
+                }
+            } else if !storageRestart(node) {
+                return
             }
             feed(node, .startHeight(height: nodes[node].height, validators: validatorSet, ownKey: nodes[node].key.publicKey))
             if let lock = nodes[node].lock, lock.height == nodes[node].height {
@@ -232,6 +248,7 @@ public struct ConsensusSimulation: Sendable {
     }
 
     private mutating func gossip(_ i: Int) {
+        if nodes[i].blockLog?.maybeCorruptAtRest() == true { report.storage.corruptionsInjected += 1 }
         broadcast(from: i, ConsensusMessage.status(height: nodes[i].height, round: nodes[i].engine.round).canonicalBytes)
         if let proposal = nodes[i].latestProposal { broadcast(from: i, proposal) }
         for vote in nodes[i].ownVotes { broadcast(from: i, vote) }
@@ -300,11 +317,15 @@ public struct ConsensusSimulation: Sendable {
 
     private mutating func sendDecision(from i: Int, to peer: Int, height: UInt64) {
         guard height >= 1, height <= UInt64(nodes[i].chain.count), peer != i else { return }
+        if nodes[i].blockLog != nil {
+            serveFromDisk(from: i, to: peer, height: height)
+            return
+        }
         let decided = nodes[i].chain[Int(height) - 1]
         send(from: i, to: peer, ConsensusMessage.decision(decided.block, decided.commit).canonicalBytes)
     }
 
-    private mutating func isValid(_ signature: Signature, of message: [UInt8], by key: PublicKey) -> Bool {
+    mutating func isValid(_ signature: Signature, of message: [UInt8], by key: PublicKey) -> Bool {
         guard config.cachesVerification else { return SignatureVerifier.isValid(signature, of: message, by: key) }
         let cacheKey = VerificationKey(message: message, key: key, signature: signature)
         if let known = verified[cacheKey] { return known }
@@ -325,7 +346,7 @@ public struct ConsensusSimulation: Sendable {
 
     /// Steps node `i`'s engine with `event` and performs the actions, including the events they
     /// cause (own messages looped back, built blocks, next height).
-    private mutating func feed(_ i: Int, _ event: ConsensusEvent) {
+    mutating func feed(_ i: Int, _ event: ConsensusEvent) {
         var work = [event]
         var next = 0
         while next < work.count {
@@ -355,7 +376,9 @@ public struct ConsensusSimulation: Sendable {
         case let .lock(height, round, block, polka):
             nodes[i].lock = (height, round, block, polka)
         case let .evidence(evidence):
-            if !nodes[i].isByzantine {
+            // With the journal check off (a test hook) a guard may hand back a damaged stored
+            // signature to its own engine, whose evidence then cannot verify.
+            if !nodes[i].isByzantine, config.verifiesJournal {
                 precondition((try? evidence.verify(validators: validatorSet, chainID: ConsensusSimulation.chainID)) != nil,
                              "engine reported evidence that does not verify")
                 report.evidenceReported += 1
@@ -374,6 +397,7 @@ public struct ConsensusSimulation: Sendable {
         }
         do {
             let signed = try nodes[i].signer.sign(proposal)
+            nodes[i].logSigned(proposal.signingBytes(blockHash: proposal.block.hash), signed.signature)
             monitor.honestSigned(node: i, position: SignPosition(height: proposal.height, round: proposal.round, step: .propose),
                                  block: proposal.block.hash)
             let bytes = ConsensusMessage.proposal(signed).canonicalBytes
@@ -382,6 +406,7 @@ public struct ConsensusSimulation: Sendable {
             work.append(.proposalReceived(signed, isValid: isValidBlock(proposal.block, at: i)))
         } catch {
             report.signingRefusals += 1
+            if case .store = error { failStop(i) }
         }
     }
 
@@ -394,6 +419,7 @@ public struct ConsensusSimulation: Sendable {
         }
         do {
             let signed = try nodes[i].signer.sign(vote)
+            nodes[i].logSigned(vote.signingBytes, signed.signature)
             monitor.honestSigned(node: i, position: SignPosition(height: vote.height, round: vote.round,
                                                                  step: vote.kind == .prevote ? .prevote : .precommit),
                                  block: vote.blockHash)
@@ -404,6 +430,7 @@ public struct ConsensusSimulation: Sendable {
         } catch {
             report.signingRefusals += 1
             if case .conflict = error { resendLastVote(i, &work) }
+            if case .store = error { failStop(i) }
         }
     }
 
@@ -416,6 +443,7 @@ public struct ConsensusSimulation: Sendable {
                                     isValid: block.header.stateRoot != ConsensusSimulation.invalidMarker)
         }
         nodes[i].chain.append(SimNode.Decided(block: block, hash: hash, commit: commit))
+        persistDecided(i, block, commit)
         nodes[i].latestProposal = nil
         nodes[i].ownVotes = []
         work.append(.startHeight(height: commit.height + 1, validators: validatorSet, ownKey: nodes[i].key.publicKey))
@@ -460,7 +488,7 @@ public struct ConsensusSimulation: Sendable {
         for peer in nodes.indices where peer != i { send(from: i, to: peer, bytes) }
     }
 
-    private mutating func send(from: Int, to: Int, _ bytes: [UInt8]) {
+    mutating func send(from: Int, to: Int, _ bytes: [UInt8]) {
         report.messagesSent += 1
         if now >= faults.healTime {
             queue.push(at: now + 1 + rng.next() % faults.healedMaxDelay, .deliver(to: to, from: from, bytes: bytes))

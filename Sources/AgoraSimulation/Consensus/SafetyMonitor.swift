@@ -5,7 +5,8 @@ import AgoraCore
 /// committing or signing, so the monitor is told of every such act as it happens — which is
 /// checking the invariants after every step of the run — and records the first witness:
 /// no two different blocks committed at one height; no honest validator signing two different
-/// messages at one (height, round, step); no honest validator committing an invalid block.
+/// messages at one (height, round, step); no honest validator committing an invalid block, nor
+/// serving from its block store a decision that is not the committed block.
 struct SafetyMonitor: Sendable {
     let seed: UInt64
     private(set) var committed: [UInt64: Hash] = [:]
@@ -41,6 +42,11 @@ struct SafetyMonitor: Sendable {
         } else {
             signed[key] = block
         }
+    }
+
+    /// A decision an honest node sent from its block store must be the committed block.
+    mutating func honestServed(node: Int, height: UInt64, block: Hash) {
+        if committed[height] != block { violations.append(.servedUnproven(seed: seed, node: node, height: height)) }
     }
 
     mutating func liveness(_ violation: SimulationViolation) { violations.append(violation) }

@@ -2,9 +2,11 @@ import AgoraConsensus
 import AgoraCore
 import AgoraCrypto
 
-/// One simulated validator: the real `ConsensusEngine`, its signing guard over an in-memory
-/// store, and what survives a crash (the committed chain — a node's block store — and the sign
-/// state). Everything else is lost on a crash and rebuilt on restart.
+/// One simulated validator: the real `ConsensusEngine`, its signing guard, and what survives a
+/// crash (the committed chain — a node's block store — the sign state and the consensus WAL).
+/// Without storage faults the stores are perfect memory; with them the journal and the block
+/// store sit on a faulty disk (`SimDisk`) and a restart rebuilds the chain from what proves
+/// itself. Everything else is lost on a crash and rebuilt on restart.
 struct SimNode: Sendable {
     struct Decided: Sendable {
         let block: Block
@@ -15,7 +17,18 @@ struct SimNode: Sendable {
     let index: Int
     let key: SigningKey
     let isByzantine: Bool
-    let store: InMemorySignStateStore
+    let store: any SignStateStore
+    /// With storage faults: the signing journal and the block store on the faulty disk.
+    let journal: SimJournal?
+    var blockLog: FaultyLog?
+    /// The consensus WAL's own signed messages (sign bytes, signature), the latest
+    /// `maxWAL`, kept across crashes: a restart raises the guard to them.
+    var wal: [(signBytes: [UInt8], signature: Signature)] = []
+    /// Down for good: its journal did not prove itself at a restart (an operator must step in).
+    var refusedStart = false
+    /// Came back from a crash with fewer blocks than it had committed (a lying fsync lost
+    /// them): amnesia, a fault of its own — it may only catch up from peers that still have them.
+    var lostCommitted = false
     var signer: SigningGuard
     var engine: ConsensusEngine
     var up = true
@@ -39,6 +52,12 @@ struct SimNode: Sendable {
 
     static let maxBuffered = 512
     static let maxOwnVotes = 16
+    static let maxWAL = 32
+
+    mutating func logSigned(_ signBytes: [UInt8], _ signature: Signature) {
+        wal.append((signBytes, signature))
+        if wal.count > SimNode.maxWAL { wal.removeFirst() }
+    }
 
     mutating func remember(vote bytes: [UInt8]) {
         if ownVotes.contains(bytes) { return }
@@ -46,12 +65,20 @@ struct SimNode: Sendable {
         if ownVotes.count > SimNode.maxOwnVotes { ownVotes.removeFirst() }
     }
 
-    init(index: Int, key: SigningKey, isByzantine: Bool, engine: ConsensusEngine) {
+    init(index: Int, key: SigningKey, isByzantine: Bool, engine: ConsensusEngine, storage: StorageFaults? = nil, seed: UInt64 = 0) {
         self.index = index
         self.key = key
         self.isByzantine = isByzantine
         self.engine = engine
-        store = InMemorySignStateStore()
+        if let storage, !isByzantine {
+            let journal = SimJournal(seed: seed ^ (UInt64(index) << 32) ^ 0x4A4E_4C, faults: storage)
+            self.journal = journal
+            store = journal
+            blockLog = FaultyLog(seed: seed ^ (UInt64(index) << 32) ^ 0x424C_4B, faults: storage)
+        } else {
+            journal = nil
+            store = InMemorySignStateStore()
+        }
         // A fresh in-memory store is empty, so this cannot fail.
         signer = try! SigningGuard(key: key, store: store)
     }
@@ -68,9 +95,10 @@ struct SimNode: Sendable {
         latestProposal = nil
     }
 
-    /// Comes back with the sign state reloaded from its store.
-    mutating func restart() throws(SignStateError) {
+    /// Comes back with the sign state reloaded from its store (verified unless a test turns
+    /// that off); a journal that does not prove itself keeps the node down.
+    mutating func restart(verifyingJournal: Bool = true) throws(SignStateError) {
+        signer = try SigningGuard(key: key, store: store, verifiesRecord: verifyingJournal)
         up = true
-        signer = try SigningGuard(key: key, store: store)
     }
 }

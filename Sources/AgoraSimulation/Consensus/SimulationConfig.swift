@@ -19,6 +19,13 @@ public struct SimulationConfig: Hashable, Sendable {
     /// A flood of transaction gossip competing with consensus for every node's cores (nil: none;
     /// messages are handled the instant they arrive). A load makes the network fault-free.
     public var load: InboundLoad?
+    /// Honest validators' signing journals and block stores sit on a faulty disk (`SimDisk`):
+    /// failed writes, lost fsync'd tails on crash, corrupted records; more of them crash.
+    public var storageFaults = false
+    /// Test hooks, proving the checker catches what the fixes prevent: load the signing journal
+    /// without verifying it; restart without raising the guard to the consensus WAL.
+    package var verifiesJournal = true
+    package var checksWAL = true
     /// Verify each distinct (message, key, signature) once per run and remember the verdict.
     /// Off only to measure what the cache saves (docs/consensus.md).
     var cachesVerification = true
@@ -35,6 +42,7 @@ public struct SimulationConfig: Hashable, Sendable {
     /// The command that replays this run.
     public var reproduction: String {
         "agora simulate consensus --validators \(validators) --byzantine \(byzantine) --seed \(seed) --steps \(steps)"
+            + (storageFaults ? " --storage-faults" : "")
     }
 
     /// Whether the fault bound of BFT holds (F ≤ ⌊(N-1)/3⌋ with equal powers), so that liveness
@@ -79,6 +87,16 @@ public struct FaultPlan: Hashable, Sendable {
     static func faultFree(nodes: Int) -> FaultPlan {
         FaultPlan(healTime: 0, maxDelay: 40, lossPerMille: 0, duplicatePerMille: 0, partition: [], partitionStart: 0,
                   crashes: [], skewPercent: Array(repeating: 100, count: nodes))
+    }
+
+    /// Storage faults bite at crashes: each honest node without a crash gets one half the time
+    /// (from the storage stream, so the rest of the plan is the seed's usual one).
+    mutating func addStorageCrashes(_ rng: inout SplitMix64, honest: [Int]) {
+        guard healTime > 200 else { return }
+        for node in honest where !crashes.contains(where: { $0.node == node }) && rng.next() % 2 == 0 {
+            let at = rng.next() % (healTime / 2)
+            crashes.append(Crash(node: node, at: at, restartAt: at + 1 + rng.next() % (healTime - at - 1)))
+        }
     }
 
     /// Draws a plan; `honest` are the node indices that may crash.

@@ -10,11 +10,14 @@ import FoundationNetworking
 package struct NodeAPI: Sendable {
     package let name: String
     package let base: String
+    /// Seconds a request may take; the chaos campaign uses a few, a node under a fault must
+    /// not hold its load generator for minutes.
+    package var timeout: TimeInterval = 120
 
-    package init(name: String, base: String) { self.name = name; self.base = base }
+    package init(name: String, base: String, timeout: TimeInterval = 120) { self.name = name; self.base = base; self.timeout = timeout }
 
     package func request(_ path: String, body: Data? = nil) async throws -> Data {
-        var r = URLRequest(url: URL(string: base + path)!, timeoutInterval: 120)
+        var r = URLRequest(url: URL(string: base + path)!, timeoutInterval: timeout)
         if let body {
             r.httpMethod = "POST"
             r.httpBody = body
@@ -71,6 +74,18 @@ package struct NodeAPI: Sendable {
 
     package func transactionStatus(_ id: Hash) async throws -> String {
         try JSONDecoder().decode(API.TransactionStatusView.self, from: try await request("/api/v1/transactions/\(id.hex)")).status
+    }
+
+    package func transactionView(_ id: Hash) async throws -> API.TransactionStatusView {
+        try JSONDecoder().decode(API.TransactionStatusView.self, from: try await request("/api/v1/transactions/\(id.hex)"))
+    }
+
+    package func account(_ address: String) async throws -> API.AccountView {
+        try JSONDecoder().decode(API.AccountView.self, from: try await request("/api/v1/accounts/\(address)"))
+    }
+
+    package func validators() async throws -> API.ValidatorsView {
+        try JSONDecoder().decode(API.ValidatorsView.self, from: try await request("/api/v1/validators"))
     }
 
     package func block(_ height: UInt64) async throws -> API.BlockView {

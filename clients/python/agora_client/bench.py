@@ -1,0 +1,152 @@
+"""`python -m agora_client.bench`: how many transfers one Python process signs and submits per
+second, and how many of them the node commits.
+
+Without `--node` it starts `agora dev` itself (`--agora` or AGORA_BIN, else `agora` on PATH) with
+the per-IP rate limit raised (AGORA_HTTP_RATE_LIMIT_PER_SECOND/_BURST: the default 500/s per
+client address would cap any single-client figure), and uses the dev chain's funded key. It funds
+`--senders` fresh keys, then each sender's thread signs transfers with consecutive nonces and
+submits them over one keep-alive connection. It prints the machine, the signing-only rate, the
+submission rate (signed and admitted) and the commit rate, and whether the 2,000 tx/s target of
+issue 18 was met. Figures depend on the machine and on the node's build (debug or release)."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from . import payloads
+from .errors import TransactionRejected
+from .keys import Key
+from .node import Node
+from .transaction import sign_transaction
+
+TARGET = 2_000
+
+
+def machine() -> str:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    import cryptography
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs {model}{load}, Python {platform.python_version()}, "
+            f"cryptography {cryptography.__version__}")
+
+
+def start_dev_node(binary: str) -> tuple[subprocess.Popen, str, str]:
+    data = tempfile.mkdtemp(prefix="agora-bench-")
+    out = os.path.join(data, "node.out")
+    env = dict(os.environ, AGORA_HTTP_RATE_LIMIT_PER_SECOND="1000000", AGORA_HTTP_RATE_LIMIT_BURST="1000000")
+    proc = subprocess.Popen([binary, "dev", "--data-dir", os.path.join(data, "d"), "--http", "127.0.0.1:0"],
+                            stdout=open(out, "ab"), stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        m = re.findall(r"API listening on (http://\S+)", open(out).read())
+        if m:
+            return proc, m[-1], os.path.join(data, "d", "keys", "dev.json")
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    sys.exit(f"bench: agora dev did not start (see {out})")
+
+
+def sign_rate(key: Key, chain_id: str, n: int = 2_000) -> float:
+    to = Key.generate().address
+    start = time.perf_counter()
+    for i in range(n):
+        sign_transaction(key, chain_id, i, 1, 1_000, payloads.transfer(to, 1))
+    return n / (time.perf_counter() - start)
+
+
+def run_sender(url: str, key: Key, chain_id: str, fee: int, expires_at: int, count: int, result: dict) -> None:
+    node = Node(url)
+    nonce = node.account(key.address)["nextNonce"]
+    recipients = [Key.generate().address for _ in range(16)]
+    sent = retries = 0
+    while sent < count:
+        tx = sign_transaction(key, chain_id, nonce + sent, fee, expires_at, payloads.transfer(recipients[sent % 16], 1))
+        try:
+            node.submit_signed(tx)
+            sent += 1
+        except TransactionRejected as e:
+            if e.status != 503:  # mempool_full / sender_limit: back off and resend; anything else is a bug
+                raise
+            retries += 1
+            time.sleep(0.01)
+    result[key.address] = (nonce + count, retries)
+    node.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m agora_client.bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--node", help="URL of a running node (default: start agora dev)")
+    ap.add_argument("--key", help="funded key file (default: the dev node's keys/dev.json)")
+    ap.add_argument("--agora", default=os.environ.get("AGORA_BIN") or shutil.which("agora"), help="agora binary for the dev node")
+    ap.add_argument("--count", type=int, default=6_000, help="transfers in total")
+    ap.add_argument("--senders", type=int, default=4, help="sending keys, one thread each")
+    args = ap.parse_args(argv)
+    proc = None
+    if args.node is None:
+        if not args.agora:
+            sys.exit("bench: no node: pass --node URL or --agora BIN (or set AGORA_BIN)")
+        proc, args.node, default_key = start_dev_node(args.agora)
+        args.key = args.key or default_key
+    try:
+        return measure(args)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def measure(args) -> int:
+    node = Node(args.node)
+    funder = Key.load(args.key, password=os.environ.get("AGORA_KEY_PASSWORD"))
+    status = node.status()
+    chain_id, fee = status["chainID"], status["params"]["minFee"]
+    print(f"machine: {machine()}")
+    print(f"node: {args.node} ({status.get('version', '?')}), chain {chain_id}")
+    print(f"signing only: {sign_rate(funder, chain_id):,.0f} tx/s (one thread)")
+    senders = [Key.generate() for _ in range(args.senders)]
+    for s in senders:
+        node.transfer(funder, to=s.address, amount=10_000_000)
+    node.wait(node.transfer(funder, to=senders[0].address, amount=1), timeout=60)
+    per = args.count // args.senders
+    expires_at = node.status()["height"] + 10_000
+    result: dict = {}
+    threads = [threading.Thread(target=run_sender, args=(args.node, s, chain_id, fee, expires_at, per, result)) for s in senders]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    submitted = time.perf_counter() - start
+    if len(result) != len(senders):
+        print("bench: a sender failed (see the traceback above)")
+        return 1
+    total = per * args.senders
+    while any(node.account(s.address)["nonce"] < result[s.address][0] - 1 for s in senders):
+        time.sleep(0.05)
+    committed = time.perf_counter() - start
+    retries = sum(r for _, r in result.values())
+    rate = total / submitted
+    print(f"signed and submitted: {total} transfers from {args.senders} threads in {submitted:.2f} s = {rate:,.0f} tx/s "
+          f"({retries} resends after 503)")
+    print(f"committed: all {total} in {committed:.2f} s = {total / committed:,.0f} tx/s")
+    print(f"target {TARGET:,} tx/s signed and submitted: {'met' if rate >= TARGET else 'not met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
