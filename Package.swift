@@ -154,6 +154,9 @@ let package = Package(
             "AgoraAPIModels", "AgoraClient", "AgoraNode", "AgoraSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            // The load generator's keep-alive HTTP/1.1 client.
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "agora", dependencies: [
             "AgoraNode", "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraStorage", "AgoraLedger", "AgoraP2P", "AgoraAPI",
@@ -194,8 +197,9 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["Resources"]),
         .testTarget(name: "AgoraAPITests", dependencies: [
-            "AgoraAPI", "AgoraNode", "AgoraAPIModels",
+            "AgoraAPI", "AgoraNode", "AgoraAPIModels", "AgoraStorage",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             // BodyLimitTests drive the pipeline handler in an EmbeddedChannel.
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import AgoraCore
+import AgoraStorage
 
 /// Every error the API returns: an HTTP status, a stable machine-readable `code`, and a message
 /// that names what was wrong (the offending ID or field) and never leaks internals.
@@ -39,6 +40,26 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
+
+    /// 507: the node's disk is full. The request may succeed once an operator frees space.
+    static let insufficientStorageStatus = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+
+    /// A storage failure a client should see by name rather than as a 500: damaged data is a
+    /// 503 `storage_corrupt` (the node is not ready; another node can answer), a full disk a
+    /// 507 `insufficient_storage`. Other storage errors stay internal (nil).
+    static func storage(_ error: StorageError) -> APIError? {
+        switch error {
+        case .corrupt, .malformed, .startupCheck:
+            var e = APIError(.serviceUnavailable, "storage_corrupt",
+                             "this node's stored data is damaged (\(error)); it is not ready, ask another node")
+            e.headers[.retryAfter] = "60"
+            return e
+        case .diskFull:
+            return APIError(insufficientStorageStatus, "insufficient_storage", "this node's disk is full; retry later")
+        default:
+            return nil
+        }
+    }
     static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code, message) }
 
     /// Parses an address from a path or query parameter: a bad one is a 400 `invalid_address`
@@ -74,6 +95,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed: mapped = APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
             default: mapped = APIError(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
             }
+            return try mapped.response(from: request, context: context)
+        } catch let error as StorageError {
+            context.logger.error("storage failure", metadata: ["error": .string("\(error)"), "path": .string(request.uri.path)])
+            let mapped = APIError.storage(error) ?? APIError(.internalServerError, "internal", "internal error; see the node log")
             return try mapped.response(from: request, context: context)
         } catch is CancellationError {
             return try APIError(.serviceUnavailable, "shutting_down", "the node is shutting down").response(from: request, context: context)

@@ -271,9 +271,11 @@ extension APIRoutes {
         case .hashMismatch: return APIError(.unprocessableContent, "artifact_hash_mismatch", m)
         case .sizeMismatch: return APIError(.unprocessableContent, "artifact_size_mismatch", m)
         case .tooLarge: return APIError(.contentTooLarge, "artifact_too_large", m)
-        case .quotaExceeded: return APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "artifact_quota_exceeded", m)
+        case .quotaExceeded: return APIError(APIError.insufficientStorageStatus, "artifact_quota_exceeded", m)
         case .notFound: return APIError.notFound("artifact_not_found", m)
         case .corrupted, .truncated: return APIError(.internalServerError, "artifact_corrupted", m)
+        case .io where error.isOutOfSpace:
+            return APIError(APIError.insufficientStorageStatus, "insufficient_storage", "this node's disk is full: \(m); retry later")
         case .io, .writerClosed: return error
         }
     }

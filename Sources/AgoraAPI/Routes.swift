@@ -136,6 +136,7 @@ public enum APIRoutes {
         router.get("/metrics") { _, _ in
             deps.metrics.sampleProcess()
             deps.metrics.storageBytes.record(deps.chain.queries.storageBytes)
+            deps.metrics.storageCorrupt.record(deps.chain.queries.storageCorruption == nil ? 0 : 1)
             deps.metrics.mempoolTransactions.record(deps.chain.queries.pendingCount)
             deps.metrics.mempoolBytes.record(deps.chain.queries.pendingBytes)
             let text = NodeMetrics.withHelp(deps.registry?.emitToString() ?? "")

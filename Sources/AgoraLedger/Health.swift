@@ -36,9 +36,11 @@ public final class HealthRegistry: Sendable {
     }
 }
 
-/// Storage is healthy when the last block commit succeeded and a small write transaction
-/// (fsynced like every commit) goes through; the probe result is reused for a second so that
-/// health polling cannot become write load.
+/// Storage is healthy when no read or write has met damaged data since start (sticky: the
+/// bytes on disk do not heal — see docs/operations.md "Recovery"), the last block commit
+/// succeeded (a failed one is retried until it does, e.g. once a full disk has room again),
+/// and a small write transaction (fsynced like every commit) goes through; the probe result is
+/// reused for a second so that health polling cannot become write load.
 public final class StorageHealth: HealthCheck {
     public let component = "storage"
     let chain: Chain
@@ -51,7 +53,8 @@ public final class StorageHealth: HealthCheck {
     }
 
     public func check() async -> HealthStatus {
-        if let error = producer.snapshot.lastError { return .failing("last block commit failed: \(error)") }
+        if let corruption = chain.queries.storageCorruption { return .failing("storage corrupt: \(corruption)") }
+        if let error = producer.snapshot.lastError { return .failing("last block commit failed (retrying): \(error)") }
         if let cached = probe.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.status }
         let status: HealthStatus
         do {

@@ -26,6 +26,10 @@ public struct LedgerQueries: Sendable {
 
     /// Size of the database files on disk (main file plus WAL).
     public var storageBytes: Int64 { store.sizeOnDisk }
+    /// The database file (`agora.sqlite`), for messages that name it.
+    public var databasePath: String { store.path }
+    /// The corruption a read or write met since start, if any: the node is not ready.
+    public var storageCorruption: StorageError? { store.corruption }
 
     // MARK: Blocks and transactions
 

@@ -27,6 +27,8 @@ public final class NodeMetrics: Sendable {
     public let residentMemory: Gauge
     public let openFiles: Gauge
     public let producerFailures: Metrics.Counter
+    /// 1 once a read or write met damaged stored data (sticky until restart).
+    public let storageCorrupt: Gauge
     private let counters: CounterCache
 
     public init(factory: any MetricsFactory & Sendable) {
@@ -50,6 +52,7 @@ public final class NodeMetrics: Sendable {
         residentMemory = Gauge(label: "process_resident_memory_bytes", factory: factory)
         openFiles = Gauge(label: "process_open_fds", factory: factory)
         producerFailures = Metrics.Counter(label: "agora_block_production_failures_total", factory: factory)
+        storageCorrupt = Gauge(label: "agora_storage_corrupt", factory: factory)
     }
 
     public static let disabled = NodeMetrics(factory: NOOPMetricsHandler.instance)
@@ -85,6 +88,8 @@ public final class NodeMetrics: Sendable {
         "agora_api_request_duration_seconds": "API request latency by method and route template.",
         "agora_api_limited_total": "API requests refused by a limit, by kind.",
         "agora_block_production_failures_total": "Failed attempts to produce a block.",
+        "agora_storage_corrupt": "1 once a read or write of the database met damaged data since start, else 0.",
+        "agora_block_commit_retries_total": "Retries of a decided block whose commit to the database failed (e.g. a full disk).",
         "process_resident_memory_bytes": "Resident memory of the node process.",
         "process_open_fds": "Open file descriptors of the node process.",
         "agora_p2p_peers": "Connected peers by direction.",

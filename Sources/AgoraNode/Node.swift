@@ -59,13 +59,19 @@ public struct Node {
         let registry = PrometheusCollectorRegistry()
         let metrics = NodeMetrics(factory: metricsFactory(registry))
         let events = EventBus(capacity: config.eventsHistory, subscriberBuffer: config.eventsSubscriberBuffer)
-        let store = try BlockStore(path: dataDir.databaseFile)
+        let store = try openCheckedStore(dataDir: dataDir, mode: config.storageStartupCheck, logger: logger)
         // Admissions and commits are announced here; each listener is handed it below.
         let feed = LedgerFeed()
-        let chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
+        let chain: Chain
+        do {
+            chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
                               mempool: Mempool(config: config.mempoolConfig, metrics: metrics),
                               config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent),
                               events: events, feed: feed, metrics: metrics, logger: logger)
+        } catch Chain.OpenError.integrity(let why) {
+            // The head's seal and the state digest: part of the start-up check, named the same way.
+            throw StorageError.startupCheck(path: store.path, problem: why)
+        }
         let head = chain.snapshot.head
         metrics.height.record(Int64(head.height))
         logger.info("chain opened", metadata: ["chain": .string(config.chainID), "height": .stringConvertible(head.height),
@@ -105,6 +111,7 @@ public struct Node {
         }
         var consensusConfig = ConsensusService.Config(blockInterval: interval, createEmptyBlocks: config.createEmptyBlocks,
                                                       timeouts: config.consensusTimeouts, directory: dataDir.consensusDirectory)
+        consensusConfig.allowStoreBehindSignState = config.storageRecoverFromPeers
         consensusConfig.testingDoubleSign = config.testingDoubleSign
         consensusConfig.wallClock = wallClock
         let consensus = try ConsensusService(chain: chain, keys: keys, config: consensusConfig, transport: network,
@@ -204,9 +211,31 @@ public struct Node {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownDeadlineSeconds)
-        try await ServiceGroup(configuration: groupConfig).run()
-        try store.close()
-        logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height)])
+        var failure: (any Error)?
+        do { try await ServiceGroup(configuration: groupConfig).run() } catch { failure = error }
+        // A clean stop leaves every committed block in agora.sqlite itself, none only in the WAL
+        // (also when a service failed: whatever committed is kept whole in the main file).
+        let frames = try store.checkpointAndClose()
+        if let failure { throw failure }
+        logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height),
+                                               "wal_frames_checkpointed": .stringConvertible(frames)])
+    }
+
+    /// Opens `agora.sqlite` and runs its start-up check (`storage.startupCheck`); a damaged file
+    /// stops the node here, before anything serves or signs (exit code 2, the file named).
+    static func openCheckedStore(dataDir: DataDirectory, mode: StartupCheckMode, logger: Logger) throws -> BlockStore {
+        let store = try BlockStore(path: dataDir.databaseFile)
+        let started = ContinuousClock.now
+        let report: BlockStore.CheckReport
+        do { report = try store.checkIntegrity(mode) } catch {
+            try? store.close()
+            throw error
+        }
+        logger.info("database start-up check passed", metadata: [
+            "file": .string(store.path), "mode": .string(mode.rawValue), "blocks": .stringConvertible(report.blocks),
+            "transactions": .stringConvertible(report.transactions), "seconds": .string("\(ContinuousClock.now - started)"),
+        ])
+        return store
     }
 }
 

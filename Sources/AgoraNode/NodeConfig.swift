@@ -2,6 +2,7 @@ import AgoraAPI
 import AgoraConsensus
 import AgoraCore
 import AgoraLedger
+import AgoraStorage
 import Configuration
 import Foundation
 import Logging
@@ -69,6 +70,11 @@ public struct NodeConfig: Sendable {
     public var testingDoubleSign: Bool
     /// The artifact store's limits (`artifacts.*`).
     public var artifacts = ArtifactSettings()
+    /// What the database's start-up check covers (`storage.startupCheck`, see `StartupCheckMode`).
+    public var storageStartupCheck = StartupCheckMode.full
+    /// Start although the database is behind this validator's sign state, to sync the lost
+    /// blocks from peers (`storage.recoverFromPeers`; needs `p2p.peers`).
+    public var storageRecoverFromPeers = false
     /// The MCP endpoint at `/mcp` (`mcp.*`).
     public var mcp = MCPSettings()
     /// The mediator service (`mediator.*`) and its optional LLM provider (`llm.*`).
@@ -198,6 +204,10 @@ public struct NodeConfig: Sendable {
         Key(name: "artifacts.chunkBytes", defaultValue: .int(1 << 20), secret: false, help: "upload chunk size (64 KiB to 8 MiB)"),
         Key(name: "artifacts.uploadTTLSeconds", defaultValue: .int(600), secret: false, help: "an upload idle this long expires and its temp file is removed"),
         Key(name: "artifacts.maxUploads", defaultValue: .int(64), secret: false, help: "uploads in progress at once"),
+        Key(name: "storage.startupCheck", defaultValue: .string("full"), secret: false,
+            help: "start-up check of agora.sqlite: full (quick_check, header chain, transactions) or headers (header chain only)"),
+        Key(name: "storage.recoverFromPeers", defaultValue: .bool(false), secret: false,
+            help: "start although agora.sqlite is behind this validator's sign state, and sync the lost blocks from p2p.peers"),
         Key(name: "mcp.enabled", defaultValue: .bool(true), secret: false, help: "serve MCP (streamable HTTP) at /mcp"),
         Key(name: "mcp.keysDir", defaultValue: .string(""), secret: false,
             help: "key files MCP sessions may act as (?agent=NAME); empty: <data-dir>/keys; encrypted ones need AGORA_KEY_PASSWORD"),

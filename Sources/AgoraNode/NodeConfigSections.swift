@@ -7,6 +7,7 @@ import AgoraAPI
 import AgoraConsensus
 import AgoraCore
 import AgoraLedger
+import AgoraStorage
 import Configuration
 import Foundation
 import Logging
@@ -129,7 +130,7 @@ extension NodeConfig {
                                  precommitBase: UInt64(try r.int("consensus.timeoutPrecommitMs", 10...600_000)), precommitDelta: delta)
     }
 
-    /// `artifacts.*` and `presence.*`.
+    /// `artifacts.*`, `presence.*` and `storage.*`.
     mutating func readArtifactsAndPresence(_ r: SettingReader) throws {
         artifacts.maxBytes = Int64(try r.int("artifacts.maxBytes", 1_024...(1 << 40)))
         artifacts.quotaBytes = Int64(try r.int("artifacts.quotaBytes", 0...(1 << 50)))
@@ -138,6 +139,12 @@ extension NodeConfig {
         artifacts.maxUploads = try r.int("artifacts.maxUploads", 1...10_000)
         presenceIntervalMs = try r.int("presence.intervalMs", 100...3_600_000)
         presenceMaxEntries = try r.int("presence.maxEntries", 1...10_000_000)
+        let check = try r.string("storage.startupCheck")
+        guard let mode = StartupCheckMode(rawValue: check) else {
+            throw NodeError.invalidSetting("storage.startupCheck", "\"\(check.prefix(40))\": use full or headers")
+        }
+        storageStartupCheck = mode
+        storageRecoverFromPeers = try r.bool("storage.recoverFromPeers")
     }
 
     /// `mempool.*` beyond the hard ceiling: the queued total fits under `mempool.maxCount`.
@@ -206,6 +213,9 @@ extension NodeConfig {
         }
         // llm.* without the mediator is valid and unused: one environment (AGORA_LLM_*) may serve
         // every node of a machine while only one of them mediates.
+        if storageRecoverFromPeers && p2pPeers.isEmpty {
+            throw NodeError.invalidSetting("storage.recoverFromPeers", "the lost blocks come from peers: set p2p.peers too")
+        }
         if artifacts.quotaBytes > 0 && artifacts.quotaBytes < artifacts.maxBytes {
             throw NodeError.invalidSetting("artifacts.quotaBytes", "must be 0 (no quota) or at least artifacts.maxBytes")
         }

@@ -22,7 +22,7 @@ public enum NodeSetup {
         try genesis.write(to: dataDir.genesisFile)
         let store = try BlockStore(path: dataDir.databaseFile)
         try store.initialize(resolved)
-        try store.close()
+        try store.checkpointAndClose()
         try NodeConfig.writeFile(dataDir, values: ["chain.id": genesis.chainID, "validator.key": validatorKeyPath,
                                                    "http.address": http, "block.intervalMs": blockIntervalMs])
     }

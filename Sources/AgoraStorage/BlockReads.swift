@@ -35,20 +35,20 @@ extension BlockStore {
         guard let row = try Row.fetchOne(db, sql: "SELECT height, header, seal FROM blocks WHERE \(clause)", arguments: [arg]) else {
             return nil
         }
-        let height: Int64 = row["height"]
-        let header = try decode(BlockHeader.self, row["header"], "block \(height) header")
-        let seal = try decode(Commit.self, row["seal"], "block \(height) seal")
+        let height: Int64 = try row.stored("height", of: "block row")
+        let header = try decode(BlockHeader.self, try row.stored("header", of: "block \(height)"), "block \(height) header")
+        let seal = try decode(Commit.self, try row.stored("seal", of: "block \(height)"), "block \(height) seal")
         var txs: [Transaction] = []
         var receipts: [Receipt] = []
         let cursor = try Row.fetchCursor(db, sql: "SELECT bytes, receipt FROM transactions WHERE position >= ? AND position < ? ORDER BY position",
                                          arguments: [Schema.position(height: UInt64(height), index: 0),
                                                      Schema.position(height: UInt64(height) + 1, index: 0)])
         while let r = try cursor.next() {
-            let bytes: Data = r["bytes"]
+            let bytes: Data = try r.stored("bytes", of: "transaction in block \(height)")
             do { txs.append(try Transaction(bytes: Array(bytes))) } catch {
                 throw StorageError.corrupt(what: "transaction in block \(height): \(error)")
             }
-            receipts.append(try decode(Receipt.self, r["receipt"], "receipt in block \(height)"))
+            receipts.append(try decode(Receipt.self, try r.stored("receipt", of: "transaction in block \(height)"), "receipt in block \(height)"))
         }
         return StoredBlock(block: Block(header: header, transactions: txs), seal: seal, receipts: receipts)
     }
@@ -64,14 +64,14 @@ extension BlockStore {
         try read("transaction \(id)") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE id = ?",
                                              arguments: [Data(id.bytes)]) else { return nil }
-            let bytes: Data = row["bytes"]
+            let bytes: Data = try row.stored("bytes", of: "transaction \(id)")
             let tx: Transaction
             do { tx = try Transaction(bytes: Array(bytes)) } catch {
                 throw StorageError.corrupt(what: "transaction \(id): \(error)")
             }
-            let (height, index) = Schema.split(row["position"])
+            let (height, index) = Schema.split(try row.stored("position", of: "transaction \(id)"))
             return StoredTransaction(transaction: tx, height: height, index: index,
-                                     receipt: try decode(Receipt.self, row["receipt"], "receipt of \(id)"))
+                                     receipt: try decode(Receipt.self, try row.stored("receipt", of: "transaction \(id)"), "receipt of \(id)"))
         }
     }
 
@@ -88,8 +88,9 @@ extension BlockStore {
             let rows = try Row.fetchAll(db, sql: "SELECT height, header, tx_count FROM blocks WHERE height < ? ORDER BY height DESC LIMIT ?",
                                         arguments: [Int64(clamping: before ?? UInt64(Int64.max)), limit])
             return try rows.map { row in
-                let h: Int64 = row["height"]
-                return BlockSummary(header: try decode(BlockHeader.self, row["header"], "block \(h) header"), transactionCount: row["tx_count"])
+                let h: Int64 = try row.stored("height", of: "block row")
+                return BlockSummary(header: try decode(BlockHeader.self, try row.stored("header", of: "block \(h)"), "block \(h) header"),
+                                    transactionCount: try row.stored("tx_count", of: "block \(h)"))
             }
         }
     }
@@ -108,13 +109,14 @@ extension BlockStore {
                                         arguments: [bound, limit])
             }
             return try rows.map { row in
-                let position: Int64 = row["position"]
-                let bytes: Data = row["bytes"]
+                let position: Int64 = try row.stored("position", of: "transaction row")
+                let bytes: Data = try row.stored("bytes", of: "transaction at \(position)")
                 let tx: Transaction
                 do { tx = try Transaction(bytes: Array(bytes)) } catch { throw StorageError.corrupt(what: "transaction at \(position): \(error)") }
                 let (height, index) = Schema.split(position)
                 return (position, StoredTransaction(transaction: tx, height: height, index: index,
-                                                    receipt: try decode(Receipt.self, row["receipt"], "receipt at \(position)")))
+                                                    receipt: try decode(Receipt.self, try row.stored("receipt", of: "transaction at \(position)"),
+                                                                                  "receipt at \(position)")))
             }
         }
     }
@@ -129,10 +131,10 @@ extension BlockStore {
             let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
                                         arguments: [Data(start), Data(end), limit])
             return try rows.compactMap { row in
-                let key: Data = row["key"]
+                let key: Data = try row.stored("key", of: "account row")
                 guard key.count == prefix.count + Address.size else { return nil }
                 let address = Address(raw: Array(key.suffix(Address.size)))
-                return (address, try decode(Account.self, row["value"], "account \(address)"))
+                return (address, try decode(Account.self, try row.stored("value", of: "account \(address)"), "account \(address)"))
             }
         }
     }

@@ -2,6 +2,7 @@ import AgoraCore
 import AgoraState
 import Foundation
 import GRDB
+import Synchronization
 
 /// The chain on disk: blocks, transactions with receipts, and state, in one SQLite database in
 /// WAL mode with `synchronous=FULL`. A block and everything it changed commit in one SQLite
@@ -16,6 +17,9 @@ import GRDB
 public final class BlockStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// The first corruption a read or write met at run time (sticky: the bytes on disk do not
+    /// heal). Health reports it and the node stays not ready until an operator acts.
+    private let fault = Mutex<StorageError?>(nil)
 
     /// SQLite's memory: the page cache of each connection and the bytes of the file it maps.
     /// The indexes of a large chain (claims by author, thread and ID; the state table) take
@@ -165,8 +169,8 @@ public final class BlockStore: Sendable {
             var d = StateDigest()
             let cursor = try Row.fetchCursor(db, sql: "SELECT key, value FROM state")
             while let row = try cursor.next() {
-                let k: Data = row[0]
-                let v: Data = row[1]
+                let k: Data = try row.stored("key", of: "state row")
+                let v: Data = try row.stored("value", of: "state row \(Data(k).hexPrefix)")
                 d.add(key: Array(k), value: Array(v))
             }
             return d
@@ -187,8 +191,26 @@ public final class BlockStore: Sendable {
         }
     }
 
+    /// The corruption met at run time, if any (see `fault`).
+    public var corruption: StorageError? { fault.withLock { $0 } }
+
+    /// A clean stop: moves every committed page from the WAL into `agora.sqlite` and truncates
+    /// the WAL to zero bytes, so the main file alone holds every committed block (a backup or an
+    /// operator that copies only it loses nothing), then closes. Returns the WAL frames copied.
+    @discardableResult
+    public func checkpointAndClose() throws -> Int {
+        let frames: Int
+        do {
+            frames = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate).checkpointedFrameCount }
+        } catch {
+            throw classify(error, operation: "checkpoint at close")
+        }
+        try close()
+        return frames
+    }
+
     public func close() throws {
-        try pool.close()
+        do { try pool.close() } catch { throw classify(error, operation: "close") }
     }
 
     // MARK: Helpers
@@ -208,14 +230,35 @@ public final class BlockStore: Sendable {
     }
 
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
-        do { return try pool.read(body) } catch let e as StorageError { throw e } catch {
-            throw StorageError.sqlite(operation: operation, reason: "\(error)")
-        }
+        do { return try pool.read(body) } catch { throw classify(error, operation: operation) }
     }
 
     func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
-        do { return try pool.write(body) } catch let e as StorageError { throw e } catch {
-            throw StorageError.sqlite(operation: operation, reason: "\(error)")
-        }
+        do { return try pool.write(body) } catch { throw classify(error, operation: operation) }
     }
+
+    /// Every database error becomes a typed `StorageError`: damage (SQLite's own verdict, or a
+    /// row that does not decode) is remembered in `fault`, a full disk is `diskFull`.
+    func classify(_ error: any Error, operation: String) -> StorageError {
+        let typed: StorageError
+        switch error {
+        case let e as StorageError:
+            typed = e
+        case let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT || e.resultCode == .SQLITE_NOTADB:
+            typed = .malformed(path: path, operation: operation, reason: e.message ?? "\(e.resultCode)")
+        case let e as DatabaseError where e.resultCode == .SQLITE_FULL:
+            typed = .diskFull(path: path, operation: operation)
+        case let e as RowDecodingError:
+            typed = .corrupt(what: "\(operation): \(e)")
+        default:
+            typed = .sqlite(operation: operation, reason: "\(error)")
+        }
+        if typed.isCorruption { fault.withLock { if $0 == nil { $0 = typed } } }
+        return typed
+    }
+}
+
+extension Data {
+    /// The first bytes in hex, to name a record by its key in a message.
+    var hexPrefix: String { prefix(12).map { String(format: "%02x", $0) }.joined() }
 }

@@ -165,8 +165,8 @@ extension BlockStore {
                 """, arguments: [after, limit])
             var out: [(Int64, ArtifactRef)] = []
             for row in rows {
-                let position: Int64 = row["position"]
-                let bytes: Data = row["bytes"]
+                let position: Int64 = try row.stored("position", of: "claim artifact row")
+                let bytes: Data = try row.stored("bytes", of: "claim transaction at \(position)")
                 guard let tx = try? Transaction(bytes: Array(bytes)), case let .publishClaim(content) = tx.body.payload else {
                     throw StorageError.corrupt(what: "claim transaction at \(position)")
                 }
@@ -249,22 +249,23 @@ extension BlockStore {
         return try read("state range") { db in
             try Row.fetchAll(db, sql: "SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
                              arguments: [Data(start), Data(end), limit]).compactMap { r in
-                let key: Data = r["key"]
-                return try row(Array(key.dropFirst(prefix.count)), r["value"])
+                let key: Data = try r.stored("key", of: "state row")
+                return try row(Array(key.dropFirst(prefix.count)), try r.stored("value", of: "state row \(key.hexPrefix)"))
             }
         }
     }
 
     private func indexedClaim(_ row: Row) throws -> IndexedClaim {
-        let position: Int64 = row["position"]
-        let bytes: Data = row["bytes"]
+        let position: Int64 = try row.stored("position", of: "claim index row")
+        let what = "claim at \(position)"
+        let bytes: Data = try row.stored("bytes", of: what)
         let tx: Transaction
         do { tx = try Transaction(bytes: Array(bytes)) } catch { throw StorageError.corrupt(what: "claim transaction at \(position): \(error)") }
         guard case let .publishClaim(content) = tx.body.payload,
-              let id = Hash(bytes: row["id"] as Data), let root = Hash(bytes: row["root"] as Data)
+              let id = Hash(bytes: try row.stored("id", of: what, as: Data.self)), let root = Hash(bytes: try row.stored("root", of: what, as: Data.self))
         else { throw StorageError.corrupt(what: "claim index row at \(position)") }
         let (height, index) = Schema.split(position)
-        let time: Int64 = row["time"]
+        let time: Int64 = try row.stored("time", of: what)
         return IndexedClaim(id: id, author: tx.sender, content: content, root: root, height: height, index: index,
                             time: UInt64(time), transaction: tx.id, position: position)
     }

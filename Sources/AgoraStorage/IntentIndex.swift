@@ -52,8 +52,8 @@ struct IntentIndex: BlockIndexer {
                 guard let row = try Row.fetchOne(db, sql: "SELECT position, status, group_id, kind FROM intents WHERE id = ?", arguments: [id]) else {
                     continue
                 }
-                let position: Int64 = row["position"]
-                let was = IntentStatus(rawValue: UInt8(clamping: row["status"] as Int)) ?? .open
+                let position: Int64 = try row.stored("position", of: "intent index row")
+                let was = IntentStatus(rawValue: UInt8(clamping: try row.stored("status", of: "intent at \(position)", as: Int.self))) ?? .open
                 try db.execute(sql: "UPDATE intents SET status = ?, settlement = ? WHERE position = ?",
                                arguments: [Int(r.status.rawValue), r.settlement.map { Data($0.bytes) }, position])
                 if was == .open && r.status != .open {
@@ -96,9 +96,9 @@ struct IntentIndex: BlockIndexer {
         guard !rows.isEmpty else { return }
         var length = 0
         for r in rows {
-            length += r["tf"] as Int
+            length += try r.stored("tf", of: "intent word at \(position)", as: Int.self)
             try db.execute(sql: "UPDATE intent_word_df SET df = df - 1 WHERE group_id = ? AND kind = ? AND word = ?",
-                           arguments: [g, k, r["word"] as String])
+                           arguments: [g, k, try r.stored("word", of: "intent word at \(position)", as: String.self)])
         }
         try db.execute(sql: "DELETE FROM intent_word_df WHERE group_id = ? AND kind = ? AND df <= 0", arguments: [g, k])
         try db.execute(sql: "DELETE FROM intent_words WHERE position = ?", arguments: [position])
@@ -200,8 +200,8 @@ extension BlockStore {
         try read("intent candidates") { db in
             let g = Data(group.bytes), k = Int(kind.rawValue)
             let book = try Row.fetchOne(db, sql: "SELECT docs, total_length FROM intent_book WHERE group_id = ? AND kind = ?", arguments: [g, k])
-            let docs = book.map { $0["docs"] as Int } ?? 0
-            let total = book.map { $0["total_length"] as Int } ?? 0
+            let docs = try book.map { try $0.stored("docs", of: "intent book", as: Int.self) } ?? 0
+            let total = try book.map { try $0.stored("total_length", of: "intent book", as: Int.self) } ?? 0
             var df: [String: Int] = [:]
             let dfStatement = try db.cachedStatement(sql: "SELECT df FROM intent_word_df WHERE group_id = ? AND kind = ? AND word = ?")
             for w in Set(words) { df[w] = try Int.fetchOne(dfStatement, arguments: [g, k, w]) ?? 0 }
@@ -214,9 +214,9 @@ extension BlockStore {
                 let idf = log(1 + (Double(docs) - Double(n) + 0.5) / (Double(n) + 0.5))
                 let rows = try Row.fetchAll(postings, arguments: [g, k, w, postingsPerWord])
                 for r in rows {
-                    let p: Int64 = r["position"]
+                    let p: Int64 = try r.stored("position", of: "intent word \(w)")
                     weight[p, default: 0] += idf
-                    tfs[p, default: [:]][w] = r["tf"]
+                    tfs[p, default: [:]][w] = try r.stored("tf", of: "intent word \(w) at \(p)", as: Int.self)
                 }
             }
             let best = weight.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit * 2).map(\.key)
@@ -285,21 +285,26 @@ extension BlockStore {
     }
 
     private func indexedIntent(_ row: Row) throws -> IndexedIntent {
-        let position: Int64 = row["position"]
-        let bytes: Data = row["bytes"]
+        let position: Int64 = try row.stored("position", of: "intent index row")
+        let what = "intent at \(position)"
+        let bytes: Data = try row.stored("bytes", of: what)
         guard let tx = try? Transaction(bytes: Array(bytes)), case let .postIntent(content) = tx.body.payload,
-              let id = Hash(bytes: row["id"] as Data), let status = IntentStatus(rawValue: UInt8(clamping: row["status"] as Int))
+              let id = Hash(bytes: try row.stored("id", of: what, as: Data.self)),
+              let status = IntentStatus(rawValue: UInt8(clamping: try row.stored("status", of: what, as: Int.self)))
         else { throw StorageError.corrupt(what: "intent index row at \(position)") }
-        let settlement = (row["settlement"] as Data?).flatMap { Hash(bytes: $0) }
+        let settlement = try row.storedIfPresent("settlement", of: what, as: Data.self).flatMap { Hash(bytes: $0) }
         return IndexedIntent(id: id, author: tx.sender, content: content, status: status, settlement: settlement,
-                             height: Schema.split(position).height, transaction: tx.id, position: position, length: row["length"])
+                             height: Schema.split(position).height, transaction: tx.id, position: position,
+                             length: try row.stored("length", of: what))
     }
 
     private func indexedSettlement(_ row: Row) throws -> IndexedSettlement {
-        let position: Int64 = row["position"]
-        let bytes: Data = row["bytes"]
+        let position: Int64 = try row.stored("position", of: "settlement index row")
+        let what = "settlement at \(position)"
+        let bytes: Data = try row.stored("bytes", of: what)
         guard let tx = try? Transaction(bytes: Array(bytes)), case let .proposeSettlement(p) = tx.body.payload,
-              let id = Hash(bytes: row["id"] as Data), let status = SettlementStatus(rawValue: UInt8(clamping: row["status"] as Int))
+              let id = Hash(bytes: try row.stored("id", of: what, as: Data.self)),
+              let status = SettlementStatus(rawValue: UInt8(clamping: try row.stored("status", of: what, as: Int.self)))
         else { throw StorageError.corrupt(what: "settlement index row at \(position)") }
         return IndexedSettlement(id: id, mediator: tx.sender, proposal: p, status: status, height: Schema.split(position).height,
                                  transaction: tx.id, position: position)

@@ -40,10 +40,12 @@ extension BlockStore {
     public func peerRecords(limit: Int = 1_000) throws -> [PeerRecord] {
         try read("list peers") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM peers ORDER BY last_seen DESC LIMIT ?", arguments: [limit]).compactMap { row in
-                let id: Data = row["peer_id"], key: Data = row["identity"]
+                let id: Data = try row.stored("peer_id", of: "peer row"), key: Data = try row.stored("identity", of: "peer row")
                 guard let peerID = Hash(bytes: id), let identity = PublicKey(bytes: key) else { return nil }
-                return PeerRecord(peerID: peerID, identity: identity, address: row["address"], score: row["score"],
-                                  bannedUntil: row["banned_until"], lastSeen: row["last_seen"])
+                let what = "peer \(peerID)"
+                return PeerRecord(peerID: peerID, identity: identity, address: try row.stored("address", of: what),
+                                  score: try row.stored("score", of: what), bannedUntil: try row.stored("banned_until", of: what),
+                                  lastSeen: try row.stored("last_seen", of: what))
             }
         }
     }

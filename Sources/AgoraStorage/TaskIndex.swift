@@ -113,15 +113,16 @@ extension BlockStore {
     }
 
     private func indexedTask(_ row: Row) throws -> IndexedTask {
-        let position: Int64 = row["position"]
+        let position: Int64 = try row.stored("position", of: "task index row")
+        let what = "task at \(position)"
         func tx(_ column: String) throws -> Transaction {
-            let bytes: Data = row[column]
+            let bytes: Data = try row.stored(column, of: what)
             do { return try Transaction(bytes: Array(bytes)) } catch { throw StorageError.corrupt(what: "task transaction at \(position): \(error)") }
         }
         let create = try tx("create_bytes")
         let update = try tx("update_bytes")
-        guard case let .createTask(spec) = create.body.payload, let id = Hash(bytes: row["id"] as Data),
-              let state = TaskState(rawValue: UInt8(clamping: row["state"] as Int))
+        guard case let .createTask(spec) = create.body.payload, let id = Hash(bytes: try row.stored("id", of: what, as: Data.self)),
+              let state = TaskState(rawValue: UInt8(clamping: try row.stored("state", of: what, as: Int.self)))
         else { throw StorageError.corrupt(what: "task index row at \(position)") }
         var result: TaskResult?
         var reason: String?
@@ -130,8 +131,8 @@ extension BlockStore {
         case let .failTask(_, r): reason = r
         default: break
         }
-        let assignee = (row["assignee"] as Data?).map { Address(raw: Array($0)) }
-        let created: Int64 = row["created_time"], updated: Int64 = row["updated_time"]
+        let assignee = try row.storedIfPresent("assignee", of: what, as: Data.self).map { Address(raw: Array($0)) }
+        let created: Int64 = try row.stored("created_time", of: what), updated: Int64 = try row.stored("updated_time", of: what)
         return IndexedTask(id: id, creator: create.sender, spec: spec, assignee: assignee, state: state, height: Schema.split(position).height,
                            createdTime: UInt64(created), updatedTime: UInt64(updated), transaction: create.id, result: result,
                            failReason: reason, position: position)

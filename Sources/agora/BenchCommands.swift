@@ -52,38 +52,6 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    struct Consensus: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "N validators as N processes agreeing by BFT consensus: committed transfers/s and commit latency.")
-        @Option(help: "Validators (processes).") var validators: Int = 4
-        @Option(help: "Seconds of offered load.") var duration: Double = 60
-        @Option(help: "Offered transfers per second.") var rate: Int = 6_400
-        @Option(help: "Sending accounts.") var accounts: Int = 4_000
-        @Option(help: "Block interval (pause after each commit) in milliseconds.") var blockIntervalMs: Int = 250
-
-        func run() async throws {
-            try await runCommand {
-                guard (1...32).contains(validators), duration > 0, rate > 0, accounts > 0, blockIntervalMs >= 10 else {
-                    throw CLIError(Exit.invalidInput, "--validators 1-32; --duration, --rate, --accounts positive; --block-interval-ms ≥ 10")
-                }
-                NodeProcess.terminateAllOnSignal()
-                print("machine: \(Benchmarks.Machine.current)")
-                var options = ConsensusBenchmark.Options()
-                options.validators = validators
-                options.seconds = duration
-                options.rate = rate
-                options.accounts = accounts
-                options.blockIntervalMs = blockIntervalMs
-                let r = try await ConsensusBenchmark(options: options).run { print($0) }
-                print(String(format: "committed %d of %d offered transfers in %d blocks (mean %.0f tx/block)",
-                             r.committed, r.offered, r.blocks, r.meanBlockTransactions))
-                print(String(format: "committed rate: %.0f tx/s; verify/%d = %.0f/s; ratio %.2f",
-                             r.committedPerSecond, validators, r.verifyPerSecond / Double(validators), r.ratio))
-                print(String(format: "commit latency: p50 %.3f s, p99 %.3f s; mean rounds per height %.2f", r.latencyP50, r.latencyP99, r.meanRounds))
-            }
-        }
-    }
-
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "WebSocket event fan-out: synthetic events at a rate to N subscribers over loopback.")

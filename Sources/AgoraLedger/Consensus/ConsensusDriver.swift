@@ -22,8 +22,19 @@ extension ConsensusService {
         /// (height, round) at the previous gossip tick: unchanged means the round is stalled.
         var lastTick: (UInt64, UInt32) = (0, 0)
         /// Set when the journal cannot be written: signing stops (a lock that is not durable
-        /// must not be acted on) until an operator fixes the disk and restarts.
+        /// must not be acted on) until a later write of it succeeds — tried on every gossip tick
+        /// (`retrySigning`), so a disk that fills and frees again needs no restart.
         var halted: String?
+        /// A vote signed but not sent because the journal write before it failed: sent once the
+        /// journal is durable again (it is already in the journal and the sign state).
+        var unsentVote: SignedVote?
+        /// The last proposal or vote the signing guard refused for a failed sign-state write:
+        /// performed again on the next gossip tick. Without it a lone validator whose prevote
+        /// failed would wait forever (no +2/3 of prevotes, so no timeout ever fires).
+        var pendingSign: ConsensusAction?
+        /// A decided block whose commit to the database failed (a full disk): retried with
+        /// backoff (`Config.commitRetryBase` doubling to `commitRetryMax`) until it commits.
+        var pendingCommit: (block: Block, commit: Commit, attempt: Int)?
 
         var chain: Chain { service.chain }
         var logger: Logger { service.logger }
@@ -73,6 +84,8 @@ extension ConsensusService {
 
         mutating func start(_ height: UInt64, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
             awaiting = nil
+            // A block whose commit was being retried arrived another way (sync, a peer's decision).
+            if let pending = pendingCommit, pending.commit.height < height { pendingCommit = nil }
             let validators = chain.snapshot.validators
             ownKey = service.keys.first { validators.contains($0.publicKey) }?.publicKey
             service.clearSeen()
@@ -171,7 +184,13 @@ extension ConsensusService {
                 let next = chain.snapshot.head.height + 1
                 if next > engine.height, awaiting != next { start(next, &group) }
             case .gossip:
+                retrySigning(&group)
                 gossip()
+            case let .retryCommit(height):
+                guard let pending = pendingCommit, pending.commit.height == height else { return }
+                pendingCommit = nil
+                service.metrics.commitRetries.increment()
+                committed(pending.block, pending.commit, attempt: pending.attempt + 1, &group)
             }
             publishStatus()
         }
@@ -270,6 +289,7 @@ extension ConsensusService {
                     work.append(.proposalReceived(signed, isValid: true))
                 } catch {
                     refused(error)
+                    if case .store = error { pendingSign = action }
                 }
             case let .broadcastVote(vote):
                 guard let ownKey, halted == nil, !service.isStopping, var signer = service.signer(ownKey) else { return }
@@ -277,13 +297,17 @@ extension ConsensusService {
                     let signed = try signer.sign(vote)
                     service.store(signer)
                     journal.record(vote: signed)
-                    guard persistJournal() else { return }
+                    guard persistJournal() else {
+                        unsentVote = signed
+                        return
+                    }
                     service.transport?.broadcastConsensus(ConsensusMessage.vote(signed).canonicalBytes, except: nil)
                     work.append(.voteReceived(signed))
                     if service.config.testingDoubleSign { equivocate(signed) }
                 } catch {
                     refused(error)
                     if case .conflict = error { resendLastVote(into: &work) }
+                    if case .store = error { pendingSign = action }
                 }
             case let .scheduleTimeout(height, round, step, duration):
                 let after = Duration.milliseconds(Int64(min(duration, UInt64(Int64.max / 1_000_000))))
@@ -292,7 +316,7 @@ extension ConsensusService {
                     service.yield(.timeout(height: height, round: round, step: step))
                 }
             case let .commit(block, commit):
-                committed(block, commit, &group)
+                committed(block, commit, attempt: 0, &group)
             case let .lock(height, round, block, polka):
                 guard height == journal.height else { return }
                 journal.lock = .init(round: round, block: block, polka: polka)
@@ -306,22 +330,21 @@ extension ConsensusService {
             }
         }
 
-        mutating func committed(_ block: Block, _ commit: Commit, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+        mutating func committed(_ block: Block, _ commit: Commit, attempt: Int, _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
             let validators = engine.validators
             do {
                 try chain.commitDecided(block, commit: commit)
+                if attempt > 0 { logger.notice("decided block committed after retrying", metadata: ["height": .stringConvertible(commit.height),
+                                                                                                    "attempts": .stringConvertible(attempt + 1)]) }
                 service.setStatus { $0.lastCommitAt = .now; $0.lastError = nil }
                 service.producer.succeeded()
             } catch is Chain.Stopping {
                 return  // shutting down: own votes are journalled, the restart decides this height again
             } catch {
-                // Sync may have committed the same block first; anything else is a fault.
+                // Sync may have committed the same block first; anything else is retried.
                 let alreadyHere = (try? chain.queries.blockHash(height: commit.height)) == block.hash
                 guard case .notNext? = error as? Chain.BlockError, alreadyHere else {
-                    logger.critical("decided block does not commit", metadata: ["height": .stringConvertible(commit.height),
-                                                                                "error": .string("\(error)")])
-                    service.setStatus { $0.lastError = "committing height \(commit.height): \(error)" }
-                    service.producer.failed("\(error)")
+                    commitFailed(block, commit, attempt: attempt, error, &group)
                     return
                 }
             }
@@ -331,18 +354,81 @@ extension ConsensusService {
             scheduleStart(commit.height + 1, afterEmpty: block.transactions.isEmpty, &group)
         }
 
-        /// Persists the journal; on failure stops signing (see `halted`).
+        /// A decided block that does not commit (the database refused it: a full disk, an I/O
+        /// error): the node is not ready meanwhile (`ProducerStatus`), and the same block is tried
+        /// again after a backoff, so the node resumes by itself once the cause is gone. The
+        /// engine stays at this height; a peer's decision or sync may commit it first.
+        mutating func commitFailed(_ block: Block, _ commit: Commit, attempt: Int, _ error: any Error,
+                                   _ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            let delay = Driver.commitRetryDelay(attempt: attempt, base: service.config.commitRetryBase, max: service.config.commitRetryMax)
+            if attempt == 0 {
+                logger.critical("decided block does not commit; retrying until it does", metadata: [
+                    "height": .stringConvertible(commit.height), "error": .string("\(error)"),
+                ])
+            }
+            service.setStatus { $0.lastError = "committing height \(commit.height) (attempt \(attempt + 1), retrying): \(error)" }
+            service.producer.failed("\(error)")
+            chain.metrics.producerFailures.increment()
+            pendingCommit = (block, commit, attempt)
+            let height = commit.height
+            group.addTask { [service] in
+                try? await Task.sleep(for: delay)
+                service.yield(.retryCommit(height: height))
+            }
+        }
+
+        /// `base`, doubling per attempt, at most `max`.
+        static func commitRetryDelay(attempt: Int, base: Duration, max: Duration) -> Duration {
+            let factor = 1 << Swift.min(attempt, 20)
+            return Swift.min(base * factor, max)
+        }
+
+        /// Persists the journal; on failure stops signing (see `halted`) until a retry succeeds.
         mutating func persistJournal() -> Bool {
             do {
                 try journal.save(path: service.journalPath)
                 return true
             } catch {
+                if halted == nil {
+                    logger.critical("consensus journal not written: this validator stops signing until a retry writes it", metadata: [
+                        "error": .string(error.description),
+                    ])
+                }
                 halted = error.description
-                logger.critical("consensus journal not written: this validator stops signing until restarted", metadata: [
-                    "error": .string(error.description),
-                ])
                 service.setStatus { $0.lastError = error.description }
                 return false
+            }
+        }
+
+        /// On each gossip tick: write the journal again if it failed (then send the vote it held
+        /// back), and perform again the signature the guard refused for a failed write. A
+        /// refused sign is never left for good: that would stall this validator forever.
+        mutating func retrySigning(_ group: inout ThrowingDiscardingTaskGroup<any Error>) {
+            guard !service.isStopping else { return }
+            if halted != nil {
+                guard persistJournal() else { return }
+                halted = nil
+                service.setStatus { $0.lastError = nil }
+                logger.notice("consensus journal written again: signing resumes", metadata: ["height": .stringConvertible(engine.height)])
+                if let vote = unsentVote, vote.vote.height == engine.height {
+                    service.transport?.broadcastConsensus(ConsensusMessage.vote(vote).canonicalBytes, except: nil)
+                    feed(.voteReceived(vote), &group)
+                }
+                unsentVote = nil
+            }
+            guard let action = pendingSign else { return }
+            pendingSign = nil
+            guard Driver.height(of: action) == engine.height, awaiting == nil else { return }
+            var work: [ConsensusEvent] = []
+            perform(action, &work, &group)
+            for event in work { feed(event, &group) }
+        }
+
+        static func height(of action: ConsensusAction) -> UInt64? {
+            switch action {
+            case let .broadcastVote(vote): return vote.height
+            case let .broadcastProposal(proposal): return proposal.height
+            default: return nil
             }
         }
 

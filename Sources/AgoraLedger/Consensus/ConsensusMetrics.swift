@@ -12,6 +12,7 @@ struct ConsensusMetrics: Sendable {
     let proposalsReceived: Counter
     let evidence: Counter
     let signingRefusals: Counter
+    let commitRetries: Counter
     private let counters: CounterCache
 
     init(_ factory: any MetricsFactory & Sendable) {
@@ -22,6 +23,7 @@ struct ConsensusMetrics: Sendable {
         proposalsReceived = Counter(label: "agora_consensus_proposals_received_total", factory: factory)
         evidence = Counter(label: "agora_consensus_evidence_total", factory: factory)
         signingRefusals = Counter(label: "agora_consensus_signing_refusals_total", factory: factory)
+        commitRetries = Counter(label: "agora_block_commit_retries_total", factory: factory)
         counters = CounterCache(factory: factory)
     }
 

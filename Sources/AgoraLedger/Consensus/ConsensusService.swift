@@ -31,6 +31,13 @@ public final class ConsensusService: Service, Sendable {
         /// Test-only fault injection: next to every prevote for a block, also sign (past the
         /// signing guard) and send a prevote for nil — a double sign peers must catch.
         public var testingDoubleSign = false
+        /// Start although the chain's head is behind what this validator has signed
+        /// (`storage.recoverFromPeers`): the lost blocks come back by sync, and the signing
+        /// guard still refuses every position at or below the last signed one.
+        public var allowStoreBehindSignState = false
+        /// First and longest wait between retries of a decided block whose commit failed.
+        public var commitRetryBase: Duration = .milliseconds(200)
+        public var commitRetryMax: Duration = .seconds(5)
         /// The wall clock block timestamps and the proposal drift check read (skewed in tests and
         /// by `testing.clockOffsetMs`); timers run on the monotonic clock whatever it says.
         public var wallClock: WallClock = .system
@@ -61,15 +68,26 @@ public final class ConsensusService: Service, Sendable {
         case startHeight(UInt64)
         case headMoved
         case gossip
+        /// Try the decided block whose commit failed again (see `Driver.pendingCommit`).
+        case retryCommit(height: UInt64)
     }
 
     public enum StartError: Error, CustomStringConvertible {
         case signState(PublicKey, SignStateError)
         case journal(ConsensusJournal.Failure)
         case directory(String, String)
+        /// The database ends below a height this validator already signed at: committed blocks
+        /// were lost (an old copy restored, or the WAL deleted before a checkpoint).
+        case storeBehindSignState(database: String, head: UInt64, signed: UInt64, record: String)
 
         public var description: String {
             switch self {
+            case let .storeBehindSignState(db, head, signed, record):
+                return "database \(db) ends at height \(head), but this validator already signed at height \(signed) (\(record)): " +
+                    "blocks \(head + 1)…\(signed - 1) that this node committed were lost (an older copy of agora.sqlite, or its -wal file " +
+                    "deleted). Recover: restore agora.sqlite (with its -wal, if any) from a backup that reaches height \(signed - 1), or " +
+                    "start with storage.recoverFromPeers=true to sync them from p2p.peers; never delete the consensus directory " +
+                    "(see docs/operations.md, \"Recovery\")"
             case let .signState(key, e): return "sign state of validator key \(key.address): \(e)"
             case let .journal(e): return e.description
             case let .directory(path, why): return "cannot create consensus directory \(path): \(why)"
@@ -98,7 +116,8 @@ public final class ConsensusService: Service, Sendable {
     /// Set by `stop()` at the shutdown signal: nothing is proposed, signed or started after it.
     private let stopping = Mutex(false)
 
-    public var journalPath: String { config.directory + "/journal.bin" }
+    public var journalPath: String { ConsensusService.journalPath(directory: config.directory) }
+    public static func journalPath(directory: String) -> String { directory + "/journal.bin" }
     public static func signStatePath(directory: String, key: PublicKey) -> String {
         directory + "/sign-state-\(key.hex.prefix(16)).json"
     }
@@ -134,6 +153,7 @@ public final class ConsensusService: Service, Sendable {
                 throw StartError.signState(key.publicKey, error)
             }
         }
+        try ConsensusService.checkNotBehind(chain: chain, guards: guards, config: config, logger: logger)
         signers = Mutex(guards)
         (inputs, continuation) = (inbox.inputs, inbox.continuation)
         headArrival = HeadArrival(feed: feed ?? chain.feed)
@@ -141,6 +161,25 @@ public final class ConsensusService: Service, Sendable {
     }
 
     public var status: Status { statusBox.withLock { $0 } }
+
+    /// A validator signs only at head + 1, so a signature (or journal) at height `h` proves this
+    /// node once held blocks up to `h - 1`. A head below that means committed blocks are gone:
+    /// refuse to start rather than run on (issue 14: a node restarted 24 blocks short, then
+    /// stalled behind its own guard while reporting ready).
+    static func checkNotBehind(chain: Chain, guards: [PublicKey: SigningGuard], config: Config, logger: Logger) throws {
+        let head = chain.snapshot.head.height
+        var records = guards.values.compactMap { g in
+            g.last.map { ($0.position.height, signStatePath(directory: config.directory, key: g.key.publicKey)) }
+        }
+        let journalFile = journalPath(directory: config.directory)
+        if let journal = try? ConsensusJournal.load(path: journalFile) { records.append((journal.height, journalFile)) }
+        guard let latest = records.max(by: { $0.0 < $1.0 }), latest.0 > head + 1 else { return }
+        let (signed, record) = latest
+        let error = StartError.storeBehindSignState(database: chain.store.path, head: head, signed: signed, record: record)
+        guard config.allowStoreBehindSignState else { throw error }
+        logger.warning("starting behind this validator's sign state (storage.recoverFromPeers): syncing the lost blocks from peers",
+                       metadata: ["head": .stringConvertible(head), "signed": .stringConvertible(signed), "record": .string(record)])
+    }
 
     public func setOnEvidence(_ f: @escaping @Sendable (DuplicateVoteEvidence) -> Void) {
         onEvidence.withLock { $0 = Chain.Hook(call: f) }

@@ -1,4 +1,9 @@
 import AgoraCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Everything that can go wrong storing or reading an artifact. Each case carries the artifact
 /// (or temp file) it concerns, so a log line or an API error can name it.
@@ -37,6 +42,13 @@ public enum ArtifactError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension ArtifactError {
+    /// A write refused because the filesystem (or the user's quota on it) is full: the API
+    /// answers 507 `insufficient_storage`, and the same upload succeeds once space returns.
+    public var isOutOfSpace: Bool {
+        guard case let .io(_, _, e) = self else { return false }
+        return e == ENOSPC || e == EDQUOT
+    }
+
     /// Closures such as `withUnsafeBytes` rethrow as `any Error`; everything thrown inside them
     /// here is an `ArtifactError`, and this recovers the type without a force cast.
     static func from(_ error: any Error, path: String) -> ArtifactError {

@@ -58,7 +58,7 @@ public final class ArtifactReader {
         close(fd)
         fd = -1
         if read != size { return try fail(.truncated(id, expected: size, actual: read)) }
-        let digest = Hash(bytes: Array(hasher.finalize()))!
+        let digest = Hash(storage: Bytes32(Array(hasher.finalize())))  // SHA-256 is 32 bytes by type, no unwrap
         if digest != id { return try fail(.corrupted(id, actual: digest)) }
         return nil
     }

@@ -80,7 +80,7 @@ public final class ArtifactWriter: Sendable {
             guard s.open else { throw .writerClosed }
             s.open = false
             defer { close(s.fd) }
-            let digest = Hash(bytes: Array(s.hasher.finalize()))!
+            let digest = Hash(storage: Bytes32(Array(s.hasher.finalize())))  // SHA-256 is 32 bytes by type, no unwrap
             do {
                 if let expectedSize, s.written != expectedSize { throw ArtifactError.sizeMismatch(expected: expectedSize, actual: s.written) }
                 if let expectedHash, digest != expectedHash { throw ArtifactError.hashMismatch(expected: expectedHash, actual: digest) }
