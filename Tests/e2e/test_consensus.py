@@ -30,10 +30,24 @@ FAST = {
 }
 
 
+def ephemeral_floor():
+    """The lowest port the kernel hands out for outgoing connections and `:0` listeners."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_base(count):
-    """A base port with `count` consecutive free ports (bound and released)."""
+    """A base port with `count` consecutive free ports (bound and released).
+
+    Ports come from below the ephemeral range: a port picked inside it can be taken
+    by any outgoing connection (a peer dial, an HTTP poll) between this check and the
+    node's bind, which failed CI once with "address already in use"."""
+    top = min(ephemeral_floor(), 60000) - count
     for _ in range(200):
-        base = random.randint(20000, 60000 - count)
+        base = random.randint(min(10000, top - 1000), top)
         socks = []
         try:
             for p in range(base, base + count):
