@@ -1,8 +1,10 @@
-/// A block: a header that commits to everything (transactions by Merkle root, state by the
-/// chained state root, the validator set by hash, the parent's finality by `lastCommit`) and the
+/// A block: a header that commits to everything (transactions by Merkle root, the whole state
+/// by the state tree's root, the validator set by hash, the parent's finality by `lastCommit`) and the
 /// transactions themselves. The block hash is SHA-256 of the canonical header.
 public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
-    public static let currentVersion: UInt8 = 1
+    /// 2: `stateRoot` is the state tree's root (`StateTreeHashing`, docs/state.md); version 1
+    /// carried a chained hash of write sets and is refused as `unsupportedVersion`.
+    public static let currentVersion: UInt8 = 2
 
     public var chainID: String
     public var height: UInt64
@@ -11,7 +13,7 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     public var timestamp: UInt64
     public var proposer: PublicKey
     public var txRoot: Hash
-    /// State root after applying this block (see `StateRoot` in AgoraState).
+    /// Root of the state tree after applying this block (`StateTreeHashing`, docs/state.md).
     public var stateRoot: Hash
     public var validatorSetHash: Hash
     /// The +2/3 precommits for the parent; absent only at height 1.
@@ -47,7 +49,9 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
 
     public init(from reader: inout CanonicalReader) throws(CodecError) {
         let version = try reader.readUInt8("header.version")
-        guard version == BlockHeader.currentVersion else { throw .unknownTag(type: "header.version", tag: version) }
+        guard version == BlockHeader.currentVersion else {
+            throw .unsupportedVersion(type: "header", version: version, supported: BlockHeader.currentVersion)
+        }
         chainID = try ChainID.read(&reader, "header.chainID")
         height = try reader.readUInt64("header.height")
         previousHash = try reader.read(Hash.self)
