@@ -46,12 +46,14 @@ extension BlockStore {
     /// `stateRoot` the proof verifies against) and the commit that finalised it, read in one
     /// snapshot. Heights outside the proof window are `StateProofUnavailable`.
     public func proveState(key: StateKey, height: UInt64) throws -> ProvenState {
-        try read("state proof") { db in
+        // The refusal leaves the read as a value: `read` turns whatever is thrown inside it into a
+        // StorageError, and a height outside the window is the client's problem, not storage's.
+        let outcome = try read("state proof") { db -> Result<ProvenState, StateProofUnavailable> in
             let head = try self.head(db).height
-            guard height >= 1 else { throw StateProofUnavailable.genesis }
-            guard height <= head else { throw StateProofUnavailable.beyondHead(height: height, head: head) }
+            guard height >= 1 else { return .failure(.genesis) }
+            guard height <= head else { return .failure(.beyondHead(height: height, head: head)) }
             let oldest = try self.oldestProvableHeight(db)
-            guard height >= oldest else { throw StateProofUnavailable.pruned(height: height, oldest: max(oldest, 1)) }
+            guard height >= oldest else { return .failure(.pruned(height: height, oldest: max(oldest, 1))) }
             guard let row = try Row.fetchOne(db, sql: "SELECT header, seal FROM blocks WHERE height = ?", arguments: [Int64(height)]) else {
                 throw StorageError.corrupt(what: "block \(height) at or below the head is missing")
             }
@@ -61,8 +63,9 @@ extension BlockStore {
             guard proven.root == header.stateRoot else {
                 throw StorageError.corrupt(what: "state tree root at \(height) is \(proven.root), the header says \(header.stateRoot)")
             }
-            return ProvenState(key: key, height: height, value: proven.value, proof: proven.proof, header: header, seal: seal)
+            return .success(ProvenState(key: key, height: height, value: proven.value, proof: proven.proof, header: header, seal: seal))
         }
+        return try outcome.get()
     }
 
     public struct ProvenState: Sendable, Equatable {
