@@ -20,17 +20,18 @@ public enum StateProofBenchmark {
     }
 
     public static func run(accounts: Int, proofs: Int) throws -> Result {
-        var entries: [WriteSet.Entry] = []
+        var entries: [(key: [UInt8], value: [UInt8])] = []
         entries.reserveCapacity(accounts)
         for i in 0..<accounts {
             let address = Address(raw: Array(Hash.sha256(Array("bench-account-\(i)".utf8)).bytes.prefix(20)))
             let account = Account(balance: Amount(UInt64(1_000 + i))!, nonce: UInt64(i % 100), faucetClaimed: false)
-            entries.append(.init(key: BankKeys.account(address), value: account.canonicalBytes, previous: nil))
+            entries.append((BankKeys.account(address).bytes, account.canonicalBytes))
         }
-        let writes = WriteSet(entries: entries)
         let t0 = DispatchTime.now().uptimeNanoseconds
+        let changes = entries.map { StateTree.Change(keyHash: StateTreeHashing.keyHash($0.key), value: $0.value) }
+            .sorted { $0.keyHash < $1.keyHash }
         var nodes = MemoryTreeNodes()
-        let update = try StateTree.update(nodes, base: nil, version: 0, writes: writes)
+        let update = try StateTree.update(nodes, base: nil, version: 0, changes: changes)
         nodes.apply(update)
         let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
 
@@ -40,8 +41,8 @@ public enum StateProofBenchmark {
             if i % 10 == 9 {
                 samples.append((Array("absent/\(i)".utf8), nil))
             } else {
-                let e = writes.entries[Int(r.next() % UInt64(writes.entries.count))]
-                samples.append((e.key.bytes, e.value))
+                let e = entries[Int(r.next() % UInt64(entries.count))]
+                samples.append((e.key, e.value))
             }
         }
         var proven: [StateTree.ProvenValue] = []

@@ -139,14 +139,14 @@ public final class Chain: Sendable {
             let h = stored.block.header
             guard h.hash == head.hash else { throw OpenError.integrity("head block \(head.height) hashes to \(h.hash), recorded \(head.hash)") }
             guard h.stateRoot == head.stateRoot else { throw OpenError.integrity("head state root differs from block \(head.height)") }
-            guard try store.stateTreeRoot(height: head.height) == head.stateRoot else {
-                throw OpenError.integrity("the state tree's root at height \(head.height) is not the head's state root (a data directory from before the state tree must be initialised again)")
-            }
             guard h.chainID == identity.chainID else { throw OpenError.integrity("head block is for chain \(h.chainID)") }
             guard stored.seal.blockHash == head.hash, stored.seal.height == head.height,
                   Chain.sealIsValid(stored.seal, chainID: identity.chainID, validators: headValidators)
             else { throw OpenError.integrity("head block \(head.height) seal does not verify") }
             lastSeal = stored.seal
+        }
+        guard try store.stateTreeRoot(height: head.height) == head.stateRoot else {
+            throw OpenError.integrity("the state tree's root at height \(head.height) is not the head's state root (a data directory from before the state tree must be initialised again)")
         }
         let digest = try store.computeStateDigest()
         guard digest == head.digest else {
