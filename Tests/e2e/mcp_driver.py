@@ -166,7 +166,7 @@ REQUIRED_TOOLS = {"whoami", "get_balance", "transfer", "list_groups", "get_group
                   "publish_claim", "search_claims", "get_claim", "get_thread", "upload_artifact", "fetch_artifact",
                   "create_task", "list_tasks", "get_task", "take_task", "assign_task", "update_task", "heartbeat", "get_presence",
                   "list_offers", "get_offer", "list_purchases", "market_offer", "market_buy", "market_deliver", "market_receive",
-                  "market_dispute"}
+                  "market_dispute", "post_intent", "list_my_intents", "list_proposals", "accept_settlement", "challenge_settlement"}
 
 
 async def scenario(transport, node, keys, binary):
@@ -273,6 +273,17 @@ async def scenario(transport, node, keys, binary):
         await bob.ok("heartbeat", {"group": group})
         here = await alice.ok("get_presence", {"group": group})
         assert {m["address"] for m in here["members"] if m["online"]} == {a["address"], b["address"]}, here
+
+        # Intents (the mediator's side is tests/e2e/test_intents.py): post, list, no proposals yet.
+        posted = await alice.ok("post_intent", {"group": group, "kind": "offer", "text": f"Proofreading of papers ({transport})",
+                                                "terms": "asset=proofreading price=10..20"})
+        mine = await alice.ok("list_my_intents", {"status": "open"})
+        assert posted["intent"] in [i["id"] for i in mine["items"]], mine
+        assert (await alice.ok("list_proposals", {"status": "all"}))["items"] == []
+        for tool in ("accept_settlement", "challenge_settlement"):
+            args = {"settlement": "ab" * 32} if tool == "accept_settlement" else {"settlement": "ab" * 32, "reason": "no", "bond": 10}
+            err, value, _ = await bob.call(tool, args)
+            assert err and value["error"]["code"], (tool, value)
 
         # Market: alice sells a text, bob buys, alice delivers, bob receives it decrypted and verified.
         secret = f"the recipe, {transport} {VERSION}"

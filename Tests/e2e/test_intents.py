@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 
+import jsonschema
 from conftest import BIN
 from test_consensus import LocalNet, get, metric_sum, metrics
 
@@ -64,12 +65,20 @@ class MCPAgent:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
 
-    def call(self, tool, args):
-        status, _, text = self.post({"jsonrpc": "2.0", "id": self.next(), "method": "tools/call", "params": {"name": tool, "arguments": args}})
+    def rpc(self, method, params):
+        status, _, text = self.post({"jsonrpc": "2.0", "id": self.next(), "method": method, "params": params})
         assert status == 200, text
         if not text.lstrip().startswith("{"):  # server-sent events: the last data line is the answer
             text = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")][-1]
-        result = json.loads(text)["result"]
+        return json.loads(text)["result"]
+
+    def call(self, tool, args):
+        result = self.rpc("tools/call", {"name": tool, "arguments": args})
+        if not result.get("isError", False):
+            # Every result conforms to the tool's declared outputSchema.
+            if not hasattr(self, "schemas"):
+                self.schemas = {t["name"]: t["outputSchema"] for t in self.rpc("tools/list", {})["tools"]}
+            jsonschema.validate(result["structuredContent"], self.schemas[tool])
         return result.get("isError", False), result.get("structuredContent")
 
 
