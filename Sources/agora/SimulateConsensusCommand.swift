@@ -38,6 +38,9 @@ struct SimulateConsensus: AsyncParsableCommand {
             throw ValidationError("--scenario must be one of \(SimulationScenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard resolvedByzantine >= 0, resolvedByzantine <= validators else { throw ValidationError("--byzantine must be 0...validators") }
+        guard !storageFaults || resolvedScenario == .faults else {
+            throw ValidationError("--storage-faults belongs to the fault model: load scenarios are fault-free")
+        }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard ByzantineStrategy(rawValue: strategy) != nil else { throw ValidationError("--strategy must be mixed or equivocate") }

@@ -45,6 +45,9 @@ public struct ConsensusSimulation: Sendable {
     enum SimEvent: Sendable {
         case deliver(to: Int, from: Int, bytes: [UInt8])
         case timeout(node: Int, epoch: Int, height: UInt64, round: UInt32, step: ConsensusStep)
+        /// A timer that fired while the node's driver was busy (`ProposalLoad`), in its place in
+        /// the driver's order: handled after what arrived before it, before what came after.
+        case timeoutQueued(node: Int, epoch: Int, height: UInt64, round: UInt32, step: ConsensusStep)
         case gossip(node: Int, epoch: Int)
         case crash(Int)
         case restart(Int)
@@ -196,9 +199,13 @@ public struct ConsensusSimulation: Sendable {
             guard nodes[node].up, nodes[node].epoch == epoch else { return }
             if !drivers.isEmpty, drivers[node].busyUntil > now {
                 // A timer that fires while the driver builds or verifies waits its turn.
-                queue.push(at: drivers[node].busyUntil, event)
+                queue.push(at: drivers[node].occupy(0, now: now),
+                           .timeoutQueued(node: node, epoch: epoch, height: height, round: round, step: step))
                 return
             }
+            feed(node, .timeoutFired(height: height, round: round, step: step))
+        case let .timeoutQueued(node, epoch, height, round, step):
+            guard nodes[node].up, nodes[node].epoch == epoch else { return }
             feed(node, .timeoutFired(height: height, round: round, step: step))
         case let .gossip(node, epoch):
             guard nodes[node].up, nodes[node].epoch == epoch else { return }
