@@ -220,6 +220,7 @@ let package = Package(
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
         .testTarget(name: "AgoraIntegrationTests", dependencies: [
             "agora", "AgoraNode", "AgoraAPI", "AgoraAPIModels", "AgoraSimulation", "AgoraCore", "AgoraCrypto", "AgoraStorage",
+            "AgoraMCP", "AgoraClient", .product(name: "MCP", package: "swift-sdk"),
         ]),
     ]
 )
