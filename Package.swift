@@ -144,6 +144,7 @@ let package = Package(
         // the `agora simulate` commands and the integration tests do.
         .target(name: "AgoraSimulation", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraConsensus", "AgoraState", "AgoraAPIModels", "AgoraNode", "AgoraNetwork",
+            "AgoraLedger",  // the proposer's BlockBudget in the proposal-load scenario
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // The benchmarks behind `agora bench` and `agora artifact bench`: block production
