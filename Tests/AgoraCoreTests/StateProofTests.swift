@@ -121,7 +121,7 @@ struct StateProofTests {
     func oldHeaderVersion() throws {
         var r = SeededRandom(seed: 3)
         var bytes = Fixtures.block(&r).header.canonicalBytes
-        bytes[0] = 1
-        #expect(throws: CodecError.unsupportedVersion(type: "header", version: 1, supported: 2)) { try BlockHeader(canonicalBytes: bytes) }
+        bytes[0] = 2
+        #expect(throws: CodecError.unsupportedVersion(type: "header", version: 2, supported: 3)) { try BlockHeader(canonicalBytes: bytes) }
     }
 }

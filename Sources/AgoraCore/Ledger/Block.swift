@@ -1,10 +1,14 @@
 /// A block: a header that commits to everything (transactions by Merkle root, the whole state
-/// by the state tree's root, the validator set by hash, the parent's finality by `lastCommit`) and the
-/// transactions themselves. The block hash is SHA-256 of the canonical header.
+/// by the state tree's root, the validator set that signs it and the one that signs the next block
+/// by hash, the parent's finality by `lastCommit`) and the transactions themselves. The block hash
+/// is SHA-256 of the canonical header.
+///
+/// Version 2 added `nextValidatorSetHash`: a light client that trusts block H learns from it which
+/// set must sign H+1, so it can follow any validator-set change one height at a time (CometBFT's
+/// `NextValidatorsHash`). Version 3 made `stateRoot` the state tree's root (`StateTreeHashing`,
+/// docs/state.md) instead of a chained hash of write sets. Other versions are refused by name.
 public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
-    /// 2: `stateRoot` is the state tree's root (`StateTreeHashing`, docs/state.md); version 1
-    /// carried a chained hash of write sets and is refused as `unsupportedVersion`.
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
 
     public var chainID: String
     public var height: UInt64
@@ -15,12 +19,16 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     public var txRoot: Hash
     /// Root of the state tree after applying this block (`StateTreeHashing`, docs/state.md).
     public var stateRoot: Hash
+    /// The set that signs this block (its seal, and the next block's `lastCommit`).
     public var validatorSetHash: Hash
+    /// The set that signs block `height + 1`: fixed when block `height - 1` executed, because a
+    /// change made by block H takes effect at H+2 (docs/staking.md).
+    public var nextValidatorSetHash: Hash
     /// The +2/3 precommits for the parent; absent only at height 1.
     public var lastCommit: Commit?
 
     public init(chainID: String, height: UInt64, previousHash: Hash, timestamp: UInt64, proposer: PublicKey,
-                txRoot: Hash, stateRoot: Hash, validatorSetHash: Hash, lastCommit: Commit?) {
+                txRoot: Hash, stateRoot: Hash, validatorSetHash: Hash, nextValidatorSetHash: Hash? = nil, lastCommit: Commit?) {
         self.chainID = chainID
         self.height = height
         self.previousHash = previousHash
@@ -29,6 +37,8 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         self.txRoot = txRoot
         self.stateRoot = stateRoot
         self.validatorSetHash = validatorSetHash
+        // Omitted: the set does not change at the next height (fixtures; the chain passes it).
+        self.nextValidatorSetHash = nextValidatorSetHash ?? validatorSetHash
         self.lastCommit = lastCommit
     }
 
@@ -44,6 +54,7 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         writer.write(txRoot)
         writer.write(stateRoot)
         writer.write(validatorSetHash)
+        writer.write(nextValidatorSetHash)
         writer.writeOptional(lastCommit)
     }
 
@@ -60,6 +71,7 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         txRoot = try reader.read(Hash.self)
         stateRoot = try reader.read(Hash.self)
         validatorSetHash = try reader.read(Hash.self)
+        nextValidatorSetHash = try reader.read(Hash.self)
         lastCommit = try reader.readOptional(Commit.self, "header.lastCommit")
     }
 }
