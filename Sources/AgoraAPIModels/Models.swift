@@ -104,6 +104,10 @@ public enum API {
         public var acceptBy: UInt64?
         public var challengeWindow: UInt64?
         public var upheld: Bool?
+        /// governance: the proposal's ID (deposit, vote), its content (submit), the vote option.
+        public var proposal: UInt64?
+        public var proposalContent: ProposalContentView?
+        public var option: String?
 
         package init(_ p: Payload) {
             type = p.kind
@@ -172,6 +176,12 @@ public enum API {
                 settlement = s.hex; reason = r; bond = b.units
             case let .resolveChallenge(s, u):
                 settlement = s.hex; upheld = u
+            case let .submitProposal(content, deposit):
+                proposalContent = ProposalContentView(content); amount = deposit.units
+            case let .depositProposal(id, a):
+                proposal = id; amount = a.units
+            case let .voteProposal(id, o):
+                proposal = id; option = o.name
             }
         }
     }

@@ -54,6 +54,9 @@ enum Exit: Int32, CaseIterable, Sendable {
     case unreachable = 3
     /// `--wait` gave up before the outcome was known.
     case timedOut = 4
+    /// `agora start`/`dev`: the node stopped before a block that runs a software upgrade this
+    /// binary does not know (docs/governance.md); restart it with a binary that knows it.
+    case upgradeRequired = 5
 
     var meaning: String {
         switch self {
@@ -62,6 +65,7 @@ enum Exit: Int32, CaseIterable, Sendable {
         case .invalidInput: return "invalid arguments, key file, genesis, settings or data directory"
         case .unreachable: return "the node could not be reached"
         case .timedOut: return "`--wait` timed out"
+        case .upgradeRequired: return "the node stopped at a software upgrade its binary does not know"
         }
     }
 

@@ -105,9 +105,13 @@ func runNode(dataDir: DataDirectory, overrides: [String: ConfigContent], banner:
     let control = LogLevelControl(config.logLevel)
     LogSetup.bootstrap(format: config.logFormat, control: control)
     let logger = Logger(label: "agora")
-    try await Node.run(dataDir: dataDir, config: config, logLevel: control, logger: logger,
-                       onListening: { bound in writeOut(banner(bound)) },
-                       onP2PListening: { bound in writeOut("agora: P2P listening on \(bound)\n") })
+    do {
+        try await Node.run(dataDir: dataDir, config: config, logLevel: control, logger: logger,
+                           onListening: { bound in writeOut(banner(bound)) },
+                           onP2PListening: { bound in writeOut("agora: P2P listening on \(bound)\n") })
+    } catch let NodeError.upgradeHalt(halt) {
+        throw CLIError(.upgradeRequired, NodeError.upgradeHalt(halt).description)
+    }
 }
 
 /// Takes the data directory's lock (see `DataDirectoryLock`); a second node on the same

@@ -75,6 +75,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case challengeSettlement(settlement: Hash, reason: String, bond: Amount)
     /// intents, admins of the settlement's group: resolves a challenge.
     case resolveChallenge(settlement: Hash, upheld: Bool)
+    /// governance: a proposal with its first deposit, escrowed from the sender; its ID is the
+    /// chain's next proposal number. Refused unless the chain's genesis enabled governance.
+    case submitProposal(content: ProposalContent, deposit: Amount)
+    /// governance: adds to a proposal's deposit while it is in its deposit period.
+    case depositProposal(proposal: UInt64, amount: Amount)
+    /// governance, bonded validators only: casts or changes the sender key's vote.
+    case voteProposal(proposal: UInt64, option: VoteOption)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -112,6 +119,9 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case acceptSettlement = 32
         case challengeSettlement = 33
         case resolveChallenge = 34
+        case submitProposal = 35
+        case depositProposal = 36
+        case voteProposal = 37
     }
 
     public var tag: Tag {
@@ -149,6 +159,9 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .acceptSettlement: return .acceptSettlement
         case .challengeSettlement: return .challengeSettlement
         case .resolveChallenge: return .resolveChallenge
+        case .submitProposal: return .submitProposal
+        case .depositProposal: return .depositProposal
+        case .voteProposal: return .voteProposal
         }
     }
 
@@ -188,6 +201,9 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .acceptSettlement: return "settlement_accept"
         case .challengeSettlement: return "settlement_challenge"
         case .resolveChallenge: return "settlement_resolve"
+        case .submitProposal: return "gov_submit"
+        case .depositProposal: return "gov_deposit"
+        case .voteProposal: return "gov_vote"
         }
     }
 
@@ -205,6 +221,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .market: encodeMarketFields(to: &writer)
         case .tasks: encodeTaskFields(to: &writer)
         case .intents: encodeIntentFields(to: &writer)
+        case .governance: encodeGovernanceFields(to: &writer)
         }
     }
 
@@ -219,6 +236,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .market: self = try .decodeMarket(tag, from: &reader)
         case .tasks: self = try .decodeTasks(tag, from: &reader)
         case .intents: self = try .decodeIntents(tag, from: &reader)
+        case .governance: self = try .decodeGovernance(tag, from: &reader)
         }
     }
 
@@ -235,6 +253,8 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
 /// The ledger's modules, each owning a range of payload tags and execution failure codes.
 public enum LedgerModule: String, Sendable, Hashable, CaseIterable {
     case bank, staking, groups, claims, market, tasks, intents
+    /// Named "gov" on the event stream and in metrics, as in Cosmos.
+    case governance = "gov"
 }
 
 extension Payload.Tag {
@@ -249,6 +269,7 @@ extension Payload.Tag {
         case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask: return .tasks
         case .postIntent, .withdrawIntent, .registerMediator, .proposeSettlement, .acceptSettlement, .challengeSettlement,
              .resolveChallenge: return .intents
+        case .submitProposal, .depositProposal, .voteProposal: return .governance
         }
     }
 }

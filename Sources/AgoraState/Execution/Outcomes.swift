@@ -180,6 +180,20 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case settlementNotChallenged(Hash)
     case acceptDeadlineInvalid(acceptBy: UInt64, height: UInt64)
 
+    // governance (failure tags 160-170; Governance/GovernanceFailures.swift)
+    case governanceDisabled
+    case proposalNotFound(UInt64)
+    /// governance: deposits only in the deposit period, votes only in the voting period.
+    case proposalWrongStatus(proposal: UInt64, status: ProposalStatus)
+    case voterNotBonded(Address)
+    case paramOutOfRange(key: ParamKey, value: UInt64, min: UInt64, max: UInt64)
+    case upgradeHeightTooNear(height: UInt64, earliest: UInt64)
+    case upgradeHeightTaken(height: UInt64, name: String)
+    case upgradeNameTaken(String)
+    case upgradeNotPlanned(String)
+    case treasuryInsufficient(balance: Amount, requested: Amount)
+    case tooManyDepositors(proposal: UInt64, limit: UInt32)
+
     /// The module whose rules raise this failure; its code, message and encoding live next to
     /// that module (e.g. Tasks/TaskFailures.swift).
     public var module: LedgerModule {
@@ -201,6 +215,8 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
              .mediatorFeeAboveRate, .settlementNotFound, .settlementNotOpen, .acceptDeadlinePassed, .notSettlementParty,
              .alreadyAccepted, .settlementNotChallengeable, .challengeWindowClosed, .notEntitledToChallenge, .challengeBondTooLow,
              .settlementNotChallenged, .acceptDeadlineInvalid: return .intents
+        case .governanceDisabled, .proposalNotFound, .proposalWrongStatus, .voterNotBonded, .paramOutOfRange, .upgradeHeightTooNear,
+             .upgradeHeightTaken, .upgradeNameTaken, .upgradeNotPlanned, .treasuryInsufficient, .tooManyDepositors: return .governance
         }
     }
 
@@ -215,6 +231,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case 64...80: return .market
         case 101...108: return .tasks
         case 128...150: return .intents
+        case 160...170: return .governance
         default: return nil
         }
     }
@@ -228,6 +245,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: return marketCode
         case .tasks: return taskCode
         case .intents: return intentCode
+        case .governance: return governanceCode
         }
     }
 
@@ -240,6 +258,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: return marketDescription
         case .tasks: return taskDescription
         case .intents: return intentDescription
+        case .governance: return governanceDescription
         }
     }
 
@@ -252,6 +271,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: encodeMarketFailure(to: &writer)
         case .tasks: encodeTaskFailure(to: &writer)
         case .intents: encodeIntentFailure(to: &writer)
+        case .governance: encodeGovernanceFailure(to: &writer)
         }
     }
 
@@ -266,6 +286,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: self = try .decodeMarketFailure(tag, from: &reader)
         case .tasks: self = try .decodeTaskFailure(tag, from: &reader)
         case .intents: self = try .decodeIntentFailure(tag, from: &reader)
+        case .governance: self = try .decodeGovernanceFailure(tag, from: &reader)
         }
     }
 

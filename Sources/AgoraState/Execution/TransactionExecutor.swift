@@ -176,6 +176,12 @@ extension TransactionExecutor {
         case let .challengeSettlement(settlement, _, bond):
             return try Intents.challenge(state, id: settlement, sender: sender, bond: bond, height: height)
         case let .resolveChallenge(settlement, upheld): return try Intents.resolve(state, id: settlement, sender: sender, upheld: upheld, bank: bank)
+        case let .submitProposal(content, deposit):
+            return try Governance.submit(state, sender: sender, content: content, deposit: deposit, context: context)
+        case let .depositProposal(proposal, amount):
+            return try Governance.deposit(state, sender: sender, proposal: proposal, amount: amount, context: context)
+        case let .voteProposal(proposal, option):
+            return try Governance.vote(state, voter: c.senderKey, proposal: proposal, option: option, context: context)
         }
     }
 }
