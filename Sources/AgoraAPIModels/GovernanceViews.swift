@@ -115,17 +115,6 @@ extension API {
         }
     }
 
-    public struct ProposalListView: Codable, Sendable, Equatable {
-        public var height: UInt64
-        /// Newest first.
-        public var proposals: [ProposalView]
-        /// Pass as `before` to page on; nil at the oldest.
-        public var next: UInt64?
-        public init(height: UInt64, proposals: [ProposalView], next: UInt64?) {
-            self.height = height; self.proposals = proposals; self.next = next
-        }
-    }
-
     public struct GovParamsView: Codable, Sendable, Equatable {
         public var height: UInt64
         public var enabled: Bool

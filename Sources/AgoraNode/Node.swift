@@ -215,9 +215,10 @@ public struct Node {
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownDeadlineSeconds)
         var failure: (any Error)?
         let group = ServiceGroup(configuration: groupConfig)
-        // A block that needs an upgrade this binary lacks stops the node like a signal does.
+        // A block that needs an upgrade this binary lacks stops the node like a signal does (the
+        // watchdog then stops consensus and commits). Asynchronously: the halt is found while
+        // executing, possibly under the chain's commit lock, which the stop takes.
         chain.setUpgradeHaltHandler { _ in
-            stopProducing(consensus, chain, logger)
             Task { await group.triggerGracefulShutdown() }
         }
         do { try await group.run() } catch { failure = error }
