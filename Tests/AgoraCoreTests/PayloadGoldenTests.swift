@@ -87,6 +87,37 @@ struct PayloadGoldenTests {
         ]
     }
 
+    /// The governance payloads (tags 35–37), one submission per proposal kind, pinned apart so
+    /// the digests above stay as recorded.
+    static func governanceSamples() -> [Payload] {
+        func submit(_ action: ProposalAction) -> Payload {
+            .submitProposal(content: ProposalContent(title: "t \(action.kind)", summary: "s", action: action), deposit: Amount(35)!)
+        }
+        return [
+            submit(.text),
+            submit(.parameterChange([ParamChange(key: .bankTransferFeeBps, value: 300), ParamChange(key: .govVetoBps, value: 3_340)])),
+            submit(.validatorChange([Validator(publicKey: key(0x35), power: 2), Validator(publicKey: key(0x36), power: 0)])),
+            submit(.treasurySpend(to: address(0x35), amount: Amount(350)!)),
+            submit(.softwareUpgrade(UpgradePlan(name: "v2-fee-round-up", height: 3_500, info: "fees round up"))),
+            submit(.cancelUpgrade(name: "v2-fee-round-up")),
+            .depositProposal(proposal: 36, amount: Amount(36)!),
+            .voteProposal(proposal: 37, option: .noWithVeto),
+        ]
+    }
+    static let governanceEncodingsDigest = "bb8347afdb3e2d58e25cffaccb738024306797ee56c8877ad8daa14c3378288c"
+
+    @Test("every governance payload encodes to the recorded bytes and round-trips")
+    func governanceDigest() throws {
+        let samples = Self.governanceSamples()
+        #expect(Hash.sha256(samples.flatMap(\.canonicalBytes)).hex == Self.governanceEncodingsDigest)
+        for payload in samples {
+            let bytes = payload.canonicalBytes
+            #expect(try Payload(canonicalBytes: bytes) == payload)
+            #expect(throws: CodecError.self) { try Payload(canonicalBytes: bytes + [0]) }
+            #expect(throws: CodecError.self) { try Payload(canonicalBytes: Array(bytes.dropLast())) }
+        }
+    }
+
     @Test("every payload case encodes to the recorded bytes")
     func digest() {
         let samples = Self.samples()
@@ -108,7 +139,7 @@ struct PayloadGoldenTests {
 
     @Test("the samples cover every tag, and every other tag byte is refused as unknown")
     func coverage() {
-        let sampled = Set(Self.samples().map(\.tag.rawValue))
+        let sampled = Set((Self.samples() + Self.governanceSamples()).map(\.tag.rawValue))
         for raw in UInt8.min...UInt8.max {
             if Payload.Tag(rawValue: raw) != nil {
                 #expect(sampled.contains(raw), "no sample for payload tag \(raw)")
