@@ -39,6 +39,7 @@ extension Chain {
                                  stateRoot: StateRoot.next(previous: t.head.stateRoot, writes: executed.writes),
                                  validatorSetHash: t.validators.hash, lastCommit: t.lastSeal)
         let block = Block(header: header, transactions: executed.included)
+        proposalBudget.built(transactions: executed.included.count, bytes: executed.included.reduce(0) { $0 + $1.size })
         remember(block.hash, executed)
         return block
     }
@@ -112,6 +113,15 @@ extension Chain {
             guard let last = h.lastCommit, last.height == t.head.height, last.blockHash == t.head.hash,
                   Chain.sealIsValid(last, chainID: identity.chainID, validators: t.headValidators)
             else { throw invalid("lastCommit is not a valid commit of the parent") }
+        }
+        // What a validator accepts is bounded by the protocol, the same on every node: the
+        // proposer's budget is this node's measurement and only decides what it puts in.
+        guard block.transactions.count <= Limits.maxTransactionsPerBlock else {
+            throw invalid("\(block.transactions.count) transactions, over the limit of \(Limits.maxTransactionsPerBlock)")
+        }
+        let bytes = block.transactions.reduce(0) { $0 + $1.size }
+        guard bytes <= Limits.defaultMaxBlockBytes else {
+            throw invalid("\(bytes) bytes of transactions, over the block limit of \(Limits.defaultMaxBlockBytes)")
         }
         guard Block.txRoot(block.transactions) == h.txRoot else { throw invalid("transaction root differs") }
         // A transaction this node admitted had its signature checked then, and its ID is the
