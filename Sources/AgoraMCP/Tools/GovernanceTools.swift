@@ -10,12 +10,12 @@ enum GovernanceTools {
     static let options = VoteOption.allCases.map(\.name)
 
     static let list = AgoraTool(
-        "list_gov_proposals", "Governance proposals, newest first: kind, status, deposits, voting period and the final tally; 50 per page by default.",
+        "list_gov_proposals", title: "List governance proposals", "Governance proposals, newest first: kind, status, deposits, voting period and the final tally; 50 per page by default.",
         input: Schema.object([
             "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
             "cursor": Schema.string("nextCursor of the previous page", maxLength: 32),
         ]),
-        readOnly: true
+        output: ToolOutput.view("ProposalPage"), effect: .reads
     ) { args, session in
         let path = try Paging.query(args, base: "/api/v1/gov/proposals", extra: [])
         try args.finish(consumed: ["limit", "cursor"])
@@ -23,9 +23,9 @@ enum GovernanceTools {
     }
 
     static let get = AgoraTool(
-        "get_gov_proposal", "One governance proposal: content, status, deposits, every vote, the tally and, if it passed but could not execute, why.",
+        "get_gov_proposal", title: "Get governance proposal", "One governance proposal: content, status, deposits, every vote, the tally and, if it passed but could not execute, why.",
         input: Schema.object(["proposal": Schema.integer("Proposal ID", minimum: 1, maximum: Int64.max)], required: ["proposal"]),
-        readOnly: true
+        output: ToolOutput.view("Proposal"), effect: .reads
     ) { args, session in
         let id = try args.integer("proposal", in: 1...Int64.max)
         try args.finish(consumed: ["proposal"])
@@ -33,13 +33,14 @@ enum GovernanceTools {
     }
 
     static let vote = AgoraTool(
-        "vote_gov_proposal",
+        "vote_gov_proposal", title: "Vote on a governance proposal",
         "Cast or change the agent's vote on a proposal in its voting period: yes, no, abstain or no_with_veto. Only bonded validators vote; the vote weighs the validator's bond.",
         input: Schema.object([
             "proposal": Schema.integer("Proposal ID", minimum: 1, maximum: Int64.max),
             "option": Schema.string("The vote", enumeration: options),
         ], required: ["proposal", "option"]),
-        readOnly: false, idempotent: true
+        output: ToolOutput.committed(["proposal": Schema.integer("Proposal ID"), "option": Schema.string("The vote cast")]),
+        effect: .addsIdempotently
     ) { args, session in
         let id = UInt64(try args.integer("proposal", in: 1...Int64.max))
         let text = try args.string("option", maxBytes: 16)
