@@ -198,7 +198,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["Resources"]),
         .testTarget(name: "AgoraAPITests", dependencies: [
-            "AgoraAPI", "AgoraNode", "AgoraAPIModels", "AgoraStorage",
+            "AgoraAPI", "AgoraNode", "AgoraAPIModels", "AgoraStorage", "AgoraClient",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             // BodyLimitTests drive the pipeline handler in an EmbeddedChannel.

@@ -37,7 +37,8 @@ extension Chain {
                                  timestamp: context.timestamp, proposer: proposer,
                                  txRoot: Block.txRoot(executed.included),
                                  stateRoot: StateRoot.next(previous: t.head.stateRoot, writes: executed.writes),
-                                 validatorSetHash: t.validators.hash, lastCommit: t.lastSeal)
+                                 validatorSetHash: t.validators.hash, nextValidatorSetHash: t.afterNextValidators.hash,
+                                 lastCommit: t.lastSeal)
         let block = Block(header: header, transactions: executed.included)
         proposalBudget.built(transactions: executed.included.count, bytes: executed.included.reduce(0) { $0 + $1.size })
         remember(block.hash, executed)
@@ -103,6 +104,7 @@ extension Chain {
         guard h.chainID == identity.chainID else { throw invalid("chain \(h.chainID)") }
         guard h.previousHash == t.head.hash else { throw invalid("previous hash \(h.previousHash) is not the head \(t.head.hash)") }
         guard h.validatorSetHash == t.validators.hash else { throw invalid("validator set hash differs") }
+        guard h.nextValidatorSetHash == t.afterNextValidators.hash else { throw invalid("next validator set hash differs") }
         guard t.validators.contains(h.proposer) else { throw invalid("proposer is not a validator") }
         guard h.timestamp > t.head.timestamp else { throw invalid("timestamp \(h.timestamp) is not after the parent's") }
         if t.head.height == 0 {

@@ -1,7 +1,7 @@
 """Governance and software upgrades with real processes (issue 17), on one four-validator
 `agora testnet --governance` with short periods: a parameter change passes and applies on every
 node, a proposal short of quorum changes nothing, and a software upgrade halts the node whose
-binary lacks it (test-only AGORA_TEST_LACK_UPGRADES) with exit code 5 and the upgrade named in
+binary lacks it (test-only AGORA_TEST_LACK_UPGRADES) with exit code 6 and the upgrade named in
 its log, while the others run the migration and go on; restarted with the full binary, the node
 catches up through the upgrade height with no fork."""
 import json
@@ -129,8 +129,8 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     net.wait("the upgrade is planned", lambda: get(net.urls[0], "/api/v1/gov/params")["upgrades"] == [
         {"name": UPGRADE, "height": height, "info": "fees round up"}], timeout=90)
 
-    # node3 stops before the upgrade height with exit code 5 and the upgrade named; the rest go on.
-    assert net.procs[3].wait(timeout=120) == 5
+    # node3 stops before the upgrade height with exit code 6 and the upgrade named; the rest go on.
+    assert net.procs[3].wait(timeout=120) == 6
     log = net.log(3)
     assert "halting for a software upgrade this binary does not know" in log and UPGRADE in log
     assert f"stopped before height {height}" in log

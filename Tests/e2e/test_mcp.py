@@ -228,3 +228,29 @@ def test_a_key_added_to_a_running_node_is_served_over_mcp():
         assert status == 400 and "validator keys" in answer["error"]["message"], answer
     finally:
         assert n.stop() == 0
+
+
+def test_stdio_speaks_every_revision_and_refuses_an_unknown_one(mcp_node):
+    # One `agora mcp` process: a 2026-07-28 discover and tools/call, an unknown revision
+    # (-32022 naming the served ones), then the handshake revision's initialize, all on stdin.
+    p = subprocess.Popen([BIN, "mcp", "--node", mcp_node.url, "--keys", mcp_node.keys, "--agent", "alice"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, AGORA_KEY_PASSWORD=KEY_PASSWORD))
+    try:
+        def ask(body):
+            p.stdin.write(json.dumps(body) + "\n")
+            p.stdin.flush()
+            while True:
+                answer = json.loads(p.stdout.readline())
+                if answer.get("id") == body["id"]:
+                    return answer
+        found = ask(envelope("server/discover", id=1))["result"]
+        assert MODERN in found["supportedVersions"] and found["resultType"] == "complete", found
+        me = ask(envelope("tools/call", {"name": "whoami", "arguments": {}}, id=2))["result"]
+        assert me["structuredContent"]["agent"] == "alice" and me["resultType"] == "complete", me
+        error = ask(envelope("tools/list", version="2099-01-01", id=3))["error"]
+        assert error["code"] == -32022 and error["data"]["requested"] == "2099-01-01" and MODERN in error["data"]["supported"], error
+        init = ask({**INIT, "id": 4, "params": {**INIT["params"], "protocolVersion": "2025-11-25"}})["result"]
+        assert init["protocolVersion"] == "2025-11-25", init
+    finally:
+        p.kill()
+        p.wait(timeout=10)
