@@ -14,6 +14,8 @@ public enum CodecError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A value that has a different, canonical encoding (e.g. a bool byte of 2, an amount
     /// above 2^63-1, invalid UTF-8, unsorted set elements).
     case nonCanonical(field: String, reason: String)
+    /// A format version this build does not read (an older or newer encoding of `type`).
+    case unsupportedVersion(type: String, version: UInt8, supported: UInt8)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum CodecError: Error, Equatable, Sendable, CustomStringConvertible {
             return "unknown \(type) tag \(tag)"
         case let .nonCanonical(field, reason):
             return "non-canonical \(field): \(reason)"
+        case let .unsupportedVersion(type, version, supported):
+            return "\(type) format version \(version) is not supported (this build reads version \(supported))"
         }
     }
 }
