@@ -120,7 +120,7 @@ let package = Package(
         // MCP for agents: the tool catalogue over a node's API, per-agent signing identities,
         // and the streamable-HTTP session router the node mounts at /mcp.
         .target(name: "AgoraMCP", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraAPIModels", "AgoraClient",
+            "AgoraCore", "AgoraCrypto", "AgoraAPIModels", "AgoraClient", "AgoraAPI",
             .product(name: "MCP", package: "swift-sdk"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -144,6 +144,7 @@ let package = Package(
         // the `agora simulate` commands and the integration tests do.
         .target(name: "AgoraSimulation", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraConsensus", "AgoraState", "AgoraAPIModels", "AgoraNode", "AgoraNetwork",
+            "AgoraLedger",  // the proposer's BlockBudget in the proposal-load scenario
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // The benchmarks behind `agora bench` and `agora artifact bench`: block production
@@ -197,7 +198,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["Resources"]),
         .testTarget(name: "AgoraAPITests", dependencies: [
-            "AgoraAPI", "AgoraNode", "AgoraAPIModels", "AgoraStorage",
+            "AgoraAPI", "AgoraNode", "AgoraAPIModels", "AgoraStorage", "AgoraClient",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             // BodyLimitTests drive the pipeline handler in an EmbeddedChannel.
@@ -219,6 +220,7 @@ let package = Package(
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
         .testTarget(name: "AgoraIntegrationTests", dependencies: [
             "agora", "AgoraNode", "AgoraAPI", "AgoraAPIModels", "AgoraSimulation", "AgoraCore", "AgoraCrypto", "AgoraStorage",
+            "AgoraMCP", "AgoraClient", .product(name: "MCP", package: "swift-sdk"),
         ]),
     ]
 )

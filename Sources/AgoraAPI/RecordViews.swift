@@ -102,7 +102,7 @@ extension API.BlockView {
         let h = s.block.header
         self.init(height: h.height, hash: h.hash.hex, chainID: h.chainID, previousHash: h.previousHash.hex, timestamp: h.timestamp,
                   proposer: h.proposer.hex, txRoot: h.txRoot.hex, stateRoot: h.stateRoot.hex, validatorSetHash: h.validatorSetHash.hex,
-                  lastCommit: h.lastCommit.map(API.CommitView.init), seal: API.CommitView(s.seal),
+                  nextValidatorSetHash: h.nextValidatorSetHash.hex, lastCommit: h.lastCommit.map(API.CommitView.init), seal: API.CommitView(s.seal),
                   transactions: s.block.transactions.map(API.TransactionView.init),
                   receipts: zip(s.block.transactions, s.receipts).map { tx, r in
                       ReceiptView(id: tx.id.hex, success: r.succeeded, feePaid: r.feePaid.units,

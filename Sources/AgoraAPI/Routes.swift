@@ -83,7 +83,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/claims/{id}/thread"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
-    ] + artifactRouteTable + taskRouteTable + presenceRouteTable + marketRouteTable + intentRouteTable
+    ] + lightClientRouteTable + artifactRouteTable + taskRouteTable + presenceRouteTable + marketRouteTable + intentRouteTable
 
     public static func router(_ deps: APIDependencies) -> Router<AgoraRequestContext> {
         let router = Router(context: AgoraRequestContext.self)
@@ -98,6 +98,7 @@ public enum APIRoutes {
         addHealthRoutes(router, deps)
         addChainRoutes(router, deps)
         addStakingRoutes(router, deps)
+        addLightClientRoutes(router, deps)
         addGroupRoutes(router, deps)
         addTaskRoutes(router, deps)
         addPresenceRoutes(router, deps)

@@ -310,17 +310,21 @@ public enum API {
         public var txRoot: String
         public var stateRoot: String
         public var validatorSetHash: String
+        /// The set that signs the next block (`GET /api/v1/validators/{height}` serves both sets).
+        public var nextValidatorSetHash: String
         public var lastCommit: CommitView?
         public var seal: CommitView
         public var transactions: [TransactionView]
         public var receipts: [ReceiptView]
 
         public init(height: UInt64, hash: String, chainID: String, previousHash: String, timestamp: UInt64, proposer: String,
-                    txRoot: String, stateRoot: String, validatorSetHash: String, lastCommit: CommitView? = nil, seal: CommitView,
+                    txRoot: String, stateRoot: String, validatorSetHash: String, nextValidatorSetHash: String,
+                    lastCommit: CommitView? = nil, seal: CommitView,
                     transactions: [TransactionView], receipts: [ReceiptView]) {
             self.height = height; self.hash = hash; self.chainID = chainID; self.previousHash = previousHash
             self.timestamp = timestamp; self.proposer = proposer; self.txRoot = txRoot; self.stateRoot = stateRoot
-            self.validatorSetHash = validatorSetHash; self.lastCommit = lastCommit; self.seal = seal
+            self.validatorSetHash = validatorSetHash; self.nextValidatorSetHash = nextValidatorSetHash
+            self.lastCommit = lastCommit; self.seal = seal
             self.transactions = transactions; self.receipts = receipts
         }
 

@@ -88,6 +88,10 @@ public final class Chain: Sendable {
         public var validators: ValidatorSet
         /// The validators that signed the head (its seal and the next block's `lastCommit`).
         public var headValidators: ValidatorSet
+        /// The validators that decide height `head.height + 2`: exact once the head executed
+        /// (a change takes effect two blocks after it), named by the next block's header as
+        /// `nextValidatorSetHash`.
+        public var afterNextValidators: ValidatorSet
     }
 
     public enum OpenError: Error, CustomStringConvertible {
@@ -121,9 +125,11 @@ public final class Chain: Sendable {
         let cache = StateCache(store: store)
         let headValidators: ValidatorSet
         let nextValidators: ValidatorSet
+        let afterNextValidators: ValidatorSet
         do {
             headValidators = try Staking.validators(forHeight: max(head.height, 1), state: cache)
             nextValidators = try Staking.validators(forHeight: head.height + 1, state: cache)
+            afterNextValidators = try Staking.validators(forHeight: head.height + 2, state: cache)
         } catch {
             throw OpenError.integrity("validator sets are not readable from state: \(error)")
         }
@@ -161,7 +167,7 @@ public final class Chain: Sendable {
             signatures: mempool.verified, factory: metrics.factory)
         let overlay = StateOverlay(base: cache)
         tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay),
-                        validators: nextValidators, headValidators: headValidators))
+                        validators: nextValidators, headValidators: headValidators, afterNextValidators: afterNextValidators))
     }
 
     /// Whether `key` may vote on the next height.

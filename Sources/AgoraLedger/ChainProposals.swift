@@ -37,8 +37,10 @@ extension Chain {
                                  timestamp: context.timestamp, proposer: proposer,
                                  txRoot: Block.txRoot(executed.included),
                                  stateRoot: StateRoot.next(previous: t.head.stateRoot, writes: executed.writes),
-                                 validatorSetHash: t.validators.hash, lastCommit: t.lastSeal)
+                                 validatorSetHash: t.validators.hash, nextValidatorSetHash: t.afterNextValidators.hash,
+                                 lastCommit: t.lastSeal)
         let block = Block(header: header, transactions: executed.included)
+        proposalBudget.built(transactions: executed.included.count, bytes: executed.included.reduce(0) { $0 + $1.size })
         remember(block.hash, executed)
         return block
     }
@@ -102,6 +104,7 @@ extension Chain {
         guard h.chainID == identity.chainID else { throw invalid("chain \(h.chainID)") }
         guard h.previousHash == t.head.hash else { throw invalid("previous hash \(h.previousHash) is not the head \(t.head.hash)") }
         guard h.validatorSetHash == t.validators.hash else { throw invalid("validator set hash differs") }
+        guard h.nextValidatorSetHash == t.afterNextValidators.hash else { throw invalid("next validator set hash differs") }
         guard t.validators.contains(h.proposer) else { throw invalid("proposer is not a validator") }
         guard h.timestamp > t.head.timestamp else { throw invalid("timestamp \(h.timestamp) is not after the parent's") }
         if t.head.height == 0 {
@@ -112,6 +115,15 @@ extension Chain {
             guard let last = h.lastCommit, last.height == t.head.height, last.blockHash == t.head.hash,
                   Chain.sealIsValid(last, chainID: identity.chainID, validators: t.headValidators)
             else { throw invalid("lastCommit is not a valid commit of the parent") }
+        }
+        // What a validator accepts is bounded by the protocol, the same on every node: the
+        // proposer's budget is this node's measurement and only decides what it puts in.
+        guard block.transactions.count <= Limits.maxTransactionsPerBlock else {
+            throw invalid("\(block.transactions.count) transactions, over the limit of \(Limits.maxTransactionsPerBlock)")
+        }
+        let bytes = block.transactions.reduce(0) { $0 + $1.size }
+        guard bytes <= Limits.defaultMaxBlockBytes else {
+            throw invalid("\(bytes) bytes of transactions, over the block limit of \(Limits.defaultMaxBlockBytes)")
         }
         guard Block.txRoot(block.transactions) == h.txRoot else { throw invalid("transaction root differs") }
         // A transaction this node admitted had its signature checked then, and its ID is the

@@ -199,11 +199,13 @@ public final class Mempool: Sendable {
     public let admissions = AdmissionSignal()
     /// Transactions whose signature this node checked (admission fills it; block verification
     /// skips them). Kept even after they leave the pool: a peer's block may still carry them.
-    public let verified = VerifiedSignatures()
+    public let verified: VerifiedSignatures
 
     public init(config: Config = Config(), rejectionLogCapacity: Int = 10_000, commitRate: CommitRate = CommitRate(),
-                clock: @escaping Clock = Mempool.systemClock, metrics: NodeMetrics = .disabled) {
+                clock: @escaping Clock = Mempool.systemClock, metrics: NodeMetrics = .disabled,
+                verified: VerifiedSignatures = VerifiedSignatures()) {
         self.config = config
+        self.verified = verified
         rejections = RejectionLog(capacity: rejectionLogCapacity)
         self.commitRate = commitRate
         now = clock

@@ -108,6 +108,10 @@ public final class NodeMetrics: Sendable {
         "agora_block_budget_transactions": "Transactions the last proposal could hold under block.maxTransactions and the measured cost budget.",
         "agora_block_cost_seconds_per_transaction": "Measured seconds a validator needs per transaction: signature over all cores plus execution.",
         "agora_block_signatures_total": "Transaction signatures of received blocks, by result: reused (checked at admission) or checked.",
+        "agora_block_budget_bytes": "Bytes of transactions the last proposal could hold (the block size limit less the header allowance).",
+        "agora_block_proposal_transactions": "Transactions in the last proposal this node built.",
+        "agora_block_proposal_bytes": "Bytes of transactions in the last proposal this node built.",
+        "agora_block_last_signatures": "Transaction signatures of the last received block, by result: reused (checked at admission) or checked.",
     ]
 
     /// Adds `# HELP` lines to Prometheus text produced by the registry.

@@ -14,8 +14,22 @@ import Synchronization
 /// past `capacity` the oldest IDs are forgotten, which costs at most a second check.
 ///
 /// It also times the checks it runs, in single-core seconds per signature, so the proposer's
-/// `BlockBudget` knows what verifying a block's signatures costs on this machine.
+/// `BlockBudget` knows what verifying a block's signatures costs on this machine, and counts the
+/// signatures it really verified (`verifications`): what tests and metrics judge reuse by.
 public final class VerifiedSignatures: Sendable {
+    /// How signatures are checked: one (admission) and many on every core (blocks, batches).
+    /// Injected only to count or slow the real checks in tests; the node uses `.ed25519`.
+    public struct Verifier: Sendable {
+        public var one: @Sendable (Transaction) -> Bool
+        public var many: @Sendable ([Transaction]) -> [Bool]
+        public init(one: @escaping @Sendable (Transaction) -> Bool, many: @escaping @Sendable ([Transaction]) -> [Bool]) {
+            self.one = one
+            self.many = many
+        }
+
+        public static let ed25519 = Verifier(one: { SignatureVerifier.isValid($0) }, many: { SignatureVerifier.verify($0) })
+    }
+
     /// What one `check` of a block's transactions did.
     public struct Outcome: Sendable, Equatable {
         /// Per transaction, in order: its signature is valid.
@@ -42,8 +56,17 @@ public final class VerifiedSignatures: Sendable {
     private let timing = Mutex(Timing())
     /// Totals of the batch checks (`check(_: [Transaction])`) since start.
     private let totals = Mutex((reused: 0, checked: 0))
+    private let verifier: Verifier
+    /// Signatures handed to the verifier since start, one by one and in batches.
+    private let verified = Atomic<Int>(0)
 
-    public init(capacity: Int = 131_072) { self.capacity = max(1, capacity) }
+    public init(capacity: Int = 131_072, verifier: Verifier = .ed25519) {
+        self.capacity = max(1, capacity)
+        self.verifier = verifier
+    }
+
+    /// Signatures this cache really verified since start (not those it answered from memory).
+    public var verifications: Int { verified.load(ordering: .relaxed) }
 
     public var count: Int { known.withLock { $0.ids.count } }
 
@@ -53,7 +76,8 @@ public final class VerifiedSignatures: Sendable {
     public func check(_ tx: Transaction) -> Bool {
         if contains(tx.id) { return true }
         let start = ContinuousClock.now
-        let valid = SignatureVerifier.isValid(tx)
+        let valid = verifier.one(tx)
+        verified.add(1, ordering: .relaxed)
         record(seconds: (ContinuousClock.now - start).inSeconds, count: 1)
         if valid { remember([tx.id]) }
         return valid
@@ -66,7 +90,8 @@ public final class VerifiedSignatures: Sendable {
         var valid = [Bool](repeating: true, count: transactions.count)
         if !unknown.isEmpty {
             let start = ContinuousClock.now
-            let verdicts = SignatureVerifier.verify(unknown.map { transactions[$0] })
+            let verdicts = verifier.many(unknown.map { transactions[$0] })
+            verified.add(unknown.count, ordering: .relaxed)
             // Wall time on all cores, in single-core seconds: what one core would have spent.
             let parallelism = unknown.count < 64 ? 1 : max(1, System.coreCount)
             record(seconds: (ContinuousClock.now - start).inSeconds * Double(parallelism), count: unknown.count)

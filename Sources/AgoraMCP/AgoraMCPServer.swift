@@ -17,7 +17,9 @@ public enum AgoraMCPServer {
 
     public static func make(session: AgentSession, version: String) async -> Server {
         let server = Server(name: name, version: version, title: "Agora ledger", instructions: instructions,
-                            capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+                            capabilities: .init(resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
+        let subscriptions = ResourceSubscriptions(session: session)
+        await subscriptions.attach(server)
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.definitions) }
         await server.withMethodHandler(CallTool.self) { params in
             try await ToolCatalog.call(params.name, arguments: params.arguments, session: session)
@@ -30,6 +32,14 @@ public enum AgoraMCPServer {
         }
         await server.withMethodHandler(ReadResource.self) { params in
             ReadResource.Result(contents: try await LedgerResources.read(params.uri, session))
+        }
+        await server.withMethodHandler(ResourceSubscribe.self) { params in
+            try await subscriptions.subscribe(params.uri)
+            return Empty()
+        }
+        await server.withMethodHandler(ResourceUnsubscribe.self) { params in
+            await subscriptions.unsubscribe(params.uri)
+            return Empty()
         }
         return server
     }

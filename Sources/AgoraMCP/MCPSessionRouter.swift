@@ -18,11 +18,17 @@ public actor MCPSessionRouter: MCPEndpoint {
     public struct Configuration: Sendable {
         public var maxSessions = 64
         public var idleTimeout: Duration = .seconds(1800)
-        /// When set, every request must carry `Authorization: Bearer <token>`.
+        /// When set, every request must carry `Authorization: Bearer <token>` (this one, which may
+        /// act as any agent, or an agent's own token).
         public var bearerToken: String?
+        /// Per-agent tokens; once one exists, every request needs a token, and an agent's token
+        /// acts as that agent only.
+        public var agentTokens: MCPAgentTokens?
         /// Browser origins allowed besides localhost (requests without Origin are not browsers).
         public var allowedOrigins: [String] = []
         public var commitTimeout: Double = 30
+        /// How often an idle listen stream sends an SSE comment.
+        public var listenPing: Duration = .seconds(15)
         /// The agents' key directory, where market secrets are kept beside their keys.
         public var keysDirectory: String?
         public init() {}
@@ -41,10 +47,12 @@ public actor MCPSessionRouter: MCPEndpoint {
     /// The node's own API; known once its listener is bound (the port may be chosen by the OS).
     private let locateAPI: @Sendable () -> NodeGateway?
     private var bound: (gateway: NodeGateway, senders: AgentSenders)?
-    private let configuration: Configuration
+    let configuration: Configuration
     private let version: String
     private let logger: Logger
     private var sessions: [String: Session] = [:]
+    /// Open `subscriptions/listen` streams (2026-07-28), ended by `closeAll`.
+    private var listeners: [UUID: (task: Task<Void, Never>, continuation: AsyncThrowingStream<Data, Error>.Continuation)] = [:]
     private let clock = ContinuousClock()
 
     public init(keyring: AgentKeyring, configuration: Configuration, version: String, logger: Logger,
@@ -81,13 +89,18 @@ public actor MCPSessionRouter: MCPEndpoint {
     public func handle(_ request: MCPHTTPRequest) async -> MCPHTTPResponse {
         var headers: [String: String] = [:]
         for (k, v) in request.headers { headers[k.lowercased()] = v }
-        if let token = configuration.bearerToken, headers["authorization"] != "Bearer " + token {
-            return Self.jsonRPCError(status: 401, id: nil, code: -32600, message: "Unauthorized: /mcp needs Authorization: Bearer <mcp.token>")
+        let grant: Grant
+        switch authorize(headers) {
+        case let .success(g): grant = g
+        case let .failure(refusal): return refusal.response
         }
         let httpRequest = HTTPRequest(method: request.method, headers: request.headers, body: request.body, path: "/mcp")
         if let id = headers["mcp-session-id"] {
             guard var session = sessions[id] else {
                 return Self.jsonRPCError(status: 404, id: nil, code: -32600, message: "Session not found or expired: initialize a new one")
+            }
+            if case let .agent(name) = grant, session.agent != name {
+                return AuthRefusal.foreignAgent(token: name, asked: session.agent ?? "nobody").response
             }
             session.lastUsed = clock.now
             sessions[id] = session
@@ -98,16 +111,21 @@ public actor MCPSessionRouter: MCPEndpoint {
         guard request.method == "POST" else {
             return Self.jsonRPCError(status: 400, id: nil, code: -32600, message: "Bad Request: Mcp-Session-Id header is required")
         }
-        guard let body = request.body, let message = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let method = message["method"] as? String else {
+        guard let body = request.body, let message = try? JSONDecoder().decode([String: Value].self, from: body),
+              case let .string(method)? = message["method"] else {
             return Self.jsonRPCError(status: 400, id: nil, code: -32700,
                                      message: "Parse error: the body must be one JSON-RPC request object (batches are not accepted)")
         }
-        let id = message["id"]
-        if method == "initialize", id != nil {
-            return await createSession(httpRequest, query: request.query, headers: headers, id: id)
+        let id: Any? = message["id"].flatMap(Self.rawID)
+        if MCPRevision.isEnvelopeRequest(message) {
+            return await serveEnvelope(message, headers: headers, query: request.query, grant: grant)
         }
-        if id == nil {
+        if method == "initialize", id != nil {
+            return await createSession(httpRequest, query: request.query, headers: headers, grant: grant, id: id)
+        }
+        if message["id"] == nil {
+            // A notification at the session-less revision is acknowledged, as its transport says.
+            if let v = headers["mcp-protocol-version"], MCPRevision.modern.contains(v) { return .complete(status: 202, headers: [:], body: nil) }
             return Self.jsonRPCError(status: 400, id: nil, code: -32600, message: "Bad Request: Mcp-Session-Id header is required")
         }
         if Self.sessionMethods.contains(method) {
@@ -116,20 +134,110 @@ public actor MCPSessionRouter: MCPEndpoint {
         return Self.jsonRPCError(status: 404, id: id, code: -32601, message: "Method not found: \(method.prefix(100))")
     }
 
-    private func createSession(_ request: HTTPRequest, query: [String: String], headers: [String: String], id: Any?) async -> MCPHTTPResponse {
-        var agent: AgentKeyring.Agent?
-        if let name = query["agent"] ?? headers["agora-agent"], !name.isEmpty {
-            do { agent = try select(name) } catch {
-                return Self.jsonRPCError(status: 400, id: id, code: -32602, message: "Invalid agent: \(error)")
+    static func rawID(_ v: Value) -> Any? {
+        switch v {
+        case let .string(s): return s
+        case let .int(n): return NSNumber(value: n)
+        default: return nil
+        }
+    }
+
+    /// A 2026-07-28 request: no session; the identity comes with the request (its token, or
+    /// `?agent=` / `Agora-Agent`), and `subscriptions/listen` answers as an SSE stream.
+    private func serveEnvelope(_ message: [String: Value], headers: [String: String], query: [String: String], grant: Grant) async -> MCPHTTPResponse {
+        let request: EnvelopeRequest
+        switch EnvelopeRequest.parse(message, headers: headers) {
+        case let .success(r): request = r
+        case let .failure(e): return Self.json(e.response(id: message["id"]), status: e.httpStatus)
+        }
+        let agent: AgentKeyring.Agent?
+        switch resolveAgent(query: query, headers: headers, grant: grant) {
+        case let .success(a): agent = a
+        case let .failure(refusal): return refusal.response
+        }
+        guard let (gateway, senders) = boundAPI() else {
+            return Self.json(RPCError(code: -32000, message: "the node's API is not listening yet; retry").response(id: request.id), status: 503)
+        }
+        let session = AgentSession(gateway: gateway, agent: agent, sender: agent.map { senders.sender(for: $0) },
+                                   commitTimeout: configuration.commitTimeout, secretsDirectory: configuration.keysDirectory)
+        let dispatcher = ModernDispatcher(version: version)
+        guard request.method == "subscriptions/listen" else {
+            let response = await dispatcher.respond(to: request, session: session) { _ in }
+            var status = 200
+            if case let .object(o) = response, case let .object(e)? = o["error"], case let .int(code)? = e["code"] {
+                status = RPCError(code: code, message: "").httpStatus
             }
+            return Self.json(response, status: status)
+        }
+        guard headers["accept"]?.contains("text/event-stream") == true else {
+            return Self.json(RPCError(code: RPCError.invalidRequest, message: "subscriptions/listen answers with text/event-stream: accept it").response(id: request.id),
+                             status: 406)
+        }
+        return .stream(status: 200, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"],
+                       events: openListenStream(request, session: session, dispatcher: dispatcher))
+    }
+
+    /// A listen stream: the dispatcher's frames, an SSE comment every `listenPing` (so a client
+    /// that went away is noticed at the next write), ended by the client or by `closeAll`.
+    private func openListenStream(_ request: EnvelopeRequest, session: AgentSession, dispatcher: ModernDispatcher) -> AsyncThrowingStream<Data, Error> {
+        let (events, continuation) = AsyncThrowingStream<Data, Error>.makeStream()
+        let id = UUID()
+        let ping = configuration.listenPing
+        let task = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: ping)
+                        if !Task.isCancelled { continuation.yield(Data(": ping\n\n".utf8)) }
+                    }
+                }
+                let final = await dispatcher.respond(to: request, session: session) { frame in continuation.yield(Self.sseFrame(frame)) }
+                if !Task.isCancelled { continuation.yield(Self.sseFrame(final)) }
+                group.cancelAll()
+            }
+            continuation.finish()
+        }
+        listeners[id] = (task, continuation)
+        continuation.onTermination = { _ in
+            task.cancel()
+            Task { await self.forgetListener(id) }
+        }
+        return events
+    }
+
+    private func forgetListener(_ id: UUID) { listeners[id] = nil }
+
+    static func sseFrame(_ message: Value) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let json = (try? encoder.encode(message)) ?? Data("{}".utf8)
+        return Data("event: message\ndata: ".utf8) + json + Data("\n\n".utf8)
+    }
+
+    static func json(_ message: Value, status: Int) -> MCPHTTPResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return .complete(status: status, headers: ["Content-Type": "application/json"], body: (try? encoder.encode(message)) ?? Data())
+    }
+
+    private func boundAPI() -> (gateway: NodeGateway, senders: AgentSenders)? {
+        if bound == nil, let gateway = locateAPI() { bound = (gateway, AgentSenders(gateway: gateway)) }
+        return bound
+    }
+
+    private func createSession(_ request: HTTPRequest, query: [String: String], headers: [String: String], grant: Grant,
+                               id: Any?) async -> MCPHTTPResponse {
+        let agent: AgentKeyring.Agent?
+        switch resolveAgent(query: query, headers: headers, grant: grant) {
+        case let .success(a): agent = a
+        case let .failure(refusal): return refusal.response(id: id)
         }
         expireIdle()
         guard sessions.count < configuration.maxSessions else {
             return Self.jsonRPCError(status: 503, id: id, code: -32000,
                                      message: "Too many MCP sessions (\(configuration.maxSessions)); close one with DELETE /mcp or retry later")
         }
-        if bound == nil, let gateway = locateAPI() { bound = (gateway, AgentSenders(gateway: gateway)) }
-        guard let (gateway, senders) = bound else {
+        guard let (gateway, senders) = boundAPI() else {
             return Self.jsonRPCError(status: 503, id: id, code: -32000, message: "the node's API is not listening yet; retry")
         }
         let sessionID = UUID().uuidString.lowercased()
@@ -157,7 +265,7 @@ public actor MCPSessionRouter: MCPEndpoint {
     }
 
     /// The agent named `name`; on a miss, the key directory is read again first.
-    private func select(_ name: String) throws(AgentKeyring.Selection) -> AgentKeyring.Agent {
+    func select(_ name: String) throws(AgentKeyring.Selection) -> AgentKeyring.Agent {
         do { return try keyring.agent(named: name) } catch {
             if case .invalidName = error { throw error }
             guard let directory else { throw error }
@@ -184,10 +292,18 @@ public actor MCPSessionRouter: MCPEndpoint {
         logger.info("MCP session closed", metadata: ["session": .string(id), "reason": .string(reason)])
     }
 
-    /// Closes every session (node shutdown).
+    /// Closes every session and listen stream (node shutdown: an open stream would hold the
+    /// HTTP server's graceful stop until its deadline).
     public func closeAll() async {
         for id in sessions.keys { await close(id, reason: "node shutting down") }
+        for (_, listener) in listeners {
+            listener.task.cancel()
+            listener.continuation.finish()
+        }
+        listeners = [:]
     }
+
+    public var listenerCount: Int { listeners.count }
 
     static func convert(_ r: HTTPResponse) -> MCPHTTPResponse {
         switch r {

@@ -3,18 +3,53 @@ import AgoraClient
 import Foundation
 import MCP
 
-/// One tool: what clients see in `tools/list` and the function that runs a call.
+/// What a call does to the ledger, declared once per tool and shown to clients as the MCP
+/// annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`).
+public enum ToolEffect: Sendable {
+    /// Reads only.
+    case reads
+    /// Adds to the ledger (a claim, a group, a task); calling twice adds twice.
+    case adds
+    /// Adds, and calling again with the same arguments changes nothing more (an artifact by hash,
+    /// a heartbeat).
+    case addsIdempotently
+    /// Moves or locks the agent's tokens, or ends something for good (a transfer, an escrow, a
+    /// bond, a dispute, a cancelled task): a host should ask before calling it.
+    case spendsOrEnds
+
+    var annotations: Tool.Annotations.Hints {
+        switch self {
+        case .reads: return .init(readOnly: true, destructive: false, idempotent: true)
+        case .adds: return .init(readOnly: false, destructive: false, idempotent: false)
+        case .addsIdempotently: return .init(readOnly: false, destructive: false, idempotent: true)
+        case .spendsOrEnds: return .init(readOnly: false, destructive: true, idempotent: false)
+        }
+    }
+}
+
+extension Tool.Annotations {
+    struct Hints { let readOnly, destructive, idempotent: Bool }
+}
+
+/// One tool, declared once: its name, title, description, input and output schemas and effect
+/// become what clients see in `tools/list`; `run` is the call. A new tool is one such value added
+/// to its module's `all` list (`ToolCatalogTests` then requires a representative call of it
+/// whose result matches its output schema).
 public struct AgoraTool: Sendable {
     public let definition: Tool
+    public let output: ToolOutput
     /// The argument names the input schema declares (it allows no others).
     let declaredArguments: Set<String>
     let run: @Sendable (ToolArguments, AgentSession) async throws -> Value
 
-    init(_ name: String, _ description: String, input: Value, readOnly: Bool, idempotent: Bool = false,
+    init(_ name: String, title: String, _ description: String, input: Value, output: ToolOutput, effect: ToolEffect,
          run: @escaping @Sendable (ToolArguments, AgentSession) async throws -> Value) {
-        definition = Tool(name: name, description: description, inputSchema: input,
-                          annotations: .init(readOnlyHint: readOnly, destructiveHint: false, idempotentHint: readOnly || idempotent,
-                                             openWorldHint: false))
+        let hints = effect.annotations
+        definition = Tool(name: name, title: title, description: description, inputSchema: input,
+                          annotations: .init(title: title, readOnlyHint: hints.readOnly, destructiveHint: hints.destructive,
+                                             idempotentHint: hints.idempotent, openWorldHint: false),
+                          outputSchema: output.schema)
+        self.output = output
         if case let .object(schema) = input, case let .object(properties)? = schema["properties"] {
             declaredArguments = Set(properties.keys)
         } else {

@@ -203,6 +203,9 @@ public struct Node {
         services.append(.init(service: Supervised("presence", presence, states: states, logger: logger)))
         if let mediator { services.append(.init(service: Supervised("mediator", mediator, states: states, logger: logger))) }
         services.append(.init(service: Tracked("api", app, states: states, what: "the API", address: "\(host):\(config.http.port)")))
+        // After the API, so it hears the signal first: open MCP streams close before the HTTP
+        // server waits for its in-flight responses.
+        if let router = deps.mcp as? MCPSessionRouter { services.append(.init(service: MCPShutdown(router: router))) }
         // Last, so it hears the signal first (see ShutdownWatchdog).
         services.append(.init(service: ShutdownWatchdog(deadline: .seconds(config.shutdownDeadlineSeconds), states: states,
                                                         logger: logger) { stopProducing(consensus, chain, logger) }))
@@ -252,6 +255,15 @@ extension Node {
         ])
     }
 
+    /// Closes the MCP sessions and listen streams when the node stops.
+    struct MCPShutdown: Service {
+        let router: MCPSessionRouter
+        func run() async throws {
+            try? await gracefulShutdown()
+            await router.closeAll()
+        }
+    }
+
     /// `/mcp`: sessions act as agents whose key files are in `mcp.keysDir` (re-read when a session
     /// names an agent not yet known, so keys added while the node runs are served), and reach the chain
     /// through this node's own API on loopback, so every MCP call passes the same validation,
@@ -271,6 +283,7 @@ extension Node {
         settings.bearerToken = config.mcp.token
         settings.allowedOrigins = config.corsOrigins
         settings.keysDirectory = directory
+        settings.agentTokens = MCPAgentTokens(dataDirectory: dataDir.path)
         let host = config.http.host
         let loopback = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : host.contains(":") ? "[\(host)]" : host
         return MCPSessionRouter(directory: keys, configuration: settings, version: version, logger: logger) {

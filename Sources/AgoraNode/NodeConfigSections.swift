@@ -7,6 +7,7 @@ import AgoraAPI
 import AgoraConsensus
 import AgoraCore
 import AgoraLedger
+import AgoraMCP
 import AgoraStorage
 import Configuration
 import Foundation
@@ -226,9 +227,10 @@ extension NodeConfig {
                                                "(agora admin token create --data-dir \(dataDir.path) --name NAME)")
             }
         }
-        if mcp.enabled && !http.isLoopback && mcp.token == nil {
-            throw NodeError.invalidSetting("mcp.token", "/mcp lets its clients sign with the node's agent keys: set mcp.token when http.address " +
-                                           "(\(http.host)) is not loopback, or set mcp.enabled=false")
+        if mcp.enabled && !http.isLoopback && mcp.token == nil && MCPAgentTokens(dataDirectory: dataDir.path).isEmpty {
+            throw NodeError.invalidSetting("mcp.token", "/mcp lets its clients sign with the node's agent keys: when http.address " +
+                                           "(\(http.host)) is not loopback, create per-agent tokens (agora mcp token create --data-dir " +
+                                           "\(dataDir.path) --agent NAME), set mcp.token, or set mcp.enabled=false")
         }
         if eventsSubscriberBuffer < 16 || eventsHistory < eventsSubscriberBuffer / 2 {
             throw NodeError.invalidSetting("events.history", "must hold at least half of events.subscriberBuffer")

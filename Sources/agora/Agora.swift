@@ -13,7 +13,7 @@ struct Agora: AsyncParsableCommand {
         abstract: "A node of Agora: a shared, signed, replicated ledger for people and AI agents.",
         discussion: Exit.table,
         version: AgoraVersion.current,
-        subcommands: [Init.self, Start.self, Dev.self, Testnet.self, Keys.self, Tx.self, Status.self, Peers.self, Query.self, ConfigCommand.self, Admin.self, Bench.self, Simulate.self, ArtifactCommand.self, MCPCommand.self, SyncCommand.self, PresenceCommand.self, MarketCommand.self, DocsCommand.self])
+        subcommands: [Init.self, Start.self, Dev.self, Testnet.self, Keys.self, Tx.self, Status.self, Peers.self, Query.self, ConfigCommand.self, Admin.self, Bench.self, Simulate.self, ArtifactCommand.self, MCPCommand.self, SyncCommand.self, PresenceCommand.self, MarketCommand.self, VerifyCommand.self, DocsCommand.self])
 
     /// Parses and runs a command, mapping the argument parser's usage errors (unknown option,
     /// missing argument, bad value, unknown subcommand: its own code 64) to `Exit.invalidInput`,
@@ -54,6 +54,9 @@ enum Exit: Int32, CaseIterable, Sendable {
     case unreachable = 3
     /// `--wait` gave up before the outcome was known.
     case timedOut = 4
+    /// The light client refused the node's answer (`agora verify`, `--verify`): the error line
+    /// starts with the typed reason (`bad_proof`, `insufficient_signatures`, …).
+    case unverified = 5
 
     var meaning: String {
         switch self {
@@ -62,6 +65,7 @@ enum Exit: Int32, CaseIterable, Sendable {
         case .invalidInput: return "invalid arguments, key file, genesis, settings or data directory"
         case .unreachable: return "the node could not be reached"
         case .timedOut: return "`--wait` timed out"
+        case .unverified: return "the light client refused the answer (the reason: bad_proof, insufficient_signatures, …)"
         }
     }
 

@@ -191,6 +191,7 @@ struct Dev: AsyncParsableCommand {
               dev account: \(dev.devAddress)
               dev key:     \(dev.devKeyPath)
               admin page:  http://\(bound)/admin (token: \(agora) admin token create --data-dir \(dev.dataDir.path) --name me)
+              MCP:         http://\(bound)/mcp?agent=dev (no token on loopback; per-agent: \(agora) mcp token create --data-dir \(dev.dataDir.path) --agent dev)
             agora: API listening on http://\(bound)
 
             try:

@@ -22,7 +22,7 @@ struct CLIContractTests {
         return (code, p.stdout, p.stderr)
     }
 
-    @Test("every row of the exit-code table: 0 success, 1 refused or failed, 2 invalid input (parser usage errors too), 3 unreachable, 4 --wait timed out")
+    @Test("every row of the exit-code table: 0 success, 1 refused or failed, 2 invalid input (parser usage errors too), 3 unreachable, 4 --wait timed out, 5 unverified")
     func exitCodeTable() async throws {
         let dir = try temporaryDirectory("exit-codes")
         let node = try AgoraProcess(["dev", "--data-dir", dir + "/data", "--http", "127.0.0.1:0", "--block-interval-ms", "100",
@@ -67,6 +67,14 @@ struct CLIContractTests {
         // 4: a deadline that has passed before the first look
         let (late, _, lateErr) = try await AgoraProcess.run(transfer + ["--amount", "1", "--wait", "--timeout", "0"], logDir: dir)
         #expect(late == 4, "\(lateErr)")
+        // 5: the light client refuses a trusted hash that is not block 1's; from the chain's
+        // genesis the same head verifies (0).
+        let verify = ["verify", "header", "latest", "--node", url]
+        let (verified, _, verifiedErr) = try await AgoraProcess.run(verify + ["--genesis", dir + "/data/genesis.json"], logDir: dir)
+        #expect(verified == 0, "\(verifiedErr)")
+        let (unverified, _, unverifiedErr) = try await AgoraProcess.run(verify + ["--trust-height", "1", "--trust-hash", String(repeating: "ab", count: 32)],
+                                                                       logDir: dir)
+        #expect(unverified == 5 && unverifiedErr.hasPrefix("error: hash_mismatch:"), "\(unverifiedErr)")
 
         node.signal(SIGTERM)
         #expect(try await node.wait() == 0)

@@ -5,7 +5,21 @@ import AgoraState
 import AgoraStorage
 import Foundation
 import Logging
+import Synchronization
 import Testing
+
+/// The real Ed25519 checks, counted as they happen: what a test judges reuse by, independently
+/// of the cache's own bookkeeping.
+final class CountingVerifier: Sendable {
+    let checks = Mutex(0)
+    var count: Int { checks.withLock { $0 } }
+
+    var verifier: VerifiedSignatures.Verifier {
+        VerifiedSignatures.Verifier(
+            one: { [self] tx in checks.withLock { $0 += 1 }; return SignatureVerifier.isValid(tx) },
+            many: { [self] txs in checks.withLock { $0 += txs.count }; return SignatureVerifier.verify(txs) })
+    }
+}
 
 /// Two chains over the same genesis: a validator that proposes and a follower that verifies.
 @Suite("Verified signatures")
@@ -16,7 +30,7 @@ struct VerifiedSignaturesTests {
     let logger = Logger(label: "test")
     static let chainID = "sig-reuse"
 
-    func open(_ key: SigningKey, config: Chain.Config = Chain.Config()) throws -> Chain {
+    func open(_ key: SigningKey, config: Chain.Config = Chain.Config(), mempool: Mempool = Mempool()) throws -> Chain {
         let dir = NSTemporaryDirectory() + "agora-sigs-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try BlockStore(path: dir + "/agora.sqlite")
@@ -26,7 +40,7 @@ struct VerifiedSignaturesTests {
                           faucetAmount: Amount(50)!, maxTotalSupply: Amount(1_000_000)!, maxAccountBalance: Amount(1_000_000)!,
                           blockReward: .zero),
             allocations: [.init(address: alice.address.description, amount: Amount(10_000)!)]).resolve())
-        return try Chain(store: store, validatorKey: key, config: config, logger: logger)
+        return try Chain(store: store, validatorKey: key, mempool: mempool, config: config, logger: logger)
     }
 
     func transfer(_ nonce: UInt64) -> Transaction {
@@ -52,6 +66,54 @@ struct VerifiedSignaturesTests {
         #expect(follower.mempool.verified.contains(unseen.id))
     }
 
+    @Test("a proposal whose transactions were all admitted verifies zero signatures; what it did verify are its own")
+    func allAdmittedVerifiesNone() throws {
+        let counter = CountingVerifier()
+        let follower = try open(SigningKey(), mempool: Mempool(verified: VerifiedSignatures(verifier: counter.verifier)))
+        let proposer = try open(validator)
+        let txs = (0..<80).map { transfer(UInt64($0)) }  // above 64: the batch path runs on every core
+        for tx in txs {
+            try follower.submit(tx)
+            try proposer.submit(tx)
+        }
+        #expect(counter.count == 80, "admission checked each once")
+        let block = try proposer.buildProposal(proposer: validator.publicKey, now: 2_000)
+        #expect(block.transactions.count == 80)
+        try follower.verifyProposal(block, now: 2_000)
+        #expect(counter.count == 80, "verifying the proposal checked no signature")
+        #expect(follower.mempool.verified.batchTotals.reused == 80)
+        #expect(follower.mempool.verified.batchTotals.checked == 0)
+        #expect(follower.mempool.verified.verifications == 80)
+    }
+
+    @Test("a tampered transaction is refused though the follower admitted the original: the ID covers body and signature")
+    func tamperedRefused() throws {
+        let counter = CountingVerifier()
+        let follower = try open(SigningKey(), mempool: Mempool(verified: VerifiedSignatures(verifier: counter.verifier)))
+        let proposer = try open(validator)
+        let original = transfer(0)
+        try follower.submit(original)
+        try proposer.submit(original)
+        let built = try proposer.buildProposal(proposer: validator.publicKey, now: 2_000)
+        // The original's signature on a body that pays more: the ID changes with the body, so
+        // the known verdict cannot carry it.
+        var body = original.body
+        body.payload = .transfer(to: bob.address, amount: Amount(9)!, memo: "")
+        let tampered = Transaction(body: body, signature: original.signature)
+        #expect(tampered.id != original.id)
+        var header = built.header
+        header.txRoot = Block.txRoot([tampered])
+        let before = counter.count
+        #expect {
+            try follower.verifyProposal(Block(header: header, transactions: [tampered]), now: 2_000)
+        } throws: { error in
+            guard case let .invalid(_, reason) = error as? Chain.BlockError else { return false }
+            return reason.contains("bad signature")
+        }
+        #expect(counter.count == before + 1, "the tampered one was checked")
+        #expect(!follower.mempool.verified.contains(tampered.id))
+    }
+
     @Test("a transaction with a bad signature the follower never saw is refused, even beside a valid twin it admitted")
     func forgedStillRefused() throws {
         let proposer = try open(validator)
@@ -73,6 +135,35 @@ struct VerifiedSignaturesTests {
             return reason.contains("bad signature")
         }
         #expect(!follower.mempool.verified.contains(forged.id))
+    }
+
+    @Test("a proposal over the protocol's block size is refused before any signature is checked, whatever the proposer's budget")
+    func oversizedRefused() throws {
+        let counter = CountingVerifier()
+        let follower = try open(SigningKey(), mempool: Mempool(verified: VerifiedSignatures(verifier: counter.verifier)))
+        let proposer = try open(validator)
+        let built = try proposer.buildProposal(proposer: validator.publicKey, now: 2_000)
+        // Transfers with the longest memo, unsigned (the size check comes first), until their
+        // bytes pass the 4 MiB limit.
+        let memo = String(repeating: "m", count: Limits.maxMemoBytes)
+        let one = Transaction(body: TransactionBody(chainID: Self.chainID, sender: alice.publicKey, nonce: 0, fee: Amount(1)!, expiresAt: 1_000,
+                                                    payload: .transfer(to: bob.address, amount: Amount(1)!, memo: memo)),
+                              signature: Signature(bytes: [UInt8](repeating: 0, count: 64))!)
+        let count = Limits.defaultMaxBlockBytes / one.size + 1
+        let txs = (0..<count).map { n in
+            Transaction(body: TransactionBody(chainID: Self.chainID, sender: alice.publicKey, nonce: UInt64(n), fee: Amount(1)!, expiresAt: 1_000,
+                                              payload: .transfer(to: bob.address, amount: Amount(1)!, memo: memo)),
+                        signature: one.signature)
+        }
+        var header = built.header
+        header.txRoot = Block.txRoot(txs)
+        #expect {
+            try follower.verifyProposal(Block(header: header, transactions: txs), now: 2_000)
+        } throws: { error in
+            guard case let .invalid(_, reason) = error as? Chain.BlockError else { return false }
+            return reason.contains("over the block limit")
+        }
+        #expect(counter.count == 0)
     }
 
     @Test("admission remembers a checked signature, also of a transaction queued behind a nonce gap")

@@ -1,6 +1,7 @@
 import AgoraAPI
 import AgoraAPIModels
 import AgoraClient
+import AgoraCore
 import AgoraCrypto
 import Foundation
 import Logging
@@ -43,11 +44,62 @@ import Testing
 
     static let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
 
-    @Test func anUnknownMethodWithoutASessionIsMethodNotFoundSoNewClientsFallBackToInitialize() async {
-        let (status, _, body) = await post(router(), #"{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{}}"#)
-        #expect(status == 404)
+    static func envelope(_ method: String, id: Int = 7, version: String = "2026-07-28", params: String = "") -> String {
+        #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":{\#(params)"_meta":{"io.modelcontextprotocol/protocolVersion":"\#(version)","io.modelcontextprotocol/clientCapabilities":{}}}}"#
+    }
+
+    static func envelopeHeaders(_ method: String, version: String = "2026-07-28") -> [String: String] {
+        ["MCP-Protocol-Version": version, "Mcp-Method": method]
+    }
+
+    @Test func serverDiscoverWithoutASessionAnswersThe2026Revision() async {
+        let (status, _, body) = await post(router(), Self.envelope("server/discover"), headers: Self.envelopeHeaders("server/discover"))
+        #expect(status == 200)
+        let result = body?["result"] as? [String: Any]
+        #expect((result?["supportedVersions"] as? [String])?.contains("2026-07-28") == true)
+        #expect((result?["supportedVersions"] as? [String])?.contains("2025-11-25") == true)
+        #expect(result?["resultType"] as? String == "complete")
+        #expect(result?["cacheScope"] as? String == "public")
+        #expect(body?["id"] as? Int == 7)
+    }
+
+    @Test func toolsListWithoutASessionCarriesEveryOutputSchemaAndCachingHints() async {
+        let (status, _, body) = await post(router(), Self.envelope("tools/list"), headers: Self.envelopeHeaders("tools/list"))
+        #expect(status == 200)
+        let result = body?["result"] as? [String: Any]
+        let tools = result?["tools"] as? [[String: Any]] ?? []
+        #expect(tools.count == ToolCatalog.tools.count)
+        #expect(tools.allSatisfy { $0["outputSchema"] != nil && $0["title"] != nil })
+        #expect(result?["ttlMs"] as? Int != nil)
+    }
+
+    @Test func anUnknownRevisionGetsUnsupportedProtocolVersionNamingTheServedOnes() async {
+        let (status, _, body) = await post(router(), Self.envelope("server/discover", version: "2099-01-01"),
+                                           headers: Self.envelopeHeaders("server/discover", version: "2099-01-01"))
+        #expect(status == 400)
         let error = body?["error"] as? [String: Any]
-        #expect(error?["code"] as? Int == -32601)
+        #expect(error?["code"] as? Int == -32022)
+        let data = error?["data"] as? [String: Any]
+        #expect((data?["supported"] as? [String])?.contains("2026-07-28") == true)
+        #expect(data?["requested"] as? String == "2099-01-01")
+    }
+
+    @Test func anEnvelopeWhoseHeadersDisagreeIsAHeaderMismatch() async {
+        let (status, _, body) = await post(router(), Self.envelope("tools/list"), headers: Self.envelopeHeaders("server/discover"))
+        #expect(status == 400)
+        #expect((body?["error"] as? [String: Any])?["code"] as? Int == -32020)
+    }
+
+    @Test func discoverWithoutTheEnvelopeIsInvalidParams() async {
+        let (status, _, body) = await post(router(), #"{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{}}"#)
+        #expect(status == 400)
+        #expect((body?["error"] as? [String: Any])?["code"] as? Int == -32602)
+    }
+
+    @Test func anUnknownMethodWithoutASessionIsMethodNotFound() async {
+        let (status, _, body) = await post(router(), #"{"jsonrpc":"2.0","id":7,"method":"nothing/here","params":{}}"#)
+        #expect(status == 404)
+        #expect((body?["error"] as? [String: Any])?["code"] as? Int == -32601)
         #expect(body?["id"] as? Int == 7)
     }
 
@@ -111,6 +163,40 @@ import Testing
         #expect(with == 200)
     }
 
+    @Test func withAgentTokensARequestNeedsOneAndATokenActsOnlyAsItsAgent() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcp-tokens-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tokens = MCPAgentTokens(dataDirectory: dir)
+        let alice = try tokens.create(agent: "alice").token
+        let bob = try tokens.create(agent: "bob").token
+        let mode = try FileManager.default.attributesOfItem(atPath: tokens.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try String(contentsOfFile: tokens.path, encoding: .utf8).contains(alice) == false)
+        var settings = MCPSessionRouter.Configuration()
+        settings.agentTokens = tokens
+        let r = MCPSessionRouter(keyring: AgentKeyring(agents: [Self.alice], unavailable: [:]), configuration: settings, version: "test",
+                                 logger: Logger(label: "test")) { NodeGateway(base: "http://127.0.0.1:9") }
+        let (missing, missingHeaders, _) = await post(r, Self.initialize)
+        #expect(missing == 401)
+        #expect(missingHeaders["WWW-Authenticate"]?.hasPrefix("Bearer") == true)
+        let (wrong, wrongHeaders, _) = await post(r, Self.initialize, headers: ["Authorization": "Bearer agora_mcp_" + String(repeating: "0", count: 64)])
+        #expect(wrong == 401)
+        #expect(wrongHeaders["WWW-Authenticate"]?.contains("invalid_token") == true)
+        let (foreign, foreignHeaders, body) = await post(r, Self.initialize, query: ["agent": "alice"], headers: ["Authorization": "Bearer " + bob])
+        #expect(foreign == 403)
+        #expect(foreignHeaders["WWW-Authenticate"]?.contains("insufficient_scope") == true)
+        #expect(((body?["error"] as? [String: Any])?["message"] as? String)?.contains("bob") == true)
+        let (own, ownHeaders, _) = await post(r, Self.initialize, headers: ["Authorization": "Bearer " + alice])
+        #expect(own == 200)
+        let session = try #require(ownHeaders.first { $0.key.lowercased() == "mcp-session-id" }?.value)
+        let (cross, _, _) = await post(r, #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, session: session, headers: ["Authorization": "Bearer " + bob])
+        #expect(cross == 403)
+        try tokens.revoke(name: "alice")
+        let (revoked, _, _) = await post(r, Self.initialize, headers: ["Authorization": "Bearer " + alice])
+        #expect(revoked == 401)
+    }
+
     @Test func aForeignBrowserOriginIsRefused() async {
         let (status, _, _) = await post(router(), Self.initialize, headers: ["Origin": "https://evil.example"])
         #expect(status == 403)
@@ -150,9 +236,15 @@ import Testing
 
     @Test func resourceURIsAreParsedStrictly() throws {
         let id = String(repeating: "ab", count: 32)
-        #expect(try LedgerResources.parse("agora://groups/\(id)").0 == "groups")
-        #expect(try LedgerResources.parse("agora://threads/\(id)").0 == "threads")
-        for bad in ["agora://groups/xyz", "http://groups/\(id)", "agora://people/\(id)", "agora://groups/\(id)/x"] {
+        let h = try #require(Hash(hex: id))
+        #expect(try LedgerResources.parse("agora://groups/\(id)") == .group(h))
+        #expect(try LedgerResources.parse("agora://threads/\(id)") == .thread(h))
+        #expect(try LedgerResources.parse("agora://groups/\(id)/claims") == .groupClaims(h, afterHeight: nil))
+        #expect(try LedgerResources.parse("agora://groups/\(id)/claims?afterHeight=12") == .groupClaims(h, afterHeight: 12))
+        let address = MCPSessionRouterTests.alice.key.address
+        #expect(try LedgerResources.parse("agora://agents/\(address)/proposals") == .proposals(address))
+        for bad in ["agora://groups/xyz", "http://groups/\(id)", "agora://people/\(id)", "agora://groups/\(id)/x",
+                    "agora://groups/\(id)/claims?since=1", "agora://agents/nobody/proposals", "agora://threads/\(id)?afterHeight=1"] {
             #expect(throws: MCPError.self, "\(bad)") { try LedgerResources.parse(bad) }
         }
     }

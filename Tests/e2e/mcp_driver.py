@@ -1,10 +1,14 @@
 """Drives Agora's MCP server with the official Python `mcp` client, either line (1.x or 2.x,
 whichever is installed in the interpreter running this), over stdio (`agora mcp`) or the
 node's streamable HTTP endpoint (`/mcp`). Two agents, alice and bob, act through their own
-sessions; every tool is called; bad arguments must come back as tool errors. Prints one JSON
-line of what it saw and exits non-zero naming the first check that failed.
+sessions (over HTTP each with its own bearer token, from MCP_TOKENS); every tool is called and
+every successful result's structuredContent is checked against the tool's outputSchema (and
+against its text content); bad arguments must come back as tool errors; alice subscribes to
+her group's new claims and sees bob's reply arrive. The 2.x client must speak 2026-07-28
+(server/discover, no session), the 1.x client a handshake revision. Prints one JSON line of
+what it saw and exits non-zero naming the first check that failed.
 
-    python mcp_driver.py http  NODE_URL KEYS_DIR AGORA_BIN
+    MCP_TOKENS='{"alice": "...", "bob": "...", "*": "..."}' python mcp_driver.py http NODE_URL KEYS_DIR AGORA_BIN
     python mcp_driver.py stdio NODE_URL KEYS_DIR AGORA_BIN
 """
 import asyncio
@@ -15,6 +19,7 @@ import os
 import sys
 import urllib.request
 
+import jsonschema
 import mcp
 
 VERSION = getattr(mcp, "__version__", None)
@@ -31,11 +36,15 @@ def field(obj, camel, snake):
 class Agent:
     """One MCP session, whatever the client line."""
 
-    def __init__(self, handle):
+    def __init__(self, handle, updates):
         self.h = handle
+        self.updates = updates  # resources/updated URIs (1.x: from the session's message handler)
+        self.output_schemas = {}
 
     async def tools(self):
-        return (await self.h.list_tools()).tools
+        tools = (await self.h.list_tools()).tools
+        self.output_schemas = {t.name: field(t, "outputSchema", "output_schema") for t in tools}
+        return tools
 
     async def call(self, name, args=None):
         r = await self.h.call_tool(name, args or {})
@@ -45,6 +54,14 @@ class Agent:
         err, value, raw = await self.call(name, args)
         if err:
             raise AssertionError(f"{name}({json.dumps(args)}) failed: {value or raw}")
+        schema = self.output_schemas.get(name)
+        assert schema, f"{name} declares no outputSchema"
+        try:
+            jsonschema.validate(value, schema)
+        except jsonschema.ValidationError as e:
+            raise AssertionError(f"{name}: structuredContent does not match its outputSchema: {e.message} at {list(e.absolute_path)}")
+        text = json.loads(raw.content[0].text)
+        assert text == value, f"{name}: text content differs from structuredContent"
         return value
 
     async def fails(self, name, args, code):
@@ -60,22 +77,67 @@ class Agent:
     async def read(self, uri):
         return json.loads((await self.h.read_resource(uri)).contents[0].text)
 
+    def protocol_version(self):
+        if MAJOR >= 2:
+            return self.h.protocol_version
+        return self.protocol
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, uris):
+        """Subscriptions to `uris`: 2.x with subscriptions/listen, 1.x with resources/subscribe.
+        Yields (honored URIs, wait(uri, seconds))."""
+        if MAJOR >= 2:
+            async with self.h.listen(resource_subscriptions=uris) as sub:
+                async def wait(uri, seconds):
+                    async def first():
+                        async for event in sub:
+                            if getattr(event, "uri", None) == uri:
+                                return
+                    await asyncio.wait_for(first(), seconds)
+                yield list(sub.honored.resource_subscriptions or []), wait
+        else:
+            for uri in uris:
+                await self.h.subscribe_resource(uri)
+
+            async def wait(uri, seconds):
+                async def first():
+                    while (await self.updates.get()) != uri:
+                        pass
+                await asyncio.wait_for(first(), seconds)
+            yield list(uris), wait
+            for uri in uris:
+                await self.h.unsubscribe_resource(uri)
+
 
 @contextlib.asynccontextmanager
 async def connect(transport, node, keys, binary, agent):
+    updates = asyncio.Queue()
+
+    async def on_message(message):
+        root = getattr(message, "root", message)
+        if getattr(root, "method", None) == "notifications/resources/updated":
+            updates.put_nowait(str(root.params.uri))
+
     if transport == "http":
         url = node + "/mcp" + (f"?agent={agent}" if agent else "")
+        tokens = json.loads(os.environ.get("MCP_TOKENS", "{}"))
+        token = tokens.get(agent or "*")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         if MAJOR >= 2:
             from mcp import Client
-            async with Client(url) as c:
-                yield Agent(c)
+            from mcp.client.streamable_http import streamable_http_client
+            from mcp.shared._httpx_utils import create_mcp_http_client
+            async with create_mcp_http_client(headers=headers) as http:
+                async with Client(streamable_http_client(url, http_client=http)) as c:
+                    yield Agent(c, updates)
         else:
             from mcp import ClientSession
             from mcp.client.streamable_http import streamablehttp_client
-            async with streamablehttp_client(url) as (r, w, _):
-                async with ClientSession(r, w) as s:
-                    await s.initialize()
-                    yield Agent(s)
+            async with streamablehttp_client(url, headers=headers) as (r, w, _):
+                async with ClientSession(r, w, message_handler=on_message) as s:
+                    a = Agent(s, updates)
+                    a.protocol = (await s.initialize()).protocolVersion
+                    yield a
     else:
         from mcp import StdioServerParameters
         args = ["mcp", "--node", node, "--keys", keys] + (["--agent", agent] if agent else [])
@@ -84,14 +146,15 @@ async def connect(transport, node, keys, binary, agent):
         if MAJOR >= 2:
             from mcp import Client
             async with Client(params) as c:
-                yield Agent(c)
+                yield Agent(c, updates)
         else:
             from mcp import ClientSession
             from mcp.client.stdio import stdio_client
             async with stdio_client(params) as (r, w):
-                async with ClientSession(r, w) as s:
-                    await s.initialize()
-                    yield Agent(s)
+                async with ClientSession(r, w, message_handler=on_message) as s:
+                    a = Agent(s, updates)
+                    a.protocol = (await s.initialize()).protocolVersion
+                    yield a
 
 
 def rest(node, path):
@@ -103,7 +166,7 @@ REQUIRED_TOOLS = {"whoami", "get_balance", "transfer", "list_groups", "get_group
                   "publish_claim", "search_claims", "get_claim", "get_thread", "upload_artifact", "fetch_artifact",
                   "create_task", "list_tasks", "get_task", "take_task", "assign_task", "update_task", "heartbeat", "get_presence",
                   "list_offers", "get_offer", "list_purchases", "market_offer", "market_buy", "market_deliver", "market_receive",
-                  "market_dispute"}
+                  "market_dispute", "post_intent", "list_my_intents", "list_proposals", "accept_settlement", "challenge_settlement"}
 
 
 async def scenario(transport, node, keys, binary):
@@ -118,7 +181,19 @@ async def scenario(transport, node, keys, binary):
         for t in tools:
             schema = field(t, "inputSchema", "input_schema")
             assert schema["type"] == "object", f"{t.name}: input schema type is {schema.get('type')}"
+            out = field(t, "outputSchema", "output_schema")
+            assert out and out["type"] == "object", f"{t.name}: output schema {out}"
+            jsonschema.Draft202012Validator.check_schema(out)
+            assert t.title, f"{t.name} has no title"
+            hints = t.annotations
+            assert hints is not None and None not in (field(hints, "readOnlyHint", "read_only_hint"), field(hints, "destructiveHint", "destructive_hint"),
+                                                      field(hints, "idempotentHint", "idempotent_hint")), f"{t.name}: annotations {hints}"
         seen["tools"] = len(tools)
+        await bob.tools()
+        await nobody.tools()
+        seen["protocol"] = alice.protocol_version()
+        expected = "2026-07-28" if MAJOR >= 2 else "2025-11-25"
+        assert seen["protocol"] == expected, f"negotiated {seen['protocol']}, expected {expected}"
 
         a = await alice.ok("whoami")
         b = await bob.ok("whoami")
@@ -139,7 +214,16 @@ async def scenario(transport, node, keys, binary):
         first = await alice.ok("publish_claim", {"group": group, "text": "The cache halves p99 latency.",
                                                  "tags": ["#Perf", "cache"], "artifacts": [art]})
         assert first["tags"] == ["cache", "perf"], first
-        reply = await bob.ok("publish_claim", {"group": group, "text": "Confirmed on my run.", "parent": first["claim"]})
+        # alice watches her group's new claims (and her settlement proposals); bob's reply shows up.
+        claims_uri, proposals_uri = f"agora://groups/{group}/claims", f"agora://agents/{a['address']}/proposals"
+        async with alice.subscribe([claims_uri, proposals_uri]) as (honored, wait):
+            assert sorted(honored) == sorted([claims_uri, proposals_uri]), honored
+            reply = await bob.ok("publish_claim", {"group": group, "text": "Confirmed on my run.", "parent": first["claim"]})
+            await wait(claims_uri, 20)
+        first_height = rest(node, f"/api/v1/claims/{first['claim']}")["height"]
+        fresh = await alice.read(f"{claims_uri}?afterHeight={first_height}")
+        assert [c["id"] for c in fresh["claims"]] == [reply["claim"]], fresh
+        seen["subscription"] = "listen" if MAJOR >= 2 else "resources/subscribe"
 
         # The ledger, read over REST, names each agent as the author of its own claim.
         assert rest(node, f"/api/v1/claims/{first['claim']}")["author"] == a["address"]
@@ -189,6 +273,17 @@ async def scenario(transport, node, keys, binary):
         await bob.ok("heartbeat", {"group": group})
         here = await alice.ok("get_presence", {"group": group})
         assert {m["address"] for m in here["members"] if m["online"]} == {a["address"], b["address"]}, here
+
+        # Intents (the mediator's side is tests/e2e/test_intents.py): post, list, no proposals yet.
+        posted = await alice.ok("post_intent", {"group": group, "kind": "offer", "text": f"Proofreading of papers ({transport})",
+                                                "terms": "asset=proofreading price=10..20"})
+        mine = await alice.ok("list_my_intents", {"status": "open"})
+        assert posted["intent"] in [i["id"] for i in mine["items"]], mine
+        assert (await alice.ok("list_proposals", {"status": "all"}))["items"] == []
+        for tool in ("accept_settlement", "challenge_settlement"):
+            args = {"settlement": "ab" * 32} if tool == "accept_settlement" else {"settlement": "ab" * 32, "reason": "no", "bond": 10}
+            err, value, _ = await bob.call(tool, args)
+            assert err and value["error"]["code"], (tool, value)
 
         # Market: alice sells a text, bob buys, alice delivers, bob receives it decrypted and verified.
         secret = f"the recipe, {transport} {VERSION}"

@@ -479,3 +479,70 @@ def test_a_validator_rotates_its_key_without_stopping_the_chain(testnet):
     for h in range(at + 2, at + 6):
         assert old_key not in {s["validator"] for s in net.block(0, h)["seal"]["signatures"]}, f"old key signed height {h}"
     assert any(new_key in signers(net.block(0, h)) for h in range(at + 2, at + 6)), "the new key does not sign"
+
+    # The light client (issue 15) follows this history from genesis: the rotation is a set change
+    # that header at + 1 announces, so both modes verify the head; a node that lies about one
+    # light block is refused with the typed reason.
+    genesis = os.path.join(net.dir, "genesis.json")
+    head = net.height(0)
+    for mode in ("skipping", "sequential"):
+        out = json.loads(cli("verify", "header", str(head), "--genesis", genesis, "--node", net.urls[0], "--mode", mode))
+        assert out["verified"] and out["height"] == head and out["hash"] == net.block(0, head)["hash"], out
+        assert out["lightBlocksFetched"] >= (head if mode == "sequential" else 1), out
+    lying = LyingProxy(net.urls[0], corrupt_height=at + 2)
+    try:
+        r = subprocess.run([BIN, "verify", "header", str(head), "--genesis", genesis, "--node", lying.url, "--mode", "sequential"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 5, f"{r.returncode}: {r.stdout} {r.stderr}"
+        assert r.stderr.startswith("error: bad_signature:") and f"height {at + 2}" in r.stderr, r.stderr
+        # Another chain's genesis is refused before any header is asked for.
+        other = json.load(open(genesis))
+        other["chainID"] = "another-chain"
+        other_path = os.path.join(net.dir, "other-genesis.json")
+        json.dump(other, open(other_path, "w"))
+        r = subprocess.run([BIN, "verify", "header", "latest", "--genesis", other_path, "--node", net.urls[0]],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 5 and r.stderr.startswith("error: wrong_chain:"), f"{r.returncode}: {r.stderr}"
+    finally:
+        lying.close()
+
+
+class LyingProxy:
+    """An HTTP front for a node that passes every answer through but corrupts the commit of one
+    light block (the last signature's last byte): a node that lies once."""
+
+    def __init__(self, target, corrupt_height):
+        import http.server
+
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                try:
+                    with urllib.request.urlopen(target + self.path, timeout=30) as r:
+                        status, body = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read()
+                if self.path == f"/api/v1/light-blocks/{corrupt_height}" and status == 200:
+                    block = json.loads(body)
+                    c = block["commit"]
+                    block["commit"] = c[:-1] + ("0" if c[-1] != "0" else "1")
+                    body = json.dumps(block).encode()
+                    proxy.lied += 1
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.lied = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

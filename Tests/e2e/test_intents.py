@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 
+import jsonschema
 from conftest import BIN
 from test_consensus import LocalNet, get, metric_sum, metrics
 
@@ -64,13 +65,48 @@ class MCPAgent:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
 
-    def call(self, tool, args):
-        status, _, text = self.post({"jsonrpc": "2.0", "id": self.next(), "method": "tools/call", "params": {"name": tool, "arguments": args}})
+    def rpc(self, method, params):
+        status, _, text = self.post({"jsonrpc": "2.0", "id": self.next(), "method": method, "params": params})
         assert status == 200, text
         if not text.lstrip().startswith("{"):  # server-sent events: the last data line is the answer
             text = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")][-1]
-        result = json.loads(text)["result"]
+        return json.loads(text)["result"]
+
+    def call(self, tool, args):
+        result = self.rpc("tools/call", {"name": tool, "arguments": args})
+        if not result.get("isError", False):
+            # Every result conforms to the tool's declared outputSchema.
+            if not hasattr(self, "schemas"):
+                self.schemas = {t["name"]: t["outputSchema"] for t in self.rpc("tools/list", {})["tools"]}
+            jsonschema.validate(result["structuredContent"], self.schemas[tool])
         return result.get("isError", False), result.get("structuredContent")
+
+
+def listen(url, agent, uri):
+    """Opens a raw MCP 2026-07-28 `subscriptions/listen` stream for `uri` in a thread; returns
+    what it has seen so far: the URIs acknowledged and those reported updated."""
+    seen = {"acknowledged": None, "updated": []}
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    body = {"jsonrpc": "2.0", "id": "listen-1", "method": "subscriptions/listen",
+            "params": {"notifications": {"resourceSubscriptions": [uri]}, "_meta": meta}}
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "subscriptions/listen"}
+    req = urllib.request.Request(f"{url}/mcp?agent={agent}", data=json.dumps(body).encode(), headers=headers, method="POST")
+
+    def run():
+        with urllib.request.urlopen(req, timeout=120) as r:
+            for raw in r:
+                line = raw.decode().strip()
+                if not line.startswith("data: "):
+                    continue
+                message = json.loads(line[6:])
+                assert message["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen-1", message
+                if message["method"] == "notifications/subscriptions/acknowledged":
+                    seen["acknowledged"] = message["params"]["notifications"]["resourceSubscriptions"]
+                elif message["method"] == "notifications/resources/updated":
+                    seen["updated"].append(message["params"]["uri"])
+    threading.Thread(target=run, daemon=True).start()
+    return seen
 
 
 class Scene:
@@ -200,8 +236,12 @@ def test_mediator_pairs_intents_and_settlements_pay_out_or_are_challenged():
         assert final["status"] == "finalised"
         assert s.balances("mediator")["mediator"] == med + 15 + p3["mediatorFee"]
 
-        # 4. Agents over MCP: post, see the mediator's proposal, accept, see it settle.
+        # 4. Agents over MCP: post, see the mediator's proposal, accept, see it settle. bob also
+        # listens (MCP 2026-07-28 subscriptions/listen) to his proposals and is told of the new one.
         alice, bob = MCPAgent(s.url, "alice"), MCPAgent(s.url, "bob")
+        proposals_uri = f"agora://agents/{s.addr['bob']}/proposals"
+        told = listen(s.url, "bob", proposals_uri)
+        net.wait("bob's listen stream is acknowledged", lambda: told["acknowledged"] is not None, timeout=20)
         err, posted = alice.call("post_intent", {"group": s.group, "kind": "offer", "text": "Logo design for startups, vector files",
                                                  "terms": "asset=logo-design price=300..500", "bond": 5})
         assert not err and posted["status"] == "committed", posted
@@ -221,6 +261,8 @@ def test_mediator_pairs_intents_and_settlements_pay_out_or_are_challenged():
                 found["p"] = hits[0]
             return bool(hits)
         net.wait("the mediator proposes to the agents", proposed, timeout=60)
+        net.wait("bob's listen stream names his proposals", lambda: proposals_uri in told["updated"], timeout=30)
+        assert told["acknowledged"] == [proposals_uri], told
         p4 = found["p"]
         assert p4["score"]["total"] > 0 and p4["payments"][0]["amount"] == 450
         err, refused = alice.call("challenge_settlement", {"settlement": p4["id"], "reason": "too early"})

@@ -1,8 +1,13 @@
 /// A block: a header that commits to everything (transactions by Merkle root, state by the
-/// chained state root, the validator set by hash, the parent's finality by `lastCommit`) and the
-/// transactions themselves. The block hash is SHA-256 of the canonical header.
+/// chained state root, the validator set that signs it and the one that signs the next block by
+/// hash, the parent's finality by `lastCommit`) and the transactions themselves. The block hash
+/// is SHA-256 of the canonical header.
+///
+/// Version 2 added `nextValidatorSetHash`: a light client that trusts block H learns from it which
+/// set must sign H+1, so it can follow any validator-set change one height at a time (CometBFT's
+/// `NextValidatorsHash`). Version 1 headers are refused by name.
 public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
-    public static let currentVersion: UInt8 = 1
+    public static let currentVersion: UInt8 = 2
 
     public var chainID: String
     public var height: UInt64
@@ -13,12 +18,16 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     public var txRoot: Hash
     /// State root after applying this block (see `StateRoot` in AgoraState).
     public var stateRoot: Hash
+    /// The set that signs this block (its seal, and the next block's `lastCommit`).
     public var validatorSetHash: Hash
+    /// The set that signs block `height + 1`: fixed when block `height - 1` executed, because a
+    /// change made by block H takes effect at H+2 (docs/staking.md).
+    public var nextValidatorSetHash: Hash
     /// The +2/3 precommits for the parent; absent only at height 1.
     public var lastCommit: Commit?
 
     public init(chainID: String, height: UInt64, previousHash: Hash, timestamp: UInt64, proposer: PublicKey,
-                txRoot: Hash, stateRoot: Hash, validatorSetHash: Hash, lastCommit: Commit?) {
+                txRoot: Hash, stateRoot: Hash, validatorSetHash: Hash, nextValidatorSetHash: Hash? = nil, lastCommit: Commit?) {
         self.chainID = chainID
         self.height = height
         self.previousHash = previousHash
@@ -27,6 +36,8 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         self.txRoot = txRoot
         self.stateRoot = stateRoot
         self.validatorSetHash = validatorSetHash
+        // Omitted: the set does not change at the next height (fixtures; the chain passes it).
+        self.nextValidatorSetHash = nextValidatorSetHash ?? validatorSetHash
         self.lastCommit = lastCommit
     }
 
@@ -42,12 +53,18 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         writer.write(txRoot)
         writer.write(stateRoot)
         writer.write(validatorSetHash)
+        writer.write(nextValidatorSetHash)
         writer.writeOptional(lastCommit)
     }
 
     public init(from reader: inout CanonicalReader) throws(CodecError) {
         let version = try reader.readUInt8("header.version")
-        guard version == BlockHeader.currentVersion else { throw .unknownTag(type: "header.version", tag: version) }
+        guard version == BlockHeader.currentVersion else {
+            if version == 1 {
+                throw .nonCanonical(field: "header.version", reason: "version 1 headers (before nextValidatorSetHash) are no longer accepted; this node reads version \(BlockHeader.currentVersion)")
+            }
+            throw .unknownTag(type: "header.version", tag: version)
+        }
         chainID = try ChainID.read(&reader, "header.chainID")
         height = try reader.readUInt64("header.height")
         previousHash = try reader.read(Hash.self)
@@ -56,6 +73,7 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         txRoot = try reader.read(Hash.self)
         stateRoot = try reader.read(Hash.self)
         validatorSetHash = try reader.read(Hash.self)
+        nextValidatorSetHash = try reader.read(Hash.self)
         lastCommit = try reader.readOptional(Commit.self, "header.lastCommit")
     }
 }

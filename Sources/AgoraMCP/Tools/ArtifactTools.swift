@@ -12,13 +12,21 @@ enum ArtifactTools {
     static let maxBytes = 4 * 1024 * 1024
     static let all: [AgoraTool] = [upload, fetch]
 
+    /// Content read back (an artifact, a purchase's decrypted content): text or base64.
+    static func contentFields(_ hashDescription: String) -> [String: Value] {
+        ["sha256": Schema.hash(hashDescription), "size": Schema.integer("Size in bytes"),
+         "encoding": Schema.string("How content is given", enumeration: ["utf8", "base64"]), "content": Schema.string("The bytes")]
+    }
+
+    static let contentOutput = ToolOutput.object(contentFields("Artifact SHA-256"), required: ["sha256", "size", "encoding", "content"])
+
     static let upload = AgoraTool(
-        "upload_artifact",
+        "upload_artifact", title: "Upload artifact",
         "Store content on the node as a content-addressed artifact (at most 4 MiB here; larger files with `agora artifact put`). Returns its sha256 and size, which publish_claim takes as an artifact reference.",
         input: Schema.object(["content": Schema.string("The bytes: UTF-8 text, or base64 when encoding is base64", maxLength: maxBytes * 4 / 3 + 4),
                               "encoding": Schema.string("How content is given", enumeration: ["utf8", "base64"])],
                              required: ["content"]),
-        readOnly: false, idempotent: true
+        output: ToolOutput.object(["sha256": Schema.hash("Artifact SHA-256"), "size": Schema.integer("Size in bytes", minimum: 1)], required: ["sha256", "size"]), effect: .addsIdempotently
     ) { args, session in
         let content = try args.string("content", maxBytes: maxBytes * 4 / 3 + 4)
         let bytes = try decode(content, encoding: try args.optionalString("encoding", maxBytes: 8))
@@ -38,12 +46,12 @@ enum ArtifactTools {
     }
 
     static let fetch = AgoraTool(
-        "fetch_artifact",
+        "fetch_artifact", title: "Fetch artifact",
         "Read an artifact stored on the node (at most 4 MiB here), verified against its SHA-256. Returns UTF-8 text when the bytes are text, else base64.",
         input: Schema.object(["sha256": Schema.hash("Artifact SHA-256"),
                               "encoding": Schema.string("Force the answer's encoding", enumeration: ["utf8", "base64"])],
                              required: ["sha256"]),
-        readOnly: true
+        output: ArtifactTools.contentOutput, effect: .reads
     ) { args, session in
         let sha = try args.hash("sha256")
         let encoding = try args.optionalString("encoding", maxBytes: 8)

@@ -50,7 +50,7 @@ enum ClaimTools {
     }
 
     static let publish = AgoraTool(
-        "publish_claim",
+        "publish_claim", title: "Publish claim",
         "Publish a signed claim in a group the agent is a member of: text, optional tags, an optional parent claim (a reply) and artifact references (upload first with upload_artifact). Waits for the commit; returns the claim ID.",
         input: Schema.object([
             "group": Schema.hash("Group ID"),
@@ -60,7 +60,7 @@ enum ClaimTools {
             "parent": Schema.hash("Claim this one answers"),
             "artifacts": ArtifactRefs.schema("Artifacts the claim references", maxCount: Limits.maxClaimArtifacts),
         ], required: ["group", "text"]),
-        readOnly: false
+        output: ToolOutput.committed(["claim": Schema.hash("New claim ID"), "tags": Schema.array("Tags as stored (normalised)", items: Schema.string("tag"), maxItems: Limits.maxClaimTags)]), effect: .adds
     ) { args, session in
         let group = try args.hash("group")
         let text = try args.string("text", maxBytes: Limits.maxClaimTextBytes)
@@ -77,7 +77,7 @@ enum ClaimTools {
     }
 
     static let search = AgoraTool(
-        "search_claims",
+        "search_claims", title: "Search claims",
         "Claims of a group in commit order, optionally only those since a block time (ms since 1970), by one author or with one tag. 50 per page by default; pass nextCursor back as cursor for more.",
         input: Schema.object([
             "group": Schema.hash("Group ID"),
@@ -88,7 +88,7 @@ enum ClaimTools {
             "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
             "cursor": Schema.string("nextCursor of the previous page", maxLength: 128),
         ], required: ["group"]),
-        readOnly: true
+        output: ToolOutput.view("ClaimPage"), effect: .reads
     ) { args, session in
         let group = try args.hash("group")
         var extra: [(String, String)] = []
@@ -107,8 +107,8 @@ enum ClaimTools {
     }
 
     static let get = AgoraTool(
-        "get_claim", "One claim by ID: text, tags, author, thread root, artifacts and block time.",
-        input: Schema.object(["claim": Schema.hash("Claim ID")], required: ["claim"]), readOnly: true
+        "get_claim", title: "Get claim", "One claim by ID: text, tags, author, thread root, artifacts and block time.",
+        input: Schema.object(["claim": Schema.hash("Claim ID")], required: ["claim"]), output: ToolOutput.view("Claim"), effect: .reads
     ) { args, session in
         let id = try args.hash("claim")
         try args.finish(consumed: ["claim"])
@@ -116,11 +116,11 @@ enum ClaimTools {
     }
 
     static let thread = AgoraTool(
-        "get_thread", "The whole thread a claim belongs to, from its root, in commit order.",
+        "get_thread", title: "Get thread", "The whole thread a claim belongs to, from its root, in commit order.",
         input: Schema.object(["claim": Schema.hash("Any claim of the thread"), "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
                               "includeRetracted": Schema.boolean("Retracted claims too (left out by default)"),
                               "cursor": Schema.string("nextCursor of the previous page", maxLength: 128)], required: ["claim"]),
-        readOnly: true
+        output: ToolOutput.view("ClaimPage"), effect: .reads
     ) { args, session in
         let id = try args.hash("claim")
         let extra: [(String, String)] = try args.optionalBool("includeRetracted") == true ? [("includeRetracted", "true")] : []

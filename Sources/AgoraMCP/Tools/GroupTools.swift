@@ -9,10 +9,10 @@ enum GroupTools {
     static let all: [AgoraTool] = [listGroups, getGroup, createGroup, addMember]
 
     static let listGroups = AgoraTool(
-        "list_groups", "Groups on the chain, 50 per page by default; pass nextCursor back as cursor for more.",
+        "list_groups", title: "List groups", "Groups on the chain, 50 per page by default; pass nextCursor back as cursor for more.",
         input: Schema.object(["limit": Schema.integer("Page size", minimum: 1, maximum: 500),
                               "cursor": Schema.string("nextCursor of the previous page", maxLength: 128)]),
-        readOnly: true
+        output: ToolOutput.view("GroupPage"), effect: .reads
     ) { args, session in
         let path = try Paging.query(args, base: "/api/v1/groups")
         try args.finish(consumed: ["limit", "cursor"])
@@ -20,8 +20,8 @@ enum GroupTools {
     }
 
     static let getGroup = AgoraTool(
-        "get_group", "A group's policy, treasury and counts, with its first 100 members and their roles.",
-        input: Schema.object(["group": Schema.hash("Group ID")], required: ["group"]), readOnly: true
+        "get_group", title: "Get group", "A group's policy, treasury and counts, with its first 100 members and their roles.",
+        input: Schema.object(["group": Schema.hash("Group ID")], required: ["group"]), output: ToolOutput.object(["group": Schema.view("Group"), "members": Schema.array("First 100 members", items: Schema.view("Member"), maxItems: 100)], required: ["group", "members"]), effect: .reads
     ) { args, session in
         let id = try args.hash("group")
         try args.finish(consumed: ["group"])
@@ -31,9 +31,9 @@ enum GroupTools {
     }
 
     static let createGroup = AgoraTool(
-        "create_group", "Create a group with the session's agent as its only admin. Returns the group ID.",
+        "create_group", title: "Create group", "Create a group with the session's agent as its only admin. Returns the group ID.",
         input: Schema.object(["name": Schema.string("Group name", maxLength: Limits.maxGroupNameBytes)], required: ["name"]),
-        readOnly: false
+        output: ToolOutput.committed(["group": Schema.hash("New group ID")]), effect: .adds
     ) { args, session in
         let name = try args.string("name", maxBytes: Limits.maxGroupNameBytes)
         guard GroupName.isValid(name) else { throw ToolError.invalidArgument(argument: "name", reason: "must not hold control characters") }
@@ -43,11 +43,11 @@ enum GroupTools {
     }
 
     static let addMember = AgoraTool(
-        "add_group_member", "Admins only: add an address to a group as admin, member or observer.",
+        "add_group_member", title: "Add group member", "Admins only: add an address to a group as admin, member or observer.",
         input: Schema.object(["group": Schema.hash("Group ID"), "member": Schema.address("New member"),
                               "role": Schema.string("Role", enumeration: ["admin", "member", "observer"])],
                              required: ["group", "member", "role"]),
-        readOnly: false
+        output: ToolOutput.committed(["group": Schema.hash("Group ID"), "member": Schema.address("Member"), "role": Schema.string("Role", enumeration: ["admin", "member", "observer"])]), effect: .adds
     ) { args, session in
         let group = try args.hash("group")
         let member = try args.address("member")

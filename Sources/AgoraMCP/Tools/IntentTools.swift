@@ -11,7 +11,7 @@ enum IntentTools {
     static let all: [AgoraTool] = [post, mine, proposals, accept, challenge]
 
     static let post = AgoraTool(
-        "post_intent",
+        "post_intent", title: "Post intent",
         "Post an offer or a request in a group the agent is a member of: text in plain language and optional structured terms like \"asset=gpu-hours amount=10..20 price=500..800 deadline=900\" (price in base units for the whole amount, deadline a block height). Mediators match it with complementary intents and propose settlements. Returns the intent ID.",
         input: Schema.object([
             "group": Schema.hash("Group ID"),
@@ -20,7 +20,7 @@ enum IntentTools {
             "terms": Schema.string("Structured terms: asset=… amount=N..M price=N..M deadline=H, all optional", maxLength: 512),
             "bond": Schema.integer("Bond held while the intent is open (base units)", minimum: 0, maximum: Int64.max),
         ], required: ["group", "kind", "text"]),
-        readOnly: false
+        output: ToolOutput.committed(["intent": Schema.hash("New intent ID")]), effect: .spendsOrEnds
     ) { args, session in
         let group = try args.hash("group")
         let kindText = try args.string("kind", maxBytes: 16)
@@ -40,14 +40,14 @@ enum IntentTools {
     }
 
     static let mine = AgoraTool(
-        "list_my_intents",
+        "list_my_intents", title: "List my intents",
         "The agent's own intents in commit order with their status (open, matched, settled, withdrawn), optionally only one status.",
         input: Schema.object([
             "status": Schema.string("Only this status", enumeration: ["open", "matched", "settled", "withdrawn"]),
             "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
             "cursor": Schema.string("nextCursor of the previous page", maxLength: 128),
         ]),
-        readOnly: true
+        output: ToolOutput.view("IntentPage"), effect: .reads
     ) { args, session in
         guard let agent = session.agent else { throw ToolError.noIdentity }
         var extra = [("author", agent.key.address.description)]
@@ -63,7 +63,7 @@ enum IntentTools {
     }
 
     static let proposals = AgoraTool(
-        "list_proposals",
+        "list_proposals", title: "List settlement proposals",
         "Settlements mediators proposed that the agent is a party of: intents paired, terms text, payments, the mediator's fee, deadlines, who accepted, and the matcher's score parts (kind, terms, text, total; thousandths). Default: those still awaiting acceptance.",
         input: Schema.object([
             "status": Schema.string("proposed (default), accepted, challenged, finalised, refunded, expired or all",
@@ -71,7 +71,7 @@ enum IntentTools {
             "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
             "cursor": Schema.string("nextCursor of the previous page", maxLength: 128),
         ]),
-        readOnly: true
+        output: ToolOutput.view("SettlementPage"), effect: .reads
     ) { args, session in
         guard let agent = session.agent else { throw ToolError.noIdentity }
         var extra = [("party", agent.key.address.description)]
@@ -86,10 +86,10 @@ enum IntentTools {
     }
 
     static let accept = AgoraTool(
-        "accept_settlement",
+        "accept_settlement", title: "Accept settlement",
         "Accept a proposed settlement the agent is a party of. Escrows what the agent owes under it (its payments, their transfer fee and its share of the mediator fee); when every party accepted, the settlement pays out after its challenge window.",
         input: Schema.object(["settlement": Schema.hash("Settlement ID")], required: ["settlement"]),
-        readOnly: false
+        output: ToolOutput.committed(["settlement": Schema.hash("Settlement ID")]), effect: .spendsOrEnds
     ) { args, session in
         let id = try args.hash("settlement")
         try args.finish(consumed: ["settlement"])
@@ -98,14 +98,14 @@ enum IntentTools {
     }
 
     static let challenge = AgoraTool(
-        "challenge_settlement",
+        "challenge_settlement", title: "Challenge settlement",
         "Challenge an accepted settlement before its window closes (parties and other mediators), with a reason and a bond (at least 10). The group's admins resolve it: upheld refunds the parties and slashes the mediator; rejected forfeits the bond.",
         input: Schema.object([
             "settlement": Schema.hash("Settlement ID"),
             "reason": Schema.string("Why (at most \(Limits.maxChallengeReasonBytes) bytes)", maxLength: Limits.maxChallengeReasonBytes),
             "bond": Schema.integer("Bond (base units, at least 10)", minimum: 10, maximum: Int64.max),
         ], required: ["settlement", "reason"]),
-        readOnly: false
+        output: ToolOutput.committed(["settlement": Schema.hash("Settlement ID")]), effect: .spendsOrEnds
     ) { args, session in
         let id = try args.hash("settlement")
         let reason = try args.string("reason", maxBytes: Limits.maxChallengeReasonBytes)

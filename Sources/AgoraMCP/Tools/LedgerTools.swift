@@ -6,9 +6,15 @@ import MCP
 enum LedgerTools {
     static let all: [AgoraTool] = [whoami, balance, transfer]
 
+    static let whoamiOutput = ToolOutput.object([
+        "agent": Schema.nullable(Schema.string("Agent name; null when the session acts as nobody")), "address": Schema.address("Its address"),
+        "publicKey": Schema.string("Ed25519 public key (hex)"), "balance": Schema.integer("Balance (base units)"),
+        "nonce": Schema.integer("Nonce"), "message": Schema.string("Why there is no agent"),
+    ], required: ["agent"])
+
     static let whoami = AgoraTool(
-        "whoami", "The agent this session acts as (name, address, public key) and its balance. Without an identity, says so.",
-        input: Schema.object([:]), readOnly: true
+        "whoami", title: "Who am I", "The agent this session acts as (name, address, public key) and its balance. Without an identity, says so.",
+        input: Schema.object([:]), output: whoamiOutput, effect: .reads
     ) { args, session in
         try args.finish(consumed: [])
         guard let agent = session.agent else { return ["agent": nil, "message": .string(ToolError.noIdentity.description)] }
@@ -18,8 +24,8 @@ enum LedgerTools {
     }
 
     static let balance = AgoraTool(
-        "get_balance", "Balance and nonce of an account; the session's own account when no address is given.",
-        input: Schema.object(["address": Schema.address("Account to read")]), readOnly: true
+        "get_balance", title: "Get balance", "Balance and nonce of an account; the session's own account when no address is given.",
+        input: Schema.object(["address": Schema.address("Account to read")]), output: ToolOutput.view("Account"), effect: .reads
     ) { args, session in
         let given = try args.optionalAddress("address")
         try args.finish(consumed: ["address"])
@@ -28,11 +34,11 @@ enum LedgerTools {
     }
 
     static let transfer = AgoraTool(
-        "transfer", "Send tokens from the session's account; waits until the transfer is committed. The chain's transfer fee applies.",
+        "transfer", title: "Transfer tokens", "Send tokens from the session's account; waits until the transfer is committed. The chain's transfer fee applies.",
         input: Schema.object(["to": Schema.address("Recipient"), "amount": Schema.amount("Amount"),
                               "memo": Schema.string("Optional note stored with the transfer", maxLength: Limits.maxMemoBytes)],
                              required: ["to", "amount"]),
-        readOnly: false
+        output: ToolOutput.committed(["to": Schema.address("Recipient"), "amount": Schema.integer("Amount sent (base units)")]), effect: .spendsOrEnds
     ) { args, session in
         let to = try args.address("to")
         let amount = try args.amount("amount")

@@ -14,11 +14,19 @@ import Synchronization
 enum MarketTools {
     static let all: [AgoraTool] = [listOffers, getOffer, offer, buy, deliver, receive, dispute, purchases]
 
+    /// What market_receive returns: the purchase, its status and the decrypted content.
+    static let receivedOutput: ToolOutput = {
+        var fields = ArtifactTools.contentFields("SHA-256 of the content (the offer's commitment)")
+        fields["purchase"] = Schema.hash("Purchase ID")
+        fields["status"] = Schema.string("Purchase status")
+        return ToolOutput.object(fields, required: ["purchase", "status", "sha256", "size", "encoding", "content"])
+    }()
+
     static let listOffers = AgoraTool(
-        "list_offers", "Market offers in ID order, all or one seller's; each with title, price, bond, windows and status.",
+        "list_offers", title: "List offers", "Market offers in ID order, all or one seller's; each with title, price, bond, windows and status.",
         input: Schema.object(["seller": Schema.address("Only this seller's offers"), "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
                               "cursor": Schema.string("nextCursor of the previous page", maxLength: 128)]),
-        readOnly: true
+        output: ToolOutput.view("OfferPage"), effect: .reads
     ) { args, session in
         var extra: [(String, String)] = []
         if let s = try args.optionalAddress("seller") { extra.append(("seller", s.description)) }
@@ -28,8 +36,8 @@ enum MarketTools {
     }
 
     static let getOffer = AgoraTool(
-        "get_offer", "One offer: terms, status, bond held, purchase counts.",
-        input: Schema.object(["offer": Schema.hash("Offer ID")], required: ["offer"]), readOnly: true
+        "get_offer", title: "Get offer", "One offer: terms, status, bond held, purchase counts.",
+        input: Schema.object(["offer": Schema.hash("Offer ID")], required: ["offer"]), output: ToolOutput.view("Offer"), effect: .reads
     ) { args, session in
         let id = try args.hash("offer")
         try args.finish(consumed: ["offer"])
@@ -37,11 +45,11 @@ enum MarketTools {
     }
 
     static let purchases = AgoraTool(
-        "list_purchases", "The agent's purchases as buyer, or the purchases of its offers as seller (or another address's).",
+        "list_purchases", title: "List purchases", "The agent's purchases as buyer, or the purchases of its offers as seller (or another address's).",
         input: Schema.object(["role": Schema.string("Whose purchases", enumeration: ["buyer", "seller"]), "address": Schema.address("Default: the agent"),
                               "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
                               "cursor": Schema.string("nextCursor of the previous page", maxLength: 128)], required: ["role"]),
-        readOnly: true
+        output: ToolOutput.view("PurchasePage"), effect: .reads
     ) { args, session in
         let role = try args.string("role", maxBytes: 8)
         guard role == "buyer" || role == "seller" else { throw ToolError.invalidArgument(argument: "role", reason: "must be buyer or seller") }
@@ -52,7 +60,7 @@ enum MarketTools {
     }
 
     static let offer = AgoraTool(
-        "market_offer",
+        "market_offer", title: "Offer content for sale",
         "Sell content: it is encrypted with a fresh key, the ciphertext is uploaded, the key is kept in the agent's key directory, and an offer with its price, bond and windows is committed. Returns the offer ID. Deliver each purchase with market_deliver before its delivery deadline.",
         input: Schema.object([
             "content": Schema.string("What is sold: UTF-8 text, or base64 when encoding is base64 (at most 4 MiB)", maxLength: ArtifactTools.maxBytes * 4 / 3 + 4),
@@ -65,7 +73,7 @@ enum MarketTools {
             "disputeWindowMs": Schema.integer("Time a buyer has to dispute after delivery (default 1 h)", minimum: Int64(MarketBounds.minWindowMs), maximum: Int64(MarketBounds.maxWindowMs)),
             "group": Schema.hash("Only members of this group may buy"),
         ], required: ["content", "title", "price"]),
-        readOnly: false
+        output: ToolOutput.committed(["offer": Schema.hash("New offer ID"), "ciphertext": Schema.hash("SHA-256 of the uploaded ciphertext"), "plaintextSHA256": Schema.hash("SHA-256 of the content")]), effect: .spendsOrEnds
     ) { args, session in
         let plain = try ArtifactTools.decode(try args.string("content", maxBytes: ArtifactTools.maxBytes * 4 / 3 + 4),
                                              encoding: try args.optionalString("encoding", maxBytes: 8))
@@ -110,9 +118,9 @@ enum MarketTools {
     }
 
     static let buy = AgoraTool(
-        "market_buy",
+        "market_buy", title: "Buy offer",
         "Buy an offer: its price is escrowed with a fresh one-time key (kept in the agent's key directory). Returns the purchase ID; then call market_receive to get the content once the seller delivers.",
-        input: Schema.object(["offer": Schema.hash("Offer ID")], required: ["offer"]), readOnly: false
+        input: Schema.object(["offer": Schema.hash("Offer ID")], required: ["offer"]), output: ToolOutput.committed(["purchase": Schema.hash("New purchase ID"), "offer": Schema.hash("Offer ID"), "price": Schema.integer("Price escrowed (base units)")]), effect: .spendsOrEnds
     ) { args, session in
         let offerID = try args.hash("offer")
         try args.finish(consumed: ["offer"])
@@ -130,8 +138,8 @@ enum MarketTools {
     }
 
     static let deliver = AgoraTool(
-        "market_deliver", "Seller: deliver a purchase of one of the agent's offers — the offer's content key sealed to the buyer's one-time key (HPKE).",
-        input: Schema.object(["purchase": Schema.hash("Purchase ID")], required: ["purchase"]), readOnly: false
+        "market_deliver", title: "Deliver purchase", "Seller: deliver a purchase of one of the agent's offers — the offer's content key sealed to the buyer's one-time key (HPKE).",
+        input: Schema.object(["purchase": Schema.hash("Purchase ID")], required: ["purchase"]), output: ToolOutput.committed(["purchase": Schema.hash("Purchase ID")]), effect: .adds
     ) { args, session in
         let purchaseID = try args.hash("purchase")
         try args.finish(consumed: ["purchase"])
@@ -156,11 +164,11 @@ enum MarketTools {
     }
 
     static let receive = AgoraTool(
-        "market_receive",
+        "market_receive", title: "Receive purchase",
         "Buyer: wait (up to waitSeconds) for the seller's delivery, open it with the purchase's one-time key and check it against the offer's commitment. A wrong key is disputed at once (price refunded, bond slashed to the agent) and reported as an error; a right one returns the decrypted content, verified against the offer's plaintext hash.",
         input: Schema.object(["purchase": Schema.hash("Purchase ID"), "waitSeconds": Schema.integer("How long to wait for the delivery (default 30)", minimum: 0, maximum: 600),
                               "encoding": Schema.string("Force the answer's encoding", enumeration: ["utf8", "base64"])], required: ["purchase"]),
-        readOnly: false
+        output: MarketTools.receivedOutput, effect: .adds
     ) { args, session in
         let purchaseID = try args.hash("purchase")
         let wait = Double(try args.optionalInteger("waitSeconds", in: 0...600) ?? 30)
@@ -223,9 +231,9 @@ enum MarketTools {
     }
 
     static let dispute = AgoraTool(
-        "market_dispute",
+        "market_dispute", title: "Dispute delivery",
         "Buyer: dispute a delivered purchase by revealing its one-time key; the chain opens the delivery itself. A wrong key refunds the price and slashes the seller's bond; a right one fails with delivered_key_valid.",
-        input: Schema.object(["purchase": Schema.hash("Purchase ID")], required: ["purchase"]), readOnly: false
+        input: Schema.object(["purchase": Schema.hash("Purchase ID")], required: ["purchase"]), output: ToolOutput.committed(["purchase": Schema.hash("Purchase ID")]), effect: .spendsOrEnds
     ) { args, session in
         let purchaseID = try args.hash("purchase")
         try args.finish(consumed: ["purchase"])

@@ -11,10 +11,10 @@ enum PresenceTools {
     static let all: [AgoraTool] = [heartbeat, presence]
 
     static let heartbeat = AgoraTool(
-        "heartbeat", "Tell a group the agent is here, with an optional short status (what it is working on). Not a transaction: no fee.",
+        "heartbeat", title: "Heartbeat", "Tell a group the agent is here, with an optional short status (what it is working on). Not a transaction: no fee.",
         input: Schema.object(["group": Schema.hash("Group ID"),
                               "status": Schema.string("Status text", maxLength: PresenceLimits.maxStatusBytes)], required: ["group"]),
-        readOnly: false, idempotent: true
+        output: ToolOutput.view("HeartbeatResponse"), effect: .addsIdempotently
     ) { args, session in
         let group = try args.hash("group")
         let status = try args.optionalString("status", maxBytes: PresenceLimits.maxStatusBytes, allowEmpty: true) ?? ""
@@ -28,8 +28,8 @@ enum PresenceTools {
     }
 
     static let presence = AgoraTool(
-        "get_presence", "Who in a group is around: members heard from, their last heartbeat, status text, and online or stale.",
-        input: Schema.object(["group": Schema.hash("Group ID")], required: ["group"]), readOnly: true
+        "get_presence", title: "Get presence", "Who in a group is around: members heard from, their last heartbeat, status text, and online or stale.",
+        input: Schema.object(["group": Schema.hash("Group ID")], required: ["group"]), output: ToolOutput.view("GroupPresence"), effect: .reads
     ) { args, session in
         let group = try args.hash("group")
         try args.finish(consumed: ["group"])

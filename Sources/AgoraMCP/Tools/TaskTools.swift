@@ -10,7 +10,7 @@ enum TaskTools {
     static let states = ["pending", "assigned", "in_progress", "completed", "failed", "cancelled", "expired"]
 
     static let create = AgoraTool(
-        "create_task",
+        "create_task", title: "Create task",
         "Create a task in a group the agent is a member of: title, optional description, reward (escrowed from the agent now, paid to whoever completes it), deadline (block time, Unix ms) and artifacts. Returns the task ID.",
         input: Schema.object([
             "group": Schema.hash("Group ID"),
@@ -20,7 +20,7 @@ enum TaskTools {
             "deadline": Schema.integer("Deadline as block time (Unix ms); after it the task can only be cancelled or expired", minimum: 1, maximum: Int64.max),
             "artifacts": ArtifactRefs.schema("Artifacts the task refers to", maxCount: TaskLimits.maxArtifacts),
         ], required: ["group", "title"]),
-        readOnly: false
+        output: ToolOutput.committed(["task": Schema.hash("New task ID")]), effect: .spendsOrEnds
     ) { args, session in
         let group = try args.hash("group")
         let title = try args.string("title", maxBytes: TaskLimits.maxTitleBytes)
@@ -35,7 +35,7 @@ enum TaskTools {
     }
 
     static let list = AgoraTool(
-        "list_tasks", "Tasks in creation order, filtered by group, state and assignee (any combination); 50 per page by default.",
+        "list_tasks", title: "List tasks", "Tasks in creation order, filtered by group, state and assignee (any combination); 50 per page by default.",
         input: Schema.object([
             "group": Schema.hash("Group ID"),
             "state": Schema.string("Task state", enumeration: states),
@@ -43,7 +43,7 @@ enum TaskTools {
             "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
             "cursor": Schema.string("nextCursor of the previous page", maxLength: 128),
         ]),
-        readOnly: true
+        output: ToolOutput.view("TaskPage"), effect: .reads
     ) { args, session in
         var extra: [(String, String)] = []
         if let g = try args.optionalHash("group") { extra.append(("group", g.hex)) }
@@ -58,8 +58,8 @@ enum TaskTools {
     }
 
     static let get = AgoraTool(
-        "get_task", "One task: specification, state, assignee, result, whether it is overdue.",
-        input: Schema.object(["task": Schema.hash("Task ID")], required: ["task"]), readOnly: true
+        "get_task", title: "Get task", "One task: specification, state, assignee, result, whether it is overdue.",
+        input: Schema.object(["task": Schema.hash("Task ID")], required: ["task"]), output: ToolOutput.view("Task"), effect: .reads
     ) { args, session in
         let id = try args.hash("task")
         try args.finish(consumed: ["task"])
@@ -67,8 +67,8 @@ enum TaskTools {
     }
 
     static let take = AgoraTool(
-        "take_task", "Take a pending task: the agent becomes its assignee (members only).",
-        input: Schema.object(["task": Schema.hash("Task ID")], required: ["task"]), readOnly: false
+        "take_task", title: "Take task", "Take a pending task: the agent becomes its assignee (members only).",
+        input: Schema.object(["task": Schema.hash("Task ID")], required: ["task"]), output: ToolOutput.committed(["task": Schema.hash("Task ID"), "assignee": Schema.address("New assignee")]), effect: .adds
     ) { args, session in
         let id = try args.hash("task")
         try args.finish(consumed: ["task"])
@@ -79,9 +79,9 @@ enum TaskTools {
     }
 
     static let assign = AgoraTool(
-        "assign_task", "Assign a pending task to a member (the task's creator or a group admin).",
+        "assign_task", title: "Assign task", "Assign a pending task to a member (the task's creator or a group admin).",
         input: Schema.object(["task": Schema.hash("Task ID"), "assignee": Schema.address("Member to assign")], required: ["task", "assignee"]),
-        readOnly: false
+        output: ToolOutput.committed(["task": Schema.hash("Task ID"), "assignee": Schema.address("New assignee")]), effect: .adds
     ) { args, session in
         let id = try args.hash("task")
         let assignee = try args.address("assignee")
@@ -91,7 +91,7 @@ enum TaskTools {
     }
 
     static let update = AgoraTool(
-        "update_task",
+        "update_task", title: "Update task",
         "Move a task along: start (assignee), complete with a result (assignee; pays the reward), fail with a reason (assignee; refunds the creator), cancel (creator or admin; refunds), expire (anyone, after the deadline; refunds).",
         input: Schema.object([
             "task": Schema.hash("Task ID"),
@@ -100,7 +100,7 @@ enum TaskTools {
             "artifacts": ArtifactRefs.schema("complete: artifacts of the result", maxCount: TaskLimits.maxArtifacts),
             "reason": Schema.string("fail: why", maxLength: TaskLimits.maxFailReasonBytes),
         ], required: ["task", "action"]),
-        readOnly: false
+        output: ToolOutput.committed(["task": Schema.hash("Task ID"), "state": Schema.string("Task state after the update")]), effect: .spendsOrEnds
     ) { args, session in
         let id = try args.hash("task")
         let action = try args.string("action", maxBytes: 16)

@@ -36,10 +36,18 @@ public struct ConsensusSimulation: Sendable {
     private var coalition: [RoundKey: CoalitionBlocks] = [:]
     /// Each node's cores and inbound queue, when the run has an `InboundLoad`.
     private var cpus: [NodeCPU] = []
+    /// Each node's consensus driver, when the run has a `ProposalLoad`.
+    var drivers: [SimDriver] = []
+    /// Transactions in each block built under a `ProposalLoad` (simulated blocks carry none:
+    /// only the count matters, and the cost it puts on the drivers).
+    var blockTransactions: [Hash: Int] = [:]
 
     enum SimEvent: Sendable {
         case deliver(to: Int, from: Int, bytes: [UInt8])
         case timeout(node: Int, epoch: Int, height: UInt64, round: UInt32, step: ConsensusStep)
+        /// A timer that fired while the node's driver was busy (`ProposalLoad`), in its place in
+        /// the driver's order: handled after what arrived before it, before what came after.
+        case timeoutQueued(node: Int, epoch: Int, height: UInt64, round: UInt32, step: ConsensusStep)
         case gossip(node: Int, epoch: Int)
         case crash(Int)
         case restart(Int)
@@ -48,6 +56,8 @@ public struct ConsensusSimulation: Sendable {
         case flood(node: Int)
         /// A core of `node` finished `work`.
         case processed(node: Int, work: SimInbound)
+        /// Node `to`'s driver is done with a message (its verification, under a `ProposalLoad`).
+        case driven(to: Int, from: Int, bytes: [UInt8])
     }
 
     struct VerificationKey: Hashable, Sendable {
@@ -68,6 +78,7 @@ public struct ConsensusSimulation: Sendable {
 
     public init(_ config: SimulationConfig) {
         precondition(config.validators >= 1 && config.byzantine >= 0 && config.byzantine <= config.validators)
+        precondition(config.load == nil || config.proposals == nil, "one load at a time")
         self.config = config
         var rng = SplitMix64(seed: config.seed)
         // Keys from the seed: a run never depends on the system's randomness.
@@ -83,8 +94,9 @@ public struct ConsensusSimulation: Sendable {
         }
         var drawn = FaultPlan.draw(&rng, nodes: config.validators, honest: Array(config.byzantine..<config.validators))
         if storage != nil { drawn.addStorageCrashes(&storageRNG, honest: Array(config.byzantine..<config.validators)) }
-        faults = config.load == nil ? drawn : .faultFree(nodes: config.validators)
+        faults = config.load == nil && config.proposals == nil ? drawn : .faultFree(nodes: config.validators)
         if let load = config.load { cpus = Array(repeating: NodeCPU(load), count: config.validators) }
+        if let proposals = config.proposals { drivers = Array(repeating: SimDriver(proposals), count: config.validators) }
         self.rng = rng
         monitor = SafetyMonitor(seed: config.seed)
         report = SimulationReport(config: config, faults: faults)
@@ -158,6 +170,10 @@ public struct ConsensusSimulation: Sendable {
         report.violations = monitor.violations
         report.consensusDropped = cpus.reduce(0) { $0 + $1.droppedConsensus }
         report.transactionsDropped = cpus.reduce(0) { $0 + $1.droppedTransactions }
+        if let node = honest.first {
+            report.transactionsCommitted = nodes[node].chain.prefix(Int(report.heightsCommitted))
+                .reduce(0) { $0 + (blockTransactions[$1.hash] ?? 0) }
+        }
         // Liveness is owed only while the faulty stay within the bound: Byzantine validators,
         // those kept down by a damaged journal, and those that lost committed blocks (if more
         // than F lost a block, nobody may have it any more: the chain must stall, not re-sign).
@@ -178,13 +194,17 @@ public struct ConsensusSimulation: Sendable {
         case let .deliver(to, from, bytes):
             guard nodes[to].up else { report.messagesDropped += 1; return }
             report.messagesDelivered += 1
-            if cpus.isEmpty {
-                receive(to, from: from, bytes)
-            } else {
-                cpus[to].enqueue(SimInbound(kind: .consensus(bytes: bytes, from: from), source: from, arrived: now))
-                startWork(to)
-            }
+            arrive(to, from: from, bytes)
         case let .timeout(node, epoch, height, round, step):
+            guard nodes[node].up, nodes[node].epoch == epoch else { return }
+            if !drivers.isEmpty, drivers[node].busyUntil > now {
+                // A timer that fires while the driver builds or verifies waits its turn.
+                queue.push(at: drivers[node].occupy(0, now: now),
+                           .timeoutQueued(node: node, epoch: epoch, height: height, round: round, step: step))
+                return
+            }
+            feed(node, .timeoutFired(height: height, round: round, step: step))
+        case let .timeoutQueued(node, epoch, height, round, step):
             guard nodes[node].up, nodes[node].epoch == epoch else { return }
             feed(node, .timeoutFired(height: height, round: round, step: step))
         case let .gossip(node, epoch):
@@ -231,6 +251,24 @@ public struct ConsensusSimulation: Sendable {
             cpus[node].finished(work)
             if case let .consensus(bytes, from) = work.kind, nodes[node].up { receive(node, from: from, bytes) }
             startWork(node)
+        case let .driven(to, from, bytes):
+            if nodes[to].up { receive(to, from: from, bytes) }
+        }
+    }
+
+    /// A message reaches node `to`: handled at once, or when its driver (`ProposalLoad`) or a
+    /// core (`InboundLoad`) gets to it.
+    private mutating func arrive(_ to: Int, from: Int, _ bytes: [UInt8]) {
+        if !drivers.isEmpty {
+            // The driver takes messages one at a time: this one is handled when it is free and
+            // has verified the block it carries, if any.
+            let done = drivers[to].occupy(driverCost(to, bytes), now: now)
+            queue.push(at: done, .driven(to: to, from: from, bytes: bytes))
+        } else if cpus.isEmpty {
+            receive(to, from: from, bytes)
+        } else {
+            cpus[to].enqueue(SimInbound(kind: .consensus(bytes: bytes, from: from), source: from, arrived: now))
+            startWork(to)
         }
     }
 
@@ -240,6 +278,19 @@ public struct ConsensusSimulation: Sendable {
             if case .consensus = work.kind { report.maxConsensusWait = max(report.maxConsensusWait, now - work.arrived) }
             queue.push(at: now + cost, .processed(node: i, work: work))
         }
+    }
+
+    /// What node `i`'s driver spends on a message: verifying the block of a proposal or decision
+    /// it has not seen (`ProposalLoad`); everything else is free.
+    private mutating func driverCost(_ i: Int, _ bytes: [UInt8]) -> UInt64 {
+        let block: Block
+        switch try? ConsensusMessage(canonicalBytes: bytes) {
+        case let .proposal(signed)?: block = signed.proposal.block
+        case let .decision(decided, _)?: block = decided
+        default: return 0
+        }
+        let hash = block.hash
+        return drivers[i].verifyCost(hash, transactions: blockTransactions[hash] ?? 0)
     }
 
     private func scaled(_ duration: UInt64, _ node: Int) -> UInt64 {
@@ -362,7 +413,14 @@ public struct ConsensusSimulation: Sendable {
             if nodes[i].isByzantine {
                 byzantinePropose(i, height: height, round: round, &work)
             } else {
-                work.append(.proposalBuilt(height: height, round: round, block: makeBlock(i, height: height, variant: 0, invalid: false)))
+                let block = makeBlock(i, height: height, variant: 0, invalid: false)
+                if !drivers.isEmpty {
+                    let size = drivers[i].proposalSize(proposeTimeoutMs: ConsensusSimulation.timeouts.proposeBase)
+                    blockTransactions[block.hash] = size
+                    report.largestProposal = max(report.largestProposal, size)
+                    _ = drivers[i].build(block.hash, transactions: size, now: now)
+                }
+                work.append(.proposalBuilt(height: height, round: round, block: block))
             }
         case let .broadcastProposal(proposal):
             broadcastProposal(i, proposal, &work)
@@ -490,8 +548,10 @@ public struct ConsensusSimulation: Sendable {
 
     mutating func send(from: Int, to: Int, _ bytes: [UInt8]) {
         report.messagesSent += 1
+        // A driver that is building or verifying sends when it is done (a `ProposalLoad`).
+        let departure = drivers.isEmpty ? now : max(now, drivers[from].busyUntil)
         if now >= faults.healTime {
-            queue.push(at: now + 1 + rng.next() % faults.healedMaxDelay, .deliver(to: to, from: from, bytes: bytes))
+            queue.push(at: departure + 1 + rng.next() % faults.healedMaxDelay, .deliver(to: to, from: from, bytes: bytes))
             return
         }
         if now >= faults.partitionStart, faults.partition.contains(from) != faults.partition.contains(to) {

@@ -19,6 +19,9 @@ public struct SimulationConfig: Hashable, Sendable {
     /// A flood of transaction gossip competing with consensus for every node's cores (nil: none;
     /// messages are handled the instant they arrive). A load makes the network fault-free.
     public var load: InboundLoad?
+    /// Big proposals against the round's time: blocks filled by a policy and paid for on each
+    /// validator's driver (nil: blocks are empty and free). Fault-free; not with `load`.
+    public var proposals: ProposalLoad?
     /// Honest validators' signing journals and block stores sit on a faulty disk (`SimDisk`):
     /// failed writes, lost fsync'd tails on crash, corrupted records; more of them crash.
     public var storageFaults = false
@@ -43,6 +46,7 @@ public struct SimulationConfig: Hashable, Sendable {
     public var reproduction: String {
         "agora simulate consensus --validators \(validators) --byzantine \(byzantine) --seed \(seed) --steps \(steps)"
             + (storageFaults ? " --storage-faults" : "")
+            + (SimulationScenario(self) == .faults ? "" : " --scenario \(SimulationScenario(self).rawValue)")
     }
 
     /// Whether the fault bound of BFT holds (F ≤ ⌊(N-1)/3⌋ with equal powers), so that liveness

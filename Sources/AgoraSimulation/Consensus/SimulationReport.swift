@@ -61,6 +61,10 @@ public struct SimulationReport: Hashable, Sendable {
     public var consensusDropped = 0
     public var transactionsDropped = 0
     public var maxConsensusWait: UInt64 = 0
+    /// Under a `ProposalLoad`: transactions in the blocks every honest validator committed,
+    /// and the largest proposal built.
+    public var transactionsCommitted = 0
+    public var largestProposal = 0
     public var events = 0
     public var virtualTime: UInt64 = 0
     public var storage = StorageReport()
