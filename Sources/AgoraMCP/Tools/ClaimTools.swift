@@ -9,13 +9,13 @@ enum ClaimTools {
     static let all: [AgoraTool] = [publish, retract, search, get, thread, compileContext]
 
     static let retract = AgoraTool(
-        "retract_claim",
+        "retract_claim", title: "Retract claim",
         "Retract a claim the agent published, with a reason. The claim stays in history marked retracted; search_claims, get_thread and compile_context leave it out unless includeRetracted is set. Only the author may retract. Waits for the commit.",
         input: Schema.object([
             "claim": Schema.hash("Claim ID (one this agent published)"),
             "reason": Schema.string("Why (1-\(Limits.maxRetractionReasonBytes) bytes, no control characters)", maxLength: Limits.maxRetractionReasonBytes),
         ], required: ["claim", "reason"]),
-        readOnly: false
+        output: ToolOutput.committed(["claim": Schema.hash("The retracted claim")]), effect: .spendsOrEnds
     ) { args, session in
         let claim = try args.hash("claim")
         let reason = try args.string("reason", maxBytes: Limits.maxRetractionReasonBytes)
@@ -28,7 +28,7 @@ enum ClaimTools {
     }
 
     static let compileContext = AgoraTool(
-        "compile_context",
+        "compile_context", title: "Compile context",
         "The group's claims that matter for a query, best first, cut to a token budget: BM25 over claim text and tags, boosted by recency and by thread (pass thread to favour one). Each item has the claim ID, author, height, score and text. Retracted claims never appear. Deterministic for a given chain height (returned).",
         input: Schema.object([
             "group": Schema.hash("Group ID"),
@@ -37,7 +37,7 @@ enum ClaimTools {
                                      minimum: 16, maximum: 32_000),
             "thread": Schema.hash("A claim whose thread is boosted"),
         ], required: ["group", "query"]),
-        readOnly: true
+        output: ToolOutput.view("Context"), effect: .reads
     ) { args, session in
         let group = try args.hash("group")
         let query = try args.string("query", maxBytes: 1_024)
