@@ -279,6 +279,7 @@ extension Node {
         ])
         var settings = MCPSessionRouter.Configuration()
         settings.maxSessions = config.mcp.maxSessions
+        settings.maxListenStreams = config.mcp.maxSessions
         settings.idleTimeout = .seconds(config.mcp.idleTimeoutSeconds)
         settings.bearerToken = config.mcp.token
         settings.allowedOrigins = config.corsOrigins
