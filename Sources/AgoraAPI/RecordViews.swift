@@ -21,7 +21,15 @@ extension API.ClaimView {
         self.init(id: c.id.hex, group: c.content.group.hex, author: c.author.description, text: c.content.text, tags: c.content.tags,
                   parent: c.content.parent?.hex, root: c.root.hex,
                   artifacts: c.content.artifacts.map { ArtifactView(sha256: $0.sha256.hex, size: $0.size) },
-                  height: c.height, index: c.index, time: c.time, transaction: c.transaction.hex)
+                  height: c.height, index: c.index, time: c.time, transaction: c.transaction.hex,
+                  retracted: c.retraction.map { RetractionView(height: $0.height, reason: $0.reason) })
+    }
+}
+
+extension API.ContextItemView {
+    init(_ i: BlockStore.ContextItem) {
+        self.init(claim: i.claim.id.hex, author: i.claim.author.description, height: i.claim.height, score: i.score, tokens: i.tokens,
+                  text: i.claim.content.text, tags: i.claim.content.tags, root: i.claim.root.hex, time: i.claim.time)
     }
 }
 

@@ -79,7 +79,8 @@ public enum APIRoutes {
         ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"), ("GET", "/api/v1/peers"),
         ("GET", "/api/v1/validators"), ("GET", "/api/v1/consensus"),
         ("GET", "/api/v1/groups"), ("GET", "/api/v1/groups/{id}"), ("GET", "/api/v1/groups/{id}/members"),
-        ("GET", "/api/v1/groups/{id}/claims"), ("GET", "/api/v1/claims/{id}"), ("GET", "/api/v1/claims/{id}/thread"),
+        ("GET", "/api/v1/groups/{id}/claims"), ("GET", "/api/v1/groups/{id}/context"), ("GET", "/api/v1/claims/{id}"),
+        ("GET", "/api/v1/claims/{id}/thread"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
     ] + lightClientRouteTable + artifactRouteTable + taskRouteTable + presenceRouteTable + marketRouteTable + intentRouteTable + governanceRouteTable

@@ -50,6 +50,8 @@ public enum API {
         public var tags: [String]?
         public var parent: String?
         public var artifacts: [ClaimView.ArtifactView]?
+        /// claim_retract: the claim retracted (and `reason`).
+        public var claim: String?
         /// tasks: the task (every step but create), the assignee (assign), the specification
         /// (create: group, title, description, reward, deadline, artifacts), the result (complete:
         /// text, artifacts) and the reason (fail).
@@ -137,6 +139,8 @@ public enum API {
             case let .publishClaim(c):
                 group = c.group.hex; text = c.text; tags = c.tags; parent = c.parent?.hex
                 artifacts = c.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
+            case let .retractClaim(claim, reason):
+                self.claim = claim.hex; self.reason = reason
             case let .createTask(spec):
                 group = spec.group.hex; title = spec.title; description = spec.description; reward = spec.reward.units
                 deadline = spec.deadline

@@ -27,7 +27,7 @@ struct Peers: AsyncParsableCommand {
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read from the ledger (JSON).",
                                                     subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self, GovQuery.self,
-                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self,
+                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self, ContextQuery.self,
                                                                   TasksQuery.self, TaskQuery.self, PresenceQuery.self,
                                                                   OffersQuery.self, OfferQuery.self, PurchasesQuery.self, PurchaseQuery.self,
 

@@ -71,6 +71,8 @@ extension ClientVectors {
                   payload: .publishClaim(ClaimContent(group: hash(14), text: "the sky is blue", tags: ["ai", "rust"], parent: hash(0x14), artifacts: refs))),
             .init(args: ["group": hash(14).hex, "text": "héllo ✓", "tags": [], "parent": NSNull(), "artifacts": []],
                   payload: .publishClaim(ClaimContent(group: hash(14), text: "héllo ✓", tags: [], parent: nil, artifacts: []))),
+            .init(args: ["claim": hash(0x35).hex, "reason": "superseded by a later measurement ✓"],
+                  payload: .retractClaim(claim: hash(0x35), reason: "superseded by a later measurement ✓")),
         ]
     }
 

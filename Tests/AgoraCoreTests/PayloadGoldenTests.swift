@@ -12,6 +12,13 @@ struct PayloadGoldenTests {
     static let encodingsDigest = "bc35e20012500c9b3b1fed71734191134187ea36f96ac0d7a417c4553ea3bb06"
     /// SHA-256 over the samples' `kind` names joined by newlines.
     static let kindsDigest = "b2749db670a745451b1c11dc78962e3af9436fae0b18f5942f39f77eb39fa38f"
+    /// The same over the cases appended since (each recorded when its case was added), so that
+    /// the digests above keep pinning the older bytes unchanged.
+    static let appendedDigest = "97bb2805642aee908d922896254ce38a5532506bdac5f9546f073f2c07d57183"
+
+    static func appended() -> [Payload] {
+        [.retractClaim(claim: hash(35), reason: "superseded by a later measurement ✓")]
+    }
 
     static func hash(_ byte: UInt8) -> Hash { Hash(bytes: [UInt8](repeating: byte, count: 32))! }
     static func key(_ byte: UInt8) -> PublicKey { PublicKey(bytes: [UInt8](repeating: byte, count: 32))! }
@@ -87,7 +94,7 @@ struct PayloadGoldenTests {
         ]
     }
 
-    /// The governance payloads (tags 35–37), one submission per proposal kind, pinned apart so
+    /// The governance payloads (tags 48–50), one submission per proposal kind, pinned apart so
     /// the digests above stay as recorded.
     static func governanceSamples() -> [Payload] {
         func submit(_ action: ProposalAction) -> Payload {
@@ -104,7 +111,7 @@ struct PayloadGoldenTests {
             .voteProposal(proposal: 37, option: .noWithVeto),
         ]
     }
-    static let governanceEncodingsDigest = "bb8347afdb3e2d58e25cffaccb738024306797ee56c8877ad8daa14c3378288c"
+    static let governanceEncodingsDigest = "43e038f41d11eb70c2c0dfc95c0b11ee4e814732644520b39516f4cef109c498"
 
     @Test("every governance payload encodes to the recorded bytes and round-trips")
     func governanceDigest() throws {
@@ -124,11 +131,26 @@ struct PayloadGoldenTests {
         let encodings = samples.flatMap(\.canonicalBytes)
         #expect(Hash.sha256(encodings).hex == Self.encodingsDigest)
         #expect(Hash.sha256(Array(samples.map(\.kind).joined(separator: "\n").utf8)).hex == Self.kindsDigest)
+        let later = Self.appended()
+        #expect(Hash.sha256(later.flatMap(\.canonicalBytes) + Array(later.map(\.kind).joined(separator: "\n").utf8)).hex == Self.appendedDigest)
+    }
+
+    @Test("a retraction's reason must be 1-280 bytes without control characters")
+    func retractionReasonBounds() throws {
+        func encoded(_ reason: String) -> [UInt8] {
+            var w = CanonicalWriter()
+            w.write(UInt8(40)); w.write(Self.hash(1)); w.writeString(reason)
+            return w.bytes
+        }
+        #expect(try Payload(canonicalBytes: encoded(String(repeating: "r", count: 280))) == .retractClaim(claim: Self.hash(1), reason: String(repeating: "r", count: 280)))
+        #expect(throws: CodecError.self) { try Payload(canonicalBytes: encoded(String(repeating: "r", count: 281))) }
+        #expect(throws: CodecError.self) { try Payload(canonicalBytes: encoded("")) }
+        #expect(throws: CodecError.self) { try Payload(canonicalBytes: encoded("line\nbreak")) }
     }
 
     @Test("every payload case round-trips, and refuses a trailing byte and a cut")
     func roundTrips() throws {
-        for payload in Self.samples() {
+        for payload in Self.samples() + Self.appended() {
             let bytes = payload.canonicalBytes
             #expect(bytes.first == payload.tag.rawValue)
             #expect(try Payload(canonicalBytes: bytes) == payload)
@@ -139,7 +161,7 @@ struct PayloadGoldenTests {
 
     @Test("the samples cover every tag, and every other tag byte is refused as unknown")
     func coverage() {
-        let sampled = Set((Self.samples() + Self.governanceSamples()).map(\.tag.rawValue))
+        let sampled = Set((Self.samples() + Self.appended() + Self.governanceSamples()).map(\.tag.rawValue))
         for raw in UInt8.min...UInt8.max {
             if Payload.Tag(rawValue: raw) != nil {
                 #expect(sampled.contains(raw), "no sample for payload tag \(raw)")

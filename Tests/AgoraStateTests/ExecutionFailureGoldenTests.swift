@@ -15,6 +15,14 @@ struct ExecutionFailureGoldenTests {
     /// once when addresses became Bech32m: messages name addresses in their text form (the
     /// encodings above, which are consensus bytes, did not change).
     static let messagesDigest = "eef03b4fb8e03ad9e7e3b5bcb35276f34a90fb585f85e9d67e4ed12ff6e464d3"
+    /// Encodings, codes and messages of the failures appended since, recorded when each was
+    /// added, so that the digests above keep pinning the older ones unchanged.
+    static let appendedDigest = "403f86b552b8a23324d867a8a6599f5dc79839d4e549e7d723dace85880c3159"
+    static let appended: [ExecutionFailure] = [
+        .claimNotFound(hash(26)),
+        .notClaimAuthor(claim: hash(27), address: address(27)),
+        .claimAlreadyRetracted(claim: hash(28), height: 28),
+    ]
 
     static func hash(_ byte: UInt8) -> Hash { Hash(bytes: [UInt8](repeating: byte, count: 32))! }
     static func key(_ byte: UInt8) -> PublicKey { PublicKey(bytes: [UInt8](repeating: byte, count: 32))! }
@@ -132,11 +140,14 @@ struct ExecutionFailureGoldenTests {
         let messages = Self.samples.map { "\($0.code)\t\($0.description)" }.joined(separator: "\n")
         #expect(Hash.sha256(Array(messages.utf8)).hex == Self.messagesDigest)
         #expect(Set(Self.samples.map(\.code)).count == 73)
+        let later = Self.appended.flatMap(\.canonicalBytes) + Array(Self.appended.map { "\($0.code)\t\($0.description)" }.joined(separator: "\n").utf8)
+        #expect(Hash.sha256(later).hex == Self.appendedDigest)
+        #expect(Set((Self.samples + Self.appended).map(\.code)).count == 76)
     }
 
     @Test("every execution failure round-trips, alone and in a receipt, and refuses a trailing byte and a cut")
     func roundTrips() throws {
-        for failure in Self.samples + Self.governanceSamples {
+        for failure in Self.samples + Self.appended + Self.governanceSamples {
             let bytes = failure.canonicalBytes
             #expect(try ExecutionFailure(canonicalBytes: bytes) == failure)
             #expect(throws: CodecError.self) { try ExecutionFailure(canonicalBytes: bytes + [0]) }
@@ -150,8 +161,8 @@ struct ExecutionFailureGoldenTests {
 
     @Test("the samples cover every failure tag, and every other tag byte is refused as unknown")
     func coverage() {
-        let sampled = Set((Self.samples + Self.governanceSamples).compactMap(\.canonicalBytes.first))
-        #expect(sampled.count == 73 + 11)
+        let sampled = Set((Self.samples + Self.appended + Self.governanceSamples).compactMap(\.canonicalBytes.first))
+        #expect(sampled.count == 76 + 11)
         let padding = [UInt8](repeating: 1, count: 200)
         for raw in UInt8.min...UInt8.max where !sampled.contains(raw) {
             #expect(throws: CodecError.unknownTag(type: "failure", tag: raw)) { try ExecutionFailure(canonicalBytes: [raw] + padding) }

@@ -1,4 +1,4 @@
-/// The values the `governance` payloads carry (tags 35–37): a proposal's content and action
+/// The values the `governance` payloads carry (tags 48–50): a proposal's content and action
 /// (parameter changes over a closed list of typed keys, validator-set changes, a treasury spend,
 /// a software upgrade plan or its cancellation), and a vote's option. They decode strictly —
 /// unknown parameter keys and vote options are unknown tags, lists must be sorted without

@@ -227,7 +227,7 @@ public enum GroupName {
     }
 }
 
-// The `groups` payloads' codec (tags 8–13) and the `claims` one (tag 14). `Payload` routes
+// The `groups` payloads' codec (tags 8–13) and the `claims` one (tags 14 and 40). `Payload` routes
 // here by `Tag.module`.
 extension Payload {
     func encodeGroupFields(to writer: inout CanonicalWriter) {
@@ -282,12 +282,35 @@ extension Payload {
     }
 
     func encodeClaimFields(to writer: inout CanonicalWriter) {
-        guard case let .publishClaim(content) = self else { misrouted(.claims) }
-        writer.write(content)
+        switch self {
+        case let .publishClaim(content): writer.write(content)
+        case let .retractClaim(claim, reason):
+            writer.write(claim)
+            writer.writeString(reason)
+        default: misrouted(.claims)
+        }
     }
 
     static func decodeClaims(_ tag: Tag, from reader: inout CanonicalReader) throws(CodecError) -> Payload {
-        guard tag == .publishClaim else { throw misroutedTag(tag) }
-        return .publishClaim(try reader.read(ClaimContent.self))
+        switch tag {
+        case .publishClaim: return .publishClaim(try reader.read(ClaimContent.self))
+        case .retractClaim:
+            let claim = try reader.read(Hash.self)
+            let reason = try reader.readString("retraction.reason", limit: Limits.maxRetractionReasonBytes)
+            guard RetractionReason.isValid(reason) else {
+                throw .nonCanonical(field: "retraction.reason", reason: "empty or holds control characters")
+            }
+            return .retractClaim(claim: claim, reason: reason)
+        default: throw misroutedTag(tag)
+        }
+    }
+}
+
+/// Why an author retracts a claim: said once, for readers of the history. Bounded and printable
+/// so that it shows in any list without escaping.
+public enum RetractionReason {
+    public static func isValid(_ reason: String) -> Bool {
+        !reason.isEmpty && reason.utf8.count <= Limits.maxRetractionReasonBytes
+            && !reason.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }

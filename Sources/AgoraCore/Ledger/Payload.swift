@@ -31,6 +31,9 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case fundGroup(group: Hash, amount: Amount)
     /// claims, members and admins only: publishes a claim; its ID is `LedgerID.claim(author:nonce:)`.
     case publishClaim(ClaimContent)
+    /// claims, the author only: marks a claim retracted with a reason (1…`Limits.maxRetractionReasonBytes`
+    /// bytes). The claim stays in history; default queries and context retrieval leave it out.
+    case retractClaim(claim: Hash, reason: String)
     /// tasks, members and admins only: a task in a group, its reward escrowed from the sender;
     /// its ID is `LedgerID.task(creator:nonce:)`. See docs/tasks.md for every step's rules.
     case createTask(TaskSpec)
@@ -119,9 +122,12 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case acceptSettlement = 32
         case challengeSettlement = 33
         case resolveChallenge = 34
-        case submitProposal = 35
-        case depositProposal = 36
-        case voteProposal = 37
+        // 35–39 are reserved for intents.
+        case retractClaim = 40
+        // 48–55 belong to governance.
+        case submitProposal = 48
+        case depositProposal = 49
+        case voteProposal = 50
     }
 
     public var tag: Tag {
@@ -140,6 +146,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return .updateGroupPolicy
         case .fundGroup: return .fundGroup
         case .publishClaim: return .publishClaim
+        case .retractClaim: return .retractClaim
         case .createTask: return .createTask
         case .assignTask: return .assignTask
         case .startTask: return .startTask
@@ -182,6 +189,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return "group_policy_update"
         case .fundGroup: return "group_fund"
         case .publishClaim: return "claim_publish"
+        case .retractClaim: return "claim_retract"
         case .createTask: return "task_create"
         case .assignTask: return "task_assign"
         case .startTask: return "task_start"
@@ -264,7 +272,7 @@ extension Payload.Tag {
         case .transfer, .faucet: return .bank
         case .validatorUpdate, .bond, .unbond, .rotateValidatorKey, .evidence: return .staking
         case .createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup: return .groups
-        case .publishClaim: return .claims
+        case .publishClaim, .retractClaim: return .claims
         case .createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase: return .market
         case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask: return .tasks
         case .postIntent, .withdrawIntent, .registerMediator, .proposeSettlement, .acceptSettlement, .challengeSettlement,

@@ -115,6 +115,12 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case parentClaimNotFound(Hash)
     /// claims: threads stay inside one group; `group` is the parent's.
     case parentClaimInOtherGroup(parent: Hash, group: Hash)
+    /// claims: the claim to retract does not exist.
+    case claimNotFound(Hash)
+    /// claims: only a claim's author retracts it.
+    case notClaimAuthor(claim: Hash, address: Address)
+    /// claims: a claim is retracted once; `height` is when it was.
+    case claimAlreadyRetracted(claim: Hash, height: UInt64)
     // tasks (encoded from tag 101 on, clear of the tags other modules append after 25)
     case taskNotFound(Hash)
     /// tasks: observers read; they neither create, take nor work on tasks.
@@ -203,7 +209,8 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
              .keyTombstoned, .keyRetired, .rotationTargetInUse, .bondLocked, .unbondAboveBond: return .staking
         case .groupNotFound, .notGroupAdmin, .notGroupMember, .alreadyGroupMember, .lastGroupAdmin, .roleUnchanged, .invalidGroupPolicy:
             return .groups
-        case .observerCannotPublish, .parentClaimNotFound, .parentClaimInOtherGroup: return .claims
+        case .observerCannotPublish, .parentClaimNotFound, .parentClaimInOtherGroup, .claimNotFound, .notClaimAuthor, .claimAlreadyRetracted:
+            return .claims
         case .offerNotFound, .purchaseNotFound, .offerNotOpen, .offerExpired, .offerExpiryNotInFuture, .cannotBuyOwnOffer,
              .offerAlreadyPurchased, .notOfferSeller, .notPurchaseSeller, .notPurchaseBuyer, .purchaseNotAwaitingDelivery,
              .deliveryDeadlinePassed, .purchaseNotDelivered, .disputeWindowClosed, .disputeKeyMismatch, .deliveredKeyValid,
@@ -221,13 +228,14 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     }
 
     /// The module that owns failure code `tag` (the first byte of the encoding); nil for a code
-    /// no module uses. Claims kept 19 from before the ranges were set apart.
+    /// no module uses. Claims kept 19 from before the ranges were set apart; 26–63 are free
+    /// after claims' 26–28.
     static func module(ofCode tag: UInt8) -> LedgerModule? {
         switch tag {
         case 1...4: return .bank
         case 5...15: return .staking
         case 16...18, 20...23: return .groups
-        case 19, 24...25: return .claims
+        case 19, 24...28: return .claims
         case 64...80: return .market
         case 101...108: return .tasks
         case 128...150: return .intents

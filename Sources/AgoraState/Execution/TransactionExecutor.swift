@@ -147,6 +147,7 @@ extension TransactionExecutor {
         case let .publishClaim(content):
             return try Claims.publish(state, id: LedgerID.claim(author: sender, nonce: c.nonce), author: sender, content: content,
                                       context: context, bank: bank, treasuryCredit: &treasuryCredit)
+        case let .retractClaim(claim, _): return try Claims.retract(state, claim: claim, sender: sender, height: height)
         case let .createTask(spec):
             return try Tasks.create(state, id: LedgerID.task(creator: sender, nonce: c.nonce), creator: sender, spec: spec,
                                     context: context, bank: bank)

@@ -19,6 +19,7 @@ from .errors import InvalidAddress, InvalidInput
 MAX_MEMO = 256
 MAX_GROUP_NAME = 64
 MAX_CLAIM_TEXT = 8 * 1024
+MAX_RETRACTION_REASON = 280
 MAX_TAGS, MAX_TAG_BYTES = 8, 32
 MAX_ARTIFACTS = 16
 MAX_ARTIFACT_BYTES = 1 << 40
@@ -42,7 +43,7 @@ TAGS = {
     "market_buy": 17, "market_deliver": 18, "market_dispute": 19, "task_create": 21, "task_assign": 22,
     "task_start": 23, "task_complete": 24, "task_fail": 25, "task_cancel": 26, "task_expire": 27,
     "intent_post": 28, "intent_withdraw": 29, "mediator_register": 30, "settlement_propose": 31,
-    "settlement_accept": 32, "settlement_challenge": 33, "settlement_resolve": 34,
+    "settlement_accept": 32, "settlement_challenge": 33, "settlement_resolve": 34, "claim_retract": 40,
 }
 # The node charges no fee for these (and refuses one): `Payload.isFeeExempt`.
 FEE_EXEMPT = {"faucet", "evidence"}
@@ -322,6 +323,12 @@ def claim_publish(group: Any, text: str, tags: Iterable[str] = (), parent: Any =
     w.option(None if parent is None else hex_bytes(parent, "parent"), lambda p: w.fixed(p, 32))
     _write_refs(w, artifact_refs(artifacts))
     return w.done()
+
+
+def claim_retract(claim: Any, reason: str) -> bytes:
+    """The author's retraction of `claim`: a reason of 1…280 bytes without control characters."""
+    return _start("claim_retract").fixed(hex_bytes(claim, "claim"), 32).bytes(
+        _text(reason, "reason", 1, MAX_RETRACTION_REASON, no_control=True)).done()
 
 
 # ---- tasks -------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ class TransactionMethods:
         """Publishes a claim (tags normalised as the node requires); `receipt.claim_id`."""
         return self.submit(key, "claim_publish", P.claim_publish(group, text, tags, parent, artifacts), **opts)
 
+    def retract_claim(self, key, claim: str, reason: str, **opts) -> Receipt:
+        """Retracts a claim `key` published: it stays in history, marked, and default reads and
+        `context` leave it out. Fails with `not_claim_author` for anyone else's claim."""
+        return self.submit(key, "claim_retract", P.claim_retract(claim, reason), **opts)
+
     # ---- tasks -----------------------------------------------------------------------------
 
     def create_task(self, key, group: str, title: str, description: str = "", reward: int = 0, deadline: int | None = None,
