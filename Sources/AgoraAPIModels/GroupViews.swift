@@ -62,9 +62,13 @@ extension API {
         public var transaction: String
         /// Present once the author retracted the claim (absent otherwise).
         public var retracted: RetractionView?
+        /// The claims it names as sources (royalty parents); absent when none.
+        public var sources: [String]?
 
         public init(id: String, group: String, author: String, text: String, tags: [String], parent: String? = nil, root: String,
-                    artifacts: [ArtifactView], height: UInt64, index: Int, time: UInt64, transaction: String, retracted: RetractionView? = nil) {
+                    artifacts: [ArtifactView], height: UInt64, index: Int, time: UInt64, transaction: String, retracted: RetractionView? = nil,
+                    sources: [String]? = nil) {
+            self.sources = sources
             self.id = id; self.group = group; self.author = author; self.text = text; self.tags = tags; self.parent = parent
             self.root = root; self.artifacts = artifacts; self.height = height; self.index = index; self.time = time
             self.transaction = transaction; self.retracted = retracted
@@ -96,6 +100,7 @@ extension API {
             try c.encode(root, forKey: .root); try c.encode(artifacts, forKey: .artifacts); try c.encode(height, forKey: .height)
             try c.encode(index, forKey: .index); try c.encode(time, forKey: .time); try c.encode(transaction, forKey: .transaction)
             try c.encodeIfPresent(retracted, forKey: .retracted)
+            try c.encodeIfPresent(sources, forKey: .sources)
         }
     }
 

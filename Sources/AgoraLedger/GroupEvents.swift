@@ -6,7 +6,8 @@ import AgoraCore
 /// `claims.retracted` (module "claims"). Built from the transaction alone, like the bank's, so publishing costs no state read;
 /// the accounts named are the sender and the member concerned.
 struct GroupEvents: ModuleEvents {
-    var tags: [Payload.Tag] { [.createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim, .retractClaim] }
+    var tags: [Payload.Tag] { [.createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim, .retractClaim,
+                                     .publishClaimWithSources] }
 
     func append(_ tx: Transaction, involved: [Address], block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
         drafts.append(GroupEvents.draft(tx, height: block.height, timestamp: block.timestamp))
@@ -59,6 +60,7 @@ struct GroupEvents: ModuleEvents {
             data["author"] = .string(tx.sender.description)
             data["tags"] = .array(c.tags.map { .string($0) })
             data["parent"] = c.parent.map { JSONValue.string($0.hex) } ?? JSONValue.null
+            if !c.sources.isEmpty { data["sources"] = .array(c.sources.map { .string($0.hex) }) }
             data["time"] = .uint(timestamp)
         case let .retractClaim(claim, reason):
             data["claim"] = .string(claim.hex)

@@ -144,6 +144,8 @@ extension Tx {
             @Option(help: "A tag (repeat; normalised: lowercase, leading # dropped, sorted, unique).") var tag: [String] = []
             @Option(help: "The claim this one answers (64 hex digits).") var parent: String?
             @Option(help: "An artifact: SHA256HEX:SIZE, or @path of a file to hash (repeat).") var artifact: [String] = []
+            @Option(help: "A claim this one builds on: its author shares royalties of sales of this claim's artifacts (repeat, at most \(Limits.maxClaimSources)).")
+            var source: [String] = []
 
             func run() async throws {
                 try await runCommand {
@@ -163,7 +165,10 @@ extension Tx {
                     guard refs.count <= Limits.maxClaimArtifacts else {
                         throw CLIError(Exit.invalidInput, "at most \(Limits.maxClaimArtifacts) --artifact")
                     }
-                    let content = ClaimContent(group: try groupID(group), text: body, tags: tags, parent: try parent.map(claimID), artifacts: refs)
+                    let sources = try Set(source.map(claimID)).sorted()
+                    guard sources.count <= Limits.maxClaimSources else { throw CLIError(Exit.invalidInput, "at most \(Limits.maxClaimSources) --source") }
+                    let content = ClaimContent(group: try groupID(group), text: body, tags: tags, parent: try parent.map(claimID), artifacts: refs,
+                                               sources: sources)
                     let tx = try await submit(.publishClaim(content), options: options)
                     print("claim \(LedgerID.claim(author: tx.sender, nonce: tx.body.nonce).hex)")
                 }

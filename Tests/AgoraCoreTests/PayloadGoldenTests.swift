@@ -14,10 +14,15 @@ struct PayloadGoldenTests {
     static let kindsDigest = "b2749db670a745451b1c11dc78962e3af9436fae0b18f5942f39f77eb39fa38f"
     /// The same over the cases appended since (each recorded when its case was added), so that
     /// the digests above keep pinning the older bytes unchanged.
-    static let appendedDigest = "97bb2805642aee908d922896254ce38a5532506bdac5f9546f073f2c07d57183"
+    static let appendedDigest = "b1971bef9e23e32d3b49f6c19625acf698d937d77d2a648af680b83d100e60be"
 
     static func appended() -> [Payload] {
-        [.retractClaim(claim: hash(35), reason: "superseded by a later measurement ✓")]
+        [.retractClaim(claim: hash(35), reason: "superseded by a later measurement ✓"),
+         .publishClaim(ClaimContent(group: hash(41), text: "derived", tags: ["ml"], parent: nil,
+                                    artifacts: [ArtifactRef(sha256: hash(0x41), size: 41)], sources: [hash(1), hash(2)])),
+         .createOffer(OfferTerms(title: "weights", artifact: ArtifactRef(sha256: hash(0x41), size: 41), plaintextSHA256: hash(42),
+                                 keyCommitment: hash(0x42), price: Amount(42)!, bond: Amount(4)!, expiresAt: 42, deliveryWindowMs: 1_000,
+                                 disputeWindowMs: 2_000, group: nil, royalty: Royalty(claim: hash(41), bps: 3_000)))]
     }
 
     static func hash(_ byte: UInt8) -> Hash { Hash(bytes: [UInt8](repeating: byte, count: 32))! }

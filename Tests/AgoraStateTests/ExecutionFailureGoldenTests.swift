@@ -17,11 +17,15 @@ struct ExecutionFailureGoldenTests {
     static let messagesDigest = "eef03b4fb8e03ad9e7e3b5bcb35276f34a90fb585f85e9d67e4ed12ff6e464d3"
     /// Encodings, codes and messages of the failures appended since, recorded when each was
     /// added, so that the digests above keep pinning the older ones unchanged.
-    static let appendedDigest = "403f86b552b8a23324d867a8a6599f5dc79839d4e549e7d723dace85880c3159"
+    static let appendedDigest = "97058991cc5006224d96979595afa3140b5e34d66e26c3bfba7954458a2e8320"
     static let appended: [ExecutionFailure] = [
         .claimNotFound(hash(26)),
         .notClaimAuthor(claim: hash(27), address: address(27)),
         .claimAlreadyRetracted(claim: hash(28), height: 28),
+        .sourceClaimNotFound(hash(29)),
+        .royaltyClaimNotFound(hash(81)),
+        .royaltyClaimWithoutSources(hash(82)),
+        .royaltyArtifactNotInClaim(claim: hash(83), artifact: hash(0x83)),
     ]
 
     static func hash(_ byte: UInt8) -> Hash { Hash(bytes: [UInt8](repeating: byte, count: 32))! }
@@ -142,7 +146,7 @@ struct ExecutionFailureGoldenTests {
         #expect(Set(Self.samples.map(\.code)).count == 73)
         let later = Self.appended.flatMap(\.canonicalBytes) + Array(Self.appended.map { "\($0.code)\t\($0.description)" }.joined(separator: "\n").utf8)
         #expect(Hash.sha256(later).hex == Self.appendedDigest)
-        #expect(Set((Self.samples + Self.appended).map(\.code)).count == 76)
+        #expect(Set((Self.samples + Self.appended).map(\.code)).count == 80)
     }
 
     @Test("every execution failure round-trips, alone and in a receipt, and refuses a trailing byte and a cut")
@@ -162,7 +166,7 @@ struct ExecutionFailureGoldenTests {
     @Test("the samples cover every failure tag, and every other tag byte is refused as unknown")
     func coverage() {
         let sampled = Set((Self.samples + Self.appended + Self.governanceSamples).compactMap(\.canonicalBytes.first))
-        #expect(sampled.count == 76 + 11)
+        #expect(sampled.count == 80 + 11)
         let padding = [UInt8](repeating: 1, count: 200)
         for raw in UInt8.min...UInt8.max where !sampled.contains(raw) {
             #expect(throws: CodecError.unknownTag(type: "failure", tag: raw)) { try ExecutionFailure(canonicalBytes: [raw] + padding) }

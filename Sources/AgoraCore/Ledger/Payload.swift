@@ -124,6 +124,10 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case resolveChallenge = 34
         // 35–39 are reserved for intents.
         case retractClaim = 40
+        /// `publishClaim` of a claim that names sources (royalty parents).
+        case publishClaimWithSources = 41
+        /// `createOffer` of an offer that pays a royalty to a claim's sources.
+        case createOfferWithRoyalty = 42
         // 48–55 belong to governance.
         case submitProposal = 48
         case depositProposal = 49
@@ -145,7 +149,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .setGroupRole: return .setGroupRole
         case .updateGroupPolicy: return .updateGroupPolicy
         case .fundGroup: return .fundGroup
-        case .publishClaim: return .publishClaim
+        case let .publishClaim(c): return c.sources.isEmpty ? .publishClaim : .publishClaimWithSources
         case .retractClaim: return .retractClaim
         case .createTask: return .createTask
         case .assignTask: return .assignTask
@@ -154,7 +158,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .failTask: return .failTask
         case .cancelTask: return .cancelTask
         case .expireTask: return .expireTask
-        case .createOffer: return .createOffer
+        case let .createOffer(t): return t.royalty == nil ? .createOffer : .createOfferWithRoyalty
         case .cancelOffer: return .cancelOffer
         case .buyOffer: return .buyOffer
         case .deliverKey: return .deliverKey
@@ -272,8 +276,8 @@ extension Payload.Tag {
         case .transfer, .faucet: return .bank
         case .validatorUpdate, .bond, .unbond, .rotateValidatorKey, .evidence: return .staking
         case .createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup: return .groups
-        case .publishClaim, .retractClaim: return .claims
-        case .createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase: return .market
+        case .publishClaim, .retractClaim, .publishClaimWithSources: return .claims
+        case .createOffer, .createOfferWithRoyalty, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase: return .market
         case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask: return .tasks
         case .postIntent, .withdrawIntent, .registerMediator, .proposeSettlement, .acceptSettlement, .challengeSettlement,
              .resolveChallenge: return .intents

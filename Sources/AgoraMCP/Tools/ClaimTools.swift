@@ -59,6 +59,8 @@ enum ClaimTools {
                                  items: Schema.string("tag", maxLength: Limits.maxClaimTagBytes + 2), maxItems: Limits.maxClaimTags),
             "parent": Schema.hash("Claim this one answers"),
             "artifacts": ArtifactRefs.schema("Artifacts the claim references", maxCount: Limits.maxClaimArtifacts),
+            "sources": Schema.array("Claims this one builds on: their authors share royalties of market sales of this claim's artifacts",
+                                    items: Schema.hash("Claim ID"), maxItems: Limits.maxClaimSources),
         ], required: ["group", "text"]),
         output: ToolOutput.committed(["claim": Schema.hash("New claim ID"), "tags": Schema.array("Tags as stored (normalised)", items: Schema.string("tag"), maxItems: Limits.maxClaimTags)]), effect: .adds
     ) { args, session in
@@ -69,8 +71,13 @@ enum ClaimTools {
         do { tags = try ClaimTags.normalize(rawTags) } catch { throw ToolError.invalidArgument(argument: "tags", reason: "\(error)") }
         let parent = try args.optionalHash("parent")
         let refs = try ArtifactRefs.parse(args, maxCount: Limits.maxClaimArtifacts)
-        try args.finish(consumed: ["group", "text", "tags", "parent", "artifacts"])
-        let content = ClaimContent(group: group, text: text, tags: tags, parent: parent, artifacts: refs)
+        var sources = Set<Hash>()
+        for raw in try args.optionalStringArray("sources", maxCount: Limits.maxClaimSources, maxBytes: 64) ?? [] {
+            guard let h = Hash(hex: raw) else { throw ToolError.invalidArgument(argument: "sources", reason: "\(raw.prefix(70)) is not a claim ID") }
+            sources.insert(h)
+        }
+        try args.finish(consumed: ["group", "text", "tags", "parent", "artifacts", "sources"])
+        let content = ClaimContent(group: group, text: text, tags: tags, parent: parent, artifacts: refs, sources: sources.sorted())
         let (status, tx) = try await session.commit { _, _ in .publishClaim(content) }
         return committed(status, extra: ["claim": .string(LedgerID.claim(author: tx.sender, nonce: tx.body.nonce).hex),
                                          "tags": .array(tags.map { .string($0) })])

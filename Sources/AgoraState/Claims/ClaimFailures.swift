@@ -1,7 +1,7 @@
 import AgoraCore
 
 /// The `claims` module's execution failures (codes 19, 24 and 25: observers who may not publish,
-/// and a reply's parent claim; 26–28: retractions): each case's stable code, message and canonical encoding. The cases
+/// and a reply's parent claim; 26–28: retractions; 29: sources): each case's stable code, message and canonical encoding. The cases
 /// themselves are declared in `ExecutionFailure` (Execution/Outcomes.swift), which routes here by
 /// `module`; a code number is never reused.
 extension ExecutionFailure {
@@ -14,6 +14,7 @@ extension ExecutionFailure {
         case .claimNotFound: return "claim_not_found"
         case .notClaimAuthor: return "not_claim_author"
         case .claimAlreadyRetracted: return "claim_already_retracted"
+        case .sourceClaimNotFound: return "source_claim_not_found"
         default: misrouted(.claims)
         }
     }
@@ -26,6 +27,7 @@ extension ExecutionFailure {
         case let .claimNotFound(c): return "claim \(c) does not exist"
         case let .notClaimAuthor(c, a): return "\(a) is not the author of claim \(c); only the author retracts it"
         case let .claimAlreadyRetracted(c, h): return "claim \(c) was already retracted at height \(h)"
+        case let .sourceClaimNotFound(c): return "source claim \(c) does not exist"
         default: misrouted(.claims)
         }
     }
@@ -38,6 +40,7 @@ extension ExecutionFailure {
         case let .claimNotFound(c): writer.write(UInt8(26)); writer.write(c)
         case let .notClaimAuthor(c, a): writer.write(UInt8(27)); writer.write(c); writer.write(a)
         case let .claimAlreadyRetracted(c, h): writer.write(UInt8(28)); writer.write(c); writer.write(h)
+        case let .sourceClaimNotFound(c): writer.write(UInt8(29)); writer.write(c)
         default: misrouted(.claims)
         }
     }
@@ -50,6 +53,7 @@ extension ExecutionFailure {
         case 26: return .claimNotFound(try reader.read(Hash.self))
         case 27: return .notClaimAuthor(claim: try reader.read(Hash.self), address: try reader.read(Address.self))
         case 28: return .claimAlreadyRetracted(claim: try reader.read(Hash.self), height: try reader.readUInt64("failure.height"))
+        case 29: return .sourceClaimNotFound(try reader.read(Hash.self))
         default: throw .unknownTag(type: "failure", tag: tag)
         }
     }

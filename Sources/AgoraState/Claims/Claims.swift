@@ -19,10 +19,19 @@ public enum Claims {
             guard let p = try Groups.claim(state, parent) else { return .parentClaimNotFound(parent) }
             guard p.group == content.group else { return .parentClaimInOtherGroup(parent: parent, group: p.group) }
         }
+        var sources: ClaimSources?
+        if !content.sources.isEmpty {
+            // Sources may be in any group: a claim credits what it builds on wherever it was said.
+            switch try sourceAuthors(state, content.sources) {
+            case let .failure(f): return f
+            case let .success(authors): sources = ClaimSources(authors: authors, artifacts: content.artifacts.map(\.sha256))
+            }
+        }
         // No existence check of `id` here, unlike the low-volume modules: the ID hashes the
         // author with the nonce this very transaction consumes, so only a SHA-256 collision could
         // repeat it, and the read cost a random-key lookup on the busiest path (1.8% of CPU).
         try state.set(GroupKeys.claim(id), ClaimRecord(group: content.group, author: author, height: context.height).canonicalBytes)
+        if let sources { try state.set(GroupKeys.sources(id), sources.canonicalBytes) }
         group.claims += 1
         let reward = group.policy.claimReward
         _ = try Groups.payout(state, &group, to: context.proposer, reward, bank: bank, treasuryCredit: &treasuryCredit)

@@ -121,6 +121,8 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case notClaimAuthor(claim: Hash, address: Address)
     /// claims: a claim is retracted once; `height` is when it was.
     case claimAlreadyRetracted(claim: Hash, height: UInt64)
+    /// claims: a source (royalty parent) named by a new claim does not exist.
+    case sourceClaimNotFound(Hash)
     // tasks (encoded from tag 101 on, clear of the tags other modules append after 25)
     case taskNotFound(Hash)
     /// tasks: observers read; they neither create, take nor work on tasks.
@@ -160,6 +162,12 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     /// market: the delivery opens to a key matching the offer's commitment; the seller was honest.
     case deliveredKeyValid(purchase: Hash)
     case offerHasOpenPurchases(offer: Hash, count: UInt32)
+    /// market: the claim an offer's royalty names does not exist.
+    case royaltyClaimNotFound(Hash)
+    /// market: a royalty goes to a claim's sources; this claim names none.
+    case royaltyClaimWithoutSources(Hash)
+    /// market: the offer's artifact (ciphertext or plaintext hash) is not attached to the royalty's claim.
+    case royaltyArtifactNotInClaim(claim: Hash, artifact: Hash)
 
     // intents (failure tags from 100 so that other modules' appended tags cannot collide)
     case intentNotFound(Hash)
@@ -209,12 +217,13 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
              .keyTombstoned, .keyRetired, .rotationTargetInUse, .bondLocked, .unbondAboveBond: return .staking
         case .groupNotFound, .notGroupAdmin, .notGroupMember, .alreadyGroupMember, .lastGroupAdmin, .roleUnchanged, .invalidGroupPolicy:
             return .groups
-        case .observerCannotPublish, .parentClaimNotFound, .parentClaimInOtherGroup, .claimNotFound, .notClaimAuthor, .claimAlreadyRetracted:
+        case .observerCannotPublish, .parentClaimNotFound, .parentClaimInOtherGroup, .claimNotFound, .notClaimAuthor, .claimAlreadyRetracted,
+             .sourceClaimNotFound:
             return .claims
         case .offerNotFound, .purchaseNotFound, .offerNotOpen, .offerExpired, .offerExpiryNotInFuture, .cannotBuyOwnOffer,
              .offerAlreadyPurchased, .notOfferSeller, .notPurchaseSeller, .notPurchaseBuyer, .purchaseNotAwaitingDelivery,
              .deliveryDeadlinePassed, .purchaseNotDelivered, .disputeWindowClosed, .disputeKeyMismatch, .deliveredKeyValid,
-             .offerHasOpenPurchases: return .market
+             .offerHasOpenPurchases, .royaltyClaimNotFound, .royaltyClaimWithoutSources, .royaltyArtifactNotInClaim: return .market
         case .taskNotFound, .observerCannotTask, .notTaskManager, .notTaskAssignee, .taskWrongState, .taskDeadlinePassed,
              .taskDeadlineNotReached, .taskDeadlineInPast: return .tasks
         case .intentNotFound, .intentNotOpen, .notIntentAuthor, .intentExpired, .mediatorNotRegistered, .mediatorStakeTooLow,
@@ -229,14 +238,14 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
 
     /// The module that owns failure code `tag` (the first byte of the encoding); nil for a code
     /// no module uses. Claims kept 19 from before the ranges were set apart; 26–63 are free
-    /// after claims' 26–28.
+    /// after claims' 26–29.
     static func module(ofCode tag: UInt8) -> LedgerModule? {
         switch tag {
         case 1...4: return .bank
         case 5...15: return .staking
         case 16...18, 20...23: return .groups
-        case 19, 24...28: return .claims
-        case 64...80: return .market
+        case 19, 24...29: return .claims
+        case 64...83: return .market
         case 101...108: return .tasks
         case 128...150: return .intents
         case 160...170: return .governance
