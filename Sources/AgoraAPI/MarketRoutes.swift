@@ -44,14 +44,15 @@ extension APIRoutes {
             let after = try hashCursor(page)
             let rows = try addressParameter(request, "seller").map { try chain.queries.offers(seller: $0, after: after, limit: page.limit) }
                 ?? chain.queries.offers(after: after, limit: page.limit)
-            return try json(API.ListView(items: rows.map { API.OfferView($0.0, $0.1) },
+            let state = chain.queries.state
+            return try json(API.ListView(items: try rows.map { API.OfferView($0.0, $0.1, royalty: try Royalties.royalty(offer: $0.0, state: state)) },
                                          nextCursor: rows.count == page.limit ? rows.last?.0.hex : nil))
         }
 
         router.get("/api/v1/market/offers/{id}") { _, context in
             let id = try pathID(context, "offer")
             guard let o = try Market.offer(id, state: chain.queries.state) else { throw APIError.notFound("offer_not_found", "offer \(id) does not exist") }
-            return try json(API.OfferView(id, o))
+            return try json(API.OfferView(id, o, royalty: try Royalties.royalty(offer: id, state: chain.queries.state)))
         }
 
         // One route per party rather than ?buyer=|seller=: each is a plain key range, and a
