@@ -208,7 +208,8 @@ let package = Package(
         ]),
         // What client SDKs are held to: the codec vectors (Tests/vectors/client.json) that the
         // Python SDK reads too.
-        .testTarget(name: "AgoraClientTests", dependencies: ["AgoraClient", "AgoraAPIModels", "AgoraCrypto", "AgoraCore"]),
+        // AgoraState only to build real state trees and proofs for the light client's proof checks.
+        .testTarget(name: "AgoraClientTests", dependencies: ["AgoraClient", "AgoraAPIModels", "AgoraCrypto", "AgoraCore", "AgoraState"]),
         .testTarget(name: "AgoraNodeTests", dependencies: ["AgoraNode", "AgoraAPI", "AgoraClient", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgoraSimulationTests", dependencies: ["AgoraSimulation", "AgoraConsensus", "AgoraCore"]),
         .testTarget(name: "AgoraBenchTests", dependencies: [

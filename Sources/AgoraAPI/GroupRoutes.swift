@@ -91,6 +91,7 @@ extension APIRoutes {
                 }
                 query.tag = tag
             }
+            query.includeRetracted = try includeRetracted(q["includeRetracted"])
             let rows = try chain.queries.claims(query)
             return try json(API.ListView(items: rows.map(API.ClaimView.init),
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
@@ -109,9 +110,56 @@ extension APIRoutes {
             let id = try pathID(context, "claim")
             let page = try Page(request)
             guard let c = try chain.queries.claim(id: id) else { throw APIError.notFound("claim_not_found", "claim \(id) does not exist") }
-            let rows = try chain.queries.thread(root: c.root, after: try page.int64Cursor(), limit: page.limit)
+            let include = try includeRetracted(request.uri.queryParameters["includeRetracted"])
+            let rows = try chain.queries.thread(root: c.root, after: try page.int64Cursor(), limit: page.limit, includeRetracted: include)
             return try json(API.ListView(items: rows.map(API.ClaimView.init),
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
+
+        router.get("/api/v1/groups/{id}/context") { request, context in
+            let (id, _) = try existingGroup(context, chain)
+            let query = try contextQuery(group: id, request.uri.queryParameters)
+            let result = try chain.queries.compileContext(query)
+            return try json(API.ContextView(group: id.hex, height: result.height, query: query.text, words: result.words, budget: query.budget,
+                                            tokens: result.tokens, candidates: result.candidates, documents: result.documents,
+                                            items: result.items.map(API.ContextItemView.init)))
+        }
     }
+
+    static func includeRetracted(_ raw: Substring?) throws -> Bool {
+        switch raw.map(String.init) {
+        case nil, "", "false": return false
+        case "true": return true
+        case let other?: throw APIError.badRequest("invalid_include_retracted", "includeRetracted \"\(other.prefix(16))\" must be true or false")
+        }
+    }
+
+    /// `q` (1-\(maxContextQueryBytes) bytes with at least one indexed word), `budget` (tokens,
+    /// \(minContextBudget)-\(maxContextBudget), default 2,000) and an optional `thread` claim to boost.
+    static func contextQuery(group: Hash, _ q: Parameters) throws -> BlockStore.ContextQuery {
+        let text = q["q"].map(String.init) ?? ""
+        guard !text.isEmpty, text.utf8.count <= maxContextQueryBytes else {
+            throw APIError.badRequest("invalid_query", "q must be 1-\(maxContextQueryBytes) bytes of text")
+        }
+        guard !ClaimWords.query(text).isEmpty else {
+            throw APIError.badRequest("invalid_query", "q holds no searchable word (words of 2-32 letters or digits, not stop words)")
+        }
+        var budget = 2_000
+        if let b = q["budget"], !b.isEmpty {
+            guard let v = Int(String(b)), (minContextBudget...maxContextBudget).contains(v) else {
+                throw APIError.badRequest("invalid_budget", "budget \"\(b.prefix(16))\" must be \(minContextBudget)-\(maxContextBudget) tokens")
+            }
+            budget = v
+        }
+        var query = BlockStore.ContextQuery(group: group, text: text, budget: budget)
+        if let t = q["thread"], !t.isEmpty {
+            guard let h = Hash(hex: String(t)) else { throw APIError.badRequest("invalid_thread", "thread \"\(t.prefix(80))\" is not a claim ID (64 hex digits)") }
+            query.thread = h
+        }
+        return query
+    }
+
+    static let maxContextQueryBytes = 1_024
+    static let minContextBudget = 16
+    static let maxContextBudget = 32_000
 }

@@ -44,7 +44,8 @@ extension APIRoutes {
             let after = try hashCursor(page)
             let rows = try addressParameter(request, "seller").map { try chain.queries.offers(seller: $0, after: after, limit: page.limit) }
                 ?? chain.queries.offers(after: after, limit: page.limit)
-            return try json(API.ListView(items: rows.map { API.OfferView($0.0, $0.1) },
+            let state = chain.queries.state
+            return try json(API.ListView(items: try rows.map { API.OfferView($0.0, $0.1, royalty: try Royalties.royalty(offer: $0.0, state: state)) },
                                          nextCursor: rows.count == page.limit ? rows.last?.0.hex : nil))
         }
 
@@ -52,7 +53,7 @@ extension APIRoutes {
             let id = try pathID(context, "offer")
             let prove = try wantsProof(request)
             guard let o = try Market.offer(id, state: chain.queries.state) else { throw APIError.notFound("offer_not_found", "offer \(id) does not exist") }
-            var view = API.OfferView(id, o)
+            var view = API.OfferView(id, o, royalty: try Royalties.royalty(offer: id, state: chain.queries.state))
             if prove { view.proof = try stateProof(deps, MarketKeys.offer(id)) }
             return try json(view)
         }

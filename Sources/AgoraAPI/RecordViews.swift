@@ -21,7 +21,16 @@ extension API.ClaimView {
         self.init(id: c.id.hex, group: c.content.group.hex, author: c.author.description, text: c.content.text, tags: c.content.tags,
                   parent: c.content.parent?.hex, root: c.root.hex,
                   artifacts: c.content.artifacts.map { ArtifactView(sha256: $0.sha256.hex, size: $0.size) },
-                  height: c.height, index: c.index, time: c.time, transaction: c.transaction.hex)
+                  height: c.height, index: c.index, time: c.time, transaction: c.transaction.hex,
+                  retracted: c.retraction.map { RetractionView(height: $0.height, reason: $0.reason) },
+                  sources: c.content.sources.isEmpty ? nil : c.content.sources.map(\.hex))
+    }
+}
+
+extension API.ContextItemView {
+    init(_ i: BlockStore.ContextItem) {
+        self.init(claim: i.claim.id.hex, author: i.claim.author.description, height: i.claim.height, score: i.score, tokens: i.tokens,
+                  text: i.claim.content.text, tags: i.claim.content.tags, root: i.claim.root.hex, time: i.claim.time)
     }
 }
 
@@ -55,14 +64,14 @@ extension API.SettlementView {
 }
 
 extension API.OfferView {
-    public init(_ id: Hash, _ o: OfferRecord) {
+    public init(_ id: Hash, _ o: OfferRecord, royalty: Royalty? = nil) {
         self.init(id: id.hex, seller: o.seller.description, title: o.terms.title,
                   artifact: .init(sha256: o.terms.artifact.sha256.hex, size: o.terms.artifact.size),
                   plaintextSHA256: o.terms.plaintextSHA256.hex, keyCommitment: o.terms.keyCommitment.hex,
                   price: o.terms.price.units, bond: o.terms.bond.units, bondHeld: o.bondHeld.units, expiresAt: o.terms.expiresAt,
                   deliveryWindowMs: o.terms.deliveryWindowMs, disputeWindowMs: o.terms.disputeWindowMs, group: o.terms.group?.hex,
                   status: o.status.description, createdAt: o.createdAt, openPurchases: o.openPurchases, purchases: o.purchases,
-                  sales: o.sales)
+                  sales: o.sales, royalty: royalty.map { API.RoyaltyView(claim: $0.claim.hex, bps: $0.bps) })
     }
 }
 

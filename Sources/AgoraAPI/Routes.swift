@@ -79,10 +79,11 @@ public enum APIRoutes {
         ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"), ("GET", "/api/v1/peers"),
         ("GET", "/api/v1/validators"), ("GET", "/api/v1/consensus"),
         ("GET", "/api/v1/groups"), ("GET", "/api/v1/groups/{id}"), ("GET", "/api/v1/groups/{id}/members"),
-        ("GET", "/api/v1/groups/{id}/claims"), ("GET", "/api/v1/claims/{id}"), ("GET", "/api/v1/claims/{id}/thread"),
+        ("GET", "/api/v1/groups/{id}/claims"), ("GET", "/api/v1/groups/{id}/context"), ("GET", "/api/v1/claims/{id}"),
+        ("GET", "/api/v1/claims/{id}/thread"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
-    ] + lightClientRouteTable + proofRouteTable + artifactRouteTable + taskRouteTable + presenceRouteTable + marketRouteTable + intentRouteTable
+    ] + lightClientRouteTable + proofRouteTable + artifactRouteTable + taskRouteTable + presenceRouteTable + marketRouteTable + intentRouteTable + governanceRouteTable
 
     public static func router(_ deps: APIDependencies) -> Router<AgoraRequestContext> {
         let router = Router(context: AgoraRequestContext.self)
@@ -103,6 +104,7 @@ public enum APIRoutes {
         addPresenceRoutes(router, deps)
         addMarketRoutes(router, deps)
         addIntentRoutes(router, deps)
+        addGovernanceRoutes(router, deps)
         addAdminRoutes(router, deps)
         addArtifactRoutes(router, deps)
         addMCPRoutes(router, deps)

@@ -26,11 +26,14 @@ extension API {
         public var openPurchases: UInt32
         public var purchases: UInt64
         public var sales: UInt64
+        /// Present when each sale pays a royalty to the sources of a claim (docs/market.md).
+        public var royalty: RoyaltyView?
 
         public init(id: String, seller: String, title: String, artifact: ClaimView.ArtifactView, plaintextSHA256: String,
                     keyCommitment: String, price: UInt64, bond: UInt64, bondHeld: UInt64, expiresAt: UInt64,
                     deliveryWindowMs: UInt64, disputeWindowMs: UInt64, group: String? = nil, status: String, createdAt: UInt64,
-                    openPurchases: UInt32, purchases: UInt64, sales: UInt64) {
+                    openPurchases: UInt32, purchases: UInt64, sales: UInt64, royalty: RoyaltyView? = nil) {
+            self.royalty = royalty
             self.id = id; self.seller = seller; self.title = title; self.artifact = artifact
             self.plaintextSHA256 = plaintextSHA256; self.keyCommitment = keyCommitment; self.price = price; self.bond = bond
             self.bondHeld = bondHeld; self.expiresAt = expiresAt; self.deliveryWindowMs = deliveryWindowMs
@@ -46,6 +49,7 @@ extension API {
             try c.encode(bondHeld, forKey: .bondHeld); try c.encode(expiresAt, forKey: .expiresAt)
             try c.encode(deliveryWindowMs, forKey: .deliveryWindowMs); try c.encode(disputeWindowMs, forKey: .disputeWindowMs)
             try c.encode(group, forKey: .group)  // explicit null for an offer open to everyone
+            try c.encodeIfPresent(royalty, forKey: .royalty)
             try c.encode(status, forKey: .status); try c.encode(createdAt, forKey: .createdAt)
             try c.encode(openPurchases, forKey: .openPurchases); try c.encode(purchases, forKey: .purchases); try c.encode(sales, forKey: .sales)
         }
@@ -89,6 +93,16 @@ extension API {
             try c.encode(seller, forKey: .seller); try c.encode(price, forKey: .price); try c.encode(buyerKey, forKey: .buyerKey)
             try c.encode(boughtAt, forKey: .boughtAt); try c.encode(status, forKey: .status); try c.encode(dueAt, forKey: .dueAt)
             try c.encode(delivery, forKey: .delivery)  // explicit null before delivery
+        }
+    }
+
+    /// An offer's royalty: `bps` of each sale's proceeds after the fee to the authors of `claim`'s sources.
+    public struct RoyaltyView: Codable, Sendable, Equatable {
+        public var claim: String
+        public var bps: UInt16
+
+        public init(claim: String, bps: UInt16) {
+            self.claim = claim; self.bps = bps
         }
     }
 }

@@ -50,6 +50,10 @@ public enum API {
         public var tags: [String]?
         public var parent: String?
         public var artifacts: [ClaimView.ArtifactView]?
+        /// claim_retract: the claim retracted (and `reason`).
+        public var claim: String?
+        /// claim_publish: the claims it names as sources (royalty parents), when it names any.
+        public var sources: [String]?
         /// tasks: the task (every step but create), the assignee (assign), the specification
         /// (create: group, title, description, reward, deadline, artifacts), the result (complete:
         /// text, artifacts) and the reason (fail).
@@ -81,11 +85,13 @@ public enum API {
             public var deliveryWindowMs: UInt64
             public var disputeWindowMs: UInt64
             public var group: String?
+            public var royalty: RoyaltyView?
 
             package init(_ t: OfferTerms) {
                 title = t.title; artifact = .init(sha256: t.artifact.sha256.hex, size: t.artifact.size)
                 plaintextSHA256 = t.plaintextSHA256.hex; keyCommitment = t.keyCommitment.hex; price = t.price.units; bond = t.bond.units
                 expiresAt = t.expiresAt; deliveryWindowMs = t.deliveryWindowMs; disputeWindowMs = t.disputeWindowMs; group = t.group?.hex
+                royalty = t.royalty.map { RoyaltyView(claim: $0.claim.hex, bps: $0.bps) }
             }
         }
         /// intents: the intent's kind ("offer"/"request"), terms text form, bond; the intent or
@@ -104,6 +110,10 @@ public enum API {
         public var acceptBy: UInt64?
         public var challengeWindow: UInt64?
         public var upheld: Bool?
+        /// governance: the proposal's ID (deposit, vote), its content (submit), the vote option.
+        public var proposal: UInt64?
+        public var proposalContent: ProposalContentView?
+        public var option: String?
 
         package init(_ p: Payload) {
             type = p.kind
@@ -132,7 +142,10 @@ public enum API {
                 self.group = group.hex; self.amount = amount.units
             case let .publishClaim(c):
                 group = c.group.hex; text = c.text; tags = c.tags; parent = c.parent?.hex
+                sources = c.sources.isEmpty ? nil : c.sources.map(\.hex)
                 artifacts = c.artifacts.map { ClaimView.ArtifactView(sha256: $0.sha256.hex, size: $0.size) }
+            case let .retractClaim(claim, reason):
+                self.claim = claim.hex; self.reason = reason
             case let .createTask(spec):
                 group = spec.group.hex; title = spec.title; description = spec.description; reward = spec.reward.units
                 deadline = spec.deadline
@@ -172,6 +185,12 @@ public enum API {
                 settlement = s.hex; reason = r; bond = b.units
             case let .resolveChallenge(s, u):
                 settlement = s.hex; upheld = u
+            case let .submitProposal(content, deposit):
+                proposalContent = ProposalContentView(content); amount = deposit.units
+            case let .depositProposal(id, a):
+                proposal = id; amount = a.units
+            case let .voteProposal(id, o):
+                proposal = id; option = o.name
             }
         }
     }

@@ -36,6 +36,10 @@ public final class Chain: Sendable {
     public let events: EventBus
     public let metrics: NodeMetrics
     let executor: BlockExecutor
+    /// Set when a block could not execute because a scheduled upgrade is unknown to this binary
+    /// (ChainUpgrades.swift); from then on this node executes nothing.
+    let upgradeHalt = Mutex<UpgradeHalt?>(nil)
+    let upgradeHaltHandler = Mutex<(@Sendable (UpgradeHalt) -> Void)?>(nil)
     /// The node's key: signs blocks when it is a validator.
     package let nodeKey: SigningKey
     /// Whether this node's key may vote on the next height.
@@ -122,7 +126,8 @@ public final class Chain: Sendable {
     /// blocks from peers (`applyBlock`) and never produces any.
     public init(store: BlockStore, validatorKey: SigningKey, expectedChainID: String? = nil,
                 mempool: Mempool = Mempool(), config: Config = Config(), events: EventBus = EventBus(),
-                feed: LedgerFeed = LedgerFeed(), metrics: NodeMetrics = .disabled, logger: Logger) throws {
+                feed: LedgerFeed = LedgerFeed(), metrics: NodeMetrics = .disabled, upgrades: UpgradeRegistry = .builtIn,
+                logger: Logger) throws {
         guard let identity = try store.identity() else { throw OpenError.notInitialized(store.path) }
         if let expected = expectedChainID, expected != identity.chainID {
             throw OpenError.chainMismatch(stored: identity.chainID, expected: expected)
@@ -169,7 +174,7 @@ public final class Chain: Sendable {
         self.logger = logger
         self.cache = cache
         queries = LedgerQueries(store: store, cache: cache, mempool: mempool)
-        executor = BlockExecutor(chainID: identity.chainID)
+        executor = BlockExecutor(chainID: identity.chainID, upgrades: upgrades)
         proposalBudget = ProposalBudget(
             params: BlockBudget.Params(maxTransactions: config.maxBlockTransactions, maxBytes: config.maxBlockBytes - Chain.headerAllowance,
                                        roundFraction: Double(config.roundBudgetPercent) / 100, cores: System.coreCount),

@@ -43,7 +43,7 @@ extension Chain {
         let candidates = mempool.reap(maxCount: limits.maxTransactions, maxBytes: limits.maxBytes)
         let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: proposer.address)
         let started = ContinuousClock.now
-        let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
+        let executed = try execute(candidates, context: context, mode: .propose)
         proposalBudget.executed(count: candidates.count, seconds: (ContinuousClock.now - started).inSeconds)
         let prepared = try prepare(executed, height: height, base: t.head.height)
         let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
@@ -148,9 +148,10 @@ extension Chain {
         let context = BlockContext(height: h.height, timestamp: h.timestamp, proposer: h.proposer.address)
         let executed: ExecutedBlock
         let started = ContinuousClock.now
-        do { executed = try executor.execute(block.transactions, context: context, base: cache, mode: .verify) } catch let e as BlockRejection {
+        do { executed = try execute(block.transactions, context: context, mode: .verify) } catch let e as BlockRejection {
             throw invalid("\(e)")
         } catch {
+            // Including an UpgradeHalt: `execute` already told the node, which is stopping.
             throw invalid("state unavailable: \(error)")
         }
         proposalBudget.executed(count: block.transactions.count, seconds: (ContinuousClock.now - started).inSeconds)

@@ -2,11 +2,12 @@ import AgoraCore
 
 /// The WebSocket events of the groups and claims modules, one per successful transaction:
 /// `groups.created`, `groups.member_added`, `groups.member_removed`, `groups.role_changed`,
-/// `groups.policy_updated`, `groups.funded` (module "groups") and `claims.published` (module
-/// "claims"). Built from the transaction alone, like the bank's, so publishing costs no state read;
+/// `groups.policy_updated`, `groups.funded` (module "groups"), `claims.published` and
+/// `claims.retracted` (module "claims"). Built from the transaction alone, like the bank's, so publishing costs no state read;
 /// the accounts named are the sender and the member concerned.
 struct GroupEvents: ModuleEvents {
-    var tags: [Payload.Tag] { [.createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim] }
+    var tags: [Payload.Tag] { [.createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup, .publishClaim, .retractClaim,
+                                     .publishClaimWithSources] }
 
     func append(_ tx: Transaction, involved: [Address], block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
         drafts.append(GroupEvents.draft(tx, height: block.height, timestamp: block.timestamp))
@@ -26,6 +27,7 @@ struct GroupEvents: ModuleEvents {
         case .updateGroupPolicy: type = "groups.policy_updated"
         case .fundGroup: type = "groups.funded"
         case .publishClaim: type = "claims.published"; module = "claims"
+        case .retractClaim: type = "claims.retracted"; module = "claims"
         default: preconditionFailure("GroupEvents.draft called for a \(tx.body.payload.kind) transaction")
         }
         return .init(kind: .module, type: type, module: module, txID: tx.id, accounts: accounts,
@@ -58,6 +60,11 @@ struct GroupEvents: ModuleEvents {
             data["author"] = .string(tx.sender.description)
             data["tags"] = .array(c.tags.map { .string($0) })
             data["parent"] = c.parent.map { JSONValue.string($0.hex) } ?? JSONValue.null
+            if !c.sources.isEmpty { data["sources"] = .array(c.sources.map { .string($0.hex) }) }
+            data["time"] = .uint(timestamp)
+        case let .retractClaim(claim, reason):
+            data["claim"] = .string(claim.hex)
+            data["reason"] = .string(reason)
             data["time"] = .uint(timestamp)
         default:
             break

@@ -85,7 +85,10 @@ public struct LedgerQueries: Sendable {
     }
     public func claims(_ query: BlockStore.ClaimQuery) throws -> [IndexedClaim] { try store.claims(query) }
     public func claim(id: Hash) throws -> IndexedClaim? { try store.claim(id: id) }
-    public func thread(root: Hash, after: Int64?, limit: Int) throws -> [IndexedClaim] { try store.thread(root: root, after: after, limit: limit) }
+    public func thread(root: Hash, after: Int64?, limit: Int, includeRetracted: Bool = false) throws -> [IndexedClaim] {
+        try store.thread(root: root, after: after, limit: limit, includeRetracted: includeRetracted)
+    }
+    public func compileContext(_ query: BlockStore.ContextQuery) throws -> BlockStore.CompiledContext { try store.compileContext(query) }
 
     // MARK: Tasks
 

@@ -9,7 +9,7 @@ import AgoraState
 /// events from the block's write set (the purchase records whose status moved to settled), so
 /// publishing costs no state read either way.
 struct MarketEvents: ModuleEvents {
-    var tags: [Payload.Tag] { [.createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase] }
+    var tags: [Payload.Tag] { [.createOffer, .createOfferWithRoyalty, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase] }
 
     func append(_ tx: Transaction, involved: [Address], block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
         drafts.append(MarketEvents.draft(tx, height: block.height, timestamp: block.timestamp))
@@ -34,6 +34,7 @@ struct MarketEvents: ModuleEvents {
             data["price"] = .uint(terms.price.units)
             data["bond"] = .uint(terms.bond.units)
             data["artifact"] = .string(terms.artifact.sha256.hex)
+            if let r = terms.royalty { data["royalty"] = .object(["claim": .string(r.claim.hex), "bps": .uint(UInt64(r.bps))]) }
         case let .cancelOffer(offer):
             type = "market.cancelled"
             data["offer"] = .string(offer.hex)

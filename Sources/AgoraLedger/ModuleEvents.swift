@@ -46,7 +46,7 @@ struct ModuleEventRegistry: Sendable {
 
     /// Every module of the ledger, in the order their end-of-block events are published.
     static let standard = ModuleEventRegistry([
-        BankEvents(), StakingEvents(), GroupEvents(), TaskEvents(), MarketEvents(), IntentEvents(),
+        BankEvents(), StakingEvents(), GroupEvents(), TaskEvents(), MarketEvents(), IntentEvents(), GovernanceEvents(),
     ])
 
     /// A tag claimed by two modules is a programming error, caught the first time the registry is

@@ -193,6 +193,12 @@ public final class NodeMetrics: Sendable {
         counters.counter("agora_market_operations_total", [("kind", kind)]).increment()
     }
 
+    /// One governance step: a transaction (`gov_submit`, `gov_deposit`, `gov_vote`) or a
+    /// proposal reaching a status at the end of a block (`proposal_passed`, …, `upgrade_applied`).
+    public func governanceEvent(_ kind: String) {
+        counters.counter("agora_gov_events_total", [("kind", kind)]).increment()
+    }
+
     public func apiLimited(_ kind: String) {
         counters.counter("agora_api_limited_total", [("kind", kind)]).increment()
     }

@@ -63,7 +63,7 @@ public struct AgoraTool: Sendable {
 /// turned into something the model can read. Results carry the answer twice: as
 /// `structuredContent` (JSON) for clients that use it and as text for those that do not.
 public enum ToolCatalog {
-    public static let tools: [AgoraTool] = LedgerTools.all + GroupTools.all + ClaimTools.all + ArtifactTools.all + TaskTools.all + PresenceTools.all + MarketTools.all + IntentTools.all
+    public static let tools: [AgoraTool] = LedgerTools.all + GroupTools.all + ClaimTools.all + ArtifactTools.all + TaskTools.all + PresenceTools.all + MarketTools.all + IntentTools.all + GovernanceTools.all
     static let byName: [String: AgoraTool] = Dictionary(tools.map { ($0.definition.name, $0) }, uniquingKeysWith: { a, _ in a })
 
     public static var definitions: [Tool] { tools.map(\.definition) }

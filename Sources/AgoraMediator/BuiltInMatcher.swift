@@ -13,8 +13,6 @@ public struct BuiltInMatcher: IntentMatcher {
     /// Least text part (thousandths) and total a pair needs to be proposed.
     public var minimumText: UInt32
     public var minimumTotal: UInt32
-    public static let k1 = 1.2
-    public static let b = 0.75
 
     public init(minimumText: UInt32 = 150, minimumTotal: UInt32 = 500) {
         self.minimumText = minimumText
@@ -23,12 +21,8 @@ public struct BuiltInMatcher: IntentMatcher {
 
     public func judge(_ pairs: [CandidatePair]) async throws -> [PairJudgement?] { pairs.map(judge) }
 
-    static func idf(documents: Int, frequency: Int) -> Double {
-        log(1 + (Double(documents) - Double(frequency) + 0.5) / (Double(frequency) + 0.5))
-    }
-
-    /// BM25 of `doc` for the words of `query`, and the same score for a document that held
-    /// every query word once at the average length (the normaliser).
+    /// BM25 (the shared `BM25` of AgoraCore) of `doc` for the words of `query`, and the same
+    /// score for a document that held every query word once at the average length (the normaliser).
     static func bm25(query: BookIntent, doc: BookIntent, stats: BookStatistics) -> (score: Double, ideal: Double) {
         var score = 0.0, ideal = 0.0
         // Every word of the query is weighted by its rarity in the candidate's book; +1 for the
@@ -36,12 +30,10 @@ public struct BuiltInMatcher: IntentMatcher {
         let n = max(stats.documents, 1)
         for (w, qtf) in query.words {
             let df = min(stats.documentFrequencies[w] ?? 0, n)
-            let weight = idf(documents: n, frequency: df) * Double(min(qtf, 2))
+            let weight = BM25.idf(documents: n, frequency: df) * Double(min(qtf, 2))
             ideal += weight
             guard let tf = doc.words[w] else { continue }
-            let t = Double(tf)
-            let norm = t * (k1 + 1) / (t + k1 * (1 - b + b * Double(doc.length) / max(stats.averageLength, 1)))
-            score += weight * norm
+            score += weight * BM25.termWeight(tf: tf, length: doc.length, averageLength: stats.averageLength)
         }
         return (score, ideal)
     }

@@ -179,7 +179,7 @@ public final class MemoryIntentBook: IntentBook {
                 let postings = shelf.postings[w] ?? [:]
                 df[w] = postings.count
                 guard !postings.isEmpty, postings.count <= maxPostings else { continue }
-                let idf = BuiltInMatcher.idf(documents: shelf.count, frequency: postings.count)
+                let idf = BM25.idf(documents: shelf.count, frequency: postings.count)
                 for id in postings.keys { weight[id, default: 0] += idf }
             }
             let best = weight.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }

@@ -58,6 +58,8 @@ public enum NodeError: Error, CustomStringConvertible {
     case alreadyInitialized(String)
     case invalidSetting(String, String)
     case key(String, KeyFileError)
+    /// The node stopped before a block that runs an upgrade its binary does not know.
+    case upgradeHalt(UpgradeHalt)
 
     public var description: String {
         switch self {
@@ -65,6 +67,7 @@ public enum NodeError: Error, CustomStringConvertible {
         case let .alreadyInitialized(p): return "\(p) already holds a chain; use another --data-dir"
         case let .invalidSetting(name, why): return "invalid setting \(name): \(why)"
         case let .key(path, e): return "validator key \(path): \(e)"
+        case let .upgradeHalt(halt): return "stopped before height \(halt.height): \(halt)"
         }
     }
 }

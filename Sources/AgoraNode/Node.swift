@@ -63,12 +63,13 @@ public struct Node {
         // Admissions and commits are announced here; each listener is handed it below.
         let feed = LedgerFeed()
         let chain: Chain
+        let upgrades = knownUpgrades(logger: logger)
         do {
             chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
                               mempool: Mempool(config: config.mempoolConfig, metrics: metrics),
                               config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent,
                                             proofHeights: UInt64(config.stateProofHeights)),
-                              events: events, feed: feed, metrics: metrics, logger: logger)
+                              events: events, feed: feed, metrics: metrics, upgrades: upgrades, logger: logger)
         } catch Chain.OpenError.integrity(let why) {
             // The head's seal and the state digest: part of the start-up check, named the same way.
             throw StorageError.startupCheck(path: store.path, problem: why)
@@ -138,6 +139,7 @@ public struct Node {
                                     wallClock: wallClock, arrival: consensus.headArrival))
         health.register(ConsensusHealth(consensus: consensus) { network?.connected.map(\.height) ?? [] })
         health.register(ServicesHealth(states: states))
+        health.register(UpgradeHealth(chain: chain))
 
         let artifacts = try openArtifacts(dataDir: dataDir, config: config, chain: chain, metrics: metrics, logger: logger)
         health.register(ArtifactHealth(store: artifacts.deps.store))
@@ -216,13 +218,31 @@ public struct Node {
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownDeadlineSeconds)
         var failure: (any Error)?
-        do { try await ServiceGroup(configuration: groupConfig).run() } catch { failure = error }
+        let group = ServiceGroup(configuration: groupConfig)
+        // A block that needs an upgrade this binary lacks stops the node like a signal does (the
+        // watchdog then stops consensus and commits). Asynchronously: the halt is found while
+        // executing, possibly under the chain's commit lock, which the stop takes.
+        chain.setUpgradeHaltHandler { _ in
+            Task { await group.triggerGracefulShutdown() }
+        }
+        do { try await group.run() } catch { failure = error }
         // A clean stop leaves every committed block in agora.sqlite itself, none only in the WAL
         // (also when a service failed: whatever committed is kept whole in the main file).
         let frames = try store.checkpointAndClose()
         if let failure { throw failure }
+        if let halt = chain.haltedUpgrade { throw NodeError.upgradeHalt(halt) }
         logger.info("node stopped", metadata: ["height": .stringConvertible(chain.snapshot.head.height),
                                                "wal_frames_checkpointed": .stringConvertible(frames)])
+    }
+
+    /// The upgrades this binary knows, less those named in the test-only environment variable
+    /// `AGORA_TEST_LACK_UPGRADES` (comma-separated): how the end-to-end tests get a binary that
+    /// lacks an upgrade without building a second one (docs/governance.md).
+    static func knownUpgrades(logger: Logger) -> UpgradeRegistry {
+        guard let raw = ProcessInfo.processInfo.environment["AGORA_TEST_LACK_UPGRADES"], !raw.isEmpty else { return .builtIn }
+        let lacking = Set(raw.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
+        logger.warning("TEST ONLY: this binary acts as if it lacked upgrades", metadata: ["lacking": .string(lacking.sorted().joined(separator: ","))])
+        return UpgradeRegistry.builtIn.without(lacking)
     }
 
     /// Opens `agora.sqlite` and runs its start-up check (`storage.startupCheck`); a damaged file

@@ -96,7 +96,8 @@ extension NodeSetup {
     /// `p2pBasePort + i`, every other node as a bootstrap peer) and the database, plus a funded
     /// account key. Refuses an `out` that already holds a testnet.
     public static func testnet(out: String, validators: Int, chainID: String = "agora-testnet", host: String = "127.0.0.1",
-                               httpBasePort: Int, p2pBasePort: Int, blockIntervalMs: Int = 1000) throws -> Testnet {
+                               httpBasePort: Int, p2pBasePort: Int, blockIntervalMs: Int = 1000,
+                               governance: Genesis.GovernanceConfig? = nil) throws -> Testnet {
         guard (1...Limits.maxValidators).contains(validators) else {
             throw NodeError.invalidSetting("validators", "\(validators) must be between 1 and \(Limits.maxValidators)")
         }
@@ -121,8 +122,10 @@ extension NodeSetup {
         let genesis = Genesis(chainID: chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),
                               validators: keys.map { .init(publicKey: $0.publicKey.hex, power: 1, bond: Amount(1_000_000)!) },
                               params: defaultParams(faucet: Amount(1_000_000)!), allocations: allocations,
-                              staking: .init(admin: funded.address.description, minBond: Amount(1_000_000)!))
-        _ = try genesis.resolve()
+                              // With governance the set changes by proposal only: no admin key.
+                              staking: .init(admin: governance == nil ? funded.address.description : nil, minBond: Amount(1_000_000)!),
+                              governance: governance)
+        do { _ = try genesis.resolve() } catch { throw NodeError.invalidSetting("governance", error.description) }
         try genesis.write(to: genesisPath)
 
         let http = (0..<validators).map { "\(host):\(httpBasePort + $0)" }

@@ -37,6 +37,28 @@ public struct Genesis: Codable, Sendable, Equatable {
         }
     }
 
+    /// The `governance` section: present, it enables governance (docs/governance.md) and retires
+    /// the staking admin (the set then changes only by proposal); every field is optional
+    /// (`GovParams.defaults`).
+    public struct GovernanceConfig: Codable, Sendable, Equatable {
+        public var minDeposit: Amount?
+        public var depositPeriod: UInt64?
+        public var votingPeriod: UInt64?
+        public var quorumBps: UInt16?
+        public var thresholdBps: UInt16?
+        public var vetoBps: UInt16?
+
+        public init(minDeposit: Amount? = nil, depositPeriod: UInt64? = nil, votingPeriod: UInt64? = nil, quorumBps: UInt16? = nil,
+                    thresholdBps: UInt16? = nil, vetoBps: UInt16? = nil) {
+            self.minDeposit = minDeposit
+            self.depositPeriod = depositPeriod
+            self.votingPeriod = votingPeriod
+            self.quorumBps = quorumBps
+            self.thresholdBps = thresholdBps
+            self.vetoBps = vetoBps
+        }
+    }
+
     public struct Allocation: Codable, Sendable, Equatable {
         public var address: String
         public var amount: Amount
@@ -71,9 +93,11 @@ public struct Genesis: Codable, Sendable, Equatable {
     public var params: Params
     public var allocations: [Allocation]
     public var staking: StakingConfig?
+    public var governance: GovernanceConfig?
 
     public init(chainID: String, genesisTime: UInt64, validators: [ValidatorEntry], params: Params, allocations: [Allocation],
-                staking: StakingConfig? = nil) {
+                staking: StakingConfig? = nil, governance: GovernanceConfig? = nil) {
+        self.governance = governance
         self.chainID = chainID
         self.genesisTime = genesisTime
         self.validators = validators
@@ -91,6 +115,8 @@ public struct Genesis: Codable, Sendable, Equatable {
         public let validatorSet: ValidatorSet
         public let params: BankParams
         public let staking: StakingParams
+        /// nil: governance is not enabled on this chain.
+        public let governance: GovParams?
         /// Each genesis validator's bond, sorted by key.
         public let bonds: [(PublicKey, Amount)]
         public let allocations: [(Address, Amount)]
@@ -106,6 +132,7 @@ public struct Genesis: Codable, Sendable, Equatable {
         let (bonds, bonded) = try resolveBonds(keys: keys, staking: stakingParams)
         let bank = try resolveBank()
         let (sorted, supply) = try resolveAllocations(bank: bank, bonded: bonded)
+        let gov = try resolveGovernance(bank: bank, staking: stakingParams)
 
         var entries: [WriteSet.Entry] = [
             .init(key: BankKeys.params, value: bank.canonicalBytes, previous: nil),
@@ -116,11 +143,12 @@ public struct Genesis: Codable, Sendable, Equatable {
                                  value: Account(balance: amount, nonce: 0, faucetClaimed: false).canonicalBytes, previous: nil))
         }
         entries += Staking.genesisEntries(params: stakingParams, set: set, bonds: bonds)
+        if let gov { entries += Governance.genesisEntries(params: gov) }
         let state = WriteSet(entries: entries)
         let sortedBonds = set.validators.map { ($0.publicKey, bonds[$0.publicKey] ?? .zero) }
-        let hash = genesisHash(set: set, bank: bank, balances: sorted, staking: stakingParams, bonds: sortedBonds)
+        let hash = genesisHash(set: set, bank: bank, balances: sorted, staking: stakingParams, bonds: sortedBonds, governance: gov)
         return Resolved(chainID: chainID, genesisTime: genesisTime, validatorSet: set, params: bank,
-                        staking: stakingParams, bonds: sortedBonds,
+                        staking: stakingParams, governance: gov, bonds: sortedBonds,
                         allocations: sorted.map { ($0.key, $0.value) }, hash: hash, state: state,
                         stateRoot: try Genesis.treeRoot(state))
     }
@@ -186,7 +214,7 @@ public struct Genesis: Codable, Sendable, Equatable {
 
     /// The genesis hash: SHA-256 of everything that decides the first state.
     func genesisHash(set: ValidatorSet, bank: BankParams, balances sorted: [(key: Address, value: Amount)], staking stakingParams: StakingParams,
-                     bonds sortedBonds: [(PublicKey, Amount)]) -> Hash {
+                     bonds sortedBonds: [(PublicKey, Amount)], governance: GovParams? = nil) -> Hash {
         // v2: the staking params and bonds joined the preimage.
         var w = CanonicalWriter()
         w.writeFixed(Array("agora/genesis/v2".utf8))
@@ -199,6 +227,11 @@ public struct Genesis: Codable, Sendable, Equatable {
         w.write(stakingParams)
         w.write(UInt32(sortedBonds.count))
         for (key, bond) in sortedBonds { w.write(key); w.write(bond) }
+        // Appended only when governance is enabled, so older genesis files keep their hash.
+        if let governance {
+            w.writeFixed(Array("gov".utf8))
+            w.write(governance)
+        }
         return Hash.sha256(w.bytes)
     }
 
@@ -209,11 +242,31 @@ public struct Genesis: Codable, Sendable, Equatable {
         do { return try Address.parse(text) } catch { throw .invalid("\(field) \"\(text.prefix(100))\" \(error)") }
     }
 
+    /// The governance section with its defaults applied, checked against the bounds a proposal
+    /// would have to respect; nil when the file has none.
+    func resolveGovernance(bank: BankParams, staking: StakingParams) throws(GenesisError) -> GovParams? {
+        guard let g = governance else { return nil }
+        let d = GovParams.defaults
+        let params = GovParams(minDeposit: g.minDeposit ?? d.minDeposit, depositPeriod: g.depositPeriod ?? d.depositPeriod,
+                               votingPeriod: g.votingPeriod ?? d.votingPeriod, quorumBps: g.quorumBps ?? d.quorumBps,
+                               thresholdBps: g.thresholdBps ?? d.thresholdBps, vetoBps: g.vetoBps ?? d.vetoBps)
+        let chain = ChainParams(bank: bank, staking: staking, gov: params)
+        for key in ParamKey.allCases where key.name.hasPrefix("gov.") && !chain.bounds(key).contains(chain.value(key)) {
+            let r = chain.bounds(key)
+            throw .invalid("governance.\(key.name.dropFirst(4)) \(chain.value(key)) must be \(r.lowerBound)…\(r.upperBound)")
+        }
+        return params
+    }
+
     /// The staking section with its defaults applied.
     func resolveStaking(_ set: ValidatorSet) throws(GenesisError) -> StakingParams {
         let section = staking ?? StakingConfig()
         let admin: Address?
-        if let text = section.admin {
+        if governance != nil {
+            // Governance changes the set; a superuser key beside it would make the votes moot.
+            guard section.admin == nil else { throw .invalid("staking.admin cannot be set when governance is enabled") }
+            admin = nil
+        } else if let text = section.admin {
             admin = try Genesis.address(text, "staking.admin")
         } else {
             admin = set.validators.count == 1 ? set.validators[0].publicKey.address : nil

@@ -4,8 +4,9 @@ import Foundation
 import GRDB
 
 /// The node's indexes of the groups and claims modules: every successful `publishClaim` as a row
-/// keyed by its transaction's position (with its tags in `claim_tags` and its thread root), and
-/// every membership change as a row keyed by height. Both are written inside the block's commit
+/// keyed by its transaction's position (with its tags in `claim_tags`, its thread root, and its
+/// words in the retrieval index `claim_words`), a `retractClaim` as a mark on that row and the
+/// removal of its words, and every membership change as a row keyed by height. Both are written inside the block's commit
 /// transaction, from the block and its receipts alone, so they can never disagree with the chain
 /// and a crash leaves them exactly as complete as the blocks. They serve the queries state
 /// cannot: claims by time, author, tag and thread, and membership at a past height.
@@ -36,6 +37,8 @@ struct ClaimIndex: BlockIndexer {
                 try role(group, member, r)
             case let .removeGroupMember(group, member):
                 try role(group, member, nil)
+            case let .retractClaim(claim, reason):
+                try retract(db, claim: claim, reason: reason, height: height)
             case let .publishClaim(content):
                 let position = Schema.position(height: height, index: i)
                 let id = LedgerID.claim(author: tx.sender, nonce: tx.body.nonce)
@@ -58,6 +61,7 @@ struct ClaimIndex: BlockIndexer {
                     insertTag!.setUncheckedArguments([Data(content.group.bytes), tag, time, position])
                     try insertTag!.execute()
                 }
+                try addWords(db, group: content.group, position: position, content: content)
                 for artifact in content.artifacts {
                     if insertArtifact == nil {
                         insertArtifact = try db.cachedStatement(sql: "INSERT INTO claim_artifacts(sha256, group_id, position) VALUES (?, ?, ?)")
@@ -68,6 +72,77 @@ struct ClaimIndex: BlockIndexer {
             default:
                 continue
             }
+        }
+    }
+}
+
+extension ClaimIndex {
+    /// Adds a claim's words (text and tags, `ClaimWords`) to its group's retrieval index.
+    static func addWords(_ db: Database, group: Hash, position: Int64, content: ClaimContent) throws {
+        let words = ClaimWords.counts(text: content.text, tags: content.tags)
+        guard !words.isEmpty else { return }
+        let length = words.reduce(0) { $0 + $1.count }
+        let g = Data(group.bytes)
+        let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO claim_words(group_id, word, position, tf, length) VALUES (?, ?, ?, ?, ?)")
+        let df = try db.cachedStatement(sql: """
+            INSERT INTO claim_word_df(group_id, word, df) VALUES (?, ?, 1) ON CONFLICT(group_id, word) DO UPDATE SET df = df + 1
+            """)
+        for (w, c) in words {
+            insert.setUncheckedArguments([g, w, position, c, length])
+            try insert.execute()
+            df.setUncheckedArguments([g, w])
+            try df.execute()
+        }
+        let book = try db.cachedStatement(sql: """
+            INSERT INTO claim_book(group_id, docs, total_length) VALUES (?, 1, ?)
+            ON CONFLICT(group_id) DO UPDATE SET docs = docs + 1, total_length = total_length + excluded.total_length
+            """)
+        book.setUncheckedArguments([g, length])
+        try book.execute()
+    }
+
+    /// Marks a claim retracted and takes its words out of the retrieval index (recomputed from
+    /// its transaction, so no reverse index is kept for this rare step).
+    static func retract(_ db: Database, claim: Hash, reason: String, height: UInt64) throws {
+        guard let position = try Int64.fetchOne(db, sql: "SELECT position FROM claims WHERE id = ?", arguments: [Data(claim.bytes)]) else {
+            throw StorageError.corrupt(what: "retracted claim \(claim) has no index row")
+        }
+        try db.execute(sql: "UPDATE claims SET retracted_at = ?, retraction = ? WHERE position = ?", arguments: [Int64(height), reason, position])
+        guard let bytes = try Data.fetchOne(db, sql: "SELECT bytes FROM transactions WHERE position = ?", arguments: [position]),
+              let tx = try? Transaction(bytes: Array(bytes)), case let .publishClaim(content) = tx.body.payload else {
+            throw StorageError.corrupt(what: "claim transaction at \(position)")
+        }
+        let words = ClaimWords.counts(text: content.text, tags: content.tags)
+        guard !words.isEmpty else { return }
+        let g = Data(content.group.bytes)
+        for (w, _) in words {
+            try db.execute(sql: "DELETE FROM claim_words WHERE group_id = ? AND word = ? AND position = ?", arguments: [g, w, position])
+            try db.execute(sql: "UPDATE claim_word_df SET df = df - 1 WHERE group_id = ? AND word = ?", arguments: [g, w])
+            try db.execute(sql: "DELETE FROM claim_word_df WHERE group_id = ? AND word = ? AND df <= 0", arguments: [g, w])
+        }
+        try db.execute(sql: "UPDATE claim_book SET docs = docs - 1, total_length = total_length - ? WHERE group_id = ?",
+                       arguments: [words.reduce(0) { $0 + $1.count }, g])
+    }
+
+    /// The migration's step for a database that already holds claims: indexes their words in
+    /// chain order, a thousand at a time.
+    static func backfillWords(_ db: Database) throws {
+        var after: Int64 = -1
+        while true {
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.position, t.bytes FROM claims c JOIN transactions t ON t.position = c.position
+                WHERE c.position > ? ORDER BY c.position LIMIT 1000
+                """, arguments: [after])
+            guard let last = rows.last else { return }
+            for r in rows {
+                let position: Int64 = try r.stored("position", of: "claim row")
+                let bytes: Data = try r.stored("bytes", of: "claim transaction at \(position)")
+                guard let tx = try? Transaction(bytes: Array(bytes)), case let .publishClaim(content) = tx.body.payload else {
+                    throw StorageError.corrupt(what: "claim transaction at \(position)")
+                }
+                try addWords(db, group: content.group, position: position, content: content)
+            }
+            after = try last.stored("position", of: "claim row")
         }
     }
 }
@@ -87,6 +162,14 @@ public struct IndexedClaim: Sendable, Equatable {
     public var transaction: Hash
     /// The paging cursor: the position of the claim's transaction in the chain.
     public var position: Int64
+    /// Set once its author retracted it.
+    public var retraction: ClaimRetraction?
+}
+
+/// When and why an author retracted a claim.
+public struct ClaimRetraction: Sendable, Equatable {
+    public var height: UInt64
+    public var reason: String
 }
 
 extension BlockStore {
@@ -100,6 +183,8 @@ extension BlockStore {
         public var after: Int64?
         /// Only claims in blocks after this height: what a member missed since it last looked.
         public var afterHeight: UInt64?
+        /// Retracted claims too (left out by default).
+        public var includeRetracted = false
         public var limit: Int
 
         public init(group: Hash, since: UInt64 = 0, author: Address? = nil, tag: String? = nil, after: Int64? = nil, limit: Int) {
@@ -131,21 +216,23 @@ extension BlockStore {
                 }
                 lower = max(lower, t)
             }
-            let select = "SELECT c.position, c.id, c.author, c.root, c.time, t.bytes, t.id AS tx FROM claims c JOIN transactions t ON t.position = c.position"
+            let select = "SELECT c.position, c.id, c.author, c.root, c.time, c.retracted_at, c.retraction, t.bytes, t.id AS tx FROM claims c JOIN transactions t ON t.position = c.position"
             let sql: String
             var args: [(any DatabaseValueConvertible)?] = []
+            // Retracted claims are rare: filtering them on the rows of the range costs nothing.
+            let live = q.includeRetracted ? "" : " AND c.retracted_at IS NULL"
             if let tag = q.tag {
                 sql = """
                     \(select) JOIN claim_tags g ON g.position = c.position
-                    WHERE g.group_id = ? AND g.tag = ? AND g.time >= ? AND g.position > ?\(q.author == nil ? "" : " AND c.author = ?")
+                    WHERE g.group_id = ? AND g.tag = ? AND g.time >= ? AND g.position > ?\(q.author == nil ? "" : " AND c.author = ?")\(live)
                     ORDER BY g.time, g.position LIMIT ?
                     """
                 args = [Data(q.group.bytes), tag, lower, after]
             } else if q.author != nil {
-                sql = "\(select) WHERE c.group_id = ? AND c.author = ? AND c.time >= ? AND c.position > ? ORDER BY c.time, c.position LIMIT ?"
+                sql = "\(select) WHERE c.group_id = ? AND c.author = ? AND c.time >= ? AND c.position > ?\(live) ORDER BY c.time, c.position LIMIT ?"
                 args = [Data(q.group.bytes), Data(q.author!.bytes), lower, after]
             } else {
-                sql = "\(select) WHERE c.group_id = ? AND c.time >= ? AND c.position > ? ORDER BY c.time, c.position LIMIT ?"
+                sql = "\(select) WHERE c.group_id = ? AND c.time >= ? AND c.position > ?\(live) ORDER BY c.time, c.position LIMIT ?"
                 args = [Data(q.group.bytes), lower, after]
             }
             if q.tag != nil, let author = q.author { args.append(Data(author.bytes)) }
@@ -179,18 +266,20 @@ extension BlockStore {
     public func claim(id: Hash) throws -> IndexedClaim? {
         try read("claim \(id)") { db in
             try Row.fetchOne(db, sql: """
-                SELECT c.position, c.id, c.author, c.root, c.time, t.bytes, t.id AS tx FROM claims c
+                SELECT c.position, c.id, c.author, c.root, c.time, c.retracted_at, c.retraction, t.bytes, t.id AS tx FROM claims c
                 JOIN transactions t ON t.position = c.position WHERE c.id = ?
                 """, arguments: [Data(id.bytes)]).map(self.indexedClaim)
         }
     }
 
-    /// The claims of the thread that starts at `root`, in chain order, after position `after`.
-    public func thread(root: Hash, after: Int64?, limit: Int) throws -> [IndexedClaim] {
+    /// The claims of the thread that starts at `root`, in chain order, after position `after`
+    /// (retracted ones only with `includeRetracted`).
+    public func thread(root: Hash, after: Int64?, limit: Int, includeRetracted: Bool = false) throws -> [IndexedClaim] {
         try read("thread \(root)") { db in
             try Row.fetchAll(db, sql: """
-                SELECT c.position, c.id, c.author, c.root, c.time, t.bytes, t.id AS tx FROM claims c
-                JOIN transactions t ON t.position = c.position WHERE c.root = ? AND c.position > ? ORDER BY c.position LIMIT ?
+                SELECT c.position, c.id, c.author, c.root, c.time, c.retracted_at, c.retraction, t.bytes, t.id AS tx FROM claims c
+                JOIN transactions t ON t.position = c.position WHERE c.root = ? AND c.position > ?\(includeRetracted ? "" : " AND c.retracted_at IS NULL")
+                ORDER BY c.position LIMIT ?
                 """, arguments: [Data(root.bytes), after ?? -1, limit]).map(self.indexedClaim)
         }
     }
@@ -255,7 +344,7 @@ extension BlockStore {
         }
     }
 
-    private func indexedClaim(_ row: Row) throws -> IndexedClaim {
+    func indexedClaim(_ row: Row) throws -> IndexedClaim {
         let position: Int64 = try row.stored("position", of: "claim index row")
         let what = "claim at \(position)"
         let bytes: Data = try row.stored("bytes", of: what)
@@ -266,7 +355,11 @@ extension BlockStore {
         else { throw StorageError.corrupt(what: "claim index row at \(position)") }
         let (height, index) = Schema.split(position)
         let time: Int64 = try row.stored("time", of: what)
+        var retraction: ClaimRetraction?
+        if let at = try row.storedIfPresent("retracted_at", of: what, as: Int64.self) {
+            retraction = ClaimRetraction(height: UInt64(clamping: at), reason: try row.storedIfPresent("retraction", of: what, as: String.self) ?? "")
+        }
         return IndexedClaim(id: id, author: tx.sender, content: content, root: root, height: height, index: index,
-                            time: UInt64(time), transaction: tx.id, position: position)
+                            time: UInt64(time), transaction: tx.id, position: position, retraction: retraction)
     }
 }

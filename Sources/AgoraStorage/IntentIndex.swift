@@ -211,7 +211,7 @@ extension BlockStore {
                 SELECT position, tf FROM intent_words WHERE group_id = ? AND kind = ? AND word = ? ORDER BY position DESC LIMIT ?
                 """)
             for (w, n) in df where n > 0 && n <= maxPostings {
-                let idf = log(1 + (Double(docs) - Double(n) + 0.5) / (Double(n) + 0.5))
+                let idf = BM25.idf(documents: docs, frequency: n)
                 let rows = try Row.fetchAll(postings, arguments: [g, k, w, postingsPerWord])
                 for r in rows {
                     let p: Int64 = try r.stored("position", of: "intent word \(w)")

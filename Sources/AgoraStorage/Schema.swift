@@ -159,7 +159,35 @@ enum Schema {
                     PRIMARY KEY(address, position)) WITHOUT ROWID;
                 """)
         }
-        m.registerMigration("v6-state-tree") { db in
+        m.registerMigration("v6-claim-memory") { db in
+            // Retractions and context retrieval (ClaimIndex.swift, ClaimContext.swift): a retracted
+            // claim keeps its row, marked with the height and reason; an inverted index of the words
+            // of every claim not retracted (text and tags, `ClaimWords`) per group, with each
+            // posting's term frequency and its claim's length so that BM25 needs no second read,
+            // and per-group document frequencies and totals. Existing claims are indexed here.
+            try db.execute(sql: """
+                ALTER TABLE claims ADD COLUMN retracted_at INTEGER;
+                ALTER TABLE claims ADD COLUMN retraction TEXT;
+                CREATE TABLE claim_words(
+                    group_id BLOB NOT NULL,
+                    word TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    tf INTEGER NOT NULL,
+                    length INTEGER NOT NULL,
+                    PRIMARY KEY(group_id, word, position)) WITHOUT ROWID;
+                CREATE TABLE claim_word_df(
+                    group_id BLOB NOT NULL,
+                    word TEXT NOT NULL,
+                    df INTEGER NOT NULL,
+                    PRIMARY KEY(group_id, word)) WITHOUT ROWID;
+                CREATE TABLE claim_book(
+                    group_id BLOB PRIMARY KEY NOT NULL,
+                    docs INTEGER NOT NULL,
+                    total_length INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+            try ClaimIndex.backfillWords(db)
+        }
+        m.registerMigration("v7-state-tree") { db in
             // The state tree (StateTreeStore.swift): its pages by path and the version (height)
             // that wrote them, and for each version the pages it stopped using, so that pruning
             // past the proof window is a range delete in height order.

@@ -57,6 +57,9 @@ enum Exit: Int32, CaseIterable, Sendable {
     /// The light client refused the node's answer (`agora verify`, `--verify`): the error line
     /// starts with the typed reason (`bad_proof`, `insufficient_signatures`, …).
     case unverified = 5
+    /// `agora start`/`dev`: the node stopped before a block that runs a software upgrade this
+    /// binary does not know (docs/governance.md); restart it with a binary that knows it.
+    case upgradeRequired = 6
 
     var meaning: String {
         switch self {
@@ -66,6 +69,7 @@ enum Exit: Int32, CaseIterable, Sendable {
         case .unreachable: return "the node could not be reached"
         case .timedOut: return "`--wait` timed out"
         case .unverified: return "the light client refused the answer (the reason: bad_proof, insufficient_signatures, …)"
+        case .upgradeRequired: return "the node stopped at a software upgrade its binary does not know"
         }
     }
 

@@ -8,7 +8,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, MediatorBench.self, Proofs.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -132,6 +132,38 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "thread read (mean %.0f claims): p50 %.2f ms, p99 %.2f ms", r.meanThreadLength, r.threadP50 * 1000, r.threadP99 * 1000))
                 print(String(format: "tag page (50): p99 %.2f ms; author page (50): p99 %.2f ms", r.tagP99 * 1000, r.authorP99 * 1000))
                 print(String(format: "database %.0f MiB; peak RSS %.0f MiB", r.databaseMiB, r.peakRSSMiB))
+            }
+        }
+    }
+
+    struct ContextBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "context",
+            abstract: "Context retrieval (compile_context) latency on one group of N indexed claims, 3-word queries, a token budget.")
+        @Option(help: "Claims in the group.") var claims: Int = 1_000_000
+        @Option(help: "Claims per committed block.") var blockTxs: Int = 10_000
+        @Option(help: "Queries to time.") var queries: Int = 500
+        @Option(help: "Token budget of each query.") var budget: Int = 2_000
+        @Option(help: "Data directory (default: a temporary one, removed afterwards).") var dataDir: String?
+
+        func run() async throws {
+            try await runCommand {
+                guard claims >= 1, (1...100_000).contains(blockTxs), queries > 0, (16...32_000).contains(budget) else {
+                    throw CLIError(Exit.invalidInput, "--claims, --queries positive; --block-txs 1…100000; --budget 16…32000")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = dataDir ?? (NSTemporaryDirectory() + "agora-bench-context-\(getpid())")
+                defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+                var o = ContextBenchmark.Options()
+                o.claims = claims
+                o.blockTransactions = blockTxs
+                o.queries = queries
+                o.budget = budget
+                let r = try ContextBenchmark.run(o, directory: dir) { print($0) }
+                print(String(format: "indexed %d claims in %.1f s; database %.0f MiB", r.claims, r.buildSeconds, r.databaseMiB))
+                print(String(format: "context, 3-word query, budget %d: p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d queries",
+                             budget, r.p50 * 1000, r.p99 * 1000, r.max * 1000, queries))
+                print(String(format: "mean per query: %.0f candidates scored, %.1f items returned, %.0f tokens", r.meanCandidates, r.meanItems, r.meanTokens))
             }
         }
     }

@@ -26,8 +26,8 @@ struct Peers: AsyncParsableCommand {
 
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read from the ledger (JSON).",
-                                                    subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self,
-                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self,
+                                                    subcommands: [AccountQuery.self, BlockQuery.self, TxQuery.self, ValidatorsQuery.self, GovQuery.self,
+                                                                  GroupQuery.self, GroupsQuery.self, ClaimsQuery.self, ClaimQuery.self, ThreadQuery.self, ContextQuery.self,
                                                                   TasksQuery.self, TaskQuery.self, PresenceQuery.self,
                                                                   OffersQuery.self, OfferQuery.self, PurchasesQuery.self, PurchaseQuery.self,
 
@@ -133,7 +133,7 @@ func submit(options: TxOptions, zeroFee: Bool = false, _ makePayload: (_ chainID
 
 struct Tx: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign and submit transactions.",
-                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self, GroupTx.self, ClaimTx.self, TaskTx.self, IntentTx.self])
+                                                    subcommands: [Transfer.self, Faucet.self, ValidatorTx.self, GroupTx.self, ClaimTx.self, TaskTx.self, IntentTx.self, GovTx.self])
 
     struct Transfer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send tokens to an address.")

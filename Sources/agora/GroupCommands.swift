@@ -114,7 +114,27 @@ extension Tx {
     }
 
     struct ClaimTx: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "claim", abstract: "Publish claims.", subcommands: [Publish.self])
+        static let configuration = CommandConfiguration(commandName: "claim", abstract: "Publish and retract claims.",
+                                                        subcommands: [Publish.self, Retract.self])
+
+        struct Retract: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Retract a claim you published, with a reason. It stays in history, marked; default queries and context retrieval leave it out.")
+            @OptionGroup var options: TxOptions
+            @Option(help: "The claim (64 hex digits).") var claim: String
+            @Option(help: "Why (1-\(Limits.maxRetractionReasonBytes) bytes, no control characters).") var reason: String
+
+            func run() async throws {
+                try await runCommand {
+                    let id = try claimID(claim)
+                    guard RetractionReason.isValid(reason) else {
+                        throw CLIError(Exit.invalidInput, "--reason must be 1-\(Limits.maxRetractionReasonBytes) bytes without control characters")
+                    }
+                    _ = try await submit(.retractClaim(claim: id, reason: reason), options: options)
+                    print("retracted \(id.hex)")
+                }
+            }
+        }
 
         struct Publish: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Publish a claim in a group (members and admins). Prints the claim ID.")
@@ -124,6 +144,8 @@ extension Tx {
             @Option(help: "A tag (repeat; normalised: lowercase, leading # dropped, sorted, unique).") var tag: [String] = []
             @Option(help: "The claim this one answers (64 hex digits).") var parent: String?
             @Option(help: "An artifact: SHA256HEX:SIZE, or @path of a file to hash (repeat).") var artifact: [String] = []
+            @Option(help: "A claim this one builds on: its author shares royalties of sales of this claim's artifacts (repeat, at most \(Limits.maxClaimSources)).")
+            var source: [String] = []
 
             func run() async throws {
                 try await runCommand {
@@ -143,7 +165,10 @@ extension Tx {
                     guard refs.count <= Limits.maxClaimArtifacts else {
                         throw CLIError(Exit.invalidInput, "at most \(Limits.maxClaimArtifacts) --artifact")
                     }
-                    let content = ClaimContent(group: try groupID(group), text: body, tags: tags, parent: try parent.map(claimID), artifacts: refs)
+                    let sources = try Set(source.map(claimID)).sorted()
+                    guard sources.count <= Limits.maxClaimSources else { throw CLIError(Exit.invalidInput, "at most \(Limits.maxClaimSources) --source") }
+                    let content = ClaimContent(group: try groupID(group), text: body, tags: tags, parent: try parent.map(claimID), artifacts: refs,
+                                               sources: sources)
                     let tx = try await submit(.publishClaim(content), options: options)
                     print("claim \(LedgerID.claim(author: tx.sender, nonce: tx.body.nonce).hex)")
                 }
@@ -230,13 +255,14 @@ extension Query {
         @Option(help: "Only claims in blocks with time ≥ this (ms).") var since: UInt64 = 0
         @Option(help: "Only claims with this tag.") var tag: String?
         @Option(help: "Only claims by this ag1… address.") var author: String?
+        @Flag(help: "Retracted claims too (left out by default).") var includeRetracted = false
         @Option(help: "nextCursor of the previous page.") var cursor: String = ""
         @Option(help: "Page size (1-500).") var limit: Int = 50
 
         func run() async throws {
             try await runCommand {
                 let gid = try groupID(group)
-                var path = "/api/v1/groups/\(gid.hex)/claims?since=\(since)&limit=\(limit)&cursor=\(cursor)"
+                var path = "/api/v1/groups/\(gid.hex)/claims?since=\(since)&limit=\(limit)&cursor=\(cursor)&includeRetracted=\(includeRetracted)"
                 if let tag {
                     guard let t = try? ClaimTags.normalize([tag]).first else { throw CLIError(Exit.invalidInput, "--tag \(tag) is not a valid tag") }
                     path += "&tag=\(t)"
@@ -267,14 +293,36 @@ extension Query {
         static let configuration = CommandConfiguration(commandName: "thread", abstract: "The thread a claim belongs to, from its first claim.")
         @OptionGroup var node: NodeOption
         @Argument(help: "Claim ID (64 hex digits).") var id: String
+        @Flag(help: "Retracted claims too (left out by default).") var includeRetracted = false
         @Option(help: "nextCursor of the previous page.") var cursor: String = ""
         @Option(help: "Page size (1-500).") var limit: Int = 50
 
         func run() async throws {
             try await runCommand {
                 let cid = try claimID(id)
-                printJSON(try await node.client.get("/api/v1/claims/\(cid.hex)/thread?limit=\(limit)&cursor=\(cursor)",
+                printJSON(try await node.client.get("/api/v1/claims/\(cid.hex)/thread?limit=\(limit)&cursor=\(cursor)&includeRetracted=\(includeRetracted)",
                                                     as: API.ListView<API.ClaimView>.self))
+            }
+        }
+    }
+
+    struct ContextQuery: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "context", abstract: "A group's claims ranked for a query (BM25, recency, thread) and cut to a token budget.")
+        @OptionGroup var node: NodeOption
+        @Option(help: "Group ID (64 hex digits).") var group: String
+        @Option(name: .customLong("query"), help: "What you are working on (1-1024 bytes).") var text: String
+        @Option(help: "Tokens the items may use together (16-32000).") var budget: Int = 2_000
+        @Option(help: "A claim whose thread is boosted (64 hex digits).") var thread: String?
+
+        func run() async throws {
+            try await runCommand {
+                let gid = try groupID(group)
+                guard !text.isEmpty, text.utf8.count <= 1_024 else { throw CLIError(Exit.invalidInput, "--query must be 1-1024 bytes") }
+                let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+                var path = "/api/v1/groups/\(gid.hex)/context?budget=\(budget)&q=\(text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
+                if let thread { path += "&thread=\(try claimID(thread).hex)" }
+                printJSON(try await node.client.get(path, as: API.ContextView.self))
             }
         }
     }

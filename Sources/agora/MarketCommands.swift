@@ -34,6 +34,9 @@ struct MarketCommand: AsyncParsableCommand {
         @Option(help: "Time to deliver after each purchase (ms, 1000 to 30 days).") var deliveryWindowMs: UInt64 = 3_600_000
         @Option(help: "Time a buyer has to dispute after delivery (ms, 1000 to 30 days).") var disputeWindowMs: UInt64 = 3_600_000
         @Option(help: "Only members of this group may buy (64 hex digits).") var group: String?
+        @Option(help: "Pay a royalty to the sources of this claim (64 hex digits; the file's plaintext or ciphertext must be attached to it).")
+        var royaltyClaim: String?
+        @Option(help: "The royalty: basis points of each sale's proceeds after the fee (1-\(MarketBounds.maxRoyaltyBps)).") var royaltyBps: UInt16?
         @Option(help: "Where to save the content key (default: offer-<id>.content-key next to the seller key).") var contentKeyOut: String?
 
         func run() async throws {
@@ -48,6 +51,16 @@ struct MarketCommand: AsyncParsableCommand {
                     throw CLIError(Exit.invalidInput, "--title must be at most \(MarketBounds.maxTitleBytes) bytes without control characters")
                 }
                 let groupID = try group.map { try marketID($0, "group") }
+                var royalty: Royalty?
+                switch (royaltyClaim, royaltyBps) {
+                case (nil, nil): break
+                case let (claim?, bps?):
+                    guard (1...MarketBounds.maxRoyaltyBps).contains(bps) else {
+                        throw CLIError(Exit.invalidInput, "--royalty-bps must be 1…\(MarketBounds.maxRoyaltyBps)")
+                    }
+                    royalty = Royalty(claim: try marketID(claim, "claim"), bps: bps)
+                default: throw CLIError(Exit.invalidInput, "--royalty-claim and --royalty-bps go together")
+                }
                 let signer = try unlockKey(options.keys.path(for: options.key))
                 let client = options.node.client
                 let status = try await client.get("/api/v1/status", as: API.StatusView.self)
@@ -74,7 +87,7 @@ struct MarketCommand: AsyncParsableCommand {
                 let terms = OfferTerms(title: name, artifact: encrypted.ciphertext, plaintextSHA256: encrypted.plaintextSHA256,
                                        keyCommitment: MarketSeal.commitment(contentKey: contentKey), price: priceAmount, bond: bondAmount,
                                        expiresAt: expiresAt, deliveryWindowMs: deliveryWindowMs,
-                                       disputeWindowMs: disputeWindowMs, group: groupID)
+                                       disputeWindowMs: disputeWindowMs, group: groupID, royalty: royalty)
                 try await submit(.createOffer(terms), options: tx)
                 print("offer \(offerID.hex)")
                 print("content key \(keyPath)")

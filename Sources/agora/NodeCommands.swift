@@ -105,9 +105,13 @@ func runNode(dataDir: DataDirectory, overrides: [String: ConfigContent], banner:
     let control = LogLevelControl(config.logLevel)
     LogSetup.bootstrap(format: config.logFormat, control: control)
     let logger = Logger(label: "agora")
-    try await Node.run(dataDir: dataDir, config: config, logLevel: control, logger: logger,
-                       onListening: { bound in writeOut(banner(bound)) },
-                       onP2PListening: { bound in writeOut("agora: P2P listening on \(bound)\n") })
+    do {
+        try await Node.run(dataDir: dataDir, config: config, logLevel: control, logger: logger,
+                           onListening: { bound in writeOut(banner(bound)) },
+                           onP2PListening: { bound in writeOut("agora: P2P listening on \(bound)\n") })
+    } catch let NodeError.upgradeHalt(halt) {
+        throw CLIError(.upgradeRequired, NodeError.upgradeHalt(halt).description)
+    }
 }
 
 /// Takes the data directory's lock (see `DataDirectoryLock`); a second node on the same
@@ -214,11 +218,24 @@ struct Testnet: AsyncParsableCommand {
     @Option(help: "HTTP port of node0; node i uses this + i.") var httpBasePort: Int = 8645
     @Option(help: "P2P port of node0; node i uses this + i.") var p2pBasePort: Int = 26656
     @Option(help: "Block interval in milliseconds.") var blockIntervalMs: Int = 1000
+    @Flag(help: "Enable governance in the genesis (docs/governance.md): the validator set then changes only by proposal, no staking admin.")
+    var governance = false
+    @Option(help: "With --governance: deposit period in heights.") var govDepositPeriod: UInt64?
+    @Option(help: "With --governance: voting period in heights.") var govVotingPeriod: UInt64?
+    @Option(help: "With --governance: minimum deposit in base units.") var govMinDeposit: UInt64?
 
     func run() async throws {
         try await runCommand {
+            let govFlags = govDepositPeriod != nil || govVotingPeriod != nil || govMinDeposit != nil
+            guard governance || !govFlags else { throw CLIError(Exit.invalidInput, "--gov-* options need --governance") }
+            let minDeposit = try govMinDeposit.map { v throws -> Amount in
+                guard let a = Amount(v), a > .zero else { throw CLIError(Exit.invalidInput, "--gov-min-deposit must be 1…2^63-1") }
+                return a
+            }
+            let gov = governance ? Genesis.GovernanceConfig(minDeposit: minDeposit, depositPeriod: govDepositPeriod, votingPeriod: govVotingPeriod) : nil
             let net = try NodeSetup.testnet(out: out, validators: validators, chainID: chainId, host: host,
-                                            httpBasePort: httpBasePort, p2pBasePort: p2pBasePort, blockIntervalMs: blockIntervalMs)
+                                            httpBasePort: httpBasePort, p2pBasePort: p2pBasePort, blockIntervalMs: blockIntervalMs,
+                                            governance: gov)
             var text = "testnet \(net.chainID): \(net.nodes.count) validators in \(out)\n  genesis:        \(net.genesisPath)\n"
             text += "  funded account: \(net.fundedAddress) (key \(net.fundedKeyPath))\n\nstart each node:\n"
             for (i, dir) in net.nodes.enumerated() {

@@ -113,6 +113,46 @@ struct GroupEndpointsTests {
         }
     }
 
+    @Test("GET /groups/{id}/context ranks claims for a query within the budget; a retraction hides a claim from lists and context, not from /claims/{id}")
+    func contextAndRetraction() async throws {
+        let f = try Fixture()
+        try await f.h.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/groups/\(f.group.hex)/context?q=Rust%20reply&budget=100", method: .get) { r in
+                #expect(r.status == .ok)
+                let c = try decode(API.ContextView.self, r.body)
+                #expect(c.height == 1 && c.words == ["rust", "reply"] && c.budget == 100 && c.documents == 2)
+                #expect(Set(c.items.map(\.claim)) == [f.root.hex, f.reply.hex] && c.tokens <= 100)
+                #expect(c.items.allSatisfy { $0.author == f.h.alice.address.description && $0.height == 1 && $0.score > 0 })
+            }
+        }
+        try f.h.chain.submit(f.h.alice.sign(TransactionBody(chainID: "api-test", sender: f.h.alice.publicKey, nonce: 5, fee: Amount(1)!,
+                                                            expiresAt: 100, payload: .retractClaim(claim: f.reply, reason: "duplicate"))))
+        try f.h.chain.produceBlock(now: 3_000)
+        try await f.h.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/groups/\(f.group.hex)/claims", method: .get) { r in
+                let ids = try decode(API.ListView<API.ClaimView>.self, r.body).items.map(\.id)
+                #expect(ids == [f.root.hex])
+            }
+            try await client.execute(uri: "/api/v1/groups/\(f.group.hex)/claims?includeRetracted=true", method: .get) { r in
+                let items = try decode(API.ListView<API.ClaimView>.self, r.body).items
+                #expect(items.map(\.id) == [f.root.hex, f.reply.hex])
+                #expect(items[0].retracted == nil && items[1].retracted == .init(height: 2, reason: "duplicate"))
+            }
+            try await client.execute(uri: "/api/v1/claims/\(f.reply.hex)", method: .get) { r in
+                let claim = try decode(API.ClaimView.self, r.body)
+                #expect(claim.retracted?.reason == "duplicate")
+            }
+            try await client.execute(uri: "/api/v1/claims/\(f.root.hex)/thread", method: .get) { r in
+                let ids = try decode(API.ListView<API.ClaimView>.self, r.body).items.map(\.id)
+                #expect(ids == [f.root.hex])
+            }
+            try await client.execute(uri: "/api/v1/groups/\(f.group.hex)/context?q=reply", method: .get) { r in
+                let c = try decode(API.ContextView.self, r.body)
+                #expect(c.height == 2 && c.items.isEmpty && c.documents == 1)
+            }
+        }
+    }
+
     @Test("bad IDs, addresses, tags, since and cursors are 400 with a code; unknown groups and claims are 404")
     func badInput() async throws {
         let f = try Fixture()
@@ -132,6 +172,14 @@ struct GroupEndpointsTests {
             ("/api/v1/claims/12", 400, "invalid_id"),
             ("/api/v1/claims/\(missing)", 404, "claim_not_found"),
             ("/api/v1/claims/\(missing)/thread", 404, "claim_not_found"),
+            ("/api/v1/groups/\(f.group.hex)/claims?includeRetracted=yes", 400, "invalid_include_retracted"),
+            ("/api/v1/groups/\(missing)/context?q=rust", 404, "group_not_found"),
+            ("/api/v1/groups/\(f.group.hex)/context", 400, "invalid_query"),
+            ("/api/v1/groups/\(f.group.hex)/context?q=the%20and%20of", 400, "invalid_query"),
+            ("/api/v1/groups/\(f.group.hex)/context?q=\(String(repeating: "a", count: 1_025))", 400, "invalid_query"),
+            ("/api/v1/groups/\(f.group.hex)/context?q=rust&budget=15", 400, "invalid_budget"),
+            ("/api/v1/groups/\(f.group.hex)/context?q=rust&budget=lots", 400, "invalid_budget"),
+            ("/api/v1/groups/\(f.group.hex)/context?q=rust&thread=xyz", 400, "invalid_thread"),
         ]
         try await f.h.app.test(.router) { client in
             for (uri, status, code) in cases {

@@ -71,6 +71,12 @@ extension ClientVectors {
                   payload: .publishClaim(ClaimContent(group: hash(14), text: "the sky is blue", tags: ["ai", "rust"], parent: hash(0x14), artifacts: refs))),
             .init(args: ["group": hash(14).hex, "text": "héllo ✓", "tags": [], "parent": NSNull(), "artifacts": []],
                   payload: .publishClaim(ClaimContent(group: hash(14), text: "héllo ✓", tags: [], parent: nil, artifacts: []))),
+            .init(args: ["group": hash(14).hex, "text": "derived", "tags": ["ml"], "parent": NSNull(), "artifacts": [],
+                         "sources": [hash(2).hex, hash(1).hex]],
+                  payload: .publishClaim(ClaimContent(group: hash(14), text: "derived", tags: ["ml"], parent: nil, artifacts: [],
+                                                      sources: [hash(1), hash(2)]))),
+            .init(args: ["claim": hash(0x35).hex, "reason": "superseded by a later measurement ✓"],
+                  payload: .retractClaim(claim: hash(0x35), reason: "superseded by a later measurement ✓")),
         ]
     }
 
@@ -105,9 +111,13 @@ extension ClientVectors {
         openArgs["group"] = NSNull()
         var open = offer
         open.group = nil
+        var royalty = offer
+        royalty.royalty = Royalty(claim: hash(0x42), bps: 3_000)
         return [
             .init(args: offerArgs, payload: .createOffer(offer)),
             .init(args: openArgs, payload: .createOffer(open)),
+            .init(args: offerArgs.merging(["royalty": ["claim": hash(0x42).hex, "bps": 3_000]]) { a, _ in a },
+                  payload: .createOffer(royalty)),
             .init(args: ["offer": hash(16).hex], payload: .cancelOffer(offer: hash(16))),
             .init(args: ["offer": hash(17).hex, "buyer_key": hex(17, 32)], payload: .buyOffer(offer: hash(17), buyerKey: Bytes32([UInt8](repeating: 17, count: 32)))),
             .init(args: ["purchase": hash(18).hex, "encapsulated_key": hex(18, 32), "ciphertext": hex(0x18, 48)],

@@ -98,14 +98,14 @@ struct MemorySource: LightBlockSource {
 
 extension LightChain {
     /// Four validators of power 1 that never change.
-    static func steady(heights: Int) -> LightChain {
+    static func steady(heights: Int, stateRoot: (UInt64) -> Hash = { _ in .zero }) -> LightChain {
         var chain = LightChain(seed: 99, heights: heights, pool: 4)
         let set = try! ValidatorSet(chain.keys.keys.map { Validator(publicKey: $0, power: 1) })
         chain.sets = Array(repeating: set, count: heights + 2)
         var previous = Hash.zero
         for h in 1...UInt64(heights) {
             let header = BlockHeader(chainID: chainID, height: h, previousHash: previous, timestamp: chain.genesisTime + h, proposer: set.validators[0].publicKey,
-                                     txRoot: .zero, stateRoot: .zero, validatorSetHash: set.hash, lastCommit: nil)
+                                     txRoot: .zero, stateRoot: stateRoot(h), validatorSetHash: set.hash, lastCommit: nil)
             chain.blocks[h] = LightBlock(header: header, commit: chain.sign(header, by: set.validators.prefix(3).map(\.publicKey)), validators: set)
             previous = header.hash
         }

@@ -12,6 +12,18 @@ struct PayloadGoldenTests {
     static let encodingsDigest = "bc35e20012500c9b3b1fed71734191134187ea36f96ac0d7a417c4553ea3bb06"
     /// SHA-256 over the samples' `kind` names joined by newlines.
     static let kindsDigest = "b2749db670a745451b1c11dc78962e3af9436fae0b18f5942f39f77eb39fa38f"
+    /// The same over the cases appended since (each recorded when its case was added), so that
+    /// the digests above keep pinning the older bytes unchanged.
+    static let appendedDigest = "b1971bef9e23e32d3b49f6c19625acf698d937d77d2a648af680b83d100e60be"
+
+    static func appended() -> [Payload] {
+        [.retractClaim(claim: hash(35), reason: "superseded by a later measurement ✓"),
+         .publishClaim(ClaimContent(group: hash(41), text: "derived", tags: ["ml"], parent: nil,
+                                    artifacts: [ArtifactRef(sha256: hash(0x41), size: 41)], sources: [hash(1), hash(2)])),
+         .createOffer(OfferTerms(title: "weights", artifact: ArtifactRef(sha256: hash(0x41), size: 41), plaintextSHA256: hash(42),
+                                 keyCommitment: hash(0x42), price: Amount(42)!, bond: Amount(4)!, expiresAt: 42, deliveryWindowMs: 1_000,
+                                 disputeWindowMs: 2_000, group: nil, royalty: Royalty(claim: hash(41), bps: 3_000)))]
+    }
 
     static func hash(_ byte: UInt8) -> Hash { Hash(bytes: [UInt8](repeating: byte, count: 32))! }
     static func key(_ byte: UInt8) -> PublicKey { PublicKey(bytes: [UInt8](repeating: byte, count: 32))! }
@@ -87,17 +99,63 @@ struct PayloadGoldenTests {
         ]
     }
 
+    /// The governance payloads (tags 48–50), one submission per proposal kind, pinned apart so
+    /// the digests above stay as recorded.
+    static func governanceSamples() -> [Payload] {
+        func submit(_ action: ProposalAction) -> Payload {
+            .submitProposal(content: ProposalContent(title: "t \(action.kind)", summary: "s", action: action), deposit: Amount(35)!)
+        }
+        return [
+            submit(.text),
+            submit(.parameterChange([ParamChange(key: .bankTransferFeeBps, value: 300), ParamChange(key: .govVetoBps, value: 3_340)])),
+            submit(.validatorChange([Validator(publicKey: key(0x35), power: 2), Validator(publicKey: key(0x36), power: 0)])),
+            submit(.treasurySpend(to: address(0x35), amount: Amount(350)!)),
+            submit(.softwareUpgrade(UpgradePlan(name: "v2-fee-round-up", height: 3_500, info: "fees round up"))),
+            submit(.cancelUpgrade(name: "v2-fee-round-up")),
+            .depositProposal(proposal: 36, amount: Amount(36)!),
+            .voteProposal(proposal: 37, option: .noWithVeto),
+        ]
+    }
+    static let governanceEncodingsDigest = "43e038f41d11eb70c2c0dfc95c0b11ee4e814732644520b39516f4cef109c498"
+
+    @Test("every governance payload encodes to the recorded bytes and round-trips")
+    func governanceDigest() throws {
+        let samples = Self.governanceSamples()
+        #expect(Hash.sha256(samples.flatMap(\.canonicalBytes)).hex == Self.governanceEncodingsDigest)
+        for payload in samples {
+            let bytes = payload.canonicalBytes
+            #expect(try Payload(canonicalBytes: bytes) == payload)
+            #expect(throws: CodecError.self) { try Payload(canonicalBytes: bytes + [0]) }
+            #expect(throws: CodecError.self) { try Payload(canonicalBytes: Array(bytes.dropLast())) }
+        }
+    }
+
     @Test("every payload case encodes to the recorded bytes")
     func digest() {
         let samples = Self.samples()
         let encodings = samples.flatMap(\.canonicalBytes)
         #expect(Hash.sha256(encodings).hex == Self.encodingsDigest)
         #expect(Hash.sha256(Array(samples.map(\.kind).joined(separator: "\n").utf8)).hex == Self.kindsDigest)
+        let later = Self.appended()
+        #expect(Hash.sha256(later.flatMap(\.canonicalBytes) + Array(later.map(\.kind).joined(separator: "\n").utf8)).hex == Self.appendedDigest)
+    }
+
+    @Test("a retraction's reason must be 1-280 bytes without control characters")
+    func retractionReasonBounds() throws {
+        func encoded(_ reason: String) -> [UInt8] {
+            var w = CanonicalWriter()
+            w.write(UInt8(40)); w.write(Self.hash(1)); w.writeString(reason)
+            return w.bytes
+        }
+        #expect(try Payload(canonicalBytes: encoded(String(repeating: "r", count: 280))) == .retractClaim(claim: Self.hash(1), reason: String(repeating: "r", count: 280)))
+        #expect(throws: CodecError.self) { try Payload(canonicalBytes: encoded(String(repeating: "r", count: 281))) }
+        #expect(throws: CodecError.self) { try Payload(canonicalBytes: encoded("")) }
+        #expect(throws: CodecError.self) { try Payload(canonicalBytes: encoded("line\nbreak")) }
     }
 
     @Test("every payload case round-trips, and refuses a trailing byte and a cut")
     func roundTrips() throws {
-        for payload in Self.samples() {
+        for payload in Self.samples() + Self.appended() {
             let bytes = payload.canonicalBytes
             #expect(bytes.first == payload.tag.rawValue)
             #expect(try Payload(canonicalBytes: bytes) == payload)
@@ -108,7 +166,7 @@ struct PayloadGoldenTests {
 
     @Test("the samples cover every tag, and every other tag byte is refused as unknown")
     func coverage() {
-        let sampled = Set(Self.samples().map(\.tag.rawValue))
+        let sampled = Set((Self.samples() + Self.appended() + Self.governanceSamples()).map(\.tag.rawValue))
         for raw in UInt8.min...UInt8.max {
             if Payload.Tag(rawValue: raw) != nil {
                 #expect(sampled.contains(raw), "no sample for payload tag \(raw)")

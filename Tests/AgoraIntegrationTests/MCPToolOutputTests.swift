@@ -17,6 +17,8 @@ struct MCPToolOutputTests {
         "accept_settlement": "needs a mediator's proposal: Tests/e2e/test_intents.py accepts one and checks the schema",
         "challenge_settlement": "needs an accepted settlement: Tests/e2e/test_intents.py",
         "market_dispute": "succeeds only against a seller who delivered a wrong key; called here for its refusal",
+        "get_gov_proposal": "needs a chain with governance (agora dev has none); called here for its refusal, Tests/e2e/test_governance.py reads proposals over the API",
+        "vote_gov_proposal": "needs a bonded validator on a governance chain; called here for its refusal (governance_disabled)",
     ]
 
     final class Run: @unchecked Sendable {
@@ -82,6 +84,9 @@ struct MCPToolOutputTests {
         try await run.ok("get_claim", ["claim": .string(claim)], bob)
         try await run.ok("get_thread", ["claim": .string(claim)], bob)
         try await run.ok("fetch_artifact", ["sha256": art["sha256"] ?? .null], bob)
+        try await run.ok("compile_context", ["group": .string(group), "query": "finding confirmed", "budget": 500], bob)
+        let wrong = Self.text(try await run.ok("publish_claim", ["group": .string(group), "text": "a mistake"], bob), "claim")
+        try await run.ok("retract_claim", ["claim": .string(wrong), "reason": "measured wrongly"], bob)
         try await taskCalls(run, alice: alice, bob: bob, group: group, bobAddress: bobAddress)
         try await run.ok("heartbeat", ["group": .string(group), "status": "testing"], alice)
         try await run.ok("get_presence", ["group": .string(group)], bob)
@@ -115,5 +120,15 @@ struct MCPToolOutputTests {
         try await run.ok("market_receive", ["purchase": .string(purchase), "waitSeconds": 30], bob)
         let refused = try await ToolCatalog.call("market_dispute", arguments: ["purchase": .string(purchase)], session: bob)
         #expect(refused.isError == true)
+        try await governanceCalls(run, alice: alice)
+    }
+
+    func governanceCalls(_ run: Run, alice: AgentSession) async throws {
+        try await run.ok("list_gov_proposals", [:], alice)
+        let missing = try await ToolCatalog.call("get_gov_proposal", arguments: ["proposal": 1], session: alice)
+        #expect(missing.isError == true)
+        let vote = try await ToolCatalog.call("vote_gov_proposal", arguments: ["proposal": 1, "option": "yes"], session: alice)
+        #expect(vote.isError == true)
+        #expect(ToolCatalog.render(vote.structuredContent ?? .null).contains("governance_disabled"))
     }
 }

@@ -15,6 +15,18 @@ struct ExecutionFailureGoldenTests {
     /// once when addresses became Bech32m: messages name addresses in their text form (the
     /// encodings above, which are consensus bytes, did not change).
     static let messagesDigest = "eef03b4fb8e03ad9e7e3b5bcb35276f34a90fb585f85e9d67e4ed12ff6e464d3"
+    /// Encodings, codes and messages of the failures appended since, recorded when each was
+    /// added, so that the digests above keep pinning the older ones unchanged.
+    static let appendedDigest = "97058991cc5006224d96979595afa3140b5e34d66e26c3bfba7954458a2e8320"
+    static let appended: [ExecutionFailure] = [
+        .claimNotFound(hash(26)),
+        .notClaimAuthor(claim: hash(27), address: address(27)),
+        .claimAlreadyRetracted(claim: hash(28), height: 28),
+        .sourceClaimNotFound(hash(29)),
+        .royaltyClaimNotFound(hash(81)),
+        .royaltyClaimWithoutSources(hash(82)),
+        .royaltyArtifactNotInClaim(claim: hash(83), artifact: hash(0x83)),
+    ]
 
     static func hash(_ byte: UInt8) -> Hash { Hash(bytes: [UInt8](repeating: byte, count: 32))! }
     static func key(_ byte: UInt8) -> PublicKey { PublicKey(bytes: [UInt8](repeating: byte, count: 32))! }
@@ -99,6 +111,32 @@ struct ExecutionFailureGoldenTests {
         .acceptDeadlineInvalid(acceptBy: 150, height: 151),
     ]
 
+    /// The governance failures (tags 160–170), pinned apart so the digests above stay as recorded.
+    static let governanceSamples: [ExecutionFailure] = [
+        .governanceDisabled,
+        .proposalNotFound(161),
+        .proposalWrongStatus(proposal: 162, status: .vetoed),
+        .voterNotBonded(address(163)),
+        .paramOutOfRange(key: .govQuorumBps, value: 164, min: 1, max: 10_000),
+        .upgradeHeightTooNear(height: 165, earliest: 166),
+        .upgradeHeightTaken(height: 166, name: "v166"),
+        .upgradeNameTaken("v167"),
+        .upgradeNotPlanned("v168"),
+        .treasuryInsufficient(balance: amount(169), requested: amount(170)),
+        .tooManyDepositors(proposal: 170, limit: 128),
+    ]
+    static let governanceEncodingsDigest = "ab62c1914101a1774efdfc98a8b1af7ad1cfba7f9d82323939b3d6ccd4f5593a"
+    static let governanceMessagesDigest = "e23c094c014447df4faa7f1baf8e4de662981bfc0dae5cbe8b4b0c88d4a9e48f"
+
+    @Test("every governance failure encodes to the recorded bytes and keeps its code and message")
+    func governanceDigest() {
+        let encodings = Self.governanceSamples.flatMap(\.canonicalBytes)
+        #expect(Hash.sha256(encodings).hex == Self.governanceEncodingsDigest)
+        let messages = Self.governanceSamples.map { "\($0.code)\t\($0.description)" }.joined(separator: "\n")
+        #expect(Hash.sha256(Array(messages.utf8)).hex == Self.governanceMessagesDigest)
+        #expect(Set(Self.governanceSamples.map(\.code)).count == 11)
+    }
+
     @Test("every execution failure encodes to the recorded bytes and keeps its code and message")
     func digest() {
         let encodings = Self.samples.flatMap(\.canonicalBytes)
@@ -106,11 +144,14 @@ struct ExecutionFailureGoldenTests {
         let messages = Self.samples.map { "\($0.code)\t\($0.description)" }.joined(separator: "\n")
         #expect(Hash.sha256(Array(messages.utf8)).hex == Self.messagesDigest)
         #expect(Set(Self.samples.map(\.code)).count == 73)
+        let later = Self.appended.flatMap(\.canonicalBytes) + Array(Self.appended.map { "\($0.code)\t\($0.description)" }.joined(separator: "\n").utf8)
+        #expect(Hash.sha256(later).hex == Self.appendedDigest)
+        #expect(Set((Self.samples + Self.appended).map(\.code)).count == 80)
     }
 
     @Test("every execution failure round-trips, alone and in a receipt, and refuses a trailing byte and a cut")
     func roundTrips() throws {
-        for failure in Self.samples {
+        for failure in Self.samples + Self.appended + Self.governanceSamples {
             let bytes = failure.canonicalBytes
             #expect(try ExecutionFailure(canonicalBytes: bytes) == failure)
             #expect(throws: CodecError.self) { try ExecutionFailure(canonicalBytes: bytes + [0]) }
@@ -124,8 +165,8 @@ struct ExecutionFailureGoldenTests {
 
     @Test("the samples cover every failure tag, and every other tag byte is refused as unknown")
     func coverage() {
-        let sampled = Set(Self.samples.compactMap(\.canonicalBytes.first))
-        #expect(sampled.count == 73)
+        let sampled = Set((Self.samples + Self.appended + Self.governanceSamples).compactMap(\.canonicalBytes.first))
+        #expect(sampled.count == 80 + 11)
         let padding = [UInt8](repeating: 1, count: 200)
         for raw in UInt8.min...UInt8.max where !sampled.contains(raw) {
             #expect(throws: CodecError.unknownTag(type: "failure", tag: raw)) { try ExecutionFailure(canonicalBytes: [raw] + padding) }

@@ -391,6 +391,7 @@ struct MarketTests {
             .purchaseNotAwaitingDelivery(purchase: h, status: .delivered), .deliveryDeadlinePassed(purchase: h, deadline: 3),
             .purchaseNotDelivered(purchase: h, status: .refundedUndelivered), .disputeWindowClosed(purchase: h, deadline: 4),
             .disputeKeyMismatch(purchase: h), .deliveredKeyValid(purchase: h), .offerHasOpenPurchases(offer: h, count: 2),
+            .royaltyClaimNotFound(h), .royaltyClaimWithoutSources(h), .royaltyArtifactNotInClaim(claim: h, artifact: h),
         ]
         var codes = Set<String>()
         for f in failures {

@@ -8,28 +8,30 @@ struct StakingLedger {
     let chainID = "staking-test"
     var state: MemoryState
     var height: UInt64 = 0
-    let executor: BlockExecutor
+    var executor: BlockExecutor
     let proposer = SigningKey().address
     var nonces: [Address: UInt64] = [:]
 
     static let treasury = Address(raw: [UInt8](repeating: 0xee, count: 20))
 
     init(validators: [(SigningKey, UInt64)], bonds: [UInt64]? = nil, admin: SigningKey?, minBond: UInt64 = 1_000,
-         slashBps: UInt16 = 500, maxEvidenceAge: UInt64 = 20, allocations: [(SigningKey, UInt64)] = []) throws {
+         slashBps: UInt16 = 500, maxEvidenceAge: UInt64 = 20, allocations: [(SigningKey, UInt64)] = [],
+         governance: Genesis.GovernanceConfig? = nil, transferFeeBps: UInt16 = 0, upgrades: UpgradeRegistry = .builtIn) throws {
         let genesis = Genesis(
             chainID: chainID, genesisTime: 0,
             validators: validators.enumerated().map { i, v in
                 .init(publicKey: v.0.publicKey.hex, power: v.1, bond: bonds.map { Amount($0[i])! })
             },
-            params: .init(treasury: StakingLedger.treasury.description, transferFeeBps: 0, minFee: Amount(1)!,
+            params: .init(treasury: StakingLedger.treasury.description, transferFeeBps: transferFeeBps, minFee: Amount(1)!,
                           faucetAmount: .zero, maxTotalSupply: Amount(1_000_000_000)!,
                           maxAccountBalance: Amount(100_000_000)!, blockReward: .zero),
             allocations: allocations.map { .init(address: $0.0.address.description, amount: Amount($0.1)!) },
             staking: .init(admin: admin?.address.description, minBond: Amount(minBond)!, doubleSignSlashBps: slashBps,
-                           maxEvidenceAge: maxEvidenceAge))
+                           maxEvidenceAge: maxEvidenceAge),
+            governance: governance)
         state = MemoryState()
         state.apply(try genesis.resolve().state)
-        executor = BlockExecutor(chainID: chainID)
+        executor = BlockExecutor(chainID: chainID, upgrades: upgrades)
     }
 
     /// Executes one block in propose mode and applies it.

@@ -163,13 +163,19 @@ public struct ClaimContent: Hashable, Sendable, CanonicalCodable {
     public var parent: Hash?
     /// Sorted by hash, no duplicates.
     public var artifacts: [ArtifactRef]
+    /// The claims this one builds on (royalty parents): sorted, unique, at most
+    /// `Limits.maxClaimSources`. Not part of this type's own encoding: a claim without sources
+    /// is payload tag 14 with exactly the bytes it always had, one with sources is tag 41, which
+    /// appends them (see `Payload.encodeClaimFields`), so every claim keeps one encoding.
+    public var sources: [Hash]
 
-    public init(group: Hash, text: String, tags: [String], parent: Hash?, artifacts: [ArtifactRef]) {
+    public init(group: Hash, text: String, tags: [String], parent: Hash?, artifacts: [ArtifactRef], sources: [Hash] = []) {
         self.group = group
         self.text = text
         self.tags = tags
         self.parent = parent
         self.artifacts = artifacts
+        self.sources = sources
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -201,6 +207,7 @@ public struct ClaimContent: Hashable, Sendable, CanonicalCodable {
         for i in artifacts.indices.dropFirst() where !(artifacts[i - 1] < artifacts[i]) {
             throw .nonCanonical(field: "claim.artifacts", reason: "not sorted by hash and unique")
         }
+        sources = []
     }
 }
 
@@ -227,7 +234,7 @@ public enum GroupName {
     }
 }
 
-// The `groups` payloads' codec (tags 8–13) and the `claims` one (tag 14). `Payload` routes
+// The `groups` payloads' codec (tags 8–13) and the `claims` one (tags 14, 40 and 41). `Payload` routes
 // here by `Tag.module`.
 extension Payload {
     func encodeGroupFields(to writer: inout CanonicalWriter) {
@@ -282,12 +289,45 @@ extension Payload {
     }
 
     func encodeClaimFields(to writer: inout CanonicalWriter) {
-        guard case let .publishClaim(content) = self else { misrouted(.claims) }
-        writer.write(content)
+        switch self {
+        case let .publishClaim(content):
+            writer.write(content)
+            if !content.sources.isEmpty { writer.writeArray(content.sources) }
+        case let .retractClaim(claim, reason):
+            writer.write(claim)
+            writer.writeString(reason)
+        default: misrouted(.claims)
+        }
     }
 
     static func decodeClaims(_ tag: Tag, from reader: inout CanonicalReader) throws(CodecError) -> Payload {
-        guard tag == .publishClaim else { throw misroutedTag(tag) }
-        return .publishClaim(try reader.read(ClaimContent.self))
+        switch tag {
+        case .publishClaim: return .publishClaim(try reader.read(ClaimContent.self))
+        case .publishClaimWithSources:
+            var content = try reader.read(ClaimContent.self)
+            content.sources = try reader.readArray(Hash.self, "claim.sources", limit: Limits.maxClaimSources)
+            guard !content.sources.isEmpty else { throw .nonCanonical(field: "claim.sources", reason: "empty: a claim without sources is tag 14") }
+            for i in content.sources.indices.dropFirst() where !(content.sources[i - 1] < content.sources[i]) {
+                throw .nonCanonical(field: "claim.sources", reason: "not sorted and unique")
+            }
+            return .publishClaim(content)
+        case .retractClaim:
+            let claim = try reader.read(Hash.self)
+            let reason = try reader.readString("retraction.reason", limit: Limits.maxRetractionReasonBytes)
+            guard RetractionReason.isValid(reason) else {
+                throw .nonCanonical(field: "retraction.reason", reason: "empty or holds control characters")
+            }
+            return .retractClaim(claim: claim, reason: reason)
+        default: throw misroutedTag(tag)
+        }
+    }
+}
+
+/// Why an author retracts a claim: said once, for readers of the history. Bounded and printable
+/// so that it shows in any list without escaping.
+public enum RetractionReason {
+    public static func isValid(_ reason: String) -> Bool {
+        !reason.isEmpty && reason.utf8.count <= Limits.maxRetractionReasonBytes
+            && !reason.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }

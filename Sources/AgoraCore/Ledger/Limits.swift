@@ -22,6 +22,10 @@ public enum Limits {
     public static let maxClaimTags = 8
     public static let maxClaimTagBytes = 32
     public static let maxClaimArtifacts = 16
+    /// A retraction's reason (UTF-8 bytes).
+    public static let maxRetractionReasonBytes = 280
+    /// Claims a claim may name as its sources (royalty parents).
+    public static let maxClaimSources = 8
     /// Largest artifact a claim may reference (1 TiB): the store streams, so this only bounds nonsense.
     public static let maxArtifactBytes: UInt64 = 1 << 40
 }

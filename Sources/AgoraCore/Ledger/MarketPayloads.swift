@@ -19,6 +19,34 @@ public enum MarketBounds {
     public static let bucketMs: UInt64 = 1_000
     /// Most due buckets one block walks; a chain that stalled catches up over several blocks.
     public static let maxBucketsPerBlock: UInt64 = 4_096
+    /// Largest royalty a seller may set: 30% of what the sale pays the seller after the fee.
+    public static let maxRoyaltyBps: UInt16 = 3_000
+}
+
+/// A royalty an offer pays on each sale: `bps` (1…`MarketBounds.maxRoyaltyBps`) of the seller's
+/// proceeds after the fee go to the authors of the sources of `claim`, the claim the sold
+/// artifact is attached to (docs/market.md).
+public struct Royalty: Hashable, Sendable, CanonicalCodable {
+    public var claim: Hash
+    public var bps: UInt16
+
+    public init(claim: Hash, bps: UInt16) {
+        self.claim = claim
+        self.bps = bps
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(claim)
+        writer.write(bps)
+    }
+
+    public init(from reader: inout CanonicalReader) throws(CodecError) {
+        claim = try reader.read(Hash.self)
+        bps = try reader.readUInt16("offer.royalty.bps")
+        guard bps >= 1, bps <= MarketBounds.maxRoyaltyBps else {
+            throw .nonCanonical(field: "offer.royalty.bps", reason: "\(bps) is outside 1…\(MarketBounds.maxRoyaltyBps)")
+        }
+    }
 }
 
 /// What a seller offers. The artifact is the *ciphertext* (see `ContentCipher`); the plaintext
@@ -45,9 +73,14 @@ public struct OfferTerms: Hashable, Sendable, CanonicalCodable {
     public var disputeWindowMs: UInt64
     /// If set, only members of this group may buy.
     public var group: Hash?
+    /// If set, each sale pays this royalty. Not part of this type's own encoding (offer records
+    /// keep the bytes they always had; the state keeps the royalty under `market/r/`): an offer
+    /// with a royalty is payload tag 42, which appends it.
+    public var royalty: Royalty?
 
     public init(title: String, artifact: ArtifactRef, plaintextSHA256: Hash, keyCommitment: Hash, price: Amount, bond: Amount,
-                expiresAt: UInt64, deliveryWindowMs: UInt64, disputeWindowMs: UInt64, group: Hash?) {
+                expiresAt: UInt64, deliveryWindowMs: UInt64, disputeWindowMs: UInt64, group: Hash?, royalty: Royalty? = nil) {
+        self.royalty = royalty
         self.title = title
         self.artifact = artifact
         self.plaintextSHA256 = plaintextSHA256
@@ -96,6 +129,7 @@ public struct OfferTerms: Hashable, Sendable, CanonicalCodable {
             throw .nonCanonical(field: field, reason: "\(ms) is outside \(MarketBounds.minWindowMs)…\(MarketBounds.maxWindowMs) ms")
         }
         group = try reader.readOptional(Hash.self, "offer.group")
+        royalty = nil
     }
 }
 
@@ -138,12 +172,13 @@ extension LedgerID {
     }
 }
 
-// The `market` payloads' codec (tags 15–19). `Payload` routes here by `Tag.module`.
+// The `market` payloads' codec (tags 15–19 and 42). `Payload` routes here by `Tag.module`.
 extension Payload {
     func encodeMarketFields(to writer: inout CanonicalWriter) {
         switch self {
         case let .createOffer(terms):
             writer.write(terms)
+            if let r = terms.royalty { writer.write(r) }
         case let .cancelOffer(offer):
             writer.write(offer)
         case let .buyOffer(offer, buyerKey):
@@ -164,6 +199,10 @@ extension Payload {
         switch tag {
         case .createOffer:
             return .createOffer(try reader.read(OfferTerms.self))
+        case .createOfferWithRoyalty:
+            var terms = try reader.read(OfferTerms.self)
+            terms.royalty = try reader.read(Royalty.self)
+            return .createOffer(terms)
         case .cancelOffer:
             return .cancelOffer(offer: try reader.read(Hash.self))
         case .buyOffer:

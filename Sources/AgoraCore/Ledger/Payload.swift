@@ -31,6 +31,9 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case fundGroup(group: Hash, amount: Amount)
     /// claims, members and admins only: publishes a claim; its ID is `LedgerID.claim(author:nonce:)`.
     case publishClaim(ClaimContent)
+    /// claims, the author only: marks a claim retracted with a reason (1…`Limits.maxRetractionReasonBytes`
+    /// bytes). The claim stays in history; default queries and context retrieval leave it out.
+    case retractClaim(claim: Hash, reason: String)
     /// tasks, members and admins only: a task in a group, its reward escrowed from the sender;
     /// its ID is `LedgerID.task(creator:nonce:)`. See docs/tasks.md for every step's rules.
     case createTask(TaskSpec)
@@ -75,6 +78,13 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
     case challengeSettlement(settlement: Hash, reason: String, bond: Amount)
     /// intents, admins of the settlement's group: resolves a challenge.
     case resolveChallenge(settlement: Hash, upheld: Bool)
+    /// governance: a proposal with its first deposit, escrowed from the sender; its ID is the
+    /// chain's next proposal number. Refused unless the chain's genesis enabled governance.
+    case submitProposal(content: ProposalContent, deposit: Amount)
+    /// governance: adds to a proposal's deposit while it is in its deposit period.
+    case depositProposal(proposal: UInt64, amount: Amount)
+    /// governance, bonded validators only: casts or changes the sender key's vote.
+    case voteProposal(proposal: UInt64, option: VoteOption)
 
     public enum Tag: UInt8, Sendable {
         case transfer = 1
@@ -112,6 +122,16 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case acceptSettlement = 32
         case challengeSettlement = 33
         case resolveChallenge = 34
+        // 35–39 are reserved for intents.
+        case retractClaim = 40
+        /// `publishClaim` of a claim that names sources (royalty parents).
+        case publishClaimWithSources = 41
+        /// `createOffer` of an offer that pays a royalty to a claim's sources.
+        case createOfferWithRoyalty = 42
+        // 48–55 belong to governance.
+        case submitProposal = 48
+        case depositProposal = 49
+        case voteProposal = 50
     }
 
     public var tag: Tag {
@@ -129,7 +149,8 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .setGroupRole: return .setGroupRole
         case .updateGroupPolicy: return .updateGroupPolicy
         case .fundGroup: return .fundGroup
-        case .publishClaim: return .publishClaim
+        case let .publishClaim(c): return c.sources.isEmpty ? .publishClaim : .publishClaimWithSources
+        case .retractClaim: return .retractClaim
         case .createTask: return .createTask
         case .assignTask: return .assignTask
         case .startTask: return .startTask
@@ -137,7 +158,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .failTask: return .failTask
         case .cancelTask: return .cancelTask
         case .expireTask: return .expireTask
-        case .createOffer: return .createOffer
+        case let .createOffer(t): return t.royalty == nil ? .createOffer : .createOfferWithRoyalty
         case .cancelOffer: return .cancelOffer
         case .buyOffer: return .buyOffer
         case .deliverKey: return .deliverKey
@@ -149,6 +170,9 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .acceptSettlement: return .acceptSettlement
         case .challengeSettlement: return .challengeSettlement
         case .resolveChallenge: return .resolveChallenge
+        case .submitProposal: return .submitProposal
+        case .depositProposal: return .depositProposal
+        case .voteProposal: return .voteProposal
         }
     }
 
@@ -169,6 +193,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .updateGroupPolicy: return "group_policy_update"
         case .fundGroup: return "group_fund"
         case .publishClaim: return "claim_publish"
+        case .retractClaim: return "claim_retract"
         case .createTask: return "task_create"
         case .assignTask: return "task_assign"
         case .startTask: return "task_start"
@@ -188,6 +213,9 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .acceptSettlement: return "settlement_accept"
         case .challengeSettlement: return "settlement_challenge"
         case .resolveChallenge: return "settlement_resolve"
+        case .submitProposal: return "gov_submit"
+        case .depositProposal: return "gov_deposit"
+        case .voteProposal: return "gov_vote"
         }
     }
 
@@ -205,6 +233,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .market: encodeMarketFields(to: &writer)
         case .tasks: encodeTaskFields(to: &writer)
         case .intents: encodeIntentFields(to: &writer)
+        case .governance: encodeGovernanceFields(to: &writer)
         }
     }
 
@@ -219,6 +248,7 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
         case .market: self = try .decodeMarket(tag, from: &reader)
         case .tasks: self = try .decodeTasks(tag, from: &reader)
         case .intents: self = try .decodeIntents(tag, from: &reader)
+        case .governance: self = try .decodeGovernance(tag, from: &reader)
         }
     }
 
@@ -235,6 +265,8 @@ public enum Payload: Hashable, Sendable, CanonicalCodable {
 /// The ledger's modules, each owning a range of payload tags and execution failure codes.
 public enum LedgerModule: String, Sendable, Hashable, CaseIterable {
     case bank, staking, groups, claims, market, tasks, intents
+    /// Named "gov" on the event stream and in metrics, as in Cosmos.
+    case governance = "gov"
 }
 
 extension Payload.Tag {
@@ -244,11 +276,12 @@ extension Payload.Tag {
         case .transfer, .faucet: return .bank
         case .validatorUpdate, .bond, .unbond, .rotateValidatorKey, .evidence: return .staking
         case .createGroup, .addGroupMember, .removeGroupMember, .setGroupRole, .updateGroupPolicy, .fundGroup: return .groups
-        case .publishClaim: return .claims
-        case .createOffer, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase: return .market
+        case .publishClaim, .retractClaim, .publishClaimWithSources: return .claims
+        case .createOffer, .createOfferWithRoyalty, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase: return .market
         case .createTask, .assignTask, .startTask, .completeTask, .failTask, .cancelTask, .expireTask: return .tasks
         case .postIntent, .withdrawIntent, .registerMediator, .proposeSettlement, .acceptSettlement, .challengeSettlement,
              .resolveChallenge: return .intents
+        case .submitProposal, .depositProposal, .voteProposal: return .governance
         }
     }
 }

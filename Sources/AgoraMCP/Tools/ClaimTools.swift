@@ -2,10 +2,52 @@ import AgoraAPIModels
 import AgoraCore
 import MCP
 
-/// Claims: publish what the agent learned, and read what others published — by group and time,
-/// author, tag, or as a thread.
+/// Claims: publish what the agent learned, retract what turned out wrong, read what others
+/// published — by group and time, author, tag, or as a thread — and compile the claims that
+/// matter for a prompt into a token budget (`compile_context`).
 enum ClaimTools {
-    static let all: [AgoraTool] = [publish, search, get, thread]
+    static let all: [AgoraTool] = [publish, retract, search, get, thread, compileContext]
+
+    static let retract = AgoraTool(
+        "retract_claim", title: "Retract claim",
+        "Retract a claim the agent published, with a reason. The claim stays in history marked retracted; search_claims, get_thread and compile_context leave it out unless includeRetracted is set. Only the author may retract. Waits for the commit.",
+        input: Schema.object([
+            "claim": Schema.hash("Claim ID (one this agent published)"),
+            "reason": Schema.string("Why (1-\(Limits.maxRetractionReasonBytes) bytes, no control characters)", maxLength: Limits.maxRetractionReasonBytes),
+        ], required: ["claim", "reason"]),
+        output: ToolOutput.committed(["claim": Schema.hash("The retracted claim")]), effect: .spendsOrEnds
+    ) { args, session in
+        let claim = try args.hash("claim")
+        let reason = try args.string("reason", maxBytes: Limits.maxRetractionReasonBytes)
+        guard RetractionReason.isValid(reason) else {
+            throw ToolError.invalidArgument(argument: "reason", reason: "must be 1-\(Limits.maxRetractionReasonBytes) bytes without control characters")
+        }
+        try args.finish(consumed: ["claim", "reason"])
+        let (status, _) = try await session.commit { _, _ in .retractClaim(claim: claim, reason: reason) }
+        return committed(status, extra: ["claim": .string(claim.hex)])
+    }
+
+    static let compileContext = AgoraTool(
+        "compile_context", title: "Compile context",
+        "The group's claims that matter for a query, best first, cut to a token budget: BM25 over claim text and tags, boosted by recency and by thread (pass thread to favour one). Each item has the claim ID, author, height, score and text. Retracted claims never appear. Deterministic for a given chain height (returned).",
+        input: Schema.object([
+            "group": Schema.hash("Group ID"),
+            "query": Schema.string("What the agent is working on (1-1024 bytes)", maxLength: 1_024),
+            "budget": Schema.integer("Tokens the items may use together (default 2000); estimate ceil(text bytes / 4) + tags + 8 per item",
+                                     minimum: 16, maximum: 32_000),
+            "thread": Schema.hash("A claim whose thread is boosted"),
+        ], required: ["group", "query"]),
+        output: ToolOutput.view("Context"), effect: .reads
+    ) { args, session in
+        let group = try args.hash("group")
+        let query = try args.string("query", maxBytes: 1_024)
+        var items: [(String, String)] = [("q", Paging.escape(query))]
+        if let budget = try args.optionalInteger("budget", in: 16...32_000) { items.append(("budget", String(budget))) }
+        if let thread = try args.optionalHash("thread") { items.append(("thread", thread.hex)) }
+        try args.finish(consumed: ["group", "query", "budget", "thread"])
+        let path = "/api/v1/groups/\(group.hex)/context?" + items.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return try value(try await session.gateway.get(path, as: API.ContextView.self))
+    }
 
     static let publish = AgoraTool(
         "publish_claim", title: "Publish claim",
@@ -17,6 +59,8 @@ enum ClaimTools {
                                  items: Schema.string("tag", maxLength: Limits.maxClaimTagBytes + 2), maxItems: Limits.maxClaimTags),
             "parent": Schema.hash("Claim this one answers"),
             "artifacts": ArtifactRefs.schema("Artifacts the claim references", maxCount: Limits.maxClaimArtifacts),
+            "sources": Schema.array("Claims this one builds on: their authors share royalties of market sales of this claim's artifacts",
+                                    items: Schema.hash("Claim ID"), maxItems: Limits.maxClaimSources),
         ], required: ["group", "text"]),
         output: ToolOutput.committed(["claim": Schema.hash("New claim ID"), "tags": Schema.array("Tags as stored (normalised)", items: Schema.string("tag"), maxItems: Limits.maxClaimTags)]), effect: .adds
     ) { args, session in
@@ -27,8 +71,13 @@ enum ClaimTools {
         do { tags = try ClaimTags.normalize(rawTags) } catch { throw ToolError.invalidArgument(argument: "tags", reason: "\(error)") }
         let parent = try args.optionalHash("parent")
         let refs = try ArtifactRefs.parse(args, maxCount: Limits.maxClaimArtifacts)
-        try args.finish(consumed: ["group", "text", "tags", "parent", "artifacts"])
-        let content = ClaimContent(group: group, text: text, tags: tags, parent: parent, artifacts: refs)
+        var sources = Set<Hash>()
+        for raw in try args.optionalStringArray("sources", maxCount: Limits.maxClaimSources, maxBytes: 64) ?? [] {
+            guard let h = Hash(hex: raw) else { throw ToolError.invalidArgument(argument: "sources", reason: "\(raw.prefix(70)) is not a claim ID") }
+            sources.insert(h)
+        }
+        try args.finish(consumed: ["group", "text", "tags", "parent", "artifacts", "sources"])
+        let content = ClaimContent(group: group, text: text, tags: tags, parent: parent, artifacts: refs, sources: sources.sorted())
         let (status, tx) = try await session.commit { _, _ in .publishClaim(content) }
         return committed(status, extra: ["claim": .string(LedgerID.claim(author: tx.sender, nonce: tx.body.nonce).hex),
                                          "tags": .array(tags.map { .string($0) })])
@@ -42,6 +91,7 @@ enum ClaimTools {
             "since": Schema.integer("Only claims in blocks at or after this time (Unix ms)", minimum: 0, maximum: Int64.max),
             "author": Schema.address("Only claims by this author"),
             "tag": Schema.string("Only claims with this tag", maxLength: Limits.maxClaimTagBytes + 2),
+            "includeRetracted": Schema.boolean("Retracted claims too (left out by default)"),
             "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
             "cursor": Schema.string("nextCursor of the previous page", maxLength: 128),
         ], required: ["group"]),
@@ -57,8 +107,9 @@ enum ClaimTools {
             }
             extra.append(("tag", t))
         }
+        if try args.optionalBool("includeRetracted") == true { extra.append(("includeRetracted", "true")) }
         let path = try Paging.query(args, base: "/api/v1/groups/\(group.hex)/claims", extra: extra)
-        try args.finish(consumed: ["group", "since", "author", "tag", "limit", "cursor"])
+        try args.finish(consumed: ["group", "since", "author", "tag", "includeRetracted", "limit", "cursor"])
         return try value(try await session.gateway.get(path, as: API.ListView<API.ClaimView>.self))
     }
 
@@ -74,12 +125,14 @@ enum ClaimTools {
     static let thread = AgoraTool(
         "get_thread", title: "Get thread", "The whole thread a claim belongs to, from its root, in commit order.",
         input: Schema.object(["claim": Schema.hash("Any claim of the thread"), "limit": Schema.integer("Page size", minimum: 1, maximum: 500),
+                              "includeRetracted": Schema.boolean("Retracted claims too (left out by default)"),
                               "cursor": Schema.string("nextCursor of the previous page", maxLength: 128)], required: ["claim"]),
         output: ToolOutput.view("ClaimPage"), effect: .reads
     ) { args, session in
         let id = try args.hash("claim")
-        let path = try Paging.query(args, base: "/api/v1/claims/\(id.hex)/thread")
-        try args.finish(consumed: ["claim", "limit", "cursor"])
+        let extra: [(String, String)] = try args.optionalBool("includeRetracted") == true ? [("includeRetracted", "true")] : []
+        let path = try Paging.query(args, base: "/api/v1/claims/\(id.hex)/thread", extra: extra)
+        try args.finish(consumed: ["claim", "includeRetracted", "limit", "cursor"])
         return try value(try await session.gateway.get(path, as: API.ListView<API.ClaimView>.self))
     }
 }

@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import Foundation
 import MCP
 
 /// Groups: list and read them, create one, manage members. Membership rules are the chain's;
@@ -60,6 +61,12 @@ enum GroupTools {
 
 /// `limit` and `cursor` as every list endpoint takes them.
 enum Paging {
+    /// Free text as a query parameter value: everything but unreserved characters percent-encoded.
+    static func escape(_ text: String) -> String {
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
     static func query(_ args: ToolArguments, base: String, extra: [(String, String)] = []) throws -> String {
         var items = extra
         if let limit = try args.optionalInteger("limit", in: 1...500) { items.append(("limit", String(limit))) }

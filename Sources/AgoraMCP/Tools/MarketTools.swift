@@ -72,6 +72,9 @@ enum MarketTools {
             "deliveryWindowMs": Schema.integer("Time to deliver after each purchase (default 1 h)", minimum: Int64(MarketBounds.minWindowMs), maximum: Int64(MarketBounds.maxWindowMs)),
             "disputeWindowMs": Schema.integer("Time a buyer has to dispute after delivery (default 1 h)", minimum: Int64(MarketBounds.minWindowMs), maximum: Int64(MarketBounds.maxWindowMs)),
             "group": Schema.hash("Only members of this group may buy"),
+            "royaltyClaim": Schema.hash("Pay a royalty to the sources of this claim (the content, by its plaintext hash and size, must be attached to it)"),
+            "royaltyBps": Schema.integer("The royalty: basis points of each sale's proceeds after the fee", minimum: 1,
+                                         maximum: Int64(MarketBounds.maxRoyaltyBps)),
         ], required: ["content", "title", "price"]),
         output: ToolOutput.committed(["offer": Schema.hash("New offer ID"), "ciphertext": Schema.hash("SHA-256 of the uploaded ciphertext"), "plaintextSHA256": Schema.hash("SHA-256 of the content")]), effect: .spendsOrEnds
     ) { args, session in
@@ -89,7 +92,14 @@ enum MarketTools {
         let delivery = UInt64(try args.optionalInteger("deliveryWindowMs", in: windows) ?? 3_600_000)
         let disputeWindow = UInt64(try args.optionalInteger("disputeWindowMs", in: windows) ?? 3_600_000)
         let group = try args.optionalHash("group")
-        try args.finish(consumed: ["content", "encoding", "title", "price", "bond", "expiresInMs", "deliveryWindowMs", "disputeWindowMs", "group"])
+        var royalty: Royalty?
+        switch (try args.optionalHash("royaltyClaim"), try args.optionalInteger("royaltyBps", in: 1...Int64(MarketBounds.maxRoyaltyBps))) {
+        case (nil, nil): break
+        case let (claim?, bps?): royalty = Royalty(claim: claim, bps: UInt16(bps))
+        default: throw ToolError.invalidArgument(argument: "royaltyBps", reason: "royaltyClaim and royaltyBps go together")
+        }
+        try args.finish(consumed: ["content", "encoding", "title", "price", "bond", "expiresInMs", "deliveryWindowMs", "disputeWindowMs", "group",
+                                   "royaltyClaim", "royaltyBps"])
         guard let agent = session.agent, let sender = session.sender else { throw ToolError.noIdentity }
         let secrets = try session.requireSecrets()
 
@@ -107,7 +117,7 @@ enum MarketTools {
         do { _ = try await uploader.upload(source, sha256: cipherHash) } catch let f as ArtifactClient.Failure { throw ArtifactTools.artifactError(f) }
         let terms = OfferTerms(title: title, artifact: ArtifactRef(sha256: cipherHash, size: UInt64(ciphertext.count)), plaintextSHA256: Hash.sha256(plain),
                                keyCommitment: MarketSeal.commitment(contentKey: contentKey), price: price, bond: bond, expiresAt: expiresAt,
-                               deliveryWindowMs: delivery, disputeWindowMs: disputeWindow, group: group)
+                               deliveryWindowMs: delivery, disputeWindowMs: disputeWindow, group: group, royalty: royalty)
         // The key is saved under the offer's ID before the offer exists: the nonce names it.
         let submitted = try await sender.submit(saving: { nonce in
             try secrets.write(contentKey, to: secrets.contentKeyPath(offer: LedgerID.offer(seller: agent.key.address, nonce: nonce)))

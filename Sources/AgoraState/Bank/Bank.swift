@@ -48,7 +48,11 @@ public enum Bank {
     static func transfer(_ state: StateOverlay, from: Address, to: Address, amount: Amount,
                          params: BankParams) throws -> Result<Amount, ExecutionFailure> {
         guard amount > .zero else { return .failure(.zeroAmount) }
-        let fee = amount.basisPoints(params.transferFeeBps)
+        var fee = amount.basisPoints(params.transferFeeBps)
+        // From the `v2-fee-round-up` upgrade on, a fraction of a unit rounds up (Upgrades.swift).
+        if Amount.basisPointsRoundedDown(amount, params.transferFeeBps), try Upgrades.ruleActive(state, Upgrades.feeRoundUpName) {
+            fee = (try? fee.adding(Amount(1)!)) ?? fee
+        }
         guard let total = try? amount.adding(fee) else { return .failure(.arithmeticOverflow) }
         var sender = try account(state, from)
         guard let left = try? sender.balance.subtracting(total) else {
@@ -74,6 +78,14 @@ public enum Bank {
         updated.balance = try updated.balance.adding(minted)
         try setAccount(state, proposer, updated)
         try setSupply(state, try supply.adding(minted))
+    }
+}
+
+extension Amount {
+    /// Whether `amount × bps / 10,000` left a remainder (the fee was rounded down).
+    static func basisPointsRoundedDown(_ amount: Amount, _ bps: UInt16) -> Bool {
+        let (high, low) = amount.units.multipliedFullWidth(by: UInt64(Swift.min(bps, 10_000)))
+        return UInt64(10_000).dividingFullWidth((high, low)).remainder != 0
     }
 }
 

@@ -22,8 +22,13 @@ public enum BlockRejection: Error, Equatable, Sendable, CustomStringConvertible 
 /// Runs a list of transactions as one block on top of committed state.
 public struct BlockExecutor: Sendable {
     public let executor: TransactionExecutor
+    /// The software upgrades this binary knows (governance/Upgrades.swift).
+    public let upgrades: UpgradeRegistry
 
-    public init(chainID: String) { executor = TransactionExecutor(chainID: chainID) }
+    public init(chainID: String, upgrades: UpgradeRegistry = .builtIn) {
+        executor = TransactionExecutor(chainID: chainID)
+        self.upgrades = upgrades
+    }
 
     public enum Mode: Sendable {
         /// Building a block: drop what cannot be included.
@@ -34,6 +39,9 @@ public struct BlockExecutor: Sendable {
 
     public func execute(_ transactions: [Transaction], context: BlockContext, base: StateReader, mode: Mode) throws -> ExecutedBlock {
         let state = StateOverlay(base: base)
+        // A scheduled upgrade runs its migration before anything else of the block, or stops the
+        // node (UpgradeHalt) before the block touches state.
+        try Upgrades.beginBlock(state, height: context.height, registry: upgrades)
         let params = try Bank.params(state)
         var included: [Transaction] = []
         var receipts: [Receipt] = []
@@ -58,6 +66,8 @@ public struct BlockExecutor: Sendable {
             throw StateFault.corrupt(key: "treasury", error: failure)
         }
         try Bank.reward(state, proposer: context.proposer, params: params)
+        // Before staking's end of block, so that a validator change passed now is in force at H+2.
+        try Governance.endBlock(state, height: context.height)
         // After every transaction: this block's set changes become the set for height + 2.
         try Staking.endBlock(state, height: context.height)
         // Settlements whose acceptance deadline or challenge window ends at this height.

@@ -115,6 +115,14 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case parentClaimNotFound(Hash)
     /// claims: threads stay inside one group; `group` is the parent's.
     case parentClaimInOtherGroup(parent: Hash, group: Hash)
+    /// claims: the claim to retract does not exist.
+    case claimNotFound(Hash)
+    /// claims: only a claim's author retracts it.
+    case notClaimAuthor(claim: Hash, address: Address)
+    /// claims: a claim is retracted once; `height` is when it was.
+    case claimAlreadyRetracted(claim: Hash, height: UInt64)
+    /// claims: a source (royalty parent) named by a new claim does not exist.
+    case sourceClaimNotFound(Hash)
     // tasks (encoded from tag 101 on, clear of the tags other modules append after 25)
     case taskNotFound(Hash)
     /// tasks: observers read; they neither create, take nor work on tasks.
@@ -154,6 +162,12 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     /// market: the delivery opens to a key matching the offer's commitment; the seller was honest.
     case deliveredKeyValid(purchase: Hash)
     case offerHasOpenPurchases(offer: Hash, count: UInt32)
+    /// market: the claim an offer's royalty names does not exist.
+    case royaltyClaimNotFound(Hash)
+    /// market: a royalty goes to a claim's sources; this claim names none.
+    case royaltyClaimWithoutSources(Hash)
+    /// market: the offer's artifact (ciphertext or plaintext hash) is not attached to the royalty's claim.
+    case royaltyArtifactNotInClaim(claim: Hash, artifact: Hash)
 
     // intents (failure tags from 100 so that other modules' appended tags cannot collide)
     case intentNotFound(Hash)
@@ -180,6 +194,20 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
     case settlementNotChallenged(Hash)
     case acceptDeadlineInvalid(acceptBy: UInt64, height: UInt64)
 
+    // governance (failure tags 160-170; Governance/GovernanceFailures.swift)
+    case governanceDisabled
+    case proposalNotFound(UInt64)
+    /// governance: deposits only in the deposit period, votes only in the voting period.
+    case proposalWrongStatus(proposal: UInt64, status: ProposalStatus)
+    case voterNotBonded(Address)
+    case paramOutOfRange(key: ParamKey, value: UInt64, min: UInt64, max: UInt64)
+    case upgradeHeightTooNear(height: UInt64, earliest: UInt64)
+    case upgradeHeightTaken(height: UInt64, name: String)
+    case upgradeNameTaken(String)
+    case upgradeNotPlanned(String)
+    case treasuryInsufficient(balance: Amount, requested: Amount)
+    case tooManyDepositors(proposal: UInt64, limit: UInt32)
+
     /// The module whose rules raise this failure; its code, message and encoding live next to
     /// that module (e.g. Tasks/TaskFailures.swift).
     public var module: LedgerModule {
@@ -189,11 +217,13 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
              .keyTombstoned, .keyRetired, .rotationTargetInUse, .bondLocked, .unbondAboveBond: return .staking
         case .groupNotFound, .notGroupAdmin, .notGroupMember, .alreadyGroupMember, .lastGroupAdmin, .roleUnchanged, .invalidGroupPolicy:
             return .groups
-        case .observerCannotPublish, .parentClaimNotFound, .parentClaimInOtherGroup: return .claims
+        case .observerCannotPublish, .parentClaimNotFound, .parentClaimInOtherGroup, .claimNotFound, .notClaimAuthor, .claimAlreadyRetracted,
+             .sourceClaimNotFound:
+            return .claims
         case .offerNotFound, .purchaseNotFound, .offerNotOpen, .offerExpired, .offerExpiryNotInFuture, .cannotBuyOwnOffer,
              .offerAlreadyPurchased, .notOfferSeller, .notPurchaseSeller, .notPurchaseBuyer, .purchaseNotAwaitingDelivery,
              .deliveryDeadlinePassed, .purchaseNotDelivered, .disputeWindowClosed, .disputeKeyMismatch, .deliveredKeyValid,
-             .offerHasOpenPurchases: return .market
+             .offerHasOpenPurchases, .royaltyClaimNotFound, .royaltyClaimWithoutSources, .royaltyArtifactNotInClaim: return .market
         case .taskNotFound, .observerCannotTask, .notTaskManager, .notTaskAssignee, .taskWrongState, .taskDeadlinePassed,
              .taskDeadlineNotReached, .taskDeadlineInPast: return .tasks
         case .intentNotFound, .intentNotOpen, .notIntentAuthor, .intentExpired, .mediatorNotRegistered, .mediatorStakeTooLow,
@@ -201,20 +231,24 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
              .mediatorFeeAboveRate, .settlementNotFound, .settlementNotOpen, .acceptDeadlinePassed, .notSettlementParty,
              .alreadyAccepted, .settlementNotChallengeable, .challengeWindowClosed, .notEntitledToChallenge, .challengeBondTooLow,
              .settlementNotChallenged, .acceptDeadlineInvalid: return .intents
+        case .governanceDisabled, .proposalNotFound, .proposalWrongStatus, .voterNotBonded, .paramOutOfRange, .upgradeHeightTooNear,
+             .upgradeHeightTaken, .upgradeNameTaken, .upgradeNotPlanned, .treasuryInsufficient, .tooManyDepositors: return .governance
         }
     }
 
     /// The module that owns failure code `tag` (the first byte of the encoding); nil for a code
-    /// no module uses. Claims kept 19 from before the ranges were set apart.
+    /// no module uses. Claims kept 19 from before the ranges were set apart; 26–63 are free
+    /// after claims' 26–29.
     static func module(ofCode tag: UInt8) -> LedgerModule? {
         switch tag {
         case 1...4: return .bank
         case 5...15: return .staking
         case 16...18, 20...23: return .groups
-        case 19, 24...25: return .claims
-        case 64...80: return .market
+        case 19, 24...29: return .claims
+        case 64...83: return .market
         case 101...108: return .tasks
         case 128...150: return .intents
+        case 160...170: return .governance
         default: return nil
         }
     }
@@ -228,6 +262,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: return marketCode
         case .tasks: return taskCode
         case .intents: return intentCode
+        case .governance: return governanceCode
         }
     }
 
@@ -240,6 +275,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: return marketDescription
         case .tasks: return taskDescription
         case .intents: return intentDescription
+        case .governance: return governanceDescription
         }
     }
 
@@ -252,6 +288,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: encodeMarketFailure(to: &writer)
         case .tasks: encodeTaskFailure(to: &writer)
         case .intents: encodeIntentFailure(to: &writer)
+        case .governance: encodeGovernanceFailure(to: &writer)
         }
     }
 
@@ -266,6 +303,7 @@ public enum ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible
         case .market: self = try .decodeMarketFailure(tag, from: &reader)
         case .tasks: self = try .decodeTaskFailure(tag, from: &reader)
         case .intents: self = try .decodeIntentFailure(tag, from: &reader)
+        case .governance: self = try .decodeGovernanceFailure(tag, from: &reader)
         }
     }
 

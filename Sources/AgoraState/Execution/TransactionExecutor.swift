@@ -147,6 +147,7 @@ extension TransactionExecutor {
         case let .publishClaim(content):
             return try Claims.publish(state, id: LedgerID.claim(author: sender, nonce: c.nonce), author: sender, content: content,
                                       context: context, bank: bank, treasuryCredit: &treasuryCredit)
+        case let .retractClaim(claim, _): return try Claims.retract(state, claim: claim, sender: sender, height: height)
         case let .createTask(spec):
             return try Tasks.create(state, id: LedgerID.task(creator: sender, nonce: c.nonce), creator: sender, spec: spec,
                                     context: context, bank: bank)
@@ -176,6 +177,12 @@ extension TransactionExecutor {
         case let .challengeSettlement(settlement, _, bond):
             return try Intents.challenge(state, id: settlement, sender: sender, bond: bond, height: height)
         case let .resolveChallenge(settlement, upheld): return try Intents.resolve(state, id: settlement, sender: sender, upheld: upheld, bank: bank)
+        case let .submitProposal(content, deposit):
+            return try Governance.submit(state, sender: sender, content: content, deposit: deposit, context: context)
+        case let .depositProposal(proposal, amount):
+            return try Governance.deposit(state, sender: sender, proposal: proposal, amount: amount, context: context)
+        case let .voteProposal(proposal, option):
+            return try Governance.vote(state, voter: c.senderKey, proposal: proposal, option: option, context: context)
         }
     }
 }

@@ -121,8 +121,16 @@ public enum GroupKeys {
     public static let groupPrefix = Array("groups/g/".utf8)
     public static let memberPrefix = Array("groups/m/".utf8)
     static let claimPrefix = Array("claims/c/".utf8)
+    /// A retracted claim's key holds the height it was retracted at (the reason stays in the
+    /// transaction): kept apart from `claims/c/` so that records written before retraction
+    /// existed keep their encoding.
+    static let retractionPrefix = Array("claims/r/".utf8)
+    /// A claim with sources: `ClaimSources` (Claims/ClaimSources.swift).
+    static let sourcesPrefix = Array("claims/s/".utf8)
     public static func group(_ id: Hash) -> StateKey { StateKey(groupPrefix + id.bytes) }
     public static func members(of group: Hash) -> [UInt8] { memberPrefix + group.bytes }
     public static func member(_ group: Hash, _ address: Address) -> StateKey { StateKey(memberPrefix + group.bytes + address.bytes) }
     public static func claim(_ id: Hash) -> StateKey { StateKey(claimPrefix + id.bytes) }
+    public static func retraction(_ id: Hash) -> StateKey { StateKey(retractionPrefix + id.bytes) }
+    public static func sources(_ id: Hash) -> StateKey { StateKey(sourcesPrefix + id.bytes) }
 }

@@ -144,7 +144,9 @@ public enum Market {
             p.status = .refundedUndelivered
         } else {
             let fee = p.price.basisPoints(try feeBps(state, offer.terms, bank: bank))
-            try pay(state, p.seller, try p.price.subtracting(fee))
+            let proceeds = try p.price.subtracting(fee)
+            let royalties = try Royalties.pay(state, offer: p.offer, proceeds: proceeds)
+            try pay(state, p.seller, try proceeds.subtracting(royalties))
             treasuryCredit = try treasuryCredit.adding(fee)
             p.status = .released
             offer.sales += 1

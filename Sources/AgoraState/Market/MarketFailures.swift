@@ -25,6 +25,9 @@ extension ExecutionFailure {
         case .disputeKeyMismatch: return "dispute_key_mismatch"
         case .deliveredKeyValid: return "delivered_key_valid"
         case .offerHasOpenPurchases: return "offer_has_open_purchases"
+        case .royaltyClaimNotFound: return "royalty_claim_not_found"
+        case .royaltyClaimWithoutSources: return "royalty_claim_without_sources"
+        case .royaltyArtifactNotInClaim: return "royalty_artifact_not_in_claim"
         default: misrouted(.market)
         }
     }
@@ -48,6 +51,9 @@ extension ExecutionFailure {
         case let .disputeKeyMismatch(p): return "the revealed private key does not belong to the buyer key of purchase \(p)"
         case let .deliveredKeyValid(p): return "the key delivered for purchase \(p) matches the offer's commitment; dispute rejected"
         case let .offerHasOpenPurchases(o, n): return "offer \(o) has \(n) open purchase(s); they must settle first"
+        case let .royaltyClaimNotFound(c): return "royalty claim \(c) does not exist"
+        case let .royaltyClaimWithoutSources(c): return "claim \(c) names no sources, so a royalty on it would pay no one"
+        case let .royaltyArtifactNotInClaim(c, a): return "artifact \(a) is not attached to claim \(c) (neither the offer's ciphertext nor its plaintext hash)"
         default: misrouted(.market)
         }
     }
@@ -71,6 +77,9 @@ extension ExecutionFailure {
         case let .disputeKeyMismatch(p): writer.write(UInt8(78)); writer.write(p)
         case let .deliveredKeyValid(p): writer.write(UInt8(79)); writer.write(p)
         case let .offerHasOpenPurchases(o, n): writer.write(UInt8(80)); writer.write(o); writer.write(n)
+        case let .royaltyClaimNotFound(c): writer.write(UInt8(81)); writer.write(c)
+        case let .royaltyClaimWithoutSources(c): writer.write(UInt8(82)); writer.write(c)
+        case let .royaltyArtifactNotInClaim(c, a): writer.write(UInt8(83)); writer.write(c); writer.write(a)
         default: misrouted(.market)
         }
     }
@@ -94,6 +103,9 @@ extension ExecutionFailure {
         case 78: return .disputeKeyMismatch(purchase: try reader.read(Hash.self))
         case 79: return .deliveredKeyValid(purchase: try reader.read(Hash.self))
         case 80: return .offerHasOpenPurchases(offer: try reader.read(Hash.self), count: try reader.readUInt32("failure.count"))
+        case 81: return .royaltyClaimNotFound(try reader.read(Hash.self))
+        case 82: return .royaltyClaimWithoutSources(try reader.read(Hash.self))
+        case 83: return .royaltyArtifactNotInClaim(claim: try reader.read(Hash.self), artifact: try reader.read(Hash.self))
         default: throw .unknownTag(type: "failure", tag: tag)
         }
     }

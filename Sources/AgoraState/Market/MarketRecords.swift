@@ -187,6 +187,8 @@ public enum MarketKeys {
     public static let sellerPurchasesPrefix = Array("market/sp/".utf8)
     public static let buyerPurchasesPrefix = Array("market/bp/".utf8)
     static let duePrefix = Array("market/due/".utf8)
+    /// An offer's royalty (`Royalty`), present only for offers created with one.
+    static let royaltyPrefix = Array("market/r/".utf8)
     static let clock = StateKey("market/clock")
     /// Σ escrowed prices + Σ bonds held: the market's part of `bank/supply`.
     public static let held = StateKey("market/held")
@@ -194,6 +196,7 @@ public enum MarketKeys {
 
     public static func offer(_ id: Hash) -> StateKey { StateKey(offerPrefix + id.bytes) }
     public static func purchase(_ id: Hash) -> StateKey { StateKey(purchasePrefix + id.bytes) }
+    public static func royalty(_ offer: Hash) -> StateKey { StateKey(royaltyPrefix + offer.bytes) }
     static func openPurchase(_ offer: Hash, _ buyer: Address) -> StateKey { StateKey(openPrefix + offer.bytes + buyer.bytes) }
     static func sellerOffer(_ seller: Address, _ offer: Hash) -> StateKey { StateKey(sellerOffersPrefix + seller.bytes + offer.bytes) }
     static func sellerPurchase(_ seller: Address, _ id: Hash) -> StateKey { StateKey(sellerPurchasesPrefix + seller.bytes + id.bytes) }

@@ -15,6 +15,7 @@ extension Market {
             guard try Groups.group(state, g) != nil else { return .groupNotFound(g) }
             guard try Groups.membership(state, g, seller)?.role != nil else { return .notGroupMember(group: g, address: seller) }
         }
+        if let royalty = terms.royalty, let failure = try Royalties.check(state, royalty, terms: terms) { return failure }
         var account = try Bank.account(state, seller)
         guard let left = try? account.balance.subtracting(terms.bond) else {
             return .insufficientBalance(balance: account.balance, needed: terms.bond)
@@ -23,8 +24,11 @@ extension Market {
         account.balance = left
         try Bank.setAccount(state, seller, account)
         if terms.bond > .zero { try addHeld(state, terms.bond) }
-        try setOffer(state, id, OfferRecord(seller: seller, terms: terms, createdAt: context.height, status: .open,
+        var recorded = terms
+        recorded.royalty = nil  // the record keeps its encoding; the royalty has its own key
+        try setOffer(state, id, OfferRecord(seller: seller, terms: recorded, createdAt: context.height, status: .open,
                                             bondHeld: terms.bond, openPurchases: 0, purchases: 0, sales: 0))
+        if let royalty = terms.royalty { try state.set(MarketKeys.royalty(id), royalty.canonicalBytes) }
         try state.set(MarketKeys.sellerOffer(seller, id), MarketKeys.marker)
         return nil
     }

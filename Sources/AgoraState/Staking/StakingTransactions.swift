@@ -7,6 +7,13 @@ extension Staking {
     static func updateValidator(_ state: StateOverlay, sender: PublicKey, key: PublicKey, power: UInt64) throws -> ExecutionFailure? {
         let params = try params(state)
         guard let admin = params.admin, sender.address == admin else { return .notStakingAdmin(sender: sender.address) }
+        return try setPower(state, key: key, power: power)
+    }
+
+    /// Sets `key`'s power in the working set (0 removes it), under the same rules whoever asks:
+    /// the staking admin (chains without governance) or a passed governance proposal.
+    static func setPower(_ state: StateOverlay, key: PublicKey, power: UInt64) throws -> ExecutionFailure? {
+        let params = try params(state)
         let working = try workingSet(state)
         var list = working.validators.filter { $0.publicKey != key }
         if power == 0 {

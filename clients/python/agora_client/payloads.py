@@ -19,6 +19,13 @@ from .errors import InvalidAddress, InvalidInput
 MAX_MEMO = 256
 MAX_GROUP_NAME = 64
 MAX_CLAIM_TEXT = 8 * 1024
+MAX_RETRACTION_REASON = 280
+MAX_SOURCES = 8
+MAX_ROYALTY_BPS = 3_000
+# A claim with sources and an offer with a royalty are the same kinds under their own tags
+# (`Payload.Tag.publishClaimWithSources`, `.createOfferWithRoyalty`): one encoding per value.
+TAG_CLAIM_WITH_SOURCES = 41
+TAG_OFFER_WITH_ROYALTY = 42
 MAX_TAGS, MAX_TAG_BYTES = 8, 32
 MAX_ARTIFACTS = 16
 MAX_ARTIFACT_BYTES = 1 << 40
@@ -42,7 +49,7 @@ TAGS = {
     "market_buy": 17, "market_deliver": 18, "market_dispute": 19, "task_create": 21, "task_assign": 22,
     "task_start": 23, "task_complete": 24, "task_fail": 25, "task_cancel": 26, "task_expire": 27,
     "intent_post": 28, "intent_withdraw": 29, "mediator_register": 30, "settlement_propose": 31,
-    "settlement_accept": 32, "settlement_challenge": 33, "settlement_resolve": 34,
+    "settlement_accept": 32, "settlement_challenge": 33, "settlement_resolve": 34, "claim_retract": 40,
 }
 # The node charges no fee for these (and refuses one): `Payload.isFeeExempt`.
 FEE_EXEMPT = {"faucet", "evidence"}
@@ -315,13 +322,27 @@ def group_fund(group: Any, amount: int) -> bytes:
     return _start("group_fund").fixed(hex_bytes(group, "group"), 32).u64(_amount(amount, "amount")).done()
 
 
-def claim_publish(group: Any, text: str, tags: Iterable[str] = (), parent: Any = None, artifacts: Iterable[Any] | None = None) -> bytes:
-    w = _start("claim_publish").fixed(hex_bytes(group, "group"), 32)
+def claim_publish(group: Any, text: str, tags: Iterable[str] = (), parent: Any = None, artifacts: Iterable[Any] | None = None,
+                  sources: Iterable[Any] | None = None) -> bytes:
+    """A claim; `sources` are the claims it builds on (royalty parents: ≤ 8, must exist; sorted and
+    de-duplicated here as the node requires)."""
+    srcs = sorted({hex_bytes(s, "sources") for s in (sources or [])})
+    if len(srcs) > MAX_SOURCES:
+        raise InvalidInput("sources", f"{len(srcs)} sources; at most {MAX_SOURCES}")
+    w = Writer().u8(TAG_CLAIM_WITH_SOURCES if srcs else TAGS["claim_publish"]).fixed(hex_bytes(group, "group"), 32)
     w.bytes(_text(text, "text", 1, MAX_CLAIM_TEXT))
     w.array(normalize_tags(tags), w.string)
     w.option(None if parent is None else hex_bytes(parent, "parent"), lambda p: w.fixed(p, 32))
     _write_refs(w, artifact_refs(artifacts))
+    if srcs:
+        w.array(srcs, lambda s: w.fixed(s, 32))
     return w.done()
+
+
+def claim_retract(claim: Any, reason: str) -> bytes:
+    """The author's retraction of `claim`: a reason of 1…280 bytes without control characters."""
+    return _start("claim_retract").fixed(hex_bytes(claim, "claim"), 32).bytes(
+        _text(reason, "reason", 1, MAX_RETRACTION_REASON, no_control=True)).done()
 
 
 # ---- tasks -------------------------------------------------------------------------------
@@ -367,8 +388,11 @@ def task_expire(task: Any) -> bytes:
 
 
 def market_offer(title: str, artifact: Any, plaintext_sha256: Any, key_commitment: Any, price: int, bond: int,
-                 expires_at: int, delivery_window_ms: int, dispute_window_ms: int, group: Any = None) -> bytes:
-    w = _start("market_offer").bytes(_text(title, "title", 0, MAX_OFFER_TITLE, no_control=True))
+                 expires_at: int, delivery_window_ms: int, dispute_window_ms: int, group: Any = None,
+                 royalty: Mapping[str, Any] | None = None) -> bytes:
+    """An offer; `royalty` {"claim": ID, "bps": 1…3000} pays that share of each sale's proceeds
+    after the fee to the authors of the claim's sources (the artifact must be attached to the claim)."""
+    w = Writer().u8(TAG_OFFER_WITH_ROYALTY if royalty else TAGS["market_offer"]).bytes(_text(title, "title", 0, MAX_OFFER_TITLE, no_control=True))
     sha, size = artifact_ref(artifact, "artifact")
     w.fixed(sha, 32).u64(size)
     w.fixed(hex_bytes(plaintext_sha256, "plaintext_sha256"), 32).fixed(hex_bytes(key_commitment, "key_commitment"), 32)
@@ -376,6 +400,10 @@ def market_offer(title: str, artifact: Any, plaintext_sha256: Any, key_commitmen
     w.u64(uint(delivery_window_ms, "delivery_window_ms", MAX_WINDOW_MS, MIN_WINDOW_MS))
     w.u64(uint(dispute_window_ms, "dispute_window_ms", MAX_WINDOW_MS, MIN_WINDOW_MS))
     w.option(None if group is None else hex_bytes(group, "group"), lambda g: w.fixed(g, 32))
+    if royalty:
+        if not isinstance(royalty, Mapping) or set(royalty) != {"claim", "bps"}:
+            raise InvalidInput("royalty", "must be {claim, bps}")
+        w.fixed(hex_bytes(royalty["claim"], "royalty.claim"), 32).u16(uint(royalty["bps"], "royalty.bps", MAX_ROYALTY_BPS, 1))
     return w.done()
 
 

@@ -87,16 +87,28 @@ class ReadMethods:
         return self._get(f"/api/v1/groups/{_id(group, 'group')}/members", **_page(limit, cursor))
 
     def claims(self, group: str, *, since: int | None = None, after_height: int | None = None, tag: str | None = None,
-               author: Any = None, limit: int | None = None, cursor: str | None = None) -> View:
-        """A group's claims oldest first; `since` a block time (ms), `after_height` only later blocks."""
+               author: Any = None, include_retracted: bool = False, limit: int | None = None, cursor: str | None = None) -> View:
+        """A group's claims oldest first; `since` a block time (ms), `after_height` only later blocks;
+        retracted claims only with `include_retracted`."""
         return self._get(f"/api/v1/groups/{_id(group, 'group')}/claims", since=since, afterHeight=after_height, tag=tag,
-                         author=_addr(author, "author"), **_page(limit, cursor))
+                         author=_addr(author, "author"), includeRetracted="true" if include_retracted else None, **_page(limit, cursor))
+
+    def context(self, group: str, query: str, *, budget: int = 2000, thread: str | None = None) -> View:
+        """The group's claims ranked for `query` (BM25, recency, thread) and cut to `budget` tokens:
+        `items` of {claim, author, height, score, tokens, text, …}, best first."""
+        if not isinstance(query, str) or not 1 <= len(query.encode("utf-8")) <= 1024:
+            raise InvalidInput("query", "must be 1…1024 bytes of text")
+        if isinstance(budget, bool) or not isinstance(budget, int) or not 16 <= budget <= 32000:
+            raise InvalidInput("budget", "must be an integer in 16…32000")
+        return self._get(f"/api/v1/groups/{_id(group, 'group')}/context", q=query, budget=budget,
+                         thread=None if thread is None else _id(thread, "thread"))
 
     def claim(self, claim: str) -> View:
         return self._get(f"/api/v1/claims/{_id(claim, 'claim')}")
 
-    def thread(self, claim: str, limit: int | None = None, cursor: str | None = None) -> View:
-        return self._get(f"/api/v1/claims/{_id(claim, 'claim')}/thread", **_page(limit, cursor))
+    def thread(self, claim: str, limit: int | None = None, cursor: str | None = None, include_retracted: bool = False) -> View:
+        return self._get(f"/api/v1/claims/{_id(claim, 'claim')}/thread", includeRetracted="true" if include_retracted else None,
+                         **_page(limit, cursor))
 
     def presence(self, group: str) -> View:
         return self._get(f"/api/v1/groups/{_id(group, 'group')}/presence")

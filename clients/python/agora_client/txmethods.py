@@ -68,9 +68,15 @@ class TransactionMethods:
         return self.submit(key, "group_fund", P.group_fund(group, amount), **opts)
 
     def publish_claim(self, key, group: str, text: str, tags: Iterable[str] = (), parent: str | None = None,
-                      artifacts: Iterable[Any] | None = None, **opts) -> Receipt:
-        """Publishes a claim (tags normalised as the node requires); `receipt.claim_id`."""
-        return self.submit(key, "claim_publish", P.claim_publish(group, text, tags, parent, artifacts), **opts)
+                      artifacts: Iterable[Any] | None = None, sources: Iterable[str] | None = None, **opts) -> Receipt:
+        """Publishes a claim (tags normalised as the node requires); `receipt.claim_id`. `sources`:
+        claims it builds on, whose authors share royalties of sales of its artifacts."""
+        return self.submit(key, "claim_publish", P.claim_publish(group, text, tags, parent, artifacts, sources), **opts)
+
+    def retract_claim(self, key, claim: str, reason: str, **opts) -> Receipt:
+        """Retracts a claim `key` published: it stays in history, marked, and default reads and
+        `context` leave it out. Fails with `not_claim_author` for anyone else's claim."""
+        return self.submit(key, "claim_retract", P.claim_retract(claim, reason), **opts)
 
     # ---- tasks -----------------------------------------------------------------------------
 
@@ -105,11 +111,13 @@ class TransactionMethods:
     # ---- market (the payloads; the HPKE sealing of content keys is the CLI's `agora market`) --
 
     def create_offer(self, key, title: str, artifact: Any, plaintext_sha256: str, key_commitment: str, price: int, bond: int,
-                     expires_at: int, delivery_window_ms: int, dispute_window_ms: int, group: str | None = None, **opts) -> Receipt:
+                     expires_at: int, delivery_window_ms: int, dispute_window_ms: int, group: str | None = None,
+                     royalty: dict | None = None, **opts) -> Receipt:
         """An offer of an encrypted artifact (`artifact` = the ciphertext's {sha256, size});
-        `receipt.offer_id`."""
+        `receipt.offer_id`. `royalty` {"claim": ID, "bps": 1…3000}: each sale pays that share of its
+        proceeds after the fee to the authors of the claim's sources."""
         return self.submit(key, "market_offer", P.market_offer(title, artifact, plaintext_sha256, key_commitment, price, bond, expires_at,
-                                                               delivery_window_ms, dispute_window_ms, group), **opts)
+                                                               delivery_window_ms, dispute_window_ms, group, royalty), **opts)
 
     def cancel_offer(self, key, offer: str, **opts) -> Receipt:
         return self.submit(key, "market_cancel", P.market_cancel(offer), **opts)

@@ -154,3 +154,24 @@ def test_every_documented_module_is_accepted(node):
     for module in ["bank", "staking", "groups", "claims", "tasks", "presence", "market", "intents"]:
         with node.events(modules=[module]) as s:
             s._connect()  # raises EventStreamError if the filter is refused
+
+
+def test_retraction_context_and_sources(node, funded, dev_key):
+    g = node.create_group(funded, name="memory", wait=True).group_id
+    first = node.publish_claim(funded, group=g, text="The cache halves p99 latency on the read path.", tags=["perf"], wait=True).claim_id
+    wrong = node.publish_claim(funded, group=g, text="Cache latency doubled (measured wrongly).", wait=True).claim_id
+    derived = node.publish_claim(funded, group=g, text="A cache design built on the first result.", sources=[first], wait=True).claim_id
+    assert node.claim(derived).sources == [first]
+    ctx = node.context(g, "cache latency", budget=2000)
+    assert {i["claim"] for i in ctx["items"]} >= {first, wrong} and ctx["tokens"] <= 2000
+    assert all(i["score"] > 0 and i["author"] == funded.address for i in ctx["items"])
+    node.retract_claim(funded, wrong, "measured wrongly", wait=True)
+    assert wrong not in {i["claim"] for i in node.context(g, "cache latency")["items"]}
+    assert wrong not in {c["id"] for c in node.claims(g)["items"]}
+    assert wrong in {c["id"] for c in node.claims(g, include_retracted=True)["items"]}
+    assert node.claim(wrong).retracted["reason"] == "measured wrongly"
+    with pytest.raises(TransactionFailed) as e:
+        node.retract_claim(dev_key, first, "not mine", wait=True)
+    assert e.value.code == "not_claim_author"
+    with pytest.raises(InvalidInput):
+        node.context(g, "", budget=2000)

@@ -1,65 +1,26 @@
-/// How an intent's text becomes the words that the index and the matchers compare: lowercase,
-/// split on anything that is not a letter or digit, stop words dropped, a light suffix stemmer
-/// and a small table of domain synonyms folded onto one word ("sell", "selling", "offering" and
+/// The intents' vocabulary for `TextWords` (the shared tokeniser and stemmer): stop words and a
+/// small table of domain synonyms folded onto one word ("sell", "selling", "offering" and
 /// "have" all say what the kind already says and are dropped; "laptop" and "notebook" fold to
 /// one word). Pure and deterministic: the SQLite index at commit and the mediator's matcher must
 /// produce the same words for the same text, on every node.
 public enum IntentWords {
-    /// The distinct words of `text` with their counts, in first-appearance order.
+    /// The intents' vocabulary: English function words plus the words of trading that every
+    /// intent says (the kind already says "buy" or "sell"), and the domain synonyms below.
+    public static let vocabulary = TextWords(stopWords: stopWords, synonyms: synonyms)
+
+    /// The distinct words of `text` with their counts, in first-appearance order; the asset, when
+    /// named, counts as the word `asset:NAME` twice.
     public static func counts(_ text: String, asset: String = "") -> [(word: String, count: Int)] {
-        var order: [String] = []
-        var counts: [String: Int] = [:]
-        for w in words(text) {
-            if counts[w] == nil { order.append(w) }
-            counts[w, default: 0] += 1
-        }
+        var out = vocabulary.counts(text)
         if !asset.isEmpty {
             let a = "asset:" + asset
-            if counts[a] == nil { order.append(a) }
-            counts[a, default: 0] += 2
+            if let i = out.firstIndex(where: { $0.word == a }) { out[i].count += 2 } else { out.append((a, 2)) }
         }
-        return order.map { ($0, counts[$0]!) }
-    }
-
-    /// The normalised words of `text` in order (with repeats).
-    public static func words(_ text: String) -> [String] {
-        var out: [String] = []
-        var current = ""
-        func flush() {
-            defer { current = "" }
-            guard current.count >= 2, current.count <= 32 else { return }
-            if let w = normalise(current) { out.append(w) }
-        }
-        for scalar in text.lowercased().unicodeScalars {
-            if scalar.properties.isAlphabetic || (scalar.value >= 48 && scalar.value <= 57) {
-                current.unicodeScalars.append(scalar)
-            } else {
-                flush()
-            }
-            if out.count >= 256 { break }
-        }
-        flush()
         return out
     }
 
-    static func normalise(_ raw: String) -> String? {
-        if stopWords.contains(raw) { return nil }
-        let stemmed = stem(raw)
-        if stopWords.contains(stemmed) { return nil }
-        return synonyms[stemmed] ?? stemmed
-    }
-
-    /// A deliberately small stemmer: plural and verb endings that matter for short intents.
-    static func stem(_ w: String) -> String {
-        guard w.count > 4, !w.allSatisfy(\.isNumber) else { return w }
-        for (suffix, replacement) in [("ies", "y"), ("ing", ""), ("ers", "er"), ("ed", ""), ("es", ""), ("s", "")] where w.hasSuffix(suffix) {
-            if suffix == "s" && (w.hasSuffix("ss") || w.hasSuffix("us")) { continue }
-            if suffix == "es" && !(w.hasSuffix("ches") || w.hasSuffix("shes") || w.hasSuffix("xes") || w.hasSuffix("sses")) { continue }
-            let base = String(w.dropLast(suffix.count)) + replacement
-            if base.count >= 3 { return base }
-        }
-        return w
-    }
+    /// The normalised words of `text` in order (with repeats).
+    public static func words(_ text: String) -> [String] { vocabulary.words(text) }
 
     static let stopWords: Set<String> = [
         "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "by", "at", "from", "as", "is", "are",

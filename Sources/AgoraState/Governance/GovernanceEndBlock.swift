@@ -1,0 +1,113 @@
+import AgoraCore
+
+/// Governance's end of block: the proposals whose deposit period ends at this height and never
+/// reached the minimum expire (deposits burned); the proposals whose voting period ends here are
+/// tallied, and those that pass execute. Only this height's two queue entries are read, so the
+/// cost follows the proposals ending now, not every open one. Runs after the block's
+/// transactions and before staking's end of block, so a validator change that passes here is in
+/// force two heights later like any other change of the set.
+extension Governance {
+    public struct EndBlockSummary: Equatable, Sendable {
+        /// Proposals that reached a final status in this block, with that status.
+        public var finished: [(id: UInt64, status: ProposalStatus)] = []
+        public static func == (a: Self, b: Self) -> Bool { a.finished.elementsEqual(b.finished) { $0.id == $1.id && $0.status == $1.status } }
+    }
+
+    @discardableResult
+    static func endBlock(_ state: StateOverlay, height: UInt64) throws -> EndBlockSummary {
+        var summary = EndBlockSummary()
+        guard let params = try params(state) else { return summary }
+        let depositKey = GovernanceKeys.depositQueue(height)
+        for id in try queue(state, depositKey) {
+            guard var record = try proposal(state, id), record.status == .depositPeriod else { continue }
+            record.status = .expired
+            try settleDeposits(state, record)
+            try setProposal(state, id, record)
+            summary.finished.append((id, .expired))
+        }
+        try state.set(depositKey, nil)
+        let votingKey = GovernanceKeys.votingQueue(height)
+        let due = try queue(state, votingKey)
+        if !due.isEmpty {
+            let stake = try BondedStake(state, height: height)
+            for id in due {
+                guard let status = try finish(state, id, params: params, stake: stake, height: height) else { continue }
+                summary.finished.append((id, status))
+            }
+        }
+        try state.set(votingKey, nil)
+        return summary
+    }
+
+    /// Tallies one proposal, executes it if it passed, settles its deposits.
+    private static func finish(_ state: StateOverlay, _ id: UInt64, params: GovParams, stake: BondedStake,
+                               height: UInt64) throws -> ProposalStatus? {
+        guard var record = try proposal(state, id), record.status == .votingPeriod else { return nil }
+        let tally = TallyResult(votes: try votes(state, id).map { (stake.weight($0.voter), $0.option) }, bonded: stake.total)
+        record.tally = tally
+        record.status = tally.outcome(params)
+        if record.status == .passed {
+            state.savepoint()
+            if let failure = try execute(state, record.content.action, height: height) {
+                state.rollback()
+                record.status = .failed
+                record.executionFailure = failure
+            } else {
+                state.release()
+            }
+        }
+        try settleDeposits(state, record)
+        try setProposal(state, id, record)
+        return record.status
+    }
+
+    /// Refunds every depositor, or burns the deposits (out of the supply) on veto or expiry. A
+    /// refund the balance cap refuses goes to the treasury, which is exempt: a refund never fails.
+    static func settleDeposits(_ state: StateOverlay, _ record: ProposalRecord) throws {
+        let total = record.totalDeposit
+        guard total > .zero else { return }
+        if record.status.burnsDeposit {
+            let supply = try Bank.supply(state)
+            do { try Bank.setSupply(state, try supply.subtracting(total)) } catch {
+                throw StateFault.corrupt(key: "bank/supply", error: error)
+            }
+            return
+        }
+        let bank = try Bank.params(state)
+        for d in record.deposits where d.amount > .zero {
+            if try Bank.credit(state, d.depositor, d.amount, params: bank) != nil,
+               let f = try Bank.credit(state, bank.treasury, d.amount, params: bank) {
+                throw StateFault.corrupt(key: "treasury", error: f)
+            }
+        }
+    }
+}
+
+/// The bonded stake a tally weighs: each key of the set that signs this block, weighted by its
+/// bond. Read once per block that tallies.
+struct BondedStake {
+    private let bonds: [PublicKey: UInt64]
+    let total: UInt64
+
+    init(_ state: StateOverlay, height: UInt64) throws {
+        let set = try Staking.validators(forHeight: height, state)
+        var bonds: [PublicKey: UInt64] = [:]
+        var total: UInt64 = 0
+        for v in set.validators {
+            let bond = try Staking.record(state, v.publicKey)?.bond.units ?? 0
+            bonds[v.publicKey] = bond
+            // Bonds are part of the supply (≤ 2^63-1): the sum fits.
+            total &+= bond
+        }
+        self.bonds = bonds
+        self.total = total
+    }
+
+    /// Test seam: a stake table given directly.
+    init(bonds: [PublicKey: UInt64]) {
+        self.bonds = bonds
+        total = bonds.values.reduce(0, &+)
+    }
+
+    func weight(_ key: PublicKey) -> UInt64 { bonds[key] ?? 0 }
+}

@@ -1,0 +1,87 @@
+import AgoraCore
+
+/// The chain parameters a proposal may change, read together and written back together: each
+/// `ParamKey` has bounds (some depend on other parameters, e.g. the faucet grant stays under the
+/// balance cap) and one field it sets. A parameter-change proposal is checked against these
+/// bounds at submission and again when it executes; any change out of bounds fails the whole
+/// proposal, so no chain ever holds a fee of 200% or a voting period of zero.
+struct ChainParams: Equatable {
+    var bank: BankParams
+    var staking: StakingParams
+    var gov: GovParams
+
+    static func load(_ state: StateOverlay) throws -> ChainParams {
+        ChainParams(bank: try Bank.params(state), staking: try Staking.params(state), gov: try Governance.requireParams(state))
+    }
+
+    func store(_ state: StateOverlay) throws {
+        try state.set(BankKeys.params, bank.canonicalBytes)
+        try state.set(StakingKeys.params, staking.canonicalBytes)
+        try state.set(GovernanceKeys.params, gov.canonicalBytes)
+    }
+
+    /// The values `key` may take given the other parameters as they stand.
+    func bounds(_ key: ParamKey) -> ClosedRange<UInt64> {
+        let supply = bank.maxTotalSupply.units
+        switch key {
+        case .bankTransferFeeBps, .stakingDoubleSignSlashBps: return 0...10_000
+        case .bankMinFee, .bankBlockReward, .stakingMinBond: return 0...supply
+        case .bankFaucetAmount: return 0...bank.maxAccountBalance.units
+        case .stakingMaxEvidenceAge: return 1...Limits.maxEvidenceAge
+        case .govMinDeposit: return 1...supply
+        case .govDepositPeriod, .govVotingPeriod: return 1...GovernanceLimits.maxPeriod
+        case .govQuorumBps, .govThresholdBps, .govVetoBps: return 1...10_000
+        }
+    }
+
+    func value(_ key: ParamKey) -> UInt64 {
+        switch key {
+        case .bankTransferFeeBps: return UInt64(bank.transferFeeBps)
+        case .bankMinFee: return bank.minFee.units
+        case .bankFaucetAmount: return bank.faucetAmount.units
+        case .bankBlockReward: return bank.blockReward.units
+        case .stakingMinBond: return staking.minBond.units
+        case .stakingDoubleSignSlashBps: return UInt64(staking.doubleSignSlashBps)
+        case .stakingMaxEvidenceAge: return staking.maxEvidenceAge
+        case .govMinDeposit: return gov.minDeposit.units
+        case .govDepositPeriod: return gov.depositPeriod
+        case .govVotingPeriod: return gov.votingPeriod
+        case .govQuorumBps: return UInt64(gov.quorumBps)
+        case .govThresholdBps: return UInt64(gov.thresholdBps)
+        case .govVetoBps: return UInt64(gov.vetoBps)
+        }
+    }
+
+    /// Sets one parameter, or says why it is out of bounds (then nothing is set).
+    mutating func set(_ change: ParamChange) -> ExecutionFailure? {
+        let range = bounds(change.key)
+        guard range.contains(change.value) else {
+            return .paramOutOfRange(key: change.key, value: change.value, min: range.lowerBound, max: range.upperBound)
+        }
+        // In range means ≤ 10,000 for the basis-point keys and ≤ 2^63-1 for the amounts.
+        let v = change.value
+        let amount = Amount(v) ?? .max
+        switch change.key {
+        case .bankTransferFeeBps: bank.transferFeeBps = UInt16(v)
+        case .bankMinFee: bank.minFee = amount
+        case .bankFaucetAmount: bank.faucetAmount = amount
+        case .bankBlockReward: bank.blockReward = amount
+        case .stakingMinBond: staking.minBond = amount
+        case .stakingDoubleSignSlashBps: staking.doubleSignSlashBps = UInt16(v)
+        case .stakingMaxEvidenceAge: staking.maxEvidenceAge = v
+        case .govMinDeposit: gov.minDeposit = amount
+        case .govDepositPeriod: gov.depositPeriod = v
+        case .govVotingPeriod: gov.votingPeriod = v
+        case .govQuorumBps: gov.quorumBps = UInt16(v)
+        case .govThresholdBps: gov.thresholdBps = UInt16(v)
+        case .govVetoBps: gov.vetoBps = UInt16(v)
+        }
+        return nil
+    }
+
+    /// Applies every change in order (each checked against the bounds the earlier ones left).
+    mutating func apply(_ changes: [ParamChange]) -> ExecutionFailure? {
+        for change in changes { if let f = set(change) { return f } }
+        return nil
+    }
+}

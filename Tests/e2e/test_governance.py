@@ -1,0 +1,144 @@
+"""Governance and software upgrades with real processes (issue 17), on one four-validator
+`agora testnet --governance` with short periods: a parameter change passes and applies on every
+node, a proposal short of quorum changes nothing, and a software upgrade halts the node whose
+binary lacks it (test-only AGORA_TEST_LACK_UPGRADES) with exit code 6 and the upgrade named in
+its log, while the others run the migration and go on; restarted with the full binary, the node
+catches up through the upgrade height with no fork."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import BIN
+from test_consensus import FAST, LocalNet, free_base, get, new_address
+
+PERIOD = 20
+UPGRADE = "v2-fee-round-up"
+
+
+def cli(*args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120, env=e)
+
+
+def ok(r):
+    assert r.returncode == 0, f"{r.stdout} {r.stderr}"
+    return r.stdout
+
+
+class GovNet(LocalNet):
+    """`LocalNet` over `agora testnet --governance` with short periods."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="agora-e2e-gov-")
+        self.n = 4
+        self.http_base = free_base(4)
+        self.p2p_base = free_base(4)
+        r = subprocess.run([BIN, "testnet", "--validators", "4", "--out", self.dir, "--http-base-port", str(self.http_base),
+                            "--p2p-base-port", str(self.p2p_base), "--block-interval-ms", "200", "--governance",
+                            "--gov-voting-period", str(PERIOD), "--gov-deposit-period", str(PERIOD), "--gov-min-deposit", "1000"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        self.env = dict(os.environ)
+        self.env.update(FAST)
+        self.procs = [None] * 4
+        self.urls = [f"http://127.0.0.1:{self.http_base + i}" for i in range(4)]
+
+
+@pytest.fixture
+def gov():
+    net = GovNet()
+    yield net
+    net.stop_all()
+    shutil.rmtree(net.dir, ignore_errors=True)
+
+
+def proposal_id(net, title):
+    items = get(net.urls[0], "/api/v1/gov/proposals?limit=50")["items"]
+    return next(p["id"] for p in items if p["content"]["title"] == title)
+
+
+def vote(net, pid, voters, option="yes"):
+    procs = [subprocess.Popen([BIN, "tx", "gov", "vote", "--node", net.urls[i], "--key", net.key(i), "--proposal", str(pid),
+                               "--option", option, "--wait", "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in voters]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, f"vote: {out} {err}"
+
+
+def status_on_all(net, pid, nodes):
+    return {get(net.urls[i], f"/api/v1/gov/proposals/{pid}")["status"] for i in nodes}
+
+
+def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(gov):
+    net = gov
+    for i in range(4):
+        net.start(i)
+    net.wait("all four commit blocks", lambda: all(net.height(i) >= 2 for i in range(4)))
+    funded = os.path.join(net.dir, "keys", "funded.json")
+    params = get(net.urls[0], "/api/v1/gov/params")
+    assert params["enabled"] and params["votingPeriod"] == PERIOD and UPGRADE in params["knownUpgrades"]
+    # The staking admin is retired: nobody may change the set outside governance.
+    assert get(net.urls[0], "/api/v1/validators").get("admin") is None
+
+    # Bad input is refused before it reaches the chain, with the exit code of invalid input.
+    r = cli("tx", "gov", "propose", "--node", net.urls[0], "--key", funded, "--title", "x", "--deposit", "1000", "--param", "bank.nope=1")
+    assert r.returncode == 2 and "bank.transferFeeBps" in r.stderr
+
+    # Two parameter changes: one gets three of four votes, the other one vote (below the 33.4% quorum).
+    ok(cli("tx", "gov", "propose", "--node", net.urls[0], "--key", funded, "--title", "fee 3%", "--deposit", "1000",
+           "--param", "bank.transferFeeBps=300", "--wait"))
+    ok(cli("tx", "gov", "propose", "--node", net.urls[1], "--key", funded, "--title", "min fee 7", "--deposit", "1000",
+           "--param", "bank.minFee=7", "--wait"))
+    fee, quorum = proposal_id(net, "fee 3%"), proposal_id(net, "min fee 7")
+    vote(net, fee, [0, 1, 2])
+    vote(net, quorum, [3])
+    end = max(get(net.urls[0], f"/api/v1/gov/proposals/{p}")["votingEnd"] for p in (fee, quorum))
+    net.wait("both tallied on every node", lambda: all(net.height(i) > end for i in range(4)), timeout=90)
+    assert status_on_all(net, fee, range(4)) == {"passed"}
+    assert status_on_all(net, quorum, range(4)) == {"no_quorum"}
+    for i in range(4):
+        p = get(net.urls[i], "/api/v1/status")["params"]
+        assert p["transferFeeBps"] == 300 and p["minFee"] == 1, f"node{i}: {p}"
+
+    # The new fee applies from the block after the tally: a transfer now pays 3%.
+    to = new_address()
+    funded_address = json.load(open(funded))["address"]
+    before = get(net.urls[3], f"/api/v1/accounts/{funded_address}")["balance"]
+    ok(cli("tx", "transfer", "--node", net.urls[3], "--key", funded, "--to", to, "--amount", "1000", "--wait"))
+    after = get(net.urls[3], f"/api/v1/accounts/{funded_address}")["balance"]
+    assert before - after == 1000 + 30 + 1
+
+    # A software upgrade far enough ahead that node3 is restarted without it first.
+    height = net.height(0) + PERIOD + 30
+    ok(cli("tx", "gov", "propose", "--node", net.urls[0], "--key", funded, "--title", "upgrade", "--deposit", "1000",
+           "--upgrade-name", UPGRADE, "--upgrade-height", str(height), "--upgrade-info", "fees round up", "--wait"))
+    up = proposal_id(net, "upgrade")
+    vote(net, up, [0, 1, 2, 3])
+    net.procs[3].send_signal(signal.SIGTERM)
+    assert net.procs[3].wait(timeout=30) == 0
+    net.env["AGORA_TEST_LACK_UPGRADES"] = UPGRADE
+    net.start(3)
+    del net.env["AGORA_TEST_LACK_UPGRADES"]
+    net.wait("the upgrade is planned", lambda: get(net.urls[0], "/api/v1/gov/params")["upgrades"] == [
+        {"name": UPGRADE, "height": height, "info": "fees round up"}], timeout=90)
+
+    # node3 stops before the upgrade height with exit code 6 and the upgrade named; the rest go on.
+    assert net.procs[3].wait(timeout=120) == 6
+    log = net.log(3)
+    assert "halting for a software upgrade this binary does not know" in log and UPGRADE in log
+    assert f"stopped before height {height}" in log
+    net.wait("the others pass the upgrade height", lambda: all(net.height(i) >= height + 2 for i in range(3)), timeout=60)
+    assert get(net.urls[0], "/api/v1/gov/params")["upgrades"] == []
+
+    # Restarted with the full binary, node3 runs the migration and catches up: one chain, no fork.
+    net.start(3)
+    net.wait("node3 catches up past the upgrade", lambda: net.height(3) >= height + 2, timeout=60)
+    net.same_chain(range(4), height + 2)
+    assert net.procs[3].poll() is None
