@@ -106,7 +106,8 @@ public enum ContextBenchmark {
                                      validatorSetHash: head.hash, lastCommit: nil)
             try store.commit(.init(block: Block(header: header, transactions: txs),
                                    seal: Commit(height: header.height, round: 0, blockHash: header.hash, signatures: []),
-                                   receipts: txs.map { _ in Receipt(feePaid: .zero, failure: nil) }, writes: WriteSet(entries: []), digest: head.digest))
+                                   receipts: txs.map { _ in Receipt(feePaid: .zero, failure: nil) }, writes: WriteSet(entries: []), digest: head.digest,
+                                   tree: try store.stateTreeUpdate(base: head.height, version: head.height + 1, writes: WriteSet(entries: []))))
             if (first / o.blockTransactions) % 10 == 9 || first + count == o.claims { progress("committed \(first + count) claims") }
         }
     }
