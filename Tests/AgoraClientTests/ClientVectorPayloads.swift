@@ -21,7 +21,7 @@ extension ClientVectors {
     static let terms = IntentTerms(asset: "gpu-hours", amount: ValueRange(min: 10, max: 20), price: ValueRange(min: 5, max: 9), deadline: 100)
 
     static func payloads() throws -> [PayloadVector] {
-        try bankAndStaking() + groupsAndClaims() + tasks() + market() + intents()
+        try bankAndStaking() + groupsAndClaims() + tasks() + market() + intents() + governance()
     }
 
     static func bankAndStaking() throws -> [PayloadVector] {
@@ -152,6 +152,34 @@ extension ClientVectors {
             .init(args: ["settlement": hash(33).hex, "reason": "not as described", "bond": 10],
                   payload: .challengeSettlement(settlement: hash(33), reason: "not as described", bond: Amount(10)!)),
             .init(args: ["settlement": hash(34).hex, "upheld": true], payload: .resolveChallenge(settlement: hash(34), upheld: true)),
+        ]
+    }
+}
+
+extension ClientVectors {
+    /// One `gov_submit` per proposal action (parameter changes given unsorted on purpose: the
+    /// client sorts by key before signing), a deposit and a vote.
+    static func governance() throws -> [PayloadVector] {
+        let v1 = try other().publicKey, v2 = try signer().publicKey
+        let sorted = [v1, v2].sorted()
+        func submit(_ args: [String: Any], _ title: String, _ action: ProposalAction, summary: String = "") -> PayloadVector {
+            var all = args
+            all["title"] = title; all["summary"] = summary; all["deposit"] = 100
+            return .init(args: all, payload: .submitProposal(content: ProposalContent(title: title, summary: summary, action: action), deposit: Amount(100)!))
+        }
+        return [
+            submit(["action": ["kind": "text"]], "signal", .text, summary: "we agree"),
+            submit(["action": ["kind": "parameter_change", "changes": ["gov.votingPeriod": 50, "bank.transferFeeBps": 300]]], "fees",
+                   .parameterChange([ParamChange(key: .bankTransferFeeBps, value: 300), ParamChange(key: .govVotingPeriod, value: 50)])),
+            submit(["action": ["kind": "validator_change", "validators": [["public_key": sorted[1].hex, "power": 0], ["public_key": sorted[0].hex, "power": 7]]]],
+                   "set", .validatorChange([Validator(publicKey: sorted[0], power: 7), Validator(publicKey: sorted[1], power: 0)])),
+            submit(["action": ["kind": "treasury_spend", "to": address(0x61).description, "amount": 900]], "grant",
+                   .treasurySpend(to: address(0x61), amount: Amount(900)!)),
+            submit(["action": ["kind": "software_upgrade", "name": "v2-fee-round-up", "height": 5_000, "info": "agora 0.3"]], "upgrade",
+                   .softwareUpgrade(UpgradePlan(name: "v2-fee-round-up", height: 5_000, info: "agora 0.3"))),
+            submit(["action": ["kind": "cancel_upgrade", "name": "v2-fee-round-up"]], "cancel", .cancelUpgrade(name: "v2-fee-round-up")),
+            .init(args: ["proposal": 3, "amount": 25], payload: .depositProposal(proposal: 3, amount: Amount(25)!)),
+            .init(args: ["proposal": 3, "option": "no_with_veto"], payload: .voteProposal(proposal: 3, option: .noWithVeto)),
         ]
     }
 }

@@ -50,6 +50,7 @@ TAGS = {
     "task_start": 23, "task_complete": 24, "task_fail": 25, "task_cancel": 26, "task_expire": 27,
     "intent_post": 28, "intent_withdraw": 29, "mediator_register": 30, "settlement_propose": 31,
     "settlement_accept": 32, "settlement_challenge": 33, "settlement_resolve": 34, "claim_retract": 40,
+    "gov_submit": 48, "gov_deposit": 49, "gov_vote": 50,
 }
 # The node charges no fee for these (and refuses one): `Payload.isFeeExempt`.
 FEE_EXEMPT = {"faucet", "evidence"}
@@ -484,6 +485,91 @@ def settlement_resolve(settlement: Any, upheld: bool) -> bytes:
     if not isinstance(upheld, bool):
         raise InvalidInput("upheld", "must be True or False")
     return _start("settlement_resolve").fixed(hex_bytes(settlement, "settlement"), 32).boolean(upheld).done()
+
+
+# ---- governance (docs/governance.md) -----------------------------------------------------
+
+VOTE_OPTIONS = {"yes": 1, "abstain": 2, "no": 3, "no_with_veto": 4}
+# The closed list of keys a parameter change may name (`ParamKey`); bounds are checked by the node.
+PARAM_KEYS = {
+    "bank.transferFeeBps": 1, "bank.minFee": 2, "bank.faucetAmount": 3, "bank.blockReward": 4,
+    "staking.minBond": 10, "staking.doubleSignSlashBps": 11, "staking.maxEvidenceAge": 12,
+    "gov.minDeposit": 20, "gov.depositPeriod": 21, "gov.votingPeriod": 22, "gov.quorumBps": 23,
+    "gov.thresholdBps": 24, "gov.vetoBps": 25,
+}
+PROPOSAL_ACTIONS = {"text": 1, "parameter_change": 2, "validator_change": 3, "treasury_spend": 4,
+                    "software_upgrade": 5, "cancel_upgrade": 6}
+MAX_PROPOSAL_TITLE, MAX_PROPOSAL_SUMMARY = 140, 4 * 1024
+MAX_PARAM_CHANGES, MAX_VALIDATOR_CHANGES = 16, 32
+MAX_UPGRADE_INFO = 1024
+_UPGRADE_NAME_RE = re.compile(r"^[a-z0-9._\-]{1,64}$")
+
+
+def _upgrade_name(v: Any) -> bytes:
+    if not isinstance(v, str) or not _UPGRADE_NAME_RE.match(v):
+        raise InvalidInput("name", f"{v!r}: use 1-64 of a-z 0-9 . _ -")
+    return v.encode()
+
+
+def _param_changes(changes: Any) -> list[tuple[int, int]]:
+    """{key name: value} → (key tag, value) sorted by tag, as the node accepts only one order."""
+    if not isinstance(changes, Mapping) or not 1 <= len(changes) <= MAX_PARAM_CHANGES:
+        raise InvalidInput("changes", f"must map 1…{MAX_PARAM_CHANGES} parameter names to values")
+    out = []
+    for name, value in changes.items():
+        if name not in PARAM_KEYS:
+            raise InvalidInput("changes", f"{name!r} is not one of {', '.join(PARAM_KEYS)}")
+        out.append((PARAM_KEYS[name], uint(value, f"changes.{name}")))
+    return sorted(out)
+
+
+def _validator_changes(validators: Any) -> list[tuple[bytes, int]]:
+    """[{public_key, power}] → sorted by key bytes, no key twice; power 0 removes."""
+    if not isinstance(validators, (list, tuple)) or not 1 <= len(validators) <= MAX_VALIDATOR_CHANGES:
+        raise InvalidInput("validators", f"must list 1…{MAX_VALIDATOR_CHANGES} validators")
+    out = sorted((hex_bytes(v["public_key"], "validators.public_key"), uint(v["power"], "validators.power")) for v in validators)
+    if len({k for k, _ in out}) != len(out):
+        raise InvalidInput("validators", "a public key is named twice")
+    return out
+
+
+def _proposal_action(w: Writer, action: Mapping[str, Any]) -> None:
+    kind = action.get("kind") if isinstance(action, Mapping) else None
+    if kind not in PROPOSAL_ACTIONS:
+        raise InvalidInput("action", f"kind must be one of {', '.join(PROPOSAL_ACTIONS)}, got {kind!r}")
+    w.u8(PROPOSAL_ACTIONS[kind])
+    if kind == "parameter_change":
+        w.array(_param_changes(action.get("changes")), lambda c: w.u8(c[0]).u64(c[1]))
+    elif kind == "validator_change":
+        w.array(_validator_changes(action.get("validators")), lambda v: w.fixed(v[0], 32).u64(v[1]))
+    elif kind == "treasury_spend":
+        w.fixed(address(action.get("to"), "to"), 20).u64(_amount(action.get("amount"), "amount", 1))
+    elif kind == "software_upgrade":
+        w.bytes(_upgrade_name(action.get("name"))).u64(uint(action.get("height"), "height", minimum=1))
+        w.bytes(_text(action.get("info", ""), "info", 0, MAX_UPGRADE_INFO))
+    elif kind == "cancel_upgrade":
+        w.bytes(_upgrade_name(action.get("name")))
+
+
+def gov_submit(title: str, action: Mapping[str, Any], deposit: int, summary: str = "") -> bytes:
+    """A proposal with its first deposit. `action`: {"kind": "text"}, {"kind": "parameter_change",
+    "changes": {"bank.transferFeeBps": 300}}, {"kind": "validator_change", "validators":
+    [{"public_key": hex, "power": n}]}, {"kind": "treasury_spend", "to": ag1…, "amount": n},
+    {"kind": "software_upgrade", "name": …, "height": h, "info": …}, {"kind": "cancel_upgrade", "name": …}."""
+    w = _start("gov_submit").bytes(_text(title, "title", 1, MAX_PROPOSAL_TITLE))
+    w.bytes(_text(summary, "summary", 0, MAX_PROPOSAL_SUMMARY))
+    _proposal_action(w, action)
+    return w.u64(_amount(deposit, "deposit")).done()
+
+
+def gov_deposit(proposal: int, amount: int) -> bytes:
+    return _start("gov_deposit").u64(uint(proposal, "proposal")).u64(_amount(amount, "amount", 1)).done()
+
+
+def gov_vote(proposal: int, option: str) -> bytes:
+    if option not in VOTE_OPTIONS:
+        raise InvalidInput("option", f"{option!r} is not one of {', '.join(VOTE_OPTIONS)}")
+    return _start("gov_vote").u64(uint(proposal, "proposal")).u8(VOTE_OPTIONS[option]).done()
 
 
 ENCODERS: dict[str, Callable[..., bytes]] = {kind: globals()[kind] for kind in TAGS}

@@ -160,3 +160,18 @@ class TransactionMethods:
 
     def resolve_challenge(self, key, settlement: str, upheld: bool, **opts) -> Receipt:
         return self.submit(key, "settlement_resolve", P.settlement_resolve(settlement, upheld), **opts)
+
+    # ---- governance ------------------------------------------------------------------------
+
+    def submit_proposal(self, key, title: str, action: Mapping[str, Any], deposit: int, summary: str = "", **opts) -> Receipt:
+        """Submits a governance proposal with its first deposit (see `payloads.gov_submit` for
+        the action's shapes); the chain numbers proposals in order (`query gov proposals`)."""
+        return self.submit(key, "gov_submit", P.gov_submit(title, action, deposit, summary), **opts)
+
+    def deposit_proposal(self, key, proposal: int, amount: int, **opts) -> Receipt:
+        """Adds to a proposal's deposit while it is in its deposit period."""
+        return self.submit(key, "gov_deposit", P.gov_deposit(proposal, amount), **opts)
+
+    def vote_proposal(self, key, proposal: int, option: str, **opts) -> Receipt:
+        """Bonded validators only: yes, abstain, no or no_with_veto; changeable until the end."""
+        return self.submit(key, "gov_vote", P.gov_vote(proposal, option), **opts)
