@@ -96,10 +96,13 @@ extension APIRoutes {
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
-        router.get("/api/v1/claims/{id}") { _, context in
+        router.get("/api/v1/claims/{id}") { request, context in
             let id = try pathID(context, "claim")
+            let prove = try wantsProof(request)
             guard let c = try chain.queries.claim(id: id) else { throw APIError.notFound("claim_not_found", "claim \(id) does not exist") }
-            return try json(API.ClaimView(c))
+            var view = API.ClaimView(c)
+            if prove { view.proof = try stateProof(deps, GroupKeys.claim(id)) }
+            return try json(view)
         }
 
         router.get("/api/v1/claims/{id}/thread") { request, context in

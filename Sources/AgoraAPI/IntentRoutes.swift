@@ -48,10 +48,13 @@ extension APIRoutes {
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
-        router.get("/api/v1/intents/{id}") { _, context in
+        router.get("/api/v1/intents/{id}") { request, context in
             let id = try pathID(context, "intent")
+            let prove = try wantsProof(request)
             guard let i = try chain.queries.intent(id: id) else { throw APIError.notFound("intent_not_found", "intent \(id) does not exist") }
-            return try json(API.IntentView(i))
+            var view = API.IntentView(i)
+            if prove { view.proof = try stateProof(deps, IntentKeys.intent(id)) }
+            return try json(view)
         }
 
         addSettlementRoutes(router, deps)

@@ -48,10 +48,13 @@ extension APIRoutes {
                                          nextCursor: rows.count == page.limit ? rows.last?.0.hex : nil))
         }
 
-        router.get("/api/v1/market/offers/{id}") { _, context in
+        router.get("/api/v1/market/offers/{id}") { request, context in
             let id = try pathID(context, "offer")
+            let prove = try wantsProof(request)
             guard let o = try Market.offer(id, state: chain.queries.state) else { throw APIError.notFound("offer_not_found", "offer \(id) does not exist") }
-            return try json(API.OfferView(id, o))
+            var view = API.OfferView(id, o)
+            if prove { view.proof = try stateProof(deps, MarketKeys.offer(id)) }
+            return try json(view)
         }
 
         // One route per party rather than ?buyer=|seller=: each is a plain key range, and a

@@ -82,7 +82,7 @@ public enum APIRoutes {
         ("GET", "/api/v1/groups/{id}/claims"), ("GET", "/api/v1/claims/{id}"), ("GET", "/api/v1/claims/{id}/thread"),
         ("GET", "/api/v1/admin/tokens"), ("POST", "/api/v1/admin/mempool/flush"), ("GET", "/api/v1/admin/log-level"),
         ("PUT", "/api/v1/admin/log-level"), ("GET", "/api/v1/admin/audit"),
-    ] + lightClientRouteTable + artifactRouteTable + taskRouteTable + presenceRouteTable + marketRouteTable + intentRouteTable
+    ] + lightClientRouteTable + proofRouteTable + artifactRouteTable + taskRouteTable + presenceRouteTable + marketRouteTable + intentRouteTable
 
     public static func router(_ deps: APIDependencies) -> Router<AgoraRequestContext> {
         let router = Router(context: AgoraRequestContext.self)
@@ -160,6 +160,7 @@ public enum APIRoutes {
         addAccountRoutes(router, deps)
         addNodeRoutes(router, deps)
         addBlockRoutes(router, deps)
+        addProofRoutes(router, deps)
     }
 
     /// `/status`: the head, this node's role, the mempool's size and the bank parameters.
@@ -266,13 +267,16 @@ public enum APIRoutes {
             return try json(API.ListView(items: items, nextCursor: rows.count == page.limit ? rows.last.map { $0.0.description } : nil))
         }
 
-        router.get("/api/v1/accounts/{address}") { _, context in
+        router.get("/api/v1/accounts/{address}") { request, context in
             let text = try context.parameters.require("address")
             let address = try APIError.address(text, field: "address")
+            let prove = try wantsProof(request)
             let account = try chain.account(address)
-            return try json(API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
-                                            nextNonce: chain.queries.nextNonce(sender: address, committed: account.nonce),
-                                            faucetClaimed: account.faucetClaimed))
+            var view = API.AccountView(address: address.description, balance: account.balance.units, nonce: account.nonce,
+                                       nextNonce: chain.queries.nextNonce(sender: address, committed: account.nonce),
+                                       faucetClaimed: account.faucetClaimed)
+            if prove { view.proof = try stateProof(deps, BankKeys.account(address)) }
+            return try json(view)
         }
     }
 

@@ -41,10 +41,13 @@ extension APIRoutes {
                                          nextCursor: rows.count == page.limit ? rows.last.map { String($0.position) } : nil))
         }
 
-        router.get("/api/v1/tasks/{id}") { _, context in
+        router.get("/api/v1/tasks/{id}") { request, context in
             let id = try pathID(context, "task")
+            let prove = try wantsProof(request)
             guard let t = try chain.queries.task(id: id) else { throw APIError.notFound("task_not_found", "task \(id) does not exist") }
-            return try json(API.TaskView(t, headTime: chain.snapshot.head.timestamp))
+            var view = API.TaskView(t, headTime: chain.snapshot.head.timestamp)
+            if prove { view.proof = try stateProof(deps, TaskKeys.task(id)) }
+            return try json(view)
         }
     }
 }

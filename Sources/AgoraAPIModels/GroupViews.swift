@@ -47,6 +47,9 @@ extension API {
     }
 
     public struct ClaimView: Codable, Sendable, Equatable {
+        /// With `?prove=true`: the record's state key, canonical value and proof at the head,
+        /// with that height's header and commit (docs/state.md).
+        public var proof: StateProofView? = nil
         public var id: String
         public var group: String
         public var author: String

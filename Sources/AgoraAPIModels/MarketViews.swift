@@ -2,6 +2,9 @@ import AgoraCore
 
 extension API {
     public struct OfferView: Codable, Sendable, Equatable {
+        /// With `?prove=true`: the record's state key, canonical value and proof at the head,
+        /// with that height's header and commit (docs/state.md).
+        public var proof: StateProofView? = nil
         public var id: String
         public var seller: String
         public var title: String

@@ -259,6 +259,9 @@ public enum API {
     }
 
     public struct AccountView: Codable, Sendable {
+        /// With `?prove=true`: the record's state key, canonical value and proof at the head,
+        /// with that height's header and commit (docs/state.md).
+        public var proof: StateProofView? = nil
         public var address: String
         public var balance: UInt64
         /// Nonce of the next transaction the chain will accept from this account.
@@ -273,13 +276,13 @@ public enum API {
         }
     }
 
-    public struct CommitView: Codable, Sendable {
+    public struct CommitView: Codable, Sendable, Equatable {
         public var height: UInt64
         public var round: UInt32
         public var blockHash: String
         public var signatures: [SignatureView]
 
-        public struct SignatureView: Codable, Sendable {
+        public struct SignatureView: Codable, Sendable, Equatable {
             public var validator: String
             public var signature: String
 

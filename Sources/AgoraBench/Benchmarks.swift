@@ -137,6 +137,10 @@ public enum Benchmarks {
         public var commitSeconds: Double
         /// Wall time inside block production (execution, commit, building, events, mempool upkeep).
         public var produceSeconds: Double
+        /// Of `produceSeconds`: updating the state tree (pages read and hashed; their SQLite
+        /// writes are in `commitSeconds`), and the tree pages written per block on average.
+        public var treeSeconds: Double
+        public var treePagesPerBlock: Double
     }
 
     /// Drives `count` pre-signed transfers through mempool admission (parallel signature
@@ -169,7 +173,8 @@ public enum Benchmarks {
                            perSecond: Double(run.committed) / run.seconds,
                            blockP50: pct(0.5), blockP99: pct(0.99), peakRSSMiB: peakRSSMiB,
                            admitSeconds: run.admitSeconds, executeSeconds: run.executeSeconds, commitSeconds: run.commitSeconds,
-                           produceSeconds: run.produceSeconds)
+                           produceSeconds: run.produceSeconds, treeSeconds: run.treeSeconds,
+                           treePagesPerBlock: Double(run.treePages) / Double(max(1, blockTimes.count)))
     }
 
     /// Pre-signed transactions through the whole single-validator pipeline: admission (parallel
@@ -187,6 +192,8 @@ public enum Benchmarks {
             /// Wall time inside `produceBlock`: execution and commit plus building the block,
             /// events, mempool upkeep.
             var produceSeconds = 0.0
+            var treeSeconds = 0.0
+            var treePages = 0
             var seconds = 0.0
         }
 
@@ -233,6 +240,8 @@ public enum Benchmarks {
                     run.blockTimes.append(produced.executeSeconds + produced.commitSeconds)
                     run.executeSeconds += produced.executeSeconds
                     run.commitSeconds += produced.commitSeconds
+                    run.treeSeconds += produced.treeSeconds
+                    run.treePages += produced.treePages
                 }
                 run.committed += produced.transactions
                 if produced.transactions == 0 && progress.done && chain.queries.pendingCount == 0 {

@@ -56,7 +56,7 @@ public final class Chain: Sendable {
     let stopped = Mutex(false)
     /// Executions of candidate blocks on top of the current head (proposals built or verified),
     /// so that committing a decided block does not execute it again. Cleared on every commit.
-    let executions = Mutex<[Hash: ExecutedBlock]>([:])
+    let executions = Mutex<[Hash: PreparedBlock]>([:])
     static let maxCachedExecutions = 8
     /// What a proposal may hold: counts, bytes and the measured cost (`BlockBudget`).
     let proposalBudget: ProposalBudget
@@ -71,10 +71,16 @@ public final class Chain: Sendable {
         /// Share (percent) of the propose timeout that verifying and executing a proposal may
         /// take on a validator, by this node's measured cost (`block.roundBudgetPercent`).
         public var roundBudgetPercent: Int
-        public init(maxBlockTransactions: Int = 10_000, maxBlockBytes: Int = Limits.defaultMaxBlockBytes, roundBudgetPercent: Int = 50) {
+        /// Heights below the head whose state proofs stay servable (`state.proofHeights`);
+        /// older tree pages are pruned. nil keeps every version.
+        public var proofHeights: UInt64?
+        public static let defaultProofHeights: UInt64 = 10_000
+        public init(maxBlockTransactions: Int = 10_000, maxBlockBytes: Int = Limits.defaultMaxBlockBytes, roundBudgetPercent: Int = 50,
+                    proofHeights: UInt64? = Config.defaultProofHeights) {
             self.maxBlockTransactions = min(maxBlockTransactions, Limits.maxTransactionsPerBlock)
             self.maxBlockBytes = maxBlockBytes
             self.roundBudgetPercent = min(100, max(1, roundBudgetPercent))
+            self.proofHeights = proofHeights
         }
     }
 
@@ -144,6 +150,9 @@ public final class Chain: Sendable {
                   Chain.sealIsValid(stored.seal, chainID: identity.chainID, validators: headValidators)
             else { throw OpenError.integrity("head block \(head.height) seal does not verify") }
             lastSeal = stored.seal
+        }
+        guard try store.stateTreeRoot(height: head.height) == head.stateRoot else {
+            throw OpenError.integrity("the state tree's root at height \(head.height) is not the head's state root (a data directory from before the state tree must be initialised again)")
         }
         let digest = try store.computeStateDigest()
         guard digest == head.digest else {

@@ -29,20 +29,23 @@ extension Chain {
             guard seal.height == h.height, seal.blockHash == block.hash,
                   Chain.sealIsValid(seal, chainID: identity.chainID, validators: t.validators)
             else { throw BlockError.invalid(height: h.height, reason: "seal does not verify") }
-            let executed = try verified(block, tip: t)
-            return try commit(block, seal: seal, executed: executed, tip: t, started: started)
+            let prepared = try verified(block, tip: t)
+            return try commit(block, seal: seal, prepared: prepared, tip: t, started: started)
         }
     }
 
     /// Stores a verified block and moves the head, cache, mempool, metrics and events on.
-    func commit(_ block: Block, seal: Commit, executed: ExecutedBlock, tip t: Tip, started: UInt64) throws -> ProducedBlock {
+    func commit(_ block: Block, seal: Commit, prepared: PreparedBlock, tip t: Tip, started: UInt64) throws -> ProducedBlock {
+        let executed = prepared.executed
         let header = block.header
         let height = header.height
         let hash = header.hash
         var digest = t.head.digest
         digest.apply(executed.writes)
         let executedAt = DispatchTime.now().uptimeNanoseconds
-        try store.commit(.init(block: block, seal: seal, receipts: executed.receipts, writes: executed.writes, digest: digest))
+        let pruneThrough = config.proofHeights.flatMap { height > $0 ? height - $0 : nil }
+        try store.commit(.init(block: block, seal: seal, receipts: executed.receipts, writes: executed.writes, digest: digest,
+                               tree: prepared.tree, pruneThrough: pruneThrough))
         cache.apply(executed.writes)
         let committedAt = DispatchTime.now().uptimeNanoseconds
 
@@ -76,6 +79,7 @@ extension Chain {
         metrics.blockCommit.recordNanoseconds(Int64(committedAt - executedAt))
         metrics.blockInterval.recordMilliseconds(Int64(header.timestamp - t.head.timestamp))
         metrics.blockTransactions.record(executed.included.count)
+        metrics.stateTreePagesWritten.record(prepared.tree.written.count)
         metrics.transactionsCommitted.increment(by: executed.included.count)
         metrics.transactionsFailed.increment(by: executed.receipts.filter { !$0.succeeded }.count)
         metrics.mempoolTransactions.record(mempool.count)
@@ -89,7 +93,8 @@ extension Chain {
         publishEvents(hash: hash, header: header, executed: executed, params: params)
         feed.committed(block, seal)
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
-                             executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9)
+                             executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9,
+                             treeSeconds: prepared.treeSeconds, treePages: prepared.tree.written.count)
     }
 
     // MARK: Events

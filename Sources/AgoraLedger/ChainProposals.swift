@@ -17,6 +17,18 @@ extension Chain {
         public var refused: Int
         public var executeSeconds: Double
         public var commitSeconds: Double
+        /// Updating the state tree for this block when it was built or verified (reading its
+        /// pages, hashing the new ones).
+        public var treeSeconds: Double
+        /// State tree pages this block wrote.
+        public var treePages: Int
+    }
+
+    /// A block executed on top of the head, with the state tree update it makes.
+    struct PreparedBlock: Sendable {
+        var executed: ExecutedBlock
+        var tree: StateTree.Update
+        var treeSeconds: Double
     }
 
     /// Builds a candidate for the next height from the mempool, proposed by `proposer`: its
@@ -33,15 +45,16 @@ extension Chain {
         let started = ContinuousClock.now
         let executed = try executor.execute(candidates, context: context, base: cache, mode: .propose)
         proposalBudget.executed(count: candidates.count, seconds: (ContinuousClock.now - started).inSeconds)
+        let prepared = try prepare(executed, height: height, base: t.head.height)
         let header = BlockHeader(chainID: identity.chainID, height: height, previousHash: t.head.hash,
                                  timestamp: context.timestamp, proposer: proposer,
                                  txRoot: Block.txRoot(executed.included),
-                                 stateRoot: StateRoot.next(previous: t.head.stateRoot, writes: executed.writes),
+                                 stateRoot: prepared.tree.root,
                                  validatorSetHash: t.validators.hash, nextValidatorSetHash: t.afterNextValidators.hash,
                                  lastCommit: t.lastSeal)
         let block = Block(header: header, transactions: executed.included)
         proposalBudget.built(transactions: executed.included.count, bytes: executed.included.reduce(0) { $0 + $1.size })
-        remember(block.hash, executed)
+        remember(block.hash, prepared)
         return block
     }
 
@@ -95,7 +108,7 @@ extension Chain {
     /// height's validator set, a strictly later timestamp, a valid commit of the parent as
     /// `lastCommit`, valid transaction signatures (checked in parallel) and a transaction root
     /// and state root that re-execution reproduces.
-    func verified(_ block: Block, tip t: Tip) throws(BlockError) -> ExecutedBlock {
+    func verified(_ block: Block, tip t: Tip) throws(BlockError) -> PreparedBlock {
         let h = block.header
         guard h.height == t.head.height + 1 else { throw BlockError.notNext(expected: t.head.height + 1, got: h.height) }
         let hash = block.hash
@@ -141,16 +154,30 @@ extension Chain {
             throw invalid("state unavailable: \(error)")
         }
         proposalBudget.executed(count: block.transactions.count, seconds: (ContinuousClock.now - started).inSeconds)
-        guard StateRoot.next(previous: t.head.stateRoot, writes: executed.writes) == h.stateRoot else { throw invalid("state root differs") }
-        remember(hash, executed)
-        return executed
+        let prepared: PreparedBlock
+        do { prepared = try prepare(executed, height: h.height, base: t.head.height) } catch {
+            throw invalid("state tree unavailable: \(error)")
+        }
+        guard prepared.tree.root == h.stateRoot else { throw invalid("state root differs") }
+        remember(hash, prepared)
+        return prepared
+    }
+
+    /// An executed block with its state tree update on top of the head's tree (`base`): the
+    /// update's root is the block's state root, and its pages commit with the block.
+    func prepare(_ executed: ExecutedBlock, height: UInt64, base: UInt64) throws -> PreparedBlock {
+        let started = ContinuousClock.now
+        let tree = try store.stateTreeUpdate(base: base, version: height, writes: executed.writes)
+        let seconds = (ContinuousClock.now - started).inSeconds
+        metrics.stateTreeUpdate.recordNanoseconds(Int64(seconds * 1e9))
+        return PreparedBlock(executed: executed, tree: tree, treeSeconds: seconds)
     }
 
     /// Keyed by block hash alone: the hash commits to the parent, and commits clear the cache.
-    func remember(_ hash: Hash, _ executed: ExecutedBlock) {
+    func remember(_ hash: Hash, _ prepared: PreparedBlock) {
         executions.withLock { cache in
             if cache.count >= Chain.maxCachedExecutions { cache.removeAll() }
-            cache[hash] = executed
+            cache[hash] = prepared
         }
     }
 

@@ -31,6 +31,17 @@ public struct LedgerQueries: Sendable {
     /// The corruption a read or write met since start, if any: the node is not ready.
     public var storageCorruption: StorageError? { store.corruption }
 
+    // MARK: State proofs
+
+    /// A state key's value at `height` (nil: the head) with its proof, header and commit.
+    /// Throws `StateProofUnavailable` for a height outside the proof window.
+    public func proveState(key: StateKey, height: UInt64? = nil) throws -> BlockStore.ProvenState {
+        try store.proveState(key: key, height: height ?? store.head().height)
+    }
+
+    /// The oldest height whose proofs this node still serves.
+    public func oldestProvableHeight() throws -> UInt64 { max(1, try store.oldestProvableHeight()) }
+
     // MARK: Blocks and transactions
 
     public func block(height: UInt64) throws -> BlockStore.StoredBlock? { try store.block(height: height) }

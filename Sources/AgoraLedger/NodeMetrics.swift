@@ -13,6 +13,10 @@ public final class NodeMetrics: Sendable {
     public let blockInterval: Metrics.Timer
     public let blockCommit: Metrics.Timer
     public let blockTransactions: Recorder
+    /// The state tree: per-block update time, pages written per block, bytes of proofs served.
+    public let stateTreeUpdate: Metrics.Timer
+    public let stateTreePagesWritten: Recorder
+    public let stateProofBytes: Recorder
     public let transactionsCommitted: Metrics.Counter
     public let transactionsFailed: Metrics.Counter
     public let mempoolTransactions: Gauge
@@ -38,6 +42,9 @@ public final class NodeMetrics: Sendable {
         blockInterval = Metrics.Timer(label: "agora_block_interval_seconds", factory: factory)
         blockCommit = Metrics.Timer(label: "agora_block_commit_seconds", factory: factory)
         blockTransactions = Recorder(label: "agora_block_transactions", factory: factory)
+        stateTreeUpdate = Metrics.Timer(label: "agora_state_tree_update_seconds", factory: factory)
+        stateTreePagesWritten = Recorder(label: "agora_state_tree_pages_written", factory: factory)
+        stateProofBytes = Recorder(label: "agora_state_proof_bytes", factory: factory)
         transactionsCommitted = Metrics.Counter(label: "agora_transactions_committed_total", factory: factory)
         transactionsFailed = Metrics.Counter(label: "agora_transactions_failed_total", factory: factory)
         mempoolTransactions = Gauge(label: "agora_mempool_transactions", factory: factory)
@@ -64,6 +71,9 @@ public final class NodeMetrics: Sendable {
         "agora_block_interval_seconds": "Time between consecutive block timestamps.",
         "agora_block_commit_seconds": "Time to write a block and its state changes to SQLite.",
         "agora_block_transactions": "Transactions per committed block.",
+        "agora_state_tree_update_seconds": "Time to compute a block's state tree update (read the changed paths' pages, hash the new ones).",
+        "agora_state_tree_pages_written": "State tree pages (16-slot nodes) written per block.",
+        "agora_state_proof_bytes": "Size of each state proof served (canonical encoding).",
         "agora_transactions_committed_total": "Transactions included in committed blocks.",
         "agora_transactions_failed_total": "Included transactions whose payload failed (fee paid).",
         "agora_transactions_rejected_total": "Transactions refused at admission or block building, by reason.",

@@ -17,6 +17,8 @@ import MCP
 public actor MCPSessionRouter: MCPEndpoint {
     public struct Configuration: Sendable {
         public var maxSessions = 64
+        /// Open `subscriptions/listen` streams at once (each checks the chain once a second).
+        public var maxListenStreams = 64
         public var idleTimeout: Duration = .seconds(1800)
         /// When set, every request must carry `Authorization: Bearer <token>` (this one, which may
         /// act as any agent, or an agent's own token).
@@ -168,6 +170,10 @@ public actor MCPSessionRouter: MCPEndpoint {
                 status = RPCError(code: code, message: "").httpStatus
             }
             return Self.json(response, status: status)
+        }
+        guard listeners.count < configuration.maxListenStreams else {
+            return Self.json(RPCError(code: -32000, message: "Too many listen streams (\(configuration.maxListenStreams)); close one or retry later")
+                .response(id: request.id), status: 503)
         }
         guard headers["accept"]?.contains("text/event-stream") == true else {
             return Self.json(RPCError(code: RPCError.invalidRequest, message: "subscriptions/listen answers with text/event-stream: accept it").response(id: request.id),

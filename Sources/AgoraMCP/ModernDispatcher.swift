@@ -10,7 +10,7 @@ import MCP
 public struct ModernDispatcher: Sendable {
     let version: String
     /// How often a listen stream checks its resources for changes.
-    var pollInterval: Duration = .milliseconds(500)
+    var pollInterval: Duration = ResourceWatch.pollInterval
 
     public init(version: String) { self.version = version }
 

@@ -14,6 +14,8 @@ public actor ModernStdioTransport: Transport {
     private let dispatcher: ModernDispatcher
     private let session: AgentSession
     private var running: [String: Task<Void, Never>] = [:]
+    /// Requests and listen streams in progress at once; a listen past it is refused.
+    static let maxRunning = 16
 
     public init(session: AgentSession, version: String, logger: Logger) {
         self.logger = logger
@@ -58,7 +60,10 @@ public actor ModernStdioTransport: Transport {
         }
         guard MCPRevision.isEnvelopeRequest(message) else { return false }
         let key = Self.key(message["id"] ?? .null)
-        let request = EnvelopeRequest.parse(message, headers: nil)
+        var request = EnvelopeRequest.parse(message, headers: nil)
+        if case let .success(r) = request, r.method == "subscriptions/listen", running.count >= Self.maxRunning {
+            request = .failure(RPCError(code: -32000, message: "Too many open requests and listen streams (\(Self.maxRunning)); close one first"))
+        }
         running[key] = Task { [dispatcher, session] in
             let response: Value
             switch request {

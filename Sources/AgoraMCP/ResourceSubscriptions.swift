@@ -11,7 +11,7 @@ actor ResourceSubscriptions {
     private let pollInterval: Duration
     private weak var server: Server?
 
-    init(session: AgentSession, pollInterval: Duration = .milliseconds(500)) {
+    init(session: AgentSession, pollInterval: Duration = ResourceWatch.pollInterval) {
         self.session = session
         self.pollInterval = pollInterval
     }

@@ -11,6 +11,9 @@ import MCP
 /// `resources/subscribe` sessions (earlier revisions).
 struct ResourceWatch: Sendable {
     static let maxURIs = 32
+    /// How often a subscription asks the node's height: one status read a second per listen
+    /// stream or subscribed session (capped by their counts), a block interval's worth of delay.
+    static let pollInterval: Duration = .seconds(1)
 
     let session: AgentSession
     /// The watched URIs, in subscription order (unwatchable ones are never added).

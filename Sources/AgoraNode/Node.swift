@@ -66,7 +66,8 @@ public struct Node {
         do {
             chain = try Chain(store: store, validatorKey: key, expectedChainID: config.chainID,
                               mempool: Mempool(config: config.mempoolConfig, metrics: metrics),
-                              config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent),
+                              config: .init(maxBlockTransactions: config.maxBlockTransactions, roundBudgetPercent: config.blockRoundBudgetPercent,
+                                            proofHeights: UInt64(config.stateProofHeights)),
                               events: events, feed: feed, metrics: metrics, logger: logger)
         } catch Chain.OpenError.integrity(let why) {
             // The head's seal and the state digest: part of the start-up check, named the same way.
@@ -279,6 +280,7 @@ extension Node {
         ])
         var settings = MCPSessionRouter.Configuration()
         settings.maxSessions = config.mcp.maxSessions
+        settings.maxListenStreams = config.mcp.maxSessions
         settings.idleTimeout = .seconds(config.mcp.idleTimeoutSeconds)
         settings.bearerToken = config.mcp.token
         settings.allowedOrigins = config.corsOrigins

@@ -31,6 +31,9 @@ public struct NodeConfig: Sendable {
     /// Share (percent) of the propose timeout a proposal's measured verify-and-execute cost may
     /// take (`block.roundBudgetPercent`; `BlockBudget`).
     public var blockRoundBudgetPercent = 50
+    /// Heights below the head whose state proofs stay servable; older state tree pages are
+    /// pruned (`state.proofHeights`, docs/state.md).
+    public var stateProofHeights: Int = 10_000
     public var mempoolMaxCount: Int
     public var mempoolMaxBytes: Int
     /// The ready bound, the queued limits and the expiry ceiling (`mempool.*`, docs/mempool.md).
@@ -161,6 +164,8 @@ public struct NodeConfig: Sendable {
         Key(name: "block.maxTransactions", defaultValue: .int(10_000), secret: false, help: "transactions per block at most"),
         Key(name: "block.roundBudgetPercent", defaultValue: .int(50), secret: false,
             help: "percent of the propose timeout a block's measured verification and execution may take (1-100)"),
+        Key(name: "state.proofHeights", defaultValue: .int(10_000), secret: false,
+            help: "heights below the head whose state proofs stay servable; older state tree pages are pruned"),
         Key(name: "mempool.maxCount", defaultValue: .int(100_000), secret: false,
             help: "pending transactions at most: the hard ceiling over the ready bound and the queued limits"),
         Key(name: "mempool.maxPendingSeconds", defaultValue: .double(10), secret: false,
@@ -301,6 +306,7 @@ public struct NodeConfig: Sendable {
         let r = SettingReader(reader: s.reader)
         var config = try readCore(r)
         config.blockRoundBudgetPercent = try r.int("block.roundBudgetPercent", 1...100)
+        config.stateProofHeights = try r.int("state.proofHeights", 1...1_000_000_000)
         try config.readAcceptGateAndTesting(r)
         try config.readArtifactsAndPresence(r)
         try config.readMempool(r)

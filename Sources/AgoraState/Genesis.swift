@@ -122,7 +122,7 @@ public struct Genesis: Codable, Sendable, Equatable {
         return Resolved(chainID: chainID, genesisTime: genesisTime, validatorSet: set, params: bank,
                         staking: stakingParams, bonds: sortedBonds,
                         allocations: sorted.map { ($0.key, $0.value) }, hash: hash, state: state,
-                        stateRoot: StateRoot.next(previous: .zero, writes: state))
+                        stateRoot: try Genesis.treeRoot(state))
     }
 
     /// The validator set, and each validator's key in the order of `validators`.
@@ -247,6 +247,15 @@ public enum GenesisError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .unreadable(p): return "cannot read genesis file \(p)"
         case let .invalid(why): return "invalid genesis: \(why)"
+        }
+    }
+}
+
+extension Genesis {
+    /// The state tree's root over the genesis state (version 0 of the tree).
+    static func treeRoot(_ state: WriteSet) throws(GenesisError) -> Hash {
+        do { return try StateTree.update(MemoryTreeNodes(), base: nil, version: 0, writes: state).root } catch {
+            throw .invalid("genesis state tree: \(error)")
         }
     }
 }

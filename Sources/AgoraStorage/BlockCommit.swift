@@ -15,15 +15,27 @@ extension BlockStore {
         public var receipts: [Receipt]
         public var writes: WriteSet
         public var digest: StateDigest
+        /// The state tree's pages for this height (`stateTreeUpdate`); its root is the header's.
+        public var tree: StateTree.Update
+        /// Prune tree pages that went stale at or before this height (nil: keep everything).
+        public var pruneThrough: UInt64?
 
-        public init(block: Block, seal: Commit, receipts: [Receipt], writes: WriteSet, digest: StateDigest) {
+        public init(block: Block, seal: Commit, receipts: [Receipt], writes: WriteSet, digest: StateDigest,
+                    tree: StateTree.Update, pruneThrough: UInt64? = nil) {
             self.block = block
             self.seal = seal
             self.receipts = receipts
             self.writes = writes
             self.digest = digest
+            self.tree = tree
+            self.pruneThrough = pruneThrough
         }
     }
+
+    /// Stale pages deleted per block at most: the pruner keeps up with a window's worth of
+    /// blocks as long as a block replaces fewer pages than this, and a commit never stalls on a
+    /// large backlog (after the window is shortened, say).
+    public static let pruneBatch = 4_096
 
     /// Stores a block and its effects atomically. The block must extend the current head.
     public func commit(_ batch: CommitBatch) throws {
@@ -37,9 +49,16 @@ extension BlockStore {
             guard header.previousHash == head.hash else {
                 throw StorageError.corrupt(what: "block \(header.height) does not extend head \(head.hash)")
             }
+            guard batch.tree.version == header.height, batch.tree.root == header.stateRoot else {
+                throw StorageError.corrupt(what: "state tree update for \(batch.tree.version) does not match block \(header.height)'s state root")
+            }
             try BlockStore.insertBlock(db, batch, hash: hash)
             for indexer in BlockStore.indexers { try indexer.index(db, batch) }
             try BlockStore.applyWrites(db, batch.writes)
+            try BlockStore.writeTree(db, batch.tree)
+            if let through = batch.pruneThrough {
+                try self.pruneTree(db, through: through, limit: max(BlockStore.pruneBatch, 2 * batch.tree.stale.count))
+            }
             try self.setMeta(db, MetaKey.headHeight, header.height.canonicalBytes)
             try self.setMeta(db, MetaKey.headHash, hash.bytes)
             try self.setMeta(db, MetaKey.stateRoot, header.stateRoot.bytes)

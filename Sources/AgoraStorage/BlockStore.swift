@@ -90,6 +90,11 @@ public final class BlockStore: Sendable {
             if try Row.fetchOne(db, sql: "SELECT 1 FROM meta WHERE key = ?", arguments: [MetaKey.chainID]) != nil {
                 throw StorageError.alreadyInitialized(path: self.path)
             }
+            let tree = try StateTree.update(MemoryTreeNodes(), base: nil, version: 0, writes: genesis.state)
+            guard tree.root == genesis.stateRoot else {
+                throw StorageError.corrupt(what: "genesis state tree root \(tree.root) differs from the resolved \(genesis.stateRoot)")
+            }
+            try BlockStore.writeTree(db, tree)
             var digest = StateDigest()
             for e in genesis.state.entries {
                 guard let v = e.value else { continue }

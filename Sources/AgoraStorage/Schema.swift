@@ -159,6 +159,23 @@ enum Schema {
                     PRIMARY KEY(address, position)) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v6-state-tree") { db in
+            // The state tree (StateTreeStore.swift): its pages by path and the version (height)
+            // that wrote them, and for each version the pages it stopped using, so that pruning
+            // past the proof window is a range delete in height order.
+            try db.execute(sql: """
+                CREATE TABLE state_nodes(
+                    path BLOB NOT NULL,
+                    version INTEGER NOT NULL,
+                    page BLOB NOT NULL,
+                    PRIMARY KEY(path, version)) WITHOUT ROWID;
+                CREATE TABLE state_stale(
+                    since INTEGER NOT NULL,
+                    path BLOB NOT NULL,
+                    version INTEGER NOT NULL,
+                    PRIMARY KEY(since, path, version)) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }
@@ -173,4 +190,6 @@ enum MetaKey {
     static let stateRoot = "state_root"
     static let stateDigest = "state_digest"
     static let validatorSet = "validator_set"
+    /// The oldest height whose state proofs are complete (pruning removed what older ones used).
+    static let treePrunedThrough = "tree_pruned_through"
 }

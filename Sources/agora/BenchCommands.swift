@@ -8,7 +8,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, MediatorBench.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, MediatorBench.self, Proofs.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -46,6 +46,8 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "block execute+commit: p50 %.1f ms, p99 %.1f ms", r.blockP50 * 1000, r.blockP99 * 1000))
                 print(String(format: "stages: admission (signature checks) %.2f s, execution %.2f s, SQLite commit %.2f s; block production in all %.2f s",
                              r.admitSeconds, r.executeSeconds, r.commitSeconds, r.produceSeconds))
+                print(String(format: "state tree: %.2f s updating (%.1f%% of block production), %.0f pages written per block",
+                             r.treeSeconds, r.treeSeconds / max(r.produceSeconds, 1e-9) * 100, r.treePagesPerBlock))
                 print(String(format: "peak RSS: %.0f MiB", r.peakRSSMiB))
                 print(String(format: "verify rate: %.0f/s; apply/verify ratio: %.2f", verify.perSecondAllCores, r.perSecond / verify.perSecondAllCores))
             }
@@ -72,6 +74,28 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "delivered per subscriber: min %.0f/s, median %.0f/s; subscribers dropped: %d",
                              r.minPerSubscriber, r.medianPerSubscriber, r.dropped))
                 print("server RSS by second (MiB): " + r.rssMiB.map { String(format: "%.0f", $0) }.joined(separator: " "))
+            }
+        }
+    }
+
+    struct Proofs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "State proofs in a tree of N accounts: proof size, time to build one from the tree's pages (in memory) and to verify one.")
+        @Option(help: "Accounts in the state.") var accounts: Int = 1_000_000
+        @Option(help: "Proofs to build and verify (one in ten of an absent key).") var proofs: Int = 10_000
+
+        func run() async throws {
+            try await runCommand {
+                guard (1...20_000_000).contains(accounts), (1...1_000_000).contains(proofs) else {
+                    throw CLIError(Exit.invalidInput, "--accounts 1…20000000, --proofs 1…1000000")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let r = try StateProofBenchmark.run(accounts: accounts, proofs: proofs)
+                print(String(format: "tree of %d accounts built in %.1f s: %d pages", r.accounts, r.buildSeconds, r.pages))
+                print(String(format: "proof size: min %d, mean %.0f, max %d bytes; mean depth %.1f", r.proofBytesMin, r.proofBytesMean,
+                             r.proofBytesMax, r.depthMean))
+                print(String(format: "build proofs: %.0f/s (pages in memory); verify: %.1f µs per proof", r.provePerSecond, r.verifyMicroseconds))
+                print(String(format: "peak RSS: %.0f MiB", r.peakRSSMiB))
             }
         }
     }

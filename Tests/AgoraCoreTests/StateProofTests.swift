@@ -116,4 +116,12 @@ struct StateProofTests {
         bytes.append(0)
         #expect(throws: StateProofError.malformed(.trailingBytes(type: "StateProof", count: 1))) { try StateProof.decode(bytes) }
     }
+
+    @Test("a header of the previous format version is refused with a typed error")
+    func oldHeaderVersion() throws {
+        var r = SeededRandom(seed: 3)
+        var bytes = Fixtures.block(&r).header.canonicalBytes
+        bytes[0] = 2
+        #expect(throws: CodecError.unsupportedVersion(type: "header", version: 2, supported: 3)) { try BlockHeader(canonicalBytes: bytes) }
+    }
 }

@@ -90,6 +90,17 @@ import Testing
         #expect((body?["error"] as? [String: Any])?["code"] as? Int == -32020)
     }
 
+    @Test func listenStreamsAreCapped() async {
+        var settings = MCPSessionRouter.Configuration()
+        settings.maxListenStreams = 0
+        let r = MCPSessionRouter(keyring: AgentKeyring(agents: [Self.alice], unavailable: [:]), configuration: settings, version: "test",
+                                 logger: Logger(label: "test")) { NodeGateway(base: "http://127.0.0.1:9") }
+        let listen = Self.envelope("subscriptions/listen", params: #""notifications":{"resourceSubscriptions":[]},"#)
+        let (status, _, body) = await post(r, listen, headers: Self.envelopeHeaders("subscriptions/listen"))
+        #expect(status == 503)
+        #expect(((body?["error"] as? [String: Any])?["message"] as? String)?.contains("listen streams") == true)
+    }
+
     @Test func discoverWithoutTheEnvelopeIsInvalidParams() async {
         let (status, _, body) = await post(router(), #"{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{}}"#)
         #expect(status == 400)

@@ -193,8 +193,9 @@ struct StatePropertyTests {
                                 faucet: 300, bps: UInt16.random(in: 0...500, using: &r), maxBalance: 20_000, reward: 3)
         var replica = ledger
         var nonces = [UInt64](repeating: 0, count: keys.count)
+        var tree = MemoryTreeNodes(), replicaTree = MemoryTreeNodes()
         var root = Hash.zero, replicaRoot = Hash.zero
-        for _ in 0..<15 {
+        for height in 0..<15 {
             var txs: [Transaction] = []
             for _ in 0..<Int.random(in: 0...12, using: &r) {
                 let i = Int.random(in: 0..<keys.count, using: &r)
@@ -211,8 +212,12 @@ struct StatePropertyTests {
             let a = try ledger.block(txs)
             let b = try replica.block(txs)
             #expect(a.writes == b.writes)
-            root = StateRoot.next(previous: root, writes: a.writes)
-            replicaRoot = StateRoot.next(previous: replicaRoot, writes: b.writes)
+            let base: UInt64? = height == 0 ? nil : UInt64(height - 1)
+            let ua = try StateTree.update(tree, base: base, version: UInt64(height), writes: a.writes)
+            let ub = try StateTree.update(replicaTree, base: base, version: UInt64(height), writes: b.writes)
+            tree.apply(ua, prune: true)
+            replicaTree.apply(ub, prune: true)
+            (root, replicaRoot) = (ua.root, ub.root)
             #expect(try ledger.sumOfBalances() == ledger.supply(), "seed \(seed)")
             // Resync nonces with what actually executed.
             for (i, k) in keys.enumerated() { nonces[i] = try ledger.account(k.address).nonce }

@@ -37,7 +37,8 @@ struct BlockStoreTests {
         let executed = try BlockExecutor(chainID: identity.chainID)
             .execute(txs, context: BlockContext(height: head.height + 1, timestamp: head.timestamp + 1, proposer: validator.address),
                      base: cache, mode: .verify)
-        let root = StateRoot.next(previous: head.stateRoot, writes: executed.writes)
+        let tree = try store.stateTreeUpdate(base: head.height, version: head.height + 1, writes: executed.writes)
+        let root = tree.root
         var digest = head.digest
         digest.apply(executed.writes)
         let header = BlockHeader(chainID: identity.chainID, height: head.height + 1, previousHash: head.hash, timestamp: head.timestamp + 1,
@@ -47,7 +48,7 @@ struct BlockStoreTests {
                           signatures: [validator.sign(Vote(chainID: identity.chainID, height: header.height, round: 0,
                                                            kind: .precommit, blockHash: header.hash))])
         return .init(block: Block(header: header, transactions: txs), seal: seal, receipts: executed.receipts,
-                     writes: executed.writes, digest: digest)
+                     writes: executed.writes, digest: digest, tree: tree)
     }
 
     @Test("a committed block, its transactions, receipts and state read back exactly")

@@ -46,14 +46,15 @@ struct ClaimIndexTests {
                          base: StateCache(store: store), mode: .verify)
             var digest = head.digest
             digest.apply(executed.writes)
+            let tree = try store.stateTreeUpdate(base: head.height, version: head.height + 1, writes: executed.writes)
             let header = BlockHeader(chainID: chainID, height: head.height + 1, previousHash: head.hash, timestamp: head.timestamp + 10,
                                      proposer: validator.publicKey, txRoot: Block.txRoot(txs),
-                                     stateRoot: StateRoot.next(previous: head.stateRoot, writes: executed.writes),
+                                     stateRoot: tree.root,
                                      validatorSetHash: identity.validatorSet.hash, lastCommit: nil)
             let seal = Commit(height: header.height, round: 0, blockHash: header.hash,
                               signatures: [validator.sign(Vote(chainID: chainID, height: header.height, round: 0, kind: .precommit, blockHash: header.hash))])
             try store.commit(.init(block: Block(header: header, transactions: txs), seal: seal, receipts: executed.receipts,
-                                   writes: executed.writes, digest: digest))
+                                   writes: executed.writes, digest: digest, tree: tree))
             return executed.receipts
         }
 

@@ -94,7 +94,13 @@ extension BlockStoreTests {
         try handle.seek(toOffset: UInt64(size / pageSize / 2 * pageSize))
         try handle.write(contentsOf: Data(repeating: 0xA5, count: pageSize))
         try handle.close()
-        let reopened = try BlockStore(path: store.path)
+        // The page may hold part of the schema (the state tree's tables made it longer): then
+        // opening already refuses the file, naming the damage, which is the same verdict sooner.
+        let reopened: BlockStore
+        do { reopened = try BlockStore(path: store.path) } catch {
+            #expect("\(error)".contains("malformed"), "\(error)")
+            return
+        }
         let found = try #require(problem(reopened, .full))
         #expect(found.contains("quick_check") || found.contains("malformed"), "\(found)")
         #expect(reopened.corruption != nil)

@@ -1,13 +1,14 @@
-/// A block: a header that commits to everything (transactions by Merkle root, state by the
-/// chained state root, the validator set that signs it and the one that signs the next block by
-/// hash, the parent's finality by `lastCommit`) and the transactions themselves. The block hash
+/// A block: a header that commits to everything (transactions by Merkle root, the whole state
+/// by the state tree's root, the validator set that signs it and the one that signs the next block
+/// by hash, the parent's finality by `lastCommit`) and the transactions themselves. The block hash
 /// is SHA-256 of the canonical header.
 ///
 /// Version 2 added `nextValidatorSetHash`: a light client that trusts block H learns from it which
 /// set must sign H+1, so it can follow any validator-set change one height at a time (CometBFT's
-/// `NextValidatorsHash`). Version 1 headers are refused by name.
+/// `NextValidatorsHash`). Version 3 made `stateRoot` the state tree's root (`StateTreeHashing`,
+/// docs/state.md) instead of a chained hash of write sets. Other versions are refused by name.
 public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
 
     public var chainID: String
     public var height: UInt64
@@ -16,7 +17,7 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     public var timestamp: UInt64
     public var proposer: PublicKey
     public var txRoot: Hash
-    /// State root after applying this block (see `StateRoot` in AgoraState).
+    /// Root of the state tree after applying this block (`StateTreeHashing`, docs/state.md).
     public var stateRoot: Hash
     /// The set that signs this block (its seal, and the next block's `lastCommit`).
     public var validatorSetHash: Hash
@@ -60,10 +61,7 @@ public struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     public init(from reader: inout CanonicalReader) throws(CodecError) {
         let version = try reader.readUInt8("header.version")
         guard version == BlockHeader.currentVersion else {
-            if version == 1 {
-                throw .nonCanonical(field: "header.version", reason: "version 1 headers (before nextValidatorSetHash) are no longer accepted; this node reads version \(BlockHeader.currentVersion)")
-            }
-            throw .unknownTag(type: "header.version", tag: version)
+            throw .unsupportedVersion(type: "header", version: version, supported: BlockHeader.currentVersion)
         }
         chainID = try ChainID.read(&reader, "header.chainID")
         height = try reader.readUInt64("header.height")

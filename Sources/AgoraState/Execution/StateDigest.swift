@@ -1,38 +1,12 @@
 import AgoraCore
 import Crypto
 
-/// The chained state root: root(h) = SHA-256(domain ‖ root(h-1) ‖ writeSet(h)). Cheap to
-/// compute per block and any divergence between two nodes shows at the first differing block.
-public enum StateRoot {
-    static let domain = Array("agora/state/v1\u{0}".utf8)
-
-    public static func next(previous: Hash, writes: WriteSet) -> Hash {
-        var hasher = SHA256()
-        hasher.update(data: domain)
-        hasher.update(data: previous.bytes)
-        var w = CanonicalWriter(capacity: 64)
-        w.write(UInt32(writes.entries.count))
-        hasher.update(data: w.bytes)
-        for entry in writes.entries {
-            var e = CanonicalWriter(capacity: 128)
-            e.writeBytes(entry.key.bytes)
-            if let v = entry.value {
-                e.write(UInt8(1))
-                e.writeBytes(v)
-            } else {
-                e.write(UInt8(0))
-            }
-            hasher.update(data: e.bytes)
-        }
-        return Hash(storage: Bytes32(Array(hasher.finalize())))
-    }
-}
-
 /// A digest of the entire state that can be updated per write: the sum, modulo 2^256, of
 /// SHA-256(key ‖ value) over all entries. Storage keeps it current with every block and the node
 /// recomputes it from the state table at start-up, so a state table that does not match the
 /// committed head (a damaged or hand-edited file) is found before the node serves anything.
-/// It is an integrity check against accidents, not a commitment for untrusted snapshots.
+/// It is an integrity check against accidents, not a commitment for untrusted snapshots: the
+/// header's `stateRoot` (the state tree, `StateTree`) is the commitment.
 public struct StateDigest: Hashable, Sendable, CustomStringConvertible {
     public private(set) var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 

@@ -1,0 +1,91 @@
+import AgoraCore
+import AgoraCrypto
+import AgoraState
+import Foundation
+import GRDB
+import Testing
+@testable import AgoraStorage
+
+@Suite("State tree in SQLite")
+struct StateTreeStoreTests {
+    let blocks = BlockStoreTests()
+
+    /// Commits `count` blocks of transfers, pruning past `window` heights.
+    func commitBlocks(_ store: BlockStore, count: Int, window: UInt64?) throws {
+        for _ in 0..<count {
+            let head = try store.head()
+            var batch = try blocks.nextBatch(store, transfers: 2, firstNonce: try store.account(blocks.alice.address).nonce)
+            if let window { batch.pruneThrough = batch.block.header.height > window ? batch.block.header.height - window : nil }
+            try store.commit(batch)
+            #expect(try store.head().height == head.height + 1)
+        }
+    }
+
+    @Test("genesis and every block store the tree whose root is the header's, and keys prove against it")
+    func rootsMatchHeaders() throws {
+        let store = try blocks.tempStore()
+        try store.initialize(try blocks.genesis())
+        #expect(try store.stateTreeRoot(height: 0) == (try store.head().stateRoot))
+        try commitBlocks(store, count: 5, window: nil)
+        for height in UInt64(1)...5 {
+            let header = try #require(try store.block(height: height)).block.header
+            #expect(try store.stateTreeRoot(height: height) == header.stateRoot)
+            let proven = try store.proveState(key: BankKeys.account(blocks.alice.address), height: height)
+            #expect(proven.header == header)
+            let account = try Account(canonicalBytes: try #require(proven.value))
+            #expect(account.nonce == height * 2)
+            try proven.proof.verify(key: BankKeys.account(blocks.alice.address).bytes, value: proven.value, root: header.stateRoot)
+            let absent = try store.proveState(key: StateKey("bank/acct/", [1, 2, 3]), height: height)
+            #expect(absent.value == nil)
+            try absent.proof.verify(key: StateKey("bank/acct/", [1, 2, 3]).bytes, value: nil, root: header.stateRoot)
+        }
+    }
+
+    @Test("pruning keeps the window provable, refuses older heights by name, and bounds the stored pages")
+    func pruning() throws {
+        let store = try blocks.tempStore()
+        try store.initialize(try blocks.genesis())
+        try commitBlocks(store, count: 12, window: 3)
+        #expect(try store.oldestProvableHeight() == 9)
+        for height in UInt64(9)...12 {
+            let proven = try store.proveState(key: BankKeys.account(blocks.alice.address), height: height)
+            try proven.proof.verify(key: BankKeys.account(blocks.alice.address).bytes, value: proven.value, root: proven.header.stateRoot)
+        }
+        #expect(throws: StateProofUnavailable.pruned(height: 8, oldest: 9)) {
+            try store.proveState(key: BankKeys.account(blocks.alice.address), height: 8)
+        }
+        #expect(throws: StateProofUnavailable.beyondHead(height: 13, head: 12)) {
+            try store.proveState(key: BankKeys.account(blocks.alice.address), height: 13)
+        }
+        #expect(throws: StateProofUnavailable.genesis) { try store.proveState(key: BankKeys.account(blocks.alice.address), height: 0) }
+        // Without pruning every block adds its root page and the changed paths: here the store
+        // keeps at most the window's versions of them.
+        let unpruned = try blocks.tempStore()
+        try unpruned.initialize(try blocks.genesis())
+        try commitBlocks(unpruned, count: 12, window: nil)
+        let (pages, stale) = try store.stateTreeSize()
+        let (allPages, _) = try unpruned.stateTreeSize()
+        #expect(pages < allPages)
+        #expect(stale <= 4 * 3)
+    }
+
+    @Test("a block whose tree update does not match its header's state root is refused, nothing written")
+    func mismatchedTree() throws {
+        let store = try blocks.tempStore()
+        try store.initialize(try blocks.genesis())
+        var batch = try blocks.nextBatch(store, transfers: 1)
+        batch.tree.root = Hash.sha256([1])
+        #expect(throws: StorageError.self) { try store.commit(batch) }
+        #expect(try store.head().height == 0)
+        #expect(try store.stateTreeSize().pages == (try blocks.tempStoreWithGenesisPages()))
+    }
+}
+
+extension BlockStoreTests {
+    /// Pages a freshly initialised store holds (the genesis tree).
+    func tempStoreWithGenesisPages() throws -> Int {
+        let store = try tempStore()
+        try store.initialize(try genesis())
+        return try store.stateTreeSize().pages
+    }
+}
