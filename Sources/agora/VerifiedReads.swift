@@ -78,6 +78,12 @@ struct VerifiedStateView: Encodable {
     }
 }
 
+/// What `query … --verify` prints: the record and what was proven about it.
+struct VerifiedRecord<V: Encodable>: Encodable {
+    let record: V
+    let verified: VerifiedStateView
+}
+
 /// `--verify` and the trust root, for the record queries.
 struct VerifyOptions: ParsableArguments {
     @Flag(help: "Check the answer with the light client (needs --genesis, or --trust-height and --trust-hash); exit 5 if it is refused.")
@@ -99,8 +105,7 @@ func queryRecord<V: Codable & Sendable>(_ node: NodeOption, _ options: VerifyOpt
     guard let answer = proof(view) else { throw CLIError(.unverified, "bad_proof: the node answered without a proof") }
     let verified = try await verifyStateAnswer(answer, askedKey: key.bytes, node: node, trust: options.trust)
     let record = try proven(withoutProof(view), verified.value.flatMap { Hex.decode($0) })
-    struct Out: Encodable { let record: V; let verified: VerifiedStateView }
-    printJSON(Out(record: record, verified: verified))
+    printJSON(VerifiedRecord(record: record, verified: verified))
 }
 
 /// The account as proven (an absent key is the empty account). The node's view may be a block
