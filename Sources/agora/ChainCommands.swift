@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraState
 import AgoraCrypto
 import AgoraLedger
 import AgoraP2P
@@ -36,12 +37,14 @@ struct Query: AsyncParsableCommand {
     struct AccountQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "account", abstract: "Balance and nonce of an address.")
         @OptionGroup var node: NodeOption
+        @OptionGroup var verification: VerifyOptions
         @Argument(help: "ag1… address.") var address: String
 
         func run() async throws {
             try await runCommand {
                 let a = try addressArgument(address)
-                printJSON(try await node.client.get("/api/v1/accounts/\(a)", as: API.AccountView.self))
+                try await queryRecord(node, verification, path: "/api/v1/accounts/\(a)", key: BankKeys.account(a), as: API.AccountView.self,
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v }, proven: provenAccount)
             }
         }
     }

@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraState
 import ArgumentParser
 import Crypto
 import Foundation
@@ -279,12 +280,14 @@ extension Query {
     struct ClaimQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "claim", abstract: "A claim by ID.")
         @OptionGroup var node: NodeOption
+        @OptionGroup var verification: VerifyOptions
         @Argument(help: "Claim ID (64 hex digits).") var id: String
 
         func run() async throws {
             try await runCommand {
                 let cid = try claimID(id)
-                printJSON(try await node.client.get("/api/v1/claims/\(cid.hex)", as: API.ClaimView.self))
+                try await queryRecord(node, verification, path: "/api/v1/claims/\(cid.hex)", key: GroupKeys.claim(cid), as: API.ClaimView.self,
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
             }
         }
     }

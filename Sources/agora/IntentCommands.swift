@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraState
 import ArgumentParser
 import Foundation
 
@@ -191,9 +192,14 @@ extension Query {
     struct IntentQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "intent", abstract: "An intent by ID.")
         @OptionGroup var node: NodeOption
+        @OptionGroup var verification: VerifyOptions
         @Argument(help: "Intent ID.") var id: String
         func run() async throws {
-            try await runCommand { printJSON(try await node.client.get("/api/v1/intents/\(try hashID(id, "intent").hex)", as: API.IntentView.self)) }
+            try await runCommand {
+                let iid = try hashID(id, "intent")
+                try await queryRecord(node, verification, path: "/api/v1/intents/\(iid.hex)", key: IntentKeys.intent(iid), as: API.IntentView.self,
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import AgoraAPIModels
 import AgoraClient
 import AgoraCore
+import AgoraState
 import AgoraCrypto
 import AgoraLedger
 import AgoraNode
@@ -366,11 +367,14 @@ extension Query {
     struct OfferQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "offer", abstract: "A market offer by ID.")
         @OptionGroup var node: NodeOption
+        @OptionGroup var verification: VerifyOptions
         @Argument(help: "Offer ID (64 hex digits).") var id: String
 
         func run() async throws {
             try await runCommand {
-                printJSON(try await node.client.get("/api/v1/market/offers/\(try marketID(id, "offer").hex)", as: API.OfferView.self))
+                let oid = try marketID(id, "offer")
+                try await queryRecord(node, verification, path: "/api/v1/market/offers/\(oid.hex)", key: MarketKeys.offer(oid), as: API.OfferView.self,
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
             }
         }
     }

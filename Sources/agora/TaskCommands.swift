@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraState
 import AgoraCrypto
 import AgoraLedger
 import ArgumentParser
@@ -194,11 +195,14 @@ extension Query {
     struct TaskQuery: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "task", abstract: "A task by ID.")
         @OptionGroup var node: NodeOption
+        @OptionGroup var verification: VerifyOptions
         @Argument(help: "Task ID (64 hex digits).") var id: String
 
         func run() async throws {
             try await runCommand {
-                printJSON(try await node.client.get("/api/v1/tasks/\(try hashArgument(id, "task").hex)", as: API.TaskView.self))
+                let tid = try hashArgument(id, "task")
+                try await queryRecord(node, verification, path: "/api/v1/tasks/\(tid.hex)", key: TaskKeys.task(tid), as: API.TaskView.self,
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
             }
         }
     }

@@ -489,8 +489,27 @@ def test_a_validator_rotates_its_key_without_stopping_the_chain(testnet):
         out = json.loads(cli("verify", "header", str(head), "--genesis", genesis, "--node", net.urls[0], "--mode", mode))
         assert out["verified"] and out["height"] == head and out["hash"] == net.block(0, head)["hash"], out
         assert out["lightBlocksFetched"] >= (head if mode == "sequential" else 1), out
+    # An account at the head, proven against a header verified from genesis (state proofs).
+    funded = json.load(open(os.path.join(net.dir, "keys", "funded.json")))["address"]
+    out = json.loads(cli("query", "account", funded, "--verify", "--genesis", genesis, "--node", net.urls[0]))
+    assert out["verified"]["verified"] and out["verified"]["present"], out
+    assert out["record"]["balance"] == get(net.urls[0], f"/api/v1/accounts/{funded}")["balance"], out
+    # The raw answer, through `agora verify proof`: accepted for its key, refused for another.
+    answer = get(net.urls[0], f"/api/v1/accounts/{funded}?prove=true")["proof"]
+    answer_path = os.path.join(net.dir, "answer.json")
+    json.dump(answer, open(answer_path, "w"))
+    out = json.loads(cli("verify", "proof", answer_path, "--genesis", genesis, "--node", net.urls[0], "--key", answer["key"]))
+    assert out["verified"] and out["value"] == answer["value"], out
+    r = subprocess.run([BIN, "verify", "proof", answer_path, "--genesis", genesis, "--node", net.urls[0], "--key", "00" + answer["key"]],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 5 and r.stderr.startswith("error: bad_proof:"), f"{r.returncode}: {r.stderr}"
+
     lying = LyingProxy(net.urls[0], corrupt_height=at + 2)
     try:
+        # The lying node changes the account's proven value: the proof no longer leads to the root.
+        r = subprocess.run([BIN, "query", "account", funded, "--verify", "--genesis", genesis, "--node", lying.url],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 5 and r.stderr.startswith("error: bad_proof:"), f"{r.returncode}: {r.stderr}"
         r = subprocess.run([BIN, "verify", "header", str(head), "--genesis", genesis, "--node", lying.url, "--mode", "sequential"],
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 5, f"{r.returncode}: {r.stdout} {r.stderr}"
@@ -509,7 +528,8 @@ def test_a_validator_rotates_its_key_without_stopping_the_chain(testnet):
 
 class LyingProxy:
     """An HTTP front for a node that passes every answer through but corrupts the commit of one
-    light block (the last signature's last byte): a node that lies once."""
+    light block (the last signature's last byte) and the proven value of account reads: a node
+    that lies about a header once and about every account."""
 
     def __init__(self, target, corrupt_height):
         import http.server
@@ -523,6 +543,12 @@ class LyingProxy:
                         status, body = r.status, r.read()
                 except urllib.error.HTTPError as e:
                     status, body = e.code, e.read()
+                if self.path.startswith("/api/v1/accounts/") and "prove=true" in self.path and status == 200:
+                    account = json.loads(body)
+                    v = account["proof"]["value"]
+                    account["proof"]["value"] = v[:-1] + ("0" if v[-1] != "0" else "1")
+                    body = json.dumps(account).encode()
+                    proxy.lied += 1
                 if self.path == f"/api/v1/light-blocks/{corrupt_height}" and status == 200:
                     block = json.loads(body)
                     c = block["commit"]
