@@ -1,5 +1,4 @@
 import AgoraCore
-import Crypto
 import Foundation
 import Synchronization
 
@@ -7,21 +6,18 @@ import Synchronization
 /// mode 0600); the token itself is shown once, when created. The node re-reads the file when it
 /// changes, so `agora admin token create|revoke` take effect without a restart.
 public final class AdminTokens: Sendable {
-    public struct Entry: Codable, Sendable, Equatable {
+    public struct Entry: HashedTokenEntry {
         public var name: String
         /// Hex SHA-256 of the token.
         public var hash: String
         public var createdAt: String
     }
 
-    struct File: Codable { var version = 1; var tokens: [Entry] = [] }
-
-    public let path: String
-    private let cache = Mutex<(stamp: String?, entries: [Entry])>((nil, []))
-
     public static let prefix = "agora_"
+    public var path: String { file.path }
+    private let file: HashedTokenFile<Entry>
 
-    public init(path: String) { self.path = path }
+    public init(path: String) { file = HashedTokenFile(path: path) { TokenError.unreadable($0) } }
 
     public enum TokenError: Error, CustomStringConvertible, Equatable {
         case duplicateName(String), unknownName(String), invalidName(String), unreadable(String)
@@ -35,71 +31,29 @@ public final class AdminTokens: Sendable {
         }
     }
 
-    static func hash(_ token: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(token.utf8)))) }
+    static func hash(_ token: String) -> String { HashedTokenFile<Entry>.hash(token) }
 
     /// Creates a token and returns it; only its hash is written.
     public func create(name: String) throws -> String {
         guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw TokenError.invalidName(name)
         }
-        var file = try load()
-        guard !file.tokens.contains(where: { $0.name == name }) else { throw TokenError.duplicateName(name) }
-        var raw = [UInt8](repeating: 0, count: 32)
-        var rng = SystemRandomNumberGenerator()
-        for i in raw.indices { raw[i] = rng.next() }
-        let token = AdminTokens.prefix + Hex.encode(raw)
-        file.tokens.append(Entry(name: name, hash: AdminTokens.hash(token), createdAt: ISO8601DateFormatter().string(from: Date())))
-        try save(file)
+        var entries = try file.load()
+        guard !entries.contains(where: { $0.name == name }) else { throw TokenError.duplicateName(name) }
+        let token = HashedTokenFile<Entry>.newToken(prefix: Self.prefix)
+        entries.append(Entry(name: name, hash: Self.hash(token), createdAt: ISO8601DateFormatter().string(from: Date())))
+        try file.save(entries)
         return token
     }
 
     public func revoke(name: String) throws {
-        var file = try load()
-        guard file.tokens.contains(where: { $0.name == name }) else { throw TokenError.unknownName(name) }
-        file.tokens.removeAll { $0.name == name }
-        try save(file)
+        guard try file.remove(name: name) else { throw TokenError.unknownName(name) }
     }
 
-    public func list() throws -> [Entry] { try load().tokens }
+    public func list() throws -> [Entry] { try file.load() }
 
-    /// The name of the token's entry, or nil if the token is unknown or revoked. Compares hashes,
-    /// so timing reveals nothing about stored tokens.
-    public func authenticate(_ token: String) -> String? {
-        guard token.hasPrefix(AdminTokens.prefix), token.utf8.count == AdminTokens.prefix.utf8.count + 64 else { return nil }
-        let h = AdminTokens.hash(token)
-        return current().first { $0.hash == h }?.name
-    }
-
-    /// Entries as of the file's latest modification.
-    func current() -> [Entry] {
-        // Writers replace the file by rename, so the inode changes with every edit even within
-        // one mtime tick.
-        var info = stat()
-        let stamp: String? = stat(path, &info) == 0
-            ? "\(info.st_ino)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)-\(info.st_size)" : nil
-        if let cached = cache.withLock({ $0.stamp == stamp ? $0.entries : nil }) { return cached }
-        let entries = (try? load().tokens) ?? []
-        cache.withLock { $0 = (stamp, entries) }
-        return entries
-    }
-
-    func load() throws -> File {
-        guard FileManager.default.fileExists(atPath: path) else { return File() }
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
-            throw TokenError.unreadable("cannot read \(path)")
-        }
-        do { return try JSONDecoder().decode(File.self, from: data) } catch { throw TokenError.unreadable("\(path): \(error)") }
-    }
-
-    func save(_ file: File) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: try encoder.encode(file), attributes: [.posixPermissions: 0o600]),
-              rename(tmp, path) == 0 else {
-            throw TokenError.unreadable("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-    }
+    /// The name of the token's entry, or nil if the token is unknown or revoked.
+    public func authenticate(_ token: String) -> String? { file.entry(for: token, prefix: Self.prefix)?.name }
 }
 
 /// Every admin action, one JSON line each, appended to `audit.log` in the data directory.

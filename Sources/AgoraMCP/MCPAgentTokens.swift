@@ -1,7 +1,6 @@
+import AgoraAPI
 import AgoraCore
-import Crypto
 import Foundation
-import Synchronization
 
 /// Per-agent bearer tokens for `/mcp`: a token lets its holder act as one agent of the node's
 /// key directory and no other, so one node can serve many agents on a shared host without
@@ -10,15 +9,13 @@ import Synchronization
 /// re-reads the file when it changes, so `agora mcp token create|revoke` apply at once. Once the
 /// file holds a token, every `/mcp` request needs one (docs/mcp.md).
 public final class MCPAgentTokens: Sendable {
-    public struct Entry: Codable, Sendable, Equatable {
+    public struct Entry: HashedTokenEntry {
         public var name: String
         public var agent: String
         /// Hex SHA-256 of the token.
         public var hash: String
         public var createdAt: String
     }
-
-    struct File: Codable { var version = 1; var tokens: [Entry] = [] }
 
     public enum TokenError: Error, CustomStringConvertible, Equatable {
         case duplicateName(String), unknownName(String), invalidName(String), unreadable(String)
@@ -34,13 +31,13 @@ public final class MCPAgentTokens: Sendable {
 
     public static let prefix = "agora_mcp_"
     public static let fileName = "mcp-tokens.json"
-    public let path: String
-    private let cache = Mutex<(stamp: String?, entries: [Entry])>((nil, []))
+    public var path: String { file.path }
+    private let file: HashedTokenFile<Entry>
 
-    public init(path: String) { self.path = path }
+    public init(path: String) { file = HashedTokenFile(path: path) { TokenError.unreadable($0) } }
     public convenience init(dataDirectory: String) { self.init(path: dataDirectory + "/" + Self.fileName) }
 
-    static func hash(_ token: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(token.utf8)))) }
+    static func hash(_ token: String) -> String { HashedTokenFile<Entry>.hash(token) }
 
     static func validName(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 64 && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
@@ -51,59 +48,23 @@ public final class MCPAgentTokens: Sendable {
         let name = name ?? agent
         guard Self.validName(agent) else { throw TokenError.invalidName(agent) }
         guard Self.validName(name) else { throw TokenError.invalidName(name) }
-        var file = try load()
-        guard !file.tokens.contains(where: { $0.name == name }) else { throw TokenError.duplicateName(name) }
-        var raw = [UInt8](repeating: 0, count: 32)
-        var rng = SystemRandomNumberGenerator()
-        for i in raw.indices { raw[i] = rng.next() }
-        let token = Self.prefix + Hex.encode(raw)
-        file.tokens.append(Entry(name: name, agent: agent, hash: Self.hash(token), createdAt: ISO8601DateFormatter().string(from: Date())))
-        try save(file)
+        var entries = try file.load()
+        guard !entries.contains(where: { $0.name == name }) else { throw TokenError.duplicateName(name) }
+        let token = HashedTokenFile<Entry>.newToken(prefix: Self.prefix)
+        entries.append(Entry(name: name, agent: agent, hash: Self.hash(token), createdAt: ISO8601DateFormatter().string(from: Date())))
+        try file.save(entries)
         return (name, token)
     }
 
     public func revoke(name: String) throws {
-        var file = try load()
-        guard file.tokens.contains(where: { $0.name == name }) else { throw TokenError.unknownName(name) }
-        file.tokens.removeAll { $0.name == name }
-        try save(file)
+        guard try file.remove(name: name) else { throw TokenError.unknownName(name) }
     }
 
-    public func list() throws -> [Entry] { try load().tokens }
+    public func list() throws -> [Entry] { try file.load() }
 
     /// Whether any token exists (then `/mcp` requires one).
-    public var isEmpty: Bool { current().isEmpty }
+    public var isEmpty: Bool { file.current().isEmpty }
 
-    /// The entry of `token`, or nil when unknown or revoked. Compares hashes of fixed length.
-    public func authenticate(_ token: String) -> Entry? {
-        guard token.hasPrefix(Self.prefix), token.utf8.count == Self.prefix.utf8.count + 64 else { return nil }
-        let h = Self.hash(token)
-        return current().first { $0.hash == h }
-    }
-
-    /// Entries as of the file's latest replacement (writers rename, so the inode changes).
-    func current() -> [Entry] {
-        var info = stat()
-        let stamp: String? = stat(path, &info) == 0 ? "\(info.st_ino)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)-\(info.st_size)" : nil
-        if let cached = cache.withLock({ $0.stamp == stamp ? $0.entries : nil }) { return cached }
-        let entries = (try? load().tokens) ?? []
-        cache.withLock { $0 = (stamp, entries) }
-        return entries
-    }
-
-    func load() throws -> File {
-        guard FileManager.default.fileExists(atPath: path) else { return File() }
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else { throw TokenError.unreadable("cannot read \(path)") }
-        do { return try JSONDecoder().decode(File.self, from: data) } catch { throw TokenError.unreadable("\(path): \(error)") }
-    }
-
-    func save(_ file: File) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: try encoder.encode(file), attributes: [.posixPermissions: 0o600]),
-              rename(tmp, path) == 0 else {
-            throw TokenError.unreadable("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-    }
+    /// The entry of `token`, or nil when unknown or revoked.
+    public func authenticate(_ token: String) -> Entry? { file.entry(for: token, prefix: Self.prefix) }
 }
