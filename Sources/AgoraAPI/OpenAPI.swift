@@ -32,6 +32,13 @@ enum OpenAPI {
       "parameters": [{"name": "ref", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^(latest|[1-9][0-9]{0,17}|[0-9a-fA-F]{64})$"}, "description": "height (1, 2, …), 64-hex block hash, or latest"}],
       "responses": {"503": {"$ref": "#/components/responses/Error"}, "200": {"description": "the block", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Block"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/transactions/batch": {
+      "post": {"operationId": "submitTransactionBatch", "summary": "Submit 1-500 signed transactions in one request; one result per transaction, in order",
+        "description": "Each transaction is admitted under the rules of POST /api/v1/transactions and gets its own result (refused ones carry the code, message and HTTP status a single submission would have got, and retryAfterSeconds for mempool_busy and queued_limit). The request fails whole only for its shape (400) or the per-IP rate limit, which counts the batch's transactions (429).",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchSubmitRequest"}}}},
+        "responses": {"200": {"description": "one result per transaction", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchSubmitResponse"}}}},
+                      "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Busy"},
+                      "503": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/transactions": {
       "post": {"operationId": "submitTransaction", "summary": "Submit a signed transaction (hex of its canonical bytes)",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}}}},
@@ -303,6 +310,13 @@ enum OpenAPI {
               "totalSupply": {"$ref": "#/components/schemas/Amount"}}}}},
       "SubmitRequest": {"type": "object", "required": ["tx"], "additionalProperties": false, "properties": {"tx": {"type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 131072,
         "description": "hex of the canonical transaction bytes, signed; bytes that do not decode or verify get 400 or 422"}}},
+      "BatchSubmitRequest": {"type": "object", "required": ["txs"], "additionalProperties": false, "properties": {"txs": {"type": "array", "minItems": 1, "maxItems": 500,
+        "items": {"type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 131072}, "description": "hex of each transaction's canonical bytes, signed"}}},
+      "BatchSubmitResponse": {"type": "object", "required": ["admitted", "results"], "properties": {"admitted": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "required": ["id", "status"], "properties": {"id": {"type": "string"},
+          "status": {"type": "string", "enum": ["pending", "queued", "refused"]}, "replaced": {"type": "string"},
+          "error": {"type": "object", "required": ["code", "message", "httpStatus"], "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+            "httpStatus": {"type": "integer"}, "retryAfterSeconds": {"type": "integer"}}}}}}}},
       "SubmitResponse": {"type": "object", "required": ["id", "status"], "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "queued"]},
         "replaced": {"type": "string"}}},
       "Payload": {"type": "object", "required": ["type"], "properties": {

@@ -23,13 +23,14 @@ public final class RateLimiter: Sendable {
         case limited(retryAfter: Double)
     }
 
-    public func check(_ key: String, now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Decision {
+    /// Takes `cost` tokens from `key`'s bucket (a batch of N transactions costs N).
+    public func check(_ key: String, cost: Double = 1, now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Decision {
         buckets.withLock { map in
             var bucket = map[key] ?? {
                 if map.count >= maxKeys { evictIdle(&map, now: now) }
                 return TokenBucket(rate: rate, burst: burst, now: now)
             }()
-            let decision: Decision = bucket.take(now: now) ? .allowed : .limited(retryAfter: bucket.wait(now: now))
+            let decision: Decision = bucket.take(cost, now: now) ? .allowed : .limited(retryAfter: bucket.wait(for: cost, now: now))
             map[key] = bucket
             return decision
         }

@@ -75,7 +75,7 @@ public enum APIRoutes {
         ("GET", "/health"), ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/admin"),
         ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/status"), ("GET", "/api/v1/events"),
         ("GET", "/api/v1/blocks"), ("GET", "/api/v1/blocks/{ref}"),
-        ("POST", "/api/v1/transactions"), ("GET", "/api/v1/transactions"), ("GET", "/api/v1/transactions/{id}"),
+        ("POST", "/api/v1/transactions"), ("POST", "/api/v1/transactions/batch"), ("GET", "/api/v1/transactions"), ("GET", "/api/v1/transactions/{id}"),
         ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"), ("GET", "/api/v1/peers"),
         ("GET", "/api/v1/validators"), ("GET", "/api/v1/consensus"),
         ("GET", "/api/v1/groups"), ("GET", "/api/v1/groups/{id}"), ("GET", "/api/v1/groups/{id}/members"),
@@ -92,11 +92,12 @@ public enum APIRoutes {
         router.add(middleware: CORSAllowlistMiddleware(origins: Set(deps.limits.corsOrigins)))
         router.add(middleware: MetricsMiddleware(metrics: deps.metrics))
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: deps.limits.rateLimitPerSecond, burst: deps.limits.rateLimitBurst),
-                                                   metrics: deps.metrics))
+        let limiter = RateLimiter(rate: deps.limits.rateLimitPerSecond, burst: deps.limits.rateLimitBurst)
+        router.add(middleware: RateLimitMiddleware(limiter: limiter, metrics: deps.metrics))
 
         addHealthRoutes(router, deps)
         addChainRoutes(router, deps)
+        addTransactionBatchRoute(router, deps, limiter: limiter)
         addStakingRoutes(router, deps)
         addLightClientRoutes(router, deps)
         addGroupRoutes(router, deps)

@@ -26,6 +26,44 @@ public enum API {
         }
     }
 
+    /// `POST /api/v1/transactions/batch`: hex of each transaction's canonical bytes.
+    public struct BatchSubmitRequest: Codable, Sendable {
+        public var txs: [String]
+        public init(txs: [String]) { self.txs = txs }
+    }
+
+    public struct BatchSubmitResponse: Codable, Sendable {
+        /// How many of `results` were admitted (status pending or queued).
+        public var admitted: Int
+        /// One per transaction, in the request's order.
+        public var results: [BatchItem]
+        public init(admitted: Int, results: [BatchItem]) { self.admitted = admitted; self.results = results }
+    }
+
+    public struct BatchItem: Codable, Sendable, Equatable {
+        public var id: String
+        /// "pending", "queued" (as `SubmitResponse`) or "refused" (then `error` says why).
+        public var status: String
+        public var replaced: String?
+        public var error: BatchError?
+        public init(id: String, status: String, replaced: String? = nil, error: BatchError? = nil) {
+            self.id = id; self.status = status; self.replaced = replaced; self.error = error
+        }
+    }
+
+    /// Why one transaction of a batch was refused: the code, message and HTTP status that
+    /// `POST /api/v1/transactions` would have answered, and for load refusals (`mempool_busy`,
+    /// `queued_limit`) the seconds to wait before sending it again.
+    public struct BatchError: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+        public var httpStatus: Int
+        public var retryAfterSeconds: Int?
+        public init(code: String, message: String, httpStatus: Int, retryAfterSeconds: Int? = nil) {
+            self.code = code; self.message = message; self.httpStatus = httpStatus; self.retryAfterSeconds = retryAfterSeconds
+        }
+    }
+
     public struct PayloadView: Codable, Sendable, Equatable {
         public var type: String
         public var to: String?

@@ -26,29 +26,59 @@ extension Chain {
         do {
             result = try mempool.insert(tx, view: view(), correlationID: correlationID)
         } catch {
-            // A committed transaction's nonce is consumed, so it lands here: name it as known.
-            // (Looking it up only on this path keeps SQLite off the admission of new ones.)
-            if case .rejected(.nonceTooLow) = error, (try? store.transaction(id: tx.id)) != nil {
-                throw .alreadyKnown(tx.id)
-            }
-            metrics.rejected(error.code)
-            switch error {
-            case .busy, .queuedLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
-            default: break
-            }
-            logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
-                                                          "correlation_id": .string(correlationID ?? "-")])
-            throw error
+            throw refused(tx, error, correlationID: correlationID)
         }
+        announce([tx], correlationID: correlationID)
+        return result
+    }
+
+    /// Admits a client's batch (`Mempool.insert(submitted:)`: each transaction under the rules of
+    /// `submit`, the signatures verified together), announcing each admitted one as `submit`
+    /// does: on the feed (gossip), as a `tx.pending` event, in the metrics. One result per
+    /// transaction, in order.
+    public func submit(batch: [Transaction], correlationID: String? = nil) -> [Result<Mempool.Admitted, Mempool.AdmissionError>] {
+        let results = mempool.insert(submitted: batch, view: view)
+        var admitted: [Transaction] = []
+        let answered = zip(batch, results).map { tx, result -> Result<Mempool.Admitted, Mempool.AdmissionError> in
+            switch result {
+            case .success: admitted.append(tx); return result
+            case let .failure(error): return .failure(refused(tx, error, correlationID: correlationID))
+            }
+        }
+        announce(admitted, correlationID: correlationID)
+        return answered
+    }
+
+    /// Counts and logs a refusal; a committed transaction's nonce is consumed, so it is refused
+    /// `nonceTooLow`: named `alreadyKnown` instead (looked up only on this path, which keeps
+    /// SQLite off the admission of new ones).
+    private func refused(_ tx: Transaction, _ error: Mempool.AdmissionError, correlationID: String?) -> Mempool.AdmissionError {
+        if case .rejected(.nonceTooLow) = error, (try? store.transaction(id: tx.id)) != nil {
+            return .alreadyKnown(tx.id)
+        }
+        metrics.rejected(error.code)
+        switch error {
+        case .busy, .queuedLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
+        default: break
+        }
+        logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
+                                                      "correlation_id": .string(correlationID ?? "-")])
+        return error
+    }
+
+    /// What follows an admission: the pool's gauges, the feed (gossip), `tx.pending` events.
+    private func announce(_ txs: [Transaction], correlationID: String?) {
+        guard !txs.isEmpty else { return }
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
-        feed.admitted(tx)
-        events.publish([BlockEvents.pending(tx)])
-        logger.debug("admitted transaction", metadata: [
-            "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
-            "correlation_id": .string(correlationID ?? "-"),
-        ])
-        return result
+        for tx in txs {
+            feed.admitted(tx)
+            logger.debug("admitted transaction", metadata: [
+                "tx": .string(tx.id.hex), "sender": .string(tx.sender.description), "nonce": .stringConvertible(tx.body.nonce),
+                "correlation_id": .string(correlationID ?? "-"),
+            ])
+        }
+        events.publish(txs.map(BlockEvents.pending))
     }
 
     /// Admits a batch with its signatures checked on every core (bulk loads and benchmarks):

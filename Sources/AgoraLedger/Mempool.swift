@@ -245,6 +245,39 @@ public final class Mempool: Sendable {
         }
     }
 
+    /// Admits a client's batch (`POST /api/v1/transactions/batch`) under `insert`'s rules for
+    /// each transaction: the cheap checks and the load refusals (`busy`, `queuedLimit`) before any
+    /// signature is verified, no displacement. Only the signatures of those that pass are checked,
+    /// together on every core; then each is admitted in batch order, so a sender's consecutive
+    /// nonces in one batch become ready one after the other. `view` is asked twice: before the
+    /// checks and after the signatures, because a block may commit while a large batch is
+    /// verified, and admitting against the older head would see the sender's committed nonces
+    /// as a gap (its new transactions `queued`, not ready). One result per transaction, in order.
+    public func insert(submitted batch: [Transaction], view: () -> ChainView) -> [Result<Admitted, AdmissionError>] {
+        var results: [Result<Admitted, AdmissionError>] = Array(repeating: .failure(.rejected(.invalidSignature)), count: batch.count)
+        let before = view()
+        let bound = readyBound()
+        var candidates: [Int] = []
+        for (i, tx) in batch.enumerated() {
+            do throws(AdmissionError) {
+                let account: Account
+                do { account = try before.account(tx.sender) } catch { throw .stateUnavailable("\(error)") }
+                if tx.body.nonce < account.nonce { throw .rejected(.nonceTooLow(expected: account.nonce, got: tx.body.nonce)) }
+                try checkExpiry(tx, view: before)
+                if let refusal = edgeRefusal(tx, account: account, bound: bound) { throw refusal }
+                candidates.append(i)
+            } catch { results[i] = .failure(error) }
+        }
+        let valid = verified.check(candidates.map { batch[$0] }).valid
+        let after = view()
+        for (k, i) in candidates.enumerated() where valid[k] {
+            do throws(AdmissionError) {
+                results[i] = .success(try admitVerified(batch[i], view: after, correlationID: nil))
+            } catch { results[i] = .failure(error) }
+        }
+        return results
+    }
+
     /// `expiresAt` at most `maxExpiryHeights` past the next height: a sender must not choose
     /// how long the pool keeps its transaction (issue 14: 10^9 was accepted).
     func checkExpiry(_ tx: Transaction, view: ChainView) throws(AdmissionError) {

@@ -114,4 +114,22 @@ struct ClaimContextTests {
         #expect(precision >= 0.75, "precision@5 \(precision)")
         #expect(recall >= 0.65, "recall@20 \(recall)")
     }
+
+    @Test("the bounded heap picks the same best candidates in the same order as a full sort, ties by position (seeded)")
+    func bestMatchesFullSort() {
+        var rng = SplitMix64(seed: 18)
+        for round in 0..<40 {
+            let n = Int(rng.next() % 3_000)
+            var scores: [Int64: Double] = [:]
+            // Scores from a few dozen values so that many tie; positions spread over heights.
+            for _ in 0..<n { scores[Int64(rng.next() % 1_000_000)] = Double(rng.next() % 40) / 4 }
+            let head = UInt64(rng.next() % 2)
+            let count = [0, 1, 7, 200, 5_000][round % 5]
+            var full = scores.map { (position: $0.key, score: $0.value * ContextRanking.recency(position: $0.key, head: head)) }
+            full.sort { $0.score != $1.score ? $0.score > $1.score : $0.position < $1.position }
+            let best = ContextRanking.best(scores, head: head, count: count)
+            #expect(best.map(\.position) == full.prefix(count).map(\.position), "round \(round): \(n) candidates, best \(count)")
+            #expect(best.map(\.score) == full.prefix(count).map(\.score))
+        }
+    }
 }

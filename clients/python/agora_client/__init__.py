@@ -33,14 +33,14 @@ from .errors import (
 )
 from .events import EventStream
 from .keys import Key, address_of
-from .node import Node
+from .node import MAX_BATCH, BatchResult, Node
 from .transaction import SignedTransaction, derived_id, sign_transaction
 from .views import Receipt, View
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Node", "Key", "Receipt", "View", "EventStream", "ArtifactRef", "SignedTransaction",
+    "Node", "BatchResult", "MAX_BATCH", "Key", "Receipt", "View", "EventStream", "ArtifactRef", "SignedTransaction",
     "address_of", "derived_id", "sign_transaction", "request_header", "bech32m", "payloads",
     "AgoraError", "InvalidInput", "InvalidAddress", "KeyFileError", "KeyFileNotFound", "LoosePermissions",
     "MalformedKeyFile", "UnsupportedKeyFile", "PasswordRequired", "WrongPassword", "TamperedKeyFile",

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from . import payloads as P
 from .artifacts import ArtifactMethods
@@ -27,6 +28,35 @@ from .views import Receipt, View, wrap
 CREATES = {"group_create": "group", "claim_publish": "claim", "task_create": "task", "market_offer": "offer",
            "market_buy": "purchase", "intent_post": "intent", "settlement_propose": "settlement"}
 STATUS_TTL = 1.0
+# Transactions per `submit_batch` request at most (the node's APIRoutes.maxBatchTransactions).
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One transaction's answer in `Node.submit_batch`: `status` is "pending" or "queued"
+    (admitted, as `submit_signed` answers) or "refused", with `error` the `TransactionRejected`
+    that a single submission would have raised and `retry_after` the seconds to wait before
+    sending it again when the refusal was about load (`mempool_busy`, `queued_limit`)."""
+
+    id: str
+    status: str
+    replaced: str | None = None
+    error: TransactionRejected | None = None
+    retry_after: int | None = None
+
+    @property
+    def admitted(self) -> bool:
+        return self.error is None
+
+    @staticmethod
+    def from_json(r: dict, path: str) -> "BatchResult":
+        e = r.get("error")
+        if e is None:
+            return BatchResult(r["id"], r["status"], r.get("replaced"))
+        error = TransactionRejected(int(e.get("httpStatus", 422)), str(e.get("code", "unknown")), str(e.get("message", "")),
+                                    tx_id=r["id"], path=path)
+        return BatchResult(r["id"], r["status"], None, error, e.get("retryAfterSeconds"))
 
 
 class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods):
@@ -136,6 +166,26 @@ class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods):
         if status not in (200, 202):
             raise error_from(status, data, "/api/v1/transactions", TransactionRejected)
         return json.loads(data)
+
+    def submit_batch(self, txs: Sequence[SignedTransaction | bytes]) -> list[BatchResult]:
+        """`POST /api/v1/transactions/batch` with up to `MAX_BATCH` signed transactions in one
+        request: each is admitted under the rules of `submit_signed` and gets its own
+        `BatchResult`, in order (`.error` is the `TransactionRejected` it would have raised, with
+        `.retry_after` seconds for the load refusals `mempool_busy` and `queued_limit`, which are
+        worth sending again). Raises only when the request as a whole is refused (its shape, an
+        item that is not a transaction at all, the rate limit)."""
+        if not 1 <= len(txs) <= MAX_BATCH:
+            raise InvalidInput("txs", f"holds {len(txs)} transactions; 1…{MAX_BATCH} per batch")
+        hexes = [(t.bytes if isinstance(t, SignedTransaction) else bytes(t)).hex() for t in txs]
+        body = ('{"txs":["' + '","'.join(hexes) + '"]}').encode()
+        path = "/api/v1/transactions/batch"
+        status, _, data = self.http.request("POST", path, body=body, content_type="application/json")
+        if status != 200:
+            raise error_from(status, data, path, TransactionRejected)
+        results = json.loads(data)["results"]
+        if len(results) != len(txs):
+            raise NodeError(status, "invalid_response", f"{len(results)} results for {len(txs)} transactions", path=path)
+        return [BatchResult.from_json(r, path) for r in results]
 
     def wait(self, receipt: Receipt | str, timeout: float | None = None, poll: float = 0.05) -> Receipt:
         """Polls until the transaction is committed (success: the receipt is filled in) or dropped."""

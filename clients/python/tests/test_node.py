@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from agora_client import payloads
 from agora_client import (ArtifactMismatch, InvalidInput, Key, Node, NotFound, TransactionFailed, TransactionRejected,
                           WrongChain)
 
@@ -82,6 +83,27 @@ def test_admission_refusals_carry_the_nodes_code(node, funded):
     # The refused nonce was given back: the next transaction of the key still goes through.
     node.transfer(funded, to=broke.address, amount=10, wait=True)
     assert node.account(broke).balance == 10
+
+
+def test_a_batch_gets_one_result_per_transaction_and_commits(node, funded):
+    from agora_client import MAX_BATCH, BatchResult
+    bob = Key.generate()
+    txs = [node.sign(funded, "transfer", payloads.transfer(bob.address, 1 + i)) for i in range(5)]
+    results = node.submit_batch(txs + [txs[0]])
+    assert [r.id for r in results] == [t.id for t in txs] + [txs[0].id]
+    assert [r.status for r in results[:5]] == ["pending"] * 5 and all(isinstance(r, BatchResult) for r in results)
+    # The same transaction twice: the second is refused with the code a single submission gets.
+    assert not results[5].admitted and results[5].error.code in ("already_known", "replacement_underpriced")
+    assert results[5].error.status == 409 and results[5].error.tx_id == txs[0].id
+    node.wait(txs[-1].id, timeout=60)
+    assert node.account(bob.address).balance == sum(range(1, 6))
+    with pytest.raises(TransactionRejected) as e:  # not a transaction at all: the request is refused whole
+        node.submit_batch([b"\x01\x02"])
+    assert e.value.code == "malformed_transaction" and e.value.status == 400
+    with pytest.raises(InvalidInput):
+        node.submit_batch([])
+    with pytest.raises(InvalidInput):
+        node.submit_batch([txs[0]] * (MAX_BATCH + 1))
 
 
 def test_a_node_of_another_chain_is_refused_before_signing(dev_node, dev_key):
