@@ -24,6 +24,9 @@ public struct LedgerQueries: Sendable {
     /// Committed state, read-only (module records: groups, offers, settlements, stakes...).
     public var state: some StateReader { cache }
 
+    /// The first height whose block body is stored (1, or a state-synced node's snapshot height + 1).
+    public var earliestHeight: UInt64 { (try? store.earliestHeight()) ?? 1 }
+
     /// Size of the database files on disk (main file plus WAL).
     public var storageBytes: Int64 { store.sizeOnDisk }
     /// The database file (`agora.sqlite`), for messages that name it.

@@ -220,4 +220,7 @@ enum MetaKey {
     static let validatorSet = "validator_set"
     /// The oldest height whose state proofs are complete (pruning removed what older ones used).
     static let treePrunedThrough = "tree_pruned_through"
+    /// The first height whose block body is stored (absent: 1). A state-synced node starts at its
+    /// snapshot height + 1: it keeps that height's header and commit, and nothing below.
+    static let earliestHeight = "earliest_height"
 }

@@ -72,7 +72,9 @@ extension BlockStore {
         guard UInt64(high) == head else {
             throw StorageError.startupCheck(path: path, problem: "the recorded head is height \(head) but the highest stored block is \(high)")
         }
-        guard count == Int64(head), head == 0 || low == 1 else {
+        // A state-synced node holds headers from its snapshot height on (`earliest_height` − 1).
+        let first = try earliestHeight(db) > 1 ? try earliestHeight(db) - 1 : 1
+        guard count == Int64(head) - Int64(first) + 1 || (head == 0 && count == 0), head == 0 || low == Int64(first) else {
             throw StorageError.startupCheck(path: path, problem: "\(count) blocks stored for heights 1…\(head) (lowest \(low)): blocks are missing")
         }
     }
@@ -80,8 +82,11 @@ extension BlockStore {
     /// Block 1 to the head, in order: each header decodes, matches its row, and links to the
     /// previous one; the last one is the recorded head.
     func walkHeaders(_ db: Database, chainID: String, head: Head, mode: StartupCheckMode) throws -> CheckReport {
-        var previous = Hash.zero
-        var expected: UInt64 = 1
+        let earliest = try earliestHeight(db)
+        var expected: UInt64 = earliest > 1 ? earliest - 1 : 1
+        // Below a snapshot's header nothing is stored: the chain is walked from that header.
+        var previous = expected > 1 ? (try decode(BlockHeader.self, try Data.fetchOne(db, sql: "SELECT header FROM blocks WHERE height = ?",
+                                                                                     arguments: [Int64(expected)]), "block \(expected) header")).previousHash : Hash.zero
         var transactions = 0
         let cursor = try Row.fetchCursor(db, sql: "SELECT height, hash, header, tx_count FROM blocks ORDER BY height")
         while let row = try cursor.next() {
@@ -97,7 +102,7 @@ extension BlockStore {
                 : header.previousHash != previous ? "\(what) does not link to block \(height - 1) (previousHash \(header.previousHash))"
                 : nil
             if let problem { throw StorageError.startupCheck(path: path, problem: problem) }
-            if mode == .full {
+            if mode == .full, UInt64(height) >= earliest {
                 transactions += try checkTransactions(db, header: header, count: try row.stored("tx_count", of: what))
             }
             previous = header.hash
@@ -106,7 +111,7 @@ extension BlockStore {
         guard previous == head.hash else {
             throw StorageError.startupCheck(path: path, problem: "the recorded head hash \(head.hash) is not block \(head.height)'s hash \(previous)")
         }
-        return CheckReport(mode: mode, blocks: expected - 1, transactions: transactions)
+        return CheckReport(mode: mode, blocks: expected - (earliest > 1 ? earliest - 1 : 1), transactions: transactions)
     }
 
     /// A block's stored transactions are the ones its header commits to: the count, and the

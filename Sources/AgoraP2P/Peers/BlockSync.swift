@@ -57,7 +57,13 @@ final class BlockSync: Sendable {
     func serveRange(from: UInt64, count: UInt32, to link: PeerLink) throws -> TrustEvent? {
         var out: [WireMessage.SealedBlock] = []
         var bytes = 0
+        // A state-synced node has no bodies below its earliest height: it answers that it lacks
+        // them rather than serving a header without its transactions.
         var h = max(1, from)
+        guard h >= chain.queries.earliestHeight else {
+            try link.send(.blocks([]))
+            return nil
+        }
         while out.count < Int(count), let stored = try chain.queries.block(height: h) {
             let size = stored.block.canonicalBytes.count
             if bytes + size > SecureSession.maxFrameBytes - 64 * 1024, !out.isEmpty { break }
