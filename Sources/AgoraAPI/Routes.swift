@@ -48,8 +48,6 @@ public struct APIDependencies: Sendable {
     public var presence: Presence?
     /// The state snapshots this node stores (`GET /api/v1/snapshots`).
     public var snapshots: @Sendable () -> [SnapshotManifest] = { [] }
-    /// The first height whose block body is stored (`earliestHeight` in the status).
-    public var earliestHeight: @Sendable () -> UInt64 = { 1 }
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
@@ -188,7 +186,7 @@ public enum APIRoutes {
                               faucetAmount: p.faucetAmount.units, maxTotalSupply: p.maxTotalSupply.units,
                               maxAccountBalance: p.maxAccountBalance.units, blockReward: p.blockReward.units,
                               totalSupply: tip.supply.units),
-                version: deps.version, earliestHeight: deps.earliestHeight()))
+                version: deps.version, earliestHeight: try chain.queries.earliestHeight()))
         }
         router.get("/api/v1/snapshots") { _, _ in
             try json(API.SnapshotListView(items: deps.snapshots().map(API.SnapshotView.init)))
@@ -251,6 +249,13 @@ public enum APIRoutes {
                 return try json(API.TransactionStatusView(id: id.hex, status: "evicted",
                                                           error: API.Failure(code: reason.code, message: reason.description)))
             case .unknown:
+                // A pruned node cannot tell an old transaction from one that never was: an ID
+                // holds no height. It says what it can: nothing below its earliest height is here.
+                let earliest = try chain.queries.earliestHeight()
+                if earliest > 1 {
+                    throw APIError.pruned("transaction \(id) is not pending or stored here: this node keeps transactions from height \(earliest) on"
+                                          + " (pruning); an older one is pruned, ask an archive node", earliest: earliest)
+                }
                 throw APIError.notFound("tx_not_found", "transaction \(id) is not pending, committed or recently rejected")
             }
         }

@@ -24,9 +24,6 @@ public struct LedgerQueries: Sendable {
     /// Committed state, read-only (module records: groups, offers, settlements, stakes...).
     public var state: some StateReader { cache }
 
-    /// The first height whose block body is stored (1, or a state-synced node's snapshot height + 1).
-    public var earliestHeight: UInt64 { (try? store.earliestHeight()) ?? 1 }
-
     /// Size of the database files on disk (main file plus WAL).
     public var storageBytes: Int64 { store.sizeOnDisk }
     /// The database file (`agora.sqlite`), for messages that name it.
@@ -47,7 +44,12 @@ public struct LedgerQueries: Sendable {
 
     // MARK: Blocks and transactions
 
+    /// A block with its body; below the earliest height it is `StorageError.pruned`.
     public func block(height: UInt64) throws -> BlockStore.StoredBlock? { try store.block(height: height) }
+    /// A header and its commit: kept at every height, pruned or not.
+    public func sealedHeader(height: UInt64) throws -> (header: BlockHeader, seal: Commit)? { try store.sealedHeader(height: height) }
+    /// The lowest height whose block body this node stores (1 unless it pruned or state-synced).
+    public func earliestHeight() throws -> UInt64 { try store.earliestHeight() }
     public func block(hash: Hash) throws -> BlockStore.StoredBlock? { try store.block(hash: hash) }
     /// The hash of the committed block at `height`, without reading the block.
     public func blockHash(height: UInt64) throws -> Hash? { try store.blockHash(height: height) }

@@ -39,6 +39,10 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     /// stops relaying transactions to it for `retryAfterMs` (at most `maxRelayPauseMs`), as an
     /// HTTP client honours `Retry-After`. See docs/mempool.md.
     case mempoolBusy(retryAfterMs: UInt32)
+    /// The answer to `getBlocks` for heights whose bodies the sender pruned (tag 40): it keeps
+    /// block bodies from `earliest` on only. The asker asks another peer for lower heights
+    /// (`RangeSync.pruned`) instead of taking the empty answer for "does not have it yet".
+    case blocksPruned(earliest: UInt64)
 
     /// State sync (docs/state-sync.md), rate class `snapshots`: the snapshots a peer holds (tags
     /// 20/21, at most `maxSnapshotsListed` manifests), a piece of one chunk (22: ask `length` ≤
@@ -150,6 +154,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .getLightBlock: return "get_light_block"
         case .lightBlock: return "light_block"
         case .lightBlockMissing: return "light_block_missing"
+        case .blocksPruned: return "blocks_pruned"
         }
     }
 
@@ -182,6 +187,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .getLightBlock(h): w.write(UInt8(25)); w.write(h)
         case let .lightBlock(header, commit, set): w.write(UInt8(26)); w.write(header); w.write(commit); w.write(set)
         case let .lightBlockMissing(h): w.write(UInt8(27)); w.write(h)
+        case let .blocksPruned(earliest): w.write(UInt8(40)); w.write(earliest)
         }
     }
 
@@ -234,6 +240,12 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
             }
             self = .mempoolBusy(retryAfterMs: ms)
         case 20...27: self = try WireMessage.stateSync(tag, &r)
+        case 40:
+            let earliest = try r.readUInt64("blocksPruned.earliest")
+            guard earliest >= 2 else {
+                throw .nonCanonical(field: "blocksPruned.earliest", reason: "\(earliest): a node that pruned keeps bodies from height 2 on at the lowest")
+            }
+            self = .blocksPruned(earliest: earliest)
         default: throw .unknownTag(type: "message", tag: tag)
         }
     }

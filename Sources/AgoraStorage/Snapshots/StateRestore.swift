@@ -59,6 +59,7 @@ public enum StateRestore {
                 // Bodies are stored from the next height on; the snapshot height keeps its header
                 // and commit only (the head's seal is what the next block's lastCommit is checked by).
                 try store.setMeta(db, MetaKey.earliestHeight, (header.height + 1).canonicalBytes)
+                try store.setMeta(db, MetaKey.firstHeaderHeight, header.height.canonicalBytes)
                 try store.setMeta(db, MetaKey.treePrunedThrough, header.height.canonicalBytes)
                 return Result(height: header.height, entries: entries, stateRoot: tree.root)
     }
@@ -147,13 +148,14 @@ extension BlockStore {
         try setMeta(db, MetaKey.validatorSet, identity.validatorSet.canonicalBytes)
     }
 
-    /// The first height whose block body (transactions, receipts) is stored: 1 on a node that
-    /// replayed from genesis, the snapshot height + 1 on one that state-synced.
-    public func earliestHeight() throws -> UInt64 {
-        try read("earliest height") { db in try self.earliestHeight(db) }
+    /// The lowest height whose header is stored: 1, or a state-synced node's snapshot height
+    /// (pruning keeps every header; a restored snapshot has none below its own).
+    public func firstHeaderHeight() throws -> UInt64 {
+        try read("first header height") { db in try self.firstHeaderHeight(db) }
     }
 
-    func earliestHeight(_ db: Database) throws -> UInt64 {
-        try meta(db, MetaKey.earliestHeight).flatMap { try? UInt64(canonicalBytes: $0) } ?? 1
+    func firstHeaderHeight(_ db: Database) throws -> UInt64 {
+        guard let raw = try meta(db, MetaKey.firstHeaderHeight) else { return 1 }
+        do { return try UInt64(canonicalBytes: raw) } catch { throw StorageError.corrupt(what: "first header height in meta table: \(error)") }
     }
 }
