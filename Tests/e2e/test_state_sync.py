@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import tempfile
+import urllib.error
 
 from conftest import BIN
 from test_consensus import LocalNet, free_base, get
@@ -65,6 +66,11 @@ def test_a_new_node_state_syncs_past_a_corrupting_peer_and_matches_the_validator
         height = int(restored.group(1))
         assert height % 10 == 0 and height >= snaps[1]["height"], (height, snaps)
         assert status["earliestHeight"] == height + 1, status
+        try:
+            net.block(4, height)
+            raise AssertionError(f"node4 served the body of block {height}, below its earliest height")
+        except urllib.error.HTTPError as e:
+            assert e.code == 410, e.code
         banned = re.findall(r".*state sync: peer banned.*", log)
         assert banned and all(f"127.0.0.1:{net.p2p_base + 3}" in b for b in banned), banned
         assert all("chunk" in b and "hashes to" in b for b in banned), banned

@@ -58,9 +58,10 @@ final class SnapshotRelay: Sendable {
     }
 
     func lightBlock(_ height: UInt64) -> WireMessage {
-        guard height >= 1, let stored = try? chain.queries.block(height: height),
+        // Headers and commits are kept below pruned bodies: light blocks are served at every height.
+        guard height >= 1, let stored = try? chain.queries.sealedHeader(height: height),
               let set = try? Staking.validators(forHeight: height, state: chain.queries.state)
         else { return .lightBlockMissing(height: height) }
-        return .lightBlock(header: stored.block.header, commit: stored.seal, validators: set)
+        return .lightBlock(header: stored.header, commit: stored.seal, validators: set)
     }
 }
