@@ -30,18 +30,20 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Number of sending accounts.") var accounts: Int = 1_000
         @Option(help: "Transactions per block.") var blockTxs: Int = 1_000
         @Option(help: "Heights whose bodies the pruned node keeps.") var keepBlocks: UInt64 = 20
+        @Option(help: "state.proofHeights of both runs (the state tree's own window; 10000 on a node by default).") var proofHeights: UInt64 = 20
         @Option(help: "Rows of the table (size samples).") var samples: Int = 10
 
         func run() async throws {
             try await runCommand {
-                guard txs > 0, accounts > 0, (1...100_000).contains(blockTxs), keepBlocks >= 1, (1...1_000).contains(samples) else {
+                guard txs > 0, accounts > 0, (1...100_000).contains(blockTxs), keepBlocks >= 1, proofHeights >= 1, (1...1_000).contains(samples) else {
                     throw CLIError(Exit.invalidInput, "--txs, --accounts, --keep-blocks must be positive, --block-txs 1-100000, --samples 1-1000")
                 }
                 print("machine: \(Benchmarks.Machine.current)")
                 let dir = NSTemporaryDirectory() + "agora-bench-prune-\(getpid())"
                 defer { try? FileManager.default.removeItem(atPath: dir) }
                 let rows = try Benchmarks.prune(transfers: txs, accounts: accounts, blockTransactions: blockTxs, keepBlocks: keepBlocks,
-                                                samples: samples, directory: dir)
+                                                proofHeights: proofHeights, samples: samples, directory: dir)
+                print("state.proofHeights \(proofHeights) in both runs; pruning steps run between blocks (debug builds are slow: compare the columns)")
                 print("| transfers | height | archive MiB | pruned MiB (keepBlocks \(keepBlocks)) | earliest height |")
                 print("|---|---|---|---|---|")
                 for r in rows {
