@@ -20,6 +20,7 @@ extension StateSyncRunner {
             case let .requestPiece(peer, height, index, offset, length):
                 try? links.table.withLock { $0[peer] }?.send(.getSnapshotChunk(height: height, index: UInt32(index), offset: offset, length: length))
             case let .verifyHeader(height):
+                progress.update { $0.phase = "verifying the header at \(height) with the light client" }
                 logger.info("state sync: verifying the snapshot's header with the light client", metadata: ["height": .stringConvertible(height)])
                 group.addTask { [trust] in
                     do {
@@ -34,6 +35,7 @@ extension StateSyncRunner {
                 let address = link?.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
                 logger.notice("state sync: peer banned", metadata: ["peer": .string(peer.hex), "address": .string(address), "fault": .string("\(fault)")])
                 if let link { s.banned.append((peer, link.identity.identity, address, fault)) }
+                progress.update { $0.bannedPeers += 1 }
                 link?.close()
             case let .penalize(peer, fault):
                 logger.info("state sync: peer too slow", metadata: ["peer": .string(peer.hex), "fault": .string("\(fault)")])
@@ -42,6 +44,7 @@ extension StateSyncRunner {
                     return .failure(AttemptFailure(reason: "cannot store chunk \(index): \(error)", banned: s.banned))
                 }
             case let .restore(manifest):
+                progress.update { $0.phase = "restoring the snapshot at \(manifest.height)" }
                 switch restore(manifest, s) {
                 case let .success(result): return .success(Outcome(result: result, banned: s.banned))
                 case let .failure(error):

@@ -36,7 +36,7 @@ enum StateSyncBootstrap {
         try FileManager.default.createDirectory(atPath: work + "/chunks", withIntermediateDirectories: true)
         logger.notice("state sync: looking for snapshots", metadata: ["peers": .string(config.p2pPeers.map { "\($0.host):\($0.port)" }.joined(separator: ","))])
         let runner = StateSyncRunner(identity: identity, key: key, peers: config.p2pPeers, trust: trust, workDirectory: work, logger: logger)
-        let outcome = try await runner.run()
+        let outcome = try await withInterimHealth(config: config, progress: runner.progress, logger: logger) { try await runner.run() }
         try StateRestore.install(stagingPath: runner.stagingPath, livePath: dataDir.databaseFile)
         try? FileManager.default.removeItem(atPath: work)
         try rememberBans(outcome, dataDir: dataDir, banDuration: banDuration)
@@ -44,6 +44,26 @@ enum StateSyncBootstrap {
             "height": .stringConvertible(outcome.result.height), "state_root": .string(outcome.result.stateRoot.hex),
             "banned_peers": .stringConvertible(outcome.banned.count),
         ])
+    }
+
+    /// Runs `body` with the interim health endpoint on the API address; stops it (and frees the
+    /// port for the real API) before returning.
+    static func withInterimHealth<T: Sendable>(config: NodeConfig, progress: StateSyncProgress, logger: Logger,
+                                               _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let app = StateSyncHealth.application(host: config.http.host, port: config.http.port, progress: progress, logger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                // A busy port only costs the interim endpoint, never the sync.
+                do { try await app.run() } catch { logger.info("state sync health endpoint not served", metadata: ["reason": .string("\(error)")]) }
+                return nil
+            }
+            group.addTask { try await body() }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let value = next { return value }
+            }
+            throw CancellationError()
+        }
     }
 
     static func rememberBans(_ outcome: StateSyncRunner.Outcome, dataDir: DataDirectory, banDuration: Int) throws {

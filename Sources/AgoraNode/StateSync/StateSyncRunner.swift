@@ -41,6 +41,7 @@ struct StateSyncRunner {
     let logger: Logger
     var params = StateSync.Params()
     var attemptLimit: Duration = .seconds(300)
+    var progress = StateSyncProgress()
 
     /// Retries until one attempt restores a snapshot.
     func run() async throws -> Outcome {
@@ -54,6 +55,12 @@ struct StateSyncRunner {
                 return Outcome(result: outcome.result, banned: bans + outcome.banned)
             case let .failure(failure):
                 bans += failure.banned
+                progress.update { p in
+                    p.lastFailure = failure.reason
+                    p.attempt = attempt + 1
+                    p.phase = "waiting \(backoff) before retrying"
+                    p.bannedPeers = bans.count
+                }
                 logger.warning("state sync attempt failed; retrying", metadata: [
                     "attempt": .stringConvertible(attempt), "reason": .string(failure.reason), "retry_in": .string("\(backoff)"),
                 ])
