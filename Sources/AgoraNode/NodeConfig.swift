@@ -34,6 +34,8 @@ public struct NodeConfig: Sendable {
     /// Heights below the head whose state proofs stay servable; older state tree pages are
     /// pruned (`state.proofHeights`, docs/state.md).
     public var stateProofHeights: Int = 10_000
+    /// `snapshot.*`, `stateSync.*` (SnapshotSettings.swift).
+    public var snapshots = SnapshotSettings()
     public var mempoolMaxCount: Int
     public var mempoolMaxBytes: Int
     /// The ready bound, the queued limits and the expiry ceiling (`mempool.*`, docs/mempool.md).
@@ -75,6 +77,8 @@ public struct NodeConfig: Sendable {
     public var artifacts = ArtifactSettings()
     /// What the database's start-up check covers (`storage.startupCheck`, see `StartupCheckMode`).
     public var storageStartupCheck = StartupCheckMode.full
+    /// Heights whose block bodies are kept (`pruning.keepBlocks`); 0 keeps everything (archive).
+    public var pruningKeepBlocks = 0
     /// Start although the database is behind this validator's sign state, to sync the lost
     /// blocks from peers (`storage.recoverFromPeers`; needs `p2p.peers`).
     public var storageRecoverFromPeers = false
@@ -211,6 +215,8 @@ public struct NodeConfig: Sendable {
         Key(name: "artifacts.maxUploads", defaultValue: .int(64), secret: false, help: "uploads in progress at once"),
         Key(name: "storage.startupCheck", defaultValue: .string("full"), secret: false,
             help: "start-up check of agora.sqlite: full (quick_check, header chain, transactions) or headers (header chain only)"),
+        Key(name: "pruning.keepBlocks", defaultValue: .int(0), secret: false,
+            help: "block bodies (transactions, receipts) kept for this many heights below the head; older ones are deleted in the background (headers and commits stay); 0: keep all (archive)"),
         Key(name: "storage.recoverFromPeers", defaultValue: .bool(false), secret: false,
             help: "start although agora.sqlite is behind this validator's sign state, and sync the lost blocks from p2p.peers"),
         Key(name: "mcp.enabled", defaultValue: .bool(true), secret: false, help: "serve MCP (streamable HTTP) at /mcp"),
@@ -248,7 +254,7 @@ public struct NodeConfig: Sendable {
             help: "TEST ONLY: also sign a conflicting prevote each round (proves slashing); never set on a real validator"),
         Key(name: "testing.clockOffsetMs", defaultValue: .int(0), secret: false,
             help: "TEST ONLY: shift this node's wall clock by this many milliseconds (±1 day) to test clock skew; never set on a real validator"),
-    ]
+    ] + SnapshotSettings.keys
 
     static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
 
@@ -308,6 +314,7 @@ public struct NodeConfig: Sendable {
         config.blockRoundBudgetPercent = try r.int("block.roundBudgetPercent", 1...100)
         config.stateProofHeights = try r.int("state.proofHeights", 1...1_000_000_000)
         try config.readAcceptGateAndTesting(r)
+        try config.readSnapshots(r)
         try config.readArtifactsAndPresence(r)
         try config.readMempool(r)
         try config.readMCP(r)

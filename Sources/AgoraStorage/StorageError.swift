@@ -21,6 +21,9 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     /// The directory was written by an agora whose chain format this binary does not read (an
     /// older block header version): refused before anything is migrated or written.
     case unsupportedFormat(path: String, found: String, supported: String)
+    /// The record asked for lies below `earliest`, the lowest height whose block body this node
+    /// still stores (pruning, `pruning.keepBlocks`): not damage, the data is gone on purpose.
+    case pruned(what: String, earliest: UInt64)
 
     public var description: String {
         switch self {
@@ -38,6 +41,8 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
             return "database \(p) holds a chain in \(found); this agora reads \(supported) only. "
                 + "The format is not migrated in place (the state root of every header changed): start a new chain "
                 + "in a new data directory (`agora init`), or run the agora release that wrote this one. Nothing was changed."
+        case let .pruned(what, earliest):
+            return "\(what) is pruned: this node keeps block bodies from height \(earliest) on; ask an archive node"
         }
     }
 

@@ -8,7 +8,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self, StateSyncBench.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -19,6 +19,70 @@ struct Bench: AsyncParsableCommand {
                 print("machine: \(Benchmarks.Machine.current)")
                 let r = Benchmarks.verify(seconds: seconds)
                 print(String(format: "ed25519 verify: %.0f/s on all cores, %.0f/s on one core", r.perSecondAllCores, r.perSecondOneCore))
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Data-directory size over a run of transfers: an archive node against one pruning block bodies (pruning.keepBlocks).")
+        @Option(help: "Number of transfers.") var txs: Int = 200_000
+        @Option(help: "Number of sending accounts.") var accounts: Int = 1_000
+        @Option(help: "Transactions per block.") var blockTxs: Int = 1_000
+        @Option(help: "Heights whose bodies the pruned node keeps.") var keepBlocks: UInt64 = 20
+        @Option(help: "state.proofHeights of both runs (the state tree's own window; 10000 on a node by default).") var proofHeights: UInt64 = 20
+        @Option(help: "Rows of the table (size samples).") var samples: Int = 10
+
+        func run() async throws {
+            try await runCommand {
+                guard txs > 0, accounts > 0, (1...100_000).contains(blockTxs), keepBlocks >= 1, proofHeights >= 1, (1...1_000).contains(samples) else {
+                    throw CLIError(Exit.invalidInput, "--txs, --accounts, --keep-blocks must be positive, --block-txs 1-100000, --samples 1-1000")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = NSTemporaryDirectory() + "agora-bench-prune-\(getpid())"
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let rows = try Benchmarks.prune(transfers: txs, accounts: accounts, blockTransactions: blockTxs, keepBlocks: keepBlocks,
+                                                proofHeights: proofHeights, samples: samples, directory: dir)
+                print("state.proofHeights \(proofHeights) in both runs; pruning steps run between blocks (debug builds are slow: compare the columns)")
+                print("| transfers | height | archive MiB | pruned MiB (keepBlocks \(keepBlocks)) | earliest height |")
+                print("|---|---|---|---|---|")
+                for r in rows {
+                    print(String(format: "| %d | %llu | %.1f | %.1f | %llu |", r.transfers, r.height, Double(r.archiveBytes) / 1_048_576,
+                                 Double(r.prunedBytes) / 1_048_576, r.earliestHeight))
+                }
+                // Flat: once the window is full, the pruned size's spread over the later half.
+                let late = rows.suffix(max(1, rows.count / 2)).map(\.prunedBytes)
+                if let lo = late.min(), let hi = late.max(), lo > 0 {
+                    print(String(format: "pruned size over the second half of the run: %.1f–%.1f MiB (spread %.1f%%)",
+                                 Double(lo) / 1_048_576, Double(hi) / 1_048_576, Double(hi - lo) / Double(lo) * 100))
+                }
+            }
+        }
+    }
+
+    struct BackupBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "backup",
+            abstract: "Commit rate while agora backup runs on the data directory back to back, against the rate without it.")
+        @Option(help: "Transfers committed before measuring (the database's size).") var fill: Int = 100_000
+        @Option(help: "Transfers committed in each measured phase.") var measure: Int = 50_000
+        @Option(help: "Number of sending accounts.") var accounts: Int = 1_000
+        @Option(help: "Transactions per block.") var blockTxs: Int = 1_000
+
+        func run() async throws {
+            try await runCommand {
+                guard fill > 0, measure > 0, accounts > 0, (1...100_000).contains(blockTxs) else {
+                    throw CLIError(Exit.invalidInput, "--fill, --measure, --accounts must be positive, --block-txs 1-100000")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = NSTemporaryDirectory() + "agora-bench-backup-\(getpid())"
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let r = try Benchmarks.backup(fill: fill, measure: measure, accounts: accounts, blockTransactions: blockTxs, directory: dir)
+                print(String(format: "database: %.1f MiB after %d transfers", Double(r.databaseBytes) / 1_048_576, fill))
+                print(String(format: "commit rate alone: %.0f tx/s; during backups: %.0f tx/s (%.1f%% lower)", r.baselinePerSecond,
+                             r.duringPerSecond, (1 - r.duringPerSecond / r.baselinePerSecond) * 100))
+                print(String(format: "backups written during the phase: %d, %.2f s each, %.1f MiB each", r.backups, r.backupSeconds,
+                             Double(r.backupBytes) / 1_048_576))
             }
         }
     }
@@ -74,6 +138,36 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "delivered per subscriber: min %.0f/s, median %.0f/s; subscribers dropped: %d",
                              r.minPerSubscriber, r.medianPerSubscriber, r.dropped))
                 print("server RSS by second (MiB): " + r.rssMiB.map { String(format: "%.0f", $0) }.joined(separator: " "))
+            }
+        }
+    }
+
+    struct StateSyncBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "statesync",
+            abstract: "Join by state sync against replay from genesis, on a chain of N new accounts and N claims: both times, their ratio, peak RSS.")
+        @Option(help: "Accounts created by transfers.") var accounts: Int = 2_000
+        @Option(help: "Claims published.") var claims: Int = 2_000
+        @Option(help: "Directory for the chains (default: a temporary one, removed after).") var dir: String?
+
+        func run() async throws {
+            try await runCommand {
+                guard (1...10_000_000).contains(accounts), (1...10_000_000).contains(claims) else {
+                    throw CLIError(Exit.invalidInput, "--accounts and --claims must be 1…10000000")
+                }
+                var o = StateSyncBenchmark.Options()
+                o.accounts = accounts
+                o.claims = claims
+                let directory = dir ?? NSTemporaryDirectory() + "agora-bench-statesync-\(UUID().uuidString)"
+                defer { if dir == nil { try? FileManager.default.removeItem(atPath: directory) } }
+                print("machine: \(Benchmarks.Machine.current)")
+                let r = try StateSyncBenchmark.run(o, directory: directory) { print($0) }
+                print(String(format: "chain: %d blocks, %d state entries in %d chunks", r.blocks, r.entries, r.chunks))
+                print(String(format: "state sync (local work): %.2f s (snapshot %.2f s + restore %.2f s)", r.syncSeconds, r.snapshotSeconds, r.restoreSeconds))
+                print(String(format: "replay from genesis: %.2f s", r.replaySeconds))
+                print(String(format: "ratio sync/replay: %.3f (target < 0.10)", r.ratio))
+                print(String(format: "peak RSS (process): %.0f MiB after building, %.0f MiB after sync, %.0f MiB after replay",
+                             r.rssAfterBuildMiB, r.rssAfterSyncMiB, r.rssAfterReplayMiB))
             }
         }
     }
