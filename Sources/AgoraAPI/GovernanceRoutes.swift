@@ -46,9 +46,11 @@ extension APIRoutes {
         router.get("/api/v1/gov/params") { _, _ in
             let state = chain.queries.state
             let p = try Governance.params(state: state)
+            let consensus = try ConsensusParams.load(state: state)
             return try json(API.GovParamsView(
                 height: chain.snapshot.head.height, enabled: p != nil, minDeposit: p?.minDeposit.units, depositPeriod: p?.depositPeriod,
                 votingPeriod: p?.votingPeriod, quorumBps: p?.quorumBps, thresholdBps: p?.thresholdBps, vetoBps: p?.vetoBps,
+                consensus: ConsensusParams.keys.compactMap { k in consensus[k].map { (k, $0) } },
                 plans: try Upgrades.plans(state: state), known: chain.knownUpgrades))
         }
     }

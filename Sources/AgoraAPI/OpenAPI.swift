@@ -465,10 +465,12 @@ enum OpenAPI {
         "votes": {"type": "array", "items": {"type": "object", "required": ["voter", "address", "option"], "properties": {"voter": {"type": "string"}, "address": {"$ref": "#/components/schemas/Address"}, "option": {"type": "string", "enum": ["yes", "abstain", "no", "no_with_veto"]}}}}}},
       "ProposalPage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}},
         "nextCursor": {"type": ["string", "null"]}}},
-      "GovParams": {"type": "object", "required": ["height", "enabled", "changeableKeys", "upgrades", "knownUpgrades"], "properties": {
+      "GovParams": {"type": "object", "required": ["height", "enabled", "changeableKeys", "consensus", "upgrades", "knownUpgrades"], "properties": {
         "height": {"type": "integer"}, "enabled": {"type": "boolean"}, "minDeposit": {"$ref": "#/components/schemas/Amount"},
         "depositPeriod": {"type": "integer"}, "votingPeriod": {"type": "integer"}, "quorumBps": {"type": "integer"}, "thresholdBps": {"type": "integer"}, "vetoBps": {"type": "integer"},
-        "changeableKeys": {"type": "array", "items": {"type": "string"}}, "upgrades": {"type": "array", "items": {"$ref": "#/components/schemas/Upgrade"}},
+        "changeableKeys": {"type": "array", "items": {"type": "string"}},
+        "consensus": {"type": "object", "description": "consensus timeouts (ms) and block limits set by governance, by key; an absent key was never set (node configuration or protocol constant applies)", "additionalProperties": {"type": "integer"}},
+        "upgrades": {"type": "array", "items": {"$ref": "#/components/schemas/Upgrade"}},
         "knownUpgrades": {"type": "array", "items": {"type": "string"}}}},
       "TaskPage": {"type": "object", "required": ["items", "nextCursor"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         "nextCursor": {"type": ["string", "null"]}}},

@@ -126,18 +126,23 @@ extension API {
         public var vetoBps: UInt16?
         /// Every key a parameter-change proposal may name.
         public var changeableKeys: [String]
+        /// The consensus timeouts and block limits governance has set, by key name; a key
+        /// missing here was never set (each node's configuration, or the protocol's constant).
+        public var consensus: [String: UInt64]
         /// Upgrades scheduled and not yet reached.
         public var upgrades: [UpgradeView]
         /// The upgrades this node's binary knows.
         public var knownUpgrades: [String]
 
         public init(height: UInt64, enabled: Bool, minDeposit: UInt64?, depositPeriod: UInt64?, votingPeriod: UInt64?, quorumBps: UInt16?,
-                    thresholdBps: UInt16?, vetoBps: UInt16?, plans: [UpgradePlan], known: [String]) {
+                    thresholdBps: UInt16?, vetoBps: UInt16?, consensus: [(ParamKey, UInt64)] = [], plans: [UpgradePlan],
+                    known: [String]) {
             self.height = height
             self.enabled = enabled
             self.minDeposit = minDeposit; self.depositPeriod = depositPeriod; self.votingPeriod = votingPeriod
             self.quorumBps = quorumBps; self.thresholdBps = thresholdBps; self.vetoBps = vetoBps
             changeableKeys = ParamKey.allCases.map(\.name)
+            self.consensus = Dictionary(consensus.map { ($0.0.name, $0.1) }, uniquingKeysWith: { _, last in last })
             upgrades = plans.map(UpgradeView.init)
             knownUpgrades = known
         }
