@@ -461,6 +461,7 @@ enum OpenAPI {
         "totalDeposit": {"$ref": "#/components/schemas/Amount"},
         "deposits": {"type": "array", "items": {"type": "object", "required": ["depositor", "amount"], "properties": {"depositor": {"$ref": "#/components/schemas/Address"}, "amount": {"$ref": "#/components/schemas/Amount"}}}},
         "tally": {"type": "object", "required": ["yes", "abstain", "no", "noWithVeto", "bonded"], "properties": {"yes": {"type": "integer"}, "abstain": {"type": "integer"}, "no": {"type": "integer"}, "noWithVeto": {"type": "integer"}, "bonded": {"type": "integer"}}},
+        "currentTally": {"description": "voting period only: the tally of the votes so far if the period ended at the next height (bonds as they stand)", "type": "object", "required": ["yes", "abstain", "no", "noWithVeto", "bonded"], "properties": {"yes": {"type": "integer"}, "abstain": {"type": "integer"}, "no": {"type": "integer"}, "noWithVeto": {"type": "integer"}, "bonded": {"type": "integer"}}},
         "executionFailure": {"type": "string"}, "executionFailureCode": {"type": "string"},
         "votes": {"type": "array", "items": {"type": "object", "required": ["voter", "address", "option"], "properties": {"voter": {"type": "string"}, "address": {"$ref": "#/components/schemas/Address"}, "option": {"type": "string", "enum": ["yes", "abstain", "no", "no_with_veto"]}}}}}},
       "ProposalPage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}},
