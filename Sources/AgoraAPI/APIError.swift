@@ -10,6 +10,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public let code: String
     public let message: String
     public var headers: HTTPFields = [:]
+    /// On a 410 `pruned`: the lowest height whose blocks this node still serves in full.
+    public var earliestHeight: UInt64?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -17,18 +19,26 @@ public struct APIError: HTTPResponseError, Sendable {
         self.message = message
     }
 
-    struct Body: Encodable { let code: String; let message: String }
+    struct Body: Encodable { let code: String; let message: String; var earliestHeight: UInt64? = nil }
 
     /// The JSON error body, also written by handlers that answer before the router
     /// (`BodyLimitHandler`).
-    static func jsonBody(code: String, message: String) -> [UInt8] {
-        Array((try? JSONEncoder().encode(Body(code: code, message: message))) ?? Data())
+    static func jsonBody(code: String, message: String, earliestHeight: UInt64? = nil) -> [UInt8] {
+        Array((try? JSONEncoder().encode(Body(code: code, message: message, earliestHeight: earliestHeight))) ?? Data())
+    }
+
+    /// 410 `pruned`: the data asked for lies below this node's earliest height
+    /// (`pruning.keepBlocks`); the body names that height so a client knows what is left here.
+    static func pruned(_ message: String, earliest: UInt64) -> APIError {
+        var e = APIError(.gone, "pruned", message)
+        e.earliestHeight = earliest
+        return e
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        let data = Self.jsonBody(code: code, message: message)
+        let data = Self.jsonBody(code: code, message: message, earliestHeight: earliestHeight)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -56,6 +66,8 @@ public struct APIError: HTTPResponseError, Sendable {
             return e
         case .diskFull:
             return APIError(insufficientStorageStatus, "insufficient_storage", "this node's disk is full; retry later")
+        case let .pruned(_, earliest):
+            return pruned(error.description, earliest: earliest)
         default:
             return nil
         }
@@ -97,7 +109,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return try mapped.response(from: request, context: context)
         } catch let error as StorageError {
-            context.logger.error("storage failure", metadata: ["error": .string("\(error)"), "path": .string(request.uri.path)])
+            if case .pruned = error {} else {
+                context.logger.error("storage failure", metadata: ["error": .string("\(error)"), "path": .string(request.uri.path)])
+            }
             let mapped = APIError.storage(error) ?? APIError(.internalServerError, "internal", "internal error; see the node log")
             return try mapped.response(from: request, context: context)
         } catch is CancellationError {

@@ -27,11 +27,12 @@ extension APIRoutes {
         }
         router.get("/api/v1/light-blocks/{height}") { _, context in
             let height = try lightHeight(context)
-            guard let stored = try chain.queries.block(height: height) else {
+            // Headers and commits survive pruning: light clients verify against them.
+            guard let stored = try chain.queries.sealedHeader(height: height) else {
                 throw APIError.notFound("height_not_available", "no committed block at height \(height) (head \(chain.snapshot.head.height))")
             }
             let set = try validatorSet(chain, height)
-            return try json(API.LightBlockView(header: stored.block.header, commit: stored.seal, validators: set))
+            return try json(API.LightBlockView(header: stored.header, commit: stored.seal, validators: set))
         }
     }
 

@@ -184,7 +184,7 @@ public enum APIRoutes {
                               faucetAmount: p.faucetAmount.units, maxTotalSupply: p.maxTotalSupply.units,
                               maxAccountBalance: p.maxAccountBalance.units, blockReward: p.blockReward.units,
                               totalSupply: tip.supply.units),
-                version: deps.version))
+                version: deps.version, earliestHeight: try chain.queries.earliestHeight()))
         }
     }
 
@@ -244,6 +244,13 @@ public enum APIRoutes {
                 return try json(API.TransactionStatusView(id: id.hex, status: "evicted",
                                                           error: API.Failure(code: reason.code, message: reason.description)))
             case .unknown:
+                // A pruned node cannot tell an old transaction from one that never was: an ID
+                // holds no height. It says what it can: nothing below its earliest height is here.
+                let earliest = try chain.queries.earliestHeight()
+                if earliest > 1 {
+                    throw APIError.pruned("transaction \(id) is not pending or stored here: this node keeps transactions from height \(earliest) on"
+                                          + " (pruning); an older one is pruned, ask an archive node", earliest: earliest)
+                }
                 throw APIError.notFound("tx_not_found", "transaction \(id) is not pending, committed or recently rejected")
             }
         }

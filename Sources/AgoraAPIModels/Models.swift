@@ -390,12 +390,16 @@ public enum API {
         public var mempool: MempoolView
         public var params: ParamsView
         public var version: String
+        /// The lowest height whose block body (transactions, receipts) this node stores: 1 on an
+        /// archive node, higher once pruning (`pruning.keepBlocks`) or state sync dropped older
+        /// bodies. Headers and commits are kept at every height.
+        public var earliestHeight: UInt64
 
         public init(chainID: String, genesisHash: String, height: UInt64, headHash: String, headTime: UInt64, stateRoot: String,
-                    validator: String, mempool: MempoolView, params: ParamsView, version: String) {
+                    validator: String, mempool: MempoolView, params: ParamsView, version: String, earliestHeight: UInt64 = 1) {
             self.chainID = chainID; self.genesisHash = genesisHash; self.height = height; self.headHash = headHash
             self.headTime = headTime; self.stateRoot = stateRoot; self.validator = validator; self.mempool = mempool
-            self.params = params; self.version = version
+            self.params = params; self.version = version; self.earliestHeight = earliestHeight
         }
 
         public struct MempoolView: Codable, Sendable {

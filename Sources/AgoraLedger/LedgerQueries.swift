@@ -44,7 +44,12 @@ public struct LedgerQueries: Sendable {
 
     // MARK: Blocks and transactions
 
+    /// A block with its body; below the earliest height it is `StorageError.pruned`.
     public func block(height: UInt64) throws -> BlockStore.StoredBlock? { try store.block(height: height) }
+    /// A header and its commit: kept at every height, pruned or not.
+    public func sealedHeader(height: UInt64) throws -> (header: BlockHeader, seal: Commit)? { try store.sealedHeader(height: height) }
+    /// The lowest height whose block body this node stores (1 unless it pruned or state-synced).
+    public func earliestHeight() throws -> UInt64 { try store.earliestHeight() }
     public func block(hash: Hash) throws -> BlockStore.StoredBlock? { try store.block(hash: hash) }
     /// The hash of the committed block at `height`, without reading the block.
     public func blockHash(height: UInt64) throws -> Hash? { try store.blockHash(height: height) }

@@ -33,7 +33,7 @@ public enum InboundClass: Int, Sendable, CaseIterable, Comparable, CustomStringC
     public static func of(_ message: WireMessage) -> InboundClass {
         switch message {
         case .consensus: return .consensus
-        case .status, .getBlocks, .blocks, .block: return .sync
+        case .status, .getBlocks, .blocks, .block, .blocksPruned: return .sync
         case .transactions, .presence, .ihave, .iwant, .graft, .prune: return .gossip
         case .peers, .ping, .pong, .rekey, .getArtifact, .artifactPiece, .artifactMissing, .mempoolBusy: return .other
         }

@@ -47,6 +47,8 @@ public struct RangeSync: Sendable {
     var buffered: [UInt64: (block: WireMessage.SealedBlock, peer: Hash)] = [:]
     /// Highest height requested or planned so far.
     var planned: UInt64 = 0
+    /// Peers that said they pruned: the lowest height each still serves (`blocksPruned`).
+    var floors: [Hash: UInt64] = [:]
 
     public init(params: Params = Params()) { self.params = params }
 
@@ -75,7 +77,8 @@ public struct RangeSync: Sendable {
             let last = w.from + UInt64(w.count) - 1
             // The least-loaded peer that has the whole window, ties to the caller's order.
             let choice = peers.enumerated()
-                .filter { $0.element.height >= last && load[$0.element.id, default: 0] < params.maxPerPeer }
+                .filter { $0.element.height >= last && load[$0.element.id, default: 0] < params.maxPerPeer
+                    && floors[$0.element.id, default: 0] <= w.from }
                 .min { (load[$0.element.id, default: 0], $0.offset) < (load[$1.element.id, default: 0], $1.offset) }
             guard let peer = choice?.element.id else { continue }
             load[peer, default: 0] += 1
@@ -113,6 +116,20 @@ public struct RangeSync: Sendable {
         }
         return .accepted(useful: useful)
     }
+
+    /// `peer` answered that it keeps block bodies from `earliest` on only: its windows below that
+    /// go back to the pool (blocks it already delivered stay), and it is not asked for lower
+    /// heights again. `unrequested` if nothing was asked of it.
+    public mutating func pruned(_ peer: Hash, earliest: UInt64) -> Verdict {
+        let asked = windows.filter { $0.value.peer == peer }
+        guard !asked.isEmpty else { return .unrequested }
+        floors[peer] = max(floors[peer, default: 0], earliest)
+        for (from, _) in asked where from < earliest { windows[from]!.peer = nil }
+        return .accepted(useful: 0)
+    }
+
+    /// Whether `peer` said it pruned the heights from `height` (for tests and status).
+    public func hasPruned(_ peer: Hash, height: UInt64) -> Bool { floors[peer, default: 0] > height }
 
     /// The next block to apply, if it has arrived.
     public mutating func next(head: UInt64) -> (block: WireMessage.SealedBlock, peer: Hash)? {

@@ -85,7 +85,7 @@ public struct MessageLimits: Sendable {
     public static func classify(_ m: WireMessage) -> Class {
         switch m {
         case .transactions: return .transactions
-        case .block, .blocks, .getBlocks: return .blocks
+        case .block, .blocks, .getBlocks, .blocksPruned: return .blocks
         case .consensus: return .consensus
         case .getArtifact, .artifactPiece, .artifactMissing: return .artifacts
         case .presence: return .presence

@@ -39,6 +39,10 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     /// stops relaying transactions to it for `retryAfterMs` (at most `maxRelayPauseMs`), as an
     /// HTTP client honours `Retry-After`. See docs/mempool.md.
     case mempoolBusy(retryAfterMs: UInt32)
+    /// The answer to `getBlocks` for heights whose bodies the sender pruned (tag 40): it keeps
+    /// block bodies from `earliest` on only. The asker asks another peer for lower heights
+    /// (`RangeSync.pruned`) instead of taking the empty answer for "does not have it yet".
+    case blocksPruned(earliest: UInt64)
 
     /// The longest relay pause a `mempoolBusy` can ask for: a peer cannot silence this node's
     /// gossip to it for longer than this per message.
@@ -124,6 +128,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .artifactMissing: return "artifact_missing"
         case .presence: return "presence"
         case .mempoolBusy: return "mempool_busy"
+        case .blocksPruned: return "blocks_pruned"
         }
     }
 
@@ -148,6 +153,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .artifactMissing(sha): w.write(UInt8(18)); w.write(sha)
         case let .presence(hb): w.write(UInt8(15)); w.write(hb)
         case let .mempoolBusy(ms): w.write(UInt8(19)); w.write(ms)
+        case let .blocksPruned(earliest): w.write(UInt8(40)); w.write(earliest)
         }
     }
 
@@ -199,6 +205,12 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
                 throw .nonCanonical(field: "mempoolBusy.retryAfterMs", reason: "\(ms) is outside 1...\(WireMessage.maxRelayPauseMs)")
             }
             self = .mempoolBusy(retryAfterMs: ms)
+        case 40:
+            let earliest = try r.readUInt64("blocksPruned.earliest")
+            guard earliest >= 2 else {
+                throw .nonCanonical(field: "blocksPruned.earliest", reason: "\(earliest): a node that pruned keeps bodies from height 2 on at the lowest")
+            }
+            self = .blocksPruned(earliest: earliest)
         default: throw .unknownTag(type: "message", tag: tag)
         }
     }

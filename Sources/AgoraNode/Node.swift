@@ -202,6 +202,11 @@ public struct Node {
         ]
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
         services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
+        if config.pruningKeepBlocks > 0 {
+            let pruner = BlockPruner(store: store, config: .init(keepBlocks: UInt64(config.pruningKeepBlocks)), factory: metrics.factory, logger: logger)
+            services.append(.init(service: Supervised("pruning", pruner, states: states, logger: logger)))
+            logger.info("pruning block bodies", metadata: ["keep_blocks": .stringConvertible(config.pruningKeepBlocks)])
+        }
         if let fetcher { services.append(.init(service: Supervised("artifact-fetch", fetcher, states: states, logger: logger))) }
         services.append(.init(service: Supervised("presence", presence, states: states, logger: logger)))
         if let mediator { services.append(.init(service: Supervised("mediator", mediator, states: states, logger: logger))) }

@@ -75,6 +75,8 @@ public struct NodeConfig: Sendable {
     public var artifacts = ArtifactSettings()
     /// What the database's start-up check covers (`storage.startupCheck`, see `StartupCheckMode`).
     public var storageStartupCheck = StartupCheckMode.full
+    /// Heights whose block bodies are kept (`pruning.keepBlocks`); 0 keeps everything (archive).
+    public var pruningKeepBlocks = 0
     /// Start although the database is behind this validator's sign state, to sync the lost
     /// blocks from peers (`storage.recoverFromPeers`; needs `p2p.peers`).
     public var storageRecoverFromPeers = false
@@ -211,6 +213,8 @@ public struct NodeConfig: Sendable {
         Key(name: "artifacts.maxUploads", defaultValue: .int(64), secret: false, help: "uploads in progress at once"),
         Key(name: "storage.startupCheck", defaultValue: .string("full"), secret: false,
             help: "start-up check of agora.sqlite: full (quick_check, header chain, transactions) or headers (header chain only)"),
+        Key(name: "pruning.keepBlocks", defaultValue: .int(0), secret: false,
+            help: "block bodies (transactions, receipts) kept for this many heights below the head; older ones are deleted in the background (headers and commits stay); 0: keep all (archive)"),
         Key(name: "storage.recoverFromPeers", defaultValue: .bool(false), secret: false,
             help: "start although agora.sqlite is behind this validator's sign state, and sync the lost blocks from p2p.peers"),
         Key(name: "mcp.enabled", defaultValue: .bool(true), secret: false, help: "serve MCP (streamable HTTP) at /mcp"),

@@ -146,6 +146,7 @@ extension NodeConfig {
         }
         storageStartupCheck = mode
         storageRecoverFromPeers = try r.bool("storage.recoverFromPeers")
+        pruningKeepBlocks = try r.int("pruning.keepBlocks", 0...1_000_000_000)
     }
 
     /// `mempool.*` beyond the hard ceiling: the queued total fits under `mempool.maxCount`.

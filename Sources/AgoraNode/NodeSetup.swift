@@ -6,10 +6,15 @@ import Foundation
 
 /// Creating data directories: `agora init` and the embedded dev network.
 public enum NodeSetup {
+    /// `agora init --pruning default`: block bodies of the last 100,000 heights (about 28 hours
+    /// at one block a second) — room for any peer or client that was offline a day to catch up
+    /// from this node; headers and commits stay for every height.
+    public static let defaultKeepBlocks = 100_000
+
     /// Writes settings, genesis and the database for a new node. Refuses a directory that
     /// already holds a chain.
     public static func initialize(dataDir: DataDirectory, genesis: Genesis, validatorKeyPath: String,
-                                  http: String = "127.0.0.1:8645", blockIntervalMs: Int = 1000) throws {
+                                  http: String = "127.0.0.1:8645", blockIntervalMs: Int = 1000, keepBlocks: Int = 0) throws {
         if FileManager.default.fileExists(atPath: dataDir.settingsFile) || FileManager.default.fileExists(atPath: dataDir.databaseFile) {
             throw NodeError.alreadyInitialized(dataDir.path)
         }
@@ -18,13 +23,18 @@ public enum NodeSetup {
         guard (10...600_000).contains(blockIntervalMs) else {
             throw NodeError.invalidSetting("block.intervalMs", "\(blockIntervalMs) must be between 10 and 600000")
         }
+        guard (0...1_000_000_000).contains(keepBlocks) else {
+            throw NodeError.invalidSetting("pruning.keepBlocks", "\(keepBlocks) must be between 0 (archive) and 1000000000")
+        }
         try dataDir.create()
         try genesis.write(to: dataDir.genesisFile)
         let store = try BlockStore(path: dataDir.databaseFile)
         try store.initialize(resolved)
         try store.checkpointAndClose()
-        try NodeConfig.writeFile(dataDir, values: ["chain.id": genesis.chainID, "validator.key": validatorKeyPath,
-                                                   "http.address": http, "block.intervalMs": blockIntervalMs])
+        var values: [String: Any] = ["chain.id": genesis.chainID, "validator.key": validatorKeyPath,
+                                     "http.address": http, "block.intervalMs": blockIntervalMs]
+        if keepBlocks > 0 { values["pruning.keepBlocks"] = keepBlocks }
+        try NodeConfig.writeFile(dataDir, values: values)
     }
 
     /// Default bank rules for a chain made by `agora init` without a genesis file, and by `agora dev`.

@@ -224,6 +224,7 @@ public final class PeerService: Service, Sendable {
         case let .status(s): return try blockSync.status(s, from: peer)
         case let .getBlocks(from, count): return try blockSync.serveRange(from: from, count: count, to: link)
         case let .blocks(list): return try blockSync.receive(list, from: peer)
+        case let .blocksPruned(earliest): return try blockSync.pruned(earliest: earliest, from: peer)
         case let .block(block, seal): return try blocks.receive(block, seal, from: peer)
         case let .transactions(txs): return try transactions.receive(txs, from: peer)
         case let .ihave(ids): return try control.ihave(ids, from: link)

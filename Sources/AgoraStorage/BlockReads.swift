@@ -36,6 +36,7 @@ extension BlockStore {
             return nil
         }
         let height: Int64 = try row.stored("height", of: "block row")
+        try requireBody(db, height: UInt64(height), what: "the body of block \(height)")
         let header = try decode(BlockHeader.self, try row.stored("header", of: "block \(height)"), "block \(height) header")
         let seal = try decode(Commit.self, try row.stored("seal", of: "block \(height)"), "block \(height) seal")
         var txs: [Transaction] = []
@@ -99,14 +100,21 @@ extension BlockStore {
     /// those sent by `sender`. Returns each with its position, which is the paging cursor.
     public func transactions(sender: Address?, before: Int64?, limit: Int) throws -> [(position: Int64, StoredTransaction)] {
         try read("list transactions") { db in
+            // Pruned heights are not listed (the few rows kept for module records would make a
+            // gappy list); a cursor below the earliest height is a `pruned` answer.
+            let earliest = try self.earliestHeight(db)
+            let floor = Schema.position(height: earliest, index: 0)
+            if let before, earliest > 1, before <= floor {
+                throw StorageError.pruned(what: "transactions before position \(before)", earliest: earliest)
+            }
             let bound = before ?? Int64.max
             let rows: [Row]
             if let sender {
-                rows = try Row.fetchAll(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE sender = ? AND position < ? ORDER BY position DESC LIMIT ?",
-                                        arguments: [Data(sender.bytes), bound, limit])
+                rows = try Row.fetchAll(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE sender = ? AND position < ? AND position >= ? ORDER BY position DESC LIMIT ?",
+                                        arguments: [Data(sender.bytes), bound, floor, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE position < ? ORDER BY position DESC LIMIT ?",
-                                        arguments: [bound, limit])
+                rows = try Row.fetchAll(db, sql: "SELECT position, bytes, receipt FROM transactions WHERE position < ? AND position >= ? ORDER BY position DESC LIMIT ?",
+                                        arguments: [bound, floor, limit])
             }
             return try rows.map { row in
                 let position: Int64 = try row.stored("position", of: "transaction row")

@@ -214,6 +214,14 @@ public final class BlockStore: Sendable {
         return frames
     }
 
+    /// Moves committed pages from the WAL into the main file and truncates the WAL (for size
+    /// measurements: the file the node keeps, without the WAL's transient growth).
+    public func checkpoint() throws {
+        do { _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) } } catch {
+            throw classify(error, operation: "checkpoint")
+        }
+    }
+
     public func close() throws {
         do { try pool.close() } catch { throw classify(error, operation: "close") }
     }

@@ -204,6 +204,11 @@ enum Schema {
                     PRIMARY KEY(since, path, version)) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v8-pruning") { db in
+            // Pruning (BlockPruning.swift) keeps the transaction rows that module records read
+            // their content from; a task's latest update is one of them, found by this index.
+            try db.execute(sql: "CREATE INDEX tasks_by_updated_position ON tasks(updated_position)")
+        }
         return m
     }
 }
@@ -220,4 +225,7 @@ enum MetaKey {
     static let validatorSet = "validator_set"
     /// The oldest height whose state proofs are complete (pruning removed what older ones used).
     static let treePrunedThrough = "tree_pruned_through"
+    /// The lowest height whose block body (transactions, receipts) is stored; absent means 1.
+    /// Pruning raises it; a state-synced node starts with it at its snapshot.
+    static let earliestHeight = "earliest_height"
 }

@@ -13,7 +13,7 @@ struct Agora: AsyncParsableCommand {
         abstract: "A node of Agora: a shared, signed, replicated ledger for people and AI agents.",
         discussion: Exit.table,
         version: AgoraVersion.current,
-        subcommands: [Init.self, Start.self, Dev.self, Testnet.self, Keys.self, Tx.self, Status.self, Peers.self, Query.self, ConfigCommand.self, Admin.self, Bench.self, Simulate.self, ArtifactCommand.self, MCPCommand.self, SyncCommand.self, PresenceCommand.self, MarketCommand.self, VerifyCommand.self, DocsCommand.self])
+        subcommands: [Init.self, Start.self, Dev.self, Testnet.self, Keys.self, Tx.self, Status.self, Peers.self, Query.self, ConfigCommand.self, Admin.self, Bench.self, Simulate.self, ArtifactCommand.self, MCPCommand.self, SyncCommand.self, PresenceCommand.self, MarketCommand.self, VerifyCommand.self, BackupCommand.self, RestoreCommand.self, DocsCommand.self])
 
     /// Parses and runs a command, mapping the argument parser's usage errors (unknown option,
     /// missing argument, bad value, unknown subcommand: its own code 64) to `Exit.invalidInput`,

@@ -8,7 +8,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -19,6 +19,68 @@ struct Bench: AsyncParsableCommand {
                 print("machine: \(Benchmarks.Machine.current)")
                 let r = Benchmarks.verify(seconds: seconds)
                 print(String(format: "ed25519 verify: %.0f/s on all cores, %.0f/s on one core", r.perSecondAllCores, r.perSecondOneCore))
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Data-directory size over a run of transfers: an archive node against one pruning block bodies (pruning.keepBlocks).")
+        @Option(help: "Number of transfers.") var txs: Int = 200_000
+        @Option(help: "Number of sending accounts.") var accounts: Int = 1_000
+        @Option(help: "Transactions per block.") var blockTxs: Int = 1_000
+        @Option(help: "Heights whose bodies the pruned node keeps.") var keepBlocks: UInt64 = 20
+        @Option(help: "Rows of the table (size samples).") var samples: Int = 10
+
+        func run() async throws {
+            try await runCommand {
+                guard txs > 0, accounts > 0, (1...100_000).contains(blockTxs), keepBlocks >= 1, (1...1_000).contains(samples) else {
+                    throw CLIError(Exit.invalidInput, "--txs, --accounts, --keep-blocks must be positive, --block-txs 1-100000, --samples 1-1000")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = NSTemporaryDirectory() + "agora-bench-prune-\(getpid())"
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let rows = try Benchmarks.prune(transfers: txs, accounts: accounts, blockTransactions: blockTxs, keepBlocks: keepBlocks,
+                                                samples: samples, directory: dir)
+                print("| transfers | height | archive MiB | pruned MiB (keepBlocks \(keepBlocks)) | earliest height |")
+                print("|---|---|---|---|---|")
+                for r in rows {
+                    print(String(format: "| %d | %llu | %.1f | %.1f | %llu |", r.transfers, r.height, Double(r.archiveBytes) / 1_048_576,
+                                 Double(r.prunedBytes) / 1_048_576, r.earliestHeight))
+                }
+                // Flat: once the window is full, the pruned size's spread over the later half.
+                let late = rows.suffix(max(1, rows.count / 2)).map(\.prunedBytes)
+                if let lo = late.min(), let hi = late.max(), lo > 0 {
+                    print(String(format: "pruned size over the second half of the run: %.1f–%.1f MiB (spread %.1f%%)",
+                                 Double(lo) / 1_048_576, Double(hi) / 1_048_576, Double(hi - lo) / Double(lo) * 100))
+                }
+            }
+        }
+    }
+
+    struct BackupBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "backup",
+            abstract: "Commit rate while agora backup runs on the data directory back to back, against the rate without it.")
+        @Option(help: "Transfers committed before measuring (the database's size).") var fill: Int = 100_000
+        @Option(help: "Transfers committed in each measured phase.") var measure: Int = 50_000
+        @Option(help: "Number of sending accounts.") var accounts: Int = 1_000
+        @Option(help: "Transactions per block.") var blockTxs: Int = 1_000
+
+        func run() async throws {
+            try await runCommand {
+                guard fill > 0, measure > 0, accounts > 0, (1...100_000).contains(blockTxs) else {
+                    throw CLIError(Exit.invalidInput, "--fill, --measure, --accounts must be positive, --block-txs 1-100000")
+                }
+                print("machine: \(Benchmarks.Machine.current)")
+                let dir = NSTemporaryDirectory() + "agora-bench-backup-\(getpid())"
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let r = try Benchmarks.backup(fill: fill, measure: measure, accounts: accounts, blockTransactions: blockTxs, directory: dir)
+                print(String(format: "database: %.1f MiB after %d transfers", Double(r.databaseBytes) / 1_048_576, fill))
+                print(String(format: "commit rate alone: %.0f tx/s; during backups: %.0f tx/s (%.1f%% lower)", r.baselinePerSecond,
+                             r.duringPerSecond, (1 - r.duringPerSecond / r.baselinePerSecond) * 100))
+                print(String(format: "backups written during the phase: %d, %.2f s each, %.1f MiB each", r.backups, r.backupSeconds,
+                             Double(r.backupBytes) / 1_048_576))
             }
         }
     }

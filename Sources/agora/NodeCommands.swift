@@ -22,9 +22,25 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Faucet grant per new account, 0 = off (only without --genesis).") var faucet: UInt64 = 0
     @Option(help: "HTTP API address.") var http: String = "127.0.0.1:8645"
     @Option(help: "Block interval in milliseconds.") var blockIntervalMs: Int = 1000
+    @Option(help: "Pruning of old block bodies: archive (keep all), default (keep the last 100000 heights) or a number of heights to keep (pruning.keepBlocks).")
+    var pruning: String = "archive"
+
+    /// `--pruning` as `pruning.keepBlocks`.
+    static func keepBlocks(_ text: String) throws -> Int {
+        switch text {
+        case "archive": return 0
+        case "default": return NodeSetup.defaultKeepBlocks
+        default:
+            guard text.utf8.count <= 10, let n = Int(text), (1...1_000_000_000).contains(n) else {
+                throw CLIError(Exit.invalidInput, "--pruning \"\(text.prefix(40))\": use archive, default or a number of heights (1-1000000000)")
+            }
+            return n
+        }
+    }
 
     func run() async throws {
         try await runCommand {
+            let keep = try Init.keepBlocks(pruning)
             let dir = DataDirectory(dataDir)
             let key: SigningKey
             if FileManager.default.fileExists(atPath: validatorKey) {
@@ -57,8 +73,10 @@ struct Init: AsyncParsableCommand {
                             params: NodeSetup.defaultParams(faucet: faucetAmount), allocations: allocations)
             }
             let keyPath = URL(fileURLWithPath: validatorKey).standardizedFileURL.path
-            try NodeSetup.initialize(dataDir: dir, genesis: g, validatorKeyPath: keyPath, http: http, blockIntervalMs: blockIntervalMs)
+            try NodeSetup.initialize(dataDir: dir, genesis: g, validatorKeyPath: keyPath, http: http, blockIntervalMs: blockIntervalMs,
+                                     keepBlocks: keep)
             print("initialised chain \(g.chainID) in \(dir.path)")
+            print(keep == 0 ? "pruning: archive (every block body is kept)" : "pruning: block bodies of the last \(keep) heights are kept")
             print("start it with: \(runningExecutable) start --data-dir \(dir.path)")
         }
     }

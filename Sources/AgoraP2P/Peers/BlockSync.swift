@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraLedger
 import AgoraNetwork
+import AgoraStorage
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -58,7 +59,13 @@ final class BlockSync: Sendable {
         var out: [WireMessage.SealedBlock] = []
         var bytes = 0
         var h = max(1, from)
-        while out.count < Int(count), let stored = try chain.queries.block(height: h) {
+        // Pruned bodies: a typed answer, so the asker goes to another peer at once.
+        let earliest = try chain.queries.earliestHeight()
+        if h < earliest {
+            try link.send(.blocksPruned(earliest: earliest))
+            return nil
+        }
+        while out.count < Int(count), let stored = try storedBlock(h) {
             let size = stored.block.canonicalBytes.count
             if bytes + size > SecureSession.maxFrameBytes - 64 * 1024, !out.isEmpty { break }
             out.append(.init(block: stored.block, seal: stored.seal))
@@ -67,6 +74,19 @@ final class BlockSync: Sendable {
         }
         // An empty answer tells the asker at once that we lack the range.
         try link.send(.blocks(out))
+        return nil
+    }
+
+    /// A block to serve; nil past the head, and past a pruning step that raced this answer.
+    private func storedBlock(_ height: UInt64) throws -> BlockStore.StoredBlock? {
+        do { return try chain.queries.block(height: height) } catch StorageError.pruned { return nil }
+    }
+
+    /// A peer said it pruned what this node asked it for: ask others (`RangeSync.pruned`).
+    func pruned(earliest: UInt64, from peer: Hash) throws -> TrustEvent? {
+        guard sync.withLock({ $0.pruned(peer, earliest: earliest) }) != .unrequested else { throw PeerFault.unrequested }
+        logger.debug("peer pruned the heights asked for", metadata: ["peer": .string(peer.hex), "earliest": .stringConvertible(earliest)])
+        wake()
         return nil
     }
 
