@@ -46,6 +46,8 @@ public struct APIDependencies: Sendable {
     public var mcp: (any MCPEndpoint)?
     /// Presence heartbeats (nil: the presence routes answer 503).
     public var presence: Presence?
+    /// The state snapshots this node stores (`GET /api/v1/snapshots`).
+    public var snapshots: @Sendable () -> [SnapshotManifest] = { [] }
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,
@@ -73,7 +75,7 @@ public enum APIRoutes {
     /// Every route this router serves, for the OpenAPI comparison test.
     public static let routeTable: [(method: String, path: String)] = [
         ("GET", "/health"), ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/admin"),
-        ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/status"), ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/status"), ("GET", "/api/v1/events"), ("GET", "/api/v1/snapshots"),
         ("GET", "/api/v1/blocks"), ("GET", "/api/v1/blocks/{ref}"),
         ("POST", "/api/v1/transactions"), ("GET", "/api/v1/transactions"), ("GET", "/api/v1/transactions/{id}"),
         ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/{address}"), ("GET", "/api/v1/mempool"), ("GET", "/api/v1/peers"),
@@ -185,6 +187,9 @@ public enum APIRoutes {
                               maxAccountBalance: p.maxAccountBalance.units, blockReward: p.blockReward.units,
                               totalSupply: tip.supply.units),
                 version: deps.version, earliestHeight: try chain.queries.earliestHeight()))
+        }
+        router.get("/api/v1/snapshots") { _, _ in
+            try json(API.SnapshotListView(items: deps.snapshots().map(API.SnapshotView.init)))
         }
     }
 

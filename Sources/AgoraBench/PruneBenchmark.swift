@@ -21,14 +21,14 @@ extension Benchmarks {
         public var earliestHeight: UInt64
     }
 
-    public static func prune(transfers: Int, accounts: Int, blockTransactions: Int, keepBlocks: UInt64, samples: Int,
-                             directory: String) throws -> [PruneSample] {
+    public static func prune(transfers: Int, accounts: Int, blockTransactions: Int, keepBlocks: UInt64, proofHeights: UInt64,
+                             samples: Int, directory: String) throws -> [PruneSample] {
         let keys = (0..<accounts).map(deterministicKey)
         let txs = signTransfers(count: transfers, keys: keys, chainID: "bench", fee: Amount(1)!)
         let rounds = max(1, samples)
         let perRound = (transfers + rounds - 1) / rounds
-        var archive = try PruneRun(directory: directory + "/archive", keys: keys, blockTransactions: blockTransactions)
-        var pruned = try PruneRun(directory: directory + "/pruned", keys: keys, blockTransactions: blockTransactions)
+        var archive = try PruneRun(directory: directory + "/archive", keys: keys, blockTransactions: blockTransactions, proofHeights: proofHeights)
+        var pruned = try PruneRun(directory: directory + "/pruned", keys: keys, blockTransactions: blockTransactions, proofHeights: proofHeights)
         var out: [PruneSample] = []
         var offset = 0
         while offset < txs.count {
@@ -50,7 +50,9 @@ extension Benchmarks {
         let blockTransactions: Int
         var now: UInt64 = 1
 
-        init(directory: String, keys: [SigningKey], blockTransactions: Int) throws {
+        /// `proofHeights`: the state tree's proof window (`state.proofHeights`), the same in both
+        /// runs; its stale pages are the other thing that grows until its window is full.
+        init(directory: String, keys: [SigningKey], blockTransactions: Int, proofHeights: UInt64 = Chain.Config.defaultProofHeights) throws {
             let validator = deterministicKey(-1)
             let genesis = Genesis(chainID: "bench", genesisTime: 0, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
                                   params: NodeSetup.defaultParams(faucet: .zero),
@@ -62,7 +64,7 @@ extension Benchmarks {
             logger.logLevel = .warning
             chain = try Chain(store: store, validatorKey: validator,
                               mempool: Benchmarks.mempool(maxCount: blockTransactions * 4, maxPerSender: 1_024),
-                              config: .init(maxBlockTransactions: blockTransactions), logger: logger)
+                              config: .init(maxBlockTransactions: blockTransactions, proofHeights: proofHeights), logger: logger)
             self.blockTransactions = blockTransactions
         }
 

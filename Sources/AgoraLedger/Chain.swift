@@ -150,8 +150,9 @@ public final class Chain: Sendable {
         }
         var lastSeal: Commit?
         if head.height > 0 {
-            guard let stored = try store.block(height: head.height) else { throw OpenError.integrity("head block \(head.height) is missing") }
-            let h = stored.block.header
+            // The header and seal only: a state-synced node holds no body at its snapshot height.
+            guard let stored = try store.sealedHeader(height: head.height) else { throw OpenError.integrity("head block \(head.height) is missing") }
+            let h = stored.header
             guard h.hash == head.hash else { throw OpenError.integrity("head block \(head.height) hashes to \(h.hash), recorded \(head.hash)") }
             guard h.stateRoot == head.stateRoot else { throw OpenError.integrity("head state root differs from block \(head.height)") }
             guard h.chainID == identity.chainID else { throw OpenError.integrity("head block is for chain \(h.chainID)") }

@@ -36,6 +36,8 @@ public enum InboundClass: Int, Sendable, CaseIterable, Comparable, CustomStringC
         case .status, .getBlocks, .blocks, .block, .blocksPruned: return .sync
         case .transactions, .presence, .ihave, .iwant, .graft, .prune: return .gossip
         case .peers, .ping, .pong, .rekey, .getArtifact, .artifactPiece, .artifactMissing, .mempoolBusy: return .other
+        case .getSnapshots, .snapshots, .getSnapshotChunk, .snapshotPiece, .snapshotMissing, .getLightBlock, .lightBlock, .lightBlockMissing:
+            return .other
         }
     }
 }

@@ -59,7 +59,7 @@ public struct TrustScore: Sendable, Equatable {
 
 /// Per-class message limits for one peer (token buckets, time passed in).
 public struct MessageLimits: Sendable {
-    public enum Class: String, Sendable { case control, transactions, blocks, consensus, artifacts, presence }
+    public enum Class: String, Sendable { case control, transactions, blocks, consensus, artifacts, presence, snapshots }
 
     var control: TokenBucket
     var transactions: TokenBucket
@@ -72,6 +72,9 @@ public struct MessageLimits: Sendable {
     /// Presence heartbeats relayed by the peer: one per member per interval per group, so a
     /// thousand present members at the 10 s default is 100 a second.
     var presence: TokenBucket
+    /// State sync: snapshot lists, chunk pieces (at most 1 MiB each) and light blocks. Its own
+    /// class so a syncing node's chunk requests never eat the budget of blocks or consensus.
+    var snapshots: TokenBucket
 
     public init(now: UInt64) {
         control = .init(rate: 20, burst: 40, now: now)
@@ -80,6 +83,7 @@ public struct MessageLimits: Sendable {
         consensus = .init(rate: 1_000, burst: 2_000, now: now)
         artifacts = .init(rate: 64, burst: 128, now: now)
         presence = .init(rate: 200, burst: 400, now: now)
+        snapshots = .init(rate: 32, burst: 64, now: now)
     }
 
     public static func classify(_ m: WireMessage) -> Class {
@@ -89,6 +93,8 @@ public struct MessageLimits: Sendable {
         case .consensus: return .consensus
         case .getArtifact, .artifactPiece, .artifactMissing: return .artifacts
         case .presence: return .presence
+        case .getSnapshots, .snapshots, .getSnapshotChunk, .snapshotPiece, .snapshotMissing, .getLightBlock, .lightBlock, .lightBlockMissing:
+            return .snapshots
         default: return .control
         }
     }
@@ -102,6 +108,7 @@ public struct MessageLimits: Sendable {
         case .consensus: return consensus.take(now: now)
         case .artifacts: return artifacts.take(now: now)
         case .presence: return presence.take(now: now)
+        case .snapshots: return snapshots.take(now: now)
         }
     }
 }

@@ -44,6 +44,24 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
     /// (`RangeSync.pruned`) instead of taking the empty answer for "does not have it yet".
     case blocksPruned(earliest: UInt64)
 
+    /// State sync (docs/state-sync.md), rate class `snapshots`: the snapshots a peer holds (tags
+    /// 20/21, at most `maxSnapshotsListed` manifests), a piece of one chunk (22: ask `length` ≤
+    /// `maxSnapshotPiece` bytes at `offset`; 23: the piece with the chunk's total size ≤
+    /// `SnapshotManifest.maxChunkBytes`; 24: not stored here), and the light block (header,
+    /// commit, the validator set that signed it) at a height (25/26; 27 not stored here), with
+    /// which the syncing node's light client verifies the snapshot's header.
+    case getSnapshots
+    case snapshots([SnapshotManifest])
+    case getSnapshotChunk(height: UInt64, index: UInt32, offset: UInt32, length: UInt32)
+    case snapshotPiece(height: UInt64, index: UInt32, offset: UInt32, total: UInt32, bytes: [UInt8])
+    case snapshotMissing(height: UInt64, index: UInt32)
+    case getLightBlock(height: UInt64)
+    case lightBlock(header: BlockHeader, commit: Commit, validators: ValidatorSet)
+    case lightBlockMissing(height: UInt64)
+
+    public static let maxSnapshotsListed = 4
+    public static let maxSnapshotPiece = 1 << 20
+
     /// The longest relay pause a `mempoolBusy` can ask for: a peer cannot silence this node's
     /// gossip to it for longer than this per message.
     public static let maxRelayPauseMs: UInt32 = 60_000
@@ -128,6 +146,14 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case .artifactMissing: return "artifact_missing"
         case .presence: return "presence"
         case .mempoolBusy: return "mempool_busy"
+        case .getSnapshots: return "get_snapshots"
+        case .snapshots: return "snapshots"
+        case .getSnapshotChunk: return "get_snapshot_chunk"
+        case .snapshotPiece: return "snapshot_piece"
+        case .snapshotMissing: return "snapshot_missing"
+        case .getLightBlock: return "get_light_block"
+        case .lightBlock: return "light_block"
+        case .lightBlockMissing: return "light_block_missing"
         case .blocksPruned: return "blocks_pruned"
         }
     }
@@ -153,6 +179,14 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
         case let .artifactMissing(sha): w.write(UInt8(18)); w.write(sha)
         case let .presence(hb): w.write(UInt8(15)); w.write(hb)
         case let .mempoolBusy(ms): w.write(UInt8(19)); w.write(ms)
+        case .getSnapshots: w.write(UInt8(20))
+        case let .snapshots(list): w.write(UInt8(21)); w.writeArray(list)
+        case let .getSnapshotChunk(h, i, o, l): w.write(UInt8(22)); w.write(h); w.write(i); w.write(o); w.write(l)
+        case let .snapshotPiece(h, i, o, t, b): w.write(UInt8(23)); w.write(h); w.write(i); w.write(o); w.write(t); w.writeBytes(b)
+        case let .snapshotMissing(h, i): w.write(UInt8(24)); w.write(h); w.write(i)
+        case let .getLightBlock(h): w.write(UInt8(25)); w.write(h)
+        case let .lightBlock(header, commit, set): w.write(UInt8(26)); w.write(header); w.write(commit); w.write(set)
+        case let .lightBlockMissing(h): w.write(UInt8(27)); w.write(h)
         case let .blocksPruned(earliest): w.write(UInt8(40)); w.write(earliest)
         }
     }
@@ -205,6 +239,7 @@ public enum WireMessage: Hashable, Sendable, CanonicalCodable {
                 throw .nonCanonical(field: "mempoolBusy.retryAfterMs", reason: "\(ms) is outside 1...\(WireMessage.maxRelayPauseMs)")
             }
             self = .mempoolBusy(retryAfterMs: ms)
+        case 20...27: self = try WireMessage.stateSync(tag, &r)
         case 40:
             let earliest = try r.readUInt64("blocksPruned.earliest")
             guard earliest >= 2 else {

@@ -14,6 +14,8 @@ import Foundation
 ///     keys/               key files created by `agora init` / `agora dev`
 ///     consensus/          sign state (last signed height/round/step) and journal (lock, own votes)
 ///     artifacts/          the content-addressed artifact store (docs/artifacts.md)
+///     snapshots/          state snapshots served to nodes that state-sync (docs/state-sync.md)
+///     statesync/          only while a state sync runs: verified chunks and the staging database
 ///     LOCK                flock'd by the node running here, holds its PID (DataDirectoryLock)
 public struct DataDirectory: Sendable {
     public let path: String
@@ -29,6 +31,8 @@ public struct DataDirectory: Sendable {
     /// The validator's sign state and consensus journal (never copy these between machines).
     public var consensusDirectory: String { path + "/consensus" }
     public var artifactsDirectory: String { path + "/artifacts" }
+    /// Snapshots of the state this node wrote and serves (docs/state-sync.md).
+    public var snapshotsDirectory: String { path + "/snapshots" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: keysDirectory, withIntermediateDirectories: true,

@@ -59,6 +59,9 @@ public struct Node {
         let registry = PrometheusCollectorRegistry()
         let metrics = NodeMetrics(factory: metricsFactory(registry))
         let events = EventBus(capacity: config.eventsHistory, subscriberBuffer: config.eventsSubscriberBuffer)
+        if config.snapshots.stateSync {
+            try await StateSyncBootstrap.runIfEmpty(dataDir: dataDir, config: config, key: key, banDuration: config.p2pBanSeconds, logger: logger)
+        }
         let store = try openCheckedStore(dataDir: dataDir, mode: config.storageStartupCheck, logger: logger)
         // Admissions and commits are announced here; each listener is handed it below.
         let feed = LedgerFeed()
@@ -154,6 +157,16 @@ public struct Node {
             fetcher = f
         }
 
+        // Snapshots every `snapshot.interval` heights, served to peers that state-sync.
+        let snapshots = config.snapshots.interval > 0
+            ? SnapshotProducer(chain: chain, directory: dataDir.snapshotsDirectory, config: config.snapshots.producer, logger: logger) : nil
+        if let snapshots {
+            if config.snapshots.corruptChunks {
+                logger.warning("TEST ONLY: this node corrupts every snapshot piece it serves (testing.corruptSnapshotChunks)")
+            }
+            network?.serveSnapshots(from: snapshots.files, corrupt: config.snapshots.corruptChunks)
+        }
+
         let mediator = try openMediator(dataDir: dataDir, config: config, chain: chain, metrics: metrics, health: health, logger: logger)
 
         var limits = APILimits()
@@ -181,6 +194,7 @@ public struct Node {
                 return true
             })
         deps.artifacts = artifacts.deps
+        deps.snapshots = { snapshots?.list ?? [] }
         deps.presence = presence
         let host = config.http.host
         let boundPort = Mutex<Int?>(nil)
@@ -202,6 +216,7 @@ public struct Node {
         ]
         if let network { services.append(.init(service: Supervised("network", network, states: states, logger: logger))) }
         services.append(.init(service: Supervised("artifacts", artifacts.janitor, states: states, logger: logger)))
+        if let snapshots { services.append(.init(service: Supervised("snapshots", snapshots, states: states, logger: logger))) }
         if config.pruningKeepBlocks > 0 {
             let pruner = BlockPruner(store: store, config: .init(keepBlocks: UInt64(config.pruningKeepBlocks)), factory: metrics.factory, logger: logger)
             services.append(.init(service: Supervised("pruning", pruner, states: states, logger: logger)))

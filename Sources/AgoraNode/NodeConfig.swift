@@ -34,6 +34,8 @@ public struct NodeConfig: Sendable {
     /// Heights below the head whose state proofs stay servable; older state tree pages are
     /// pruned (`state.proofHeights`, docs/state.md).
     public var stateProofHeights: Int = 10_000
+    /// `snapshot.*`, `stateSync.*` (SnapshotSettings.swift).
+    public var snapshots = SnapshotSettings()
     public var mempoolMaxCount: Int
     public var mempoolMaxBytes: Int
     /// The ready bound, the queued limits and the expiry ceiling (`mempool.*`, docs/mempool.md).
@@ -252,7 +254,7 @@ public struct NodeConfig: Sendable {
             help: "TEST ONLY: also sign a conflicting prevote each round (proves slashing); never set on a real validator"),
         Key(name: "testing.clockOffsetMs", defaultValue: .int(0), secret: false,
             help: "TEST ONLY: shift this node's wall clock by this many milliseconds (±1 day) to test clock skew; never set on a real validator"),
-    ]
+    ] + SnapshotSettings.keys
 
     static func key(_ name: String) -> ConfigKey { ConfigKey(name) }
 
@@ -312,6 +314,7 @@ public struct NodeConfig: Sendable {
         config.blockRoundBudgetPercent = try r.int("block.roundBudgetPercent", 1...100)
         config.stateProofHeights = try r.int("state.proofHeights", 1...1_000_000_000)
         try config.readAcceptGateAndTesting(r)
+        try config.readSnapshots(r)
         try config.readArtifactsAndPresence(r)
         try config.readMempool(r)
         try config.readMCP(r)

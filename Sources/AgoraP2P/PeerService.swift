@@ -81,6 +81,8 @@ public final class PeerService: Service, Sendable {
     let consensus: ConsensusRelay
     let presence: PresenceRelay
     let artifactRelay: ArtifactRelay
+    /// Snapshots and light blocks for nodes that state-sync from this one.
+    let snapshotRelay: SnapshotRelay
     let dialer: PeerDialer
     /// Caps on sockets before their handshake; refusals counted in `agora_p2p_accept_refused_total`.
     let gate: AcceptGate
@@ -115,6 +117,7 @@ public final class PeerService: Service, Sendable {
         self.consensus = ConsensusRelay(registry: registry, standing: standing, logger: logger)
         self.presence = PresenceRelay(registry: registry)
         artifactRelay = ArtifactRelay(registry: registry)
+        snapshotRelay = SnapshotRelay(chain: chain)
         inbound = InboundDispatch(factory: chain.metrics.factory)
         gate = AcceptGate(limits: .init(maxPending: config.maxPendingHandshakes, maxPendingPerIP: config.maxPendingPerIP,
                                         maxSockets: AcceptGate.Limits.socketBudget(sharePercent: config.socketSharePercent)),
@@ -243,8 +246,14 @@ public final class PeerService: Service, Sendable {
             transactions.peerBusy(peer, retryAfterMs: ms)
             return nil
         case .pong, .rekey: return nil
+        case .getSnapshots, .snapshots, .getSnapshotChunk, .snapshotPiece, .snapshotMissing, .getLightBlock, .lightBlock, .lightBlockMissing:
+            return try snapshotRelay.handle(message, from: link)
         }
     }
+
+    /// Serves the snapshots in `files` to peers that state-sync (`corrupt`: test only, see
+    /// `testing.corruptSnapshotChunks`).
+    public func serveSnapshots(from files: SnapshotFiles, corrupt: Bool = false) { snapshotRelay.serve(from: files, corrupt: corrupt) }
 }
 
 extension PeerService: ArtifactPeers {

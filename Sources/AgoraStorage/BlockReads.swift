@@ -14,7 +14,14 @@ extension BlockStore {
     }
 
     public func block(height: UInt64) throws -> StoredBlock? {
-        try read("block \(height)") { db in try self.block(db, where: "height = ?", Int64(height)) }
+        try read("block \(height)") { db in
+            // A state-synced node holds no row at all below its snapshot: pruned too, not unknown.
+            guard let stored = try self.block(db, where: "height = ?", Int64(height)) else {
+                if height > 0 { try self.requireBody(db, height: height, what: "block \(height)") }
+                return nil
+            }
+            return stored
+        }
     }
 
     /// The hash of the block at `height`, without reading the block.

@@ -228,4 +228,7 @@ enum MetaKey {
     /// The lowest height whose block body (transactions, receipts) is stored; absent means 1.
     /// Pruning raises it; a state-synced node starts with it at its snapshot.
     static let earliestHeight = "earliest_height"
+    /// The lowest height whose header and commit are stored (absent: 1): a state-synced node's
+    /// snapshot height. Pruning never moves it (headers stay).
+    static let firstHeaderHeight = "first_header_height"
 }

@@ -72,7 +72,9 @@ extension BlockStore {
         guard UInt64(high) == head else {
             throw StorageError.startupCheck(path: path, problem: "the recorded head is height \(head) but the highest stored block is \(high)")
         }
-        guard count == Int64(head), head == 0 || low == 1 else {
+        // A state-synced node holds headers from its snapshot height on only (`firstHeaderHeight`).
+        let first = try firstHeaderHeight(db)
+        guard count == Int64(head) - Int64(first) + 1 || (head == 0 && count == 0), head == 0 || low == Int64(first) else {
             throw StorageError.startupCheck(path: path, problem: "\(count) blocks stored for heights 1…\(head) (lowest \(low)): blocks are missing")
         }
     }
@@ -80,8 +82,12 @@ extension BlockStore {
     /// Block 1 to the head, in order: each header decodes, matches its row, and links to the
     /// previous one; the last one is the recorded head.
     func walkHeaders(_ db: Database, chainID: String, head: Head, mode: StartupCheckMode) throws -> CheckReport {
-        var previous = Hash.zero
-        var expected: UInt64 = 1
+        let first = try firstHeaderHeight(db)
+        var expected = first
+        // Below a snapshot's header nothing is stored: the chain is walked from that header, whose
+        // own link back cannot be checked here (its commit was verified by the light client).
+        var previous = first > 1 ? (try decode(BlockHeader.self, try Data.fetchOne(db, sql: "SELECT header FROM blocks WHERE height = ?",
+                                                                                  arguments: [Int64(first)]), "block \(first) header")).previousHash : Hash.zero
         var transactions = 0
         // Bodies below the earliest height are pruned on purpose: only headers are checked there.
         let earliest = try earliestHeight(db)
@@ -108,7 +114,7 @@ extension BlockStore {
         guard previous == head.hash else {
             throw StorageError.startupCheck(path: path, problem: "the recorded head hash \(head.hash) is not block \(head.height)'s hash \(previous)")
         }
-        return CheckReport(mode: mode, blocks: expected - 1, transactions: transactions)
+        return CheckReport(mode: mode, blocks: expected - first, transactions: transactions)
     }
 
     /// A block's stored transactions are the ones its header commits to: the count, and the

@@ -8,7 +8,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self, StateSyncBench.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -30,18 +30,20 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Number of sending accounts.") var accounts: Int = 1_000
         @Option(help: "Transactions per block.") var blockTxs: Int = 1_000
         @Option(help: "Heights whose bodies the pruned node keeps.") var keepBlocks: UInt64 = 20
+        @Option(help: "state.proofHeights of both runs (the state tree's own window; 10000 on a node by default).") var proofHeights: UInt64 = 20
         @Option(help: "Rows of the table (size samples).") var samples: Int = 10
 
         func run() async throws {
             try await runCommand {
-                guard txs > 0, accounts > 0, (1...100_000).contains(blockTxs), keepBlocks >= 1, (1...1_000).contains(samples) else {
+                guard txs > 0, accounts > 0, (1...100_000).contains(blockTxs), keepBlocks >= 1, proofHeights >= 1, (1...1_000).contains(samples) else {
                     throw CLIError(Exit.invalidInput, "--txs, --accounts, --keep-blocks must be positive, --block-txs 1-100000, --samples 1-1000")
                 }
                 print("machine: \(Benchmarks.Machine.current)")
                 let dir = NSTemporaryDirectory() + "agora-bench-prune-\(getpid())"
                 defer { try? FileManager.default.removeItem(atPath: dir) }
                 let rows = try Benchmarks.prune(transfers: txs, accounts: accounts, blockTransactions: blockTxs, keepBlocks: keepBlocks,
-                                                samples: samples, directory: dir)
+                                                proofHeights: proofHeights, samples: samples, directory: dir)
+                print("state.proofHeights \(proofHeights) in both runs; pruning steps run between blocks (debug builds are slow: compare the columns)")
                 print("| transfers | height | archive MiB | pruned MiB (keepBlocks \(keepBlocks)) | earliest height |")
                 print("|---|---|---|---|---|")
                 for r in rows {
@@ -136,6 +138,36 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "delivered per subscriber: min %.0f/s, median %.0f/s; subscribers dropped: %d",
                              r.minPerSubscriber, r.medianPerSubscriber, r.dropped))
                 print("server RSS by second (MiB): " + r.rssMiB.map { String(format: "%.0f", $0) }.joined(separator: " "))
+            }
+        }
+    }
+
+    struct StateSyncBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "statesync",
+            abstract: "Join by state sync against replay from genesis, on a chain of N new accounts and N claims: both times, their ratio, peak RSS.")
+        @Option(help: "Accounts created by transfers.") var accounts: Int = 2_000
+        @Option(help: "Claims published.") var claims: Int = 2_000
+        @Option(help: "Directory for the chains (default: a temporary one, removed after).") var dir: String?
+
+        func run() async throws {
+            try await runCommand {
+                guard (1...10_000_000).contains(accounts), (1...10_000_000).contains(claims) else {
+                    throw CLIError(Exit.invalidInput, "--accounts and --claims must be 1…10000000")
+                }
+                var o = StateSyncBenchmark.Options()
+                o.accounts = accounts
+                o.claims = claims
+                let directory = dir ?? NSTemporaryDirectory() + "agora-bench-statesync-\(UUID().uuidString)"
+                defer { if dir == nil { try? FileManager.default.removeItem(atPath: directory) } }
+                print("machine: \(Benchmarks.Machine.current)")
+                let r = try StateSyncBenchmark.run(o, directory: directory) { print($0) }
+                print(String(format: "chain: %d blocks, %d state entries in %d chunks", r.blocks, r.entries, r.chunks))
+                print(String(format: "state sync (local work): %.2f s (snapshot %.2f s + restore %.2f s)", r.syncSeconds, r.snapshotSeconds, r.restoreSeconds))
+                print(String(format: "replay from genesis: %.2f s", r.replaySeconds))
+                print(String(format: "ratio sync/replay: %.3f (target < 0.10)", r.ratio))
+                print(String(format: "peak RSS (process): %.0f MiB after building, %.0f MiB after sync, %.0f MiB after replay",
+                             r.rssAfterBuildMiB, r.rssAfterSyncMiB, r.rssAfterReplayMiB))
             }
         }
     }

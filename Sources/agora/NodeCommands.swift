@@ -93,8 +93,15 @@ struct NodeFlags: ParsableArguments {
     @Flag(help: "Run the mediator service: match open intents and propose settlements (mediator.enabled).") var mediator = false
     @Option(help: "Key file the mediator signs its proposals with (mediator.key); an encrypted one is unlocked with mediator.keyPassword or a prompt.") var key: String?
 
+    @Flag(help: "On an empty data directory, restore a verified snapshot from peers, then block-sync (stateSync.enabled).") var stateSync = false
+    @Option(help: "Trusted height for state sync's light client (stateSync.trustHeight; default: the genesis validator set).") var trustHeight: Int?
+    @Option(help: "Hash of the block at --trust-height, hex (stateSync.trustHash).") var trustHash: String?
+
     var overrides: [String: ConfigContent] {
         var o: [String: ConfigContent] = [:]
+        if stateSync { o["stateSync.enabled"] = .bool(true) }
+        if let trustHeight { o["stateSync.trustHeight"] = .int(trustHeight) }
+        if let trustHash { o["stateSync.trustHash"] = .string(trustHash) }
         if let http { o["http.address"] = .string(http) }
         if let blockIntervalMs { o["block.intervalMs"] = .int(blockIntervalMs) }
         if let logLevel { o["log.level"] = .string(logLevel) }

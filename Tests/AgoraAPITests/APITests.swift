@@ -18,11 +18,14 @@ struct APIHarness {
     let alice = SigningKey()
     let chain: Chain
     let deps: APIDependencies
+    /// The chain's database (tests that prune or inspect it directly).
+    let store: BlockStore
 
     init(faucet: UInt64 = 100, rate: Double = 10_000, burst: Double? = nil, mempool: Mempool = Mempool()) throws {
         let dir = NSTemporaryDirectory() + "agora-api-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try BlockStore(path: dir + "/agora.sqlite")
+        self.store = store
         try store.initialize(try Genesis(
             chainID: "api-test", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
             params: .init(treasury: Address(raw: [UInt8](repeating: 4, count: 20)).description, transferFeeBps: 0, minFee: Amount(1)!,

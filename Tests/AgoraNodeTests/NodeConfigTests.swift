@@ -75,6 +75,28 @@ struct NodeConfigTests {
         #expect(await failure(["mempool.queuedTTLSeconds": 0]) == "mempool.queuedTTLSeconds")
     }
 
+    @Test("snapshot and state-sync settings: defaults, a trust root given whole, and refusals that name the key")
+    func snapshotSettings() async throws {
+        let c = try await NodeConfig.load(dataDir: try dir(file: [:])).snapshots
+        #expect(c.interval == 1_000 && c.keep == 2 && c.chunkBytes == 4 << 20 && !c.stateSync && c.trustHeight == nil && !c.corruptChunks)
+        let hash = String(repeating: "ab", count: 32)
+        let trusted = try await NodeConfig.load(dataDir: try dir(file: ["p2p.peers": ["127.0.0.1:26656"], "stateSync.enabled": true,
+                                                                         "stateSync.trustHeight": 40, "stateSync.trustHash": hash])).snapshots
+        #expect(trusted.stateSync && trusted.trustHeight == 40 && trusted.trustHash?.hex == hash)
+        func failure(_ file: [String: Any]) async -> String? {
+            do { _ = try await NodeConfig.load(dataDir: try dir(file: file)); return nil } catch let NodeError.invalidSetting(key, _) {
+                return key
+            } catch { return "other: \(error)" }
+        }
+        #expect(await failure(["stateSync.enabled": true]) == "stateSync.enabled", "snapshots come from peers")
+        #expect(await failure(["stateSync.trustHeight": 40]) == "stateSync.trustHash", "a height without its hash")
+        #expect(await failure(["stateSync.trustHash": hash]) == "stateSync.trustHeight", "a hash without its height")
+        #expect(await failure(["stateSync.trustHeight": 40, "stateSync.trustHash": "xyz"]) == "stateSync.trustHash")
+        #expect(await failure(["snapshot.chunkBytes": 100]) == "snapshot.chunkBytes")
+        #expect(await failure(["snapshot.chunkBytes": 5 << 20]) == "snapshot.chunkBytes", "above the format's 4 MiB")
+        #expect(await failure(["snapshot.keep": 0]) == "snapshot.keep")
+    }
+
     @Test("a non-loopback bind is accepted once an admin token exists, and with MCP on only with an MCP token")
     func nonLoopbackWithToken() async throws {
         let d = try dir(file: ["http.address": "0.0.0.0:8645"])

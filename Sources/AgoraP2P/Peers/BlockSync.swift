@@ -59,7 +59,7 @@ final class BlockSync: Sendable {
         var out: [WireMessage.SealedBlock] = []
         var bytes = 0
         var h = max(1, from)
-        // Pruned bodies: a typed answer, so the asker goes to another peer at once.
+        // Pruned bodies (or, on a state-synced node, never stored): a typed answer, so the asker goes to another peer at once.
         let earliest = try chain.queries.earliestHeight()
         if h < earliest {
             try link.send(.blocksPruned(earliest: earliest))

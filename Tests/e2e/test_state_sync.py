@@ -1,0 +1,90 @@
+"""State sync with real processes (issue 16, parts 1-2; docs/state-sync.md): four validators from
+`agora testnet` write a snapshot every 10 heights (small chunks, so there are many); one of them
+serves corrupted chunks (the test-only `testing.corruptSnapshotChunks`). A fifth node, initialised
+empty with `stateSync.enabled`, finds the snapshots, verifies the snapshot's header from the
+genesis validator set, fetches the chunks from several peers, bans the corrupting one, restores
+the state, block-syncs to the head and then answers like the validators: the same state root at
+the same height, the same account and the same claim record (with proofs to that root)."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import urllib.error
+
+from conftest import BIN
+from test_consensus import LocalNet, free_base, get
+
+SNAPSHOTS = {"AGORA_SNAPSHOT_INTERVAL": "10", "AGORA_SNAPSHOT_CHUNK_BYTES": "256", "AGORA_SNAPSHOT_KEEP": "2"}
+
+
+def cli(*args):
+    r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, f"agora {' '.join(args)}: {r.stdout} {r.stderr}"
+    return r.stdout
+
+
+def test_a_new_node_state_syncs_past_a_corrupting_peer_and_matches_the_validators():
+    net = LocalNet(n=4, env=SNAPSHOTS)
+    try:
+        net.settings(3, **{"testing.corruptSnapshotChunks": True})
+        for i in range(4):
+            net.start(i)
+        net.wait("four validators commit", lambda: all(net.height(i) >= 2 for i in range(4)))
+
+        keys = tempfile.mkdtemp(prefix="agora-e2e-ss-keys-")
+        alice = re.search(r"ag1[02-9ac-hj-np-z]{38}", cli("keys", "new", "--keys", keys, "--name", "alice")).group(0)
+        funded = os.path.join(net.dir, "keys", "funded.json")
+        cli("tx", "transfer", "--node", net.urls[0], "--key", funded, "--to", alice, "--amount", "100000", "--wait", "--timeout", "60")
+        group = re.search(r"group ([0-9a-f]{64})", cli("tx", "group", "create", "--node", net.urls[0], "--keys", keys, "--key", "alice",
+                                                        "--name", "lab", "--wait", "--timeout", "60")).group(1)
+        claim = re.search(r"claim ([0-9a-f]{64})", cli("tx", "claim", "publish", "--node", net.urls[1], "--keys", keys, "--key", "alice",
+                                                        "--group", group, "--text", "state sync keeps this claim",
+                                                        "--wait", "--timeout", "60")).group(1)
+        start = net.height(0)
+        net.wait("two more snapshots are written", lambda: any(s["height"] > start for s in get(net.urls[0], "/api/v1/snapshots")["items"])
+                 and len(get(net.urls[0], "/api/v1/snapshots")["items"]) == 2, timeout=90)
+        snaps = get(net.urls[0], "/api/v1/snapshots")["items"]
+        assert [s["height"] % 10 for s in snaps] == [0, 0] and snaps[0]["height"] > snaps[1]["height"], snaps
+        assert snaps[0]["chunks"] > 4 and len(snaps[0]["chunkHashes"]) == snaps[0]["chunks"], snaps[0]
+
+        # The fifth node: initialised empty, state sync on, every validator a bootstrap peer.
+        d4 = os.path.join(net.dir, "node4")
+        http4 = free_base(1)
+        cli("init", "--data-dir", d4, "--chain-id", "agora-testnet", "--genesis", os.path.join(net.dir, "genesis.json"),
+            "--validator-key", os.path.join(net.dir, "v4.json"), "--http", f"127.0.0.1:{http4}")
+        net.n = 5
+        net.procs.append(None)
+        net.urls.append(f"http://127.0.0.1:{http4}")
+        net.settings(4, **{"p2p.address": "127.0.0.1:0", "p2p.peers": [f"127.0.0.1:{net.p2p_base + i}" for i in range(4)],
+                           "stateSync.enabled": True})
+        net.start(4)
+        status = get(net.urls[4], "/api/v1/status")
+        log = net.log(4)
+        restored = re.search(r"height=(\d+) .*state sync: snapshot restored", log)
+        assert restored, log[-3000:]
+        height = int(restored.group(1))
+        assert height % 10 == 0 and height >= snaps[1]["height"], (height, snaps)
+        assert status["earliestHeight"] == height + 1, status
+        try:
+            net.block(4, height)
+            raise AssertionError(f"node4 served the body of block {height}, below its earliest height")
+        except urllib.error.HTTPError as e:
+            assert e.code == 410, e.code
+        banned = re.findall(r".*state sync: peer banned.*", log)
+        assert banned and all(f"127.0.0.1:{net.p2p_base + 3}" in b for b in banned), banned
+        assert all("chunk" in b and "hashes to" in b for b in banned), banned
+
+        target = net.height(0)
+        net.wait("node4 reaches the head by block sync", lambda: net.height(4) >= target, timeout=90)
+        for h in (height + 1, target):
+            assert net.block(4, h)["stateRoot"] == net.block(0, h)["stateRoot"], h
+        assert get(net.urls[4], f"/api/v1/accounts/{alice}")["balance"] == get(net.urls[0], f"/api/v1/accounts/{alice}")["balance"]
+        key = (b"claims/c/" + bytes.fromhex(claim)).hex()
+        mine = get(net.urls[4], f"/api/v1/proofs/state?key={key}&height={target}")
+        theirs = get(net.urls[0], f"/api/v1/proofs/state?key={key}&height={target}")
+        assert mine["value"] and mine["value"] == theirs["value"] and mine["stateRoot"] == theirs["stateRoot"]
+        # A verified check of the same answer through the light client, against node4.
+        cli("query", "account", alice, "--node", net.urls[4], "--verify", "--genesis", os.path.join(net.dir, "genesis.json"))
+    finally:
+        net.stop_all()
