@@ -120,7 +120,7 @@ let package = Package(
         // MCP for agents: the tool catalogue over a node's API, per-agent signing identities,
         // and the streamable-HTTP session router the node mounts at /mcp.
         .target(name: "AgoraMCP", dependencies: [
-            "AgoraCore", "AgoraCrypto", "AgoraAPIModels", "AgoraClient", "AgoraAPI",
+            "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraAPIModels", "AgoraClient", "AgoraAPI",
             .product(name: "MCP", package: "swift-sdk"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),

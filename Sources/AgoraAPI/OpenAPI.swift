@@ -57,7 +57,7 @@ enum OpenAPI {
                     "400": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/proofs/state": {"get": {"operationId": "proveState", "summary": "A raw state key's value at a height with its state proof, the header and its commit (docs/state.md)",
       "parameters": [{"name": "key", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^([0-9a-fA-F]{2}){1,256}$"}, "description": "the state key, hex"},
-                     {"name": "height", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}, "description": "block height (default: the head); heights older than state.proofHeights are 410"}],
+                     {"name": "height", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "block height (default: the head); heights older than state.proofHeights are 410"}],
       "responses": {"503": {"$ref": "#/components/responses/Error"}, "200": {"description": "the value with its proof", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StateProof"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "410": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/groups": {"get": {"operationId": "listGroups", "summary": "Groups in ID order",
@@ -264,7 +264,7 @@ enum OpenAPI {
       "artifactSignature": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Agora-Ed25519 key=<hex>,ts=<unix ms>,sig=<hex> (docs/artifacts.md)"}},
     "parameters": {
       "prove": {"name": "prove", "in": "query", "required": false, "schema": {"type": "string", "enum": ["true", "false", "1", "0", ""]}, "description": "true: the answer's proof field carries the record's state proof at the head (docs/state.md)"},
-      "height": {"name": "height", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,19}$"}, "description": "a block height (1, 2, …)"},
+      "height": {"name": "height", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,18}$"}, "description": "a block height (1, 2, …)"},
       "limit": {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
       "cursor": {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}, "description": "nextCursor of the previous page (empty: first page)"},
       "uploadID": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "description": "an uploadID from startArtifactUpload"},

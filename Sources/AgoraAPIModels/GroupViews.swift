@@ -104,6 +104,8 @@ extension API {
             try c.encode(index, forKey: .index); try c.encode(time, forKey: .time); try c.encode(transaction, forKey: .transaction)
             try c.encodeIfPresent(retracted, forKey: .retracted)
             try c.encodeIfPresent(sources, forKey: .sources)
+            // ?prove=true: without this line the proof was computed and then dropped.
+            try c.encodeIfPresent(proof, forKey: .proof)
         }
     }
 

@@ -52,6 +52,7 @@ extension API {
             try c.encodeIfPresent(royalty, forKey: .royalty)
             try c.encode(status, forKey: .status); try c.encode(createdAt, forKey: .createdAt)
             try c.encode(openPurchases, forKey: .openPurchases); try c.encode(purchases, forKey: .purchases); try c.encode(sales, forKey: .sales)
+            try c.encodeIfPresent(proof, forKey: .proof)  // ?prove=true
         }
     }
 

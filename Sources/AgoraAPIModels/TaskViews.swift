@@ -59,6 +59,7 @@ extension API {
             try c.encode(state, forKey: .state); try c.encode(overdue, forKey: .overdue); try c.encode(height, forKey: .height)
             try c.encode(createdTime, forKey: .createdTime); try c.encode(updatedTime, forKey: .updatedTime)
             try c.encode(transaction, forKey: .transaction); try c.encode(result, forKey: .result); try c.encode(failReason, forKey: .failReason)
+            try c.encodeIfPresent(proof, forKey: .proof)  // ?prove=true
         }
     }
 }

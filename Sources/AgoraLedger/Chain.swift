@@ -196,16 +196,21 @@ public final class Chain: Sendable {
     /// The address of this node's key (its P2P identity, and its validator key if it is one).
     public var nodeAddress: Address { nodeKey.address }
 
-    /// +2/3 of the voting power signed precommits for the sealed block.
+    /// +2/3 of the voting power signed precommits for the sealed block: every signer a distinct
+    /// member with a valid signature. The power is summed with overflow reported and compared
+    /// with full-width products (`VotingPower`): `power * 3` in UInt64 traps once a set's power
+    /// passes 2^64 / 3, and a set may hold up to 2^63 - 1.
     public static func sealIsValid(_ seal: Commit, chainID: String, validators: ValidatorSet) -> Bool {
         let vote = seal.vote(chainID: chainID)
-        var power: UInt64 = 0
+        var signers = Set<PublicKey>()
+        var powers: [UInt64] = []
         for sig in seal.signatures {
             let p = validators.power(of: sig.validator)
-            guard p > 0, SignatureVerifier.isValid(sig, for: vote) else { return false }
-            power += p
+            guard p > 0, signers.insert(sig.validator).inserted, SignatureVerifier.isValid(sig, for: vote) else { return false }
+            powers.append(p)
         }
-        return power * 3 > validators.totalPower * 2
+        guard let power = VotingPower.sum(powers), let total = VotingPower.sum(validators.validators.map(\.power)) else { return false }
+        return VotingPower.exceedsTwoThirds(power, of: total)
     }
 
     public var snapshot: Tip { tip.withLock { $0 } }

@@ -20,10 +20,14 @@ public struct AgentSession: Sendable {
     /// purchases): the key directory, named as `agora market` names them, so the CLI and MCP
     /// can pick up each other's sales.
     public var secrets: MarketSecrets?
+    /// The light client reads are verified with (`VerifiedReads`); nil: reads say
+    /// `verified: false`.
+    public var verifier: StateVerifier?
 
     public init(gateway: NodeGateway, agent: AgentKeyring.Agent?, sender: TransactionSender?, commitTimeout: Double = 30,
-                secretsDirectory: String? = nil) {
+                secretsDirectory: String? = nil, verifier: StateVerifier? = nil) {
         self.gateway = gateway
+        self.verifier = verifier
         self.agent = agent
         self.sender = sender
         self.commitTimeout = commitTimeout

@@ -23,6 +23,9 @@ public enum ToolError: Error, Equatable, Sendable, CustomStringConvertible {
     case transactionFailed(id: String, code: String, message: String)
     case transactionRejected(id: String, code: String, message: String)
     case timedOut(String)
+    /// The session's light client refused the node's answer (`LightClientError.code`:
+    /// `bad_proof`, `trust_expired`, …): the value is not returned, because it is not proven.
+    case unverified(code: String, message: String)
 
     public var code: String {
         switch self {
@@ -38,6 +41,7 @@ public enum ToolError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .transactionFailed(_, code, _): return code
         case let .transactionRejected(_, code, _): return code
         case .timedOut: return "timed_out"
+        case let .unverified(code, _): return code
         }
     }
 
@@ -56,6 +60,7 @@ public enum ToolError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .transactionFailed(id, _, m): return "transaction \(id) was committed but failed (fee paid): \(m)"
         case let .transactionRejected(id, _, m): return "transaction \(id) was rejected: \(m)"
         case let .timedOut(m): return m
+        case let .unverified(_, m): return "the answer is not verified: \(m)"
         }
     }
 }

@@ -13,7 +13,7 @@ import MCP
 public struct ToolOutput: Sendable {
     public let schema: Value
 
-    private init(root: Value) { schema = Self.bundle(root) }
+    init(root: Value) { schema = Self.bundle(root) }
 
     /// An API view, by its OpenAPI component name.
     public static func view(_ component: String) -> ToolOutput {

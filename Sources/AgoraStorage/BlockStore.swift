@@ -48,7 +48,10 @@ public final class BlockStore: Sendable {
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous=FULL")
             }
+            try Schema.refuseOlderFormat(pool, path: path)
             try Schema.migrator.migrate(pool)
+        } catch let e as StorageError {
+            throw e
         } catch {
             throw StorageError.open(path: path, reason: "\(error)")
         }

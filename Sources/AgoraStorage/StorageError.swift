@@ -18,6 +18,9 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     /// The start-up check (`StartupCheck`) found the database inconsistent.
     case startupCheck(path: String, problem: String)
     case notNextHeight(expected: UInt64, got: UInt64)
+    /// The directory was written by an agora whose chain format this binary does not read (an
+    /// older block header version): refused before anything is migrated or written.
+    case unsupportedFormat(path: String, found: String, supported: String)
     /// The record asked for lies below `earliest`, the lowest height whose block body this node
     /// still stores (pruning, `pruning.keepBlocks`): not damage, the data is gone on purpose.
     case pruned(what: String, earliest: UInt64)
@@ -34,6 +37,10 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
         case let .diskFull(p, op): return "no space left for database \(p) (\(op))"
         case let .startupCheck(p, problem): return "database \(p) failed its start-up check: \(problem)"
         case let .notNextHeight(e, g): return "block height \(g) does not follow the head (expected \(e))"
+        case let .unsupportedFormat(p, found, supported):
+            return "database \(p) holds a chain in \(found); this agora reads \(supported) only. "
+                + "The format is not migrated in place (the state root of every header changed): start a new chain "
+                + "in a new data directory (`agora init`), or run the agora release that wrote this one. Nothing was changed."
         case let .pruned(what, earliest):
             return "\(what) is pruned: this node keeps block bodies from height \(earliest) on; ask an archive node"
         }

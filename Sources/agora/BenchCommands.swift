@@ -174,12 +174,17 @@ struct Bench: AsyncParsableCommand {
 
     struct Proofs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "State proofs in a tree of N accounts: proof size, time to build one from the tree's pages (in memory) and to verify one.")
+            abstract: "State proofs in a tree of N accounts: proof size, time to build one from the tree's pages (in memory) and to verify one; with --node, proofs served per second by a running node over HTTP.",
+            discussion: "With --node URL: keep-alive connections ask GET /api/v1/proofs/state for the node's accounts (one in ten an absent key) for --seconds; prints proofs/s, latency and answer size, and bench verify's rate in the same run as the ratio reference.")
         @Option(help: "Accounts in the state.") var accounts: Int = 1_000_000
         @Option(help: "Proofs to build and verify (one in ten of an absent key).") var proofs: Int = 10_000
+        @Option(help: "Measure proofs served by this running node instead (http://HOST:PORT).") var node: String?
+        @Option(help: "With --node: keep-alive connections.") var connections: Int = 8
+        @Option(help: "With --node: seconds to measure.") var seconds: Double = 10
 
         func run() async throws {
             try await runCommand {
+                if let node { return try await serve(node) }
                 guard (1...20_000_000).contains(accounts), (1...1_000_000).contains(proofs) else {
                     throw CLIError(Exit.invalidInput, "--accounts 1…20000000, --proofs 1…1000000")
                 }
@@ -191,6 +196,24 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "build proofs: %.0f/s (pages in memory); verify: %.1f µs per proof", r.provePerSecond, r.verifyMicroseconds))
                 print(String(format: "peak RSS: %.0f MiB", r.peakRSSMiB))
             }
+        }
+
+        /// Proofs served by a running node over keep-alive HTTP, with the verify rate beside it.
+        func serve(_ url: String) async throws {
+            guard (1...256).contains(connections), seconds > 0, seconds <= 3_600 else {
+                throw CLIError(Exit.invalidInput, "--connections 1…256, --seconds 0…3600")
+            }
+            let endpoint: APIEndpoint
+            do { endpoint = try APIEndpoint(url: url) } catch { throw CLIError(Exit.invalidInput, "--node: \(error)") }
+            print("machine: \(Benchmarks.Machine.current)")
+            let verify = Benchmarks.verify(seconds: 2)
+            let (keys, present) = try await ProofServingBenchmark.keys(endpoint: endpoint, limit: max(1, accounts))
+            let r = try await ProofServingBenchmark.run(endpoint: endpoint, keys: keys, present: present, connections: connections, seconds: seconds)
+            print("node \(endpoint): \(r.keys) keys (\(r.present) accounts, \(r.keys - r.present) absent), \(r.connections) keep-alive connections")
+            print(String(format: "served %d proofs in %.1f s: %.0f proofs/s; failed %d; answer %.0f bytes mean",
+                         r.served, r.seconds, r.perSecond, r.failed, r.meanAnswerBytes))
+            print(String(format: "latency: p50 %.2f ms, p99 %.2f ms", r.latency.p50 * 1000, r.latency.p99 * 1000))
+            print(String(format: "verify rate: %.0f/s; proofs served/verify ratio: %.2f", verify.perSecondAllCores, r.perSecond / verify.perSecondAllCores))
         }
     }
 

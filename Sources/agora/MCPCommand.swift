@@ -17,30 +17,41 @@ struct MCPCommand: AsyncParsableCommand {
 
 /// `agora mcp [serve]`: an MCP server on stdin/stdout for one agent, bridging to a running node's
 /// API. The agent's key stays in this process: transactions are signed here and submitted to the
-/// node. Logs go to stderr because stdout is the protocol.
+/// node. Logs go to stderr because stdout is the protocol. With a trust root (`--genesis`, or
+/// `--trust-height` and `--trust-hash`) every read of an account, claim, offer, task or intent
+/// is verified by the light client before the agent sees it (`verified: true`); a refusal is the
+/// tool's error with the light client's code (docs/mcp.md).
 struct MCPServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve MCP over stdio for one agent, signing locally and talking to a node's API.")
+        abstract: "Serve MCP over stdio for one agent, signing locally and talking to a node's API; with a trust root, reads are verified.")
 
     @OptionGroup var node: NodeOption
     @OptionGroup var keys: KeysOption
     @Option(help: "Agent to act as: a key name in the key directory (encrypted keys need AGORA_KEY_PASSWORD). Without it, only reading tools work.")
     var agent: String?
     @Option(help: "Seconds a signing tool waits for its transaction to commit.") var commitTimeout: Double = 30
+    @OptionGroup(title: "Verified reads (light client; without a trust root, reads say verified: false)") var trust: TrustOptions
 
     func run() async throws {
         try await runCommand {
             var log = Logger(label: "agora.mcp", factory: { StreamLogHandler.standardError(label: $0) })
             log.logLevel = .warning
             let gateway = NodeGateway(base: node.url)
-            var session = AgentSession(gateway: gateway, agent: nil, sender: nil, commitTimeout: commitTimeout)
+            var verifier: StateVerifier?
+            if trust.genesis != nil || trust.trustHeight != nil {
+                // The root is checked now: a wrong genesis or trusted hash stops the server at
+                // start (exit 5), not at the agent's first read.
+                let light = try await LightSession.open(node: node, trust: trust)
+                verifier = StateVerifier(client: light.client, source: light.source)
+            }
+            var session = AgentSession(gateway: gateway, agent: nil, sender: nil, commitTimeout: commitTimeout, verifier: verifier)
             if let agent {
                 let ring = AgentKeyring.load(directory: keys.directory, password: ProcessInfo.processInfo.environment["AGORA_KEY_PASSWORD"])
                 let chosen: AgentKeyring.Agent
                 do { chosen = try ring.agent(named: agent) } catch { throw CLIError(Exit.invalidInput, "--agent: \(error) (key directory \(keys.directory))") }
                 session = AgentSession(gateway: gateway, agent: chosen, sender: TransactionSender(key: chosen.key, gateway: gateway),
-                                       commitTimeout: commitTimeout, secretsDirectory: keys.directory)
+                                       commitTimeout: commitTimeout, secretsDirectory: keys.directory, verifier: verifier)
             }
             let server = await AgoraMCPServer.make(session: session, version: AgoraVersion.current)
             // Every revision: 2026-07-28 requests are answered in front of the SDK's server.

@@ -43,9 +43,17 @@ struct TrustOptions: ParsableArguments {
     var trustHash: String?
     @Option(help: "skipping (jump, bisect when the trusted set cannot vouch) or sequential (every height).")
     var mode: String = LightClient.Mode.skipping.rawValue
+    @Option(name: .customLong("trusting-period"),
+            help: "How long after its time a trusted header may be verified from: N with s, m, h or d (older: exit 5, trust_expired).")
+    var trustingPeriod: String = "168h"
+
+    var period: TrustingPeriod { TrustingPeriod(text: trustingPeriod) ?? .default }
 
     func validate() throws {
         guard LightClient.Mode(rawValue: mode) != nil else { throw ValidationError("--mode \(mode): use skipping or sequential") }
+        guard TrustingPeriod(text: trustingPeriod) != nil else {
+            throw ValidationError("--trusting-period \(trustingPeriod.prefix(40)): a number and a unit (s, m, h, d), at most 3660d, e.g. 168h")
+        }
         switch (genesis, trustHeight, trustHash) {
         case (_?, nil, nil): return
         case (nil, let h?, let x?):
@@ -83,7 +91,7 @@ struct LightSession {
             throw CLIError(.invalidInput, "give a trust root: --genesis FILE, or --trust-height H with --trust-hash X")
         }
         let client = try await refusing { () async throws(LightClientError) -> LightClient in
-            try await LightClient(root: root, source: source, mode: mode)
+            try await LightClient(root: root, source: source, mode: mode, trustingPeriod: trust.period)
         }
         return LightSession(client: client, source: source, status: status)
     }

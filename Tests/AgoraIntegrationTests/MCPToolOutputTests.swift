@@ -94,6 +94,7 @@ struct MCPToolOutputTests {
         let intent = Self.text(try await run.ok("post_intent", ["group": .string(group), "kind": "offer", "text": "Proofreading",
                                                                 "terms": "asset=proofreading price=10..20"], alice), "intent")
         #expect(!intent.isEmpty)
+        try await run.ok("get_intent", ["intent": .string(intent)], bob)
         try await run.ok("list_my_intents", [:], alice)
         try await run.ok("list_proposals", ["status": "all"], alice)
     }

@@ -10,6 +10,7 @@ what it saw and exits non-zero naming the first check that failed.
 
     MCP_TOKENS='{"alice": "...", "bob": "...", "*": "..."}' python mcp_driver.py http NODE_URL KEYS_DIR AGORA_BIN
     python mcp_driver.py stdio NODE_URL KEYS_DIR AGORA_BIN
+    python mcp_driver.py verify NODE_URL KEYS_DIR AGORA_BIN GENESIS   # verified reads (below)
 """
 import asyncio
 import base64
@@ -110,7 +111,7 @@ class Agent:
 
 
 @contextlib.asynccontextmanager
-async def connect(transport, node, keys, binary, agent):
+async def connect(transport, node, keys, binary, agent, extra=()):
     updates = asyncio.Queue()
 
     async def on_message(message):
@@ -140,7 +141,7 @@ async def connect(transport, node, keys, binary, agent):
                     yield a
     else:
         from mcp import StdioServerParameters
-        args = ["mcp", "--node", node, "--keys", keys] + (["--agent", agent] if agent else [])
+        args = ["mcp", "--node", node, "--keys", keys] + (["--agent", agent] if agent else []) + list(extra)
         env = {"AGORA_KEY_PASSWORD": os.environ.get("AGORA_KEY_PASSWORD", ""), "PATH": os.environ.get("PATH", "")}
         params = StdioServerParameters(command=binary, args=args, env=env)
         if MAJOR >= 2:
@@ -336,10 +337,43 @@ async def scenario(transport, node, keys, binary):
     return seen
 
 
+async def verify_scenario(node, keys, binary, genesis):
+    """Reads say whether they were verified: over stdio with the chain's genesis as trust root
+    they are (verified: true, with what was proven); over the node's own /mcp they are not, and
+    prove: true attaches the proof; a trust root older than the trusting period is the tool's
+    error trust_expired."""
+    seen = {"client": VERSION, "transport": "verify"}
+    async with connect("stdio", node, keys, binary, "alice", ["--genesis", genesis]) as alice, \
+            connect("http", node, keys, binary, "alice") as remote, \
+            connect("stdio", node, keys, binary, "alice", ["--genesis", genesis, "--trusting-period", "1s"]) as stale:
+        for a in (alice, remote, stale):
+            await a.tools()
+        me = await alice.ok("whoami")
+        assert me["verified"] is True, me
+        balance = await alice.ok("get_balance")
+        v = balance["verification"]
+        assert balance["verified"] is True and v["height"] >= 1 and v["value"], balance
+        assert "proof" not in balance, "a proof attached without prove: true"
+        group = (await alice.ok("create_group", {"name": "verified reads"}))["group"]
+        claim = (await alice.ok("publish_claim", {"group": group, "text": "checked by the light client"}))["claim"]
+        got = await alice.ok("get_claim", {"claim": claim})
+        assert got["verified"] is True and got["text"] == "checked by the light client", got
+        plain = await remote.ok("get_claim", {"claim": claim})
+        assert plain["verified"] is False and "verification" not in plain, plain
+        attached = await remote.ok("get_balance", {"prove": True})
+        assert attached["verified"] is False and attached["proof"]["key"] == v["key"] and attached["proof"]["commit"], attached
+        await stale.fails("get_balance", {}, "trust_expired")
+        seen["verified_height"] = v["height"]
+    return seen
+
+
 def main():
     transport, node, keys, binary = sys.argv[1:5]
     try:
-        seen = asyncio.run(asyncio.wait_for(scenario(transport, node, keys, binary), timeout=240))
+        if transport == "verify":
+            seen = asyncio.run(asyncio.wait_for(verify_scenario(node, keys, binary, sys.argv[5]), timeout=240))
+        else:
+            seen = asyncio.run(asyncio.wait_for(scenario(transport, node, keys, binary), timeout=240))
     except AssertionError as e:
         print(json.dumps({"client": VERSION, "transport": transport, "failed": str(e)}))
         sys.exit(1)

@@ -522,6 +522,10 @@ def test_a_validator_rotates_its_key_without_stopping_the_chain(testnet):
         r = subprocess.run([BIN, "verify", "header", "latest", "--genesis", other_path, "--node", net.urls[0]],
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 5 and r.stderr.startswith("error: wrong_chain:"), f"{r.returncode}: {r.stderr}"
+        # A genesis root older than the trusting period: the chain has run for more than a second.
+        r = subprocess.run([BIN, "verify", "header", "latest", "--genesis", genesis, "--node", net.urls[0], "--trusting-period", "1s"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 5 and r.stderr.startswith("error: trust_expired:") and "height 0" in r.stderr, f"{r.returncode}: {r.stderr}"
     finally:
         lying.close()
 

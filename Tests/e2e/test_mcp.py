@@ -63,6 +63,20 @@ def test_python_mcp_client_drives_every_tool(mcp_node, line, transport):
     assert seen["protocol"] == ("2026-07-28" if line == "2.x" else "2025-11-25"), seen
 
 
+@pytest.mark.parametrize("line", ["1.x", "2.x"])
+def test_reads_say_whether_the_light_client_verified_them(mcp_node, line):
+    python = CLIENTS[line]
+    if not python:
+        pytest.skip(f"MCP_PY{line[0]} is not set (.ci/run makes the virtualenvs)")
+    env = dict(os.environ, AGORA_KEY_PASSWORD=KEY_PASSWORD, MCP_TOKENS=json.dumps(mcp_node.tokens))
+    genesis = os.path.join(mcp_node.data, "genesis.json")
+    r = subprocess.run([python, os.path.join(HERE, "mcp_driver.py"), "verify", mcp_node.url, mcp_node.keys, BIN, genesis],
+                       capture_output=True, text=True, timeout=300, env=env)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    assert r.returncode == 0 and lines, f"driver failed ({line}, verify):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    assert json.loads(lines[-1])["verified_height"] >= 1
+
+
 def post(url, body, headers=None):
     h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
     h.update(headers or {})

@@ -12,8 +12,9 @@ public protocol LightBlockSource: Sendable {
 /// first tries to jump straight to the target and bisects only when the trusted set cannot
 /// vouch for it (CometBFT's `VerifySkipping`); in `.sequential` mode it checks every height. It
 /// keeps every block it verified, so a later question starts from the highest one below it.
-/// A value type with no clock and no I/O of its own: the same root, source answers and target
-/// give the same result.
+/// A value type with no I/O of its own and no clock but the one it is given: the same root,
+/// source answers, target and clock readings give the same result. With a trusting period, a
+/// trusted header older than the period (by the clock) is never verified from (`trust_expired`).
 public struct LightClient: Sendable {
     public enum Mode: String, Sendable, CaseIterable { case sequential, skipping }
 
@@ -39,14 +40,22 @@ public struct LightClient: Sendable {
     private var root: LightVerifier.Trusted
     /// Light blocks fetched so far (what bisection cost).
     public private(set) var fetched = 0
+    /// nil: trusted headers never expire (tests and replays of a fixed history; the CLI and MCP
+    /// always set one).
+    public let trustingPeriod: TrustingPeriod?
+    /// Now, ms since 1970, read at each verification.
+    private let clock: @Sendable () -> UInt64
 
     /// Starts from `root`. A header root is fetched from `source`, must hash to the given hash and
     /// carry a valid +2/3 commit of the set it names.
     public init(root trust: TrustRoot, source: some LightBlockSource, mode: Mode = .skipping,
-                trustLevel: LightVerifier.TrustLevel = .oneThird) async throws(LightClientError) {
+                trustLevel: LightVerifier.TrustLevel = .oneThird, trustingPeriod: TrustingPeriod? = nil,
+                clock: @escaping @Sendable () -> UInt64 = TrustingPeriod.wallClockMilliseconds) async throws(LightClientError) {
         chainID = trust.chainID
         self.mode = mode
         self.trustLevel = trustLevel
+        self.trustingPeriod = trustingPeriod
+        self.clock = clock
         switch trust {
         case let .genesis(chainID, validators, time):
             root = .genesis(chainID: chainID, validators: validators, genesisTime: time)
@@ -60,6 +69,9 @@ public struct LightClient: Sendable {
             guard block.header.chainID == chainID else { throw .wrongChain(expected: chainID, got: block.header.chainID, height: height) }
             guard block.hash == hash else { throw .hashMismatch(height: height, what: "the trusted header's hash", expected: hash, got: block.hash) }
             try LightVerifier.verifyCommit(block)
+            if let period = trustingPeriod {
+                try TrustingPeriod.Check(period: period, now: clock()).refuseExpired(height: height, time: block.header.timestamp)
+            }
             root = LightVerifier.Trusted(block)
             rootHeight = height
             verified[height] = block
@@ -73,32 +85,33 @@ public struct LightClient: Sendable {
             throw .heightNotAvailable(height: target, reason: "below the trust root at height \(rootHeight)")
         }
         var trusted = highestTrusted(below: target)
+        let expiry = trustingPeriod.map { TrustingPeriod.Check(period: $0, now: clock()) }
         switch mode {
         case .sequential:
             var last: LightBlock?
             for height in (trusted.height + 1)...target {
                 let block = try await fetch(height, source)
-                try LightVerifier.verify(block, trusted: trusted, trustLevel: trustLevel)
+                try LightVerifier.verify(block, trusted: trusted, trustLevel: trustLevel, expiry: expiry)
                 accept(block, &trusted)
                 last = block
             }
             guard let last else { throw .heightNotAvailable(height: target, reason: "nothing to verify") }
             return last
         case .skipping:
-            return try await skip(to: target, from: trusted, source)
+            return try await skip(to: target, from: trusted, expiry: expiry, source)
         }
     }
 
     /// Jumps to the target; on `insufficientTrust` fetches the midpoint between the trusted
     /// height and the block that could not be bridged, and retries from there. Every other
     /// refusal ends the verification at once: a bad block is never routed around.
-    private mutating func skip(to target: UInt64, from start: LightVerifier.Trusted,
+    private mutating func skip(to target: UInt64, from start: LightVerifier.Trusted, expiry: TrustingPeriod.Check?,
                                _ source: some LightBlockSource) async throws(LightClientError) -> LightBlock {
         var trusted = start
         var pending = [try await fetch(target, source)]
         while let candidate = pending.last {
             do {
-                try LightVerifier.verify(candidate, trusted: trusted, trustLevel: trustLevel)
+                try LightVerifier.verify(candidate, trusted: trusted, trustLevel: trustLevel, expiry: expiry)
                 accept(candidate, &trusted)
                 pending.removeLast()
             } catch let error {

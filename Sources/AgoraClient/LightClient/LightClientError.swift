@@ -32,6 +32,10 @@ public enum LightClientError: Error, Equatable, Sendable, CustomStringConvertibl
     case badProof(reason: String)
     /// The source could not be asked at all.
     case unreachable(reason: String)
+    /// The trusted header the client would verify from is older than the trusting period
+    /// (CometBFT's expired trusted header): its validators may have unbonded since, so their
+    /// signatures no longer vouch for anything. Times are ms since 1970.
+    case trustExpired(trustedHeight: UInt64, trustedTime: UInt64, periodMs: UInt64, now: UInt64)
 
     /// The typed reason, as the CLI and MCP report it.
     public var code: String {
@@ -48,6 +52,7 @@ public enum LightClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case .malformed: return "malformed_answer"
         case .badProof: return "bad_proof"
         case .unreachable: return "unreachable"
+        case .trustExpired: return "trust_expired"
         }
     }
 
@@ -67,6 +72,9 @@ public enum LightClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .malformed(what, why): return "malformed \(what): \(why)"
         case let .badProof(why): return "bad proof: \(why)"
         case let .unreachable(why): return "cannot reach the node: \(why)"
+        case let .trustExpired(h, t, p, now):
+            return "the trusted header at height \(h) (time \(t) ms) is older than the trusting period of \(p / 1_000) s (now \(now) ms): "
+                + "start from a recent trusted header (--trust-height, --trust-hash) or, if you accept the risk, a longer --trusting-period"
         }
     }
 }

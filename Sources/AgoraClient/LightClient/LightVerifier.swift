@@ -66,7 +66,11 @@ public enum LightVerifier {
     }
 
     /// Checks `block` against `trusted`: adjacent if it is the next height, skipping otherwise.
-    public static func verify(_ block: LightBlock, trusted: Trusted, trustLevel: TrustLevel = .oneThird) throws(LightClientError) {
+    /// With an `expiry`, a trusted header older than the trusting period is refused first
+    /// (`trust_expired`), whichever rule would apply.
+    public static func verify(_ block: LightBlock, trusted: Trusted, trustLevel: TrustLevel = .oneThird,
+                              expiry: TrustingPeriod.Check? = nil) throws(LightClientError) {
+        if let expiry { try expiry.refuseExpired(height: trusted.height, time: trusted.timestamp) }
         let h = block.header
         guard h.chainID == trusted.chainID else { throw .wrongChain(expected: trusted.chainID, got: h.chainID, height: h.height) }
         guard h.height > trusted.height else {
@@ -115,7 +119,8 @@ public enum LightVerifier {
             let p = set.power(of: signature.validator)
             guard p > 0 else { throw .foreignSignature(height: h.height, validator: signature.validator) }
             guard SignatureVerifier.isValid(signature, for: vote) else { throw .badSignature(height: h.height, validator: signature.validator) }
-            power += p  // a set's total is at most 2^63 - 1 (ValidatorSet), so no overflow
+            // Distinct members of a set whose total is at most 2^63 - 1 (ValidatorSet): no overflow.
+            power += p
         }
         guard exceeds(power, 2, 3, of: set.totalPower) else {
             throw .insufficientSignatures(height: h.height, signedPower: power, totalPower: set.totalPower)
@@ -125,8 +130,6 @@ public enum LightVerifier {
 
     /// `part > total * numerator / denominator`, exactly (full-width products, no overflow).
     static func exceeds(_ part: UInt64, _ numerator: UInt64, _ denominator: UInt64, of total: UInt64) -> Bool {
-        let lhs = part.multipliedFullWidth(by: denominator)
-        let rhs = total.multipliedFullWidth(by: numerator)
-        return lhs.high != rhs.high ? lhs.high > rhs.high : lhs.low > rhs.low
+        VotingPower.exceeds(part, numerator, denominator, of: total)
     }
 }

@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraState
 import MCP
 
 /// Claims: publish what the agent learned, retract what turned out wrong, read what others
@@ -114,12 +115,17 @@ enum ClaimTools {
     }
 
     static let get = AgoraTool(
-        "get_claim", title: "Get claim", "One claim by ID: text, tags, author, thread root, artifacts and block time.",
-        input: Schema.object(["claim": Schema.hash("Claim ID")], required: ["claim"]), output: ToolOutput.view("Claim"), effect: .reads
+        "get_claim", title: "Get claim",
+        "One claim by ID: text, tags, author, thread root, artifacts and block time. verified says whether this session's light client proved the claim's state record.",
+        input: Schema.object(["claim": Schema.hash("Claim ID"), "prove": VerifiedReads.proveArgument], required: ["claim"]),
+        output: ToolOutput.verifiedView("Claim"), effect: .reads
     ) { args, session in
         let id = try args.hash("claim")
-        try args.finish(consumed: ["claim"])
-        return try value(try await session.gateway.get("/api/v1/claims/\(id.hex)", as: API.ClaimView.self))
+        let prove = try args.optionalBool("prove") ?? false
+        try args.finish(consumed: ["claim", "prove"])
+        let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/claims/\(id.hex)", key: GroupKeys.claim(id),
+                                                            prove: prove, proof: \API.ClaimView.proof)
+        return VerifiedReads.output(try value(view), verified)
     }
 
     static let thread = AgoraTool(

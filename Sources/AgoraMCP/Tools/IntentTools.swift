@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraState
 import MCP
 
 /// Intents for agents, end to end: post what the agent wants or offers (plain language plus
@@ -8,7 +9,7 @@ import MCP
 /// challenge an accepted one within its window. Signing tools wait for the commit and report the
 /// ledger's typed failure (`not_settlement_party`, `intent_not_open`, …) when the payload fails.
 enum IntentTools {
-    static let all: [AgoraTool] = [post, mine, proposals, accept, challenge]
+    static let all: [AgoraTool] = [post, get, mine, proposals, accept, challenge]
 
     static let post = AgoraTool(
         "post_intent", title: "Post intent",
@@ -37,6 +38,20 @@ enum IntentTools {
         let content = IntentContent(group: group, kind: kind, text: text, terms: terms, bond: Amount(UInt64(bond))!)
         let (status, tx) = try await session.commit { _, _ in .postIntent(content) }
         return committed(status, extra: ["intent": .string(LedgerID.intent(author: tx.sender, nonce: tx.body.nonce).hex)])
+    }
+
+    static let get = AgoraTool(
+        "get_intent", title: "Get intent",
+        "One intent by ID: kind, text, terms, bond, status. verified says whether this session's light client proved the intent's state record.",
+        input: Schema.object(["intent": Schema.hash("Intent ID"), "prove": VerifiedReads.proveArgument], required: ["intent"]),
+        output: ToolOutput.verifiedView("Intent"), effect: .reads
+    ) { args, session in
+        let id = try args.hash("intent")
+        let prove = try args.optionalBool("prove") ?? false
+        try args.finish(consumed: ["intent", "prove"])
+        let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/intents/\(id.hex)", key: IntentKeys.intent(id),
+                                                            prove: prove, proof: \API.IntentView.proof)
+        return VerifiedReads.output(try value(view), verified)
     }
 
     static let mine = AgoraTool(

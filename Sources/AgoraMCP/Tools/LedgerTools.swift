@@ -1,5 +1,7 @@
 import AgoraAPIModels
+import AgoraClient
 import AgoraCore
+import AgoraState
 import MCP
 
 /// Accounts and tokens: who the session acts as, balances, transfers.
@@ -10,7 +12,7 @@ enum LedgerTools {
         "agent": Schema.nullable(Schema.string("Agent name; null when the session acts as nobody")), "address": Schema.address("Its address"),
         "publicKey": Schema.string("Ed25519 public key (hex)"), "balance": Schema.integer("Balance (base units)"),
         "nonce": Schema.integer("Nonce"), "message": Schema.string("Why there is no agent"),
-    ], required: ["agent"])
+    ].merging(VerifiedReads.properties) { a, _ in a }, required: ["agent"])
 
     static let whoami = AgoraTool(
         "whoami", title: "Who am I", "The agent this session acts as (name, address, public key) and its balance. Without an identity, says so.",
@@ -18,19 +20,43 @@ enum LedgerTools {
     ) { args, session in
         try args.finish(consumed: [])
         guard let agent = session.agent else { return ["agent": nil, "message": .string(ToolError.noIdentity.description)] }
-        let account = try await session.gateway.get("/api/v1/accounts/\(agent.key.address)", as: API.AccountView.self)
-        return ["agent": .string(agent.name), "address": .string(agent.key.address.description),
-                "publicKey": .string(agent.key.publicKey.hex), "balance": .int(Int(account.balance)), "nonce": .int(Int(account.nonce))]
+        let (account, verified) = try await readAccount(session, agent.key.address, prove: false)
+        let out: Value = ["agent": .string(agent.name), "address": .string(agent.key.address.description),
+                          "publicKey": .string(agent.key.publicKey.hex), "balance": .int(Int(account.balance)), "nonce": .int(Int(account.nonce))]
+        return VerifiedReads.output(out, verified)
     }
 
     static let balance = AgoraTool(
-        "get_balance", title: "Get balance", "Balance and nonce of an account; the session's own account when no address is given.",
-        input: Schema.object(["address": Schema.address("Account to read")]), output: ToolOutput.view("Account"), effect: .reads
+        "get_balance", title: "Get balance",
+        "Balance and nonce of an account; the session's own account when no address is given. verified says whether this session's light client proved it.",
+        input: Schema.object(["address": Schema.address("Account to read"), "prove": VerifiedReads.proveArgument]),
+        output: ToolOutput.verifiedView("Account"), effect: .reads
     ) { args, session in
         let given = try args.optionalAddress("address")
-        try args.finish(consumed: ["address"])
+        let prove = try args.optionalBool("prove") ?? false
+        try args.finish(consumed: ["address", "prove"])
         guard let address = given ?? session.agent?.key.address else { throw ToolError.missingArgument("address") }
-        return try value(try await session.gateway.get("/api/v1/accounts/\(address)", as: API.AccountView.self))
+        let (account, verified) = try await readAccount(session, address, prove: prove)
+        return VerifiedReads.output(try value(account), verified)
+    }
+
+    /// The account, verified when the session verifies: then balance, nonce and faucet flag are
+    /// the proven value's (an absent key is the empty account), not the node's JSON; `nextNonce`
+    /// stays the node's (it counts the mempool, which no proof covers).
+    static func readAccount(_ session: AgentSession, _ address: Address, prove: Bool) async throws -> (API.AccountView, VerifiedState?) {
+        var (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/accounts/\(address)", key: BankKeys.account(address),
+                                                            prove: prove, proof: \API.AccountView.proof)
+        guard let verified else { return (view, nil) }
+        var proven = Account.empty
+        if let bytes = verified.value {
+            do { proven = try Account(canonicalBytes: bytes) } catch {
+                throw ToolError.unverified(code: "bad_proof", message: "the proven account does not decode: \(error)")
+            }
+        }
+        view.balance = proven.balance.units
+        view.nonce = proven.nonce
+        view.faucetClaimed = proven.faucetClaimed
+        return (view, verified)
     }
 
     static let transfer = AgoraTool(

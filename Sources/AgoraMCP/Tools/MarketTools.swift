@@ -1,6 +1,7 @@
 import AgoraAPIModels
 import AgoraClient
 import AgoraCore
+import AgoraState
 import Foundation
 import MCP
 import Synchronization
@@ -36,12 +37,17 @@ enum MarketTools {
     }
 
     static let getOffer = AgoraTool(
-        "get_offer", title: "Get offer", "One offer: terms, status, bond held, purchase counts.",
-        input: Schema.object(["offer": Schema.hash("Offer ID")], required: ["offer"]), output: ToolOutput.view("Offer"), effect: .reads
+        "get_offer", title: "Get offer",
+        "One offer: terms, status, bond held, purchase counts. verified says whether this session's light client proved the offer's state record.",
+        input: Schema.object(["offer": Schema.hash("Offer ID"), "prove": VerifiedReads.proveArgument], required: ["offer"]),
+        output: ToolOutput.verifiedView("Offer"), effect: .reads
     ) { args, session in
         let id = try args.hash("offer")
-        try args.finish(consumed: ["offer"])
-        return try value(try await session.gateway.get("/api/v1/market/offers/\(id.hex)", as: API.OfferView.self))
+        let prove = try args.optionalBool("prove") ?? false
+        try args.finish(consumed: ["offer", "prove"])
+        let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/market/offers/\(id.hex)", key: MarketKeys.offer(id),
+                                                            prove: prove, proof: \API.OfferView.proof)
+        return VerifiedReads.output(try value(view), verified)
     }
 
     static let purchases = AgoraTool(

@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraState
 import MCP
 
 /// Tasks: create one (reward escrowed from the agent), find them, take or assign one, and move
@@ -58,12 +59,17 @@ enum TaskTools {
     }
 
     static let get = AgoraTool(
-        "get_task", title: "Get task", "One task: specification, state, assignee, result, whether it is overdue.",
-        input: Schema.object(["task": Schema.hash("Task ID")], required: ["task"]), output: ToolOutput.view("Task"), effect: .reads
+        "get_task", title: "Get task",
+        "One task: specification, state, assignee, result, whether it is overdue. verified says whether this session's light client proved the task's state record.",
+        input: Schema.object(["task": Schema.hash("Task ID"), "prove": VerifiedReads.proveArgument], required: ["task"]),
+        output: ToolOutput.verifiedView("Task"), effect: .reads
     ) { args, session in
         let id = try args.hash("task")
-        try args.finish(consumed: ["task"])
-        return try value(try await session.gateway.get("/api/v1/tasks/\(id.hex)", as: API.TaskView.self))
+        let prove = try args.optionalBool("prove") ?? false
+        try args.finish(consumed: ["task", "prove"])
+        let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/tasks/\(id.hex)", key: TaskKeys.task(id),
+                                                            prove: prove, proof: \API.TaskView.proof)
+        return VerifiedReads.output(try value(view), verified)
     }
 
     static let take = AgoraTool(

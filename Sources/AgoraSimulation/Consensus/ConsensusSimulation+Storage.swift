@@ -116,7 +116,7 @@ extension ConsensusSimulation {
         for s in commit.signatures where validatorSet.contains(s.validator) && isValid(s.signature, of: vote.signingBytes, by: s.validator) {
             signers.insert(s.validator)
         }
-        guard UInt64(signers.count) * ConsensusSimulation.power * 3 > UInt64(config.validators) * ConsensusSimulation.power * 2 else { return nil }
+        guard VotingPower.exceedsTwoThirds(UInt64(signers.count) * ConsensusSimulation.power, of: UInt64(config.validators) * ConsensusSimulation.power) else { return nil }
         return SimNode.Decided(block: block, hash: hash, commit: commit)
     }
 }
