@@ -1,6 +1,8 @@
 /// The admin page at `/admin`: one self-contained document (no external assets) that asks for an
-/// admin token, then shows status, recent blocks, the mempool, recent transactions and live
-/// events from the WebSocket stream. Element IDs are stable: the browser test reads them.
+/// admin token, then shows status, recent blocks, the mempool, recent transactions, governance
+/// (open proposals with their tallies so far and end heights, the parameters, the consensus
+/// parameters governance set, planned upgrades) and live events from the WebSocket stream.
+/// Element IDs are stable: the browser tests read them.
 enum AdminPage {
     static let html = #"""
 <!doctype html>
@@ -52,6 +54,13 @@ enum AdminPage {
   <section><h2>Recent blocks</h2><table id="blocks"><thead><tr><th>height</th><th>hash</th><th>txs</th><th>time</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Mempool</h2><table id="mempool"><thead><tr><th>id</th><th>sender</th><th>nonce</th><th>fee</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Recent transactions</h2><table id="transactions"><thead><tr><th>id</th><th>height</th><th>kind</th><th>ok</th></tr></thead><tbody></tbody></table></section>
+  <section id="gov"><h2>Governance: open proposals</h2>
+    <p id="gov-disabled" hidden>Governance is not enabled on this chain (its genesis has no governance section).</p>
+    <table id="gov-proposals"><thead><tr><th>id</th><th>title</th><th>kind</th><th>status</th><th>ends at</th><th>yes</th><th>no</th><th>abstain</th><th>veto</th><th>bonded</th></tr></thead><tbody></tbody></table>
+    <p id="gov-none" hidden>No open proposals.</p>
+    <h2 style="margin-top:12px">Parameters</h2><table id="gov-params"><tbody></tbody></table>
+    <h2 style="margin-top:12px">Planned upgrades</h2><table id="gov-upgrades"><thead><tr><th>name</th><th>height</th><th>this binary</th></tr></thead><tbody></tbody></table>
+  </section>
   <section><h2>Live events</h2><ul id="events"></ul></section>
 </main>
 <script>
@@ -95,11 +104,36 @@ async function refresh() {
   const txs = await api("/api/v1/transactions?limit=20");
   const tt = $("transactions").tBodies[0]; tt.innerHTML = "";
   for (const t of txs.items) { const r = tt.insertRow(); r.dataset.id = t.id; cell(r, short(t.id), "mono"); cell(r, t.height); cell(r, t.transaction ? t.transaction.payload.type : ""); cell(r, t.success ? "yes" : "no"); }
+  await refreshGov();
+}
+
+// Open proposals among the newest 50, with the tally so far (voting) and the height their
+// current period ends; the parameters in state, and those governance set for consensus.
+async function refreshGov() {
+  const p = await api("/api/v1/gov/params");
+  $("gov-disabled").hidden = p.enabled;
+  const params = p.enabled ? [["gov.minDeposit", p.minDeposit], ["gov.depositPeriod", p.depositPeriod], ["gov.votingPeriod", p.votingPeriod],
+    ["gov.quorumBps", p.quorumBps], ["gov.thresholdBps", p.thresholdBps], ["gov.vetoBps", p.vetoBps]] : [];
+  for (const k of Object.keys(p.consensus).sort()) params.push([k, p.consensus[k]]);
+  const gp = $("gov-params").tBodies[0]; gp.innerHTML = "";
+  for (const [k, v] of params) { const r = gp.insertRow(); r.dataset.key = k; cell(r, k, "mono"); cell(r, v); }
+  const up = $("gov-upgrades").tBodies[0]; up.innerHTML = "";
+  for (const u of p.upgrades) { const r = up.insertRow(); r.dataset.name = u.name; cell(r, u.name, "mono"); cell(r, u.height); cell(r, p.knownUpgrades.includes(u.name) ? "known" : "UNKNOWN: will halt", p.knownUpgrades.includes(u.name) ? "ok" : "err"); }
+  const list = p.enabled ? (await api("/api/v1/gov/proposals?limit=50")).items : [];
+  const open = list.filter(x => x.status === "deposit_period" || x.status === "voting_period");
+  const gt = $("gov-proposals").tBodies[0]; gt.innerHTML = "";
+  for (const x of open) {
+    const r = gt.insertRow(); r.dataset.id = x.id; const t = x.currentTally;
+    cell(r, x.id); cell(r, x.content.title); cell(r, x.content.kind); cell(r, x.status);
+    cell(r, x.status === "voting_period" ? x.votingEnd : x.depositEnd);
+    for (const v of t ? [t.yes, t.no, t.abstain, t.noWithVeto, t.bonded] : ["", "", "", "", ""]) cell(r, v);
+  }
+  $("gov-none").hidden = !p.enabled || open.length > 0;
 }
 
 function connectEvents() {
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/events");
-  ws.onopen = () => { $("conn").textContent = "live"; ws.send(JSON.stringify({ op: "subscribe", blocks: true, modules: ["bank"] })); };
+  ws.onopen = () => { $("conn").textContent = "live"; ws.send(JSON.stringify({ op: "subscribe", blocks: true, modules: ["bank", "gov"] })); };
   ws.onclose = (e) => { $("conn").textContent = "disconnected (" + e.code + ")"; setTimeout(connectEvents, 2000); };
   ws.onmessage = (m) => {
     const msg = JSON.parse(m.data);

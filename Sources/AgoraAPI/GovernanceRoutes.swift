@@ -26,7 +26,9 @@ extension APIRoutes {
             var id = min(below, count + 1)
             while id > 1, items.count < page.limit {
                 id -= 1
-                if let r = try Governance.proposal(id, state: state) { items.append(proposalView(id, r, votes: nil)) }
+                if let r = try Governance.proposal(id, state: state) {
+                    items.append(proposalView(id, r, votes: nil, current: try currentTally(id, r, state: state, chain: chain)))
+                }
             }
             return try json(API.ListView(items: items, nextCursor: id > 1 && items.count == page.limit ? String(id) : nil))
         }
@@ -40,24 +42,38 @@ extension APIRoutes {
             guard let r = try Governance.proposal(id, state: state) else {
                 throw APIError.notFound("proposal_not_found", "proposal \(id) does not exist")
             }
-            return try json(proposalView(id, r, votes: try Governance.votes(id, state: state)))
+            return try json(proposalView(id, r, votes: try Governance.votes(id, state: state),
+                                         current: try currentTally(id, r, state: state, chain: chain)))
         }
 
         router.get("/api/v1/gov/params") { _, _ in
             let state = chain.queries.state
             let p = try Governance.params(state: state)
+            let consensus = try ConsensusParams.load(state: state)
             return try json(API.GovParamsView(
                 height: chain.snapshot.head.height, enabled: p != nil, minDeposit: p?.minDeposit.units, depositPeriod: p?.depositPeriod,
                 votingPeriod: p?.votingPeriod, quorumBps: p?.quorumBps, thresholdBps: p?.thresholdBps, vetoBps: p?.vetoBps,
+                consensus: ConsensusParams.keys.compactMap { k in consensus[k].map { (k, $0) } },
                 plans: try Upgrades.plans(state: state), known: chain.knownUpgrades))
         }
     }
 
-    static func proposalView(_ id: UInt64, _ r: ProposalRecord, votes: [ProposalVote]?) -> API.ProposalView {
+    /// An open proposal's tally so far, as if its period ended at the next height.
+    static func currentTally(_ id: UInt64, _ r: ProposalRecord, state: any StateReader, chain: Chain) throws -> TallyResult? {
+        guard r.status == .votingPeriod else { return nil }
+        return try Governance.currentTally(id, state: state, height: chain.snapshot.head.height + 1)
+    }
+
+    static func tallyView(_ t: TallyResult) -> API.TallyView {
+        API.TallyView(yes: t.yes, abstain: t.abstain, no: t.no, noWithVeto: t.noWithVeto, bonded: t.bonded)
+    }
+
+    static func proposalView(_ id: UInt64, _ r: ProposalRecord, votes: [ProposalVote]?, current: TallyResult? = nil) -> API.ProposalView {
         API.ProposalView(
             id: id, proposer: r.proposer, content: r.content, status: r.status.name, submittedAt: r.submittedAt, depositEnd: r.depositEnd,
             votingStart: r.votingStart, votingEnd: r.votingEnd, totalDeposit: r.totalDeposit, deposits: r.deposits.map { ($0.depositor, $0.amount) },
-            tally: r.tally.map { API.TallyView(yes: $0.yes, abstain: $0.abstain, no: $0.no, noWithVeto: $0.noWithVeto, bonded: $0.bonded) },
-            executionFailure: r.executionFailure.map { ($0.code, $0.description) }, votes: votes?.map { ($0.voter, $0.option) })
+            tally: r.tally.map(tallyView),
+            executionFailure: r.executionFailure.map { ($0.code, $0.description) }, votes: votes?.map { ($0.voter, $0.option) },
+            currentTally: current.map(tallyView))
     }
 }

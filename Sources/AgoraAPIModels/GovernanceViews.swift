@@ -79,6 +79,9 @@ extension API {
         public var deposits: [DepositView]
         /// The final tally once the voting period ended.
         public var tally: TallyView?
+        /// During the voting period: the tally of the votes so far if the period ended at the
+        /// next height (bonds as they stand now).
+        public var currentTally: TallyView?
         /// status failed: why the passed action could not be applied (code and message).
         public var executionFailure: String?
         public var executionFailureCode: String?
@@ -97,7 +100,8 @@ extension API {
 
         public init(id: UInt64, proposer: Address, content: ProposalContent, status: String, submittedAt: UInt64, depositEnd: UInt64,
                     votingStart: UInt64?, votingEnd: UInt64?, totalDeposit: Amount, deposits: [(Address, Amount)], tally: TallyView?,
-                    executionFailure: (code: String, message: String)?, votes: [(PublicKey, VoteOption)]?) {
+                    executionFailure: (code: String, message: String)?, votes: [(PublicKey, VoteOption)]?,
+                    currentTally: TallyView? = nil) {
             self.id = id
             self.proposer = proposer.description
             self.content = ProposalContentView(content)
@@ -109,6 +113,7 @@ extension API {
             self.totalDeposit = totalDeposit.units
             self.deposits = deposits.map { DepositView(depositor: $0.0.description, amount: $0.1.units) }
             self.tally = tally
+            self.currentTally = currentTally
             self.executionFailure = executionFailure?.message
             executionFailureCode = executionFailure?.code
             self.votes = votes?.map { VoteView(voter: $0.0.hex, address: $0.0.address.description, option: $0.1.name) }
@@ -126,18 +131,23 @@ extension API {
         public var vetoBps: UInt16?
         /// Every key a parameter-change proposal may name.
         public var changeableKeys: [String]
+        /// The consensus timeouts and block limits governance has set, by key name; a key
+        /// missing here was never set (each node's configuration, or the protocol's constant).
+        public var consensus: [String: UInt64]
         /// Upgrades scheduled and not yet reached.
         public var upgrades: [UpgradeView]
         /// The upgrades this node's binary knows.
         public var knownUpgrades: [String]
 
         public init(height: UInt64, enabled: Bool, minDeposit: UInt64?, depositPeriod: UInt64?, votingPeriod: UInt64?, quorumBps: UInt16?,
-                    thresholdBps: UInt16?, vetoBps: UInt16?, plans: [UpgradePlan], known: [String]) {
+                    thresholdBps: UInt16?, vetoBps: UInt16?, consensus: [(ParamKey, UInt64)] = [], plans: [UpgradePlan],
+                    known: [String]) {
             self.height = height
             self.enabled = enabled
             self.minDeposit = minDeposit; self.depositPeriod = depositPeriod; self.votingPeriod = votingPeriod
             self.quorumBps = quorumBps; self.thresholdBps = thresholdBps; self.vetoBps = vetoBps
             changeableKeys = ParamKey.allCases.map(\.name)
+            self.consensus = Dictionary(consensus.map { ($0.0.name, $0.1) }, uniquingKeysWith: { _, last in last })
             upgrades = plans.map(UpgradeView.init)
             knownUpgrades = known
         }

@@ -102,6 +102,10 @@ public final class Chain: Sendable {
         /// (a change takes effect two blocks after it), named by the next block's header as
         /// `nextValidatorSetHash`.
         public var afterNextValidators: ValidatorSet
+        /// The consensus timeouts and block limits governance set, as the head left them: they
+        /// govern height `head.height + 1` (its timeouts, what its proposer puts in and what every
+        /// validator accepts), the same on every node.
+        public var consensus: ConsensusParams
     }
 
     public enum OpenError: Error, CustomStringConvertible {
@@ -182,7 +186,8 @@ public final class Chain: Sendable {
             signatures: mempool.verified, factory: metrics.factory)
         let overlay = StateOverlay(base: cache)
         tip = Mutex(Tip(head: head, lastSeal: lastSeal, params: try Bank.params(overlay), supply: try Bank.supply(overlay),
-                        validators: nextValidators, headValidators: headValidators, afterNextValidators: afterNextValidators))
+                        validators: nextValidators, headValidators: headValidators, afterNextValidators: afterNextValidators,
+                        consensus: try ConsensusParams.load(state: cache)))
     }
 
     /// Whether `key` may vote on the next height.

@@ -56,10 +56,12 @@ extension Chain {
         // step for a change made at height - 1).
         let nextValidators = try Staking.validators(forHeight: height + 1, state: cache)
         let afterNextValidators = try Staking.validators(forHeight: height + 2, state: cache)
+        let consensus = try ConsensusParams.load(state: cache)
         tip.withLock {
             $0 = Tip(head: .init(height: height, hash: hash, stateRoot: header.stateRoot, digest: digest, timestamp: header.timestamp),
                      lastSeal: seal, params: params, supply: supply,
-                     validators: nextValidators, headValidators: t.validators, afterNextValidators: afterNextValidators)
+                     validators: nextValidators, headValidators: t.validators, afterNextValidators: afterNextValidators,
+                     consensus: consensus)
         }
         executions.withLock { $0.removeAll() }
         let correlated = executed.included.compactMap { tx in mempool.correlationID(tx.id).map { (tx.id, $0) } }

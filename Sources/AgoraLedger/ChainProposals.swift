@@ -39,7 +39,7 @@ extension Chain {
     public func buildProposal(proposer: PublicKey, now: UInt64, proposeTimeout: Duration? = nil) throws -> Block {
         let t = snapshot
         let height = t.head.height + 1
-        let limits = proposalLimits(proposeTimeout: proposeTimeout)
+        let limits = proposalLimits(proposeTimeout: proposeTimeout, tip: t)
         let candidates = mempool.reap(maxCount: limits.maxTransactions, maxBytes: limits.maxBytes)
         let context = BlockContext(height: height, timestamp: max(now, t.head.timestamp + 1), proposer: proposer.address)
         let started = ContinuousClock.now
@@ -59,9 +59,17 @@ extension Chain {
     }
 
     /// What a proposal built now may hold: `block.maxTransactions`, the block's bytes and, with a
-    /// `proposeTimeout`, what the measured cost affords in `block.roundBudgetPercent` of it.
+    /// `proposeTimeout`, what the measured cost affords in `block.roundBudgetPercent` of it —
+    /// never more than the chain's block limits for the next height (`ConsensusParams`), which
+    /// every validator checks it against.
     public func proposalLimits(proposeTimeout: Duration?) -> BlockBudget.Limits {
-        proposalBudget.limits(proposeTimeout: proposeTimeout)
+        proposalLimits(proposeTimeout: proposeTimeout, tip: snapshot)
+    }
+
+    func proposalLimits(proposeTimeout: Duration?, tip t: Tip) -> BlockBudget.Limits {
+        let own = proposalBudget.limits(proposeTimeout: proposeTimeout)
+        return BlockBudget.Limits(maxTransactions: min(own.maxTransactions, t.consensus.maxTransactions),
+                                  maxBytes: min(own.maxBytes, t.consensus.maxTransactionBytes))
     }
 
     /// Single-validator shortcut (development chains, benchmarks, tests): builds the next block,
@@ -129,14 +137,16 @@ extension Chain {
                   Chain.sealIsValid(last, chainID: identity.chainID, validators: t.headValidators)
             else { throw invalid("lastCommit is not a valid commit of the parent") }
         }
-        // What a validator accepts is bounded by the protocol, the same on every node: the
-        // proposer's budget is this node's measurement and only decides what it puts in.
-        guard block.transactions.count <= Limits.maxTransactionsPerBlock else {
-            throw invalid("\(block.transactions.count) transactions, over the limit of \(Limits.maxTransactionsPerBlock)")
+        // What a validator accepts is bounded by the protocol and the chain's block limits as the
+        // parent left them, the same on every node: the proposer's budget is this node's
+        // measurement and only decides what it puts in.
+        let maxCount = t.consensus.maxTransactions, maxBytes = t.consensus.maxTransactionBytes
+        guard block.transactions.count <= maxCount else {
+            throw invalid("\(block.transactions.count) transactions, over the limit of \(maxCount)")
         }
         let bytes = block.transactions.reduce(0) { $0 + $1.size }
-        guard bytes <= Limits.defaultMaxBlockBytes else {
-            throw invalid("\(bytes) bytes of transactions, over the block limit of \(Limits.defaultMaxBlockBytes)")
+        guard bytes <= maxBytes else {
+            throw invalid("\(bytes) bytes of transactions, over the block limit of \(maxBytes)")
         }
         guard Block.txRoot(block.transactions) == h.txRoot else { throw invalid("transaction root differs") }
         // A transaction this node admitted had its signature checked then, and its ID is the

@@ -251,9 +251,10 @@ public struct Genesis: Codable, Sendable, Equatable {
                                votingPeriod: g.votingPeriod ?? d.votingPeriod, quorumBps: g.quorumBps ?? d.quorumBps,
                                thresholdBps: g.thresholdBps ?? d.thresholdBps, vetoBps: g.vetoBps ?? d.vetoBps)
         let chain = ChainParams(bank: bank, staking: staking, gov: params)
-        for key in ParamKey.allCases where key.name.hasPrefix("gov.") && !chain.bounds(key).contains(chain.value(key)) {
+        for key in ParamKey.allCases where key.name.hasPrefix("gov.") {
+            guard let value = chain.value(key), !chain.bounds(key).contains(value) else { continue }
             let r = chain.bounds(key)
-            throw .invalid("governance.\(key.name.dropFirst(4)) \(chain.value(key)) must be \(r.lowerBound)…\(r.upperBound)")
+            throw .invalid("governance.\(key.name.dropFirst(4)) \(value) must be \(r.lowerBound)…\(r.upperBound)")
         }
         return params
     }

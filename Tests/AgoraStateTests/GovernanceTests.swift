@@ -71,6 +71,17 @@ struct GovernanceTests {
         try checkSupply(l)
     }
 
+    @Test("the tally so far of an open proposal weighs its votes by the bonds as they stand, and becomes the final tally")
+    func currentTally() throws {
+        var l = try ledger()
+        #expect(try submit(&l, .text) == .ok)
+        try vote(&l, 1, [.yes, .no, nil, .abstain])
+        let soFar = try Governance.currentTally(1, state: l.state, height: l.height + 1)
+        #expect(soFar == TallyResult(yes: 1_000, abstain: 1_000, no: 1_000, bonded: 4_000))
+        try advance(&l, to: 4)
+        #expect(try proposal(l, 1).tally == soFar)
+    }
+
     @Test("a vote changed before the end counts only as its last option")
     func changedVote() throws {
         var l = try ledger()

@@ -1,6 +1,8 @@
 """Governance and software upgrades with real processes (issue 17), on one four-validator
 `agora testnet --governance` with short periods: a parameter change passes and applies on every
-node, a proposal short of quorum changes nothing, and a software upgrade halts the node whose
+node, a proposal short of quorum changes nothing, a fifth node bonds and joins the validator set
+by proposal and then signs blocks, the admin page's governance panel (headless Chromium) shows
+the open proposal with its tally so far, and a software upgrade halts the node whose
 binary lacks it (test-only AGORA_TEST_LACK_UPGRADES) with exit code 6 and the upgrade named in
 its log, while the others run the migration and go on; restarted with the full binary, the node
 catches up through the upgrade height with no fork."""
@@ -13,8 +15,13 @@ import tempfile
 
 import pytest
 
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
 from conftest import BIN
-from test_consensus import FAST, LocalNet, free_base, get, new_address
+from test_admin_page import browser
+from test_consensus import FAST, LocalNet, free_base, get, new_address, signers
 
 PERIOD = 20
 UPGRADE = "v2-fee-round-up"
@@ -72,6 +79,41 @@ def vote(net, pid, voters, option="yes"):
         assert p.returncode == 0, f"vote: {out} {err}"
 
 
+def join_as_follower(net, funded):
+    """A fifth node with its own key follows the chain and bonds what a testnet validator holds."""
+    d4 = os.path.join(net.dir, "node4")
+    key4 = os.path.join(net.dir, "v4.json")
+    http4 = free_base(1)
+    ok(cli("init", "--data-dir", d4, "--chain-id", "agora-testnet", "--genesis", os.path.join(net.dir, "genesis.json"),
+           "--validator-key", key4, "--http", f"127.0.0.1:{http4}"))
+    net.n = 5
+    net.procs.append(None)
+    net.urls.append(f"http://127.0.0.1:{http4}")
+    net.settings(4, **{"p2p.address": "127.0.0.1:0", "p2p.peers": [f"127.0.0.1:{net.p2p_base + i}" for i in range(4)]})
+    net.start(4)
+    k4 = json.load(open(key4))
+    ok(cli("tx", "transfer", "--node", net.urls[0], "--key", funded, "--to", k4["address"], "--amount", "2000000", "--wait"))
+    ok(cli("tx", "validator", "bond", "--node", net.urls[4], "--key", key4, "--amount", "1000000", "--wait"))
+    return k4
+
+
+def admin_page(net):
+    """Headless Chromium logged in to node0's admin page, its governance panel loaded."""
+    token = ok(cli("admin", "token", "create", "--data-dir", net.node_dir(0), "--name", "gov")).strip()
+    d = browser()
+    d.get(net.urls[0] + "/admin")
+    d.find_element(By.ID, "token").send_keys(token)
+    d.find_element(By.ID, "login-button").click()
+    WebDriverWait(d, 20).until(EC.visibility_of_element_located((By.ID, "dashboard")))
+    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, '#gov-params tr[data-key="gov.votingPeriod"]'))
+    return d
+
+
+def panel_row(d, pid):
+    rows = d.find_elements(By.CSS_SELECTOR, f'#gov-proposals tbody tr[data-id="{pid}"]')
+    return [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")] if rows else None
+
+
 def status_on_all(net, pid, nodes):
     return {get(net.urls[i], f"/api/v1/gov/proposals/{pid}")["status"] for i in nodes}
 
@@ -86,6 +128,10 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     assert params["enabled"] and params["votingPeriod"] == PERIOD and UPGRADE in params["knownUpgrades"]
     # The staking admin is retired: nobody may change the set outside governance.
     assert get(net.urls[0], "/api/v1/validators").get("admin") is None
+    k4 = join_as_follower(net, funded)
+    page = admin_page(net)
+    row = page.find_element(By.CSS_SELECTOR, '#gov-params tr[data-key="gov.votingPeriod"]')
+    assert row.find_elements(By.TAG_NAME, "td")[1].text == str(PERIOD)
 
     # Bad input is refused before it reaches the chain, with the exit code of invalid input.
     r = cli("tx", "gov", "propose", "--node", net.urls[0], "--key", funded, "--title", "x", "--deposit", "1000", "--param", "bank.nope=1")
@@ -99,10 +145,32 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     fee, quorum = proposal_id(net, "fee 3%"), proposal_id(net, "min fee 7")
     vote(net, fee, [0, 1, 2])
     vote(net, quorum, [3])
-    end = max(get(net.urls[0], f"/api/v1/gov/proposals/{p}")["votingEnd"] for p in (fee, quorum))
-    net.wait("both tallied on every node", lambda: all(net.height(i) > end for i in range(4)), timeout=90)
+    ok(cli("tx", "gov", "propose", "--node", net.urls[2], "--key", funded, "--title", "add node4", "--deposit", "1000",
+           "--validator", f"{k4['publicKey']}=1", "--wait"))
+    add = proposal_id(net, "add node4")
+    vote(net, add, [0, 1, 2])
+    # The panel shows the open proposal, its end height and the tally so far (3 of 4 bonds); the
+    # page is refreshed at once rather than on its 2 s timer, the voting period being short here.
+    proposal = get(net.urls[0], f"/api/v1/gov/proposals/{add}")
+    expected = [str(add), "add node4", "validator_change", "voting_period", str(proposal["votingEnd"]), "3000000", "0", "0", "0", "4000000"]
+    try:
+        page.execute_async_script("refresh().then(() => arguments[0](), () => arguments[0]())")
+        WebDriverWait(page, 5).until(lambda d: panel_row(d, add) == expected)
+        page.save_screenshot(os.path.join(net.dir, "admin-gov.png"))
+    finally:
+        page.quit()
+    end = max(get(net.urls[0], f"/api/v1/gov/proposals/{p}")["votingEnd"] for p in (fee, quorum, add))
+    net.wait("all three tallied on every node", lambda: all(net.height(i) > end for i in range(4)), timeout=90)
     assert status_on_all(net, fee, range(4)) == {"passed"}
     assert status_on_all(net, quorum, range(4)) == {"no_quorum"}
+    assert status_on_all(net, add, range(4)) == {"passed"}
+
+    # The validator change is in force two heights after the tally: node4's key signs from then on.
+    executed = get(net.urls[0], f"/api/v1/gov/proposals/{add}")["votingEnd"]
+    net.wait("node4 signs a commit", lambda: any(k4["publicKey"] in signers(net.block(0, h))
+                                                 for h in range(executed + 2, net.height(0) + 1)), timeout=60)
+    for h in range(1, executed + 2):
+        assert k4["publicKey"] not in {s["validator"] for s in net.block(0, h)["seal"]["signatures"]}, f"node4 signed {h}"
     for i in range(4):
         p = get(net.urls[i], "/api/v1/status")["params"]
         assert p["transferFeeBps"] == 300 and p["minFee"] == 1, f"node{i}: {p}"
@@ -140,5 +208,5 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     # Restarted with the full binary, node3 runs the migration and catches up: one chain, no fork.
     net.start(3)
     net.wait("node3 catches up past the upgrade", lambda: net.height(3) >= height + 2, timeout=60)
-    net.same_chain(range(4), height + 2)
+    net.same_chain(range(5), height + 2)
     assert net.procs[3].poll() is None

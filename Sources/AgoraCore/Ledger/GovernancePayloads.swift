@@ -64,6 +64,17 @@ public enum ParamKey: UInt8, Sendable, Hashable, CaseIterable, CanonicalCodable,
     case govQuorumBps = 23
     case govThresholdBps = 24
     case govVetoBps = 25
+    // Consensus timeouts (ms) and their growth per round: every node's engine uses the chain's
+    // value from the height after the change, overriding its `consensus.*` configuration.
+    case consensusTimeoutProposeMs = 30
+    case consensusTimeoutProposeDeltaMs = 31
+    case consensusTimeoutPrevoteMs = 32
+    case consensusTimeoutPrevoteDeltaMs = 33
+    case consensusTimeoutPrecommitMs = 34
+    case consensusTimeoutPrecommitDeltaMs = 35
+    // What a valid block may hold, checked by every validator (below the protocol's constants).
+    case blockMaxTransactions = 40
+    case blockMaxBytes = 41
 
     public var name: String {
         switch self {
@@ -80,6 +91,14 @@ public enum ParamKey: UInt8, Sendable, Hashable, CaseIterable, CanonicalCodable,
         case .govQuorumBps: return "gov.quorumBps"
         case .govThresholdBps: return "gov.thresholdBps"
         case .govVetoBps: return "gov.vetoBps"
+        case .consensusTimeoutProposeMs: return "consensus.timeoutProposeMs"
+        case .consensusTimeoutProposeDeltaMs: return "consensus.timeoutProposeDeltaMs"
+        case .consensusTimeoutPrevoteMs: return "consensus.timeoutPrevoteMs"
+        case .consensusTimeoutPrevoteDeltaMs: return "consensus.timeoutPrevoteDeltaMs"
+        case .consensusTimeoutPrecommitMs: return "consensus.timeoutPrecommitMs"
+        case .consensusTimeoutPrecommitDeltaMs: return "consensus.timeoutPrecommitDeltaMs"
+        case .blockMaxTransactions: return "block.maxTransactions"
+        case .blockMaxBytes: return "block.maxBytes"
         }
     }
 

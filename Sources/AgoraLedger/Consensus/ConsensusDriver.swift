@@ -86,7 +86,10 @@ extension ConsensusService {
             awaiting = nil
             // A block whose commit was being retried arrived another way (sync, a peer's decision).
             if let pending = pendingCommit, pending.commit.height < height { pendingCommit = nil }
-            let validators = chain.snapshot.validators
+            let tip = chain.snapshot
+            let validators = tip.validators
+            // The chain's timeouts as the parent left them govern this height (`ConsensusParams`).
+            engine.timeouts = service.config.timeouts.governed(by: tip.consensus)
             ownKey = service.keys.first { validators.contains($0.publicKey) }?.publicKey
             service.clearSeen()
             latestProposal = nil
@@ -143,7 +146,8 @@ extension ConsensusService {
             let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
             // A full block is what the next proposal may hold, which the cost budget may make
             // less than `block.maxTransactions`.
-            let full = chain.proposalLimits(proposeTimeout: proposeBudget(config)).maxTransactions
+            let full = chain.proposalLimits(proposeTimeout: proposeBudget(config.timeouts.governed(by: chain.snapshot.consensus)))
+                .maxTransactions
             chain.wakeOnAdmission(wake)
             defer { wake.finish() }
             wake.yield()  // the pool may already hold a full block
@@ -162,8 +166,8 @@ extension ConsensusService {
         }
 
         /// The propose timeout a proposal is sized for: round 0's.
-        static func proposeBudget(_ config: Config) -> Duration {
-            .milliseconds(Int64(min(config.timeouts.proposeBase, UInt64(Int32.max))))
+        static func proposeBudget(_ timeouts: ConsensusTimeouts) -> Duration {
+            .milliseconds(Int64(min(timeouts.proposeBase, UInt64(Int32.max))))
         }
 
         // MARK: Inputs
@@ -272,7 +276,7 @@ extension ConsensusService {
                 do {
                     // Sized for the others to check within round 0's propose timeout (`BlockBudget`).
                     let block = try chain.buildProposal(proposer: ownKey, now: proposalTimestamp,
-                                                        proposeTimeout: Driver.proposeBudget(service.config))
+                                                        proposeTimeout: Driver.proposeBudget(engine.timeouts))
                     work.append(.proposalBuilt(height: height, round: round, block: block))
                 } catch {
                     logger.error("cannot build a proposal", metadata: ["height": .stringConvertible(height), "error": .string("\(error)")])

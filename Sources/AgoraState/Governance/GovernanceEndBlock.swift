@@ -39,6 +39,14 @@ extension Governance {
         return summary
     }
 
+    /// The tally `id`'s votes so far would give if its voting period ended at `height`, weighed
+    /// by the bonds as they stand: what clients show while a proposal is open (read-only).
+    public static func currentTally(_ id: UInt64, state: StateReader, height: UInt64) throws -> TallyResult {
+        let overlay = StateOverlay(base: state)
+        let stake = try BondedStake(overlay, height: height)
+        return TallyResult(votes: try votes(overlay, id).map { (stake.weight($0.voter), $0.option) }, bonded: stake.total)
+    }
+
     /// Tallies one proposal, executes it if it passed, settles its deposits.
     private static func finish(_ state: StateOverlay, _ id: UInt64, params: GovParams, stake: BondedStake,
                                height: UInt64) throws -> ProposalStatus? {

@@ -4,20 +4,24 @@ import AgoraCore
 /// `ParamKey` has bounds (some depend on other parameters, e.g. the faucet grant stays under the
 /// balance cap) and one field it sets. A parameter-change proposal is checked against these
 /// bounds at submission and again when it executes; any change out of bounds fails the whole
-/// proposal, so no chain ever holds a fee of 200% or a voting period of zero.
+/// proposal, so no chain ever holds a fee of 200% or a voting period of zero. The consensus
+/// timeouts and block limits (`ConsensusParams`) are set only once a proposal names them.
 struct ChainParams: Equatable {
     var bank: BankParams
     var staking: StakingParams
     var gov: GovParams
+    var consensus = ConsensusParams()
 
     static func load(_ state: StateOverlay) throws -> ChainParams {
-        ChainParams(bank: try Bank.params(state), staking: try Staking.params(state), gov: try Governance.requireParams(state))
+        ChainParams(bank: try Bank.params(state), staking: try Staking.params(state), gov: try Governance.requireParams(state),
+                    consensus: try ConsensusParams.load(state))
     }
 
     func store(_ state: StateOverlay) throws {
         try state.set(BankKeys.params, bank.canonicalBytes)
         try state.set(StakingKeys.params, staking.canonicalBytes)
         try state.set(GovernanceKeys.params, gov.canonicalBytes)
+        try consensus.store(state)
     }
 
     /// The values `key` may take given the other parameters as they stand.
@@ -31,10 +35,16 @@ struct ChainParams: Equatable {
         case .govMinDeposit: return 1...supply
         case .govDepositPeriod, .govVotingPeriod: return 1...GovernanceLimits.maxPeriod
         case .govQuorumBps, .govThresholdBps, .govVetoBps: return 1...10_000
+        case .consensusTimeoutProposeMs, .consensusTimeoutProposeDeltaMs, .consensusTimeoutPrevoteMs, .consensusTimeoutPrevoteDeltaMs,
+             .consensusTimeoutPrecommitMs, .consensusTimeoutPrecommitDeltaMs, .blockMaxTransactions, .blockMaxBytes:
+            // `ConsensusParams.bounds` knows every consensus and block key.
+            return ConsensusParams.bounds(key) ?? 0...0
         }
     }
 
-    func value(_ key: ParamKey) -> UInt64 {
+    /// The value in force, or nil for a consensus or block key no proposal has set (each node's
+    /// configuration or the protocol's constant applies).
+    func value(_ key: ParamKey) -> UInt64? {
         switch key {
         case .bankTransferFeeBps: return UInt64(bank.transferFeeBps)
         case .bankMinFee: return bank.minFee.units
@@ -49,6 +59,9 @@ struct ChainParams: Equatable {
         case .govQuorumBps: return UInt64(gov.quorumBps)
         case .govThresholdBps: return UInt64(gov.thresholdBps)
         case .govVetoBps: return UInt64(gov.vetoBps)
+        case .consensusTimeoutProposeMs, .consensusTimeoutProposeDeltaMs, .consensusTimeoutPrevoteMs, .consensusTimeoutPrevoteDeltaMs,
+             .consensusTimeoutPrecommitMs, .consensusTimeoutPrecommitDeltaMs, .blockMaxTransactions, .blockMaxBytes:
+            return consensus[key]
         }
     }
 
@@ -75,6 +88,9 @@ struct ChainParams: Equatable {
         case .govQuorumBps: gov.quorumBps = UInt16(v)
         case .govThresholdBps: gov.thresholdBps = UInt16(v)
         case .govVetoBps: gov.vetoBps = UInt16(v)
+        case .consensusTimeoutProposeMs, .consensusTimeoutProposeDeltaMs, .consensusTimeoutPrevoteMs, .consensusTimeoutPrevoteDeltaMs,
+             .consensusTimeoutPrecommitMs, .consensusTimeoutPrecommitDeltaMs, .blockMaxTransactions, .blockMaxBytes:
+            consensus.set(change.key, v)
         }
         return nil
     }

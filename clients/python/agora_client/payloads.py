@@ -496,6 +496,9 @@ PARAM_KEYS = {
     "staking.minBond": 10, "staking.doubleSignSlashBps": 11, "staking.maxEvidenceAge": 12,
     "gov.minDeposit": 20, "gov.depositPeriod": 21, "gov.votingPeriod": 22, "gov.quorumBps": 23,
     "gov.thresholdBps": 24, "gov.vetoBps": 25,
+    "consensus.timeoutProposeMs": 30, "consensus.timeoutProposeDeltaMs": 31, "consensus.timeoutPrevoteMs": 32,
+    "consensus.timeoutPrevoteDeltaMs": 33, "consensus.timeoutPrecommitMs": 34, "consensus.timeoutPrecommitDeltaMs": 35,
+    "block.maxTransactions": 40, "block.maxBytes": 41,
 }
 PROPOSAL_ACTIONS = {"text": 1, "parameter_change": 2, "validator_change": 3, "treasury_spend": 4,
                     "software_upgrade": 5, "cancel_upgrade": 6}
