@@ -171,7 +171,7 @@ public struct ArtifactClient: Sendable {
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         if let auth { request.setValue(auth, forHTTPHeaderField: "Authorization") }
         let data: Data, response: URLResponse
-        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+        do { (data, response) = try await ShieldedRequest.data(for: request) } catch {
             throw ArtifactClient.Failure.unreachable("cannot reach node at \(base): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0

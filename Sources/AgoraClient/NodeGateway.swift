@@ -81,7 +81,7 @@ public struct NodeGateway: Sendable {
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         let data: Data, response: URLResponse
-        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+        do { (data, response) = try await ShieldedRequest.data(for: request) } catch {
             throw Failure.unreachable(base: base, reason: error.localizedDescription)
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
