@@ -40,7 +40,11 @@ def test_validators_ten_minutes_off_propose_vote_idle_and_stop(testnet):
     first = min(net.height(i) for i in range(4))
     before = {i: cpu_seconds(net.procs[i].pid) for i in range(4)}
     started = time.monotonic()
-    net.wait("16 more heights on every node", lambda: min(net.height(i) for i in range(4)) >= first + 16, timeout=300)
+    # 40 heights, not 16: the fast proposer's stamps lead the chain by up to ProposalTime.lead each
+    # time, and the correct proposers never pull it back (rule 1), so some of its proposals land
+    # beyond the others' drift bound and go to round 1 (docs/consensus.md, "Clocks", known
+    # weakness). A CI run of 2026-12-05 saw none of its proposals committed in 16 heights.
+    net.wait("40 more heights on every node", lambda: min(net.height(i) for i in range(4)) >= first + 40, timeout=300)
     window = time.monotonic() - started
     share = {i: (cpu_seconds(net.procs[i].pid) - before[i]) / window for i in range(4)}
     upto = min(net.height(i) for i in range(4))
