@@ -4,6 +4,7 @@ import AgoraCrypto
 import AgoraStorage
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `stateSync.enabled` at start: a node whose database holds nothing committed (height 0, as
 /// `agora init` leaves it) restores a verified snapshot from its peers before the chain opens;
@@ -47,23 +48,24 @@ enum StateSyncBootstrap {
     }
 
     /// Runs `body` with the interim health endpoint on the API address; stops it (and frees the
-    /// port for the real API) before returning.
+    /// port for the real API) before returning. The endpoint is stopped by graceful shutdown, not
+    /// by cancelling its task: cancelling Hummingbird while a connection is being accepted traps
+    /// in NIO ("Deinited NIOAsyncWriter without calling finish()"), which killed a syncing node
+    /// in a CI run of 2026-12-05 as the sync finished while a client polled /health.
     static func withInterimHealth<T: Sendable>(config: NodeConfig, progress: StateSyncProgress, logger: Logger,
                                                _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let app = StateSyncHealth.application(host: config.http.host, port: config.http.port, progress: progress, logger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                // A busy port only costs the interim endpoint, never the sync.
-                do { try await app.run() } catch { logger.info("state sync health endpoint not served", metadata: ["reason": .string("\(error)")]) }
-                return nil
-            }
-            group.addTask { try await body() }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let value = next { return value }
-            }
-            throw CancellationError()
+        let server = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let serving = Task {
+            // A busy port only costs the interim endpoint, never the sync.
+            do { try await server.run() } catch { logger.info("state sync health endpoint not served", metadata: ["reason": .string("\(error)")]) }
         }
+        defer { serving.cancel() }
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        await server.triggerGracefulShutdown()
+        await serving.value
+        return try result.get()
     }
 
     static func rememberBans(_ outcome: StateSyncRunner.Outcome, dataDir: DataDirectory, banDuration: Int) throws {
