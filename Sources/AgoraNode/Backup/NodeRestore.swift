@@ -13,7 +13,7 @@ import Foundation
 /// A restored directory never inherits signing state. By default it gets a fresh node key that
 /// is in no validator set: it follows the chain. Moving a validator on purpose (`MoveValidator`)
 /// names the validator's key and the highest height the old machine can have signed at; the
-/// restored directory's signing guard is raised past it (a signed placeholder proposal at round
+/// restored directory's signing guard is raised past it (a signed fence proposal, never sent, at round
 /// 2^32−1, which the guard treats like any last signature: everything at or below is refused),
 /// so the validator signs again only at heights the old copy cannot have signed.
 public enum NodeRestore {
@@ -141,7 +141,7 @@ public enum NodeRestore {
     }
 
     /// Writes the moved validator's sign state so that its guard refuses every position at or
-    /// below height `above`: a signed placeholder proposal at (`above`, 2^32−1). Returns `above`.
+    /// below height `above`: a signed fence proposal at (`above`, 2^32−1), never sent. Returns `above`.
     static func raiseGuard(_ staged: DataDirectory, key: SigningKey, above: UInt64, chainID: String) throws -> UInt64 {
         let directory = staged.consensusDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -152,9 +152,9 @@ public enum NodeRestore {
         }
         let header = BlockHeader(chainID: chainID, height: above, previousHash: .zero, timestamp: 0, proposer: key.publicKey,
                                  txRoot: Block.txRoot([]), stateRoot: .zero, validatorSetHash: .zero, lastCommit: nil)
-        let placeholder = Proposal(chainID: chainID, height: above, round: UInt32.max, polRound: Proposal.noPOLRound,
+        let fence = Proposal(chainID: chainID, height: above, round: UInt32.max, polRound: Proposal.noPOLRound,
                                    block: Block(header: header, transactions: []))
-        do { _ = try signing.sign(placeholder) } catch {
+        do { _ = try signing.sign(fence) } catch {
             throw BackupError.moveValidator(reason: "cannot set the signing guard: \(error)")
         }
         return above
