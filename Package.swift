@@ -121,6 +121,8 @@ let package = Package(
         // and the streamable-HTTP session router the node mounts at /mcp.
         .target(name: "AgoraMCP", dependencies: [
             "AgoraCore", "AgoraCrypto", "AgoraState", "AgoraAPIModels", "AgoraClient", "AgoraAPI",
+            "AgoraLedger",  // the event bus resource subscriptions follow
+            "AgoraNetwork",  // LoopbackWebSocket: the stdio bridge follows /api/v1/events
             .product(name: "MCP", package: "swift-sdk"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -216,7 +218,8 @@ let package = Package(
             "AgoraBench", "AgoraNode", "AgoraClient", "AgoraStorage", "AgoraCore", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AgoraMCPTests", dependencies: [
-            "AgoraMCP", "AgoraNode", "AgoraClient", "AgoraAPI", "AgoraAPIModels", "AgoraCore", "AgoraCrypto", .product(name: "MCP", package: "swift-sdk"),
+            "AgoraMCP", "AgoraNode", "AgoraClient", "AgoraAPI", "AgoraAPIModels", "AgoraCore", "AgoraCrypto", "AgoraLedger",
+            .product(name: "MCP", package: "swift-sdk"),
         ]),
         // Real `agora` processes: slow, kept apart so the unit suites stay fast.
         .testTarget(name: "AgoraIntegrationTests", dependencies: [

@@ -113,7 +113,8 @@ async function refreshGov() {
   const p = await api("/api/v1/gov/params");
   $("gov-disabled").hidden = p.enabled;
   const params = p.enabled ? [["gov.minDeposit", p.minDeposit], ["gov.depositPeriod", p.depositPeriod], ["gov.votingPeriod", p.votingPeriod],
-    ["gov.quorumBps", p.quorumBps], ["gov.thresholdBps", p.thresholdBps], ["gov.vetoBps", p.vetoBps]] : [];
+    ["gov.quorumBps", p.quorumBps], ["gov.thresholdBps", p.thresholdBps], ["gov.vetoBps", p.vetoBps],
+    ["gov.maxEndingPerHeight", p.maxEndingPerHeight ?? "no cap"]] : [];
   for (const k of Object.keys(p.consensus).sort()) params.push([k, p.consensus[k]]);
   const gp = $("gov-params").tBodies[0]; gp.innerHTML = "";
   for (const [k, v] of params) { const r = gp.insertRow(); r.dataset.key = k; cell(r, k, "mono"); cell(r, v); }

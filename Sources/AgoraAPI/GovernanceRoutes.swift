@@ -53,6 +53,7 @@ extension APIRoutes {
             return try json(API.GovParamsView(
                 height: chain.snapshot.head.height, enabled: p != nil, minDeposit: p?.minDeposit.units, depositPeriod: p?.depositPeriod,
                 votingPeriod: p?.votingPeriod, quorumBps: p?.quorumBps, thresholdBps: p?.thresholdBps, vetoBps: p?.vetoBps,
+                maxEndingPerHeight: p?.maxEndingPerHeight,
                 consensus: ConsensusParams.keys.compactMap { k in consensus[k].map { (k, $0) } },
                 plans: try Upgrades.plans(state: state), known: chain.knownUpgrades))
         }

@@ -488,6 +488,7 @@ enum OpenAPI {
       "GovParams": {"type": "object", "required": ["height", "enabled", "changeableKeys", "consensus", "upgrades", "knownUpgrades"], "properties": {
         "height": {"type": "integer"}, "enabled": {"type": "boolean"}, "minDeposit": {"$ref": "#/components/schemas/Amount"},
         "depositPeriod": {"type": "integer"}, "votingPeriod": {"type": "integer"}, "quorumBps": {"type": "integer"}, "thresholdBps": {"type": "integer"}, "vetoBps": {"type": "integer"},
+        "maxEndingPerHeight": {"type": "integer", "description": "how many proposals may end their deposit period, and their voting period, at one height (a proposal whose natural end is full takes the next height with room); absent: no cap (parameters older than the cap)"},
         "changeableKeys": {"type": "array", "items": {"type": "string"}},
         "consensus": {"type": "object", "description": "consensus timeouts (ms) and block limits set by governance, by key; an absent key was never set (node configuration or protocol constant applies)", "additionalProperties": {"type": "integer"}},
         "upgrades": {"type": "array", "items": {"$ref": "#/components/schemas/Upgrade"}},

@@ -129,6 +129,9 @@ extension API {
         public var quorumBps: UInt16?
         public var thresholdBps: UInt16?
         public var vetoBps: UInt16?
+        /// How many proposals may end their deposit period, and their voting period, at one
+        /// height; absent on a chain whose parameters predate the cap (no cap).
+        public var maxEndingPerHeight: UInt64?
         /// Every key a parameter-change proposal may name.
         public var changeableKeys: [String]
         /// The consensus timeouts and block limits governance has set, by key name; a key
@@ -140,12 +143,13 @@ extension API {
         public var knownUpgrades: [String]
 
         public init(height: UInt64, enabled: Bool, minDeposit: UInt64?, depositPeriod: UInt64?, votingPeriod: UInt64?, quorumBps: UInt16?,
-                    thresholdBps: UInt16?, vetoBps: UInt16?, consensus: [(ParamKey, UInt64)] = [], plans: [UpgradePlan],
+                    thresholdBps: UInt16?, vetoBps: UInt16?, maxEndingPerHeight: UInt64? = nil, consensus: [(ParamKey, UInt64)] = [], plans: [UpgradePlan],
                     known: [String]) {
             self.height = height
             self.enabled = enabled
             self.minDeposit = minDeposit; self.depositPeriod = depositPeriod; self.votingPeriod = votingPeriod
             self.quorumBps = quorumBps; self.thresholdBps = thresholdBps; self.vetoBps = vetoBps
+            self.maxEndingPerHeight = maxEndingPerHeight
             changeableKeys = ParamKey.allCases.map(\.name)
             self.consensus = Dictionary(consensus.map { ($0.0.name, $0.1) }, uniquingKeysWith: { _, last in last })
             upgrades = plans.map(UpgradeView.init)

@@ -1,5 +1,6 @@
 import AgoraAPI
 import AgoraCore
+import AgoraNetwork
 import AgoraCrypto
 import AgoraLedger
 import AgoraNode

@@ -1,7 +1,8 @@
 import AgoraCore
+import AgoraState
 
 /// The WebSocket events of the bank module (module "bank"), one per successful transaction:
-/// `bank.transfer` (with the transfer fee the block's parameters charged) and `bank.faucet`.
+/// `bank.transfer` (with the transfer fee actually charged: the block's rate and rounding rule) and `bank.faucet`.
 /// Built from the transaction and the block's parameters, so publishing costs no state read.
 struct BankEvents: ModuleEvents {
     var tags: [Payload.Tag] { [.transfer, .faucet] }
@@ -12,7 +13,7 @@ struct BankEvents: ModuleEvents {
         case let .transfer(to, amount, _):
             drafts.append(.init(kind: .module, type: "bank.transfer", module: "bank", txID: tx.id, accounts: involved, data: [
                 "tx": .string(tx.id.hex), "from": .string(tx.sender.description), "to": .string(to.description),
-                "amount": .uint(amount.units), "transferFee": .uint(amount.basisPoints(params.transferFeeBps).units),
+                "amount": .uint(amount.units), "transferFee": .uint(Bank.transferFee(amount, params: params, roundsUp: block.feeRoundsUp).units),
                 "height": .uint(height),
             ]))
         case .faucet:

@@ -92,7 +92,7 @@ extension Chain {
         metrics.mempoolQueued.record(mempool.queuedCount)
         metrics.mempoolReadyBound.record(mempool.readyBound())
         metrics.commitRate.record(mempool.assumedCommitRate())
-        publishEvents(hash: hash, header: header, executed: executed, params: params)
+        publishEvents(hash: hash, header: header, executed: executed, params: params, feeRoundsUp: try Bank.feeRoundsUp(state: cache))
         feed.committed(block, seal)
         return ProducedBlock(height: height, hash: hash, transactions: executed.included.count, refused: executed.rejected.count,
                              executeSeconds: Double(executedAt - started) / 1e9, commitSeconds: Double(committedAt - executedAt) / 1e9,
@@ -103,9 +103,9 @@ extension Chain {
 
     /// Publishes a committed block's events (`BlockEvents`; each module's come from its own
     /// events file through `ModuleEventRegistry`).
-    func publishEvents(hash: Hash, header: BlockHeader, executed: ExecutedBlock, params: BankParams) {
-        let context = BlockEventContext(height: header.height, timestamp: header.timestamp, params: params, writes: executed.writes,
-                                        metrics: metrics, logger: logger)
+    func publishEvents(hash: Hash, header: BlockHeader, executed: ExecutedBlock, params: BankParams, feeRoundsUp: Bool) {
+        let context = BlockEventContext(height: header.height, timestamp: header.timestamp, params: params, feeRoundsUp: feeRoundsUp,
+                                        writes: executed.writes, metrics: metrics, logger: logger)
         let drafts = BlockEvents.drafts(hash: hash, proposer: header.proposer.address, executed: executed, block: context)
         events.publish(drafts)
         metrics.eventsPublished.increment(by: drafts.count)

@@ -32,6 +32,9 @@ struct BlockEventContext {
     let timestamp: UInt64
     /// The bank parameters after the block (the transfer fee of `bank.transfer`).
     let params: BankParams
+    /// Whether this block's transfer fees rounded up (`Bank.feeRoundsUp`, the `v2-fee-round-up`
+    /// upgrade): with `params`, the fee each transfer was actually charged.
+    let feeRoundsUp: Bool
     /// The block's write set, sorted by key: records the block left, with their previous values.
     let writes: WriteSet
     let metrics: NodeMetrics

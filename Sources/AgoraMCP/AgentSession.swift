@@ -23,6 +23,9 @@ public struct AgentSession: Sendable {
     /// The light client reads are verified with (`VerifiedReads`); nil: reads say
     /// `verified: false`.
     public var verifier: StateVerifier?
+    /// Where resource subscriptions learn of changes (the node's event bus, for `/mcp`); nil:
+    /// they poll the node's height (`ResourceWatch`), as the stdio bridge does.
+    public var changes: (any LedgerChangeSource)?
 
     public init(gateway: NodeGateway, agent: AgentKeyring.Agent?, sender: TransactionSender?, commitTimeout: Double = 30,
                 secretsDirectory: String? = nil, verifier: StateVerifier? = nil) {

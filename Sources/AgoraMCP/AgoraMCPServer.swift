@@ -16,6 +16,12 @@ public enum AgoraMCPServer {
         """
 
     public static func make(session: AgentSession, version: String) async -> Server {
+        await makeSession(session: session, version: version).server
+    }
+
+    /// The server and its resource subscriptions, which the caller stops when the session
+    /// closes (the server alone does not end a subscription that is waiting for a change).
+    static func makeSession(session: AgentSession, version: String) async -> (server: Server, subscriptions: ResourceSubscriptions) {
         let server = Server(name: name, version: version, title: "Agora ledger", instructions: instructions,
                             capabilities: .init(resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
         let subscriptions = ResourceSubscriptions(session: session)
@@ -41,6 +47,6 @@ public enum AgoraMCPServer {
             await subscriptions.unsubscribe(params.uri)
             return Empty()
         }
-        return server
+        return (server, subscriptions)
     }
 }

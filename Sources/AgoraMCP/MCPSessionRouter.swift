@@ -33,11 +33,17 @@ public actor MCPSessionRouter: MCPEndpoint {
         public var listenPing: Duration = .seconds(15)
         /// The agents' key directory, where market secrets are kept beside their keys.
         public var keysDirectory: String?
+        /// What resource subscriptions follow (the node's event bus); nil: they poll.
+        public var changes: (any LedgerChangeSource)?
+        /// Unread frames a listen stream may hold before its client is dropped as too slow.
+        public var listenBuffer = 256
         public init() {}
     }
 
     private struct Session {
         let server: Server
+        /// Stopped with the session, so its event-bus subscription ends with it.
+        let subscriptions: ResourceSubscriptions
         let transport: StatefulHTTPServerTransport
         let agent: String?
         var lastUsed: ContinuousClock.Instant
@@ -160,8 +166,9 @@ public actor MCPSessionRouter: MCPEndpoint {
         guard let (gateway, senders) = boundAPI() else {
             return Self.json(RPCError(code: -32000, message: "the node's API is not listening yet; retry").response(id: request.id), status: 503)
         }
-        let session = AgentSession(gateway: gateway, agent: agent, sender: agent.map { senders.sender(for: $0) },
+        var session = AgentSession(gateway: gateway, agent: agent, sender: agent.map { senders.sender(for: $0) },
                                    commitTimeout: configuration.commitTimeout, secretsDirectory: configuration.keysDirectory)
+        session.changes = configuration.changes
         let dispatcher = ModernDispatcher(version: version)
         guard request.method == "subscriptions/listen" else {
             let response = await dispatcher.respond(to: request, session: session) { _ in }
@@ -183,22 +190,37 @@ public actor MCPSessionRouter: MCPEndpoint {
                        events: openListenStream(request, session: session, dispatcher: dispatcher))
     }
 
+    /// Why the node ended a listen stream itself (logged; the client sees the stream close).
+    enum ListenStreamEnd: String, Sendable {
+        /// `listenBuffer` frames were still unread: the client stopped reading. Dropped rather
+        /// than buffered without bound (notifications are coalesced per URI before this, so a
+        /// client merely slower than the chain never gets here).
+        case clientTooSlow = "client_too_slow"
+    }
+
     /// A listen stream: the dispatcher's frames, an SSE comment every `listenPing` (so a client
-    /// that went away is noticed at the next write), ended by the client or by `closeAll`.
+    /// that went away is noticed at the next write), ended by the client, by `closeAll`, or by
+    /// the node when the client reads too slowly (`ListenStreamEnd`).
     private func openListenStream(_ request: EnvelopeRequest, session: AgentSession, dispatcher: ModernDispatcher) -> AsyncThrowingStream<Data, Error> {
-        let (events, continuation) = AsyncThrowingStream<Data, Error>.makeStream()
+        let (events, continuation) = AsyncThrowingStream<Data, Error>.makeStream(bufferingPolicy: .bufferingOldest(configuration.listenBuffer))
         let id = UUID()
         let ping = configuration.listenPing
+        let logger = logger
+        let send: @Sendable (Data) -> Void = { frame in
+            guard case .dropped = continuation.yield(frame) else { return }
+            logger.warning("MCP listen stream dropped", metadata: ["reason": .string(ListenStreamEnd.clientTooSlow.rawValue)])
+            continuation.finish()
+        }
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: ping)
-                        if !Task.isCancelled { continuation.yield(Data(": ping\n\n".utf8)) }
+                        if !Task.isCancelled { send(Data(": ping\n\n".utf8)) }
                     }
                 }
-                let final = await dispatcher.respond(to: request, session: session) { frame in continuation.yield(Self.sseFrame(frame)) }
-                if !Task.isCancelled { continuation.yield(Self.sseFrame(final)) }
+                let final = await dispatcher.respond(to: request, session: session) { frame in send(Self.sseFrame(frame)) }
+                if !Task.isCancelled { send(Self.sseFrame(final)) }
                 group.cancelAll()
             }
             continuation.finish()
@@ -254,9 +276,10 @@ public actor MCPSessionRouter: MCPEndpoint {
                 AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
             ]),
             logger: logger)
-        let session = AgentSession(gateway: gateway, agent: agent, sender: agent.map { senders.sender(for: $0) },
+        var session = AgentSession(gateway: gateway, agent: agent, sender: agent.map { senders.sender(for: $0) },
                                    commitTimeout: configuration.commitTimeout, secretsDirectory: configuration.keysDirectory)
-        let server = await AgoraMCPServer.make(session: session, version: version)
+        session.changes = configuration.changes
+        let (server, subscriptions) = await AgoraMCPServer.makeSession(session: session, version: version)
         do { try await server.start(transport: transport) } catch {
             return Self.jsonRPCError(status: 500, id: id, code: -32603, message: "cannot start the session: \(error)")
         }
@@ -265,7 +288,8 @@ public actor MCPSessionRouter: MCPEndpoint {
             await server.stop()
             return Self.convert(answer)
         }
-        sessions[sessionID] = Session(server: server, transport: transport, agent: agent?.name, lastUsed: clock.now)
+        sessions[sessionID] = Session(server: server, subscriptions: subscriptions, transport: transport, agent: agent?.name,
+                                      lastUsed: clock.now)
         logger.info("MCP session opened", metadata: ["session": .string(sessionID), "agent": .string(agent?.name ?? "-")])
         return Self.convert(answer)
     }
@@ -287,13 +311,18 @@ public actor MCPSessionRouter: MCPEndpoint {
         for (id, s) in sessions where now - s.lastUsed > configuration.idleTimeout {
             sessions[id] = nil
             let server = s.server
-            Task { await server.stop() }
+            let subscriptions = s.subscriptions
+            Task {
+                await subscriptions.stop()
+                await server.stop()
+            }
             logger.info("MCP session expired", metadata: ["session": .string(id)])
         }
     }
 
     private func close(_ id: String, reason: String) async {
         guard let s = sessions.removeValue(forKey: id) else { return }
+        await s.subscriptions.stop()
         await s.server.stop()
         logger.info("MCP session closed", metadata: ["session": .string(id), "reason": .string(reason)])
     }

@@ -9,7 +9,7 @@ import MCP
 /// caching hints on lists, and `subscriptions/listen` instead of `resources/subscribe`.
 public struct ModernDispatcher: Sendable {
     let version: String
-    /// How often a listen stream checks its resources for changes.
+    /// How often a listen stream without a change source (stdio) checks its resources.
     var pollInterval: Duration = ResourceWatch.pollInterval
 
     public init(version: String) { self.version = version }
@@ -18,7 +18,7 @@ public struct ModernDispatcher: Sendable {
     public typealias Emit = @Sendable (Value) async -> Void
 
     /// The JSON-RPC response to `request`; `emit` carries notifications sent before it.
-    func respond(to request: EnvelopeRequest, session: AgentSession, emit: Emit) async -> Value {
+    func respond(to request: EnvelopeRequest, session: AgentSession, emit: @escaping Emit) async -> Value {
         do {
             let result = try await result(of: request, session: session, emit: emit)
             return ["jsonrpc": "2.0", "id": request.id, "result": stamped(result)]
@@ -31,7 +31,7 @@ public struct ModernDispatcher: Sendable {
         }
     }
 
-    private func result(of request: EnvelopeRequest, session: AgentSession, emit: Emit) async throws -> Value {
+    private func result(of request: EnvelopeRequest, session: AgentSession, emit: @escaping Emit) async throws -> Value {
         let p = request.params
         switch request.method {
         case "server/discover":
@@ -87,8 +87,9 @@ public struct ModernDispatcher: Sendable {
     }
 
     /// `subscriptions/listen`: acknowledges the resource URIs it can watch, then sends
-    /// `notifications/resources/updated` for each change until the client goes away.
-    private func listen(_ request: EnvelopeRequest, session: AgentSession, emit: Emit) async throws -> Value {
+    /// `notifications/resources/updated` for each change until the client goes away — pushed
+    /// from the session's change source as blocks commit, or polled without one (stdio).
+    private func listen(_ request: EnvelopeRequest, session: AgentSession, emit: @escaping Emit) async throws -> Value {
         guard case let .object(filter)? = request.params["notifications"] else {
             throw RPCError(code: RPCError.invalidParams, message: "params.notifications is required")
         }
@@ -99,16 +100,38 @@ public struct ModernDispatcher: Sendable {
             }
             for case let .string(uri) in items { uris.append(uri) }
         }
-        var watch = try await ResourceWatch(uris: uris, session: session)
         let stamp: Value = [MCPRevision.subscriptionIDKey: request.id]
-        await emit(["jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
-                    "params": ["notifications": ["resourceSubscriptions": .array(watch.uris.map { .string($0) })], "_meta": stamp]])
+        let updated: @Sendable (String) -> Value = { uri in
+            ["jsonrpc": "2.0", "method": "notifications/resources/updated", "params": ["uri": .string(uri), "_meta": stamp]]
+        }
+        if let changes = session.changes {
+            // Subscribed before the acknowledgement is sent, so no block committed after it is missed.
+            let push = ResourcePush(source: changes)
+            for uri in uris {
+                if let target = await ResourceWatch.watchable(uri, session: session) { _ = await push.watch(uri, target) }
+            }
+            let honoured = await push.uris
+            let pushing = await push.start(before: { await acknowledge(honoured, stamp: stamp, emit: emit) }) { uri in
+                await emit(updated(uri))
+                return true
+            }
+            // Ends when this request's task is cancelled: the client closed the stream, the router
+            // dropped it as too slow, or the node is shutting down.
+            await withTaskCancellationHandler { _ = await pushing.value } onCancel: { pushing.cancel() }
+            return ["_meta": stamp]
+        }
+        var watch = try await ResourceWatch(uris: uris, session: session)
+        await acknowledge(watch.uris, stamp: stamp, emit: emit)
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)
-            for uri in await watch.changed() {
-                await emit(["jsonrpc": "2.0", "method": "notifications/resources/updated", "params": ["uri": .string(uri), "_meta": stamp]])
-            }
+            for uri in await watch.changed() { await emit(updated(uri)) }
         }
         return ["_meta": stamp]
+    }
+
+    /// The first frame of a listen stream: the URIs honoured (the others are left out).
+    private func acknowledge(_ uris: [String], stamp: Value, emit: Emit) async {
+        await emit(["jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+                    "params": ["notifications": ["resourceSubscriptions": .array(uris.map { .string($0) })], "_meta": stamp]])
     }
 }

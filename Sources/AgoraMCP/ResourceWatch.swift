@@ -7,8 +7,9 @@ import MCP
 /// settlements proposed to an address (`agora://agents/{address}/proposals`). Both change only
 /// when a block commits, so a check first asks the node's height and, only when it moved,
 /// compares each resource's fingerprint (the group's claim count; the IDs of the proposals
-/// awaiting acceptance) with the last one. Used by `subscriptions/listen` (2026-07-28) and by
-/// `resources/subscribe` sessions (earlier revisions).
+/// awaiting acceptance) with the last one. The fallback for sessions without a change source —
+/// the stdio bridge, whose process has no event bus —; the node's `/mcp` pushes from its bus
+/// instead (`ResourcePush`). Both check a URI the same way before watching it (`watchable`).
 struct ResourceWatch: Sendable {
     static let maxURIs = 32
     /// How often a subscription asks the node's height: one status read a second per listen
@@ -42,6 +43,14 @@ struct ResourceWatch: Sendable {
         fingerprints[uri] = nil
     }
 
+    /// The target of `uri` if it can be watched: a subscribable resource that exists (its
+    /// fingerprint can be read), else nil.
+    static func watchable(_ uri: String, session: AgentSession) async -> LedgerResources.Target? {
+        guard let target = try? LedgerResources.parse(uri), isWatchable(target),
+              (try? await fingerprint(target, session)) != nil else { return nil }
+        return target
+    }
+
     static func isWatchable(_ target: LedgerResources.Target) -> Bool {
         switch target {
         case .groupClaims(_, nil), .proposals: return true
@@ -64,6 +73,10 @@ struct ResourceWatch: Sendable {
     }
 
     private func fingerprint(_ target: LedgerResources.Target) async throws -> String {
+        try await Self.fingerprint(target, session)
+    }
+
+    private static func fingerprint(_ target: LedgerResources.Target, _ session: AgentSession) async throws -> String {
         switch target {
         case let .groupClaims(id, _):
             return String(try await session.gateway.get("/api/v1/groups/\(id.hex)", as: API.GroupView.self).claims)

@@ -203,7 +203,7 @@ public struct Node {
             if let next = config.validatorNextKey, let pub = (try? KeyFile.read(from: next)).flatMap({ PublicKey(hex: $0.publicKey) }) {
                 validatorKeys.insert(pub)
             }
-            deps.mcp = mcpEndpoint(dataDir: dataDir, config: config, excluding: validatorKeys, logger: logger) { boundPort.withLock { $0 } }
+            deps.mcp = mcpEndpoint(dataDir: dataDir, config: config, excluding: validatorKeys, events: chain.events, logger: logger) { boundPort.withLock { $0 } }
         }
         let app = APIServer.application(deps, host: host, port: config.http.port, idleTimeout: .milliseconds(config.idleTimeoutMs),
                                         logger: logger) { port in
@@ -309,8 +309,8 @@ extension Node {
     /// names an agent not yet known, so keys added while the node runs are served), and reach the chain
     /// through this node's own API on loopback, so every MCP call passes the same validation,
     /// limits and metrics as any other client (docs/mcp.md says why).
-    static func mcpEndpoint(dataDir: DataDirectory, config: NodeConfig, excluding validatorKeys: Set<PublicKey>, logger: Logger,
-                            port: @escaping @Sendable () -> Int?) -> MCPSessionRouter {
+    static func mcpEndpoint(dataDir: DataDirectory, config: NodeConfig, excluding validatorKeys: Set<PublicKey>, events: EventBus,
+                            logger: Logger, port: @escaping @Sendable () -> Int?) -> MCPSessionRouter {
         let directory = config.mcp.keysDir ?? dataDir.keysDirectory
         let keys = AgentKeyDirectory(path: directory, password: config.keyPassword, validatorKeys: validatorKeys)
         let keyring = keys.scan()
@@ -326,6 +326,8 @@ extension Node {
         settings.allowedOrigins = config.corsOrigins
         settings.keysDirectory = directory
         settings.agentTokens = MCPAgentTokens(dataDirectory: dataDir.path)
+        // Resource subscriptions follow the bus `/api/v1/events` serves: pushed as blocks commit.
+        settings.changes = EventBusChanges(bus: events)
         let host = config.http.host
         let loopback = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : host.contains(":") ? "[\(host)]" : host
         return MCPSessionRouter(directory: keys, configuration: settings, version: version, logger: logger) {

@@ -47,9 +47,12 @@ public struct Genesis: Codable, Sendable, Equatable {
         public var quorumBps: UInt16?
         public var thresholdBps: UInt16?
         public var vetoBps: UInt16?
+        /// Absent: `GovParams.defaultMaxEndingPerHeight` (a governance chain always has the cap).
+        public var maxEndingPerHeight: UInt64?
 
         public init(minDeposit: Amount? = nil, depositPeriod: UInt64? = nil, votingPeriod: UInt64? = nil, quorumBps: UInt16? = nil,
-                    thresholdBps: UInt16? = nil, vetoBps: UInt16? = nil) {
+                    thresholdBps: UInt16? = nil, vetoBps: UInt16? = nil, maxEndingPerHeight: UInt64? = nil) {
+            self.maxEndingPerHeight = maxEndingPerHeight
             self.minDeposit = minDeposit
             self.depositPeriod = depositPeriod
             self.votingPeriod = votingPeriod
@@ -249,7 +252,8 @@ public struct Genesis: Codable, Sendable, Equatable {
         let d = GovParams.defaults
         let params = GovParams(minDeposit: g.minDeposit ?? d.minDeposit, depositPeriod: g.depositPeriod ?? d.depositPeriod,
                                votingPeriod: g.votingPeriod ?? d.votingPeriod, quorumBps: g.quorumBps ?? d.quorumBps,
-                               thresholdBps: g.thresholdBps ?? d.thresholdBps, vetoBps: g.vetoBps ?? d.vetoBps)
+                               thresholdBps: g.thresholdBps ?? d.thresholdBps, vetoBps: g.vetoBps ?? d.vetoBps,
+                               maxEndingPerHeight: g.maxEndingPerHeight ?? d.maxEndingPerHeight)
         let chain = ChainParams(bank: bank, staking: staking, gov: params)
         for key in ParamKey.allCases where key.name.hasPrefix("gov.") {
             guard let value = chain.value(key), !chain.bounds(key).contains(value) else { continue }

@@ -53,6 +53,9 @@ struct MCPServeCommand: AsyncParsableCommand {
                 session = AgentSession(gateway: gateway, agent: chosen, sender: TransactionSender(key: chosen.key, gateway: gateway),
                                        commitTimeout: commitTimeout, secretsDirectory: keys.directory, verifier: verifier)
             }
+            // Subscriptions follow the node's /api/v1/events (plain http to an IPv4 address or
+            // localhost); otherwise they poll the node's height (docs/mcp.md).
+            session.changes = WebSocketChanges(nodeURL: node.url)
             let server = await AgoraMCPServer.make(session: session, version: AgoraVersion.current)
             // Every revision: 2026-07-28 requests are answered in front of the SDK's server.
             try await server.start(transport: ModernStdioTransport(session: session, version: AgoraVersion.current, logger: log))

@@ -21,7 +21,8 @@ struct APIHarness {
     /// The chain's database (tests that prune or inspect it directly).
     let store: BlockStore
 
-    init(faucet: UInt64 = 100, rate: Double = 10_000, burst: Double? = nil, mempool: Mempool = Mempool()) throws {
+    init(faucet: UInt64 = 100, rate: Double = 10_000, burst: Double? = nil, mempool: Mempool = Mempool(),
+         governance: Genesis.GovernanceConfig? = nil) throws {
         let dir = NSTemporaryDirectory() + "agora-api-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try BlockStore(path: dir + "/agora.sqlite")
@@ -31,7 +32,7 @@ struct APIHarness {
             params: .init(treasury: Address(raw: [UInt8](repeating: 4, count: 20)).description, transferFeeBps: 0, minFee: Amount(1)!,
                           faucetAmount: Amount(faucet)!, maxTotalSupply: Amount(1_000_000)!, maxAccountBalance: Amount(1_000_000)!,
                           blockReward: .zero),
-            allocations: [.init(address: alice.address.description, amount: Amount(10_000)!)]).resolve())
+            allocations: [.init(address: alice.address.description, amount: Amount(10_000)!)], governance: governance).resolve())
         registry = PrometheusCollectorRegistry()
         let metrics = NodeMetrics(factory: PrometheusMetricsFactory(registry: registry))
         chain = try Chain(store: store, validatorKey: validator, mempool: mempool, metrics: metrics, logger: Logger(label: "api-test"))

@@ -16,6 +16,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import time
 import os
 import sys
 import urllib.request
@@ -220,7 +221,12 @@ async def scenario(transport, node, keys, binary):
         async with alice.subscribe([claims_uri, proposals_uri]) as (honored, wait):
             assert sorted(honored) == sorted([claims_uri, proposals_uri]), honored
             reply = await bob.ok("publish_claim", {"group": group, "text": "Confirmed on my run.", "parent": first["claim"]})
+            committed = time.monotonic()  # publish_claim returns once the claim's block committed
             await wait(claims_uri, 20)
+            # Recorded, not asserted (no timed assertions): /mcp pushes from the node's event bus as
+            # the block commits, the stdio bridge from /api/v1/events (ResourcePushTests prove the
+            # push path has nothing to poll).
+            seen["notified_after_commit_ms"] = round((time.monotonic() - committed) * 1000)
         first_height = rest(node, f"/api/v1/claims/{first['claim']}")["height"]
         fresh = await alice.read(f"{claims_uri}?afterHeight={first_height}")
         assert [c["id"] for c in fresh["claims"]] == [reply["claim"]], fresh

@@ -126,6 +126,7 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     funded = os.path.join(net.dir, "keys", "funded.json")
     params = get(net.urls[0], "/api/v1/gov/params")
     assert params["enabled"] and params["votingPeriod"] == PERIOD and UPGRADE in params["knownUpgrades"]
+    assert params["maxEndingPerHeight"] == 100 and params["consensus"] == {}
     # The staking admin is retired: nobody may change the set outside governance.
     assert get(net.urls[0], "/api/v1/validators").get("admin") is None
     k4 = join_as_follower(net, funded)
@@ -145,6 +146,11 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     fee, quorum = proposal_id(net, "fee 3%"), proposal_id(net, "min fee 7")
     vote(net, fee, [0, 1, 2])
     vote(net, quorum, [3])
+    # A consensus timeout (each node's configuration says 1000 ms; FAST) set by governance.
+    ok(cli("tx", "gov", "propose", "--node", net.urls[3], "--key", funded, "--title", "propose timeout", "--deposit", "1000",
+           "--param", "consensus.timeoutProposeMs=800", "--wait"))
+    timeout = proposal_id(net, "propose timeout")
+    vote(net, timeout, [0, 1, 3])
     ok(cli("tx", "gov", "propose", "--node", net.urls[2], "--key", funded, "--title", "add node4", "--deposit", "1000",
            "--validator", f"{k4['publicKey']}=1", "--wait"))
     add = proposal_id(net, "add node4")
@@ -159,9 +165,10 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
         page.save_screenshot(os.path.join(net.dir, "admin-gov.png"))
     finally:
         page.quit()
-    end = max(get(net.urls[0], f"/api/v1/gov/proposals/{p}")["votingEnd"] for p in (fee, quorum, add))
-    net.wait("all three tallied on every node", lambda: all(net.height(i) > end for i in range(4)), timeout=90)
+    end = max(get(net.urls[0], f"/api/v1/gov/proposals/{p}")["votingEnd"] for p in (fee, quorum, add, timeout))
+    net.wait("all four tallied on every node", lambda: all(net.height(i) > end for i in range(4)), timeout=90)
     assert status_on_all(net, fee, range(4)) == {"passed"}
+    assert status_on_all(net, timeout, range(4)) == {"passed"}
     assert status_on_all(net, quorum, range(4)) == {"no_quorum"}
     assert status_on_all(net, add, range(4)) == {"passed"}
 
@@ -174,6 +181,13 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     for i in range(4):
         p = get(net.urls[i], "/api/v1/status")["params"]
         assert p["transferFeeBps"] == 300 and p["minFee"] == 1, f"node{i}: {p}"
+    # The governed timeout is in force on every node (node4, now a validator, too), and the
+    # five keep committing under it.
+    for i in range(5):
+        g = get(net.urls[i], "/api/v1/gov/params")["consensus"]
+        assert g == {"consensus.timeoutProposeMs": 800}, f"node{i}: {g}"
+    at = max(net.height(i) for i in range(5))
+    net.wait("blocks commit under the governed timeout", lambda: all(net.height(i) >= at + 5 for i in range(5)), timeout=60)
 
     # The new fee applies from the block after the tally: a transfer now pays 3%.
     to = new_address()

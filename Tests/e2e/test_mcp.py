@@ -61,6 +61,8 @@ def test_python_mcp_client_drives_every_tool(mcp_node, line, transport):
     assert seen["client"].startswith(line[0]), seen
     assert seen["tools"] >= 13
     assert seen["protocol"] == ("2026-07-28" if line == "2.x" else "2025-11-25"), seen
+    assert seen["subscription"] == ("listen" if line == "2.x" else "resources/subscribe"), seen
+    print(f"mcp {line} {transport}: claim notification {seen['notified_after_commit_ms']} ms after its commit returned")
 
 
 @pytest.mark.parametrize("line", ["1.x", "2.x"])

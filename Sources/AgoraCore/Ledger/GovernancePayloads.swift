@@ -18,6 +18,9 @@ public enum GovernanceLimits {
     public static let maxDepositors = 128
     /// Longest deposit or voting period a chain may set, in heights.
     public static let maxPeriod: UInt64 = 1_000_000
+    /// Highest `gov.maxEndingPerHeight` a chain may set: the cap bounds one block's end-of-block
+    /// work, so it may not be raised past what a block can tally (docs/governance.md).
+    public static let maxEndingPerHeight: UInt64 = 1_000
 }
 
 /// A vote. Cosmos's four options: abstain counts toward the quorum only; no-with-veto also
@@ -64,6 +67,9 @@ public enum ParamKey: UInt8, Sendable, Hashable, CaseIterable, CanonicalCodable,
     case govQuorumBps = 23
     case govThresholdBps = 24
     case govVetoBps = 25
+    /// How many proposals may end their deposit period, and how many their voting period, at
+    /// one height (a proposal whose natural end is full takes the next height with room).
+    case govMaxEndingPerHeight = 26
     // Consensus timeouts (ms) and their growth per round: every node's engine uses the chain's
     // value from the height after the change, overriding its `consensus.*` configuration.
     case consensusTimeoutProposeMs = 30
@@ -91,6 +97,7 @@ public enum ParamKey: UInt8, Sendable, Hashable, CaseIterable, CanonicalCodable,
         case .govQuorumBps: return "gov.quorumBps"
         case .govThresholdBps: return "gov.thresholdBps"
         case .govVetoBps: return "gov.vetoBps"
+        case .govMaxEndingPerHeight: return "gov.maxEndingPerHeight"
         case .consensusTimeoutProposeMs: return "consensus.timeoutProposeMs"
         case .consensusTimeoutProposeDeltaMs: return "consensus.timeoutProposeDeltaMs"
         case .consensusTimeoutPrevoteMs: return "consensus.timeoutPrevoteMs"

@@ -1,5 +1,6 @@
 import AgoraAPIModels
 import AgoraCore
+import AgoraNetwork
 import AgoraCrypto
 import AgoraNode
 import AgoraState

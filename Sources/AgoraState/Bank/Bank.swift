@@ -48,11 +48,7 @@ public enum Bank {
     static func transfer(_ state: StateOverlay, from: Address, to: Address, amount: Amount,
                          params: BankParams) throws -> Result<Amount, ExecutionFailure> {
         guard amount > .zero else { return .failure(.zeroAmount) }
-        var fee = amount.basisPoints(params.transferFeeBps)
-        // From the `v2-fee-round-up` upgrade on, a fraction of a unit rounds up (Upgrades.swift).
-        if Amount.basisPointsRoundedDown(amount, params.transferFeeBps), try Upgrades.ruleActive(state, Upgrades.feeRoundUpName) {
-            fee = (try? fee.adding(Amount(1)!)) ?? fee
-        }
+        let fee = transferFee(amount, params: params, roundsUp: try feeRoundsUp(state))
         guard let total = try? amount.adding(fee) else { return .failure(.arithmeticOverflow) }
         var sender = try account(state, from)
         guard let left = try? sender.balance.subtracting(total) else {
@@ -63,6 +59,22 @@ public enum Bank {
         if let failure = try credit(state, to, amount, params: params) { return .failure(failure) }
         return .success(fee)
     }
+
+    /// The fee a transfer of `amount` pays: `transferFeeBps` of it, a fraction of a unit rounded
+    /// down — or up once the `v2-fee-round-up` upgrade ran (Upgrades.swift). The one rule both the
+    /// executor and the `bank.transfer` event use, so the event reports the fee actually charged.
+    public static func transferFee(_ amount: Amount, params: BankParams, roundsUp: Bool) -> Amount {
+        let fee = amount.basisPoints(params.transferFeeBps)
+        guard roundsUp, Amount.basisPointsRoundedDown(amount, params.transferFeeBps) else { return fee }
+        return (try? fee.adding(Amount(1)!)) ?? fee
+    }
+
+    /// Whether transfer fees round up in this state (the `v2-fee-round-up` upgrade ran). The
+    /// upgrade runs before its block's transactions and is never undone, so the state a block
+    /// leaves answers this for every transaction of that block.
+    public static func feeRoundsUp(state: StateReader) throws -> Bool { try feeRoundsUp(StateOverlay(base: state)) }
+
+    static func feeRoundsUp(_ state: StateOverlay) throws -> Bool { try Upgrades.ruleActive(state, Upgrades.feeRoundUpName) }
 
     /// Mints up to `blockReward` to the proposer, never past either cap.
     static func reward(_ state: StateOverlay, proposer: Address, params: BankParams) throws {

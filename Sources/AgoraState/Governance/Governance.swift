@@ -56,9 +56,15 @@ public enum Governance {
         return try Bank.decode(ProposalIDs.self, raw, "gov/q").ids
     }
 
-    static func enqueue(_ state: StateOverlay, _ key: StateKey, _ id: UInt64) throws {
-        // IDs only grow, so appending keeps the queue sorted.
-        try state.set(key, ProposalIDs(try queue(state, key) + [id]).canonicalBytes)
+    /// Adds `id` to a queue. `sorted`: at its place by ID. Otherwise appended, which keeps a
+    /// queue sorted only when entries arrive in ID order — true of submissions (the deposit
+    /// queue), not of the voting queue, where a proposal topped up to the minimum can enter after
+    /// a newer one that entered on submission. Chains without the cap keep appending, so their
+    /// blocks replay as they ran (docs/governance.md).
+    static func enqueue(_ state: StateOverlay, _ key: StateKey, _ id: UInt64, sorted: Bool = false) throws {
+        var ids = try queue(state, key)
+        if sorted, let i = ids.firstIndex(where: { $0 > id }) { ids.insert(id, at: i) } else { ids.append(id) }
+        try state.set(key, ProposalIDs(ids).canonicalBytes)
     }
 
     /// The genesis entry that enables governance.
@@ -82,6 +88,7 @@ public enum Governance {
         if deposit >= params.minDeposit {
             try startVoting(state, id, &record, params: params, height: context.height)
         } else {
+            record.depositEnd = try endHeight(state, GovernanceKeys.depositQueue, from: record.depositEnd, cap: params.maxEndingPerHeight)
             try enqueue(state, GovernanceKeys.depositQueue(record.depositEnd), id)
         }
         try setProposal(state, id, record)
@@ -147,8 +154,23 @@ public enum Governance {
                                     height: UInt64) throws {
         record.status = .votingPeriod
         record.votingStart = height
-        record.votingEnd = height + params.votingPeriod
-        try enqueue(state, GovernanceKeys.votingQueue(height + params.votingPeriod), id)
+        let end = try endHeight(state, GovernanceKeys.votingQueue, from: height + params.votingPeriod, cap: params.maxEndingPerHeight)
+        record.votingEnd = end
+        try enqueue(state, GovernanceKeys.votingQueue(end), id, sorted: params.maxEndingPerHeight != nil)
+    }
+
+    /// The height a period that would naturally end at `natural` ends at: the first height from
+    /// `natural` on whose queue holds fewer than `cap` proposals (no cap: `natural`). Deterministic
+    /// (it reads only the queues). First come, first served: of two proposals entering a period
+    /// with the same natural end, the one entering later (a later block, or later in the block)
+    /// never ends earlier — so proposals submitted with their full deposit keep their ID order.
+    /// The walk is bounded: each full height it passes holds `cap` open proposals, each with a
+    /// deposit.
+    static func endHeight(_ state: StateOverlay, _ queueKey: (UInt64) -> StateKey, from natural: UInt64, cap: UInt64?) throws -> UInt64 {
+        guard let cap else { return natural }
+        var height = natural
+        while try UInt64(queue(state, queueKey(height)).count) >= cap { height += 1 }
+        return height
     }
 
     /// Submission checks: an upgrade must be planned further ahead than a voting period (so it

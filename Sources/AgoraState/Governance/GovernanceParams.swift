@@ -35,6 +35,7 @@ struct ChainParams: Equatable {
         case .govMinDeposit: return 1...supply
         case .govDepositPeriod, .govVotingPeriod: return 1...GovernanceLimits.maxPeriod
         case .govQuorumBps, .govThresholdBps, .govVetoBps: return 1...10_000
+        case .govMaxEndingPerHeight: return 1...GovernanceLimits.maxEndingPerHeight
         case .consensusTimeoutProposeMs, .consensusTimeoutProposeDeltaMs, .consensusTimeoutPrevoteMs, .consensusTimeoutPrevoteDeltaMs,
              .consensusTimeoutPrecommitMs, .consensusTimeoutPrecommitDeltaMs, .blockMaxTransactions, .blockMaxBytes:
             // `ConsensusParams.bounds` knows every consensus and block key.
@@ -43,7 +44,8 @@ struct ChainParams: Equatable {
     }
 
     /// The value in force, or nil for a consensus or block key no proposal has set (each node's
-    /// configuration or the protocol's constant applies).
+    /// configuration or the protocol's constant applies), and for the proposal cap of a chain
+    /// whose parameters predate it (no cap).
     func value(_ key: ParamKey) -> UInt64? {
         switch key {
         case .bankTransferFeeBps: return UInt64(bank.transferFeeBps)
@@ -59,6 +61,7 @@ struct ChainParams: Equatable {
         case .govQuorumBps: return UInt64(gov.quorumBps)
         case .govThresholdBps: return UInt64(gov.thresholdBps)
         case .govVetoBps: return UInt64(gov.vetoBps)
+        case .govMaxEndingPerHeight: return gov.maxEndingPerHeight
         case .consensusTimeoutProposeMs, .consensusTimeoutProposeDeltaMs, .consensusTimeoutPrevoteMs, .consensusTimeoutPrevoteDeltaMs,
              .consensusTimeoutPrecommitMs, .consensusTimeoutPrecommitDeltaMs, .blockMaxTransactions, .blockMaxBytes:
             return consensus[key]
@@ -88,6 +91,7 @@ struct ChainParams: Equatable {
         case .govQuorumBps: gov.quorumBps = UInt16(v)
         case .govThresholdBps: gov.thresholdBps = UInt16(v)
         case .govVetoBps: gov.vetoBps = UInt16(v)
+        case .govMaxEndingPerHeight: gov.maxEndingPerHeight = v
         case .consensusTimeoutProposeMs, .consensusTimeoutProposeDeltaMs, .consensusTimeoutPrevoteMs, .consensusTimeoutPrevoteDeltaMs,
              .consensusTimeoutPrecommitMs, .consensusTimeoutPrecommitDeltaMs, .blockMaxTransactions, .blockMaxBytes:
             consensus.set(change.key, v)

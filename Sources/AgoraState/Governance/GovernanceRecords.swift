@@ -17,19 +17,29 @@ public struct GovParams: Hashable, Sendable, CanonicalCodable, Codable {
     public var thresholdBps: UInt16
     /// Share of no-with-veto among all votes above which a proposal is vetoed (deposits burned).
     public var vetoBps: UInt16
+    /// At most this many proposals end their voting period at one height, and at most this many
+    /// their deposit period: a proposal whose natural end height is full takes the next height
+    /// with room, so one block's end-of-block work is bounded whatever a spammer submits. Nil
+    /// only on a chain whose `gov/params` was written before the cap existed: no cap there (its
+    /// blocks replay as they ran) until a proposal sets `gov.maxEndingPerHeight`.
+    public var maxEndingPerHeight: UInt64?
 
-    /// Cosmos's defaults for the shares (33.4%, 50%, 33.4%); periods suit a 1 s block interval.
+    /// Cosmos's defaults for the shares (33.4%, 50%, 33.4%); periods suit a 1 s block interval;
+    /// the cap keeps a block's tally and execution under 5 ms (docs/governance.md, "Measured").
     public static let defaults = GovParams(minDeposit: Amount(1_000_000)!, depositPeriod: 600, votingPeriod: 600,
-                                           quorumBps: 3_340, thresholdBps: 5_000, vetoBps: 3_340)
+                                           quorumBps: 3_340, thresholdBps: 5_000, vetoBps: 3_340,
+                                           maxEndingPerHeight: defaultMaxEndingPerHeight)
+    public static let defaultMaxEndingPerHeight: UInt64 = 100
 
     public init(minDeposit: Amount, depositPeriod: UInt64, votingPeriod: UInt64, quorumBps: UInt16, thresholdBps: UInt16,
-                vetoBps: UInt16) {
+                vetoBps: UInt16, maxEndingPerHeight: UInt64? = GovParams.defaultMaxEndingPerHeight) {
         self.minDeposit = minDeposit
         self.depositPeriod = depositPeriod
         self.votingPeriod = votingPeriod
         self.quorumBps = quorumBps
         self.thresholdBps = thresholdBps
         self.vetoBps = vetoBps
+        self.maxEndingPerHeight = maxEndingPerHeight
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -39,6 +49,8 @@ public struct GovParams: Hashable, Sendable, CanonicalCodable, Codable {
         writer.write(quorumBps)
         writer.write(thresholdBps)
         writer.write(vetoBps)
+        // Written only when set, last: parameters stored before the cap existed decode unchanged.
+        if let maxEndingPerHeight { writer.write(maxEndingPerHeight) }
     }
 
     public init(from reader: inout CanonicalReader) throws(CodecError) {
@@ -48,6 +60,7 @@ public struct GovParams: Hashable, Sendable, CanonicalCodable, Codable {
         quorumBps = try reader.readUInt16("gov.quorumBps")
         thresholdBps = try reader.readUInt16("gov.thresholdBps")
         vetoBps = try reader.readUInt16("gov.vetoBps")
+        maxEndingPerHeight = reader.remaining > 0 ? try reader.readUInt64("gov.maxEndingPerHeight") : nil
     }
 }
 

@@ -7,7 +7,7 @@
 
 Transactions are encoded (docs/formats.md) and signed locally; the node only sees signed bytes.
 See clients/python/README.md."""
-from . import bech32m, payloads
+from . import bech32m, hpke, market, payloads
 from .artifacts import ArtifactRef, request_header
 from .errors import (
     AgoraError,
@@ -32,7 +32,10 @@ from .errors import (
     WrongPassword,
 )
 from .events import EventStream
+from .hpke import HPKEError, HPKEOpenFailed, InvalidHPKEKey
 from .keys import Key, address_of
+from .market import (Bought, ContentAuthenticationFailed, DeliveryTimeout, MarketError, Offered, PlaintextMismatch,
+                     WrongContentKey)
 from .node import MAX_BATCH, BatchResult, Node
 from .transaction import SignedTransaction, derived_id, sign_transaction
 from .views import Receipt, View
@@ -46,4 +49,6 @@ __all__ = [
     "MalformedKeyFile", "UnsupportedKeyFile", "PasswordRequired", "WrongPassword", "TamperedKeyFile",
     "NodeError", "NodeUnreachable", "NotFound", "TransactionRejected", "TransactionFailed", "WaitTimeout",
     "WrongChain", "ArtifactMismatch", "EventStreamError",
+    "hpke", "market", "Offered", "Bought", "MarketError", "WrongContentKey", "ContentAuthenticationFailed",
+    "PlaintextMismatch", "DeliveryTimeout", "HPKEError", "HPKEOpenFailed", "InvalidHPKEKey",
 ]

@@ -19,6 +19,7 @@ from .artifacts import ArtifactMethods
 from .errors import InvalidInput, NodeError, TransactionFailed, TransactionRejected, WaitTimeout, WrongChain
 from .events import EventMethods
 from .http import Transport, error_from
+from .market import MarketMethods
 from .reads import ReadMethods
 from .transaction import SignedTransaction, derived_id, sign_transaction
 from .txmethods import TransactionMethods
@@ -59,7 +60,7 @@ class BatchResult:
         return BatchResult(r["id"], r["status"], None, error, e.get("retryAfterSeconds"))
 
 
-class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods):
+class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods, MarketMethods):
     """A node at `url` (e.g. `http://127.0.0.1:8645`).
 
     `chain_id` / `genesis_hash` pin the chain: a node that serves another one raises `WrongChain`

@@ -108,7 +108,7 @@ class TransactionMethods:
     def expire_task(self, key, task: str, **opts) -> Receipt:
         return self.submit(key, "task_expire", P.task_expire(task), **opts)
 
-    # ---- market (the payloads; the HPKE sealing of content keys is the CLI's `agora market`) --
+    # ---- market (the payloads; the whole sale with HPKE is `market.py`'s `market_offer` …) ----
 
     def create_offer(self, key, title: str, artifact: Any, plaintext_sha256: str, key_commitment: str, price: int, bond: int,
                      expires_at: int, delivery_window_ms: int, dispute_window_ms: int, group: str | None = None,

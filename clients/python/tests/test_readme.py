@@ -44,3 +44,18 @@ def test_the_agent_loop_answers_and_works_tasks(dev_node, node, dev_key, tmp_pat
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_market_example_runs_as_written(dev_node, node, dev_key, tmp_path):
+    code = next(b for b in python_blocks() if "market_receive(" in b)
+    code = code.replace("http://127.0.0.1:8645", dev_node.url).replace("/tmp/", f"{tmp_path}/")
+    code = code.replace('"data.bin"', repr(str(tmp_path / "data.bin")))
+    for name in ("seller", "buyer"):
+        k = Key.generate()
+        k.save(tmp_path / f"{name}.json")
+        node.transfer(dev_key, to=k.address, amount=100_000, wait=True)
+    content = os.urandom(70_000)
+    (tmp_path / "data.bin").write_bytes(content)
+    scope: dict = {}
+    exec(compile(code, "README.md (market example)", "exec"), scope)
+    assert scope["data"] == content

@@ -1,16 +1,19 @@
 import Foundation
 
-/// A minimal blocking WebSocket client for loopback tools (`agora bench events`, `agora simulate
-/// network`): connect, upgrade, send masked text frames, read text frames. One thread per
-/// client; no TLS, no extensions, no fragmentation (the node sends none). Written here because
-/// the only client library, WSClient, would pull TLS into every build for tools that need none.
+/// A minimal blocking WebSocket client for tools that read a node's `/api/v1/events` over plain
+/// HTTP to an IPv4 address (`agora bench events`, `agora simulate network`, the `agora mcp`
+/// bridge's resource subscriptions): connect, upgrade, send masked text frames, read text
+/// frames. One thread per client; no TLS, no extensions, no fragmentation (the node sends none).
+/// Written here because the only client library, WSClient, would pull TLS into every build for
+/// tools that need none.
 package final class LoopbackWebSocket {
     enum Failure: Error, CustomStringConvertible {
-        case connect(port: Int, errno: Int32), upgradeRefused(String), closed, frameTooLarge(UInt64)
+        case connect(port: Int, errno: Int32), upgradeRefused(String), closed, frameTooLarge(UInt64), notIPv4(String)
 
         var description: String {
             switch self {
-            case let .connect(port, e): return "cannot connect to 127.0.0.1:\(port) (errno \(e))"
+            case let .connect(port, e): return "cannot connect to port \(port) (errno \(e))"
+            case let .notIPv4(host): return "\(host.prefix(80)) is not an IPv4 address"
             case let .upgradeRefused(status): return "WebSocket upgrade refused: \(status)"
             case .closed: return "connection closed"
             case let .frameTooLarge(n): return "server frame of \(n) bytes (limit \(LoopbackWebSocket.maxFrameBytes))"
@@ -27,13 +30,14 @@ package final class LoopbackWebSocket {
 
     /// Connects and upgrades; reads then time out after `readTimeout` seconds (so callers can
     /// check a stop flag between frames).
-    package init(port: Int, path: String = "/api/v1/events", readTimeout: Int = 1) throws {
+    package init(host: String = "127.0.0.1", port: Int, path: String = "/api/v1/events", readTimeout: Int = 1) throws {
+        guard Self.isIPv4(host) else { throw Failure.notIPv4(host) }
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.connect(port: port, errno: errno) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_addr.s_addr = inet_addr(host)
         let ok = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -44,7 +48,7 @@ package final class LoopbackWebSocket {
         }
         var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var header = [UInt8]()
@@ -64,6 +68,12 @@ package final class LoopbackWebSocket {
     }
 
     deinit { close(fd) }
+
+    /// Dotted-quad IPv4 text, the only host form this client connects to (no name resolution).
+    package static func isIPv4(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { $0.count <= 3 && UInt8($0) != nil }
+    }
 
     /// Sends one masked text frame (client frames must be masked, RFC 6455 §5.3).
     package func sendText(_ text: String) {
