@@ -27,6 +27,21 @@ public struct Bytes32: Hashable, Comparable, Sendable {
         (w0, w1, w2, w3) = words
     }
 
+    /// The decoding path (`CanonicalReader.readFixed` gives a slice): four word loads instead of
+    /// the generic byte loop, which unspecialized cost a tally most of its time decoding the
+    /// voters' keys (GovernanceBenchTests, docs/governance.md).
+    public init(_ bytes: ArraySlice<UInt8>) {
+        precondition(bytes.count == 32, "Bytes32 needs 32 bytes")
+        (w0, w1, w2, w3) = bytes.withUnsafeBytes { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        }
+    }
+
+    public init(_ bytes: [UInt8]) { self.init(bytes[...]) }
+
     public var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(32)
