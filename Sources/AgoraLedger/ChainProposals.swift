@@ -106,10 +106,17 @@ extension Chain {
     /// block that fails. The execution is kept for the commit.
     public func verifyProposal(_ block: Block, now: UInt64) throws(BlockError) {
         let h = block.header
-        guard h.timestamp <= now + Chain.maxClockDriftMs else {
+        guard Chain.withinDrift(h.timestamp, now: now) else {
             throw .invalid(height: h.height, reason: "timestamp \(h.timestamp) is more than \(Chain.maxClockDriftMs) ms ahead of this node's clock")
         }
         _ = try verified(block, tip: snapshot)
+    }
+
+    /// The drift rule alone: `timestamp` is at most `maxClockDriftMs` ahead of `now`, this
+    /// validator's clock. Judged against the node's own clock, never the chain's time, so a
+    /// Byzantine proposer cannot ratchet the chain forward (the clock-skew model uses it too).
+    public static func withinDrift(_ timestamp: UInt64, now: UInt64) -> Bool {
+        timestamp <= now &+ maxClockDriftMs
     }
 
     /// The checks every block must pass before its seal matters: it extends the head, carries the

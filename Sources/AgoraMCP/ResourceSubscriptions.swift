@@ -4,13 +4,15 @@ import MCP
 /// (session). With a change source (the node's `/mcp`), a `ResourcePush` sends
 /// `notifications/resources/updated` on the session's stream as the changing block commits;
 /// without one (the stdio bridge) a loop polls the subscribed resources (`ResourceWatch`).
-/// Either ends when the session's transport is gone or the session closes (`stop`); the
-/// polling loop also when the last URI is unsubscribed.
+/// Either ends when the session's transport is gone, when the session closes (`stop`) or when
+/// the last URI is unsubscribed.
 actor ResourceSubscriptions {
     private var watch: ResourceWatch?
     private var loop: Task<Void, Never>?
     private var push: ResourcePush?
     private var pushing: Task<ResourcePush.End, Never>?
+    /// The URIs `push` watches, kept here so that the last unsubscribe is known without a suspension.
+    private var pushed: Set<String> = []
     private let session: AgentSession
     private let pollInterval: Duration
     private weak var server: Server?
@@ -32,6 +34,7 @@ actor ResourceSubscriptions {
             let p = push ?? ResourcePush(source: changes)
             push = p
             guard await p.watch(uri, target) else { throw refused(uri) }
+            pushed.insert(uri)
             if pushing == nil {
                 pushing = await p.start { [weak server] uri in
                     guard let server else { return false }
@@ -48,9 +51,17 @@ actor ResourceSubscriptions {
         if loop == nil { loop = Task { await self.run() } }
     }
 
+    /// Unsubscribing the last URI also ends the push and its source subscription.
     func unsubscribe(_ uri: String) async {
         watch?.remove(uri)
-        await push?.unwatch(uri)
+        guard let p = push else { return }
+        pushed.remove(uri)
+        if pushed.isEmpty {
+            pushing?.cancel()
+            pushing = nil
+            push = nil
+        }
+        await p.unwatch(uri)
     }
 
     /// The session closed: stop pushing (the source subscription ends with it) and polling.

@@ -17,19 +17,56 @@ import Testing
 struct ClockTests {
     let head: UInt64 = 1_800_000_000_000
 
-    @Test("with other validators, a proposer stamps its wall clock when it is sane, and the chain's time + 5 s when it runs ahead")
+    @Test("with other validators, a proposer stamps its wall clock when it is sane, and the chain's time + its measured lead when it runs ahead")
     func proposalTimestamps() {
-        // A correct clock: the head was stamped before it arrived, so the wall clock is below the bound.
-        #expect(ProposalTime.timestamp(head: head, wallNow: head + 900, sinceHeadMoved: .milliseconds(600), alone: false) == head + 900)
-        // Ten minutes fast: held to the head + time since it arrived + the lead.
-        #expect(ProposalTime.timestamp(head: head, wallNow: head + 600_000, sinceHeadMoved: .milliseconds(600), alone: false)
-            == head + 600 + ProposalTime.lead)
+        let lead: UInt64 = 250
+        // A correct clock: the head was stamped about a lead before it arrived, so the wall clock is at the bound.
+        #expect(ProposalTime.timestamp(head: head, wallNow: head + 850, sinceHeadMoved: .milliseconds(600), lead: lead, alone: false) == head + 850)
+        // Ten minutes fast: held to the head + time since it arrived + the measured lead.
+        #expect(ProposalTime.timestamp(head: head, wallNow: head + 600_000, sinceHeadMoved: .milliseconds(600), lead: lead, alone: false)
+            == head + 600 + lead)
+        // A lead past the ceiling (commits that took minutes) is cut to it.
+        #expect(ProposalTime.timestamp(head: head, wallNow: head + 600_000, sinceHeadMoved: .milliseconds(600), lead: 60_000, alone: false)
+            == head + 600 + ProposalTime.maxLead)
         // Ten minutes slow: one millisecond after the head (validators accept that).
-        #expect(ProposalTime.timestamp(head: head, wallNow: head - 600_000, sinceHeadMoved: .milliseconds(600), alone: false) == head + 1)
+        #expect(ProposalTime.timestamp(head: head, wallNow: head - 600_000, sinceHeadMoved: .milliseconds(600), lead: lead, alone: false) == head + 1)
         // A lone validator has nobody to convince: its clock, never at or below the head.
-        #expect(ProposalTime.timestamp(head: head, wallNow: head + 600_000, sinceHeadMoved: .zero, alone: true) == head + 600_000)
-        #expect(ProposalTime.timestamp(head: head, wallNow: head - 5, sinceHeadMoved: .zero, alone: true) == head + 1)
-        #expect(ProposalTime.lead < Chain.maxClockDriftMs, "a held proposal stays within what validators accept")
+        #expect(ProposalTime.timestamp(head: head, wallNow: head + 600_000, sinceHeadMoved: .zero, lead: lead, alone: true) == head + 600_000)
+        #expect(ProposalTime.timestamp(head: head, wallNow: head - 5, sinceHeadMoved: .zero, lead: lead, alone: true) == head + 1)
+        #expect(ProposalTime.maxLead < Chain.maxClockDriftMs, "a held proposal stays within what validators accept")
+    }
+
+    @Test("the lead is the median of this node's own proposal-to-commit times; others' blocks and lost heights add nothing")
+    func commitLatencyLead() {
+        let t0 = ContinuousClock.now
+        var latency = CommitLatency()
+        #expect(latency.lead == 0, "no estimate before a sample: nothing is added to the chain's time")
+        let mine = Hash(bytes: Array(repeating: 1, count: 32))!, theirs = Hash(bytes: Array(repeating: 2, count: 32))!
+        // Own proposals committed 200, 300, 250 ms after they were stamped.
+        for (i, ms) in [200, 300, 250].enumerated() {
+            let at = t0.advanced(by: .seconds(i))
+            latency.proposed(height: UInt64(10 + i), block: mine, at: at)
+            latency.committed(height: UInt64(10 + i), block: mine, at: at.advanced(by: .milliseconds(ms)))
+        }
+        #expect(latency.samples == [200, 300, 250])
+        #expect(latency.lead == 250)
+        // Another proposer's block won the height: no sample, and the proposal is retired.
+        latency.proposed(height: 13, block: mine, at: t0.advanced(by: .seconds(5)))
+        latency.committed(height: 13, block: theirs, at: t0.advanced(by: .seconds(9)))
+        latency.committed(height: 13, block: mine, at: t0.advanced(by: .seconds(9)))
+        #expect(latency.samples == [200, 300, 250])
+        // One height that timed out (4 s) does not move the median.
+        latency.proposed(height: 14, block: mine, at: t0.advanced(by: .seconds(10)))
+        latency.committed(height: 14, block: mine, at: t0.advanced(by: .seconds(14)))
+        #expect(latency.lead == 300)
+        // Only the last `window` samples count, and the lead never exceeds the ceiling.
+        for i in 0..<CommitLatency.window {
+            let at = t0.advanced(by: .seconds(20 + i * 20))
+            latency.proposed(height: UInt64(20 + i), block: mine, at: at)
+            latency.committed(height: UInt64(20 + i), block: mine, at: at.advanced(by: .seconds(12)))
+        }
+        #expect(latency.samples.count == CommitLatency.window)
+        #expect(latency.lead == ProposalTime.maxLead)
     }
 
     @Test("a chain stamped behind real time (a long halt) catches up by the lead each block, never overshooting the proposer's clock")
@@ -37,14 +74,15 @@ struct ClockTests {
         var real = head + 60_000  // the chain's newest stamp is a minute old
         var stamp = head
         var lags: [UInt64] = []
-        for _ in 0..<20 {
-            real += 1_000  // one block per second; the head arrived 200 ms after it was stamped
-            stamp = ProposalTime.timestamp(head: stamp, wallNow: real, sinceHeadMoved: .milliseconds(1_000), alone: false)
+        for _ in 0..<300 {
+            real += 1_000  // one block per second, proposals committed 200 ms after they are stamped
+            stamp = ProposalTime.timestamp(head: stamp, wallNow: real, sinceHeadMoved: .milliseconds(1_000), lead: 200, alone: false)
             #expect(stamp <= real)
             lags.append(real - stamp)
         }
         #expect(lags.first! > lags.last!)
         #expect(zip(lags, lags.dropFirst()).allSatisfy { $0 >= $1 })
+        #expect(lags.first! == 60_000 - 200 && lags[99] == 60_000 - 100 * 200, "200 ms a block")
         #expect(lags.last! == 0)
     }
 

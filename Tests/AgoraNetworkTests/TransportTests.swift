@@ -116,31 +116,60 @@ struct TransportTests {
     }
 }
 
+/// The two timers of a link, each in a test of its own. They were one test: pings, rekey, then
+/// silence until the server's idle timeout. Its race was between clocks, not in the transport:
+/// the server's idle timer counts on its event loop from the last bytes it read (the
+/// handshake), while the pings come from the test's task on Swift's cooperative pool, which the
+/// full suite (every suite at once on two cores, many blocking that pool) starved for longer than
+/// the idle timeout — so the server closed a link the test had not yet used (3 s, then 10 s,
+/// then 30 s all failed that way or nearly), and the "not before the idle timeout" check measured
+/// from when the starved task resumed, not from the server's last read. Now the rekey test has no
+/// idle timer that can fire, and the idle test measures from before the dial, a bound the
+/// server's timer cannot beat whatever is scheduled when.
 @Suite("Transport timers")
 struct TransportTimerTests {
-    @Test("a live link survives a timer rekey on both sides; a silent link is closed at its idle timeout")
-    func rekeyAndIdle() async throws {
+    @Test("a live link survives a timer rekey on both sides: each receiver switches keys at the announced point")
+    func rekeyBothSides() async throws {
         let inbound = Mutex<PeerLink?>(nil)
-        // Generous enough that a loaded CI machine still delivers the pings before it fires (at 3 s
-        // a CI run under a parallel build saw the link idle-closed before the first ping arrived;
-        // at 10 s the full suite, with its node processes on two cores, still did twice).
-        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(30)),
+        // No idle timeout can fire within the test: this test is about keys, not timers.
+        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(3_600)),
                                onLink: { link in inbound.withLock { $0 = link } })
         let port = try await server.listen(host: "127.0.0.1", port: 0).localAddress!.port!
-        let client = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(300)), onLink: { _ in })
+        let client = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(3_600)), onLink: { _ in })
         let link = try await client.dial(host: "127.0.0.1", port: port)
-        while inbound.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
-        let remote = inbound.withLock { $0 }!
-        var it = remote.messages.makeAsyncIterator()
-        try link.send(.ping(1))
-        try link.rekey()
-        try link.send(.ping(2))
-        #expect(try await it.next() == .ping(1))
-        #expect(try await it.next() == .ping(2), "the receiver switched keys at the announced point")
-        // Now silence: the server side closes the link about 30 s after the last input.
-        let started = Date()
-        while link.isActive, Date().timeIntervalSince(started) < 120 { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!link.isActive)
-        #expect(Date().timeIntervalSince(started) > 1, "not before the idle timeout")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while inbound.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let remote = try #require(inbound.withLock { $0 }, "the server reported the link")
+        var atServer = remote.messages.makeAsyncIterator()
+        var atClient = link.messages.makeAsyncIterator()
+        for round in UInt64(0)..<3 {
+            try link.send(.ping(10 * round + 1))
+            try link.rekey()
+            try link.send(.ping(10 * round + 2))
+            try remote.send(.pong(10 * round + 1))
+            try remote.rekey()
+            try remote.send(.pong(10 * round + 2))
+            #expect(try await atServer.next() == .ping(10 * round + 1))
+            #expect(try await atServer.next() == .ping(10 * round + 2), "the server switched keys at the announced point")
+            #expect(try await atClient.next() == .pong(10 * round + 1))
+            #expect(try await atClient.next() == .pong(10 * round + 2), "the client switched keys at the announced point")
+        }
+        #expect(link.isActive && remote.isActive)
+        link.close()
+    }
+
+    @Test("a silent link is closed at its idle timeout, not before")
+    func silentLinkClosed() async throws {
+        let idle = Duration.seconds(2)
+        let server = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: idle), onLink: { _ in })
+        let port = try await server.listen(host: "127.0.0.1", port: 0).localAddress!.port!
+        let client = Transport(config: .init(chainID: "t", identity: SigningKey(), idleTimeout: .seconds(3_600)), onLink: { _ in })
+        // Before the dial: the server's timer starts after this however late this task runs.
+        let started = ContinuousClock.now
+        let link = try await client.dial(host: "127.0.0.1", port: port)
+        // Liveness bound only, for a starved machine.
+        while link.isActive, ContinuousClock.now - started < .seconds(120) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!link.isActive, "the server closed the silent link")
+        #expect(ContinuousClock.now - started >= idle, "not before the idle timeout")
     }
 }

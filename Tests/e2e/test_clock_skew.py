@@ -40,10 +40,9 @@ def test_validators_ten_minutes_off_propose_vote_idle_and_stop(testnet):
     first = min(net.height(i) for i in range(4))
     before = {i: cpu_seconds(net.procs[i].pid) for i in range(4)}
     started = time.monotonic()
-    # 40 heights, not 16: the fast proposer's stamps lead the chain by up to ProposalTime.lead each
-    # time, and the correct proposers never pull it back (rule 1), so some of its proposals land
-    # beyond the others' drift bound and go to round 1 (docs/consensus.md, "Clocks", known
-    # weakness). A CI run of 2026-12-05 saw none of its proposals committed in 16 heights.
+    # 40 heights: with the old fixed 5 s lead a CI run of 2026-12-05 saw none of the fast
+    # proposer's blocks committed in 16; its lead is now its measured commit latency
+    # (docs/consensus.md, "Clocks"), and the figures printed below are the ones recorded there.
     net.wait("40 more heights on every node", lambda: min(net.height(i) for i in range(4)) >= first + 40, timeout=300)
     window = time.monotonic() - started
     share = {i: (cpu_seconds(net.procs[i].pid) - before[i]) / window for i in range(4)}
@@ -59,6 +58,10 @@ def test_validators_ten_minutes_off_propose_vote_idle_and_stop(testnet):
     net.same_chain(range(4), upto)
     blocks = [net.block(2, h) for h in range(first + 1, upto + 1)]
     proposers = {b["proposer"] for b in blocks}
+    by = {i: sum(b["proposer"] == keys[i] for b in blocks) for i in range(4)}
+    late = sum(b["seal"].get("round", 0) > 0 for b in blocks)
+    print(f"blocks proposed: " + ", ".join(f"node{i} {by[i]}" for i in range(4))
+          + f"; {late} of {len(blocks)} heights decided after round 0")
     signed = set().union(*(signers(b) for b in blocks))
     for i in SKEW:
         assert keys[i] in proposers, f"no block proposed by node{i} (clock {SKEW[i]:+} ms) was committed"

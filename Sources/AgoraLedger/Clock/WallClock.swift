@@ -1,6 +1,6 @@
 // The node's clocks: the wall clock (what block timestamps, the proposal drift check, health and
-// presence read) as a seam that tests and `testing.clockOffsetMs` can skew, and the monotonic
-// instant the head last moved. Timers never read the wall clock: every sleep and timeout runs
+// presence read) as a seam that tests and `testing.clockOffsetMs` can skew, the monotonic
+// instant the head last moved, and the proposer's timestamp rule built on them. Timers never read the wall clock: every sleep and timeout runs
 // on ContinuousClock, so a wrong or jumping wall clock cannot make one fire early, late or in a
 // loop (docs/consensus.md, "Clocks").
 
@@ -43,20 +43,28 @@ public final class HeadArrival: Sendable {
 /// The block timestamp rule of a proposer (docs/consensus.md, "Clocks"). Validators refuse a
 /// proposal more than `Chain.maxClockDriftMs` ahead of their own clock, so a proposer whose
 /// clock runs ahead would have every proposal refused. With other validators to convince, it
-/// therefore proposes no later than the chain's time — the head's timestamp plus the time
-/// since the head arrived here — plus `lead`: a correct clock is below that bound (the head
-/// was stamped before it arrived), a clock ten minutes fast is held to it. Never at or below
-/// the head's timestamp.
+/// therefore proposes no later than its estimate of real time: the chain's time (the head's
+/// timestamp plus the time since the head arrived here) plus `lead`, the time a block takes
+/// from its proposer's clock to this node (`CommitLatency`). A correct clock is at or near that
+/// bound, a clock ten minutes fast is held to it. Never at or below the head's timestamp.
+///
+/// The lead is measured, not a fixed share of the drift bound: a fixed 5 s lead was added on
+/// top of a chain that the last fast stamp had already pushed ahead (correct proposers then
+/// stamp parent + 1 ms and cannot pull it back), so a fast proposer's stamps climbed past the
+/// others' drift bound and were refused every few heights.
 public enum ProposalTime {
-    /// Half the drift validators accept: room for their clocks and the head's transit.
-    public static let lead = Chain.maxClockDriftMs / 2
+    /// A ceiling on the lead however slow commits are: half the drift validators accept, room
+    /// for their clocks and the head's transit.
+    public static let maxLead = Chain.maxClockDriftMs / 2
 
-    public static func timestamp(head: UInt64, wallNow: UInt64, sinceHeadMoved: Duration, alone: Bool) -> UInt64 {
+    public static func timestamp(head: UInt64, wallNow: UInt64, sinceHeadMoved: Duration, lead: UInt64, alone: Bool) -> UInt64 {
         let floor = head + 1
         guard !alone else { return max(wallNow, floor) }
-        let elapsed = UInt64(max(0, sinceHeadMoved.components.seconds)) * 1_000
-            + UInt64(max(0, sinceHeadMoved.components.attoseconds)) / 1_000_000_000_000_000
-        let chainNow = head &+ elapsed
-        return max(floor, min(wallNow, chainNow &+ lead))
+        let chainNow = head &+ millis(sinceHeadMoved)
+        return max(floor, min(wallNow, chainNow &+ min(lead, maxLead)))
+    }
+
+    static func millis(_ d: Duration) -> UInt64 {
+        UInt64(max(0, d.components.seconds)) * 1_000 + UInt64(max(0, d.components.attoseconds)) / 1_000_000_000_000_000
     }
 }

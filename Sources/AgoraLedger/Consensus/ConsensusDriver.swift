@@ -35,6 +35,8 @@ extension ConsensusService {
         /// A decided block whose commit to the database failed (a full disk): retried with
         /// backoff (`Config.commitRetryBase` doubling to `commitRetryMax`) until it commits.
         var pendingCommit: (block: Block, commit: Commit, attempt: Int)?
+        /// How long this node's proposals take to commit: the lead of its timestamps (`ProposalTime`).
+        var commitLatency = CommitLatency()
 
         var chain: Chain { service.chain }
         var logger: Logger { service.logger }
@@ -67,11 +69,11 @@ extension ConsensusService {
         var nowMillis: UInt64 { service.config.wallClock.nowMillis() }
 
         /// This node's timestamp for a proposal now (`ProposalTime`: held to the chain's time
-        /// when other validators must accept it).
+        /// plus this node's measured commit latency when other validators must accept it).
         var proposalTimestamp: UInt64 {
             let snapshot = chain.snapshot
             return ProposalTime.timestamp(head: snapshot.head.timestamp, wallNow: nowMillis,
-                                          sinceHeadMoved: service.headArrival.sinceHeadMoved,
+                                          sinceHeadMoved: service.headArrival.sinceHeadMoved, lead: commitLatency.lead,
                                           alone: snapshot.validators.validators.count <= 1)
         }
 
@@ -277,6 +279,7 @@ extension ConsensusService {
                     // Sized for the others to check within round 0's propose timeout (`BlockBudget`).
                     let block = try chain.buildProposal(proposer: ownKey, now: proposalTimestamp,
                                                         proposeTimeout: Driver.proposeBudget(engine.timeouts))
+                    commitLatency.proposed(height: height, block: block.hash, at: .now)
                     work.append(.proposalBuilt(height: height, round: round, block: block))
                 } catch {
                     logger.error("cannot build a proposal", metadata: ["height": .stringConvertible(height), "error": .string("\(error)")])
@@ -352,6 +355,7 @@ extension ConsensusService {
                     return
                 }
             }
+            commitLatency.committed(height: commit.height, block: block.hash, at: .now)
             service.metrics.roundsPerHeight.record(Int(commit.round) + 1)
             let signers = Set(commit.signatures.map(\.validator))
             for v in validators?.validators ?? [] where !signers.contains(v.publicKey) { service.metrics.missed(v.publicKey) }
