@@ -126,7 +126,7 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     funded = os.path.join(net.dir, "keys", "funded.json")
     params = get(net.urls[0], "/api/v1/gov/params")
     assert params["enabled"] and params["votingPeriod"] == PERIOD and UPGRADE in params["knownUpgrades"]
-    assert params["maxEndingPerHeight"] == 100 and params["consensus"] == {}
+    assert params["maxEndingPerHeight"] == 10 and params["consensus"] == {}
     # The staking admin is retired: nobody may change the set outside governance.
     assert get(net.urls[0], "/api/v1/validators").get("admin") is None
     k4 = join_as_follower(net, funded)

@@ -37,13 +37,9 @@ public struct CanonicalReader: ~Copyable {
 
     @inline(__always)
     private mutating func readInteger<T: FixedWidthInteger>(_ field: String, as: T.Type) throws(CodecError) -> T {
-        let size = MemoryLayout<T>.size
-        let r = try take(size, field: field)
-        var value: T = 0
-        for i in 0..<size {
-            value |= T(bytes[r.lowerBound + i]) << (8 * i)
-        }
-        return value
+        let r = try take(MemoryLayout<T>.size, field: field)
+        // One little-endian load (the format's byte order), not a loop over the bytes.
+        return T(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: r.lowerBound, as: T.self) })
     }
 
     public mutating func readUInt16(_ field: String) throws(CodecError) -> UInt16 { try readInteger(field, as: UInt16.self) }

@@ -24,6 +24,19 @@ public struct Address: Hashable, Comparable, Sendable, CanonicalCodable, CustomS
         hi = h; mid = m; lo = l
     }
 
+    /// The decoding path (`CanonicalReader.readFixed` gives a slice): word loads instead of the
+    /// generic byte loop (see `Bytes32.init(_:)`).
+    public init(raw bytes: ArraySlice<UInt8>) {
+        precondition(bytes.count == Address.size, "Address needs 20 bytes")
+        (hi, mid, lo) = bytes.withUnsafeBytes { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+             UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        }
+    }
+
+    public init(raw bytes: [UInt8]) { self.init(raw: bytes[...]) }
+
     public init(publicKey: PublicKey) {
         let digest = SHA256.hash(data: publicKey.bytes)
         self.init(raw: Array(digest.prefix(Address.size)))

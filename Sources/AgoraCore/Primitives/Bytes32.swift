@@ -27,13 +27,32 @@ public struct Bytes32: Hashable, Comparable, Sendable {
         (w0, w1, w2, w3) = words
     }
 
-    public var bytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for w in [w0, w1, w2, w3] {
-            withUnsafeBytes(of: w.bigEndian) { out.append(contentsOf: $0) }
+    /// The decoding path (`CanonicalReader.readFixed` gives a slice): four word loads instead of
+    /// the generic byte loop, which unspecialized cost a tally most of its time decoding the
+    /// voters' keys (GovernanceBenchTests, docs/governance.md).
+    public init(_ bytes: ArraySlice<UInt8>) {
+        precondition(bytes.count == 32, "Bytes32 needs 32 bytes")
+        (w0, w1, w2, w3) = bytes.withUnsafeBytes { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
         }
-        return out
+    }
+
+    public init(_ bytes: [UInt8]) { self.init(bytes[...]) }
+
+    /// Four word stores into one allocation (state keys of validator records and votes are
+    /// built from these on every read).
+    public var bytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: w0.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: w1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: w2.bigEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: w3.bigEndian, toByteOffset: 24, as: UInt64.self)
+            count = 32
+        }
     }
 
     public static func < (a: Bytes32, b: Bytes32) -> Bool {

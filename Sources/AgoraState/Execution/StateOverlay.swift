@@ -23,6 +23,14 @@ public final class StateOverlay {
         return v
     }
 
+    /// The same value `get` returns, without remembering the key: for a read of many keys once
+    /// (a tally's bonds over the whole validator set) where caching each would cost more than
+    /// the read. Never changes what a later `get`, `set` or `writeSet` sees.
+    public func peek(_ key: StateKey) throws -> [UInt8]? {
+        if let v = current[key] { return v }
+        return try base.value(for: key)
+    }
+
     public func set(_ key: StateKey, _ value: [UInt8]?) throws {
         if original[key] == nil {
             let v = try base.value(for: key)

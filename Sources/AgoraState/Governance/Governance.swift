@@ -190,9 +190,10 @@ public enum Governance {
         switch action {
         case .text: return nil
         case let .parameterChange(changes):
-            var chain = try ChainParams.load(state)
+            let loaded = try ChainParams.load(state)
+            var chain = loaded
             if let f = chain.apply(changes) { return f }
-            try chain.store(state)
+            try chain.store(state, loaded: loaded)
             return nil
         case let .validatorChange(list):
             for v in list { if let f = try Staking.setPower(state, key: v.publicKey, power: v.power) { return f } }

@@ -102,7 +102,9 @@ struct BondedStake {
         var bonds: [PublicKey: UInt64] = [:]
         var total: UInt64 = 0
         for v in set.validators {
-            let bond = try Staking.record(state, v.publicKey)?.bond.units ?? 0
+            // Peeked, not cached: each record is read once here (a thousand for a full set).
+            let raw = try state.peek(StakingKeys.record(v.publicKey))
+            let bond = try raw.map { try Bank.decode(ValidatorRecord.self, $0, "staking/val").bond.units } ?? 0
             bonds[v.publicKey] = bond
             // Bonds are part of the supply (≤ 2^63-1): the sum fits.
             total &+= bond

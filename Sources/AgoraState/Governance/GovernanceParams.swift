@@ -17,11 +17,14 @@ struct ChainParams: Equatable {
                     consensus: try ConsensusParams.load(state))
     }
 
-    func store(_ state: StateOverlay) throws {
-        try state.set(BankKeys.params, bank.canonicalBytes)
-        try state.set(StakingKeys.params, staking.canonicalBytes)
-        try state.set(GovernanceKeys.params, gov.canonicalBytes)
-        try consensus.store(state)
+    /// Writes back the sections that differ from `loaded` (what `load` returned): a change of
+    /// one key re-encodes one record, not four. Skipping an unchanged section writes the same
+    /// state, since it already holds those bytes.
+    func store(_ state: StateOverlay, loaded: ChainParams) throws {
+        if bank != loaded.bank { try state.set(BankKeys.params, bank.canonicalBytes) }
+        if staking != loaded.staking { try state.set(StakingKeys.params, staking.canonicalBytes) }
+        if gov != loaded.gov { try state.set(GovernanceKeys.params, gov.canonicalBytes) }
+        if consensus != loaded.consensus { try consensus.store(state) }
     }
 
     /// The values `key` may take given the other parameters as they stand.

@@ -29,7 +29,7 @@ public struct GovParams: Hashable, Sendable, CanonicalCodable, Codable {
     public static let defaults = GovParams(minDeposit: Amount(1_000_000)!, depositPeriod: 600, votingPeriod: 600,
                                            quorumBps: 3_340, thresholdBps: 5_000, vetoBps: 3_340,
                                            maxEndingPerHeight: defaultMaxEndingPerHeight)
-    public static let defaultMaxEndingPerHeight: UInt64 = 100
+    public static let defaultMaxEndingPerHeight: UInt64 = 10
 
     public init(minDeposit: Amount, depositPeriod: UInt64, votingPeriod: UInt64, quorumBps: UInt16, thresholdBps: UInt16,
                 vetoBps: UInt16, maxEndingPerHeight: UInt64? = GovParams.defaultMaxEndingPerHeight) {
