@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraClient
 import AgoraCore
@@ -24,9 +25,13 @@ import MCP
 enum VerifiedReads {
     static let proveArgument = Schema.boolean("Attach the node's state proof, header and commit (proof), for the caller to verify itself")
 
-    /// `GET path` as `V`, verified when the session has a verifier.
+    /// `GET path` as `V`, verified when the session has a verifier; then `fields` checks the
+    /// view against the proven bytes (`ProvenRecordFields`: a disagreeing field is refused,
+    /// `value_mismatch`).
     static func read<V: Codable & Sendable>(_ session: AgentSession, path: String, key: StateKey, prove: Bool,
-                                            proof: WritableKeyPath<V, API.StateProofView?>) async throws -> (view: V, verified: VerifiedState?) {
+                                            proof: WritableKeyPath<V, API.StateProofView?>,
+                                            fields: (V, [UInt8]?) throws(ProvenRecordFields.Refusal) -> [String] = { _, _ in [] })
+        async throws -> (view: V, verified: VerifiedState?) {
         guard let verifier = session.verifier else {
             return (try await session.gateway.get(prove ? path + "?prove=true" : path, as: V.self), nil)
         }
@@ -38,18 +43,23 @@ enum VerifiedReads {
         do { verified = try await verifier.verify(answer, key: key.bytes) } catch {
             throw ToolError.unverified(code: error.code, message: error.description)
         }
+        do { _ = try fields(view, verified.value) } catch {
+            throw ToolError.unverified(code: error.code, message: error.description)
+        }
         if !prove { view[keyPath: proof] = nil }
         return (view, verified)
     }
 
-    /// The tool's output: the view with `verified` and, when verified, `verification`.
-    static func output(_ view: Value, _ verified: VerifiedState?) -> Value {
+    /// The tool's output: the view with `verified` and, when verified, `verification` — which
+    /// names the view's `unprovenFields`, those the state record does not determine.
+    static func output(_ view: Value, _ verified: VerifiedState?, unproven: [String] = []) -> Value {
         guard case var .object(o) = view else { return view }
         o["verified"] = .bool(verified != nil)
         if let v = verified {
             o["verification"] = .object([
                 "key": .string(Hex.encode(v.key)), "height": .int(Int(v.height)), "headerHash": .string(v.headerHash.hex),
                 "stateRoot": .string(v.stateRoot.hex), "value": v.value.map { .string(Hex.encode($0)) } ?? .null,
+                "unprovenFields": .array(unproven.map { .string($0) }),
             ])
         }
         return .object(o)
@@ -62,7 +72,9 @@ enum VerifiedReads {
             "key": Schema.string("State key (hex)"), "height": Schema.integer("Height the value is proven at"),
             "headerHash": Schema.hash("Hash of the verified header at that height"), "stateRoot": Schema.hash("That header's state root"),
             "value": Schema.nullable(Schema.string("The proven value's canonical bytes (hex); null: proven absent")),
-        ], required: ["key", "height", "headerHash", "stateRoot", "value"]),
+            "unprovenFields": Schema.array("Fields of the answer the proven record does not determine (the node's index: texts, transaction IDs, times); every other field was checked against the proven value",
+                                           items: Schema.string("Field name"), maxItems: 32),
+        ], required: ["key", "height", "headerHash", "stateRoot", "value", "unprovenFields"]),
     ]
 }
 

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraCore
 import AgoraState
@@ -287,7 +288,8 @@ extension Query {
             try await runCommand {
                 let cid = try claimID(id)
                 try await queryRecord(node, verification, path: "/api/v1/claims/\(cid.hex)", key: GroupKeys.claim(cid), as: API.ClaimView.self,
-                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v },
+                                      proven: { v, value in try provenFields(v) { () throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.claim(v, id: cid, value: value) } })
             }
         }
     }

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraCore
 import AgoraState
@@ -198,7 +199,8 @@ extension Query {
             try await runCommand {
                 let iid = try hashID(id, "intent")
                 try await queryRecord(node, verification, path: "/api/v1/intents/\(iid.hex)", key: IntentKeys.intent(iid), as: API.IntentView.self,
-                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v },
+                                      proven: { v, value in try provenFields(v) { () throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.intent(v, id: iid, value: value) } })
             }
         }
     }

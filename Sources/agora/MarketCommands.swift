@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraClient
 import AgoraCore
@@ -374,7 +375,8 @@ extension Query {
             try await runCommand {
                 let oid = try marketID(id, "offer")
                 try await queryRecord(node, verification, path: "/api/v1/market/offers/\(oid.hex)", key: MarketKeys.offer(oid), as: API.OfferView.self,
-                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v },
+                                      proven: { v, value in try provenFields(v) { () throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.offer(v, id: oid, value: value) } })
             }
         }
     }

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraCore
 import AgoraState
@@ -202,7 +203,8 @@ extension Query {
             try await runCommand {
                 let tid = try hashArgument(id, "task")
                 try await queryRecord(node, verification, path: "/api/v1/tasks/\(tid.hex)", key: TaskKeys.task(tid), as: API.TaskView.self,
-                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v })
+                                      proof: \.proof, withoutProof: { var v = $0; v.proof = nil; return v },
+                                      proven: { v, value in try provenFields(v) { () throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.task(v, id: tid, value: value) } })
             }
         }
     }

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraClient
 import AgoraCore
@@ -78,11 +79,18 @@ struct VerifiedStateView: Encodable {
     }
 }
 
-/// What `query … --verify` prints: the record and what was proven about it.
+/// What `query … --verify` prints: the record and what was proven about it. Every field of
+/// `record` was re-derived from or checked against the proven value, except those named in
+/// `unprovenFields` (the node's index, which no state root covers).
 struct VerifiedRecord<V: Encodable>: Encodable {
     let record: V
     let verified: VerifiedStateView
+    let unprovenFields: [String]
 }
+
+/// A record view checked against its proven bytes: the view to print and the fields the proof
+/// does not cover.
+typealias ProvenRecord<V> = (record: V, unproven: [String])
 
 /// `--verify` and the trust root, for the record queries.
 struct VerifyOptions: ParsableArguments {
@@ -91,12 +99,13 @@ struct VerifyOptions: ParsableArguments {
     @OptionGroup var trust: TrustOptions
 }
 
-/// A record read: plain, or with `?prove=true` and verified, printing `{record, verified}`.
-/// `proven` rewrites the node's JSON record from the proven value where the CLI decodes it (the
-/// account), so what is printed is what was proven.
+/// A record read: plain, or with `?prove=true` and verified, printing `{record, verified,
+/// unprovenFields}`. `proven` decodes the proven value and rewrites the node's record from it
+/// (the account) or refuses the answer when a field disagrees with it (`value_mismatch`:
+/// claims, offers, tasks, intents — `ProvenRecordFields`), so what is printed is what was proven.
 func queryRecord<V: Codable & Sendable>(_ node: NodeOption, _ options: VerifyOptions, path: String, key: StateKey, as: V.Type,
                                         proof: (V) -> API.StateProofView?, withoutProof: (V) -> V,
-                                        proven: (V, [UInt8]?) throws -> V = { v, _ in v }) async throws {
+                                        proven: (V, [UInt8]?) throws -> ProvenRecord<V>) async throws {
     guard options.verify else {
         printJSON(try await node.client.get(path, as: V.self))
         return
@@ -104,14 +113,20 @@ func queryRecord<V: Codable & Sendable>(_ node: NodeOption, _ options: VerifyOpt
     let view = try await node.client.get(path + "?prove=true", as: V.self)
     guard let answer = proof(view) else { throw CLIError(.unverified, "bad_proof: the node answered without a proof") }
     let verified = try await verifyStateAnswer(answer, askedKey: key.bytes, node: node, trust: options.trust)
-    let record = try proven(withoutProof(view), verified.value.flatMap { Hex.decode($0) })
-    printJSON(VerifiedRecord(record: record, verified: verified))
+    let checked = try proven(withoutProof(view), verified.value.flatMap { Hex.decode($0) })
+    printJSON(VerifiedRecord(record: checked.record, verified: verified, unprovenFields: checked.unproven))
+}
+
+/// Checks a record view against its proven bytes (`ProvenRecordFields`); a disagreement exits 5
+/// with its code, like any other refusal.
+func provenFields<V>(_ view: V, _ check: () throws(ProvenRecordFields.Refusal) -> [String]) throws -> ProvenRecord<V> {
+    do { return (view, try check()) } catch { throw CLIError(.unverified, "\(error.code): \(error.description)") }
 }
 
 /// The account as proven (an absent key is the empty account). The node's view may be a block
 /// older or newer than its proof; the proven state is what is printed. `nextNonce` stays the
 /// node's (it counts its mempool, which no proof covers).
-func provenAccount(_ view: API.AccountView, _ value: [UInt8]?) throws -> API.AccountView {
+func provenAccount(_ view: API.AccountView, _ value: [UInt8]?) throws -> ProvenRecord<API.AccountView> {
     var proven = Account.empty
     if let value {
         do { proven = try Account(canonicalBytes: value) } catch { throw CLIError(.unverified, "bad_proof: the proven account does not decode: \(error)") }
@@ -120,5 +135,5 @@ func provenAccount(_ view: API.AccountView, _ value: [UInt8]?) throws -> API.Acc
     out.balance = proven.balance.units
     out.nonce = proven.nonce
     out.faucetClaimed = proven.faucetClaimed
-    return out
+    return (out, ["nextNonce"])
 }

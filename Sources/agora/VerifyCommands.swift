@@ -46,13 +46,20 @@ struct TrustOptions: ParsableArguments {
     @Option(name: .customLong("trusting-period"),
             help: "How long after its time a trusted header may be verified from: N with s, m, h or d (older: exit 5, trust_expired).")
     var trustingPeriod: String = "168h"
+    @Option(name: .customLong("max-clock-drift"),
+            help: "How far past this machine's clock a header's time may lie: N with ms, s, m or h, at most 24h (later: exit 5, header_from_future).")
+    var maxClockDrift: String = ClockDrift.default.description
 
     var period: TrustingPeriod { TrustingPeriod(text: trustingPeriod) ?? .default }
+    var drift: ClockDrift { ClockDrift(text: maxClockDrift) ?? .default }
 
     func validate() throws {
         guard LightClient.Mode(rawValue: mode) != nil else { throw ValidationError("--mode \(mode): use skipping or sequential") }
         guard TrustingPeriod(text: trustingPeriod) != nil else {
             throw ValidationError("--trusting-period \(trustingPeriod.prefix(40)): a number and a unit (s, m, h, d), at most 3660d, e.g. 168h")
+        }
+        guard ClockDrift(text: maxClockDrift) != nil else {
+            throw ValidationError("--max-clock-drift \(maxClockDrift.prefix(40)): a number and a unit (ms, s, m, h), at most 24h, e.g. 10s")
         }
         switch (genesis, trustHeight, trustHash) {
         case (_?, nil, nil): return
@@ -91,7 +98,7 @@ struct LightSession {
             throw CLIError(.invalidInput, "give a trust root: --genesis FILE, or --trust-height H with --trust-hash X")
         }
         let client = try await refusing { () async throws(LightClientError) -> LightClient in
-            try await LightClient(root: root, source: source, mode: mode, trustingPeriod: trust.period)
+            try await LightClient(root: root, source: source, mode: mode, trustingPeriod: trust.period, maxClockDrift: trust.drift)
         }
         return LightSession(client: client, source: source, status: status)
     }

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraClient
 import AgoraCore
@@ -108,6 +109,17 @@ struct MCPVerifiedReadTests {
         lie.value = Hex.encode(Array("forged".utf8))
         let checker = try await Self.verifier(genesis: dir + "/data/genesis.json", gateway: gateway)
         await #expect(throws: LightClientError.self) { try await checker.verify(lie, key: GroupKeys.claim(Hash(hex: claim)!).bytes) }
+
+        // A true proof beside a false JSON field (a lying node): the proof verifies, the field
+        // checked against the proven bytes does not — value_mismatch, as the CLI and MCP report.
+        let offerID = try #require(Hash(hex: offer))
+        var offerAnswer = try await gateway.get("/api/v1/market/offers/\(offer)?prove=true", as: API.OfferView.self)
+        let provenOffer = try await checker.verify(try #require(offerAnswer.proof), key: MarketKeys.offer(offerID).bytes)
+        #expect(try ProvenRecordFields.offer(offerAnswer, id: offerID, value: provenOffer.value) == ProvenRecordFields.offerUnproven)
+        offerAnswer.price += 1
+        #expect(throws: ProvenRecordFields.Refusal.valueMismatch(field: "price", node: "6", proven: "5")) {
+            try ProvenRecordFields.offer(offerAnswer, id: offerID, value: provenOffer.value)
+        }
         node.signal(SIGTERM)
         _ = try? await node.wait(timeout: 30)
     }

@@ -43,18 +43,22 @@ public struct LightClient: Sendable {
     /// nil: trusted headers never expire (tests and replays of a fixed history; the CLI and MCP
     /// always set one).
     public let trustingPeriod: TrustingPeriod?
+    /// How far past the clock a header's time may lie (`header_from_future` beyond it). nil: no
+    /// such check (tests and replays of a fixed history; the CLI and MCP always set one).
+    public let maxClockDrift: ClockDrift?
     /// Now, ms since 1970, read at each verification.
     private let clock: @Sendable () -> UInt64
 
     /// Starts from `root`. A header root is fetched from `source`, must hash to the given hash and
     /// carry a valid +2/3 commit of the set it names.
     public init(root trust: TrustRoot, source: some LightBlockSource, mode: Mode = .skipping,
-                trustLevel: LightVerifier.TrustLevel = .oneThird, trustingPeriod: TrustingPeriod? = nil,
+                trustLevel: LightVerifier.TrustLevel = .oneThird, trustingPeriod: TrustingPeriod? = nil, maxClockDrift: ClockDrift? = nil,
                 clock: @escaping @Sendable () -> UInt64 = TrustingPeriod.wallClockMilliseconds) async throws(LightClientError) {
         chainID = trust.chainID
         self.mode = mode
         self.trustLevel = trustLevel
         self.trustingPeriod = trustingPeriod
+        self.maxClockDrift = maxClockDrift
         self.clock = clock
         switch trust {
         case let .genesis(chainID, validators, time):
@@ -68,9 +72,11 @@ public struct LightClient: Sendable {
             }
             guard block.header.chainID == chainID else { throw .wrongChain(expected: chainID, got: block.header.chainID, height: height) }
             guard block.hash == hash else { throw .hashMismatch(height: height, what: "the trusted header's hash", expected: hash, got: block.hash) }
+            let now = trustingPeriod == nil && maxClockDrift == nil ? 0 : clock()
+            if let drift = maxClockDrift { try ClockDrift.Check(drift: drift, now: now).refuseFuture(height: height, time: block.header.timestamp) }
             try LightVerifier.verifyCommit(block)
             if let period = trustingPeriod {
-                try TrustingPeriod.Check(period: period, now: clock()).refuseExpired(height: height, time: block.header.timestamp)
+                try TrustingPeriod.Check(period: period, now: now).refuseExpired(height: height, time: block.header.timestamp)
             }
             root = LightVerifier.Trusted(block)
             rootHeight = height
@@ -85,33 +91,35 @@ public struct LightClient: Sendable {
             throw .heightNotAvailable(height: target, reason: "below the trust root at height \(rootHeight)")
         }
         var trusted = highestTrusted(below: target)
-        let expiry = trustingPeriod.map { TrustingPeriod.Check(period: $0, now: clock()) }
+        let now = trustingPeriod == nil && maxClockDrift == nil ? 0 : clock()
+        let checks = LightVerifier.ClockChecks(expiry: trustingPeriod.map { TrustingPeriod.Check(period: $0, now: now) },
+                                               future: maxClockDrift.map { ClockDrift.Check(drift: $0, now: now) })
         switch mode {
         case .sequential:
             var last: LightBlock?
             for height in (trusted.height + 1)...target {
                 let block = try await fetch(height, source)
-                try LightVerifier.verify(block, trusted: trusted, trustLevel: trustLevel, expiry: expiry)
+                try LightVerifier.verify(block, trusted: trusted, trustLevel: trustLevel, expiry: checks.expiry, future: checks.future)
                 accept(block, &trusted)
                 last = block
             }
             guard let last else { throw .heightNotAvailable(height: target, reason: "nothing to verify") }
             return last
         case .skipping:
-            return try await skip(to: target, from: trusted, expiry: expiry, source)
+            return try await skip(to: target, from: trusted, checks: checks, source)
         }
     }
 
     /// Jumps to the target; on `insufficientTrust` fetches the midpoint between the trusted
     /// height and the block that could not be bridged, and retries from there. Every other
     /// refusal ends the verification at once: a bad block is never routed around.
-    private mutating func skip(to target: UInt64, from start: LightVerifier.Trusted, expiry: TrustingPeriod.Check?,
+    private mutating func skip(to target: UInt64, from start: LightVerifier.Trusted, checks: LightVerifier.ClockChecks,
                                _ source: some LightBlockSource) async throws(LightClientError) -> LightBlock {
         var trusted = start
         var pending = [try await fetch(target, source)]
         while let candidate = pending.last {
             do {
-                try LightVerifier.verify(candidate, trusted: trusted, trustLevel: trustLevel, expiry: expiry)
+                try LightVerifier.verify(candidate, trusted: trusted, trustLevel: trustLevel, expiry: checks.expiry, future: checks.future)
                 accept(candidate, &trusted)
                 pending.removeLast()
             } catch let error {

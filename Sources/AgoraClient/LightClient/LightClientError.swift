@@ -36,6 +36,9 @@ public enum LightClientError: Error, Equatable, Sendable, CustomStringConvertibl
     /// (CometBFT's expired trusted header): its validators may have unbonded since, so their
     /// signatures no longer vouch for anything. Times are ms since 1970.
     case trustExpired(trustedHeight: UInt64, trustedTime: UInt64, periodMs: UInt64, now: UInt64)
+    /// A header dated more than the allowed clock drift after the client's clock (CometBFT's
+    /// `maxClockDrift`): honest validators never commit one. Times are ms since 1970.
+    case headerFromFuture(height: UInt64, time: UInt64, now: UInt64, driftMs: UInt64)
 
     /// The typed reason, as the CLI and MCP report it.
     public var code: String {
@@ -53,6 +56,7 @@ public enum LightClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case .badProof: return "bad_proof"
         case .unreachable: return "unreachable"
         case .trustExpired: return "trust_expired"
+        case .headerFromFuture: return "header_from_future"
         }
     }
 
@@ -75,6 +79,9 @@ public enum LightClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .trustExpired(h, t, p, now):
             return "the trusted header at height \(h) (time \(t) ms) is older than the trusting period of \(p / 1_000) s (now \(now) ms): "
                 + "start from a recent trusted header (--trust-height, --trust-hash) or, if you accept the risk, a longer --trusting-period"
+        case let .headerFromFuture(h, t, now, d):
+            return "header \(h) is dated \(t) ms, more than the allowed clock drift of \(d) ms after this client's clock (\(now) ms): "
+                + "its validators' clocks are wrong or this machine's is; check the clock, or widen --max-clock-drift"
         }
     }
 }

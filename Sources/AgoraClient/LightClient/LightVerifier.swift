@@ -46,6 +46,13 @@ public enum LightVerifier {
         }
     }
 
+    /// The checks judged by the client's clock, read once per verification.
+    public struct ClockChecks: Sendable, Equatable {
+        public var expiry: TrustingPeriod.Check?
+        public var future: ClockDrift.Check?
+        public init(expiry: TrustingPeriod.Check?, future: ClockDrift.Check?) { self.expiry = expiry; self.future = future }
+    }
+
     /// A fraction of the trusted set's power that must sign a header the client skips to.
     public struct TrustLevel: Sendable, Equatable {
         public let numerator: UInt64
@@ -67,9 +74,11 @@ public enum LightVerifier {
 
     /// Checks `block` against `trusted`: adjacent if it is the next height, skipping otherwise.
     /// With an `expiry`, a trusted header older than the trusting period is refused first
-    /// (`trust_expired`), whichever rule would apply.
+    /// (`trust_expired`), whichever rule would apply; with a `future` check, a header dated more
+    /// than the clock drift after the client's clock is refused (`header_from_future`) before
+    /// any signature is checked.
     public static func verify(_ block: LightBlock, trusted: Trusted, trustLevel: TrustLevel = .oneThird,
-                              expiry: TrustingPeriod.Check? = nil) throws(LightClientError) {
+                              expiry: TrustingPeriod.Check? = nil, future: ClockDrift.Check? = nil) throws(LightClientError) {
         if let expiry { try expiry.refuseExpired(height: trusted.height, time: trusted.timestamp) }
         let h = block.header
         guard h.chainID == trusted.chainID else { throw .wrongChain(expected: trusted.chainID, got: h.chainID, height: h.height) }
@@ -79,6 +88,7 @@ public enum LightVerifier {
         guard h.timestamp > trusted.timestamp else {
             throw .notMonotonic(height: h.height, reason: "timestamp \(h.timestamp) is not after the trusted header's \(trusted.timestamp)")
         }
+        if let future { try future.refuseFuture(height: h.height, time: h.timestamp) }
         if h.height == trusted.height + 1 {
             guard h.previousHash == trusted.hash else {
                 throw .hashMismatch(height: h.height, what: "previousHash", expected: trusted.hash, got: h.previousHash)

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraCore
 import AgoraState
@@ -124,8 +125,9 @@ enum ClaimTools {
         let prove = try args.optionalBool("prove") ?? false
         try args.finish(consumed: ["claim", "prove"])
         let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/claims/\(id.hex)", key: GroupKeys.claim(id),
-                                                            prove: prove, proof: \API.ClaimView.proof)
-        return VerifiedReads.output(try value(view), verified)
+                                                            prove: prove, proof: \API.ClaimView.proof,
+                                                            fields: { v, value throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.claim(v, id: id, value: value) })
+        return VerifiedReads.output(try value(view), verified, unproven: ProvenRecordFields.claimUnproven)
     }
 
     static let thread = AgoraTool(

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraCore
 import AgoraState
@@ -50,8 +51,9 @@ enum IntentTools {
         let prove = try args.optionalBool("prove") ?? false
         try args.finish(consumed: ["intent", "prove"])
         let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/intents/\(id.hex)", key: IntentKeys.intent(id),
-                                                            prove: prove, proof: \API.IntentView.proof)
-        return VerifiedReads.output(try value(view), verified)
+                                                            prove: prove, proof: \API.IntentView.proof,
+                                                            fields: { v, value throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.intent(v, id: id, value: value) })
+        return VerifiedReads.output(try value(view), verified, unproven: ProvenRecordFields.intentUnproven)
     }
 
     static let mine = AgoraTool(

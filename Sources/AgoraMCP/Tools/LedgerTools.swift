@@ -37,7 +37,7 @@ enum LedgerTools {
         try args.finish(consumed: ["address", "prove"])
         guard let address = given ?? session.agent?.key.address else { throw ToolError.missingArgument("address") }
         let (account, verified) = try await readAccount(session, address, prove: prove)
-        return VerifiedReads.output(try value(account), verified)
+        return VerifiedReads.output(try value(account), verified, unproven: ["nextNonce"])
     }
 
     /// The account, verified when the session verifies: then balance, nonce and faucet flag are

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraClient
 import AgoraCore
@@ -46,8 +47,9 @@ enum MarketTools {
         let prove = try args.optionalBool("prove") ?? false
         try args.finish(consumed: ["offer", "prove"])
         let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/market/offers/\(id.hex)", key: MarketKeys.offer(id),
-                                                            prove: prove, proof: \API.OfferView.proof)
-        return VerifiedReads.output(try value(view), verified)
+                                                            prove: prove, proof: \API.OfferView.proof,
+                                                            fields: { v, value throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.offer(v, id: id, value: value) })
+        return VerifiedReads.output(try value(view), verified, unproven: ProvenRecordFields.offerUnproven)
     }
 
     static let purchases = AgoraTool(

@@ -1,3 +1,4 @@
+import AgoraAPI
 import AgoraAPIModels
 import AgoraCore
 import AgoraState
@@ -68,8 +69,9 @@ enum TaskTools {
         let prove = try args.optionalBool("prove") ?? false
         try args.finish(consumed: ["task", "prove"])
         let (view, verified) = try await VerifiedReads.read(session, path: "/api/v1/tasks/\(id.hex)", key: TaskKeys.task(id),
-                                                            prove: prove, proof: \API.TaskView.proof)
-        return VerifiedReads.output(try value(view), verified)
+                                                            prove: prove, proof: \API.TaskView.proof,
+                                                            fields: { v, value throws(ProvenRecordFields.Refusal) in try ProvenRecordFields.task(v, id: id, value: value) })
+        return VerifiedReads.output(try value(view), verified, unproven: ProvenRecordFields.taskUnproven)
     }
 
     static let take = AgoraTool(
