@@ -12,12 +12,12 @@ import GRDB
 /// cannot: claims by time, author, tag and thread, and membership at a past height.
 struct ClaimIndex: BlockIndexer {
     func index(_ db: Database, _ batch: BlockStore.CommitBatch) throws {
-        try ClaimIndex.index(db, block: batch.block, receipts: batch.receipts)
+        try ClaimIndex.index(db, IndexedTransactions(block: batch.block, receipts: batch.receipts))
     }
 
-    static func index(_ db: Database, block: Block, receipts: [Receipt]) throws {
-        let height = block.header.height
-        let time = Int64(block.header.timestamp)
+    static func index(_ db: Database, _ txs: IndexedTransactions) throws {
+        let height = txs.height
+        let time = txs.time
         var insertClaim: Statement?
         var insertTag: Statement?
         var insertRole: Statement?
@@ -29,7 +29,7 @@ struct ClaimIndex: BlockIndexer {
             insertRole!.setUncheckedArguments([Data(group.bytes), Data(address.bytes), Int64(height), Int(role?.rawValue ?? 0)])
             try insertRole!.execute()
         }
-        for (i, tx) in block.transactions.enumerated() where receipts[i].succeeded {
+        for (i, tx) in txs.items {
             switch tx.body.payload {
             case .createGroup:
                 try role(LedgerID.group(creator: tx.sender, nonce: tx.body.nonce), tx.sender, .admin)

@@ -12,12 +12,13 @@ import GRDB
 /// and by party. Words come from `IntentWords`, the same function the matcher uses.
 struct IntentIndex: BlockIndexer {
     func index(_ db: Database, _ batch: BlockStore.CommitBatch) throws {
-        try IntentIndex.index(db, block: batch.block, receipts: batch.receipts, writes: batch.writes)
+        try IntentIndex.index(db, IndexedTransactions(block: batch.block, receipts: batch.receipts))
+        try IntentIndex.applyStatuses(db, batch.writes.entries.lazy.map { ($0.key.bytes, $0.value) })
     }
 
-    static func index(_ db: Database, block: Block, receipts: [Receipt], writes: WriteSet) throws {
-        let height = block.header.height
-        for (i, tx) in block.transactions.enumerated() where receipts[i].succeeded {
+    static func index(_ db: Database, _ txs: IndexedTransactions) throws {
+        let height = txs.height
+        for (i, tx) in txs.items {
             let position = Schema.position(height: height, index: i)
             switch tx.body.payload {
             case let .postIntent(content):
@@ -43,11 +44,14 @@ struct IntentIndex: BlockIndexer {
                 continue
             }
         }
-        // Status changes, from state's own record of them.
+    }
+
+    /// Status changes, from state's own record of them: a block's writes, or (rebuilding from
+    /// the state) every intent and settlement record.
+    static func applyStatuses<S: Sequence>(_ db: Database, _ entries: S) throws where S.Element == ([UInt8], [UInt8]?) {
         let ip = IntentKeys.intentPrefix, sp = IntentKeys.settlementPrefix
-        for e in writes.entries {
-            let key = e.key.bytes
-            if key.count == ip.count + 32, key.starts(with: ip), let raw = e.value, let r = try? IntentRecord(canonicalBytes: raw) {
+        for (key, value) in entries {
+            if key.count == ip.count + 32, key.starts(with: ip), let raw = value, let r = try? IntentRecord(canonicalBytes: raw) {
                 let id = Data(key[ip.count...])
                 guard let row = try Row.fetchOne(db, sql: "SELECT position, status, group_id, kind FROM intents WHERE id = ?", arguments: [id]) else {
                     continue
@@ -65,7 +69,7 @@ struct IntentIndex: BlockIndexer {
                     let words = IntentWords.counts(c.text, asset: c.terms.asset)
                     try addWords(db, group: c.group, kind: c.kind, position: position, words: words, length: words.reduce(0) { $0 + $1.count })
                 }
-            } else if key.count == sp.count + 32, key.starts(with: sp), let raw = e.value, let s = try? SettlementRecord(canonicalBytes: raw) {
+            } else if key.count == sp.count + 32, key.starts(with: sp), let raw = value, let s = try? SettlementRecord(canonicalBytes: raw) {
                 try db.execute(sql: "UPDATE settlements SET status = ? WHERE id = ?", arguments: [Int(s.status.rawValue), Data(key[sp.count...])])
             }
         }

@@ -11,13 +11,13 @@ import GRDB
 /// cannot: tasks by group, state and assignee, in creation order, with their text.
 struct TaskIndex: BlockIndexer {
     func index(_ db: Database, _ batch: BlockStore.CommitBatch) throws {
-        try TaskIndex.index(db, block: batch.block, receipts: batch.receipts)
+        try TaskIndex.index(db, IndexedTransactions(block: batch.block, receipts: batch.receipts))
     }
 
-    static func index(_ db: Database, block: Block, receipts: [Receipt]) throws {
-        let height = block.header.height
-        let time = Int64(block.header.timestamp)
-        for (i, tx) in block.transactions.enumerated() where receipts[i].succeeded {
+    static func index(_ db: Database, _ txs: IndexedTransactions) throws {
+        let height = txs.height
+        let time = txs.time
+        for (i, tx) in txs.items {
             let position = Schema.position(height: height, index: i)
             func step(_ task: Hash, _ state: TaskState, assignee: Address? = nil) throws {
                 // The row exists: state only lets a step succeed on a task a committed (or earlier

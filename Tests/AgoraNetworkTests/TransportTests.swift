@@ -118,14 +118,16 @@ struct TransportTests {
 
 /// The two timers of a link, each in a test of its own. They were one test: pings, rekey, then
 /// silence until the server's idle timeout. Its race was between clocks, not in the transport:
-/// the server's idle timer counts on its event loop from the last bytes it read (the
-/// handshake), while the pings come from the test's task on Swift's cooperative pool, which the
-/// full suite (every suite at once on two cores, many blocking that pool) starved for longer than
-/// the idle timeout — so the server closed a link the test had not yet used (3 s, then 10 s,
-/// then 30 s all failed that way or nearly), and the "not before the idle timeout" check measured
-/// from when the starved task resumed, not from the server's last read. Now the rekey test has no
-/// idle timer that can fire, and the idle test measures from before the dial, a bound the
-/// server's timer cannot beat whatever is scheduled when.
+/// the server's idle timer counts on its NIO event loop from the last bytes it read (the
+/// handshake), while the pings come from the test's task on Swift's cooperative pool, which a
+/// loaded run starves: with the network suite beside four CPU spinners on two cores (2026-12-06),
+/// tests that need under 3 s were reported at 59–62 s. A task starved past the idle timeout
+/// sends its pings to a link the server has already closed (3 s, 10 s and 30 s timeouts all
+/// failed in CI), and the "not before the idle timeout" check measured from when the starved
+/// task resumed, not from the server's last read. That failure itself did not reproduce in four
+/// such runs here (the 3 s original passed); the cause is this reading plus the starvation seen.
+/// Now the rekey test has no idle timer that can fire, and the idle test measures from before
+/// the dial, a bound the server's timer cannot beat whatever is scheduled when.
 @Suite("Transport timers")
 struct TransportTimerTests {
     @Test("a live link survives a timer rekey on both sides: each receiver switches keys at the announced point")

@@ -4,7 +4,8 @@ serves corrupted chunks (the test-only `testing.corruptSnapshotChunks`). A fifth
 empty with `stateSync.enabled`, finds the snapshots, verifies the snapshot's header from the
 genesis validator set, fetches the chunks from several peers, bans the corrupting one, restores
 the state, block-syncs to the head and then answers like the validators: the same state root at
-the same height, the same account and the same claim record (with proofs to that root)."""
+the same height, the same account and the same claim record (with proofs to that root), and the
+same claim, task and intent — committed before the snapshot — from its rebuilt indexes."""
 import json
 import os
 import re
@@ -39,8 +40,16 @@ def test_a_new_node_state_syncs_past_a_corrupting_peer_and_matches_the_validator
         group = re.search(r"group ([0-9a-f]{64})", cli("tx", "group", "create", "--node", net.urls[0], "--keys", keys, "--key", "alice",
                                                         "--name", "lab", "--wait", "--timeout", "60")).group(1)
         claim = re.search(r"claim ([0-9a-f]{64})", cli("tx", "claim", "publish", "--node", net.urls[1], "--keys", keys, "--key", "alice",
-                                                        "--group", group, "--text", "state sync keeps this claim",
+                                                        "--group", group, "--text", "state sync keeps this claim", "--tag", "sync",
                                                         "--wait", "--timeout", "60")).group(1)
+        # Indexed records made before the snapshot: served by the synced node from the indexes it
+        # rebuilds from the state (docs/state-sync.md, "Indexes").
+        task = re.search(r"task ([0-9a-f]{64})", cli("tx", "task", "create", "--node", net.urls[2], "--keys", keys, "--key", "alice",
+                                                      "--group", group, "--title", "check the synced node", "--reward", "5",
+                                                      "--wait", "--timeout", "60")).group(1)
+        intent = re.search(r"intent ([0-9a-f]{64})", cli("tx", "intent", "post", "--node", net.urls[0], "--keys", keys, "--key", "alice",
+                                                          "--group", group, "--kind", "offer", "--text", "spare snapshot bandwidth",
+                                                          "--wait", "--timeout", "60")).group(1)
         start = net.height(0)
         net.wait("two more snapshots are written", lambda: any(s["height"] > start for s in get(net.urls[0], "/api/v1/snapshots")["items"])
                  and len(get(net.urls[0], "/api/v1/snapshots")["items"]) == 2, timeout=90)
@@ -84,6 +93,17 @@ def test_a_new_node_state_syncs_past_a_corrupting_peer_and_matches_the_validator
         mine = get(net.urls[4], f"/api/v1/proofs/state?key={key}&height={target}")
         theirs = get(net.urls[0], f"/api/v1/proofs/state?key={key}&height={target}")
         assert mine["value"] and mine["value"] == theirs["value"] and mine["stateRoot"] == theirs["stateRoot"]
+        # The claim, task and intent committed below the snapshot: the same JSON as a validator's,
+        # found by tag and by context retrieval too, from indexes node4 rebuilt from the state.
+        for path in (f"/api/v1/claims/{claim}", f"/api/v1/tasks/{task}", f"/api/v1/intents/{intent}",
+                     f"/api/v1/groups/{group}/claims?tag=sync", f"/api/v1/claims/{claim}/thread"):
+            assert get(net.urls[4], path) == get(net.urls[0], path), path
+        assert get(net.urls[4], f"/api/v1/claims/{claim}")["height"] <= height
+        assert get(net.urls[4], f"/api/v1/tasks/{task}")["title"] == "check the synced node"
+        # (Scores weigh recency against each node's own head, so the items are compared without them.)
+        ctx = [[(c["claim"], c["text"], c["tags"], c["height"]) for c in get(net.urls[i], f"/api/v1/groups/{group}/context?q=state+sync+claim")["items"]]
+               for i in (4, 0)]
+        assert ctx[0] == ctx[1] and [c[0] for c in ctx[0]] == [claim], ctx
         # A verified check of the same answer through the light client, against node4.
         cli("query", "account", alice, "--node", net.urls[4], "--verify", "--genesis", os.path.join(net.dir, "genesis.json"))
     finally:

@@ -6,7 +6,8 @@ import AgoraCore
 /// proposer from the group's treasury. Its author may later retract it with a reason: the claim
 /// stays in history, marked (`claims/r/ID` holds the height), and the node's index leaves it out
 /// of default queries and of context retrieval. State keeps a small record per claim for these
-/// rules; the content stays in the transaction and the node's SQLite index serves the queries.
+/// rules; the content stays in the transaction (which state keeps as a `TransactionOrigin`, see
+/// Origins/) and the node's SQLite index serves the queries.
 public enum Claims {
     static func publish(_ state: StateOverlay, id: Hash, author: Address, content: ClaimContent, context: BlockContext,
                         bank: BankParams, treasuryCredit: inout Amount) throws -> ExecutionFailure? {

@@ -52,6 +52,12 @@ public struct BlockExecutor: Sendable {
         for (i, tx) in transactions.enumerated() {
             switch try executor.apply(tx, context: context, params: params, state: state, treasuryCredit: &treasuryCredit) {
             case let .included(receipt):
+                if receipt.succeeded, TransactionOrigin.isIndexed(tx.body.payload) {
+                    // What the module indexes read, committed by the state root (TransactionOrigin).
+                    let origin = TransactionOrigin(time: context.timestamp, feePaid: receipt.feePaid, transaction: tx)
+                    try state.set(OriginKeys.origin(position: OriginKeys.position(height: context.height, index: included.count)),
+                                  origin.canonicalBytes)
+                }
                 included.append(tx)
                 receipts.append(receipt)
             case let .rejected(reason):

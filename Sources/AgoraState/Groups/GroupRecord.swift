@@ -89,7 +89,8 @@ public struct GroupMembership: Hashable, Sendable, CanonicalCodable {
 }
 
 /// What state keeps of a claim: just enough for the rules (a reply's parent must exist and be
-/// in the same group). The text, tags and artifacts stay in the transaction; the node's SQLite
+/// in the same group). The text, tags and artifacts stay in the transaction (kept whole in the
+/// state as its `TransactionOrigin`, for index rebuilds); the node's SQLite
 /// index serves the queries.
 public struct ClaimRecord: Hashable, Sendable, CanonicalCodable {
     public var group: Hash

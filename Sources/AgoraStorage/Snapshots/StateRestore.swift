@@ -5,7 +5,7 @@ import GRDB
 
 /// Building a node's database from a snapshot (state sync), never in place: the whole database —
 /// identity, state table, state tree at the snapshot height, that height's header and commit as
-/// the head — is written to a staging file, checked (every chunk against the
+/// the head, the module indexes rebuilt from that state — is written to a staging file, checked (every chunk against the
 /// manifest, the manifest root against the verified header, the rebuilt tree's root against the
 /// header), and only then moved over `agora.sqlite` by one `rename`. A crash or a refusal at any
 /// point leaves the old database as it was and the staging file to be deleted.
@@ -49,6 +49,9 @@ public enum StateRestore {
                     throw SnapshotFault.rebuiltRootMismatch(height: manifest.height, expected: header.stateRoot, got: tree.root)
                 }
                 try BlockStore.writeTree(db, tree)
+                // The module indexes from the state's origins (IndexRebuild.swift), before the
+                // database is installed: the API serves records made before the snapshot at once.
+                try BlockStore.rebuildIndexes(db)
                 try db.execute(sql: "INSERT INTO blocks(height, hash, header, seal, tx_count, timestamp) VALUES (?, ?, ?, ?, 0, ?)",
                                arguments: [Int64(header.height), Data(header.hash.bytes), Data(header.canonicalBytes),
                                            Data(seal.canonicalBytes), Int64(header.timestamp)])
