@@ -36,7 +36,8 @@ public struct LedgerQueries: Sendable {
     /// A state key's value at `height` (nil: the head) with its proof, header and commit.
     /// Throws `StateProofUnavailable` for a height outside the proof window.
     public func proveState(key: StateKey, height: UInt64? = nil) throws -> BlockStore.ProvenState {
-        try store.proveState(key: key, height: height ?? store.head().height)
+        // nil is resolved to the head inside the proof's own read: one snapshot, no second read.
+        try store.proveState(key: key, height: height)
     }
 
     /// The oldest height whose proofs this node still serves.

@@ -42,30 +42,42 @@ extension BlockStore {
         }
     }
 
-    /// A key's value at `height` with its proof, the block header at that height (whose
-    /// `stateRoot` the proof verifies against) and the commit that finalised it, read in one
-    /// snapshot. Heights outside the proof window are `StateProofUnavailable`.
-    public func proveState(key: StateKey, height: UInt64) throws -> ProvenState {
+    /// A key's value at `height` (nil: the head, read in the same snapshot) with its proof, the
+    /// block header at that height (whose `stateRoot` the proof verifies against) and the commit
+    /// that finalised it, read in one snapshot. Heights outside the proof window are
+    /// `StateProofUnavailable`. Headers, roots and pages of committed heights come from
+    /// `proofReads` when it holds them (they never change once committed).
+    public func proveState(key: StateKey, height asked: UInt64?) throws -> ProvenState {
         // The refusal leaves the read as a value: `read` turns whatever is thrown inside it into a
         // StorageError, and a height outside the window is the client's problem, not storage's.
         let outcome = try read("state proof") { db -> Result<ProvenState, StateProofUnavailable> in
-            let head = try self.head(db).height
+            // The head's height alone (one cached meta read), not the whole head record.
+            guard let head = try self.meta(db, MetaKey.headHeight).flatMap({ try? UInt64(canonicalBytes: $0) }) else {
+                throw StorageError.notInitialized(path: self.path)
+            }
+            let height = asked ?? head
             guard height >= 1 else { return .failure(.genesis) }
             guard height <= head else { return .failure(.beyondHead(height: height, head: head)) }
             let oldest = try self.oldestProvableHeight(db)
             guard height >= oldest else { return .failure(.pruned(height: height, oldest: max(oldest, 1))) }
-            guard let row = try Row.fetchOne(db, sql: "SELECT header, seal FROM blocks WHERE height = ?", arguments: [Int64(height)]) else {
-                throw StorageError.corrupt(what: "block \(height) at or below the head is missing")
+            let sealed = try self.proofReads.header(height) { try self.sealedHeader(db, height) }
+            let nodes = ProofReadCache.Nodes(base: DatabaseTreeNodes(db: db), cache: self.proofReads)
+            let proven = try StateTree.prove(nodes, key: key.bytes, version: height)
+            guard proven.root == sealed.header.stateRoot else {
+                throw StorageError.corrupt(what: "state tree root at \(height) is \(proven.root), the header says \(sealed.header.stateRoot)")
             }
-            let header = try self.decode(BlockHeader.self, try row.stored("header", of: "block \(height)"), "header \(height)")
-            let seal = try self.decode(Commit.self, try row.stored("seal", of: "block \(height)"), "seal \(height)")
-            let proven = try StateTree.prove(DatabaseTreeNodes(db: db), key: key.bytes, version: height)
-            guard proven.root == header.stateRoot else {
-                throw StorageError.corrupt(what: "state tree root at \(height) is \(proven.root), the header says \(header.stateRoot)")
-            }
-            return .success(ProvenState(key: key, height: height, value: proven.value, proof: proven.proof, header: header, seal: seal))
+            return .success(ProvenState(key: key, height: height, value: proven.value, proof: proven.proof, header: sealed.header, seal: sealed.seal))
         }
         return try outcome.get()
+    }
+
+    /// The header and commit of a committed height, from SQLite.
+    private func sealedHeader(_ db: Database, _ height: UInt64) throws -> ProofReadCache.SealedHeader {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT header, seal FROM blocks WHERE height = ?"), arguments: [Int64(height)]) else {
+            throw StorageError.corrupt(what: "block \(height) at or below the head is missing")
+        }
+        return ProofReadCache.SealedHeader(header: try decode(BlockHeader.self, try row.stored("header", of: "block \(height)"), "header \(height)"),
+                                           seal: try decode(Commit.self, try row.stored("seal", of: "block \(height)"), "seal \(height)"))
     }
 
     public struct ProvenState: Sendable, Equatable {

@@ -41,6 +41,34 @@ struct StateTreeStoreTests {
         }
     }
 
+    @Test("proofs read through the cache equal proofs read from SQLite, as blocks commit and prune; a cached height pruned since is refused")
+    func cachedProofsMatchStored() throws {
+        let store = try blocks.tempStore()
+        try store.initialize(try blocks.genesis())
+        let keys = [BankKeys.account(blocks.alice.address), StateKey("bank/acct/", [1, 2, 3])]
+        for _ in 0..<8 {
+            try commitBlocks(store, count: 1, window: 3)
+            let head = try store.head().height
+            for height in max(try store.oldestProvableHeight(), 1)...head {
+                for key in keys {
+                    let cached = try store.proveState(key: key, height: height)
+                    // The same proof from SQLite alone, in a snapshot of its own.
+                    let stored = try store.read("uncached") { db in
+                        try StateTree.prove(BlockStore.DatabaseTreeNodes(db: db), key: key.bytes, version: height)
+                    }
+                    #expect(cached.value == stored.value && cached.proof == stored.proof && cached.header.stateRoot == stored.root)
+                    #expect(cached.header == (try #require(try store.block(height: height))).block.header)
+                }
+            }
+            #expect(try store.proveState(key: keys[0], height: nil).height == head)
+        }
+        // Height 4 was cached while provable; the window has moved past it since.
+        #expect(try store.oldestProvableHeight() > 4)
+        #expect(throws: StateProofUnavailable.self) { try store.proveState(key: keys[0], height: 4) }
+        let counts = store.proofReads.counts
+        #expect(counts.headers <= ProofReadCache.defaultHeights && counts.pages <= ProofReadCache.defaultPages && counts.roots > 0)
+    }
+
     @Test("pruning keeps the window provable, refuses older heights by name, and bounds the stored pages")
     func pruning() throws {
         let store = try blocks.tempStore()

@@ -15,6 +15,7 @@ import tempfile
 
 import pytest
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -161,7 +162,8 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     expected = [str(add), "add node4", "validator_change", "voting_period", str(proposal["votingEnd"]), "3000000", "0", "0", "0", "4000000"]
     try:
         page.execute_async_script("refresh().then(() => arguments[0](), () => arguments[0]())")
-        WebDriverWait(page, 5).until(lambda d: panel_row(d, add) == expected)
+        # The panel rebuilds its rows every 2 s: a row read mid-rebuild is stale, so read again.
+        WebDriverWait(page, 5, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: panel_row(d, add) == expected)
         page.save_screenshot(os.path.join(net.dir, "admin-gov.png"))
     finally:
         page.quit()
