@@ -105,11 +105,14 @@ package struct NodeAPI: Sendable {
 }
 
 /// Polls `condition` until it holds or `timeout` seconds pass (errors count as "not yet").
+/// The condition is tried once more after the deadline, so a poller whose sleep overran it on
+/// a starved executor judges the present state, not only the state before it slept.
 package func waitUntil(_ what: String, timeout: Double, poll: Duration = .milliseconds(200),
                _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
+    while true {
         if (try? await condition()) == true { return }
+        guard Date() < deadline else { break }
         try await Task.sleep(for: poll)
     }
     throw NetworkSimulation.Failure.timeout(what)

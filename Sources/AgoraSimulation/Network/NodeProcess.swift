@@ -87,13 +87,18 @@ public final class NodeProcess: @unchecked Sendable {
     }
 
     /// The last word of the first stdout line containing `marker`.
+    ///
+    /// The file is read once more after the deadline passes: a poller starved by a loaded
+    /// cooperative pool (a parallel `swift test` on two cores kept one asleep for over 60 s in
+    /// CI on 2026-12-06) must not report a line as missing that the node printed long before.
     func printed(_ marker: String, timeout: Double) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {
             if let line = stdout.split(separator: "\n").first(where: { $0.contains(marker) }) {
                 return String(line.split(separator: " ").last!)
             }
             if !process.isRunning { throw Failure.exited(process.terminationStatus, stderr) }
+            guard Date() < deadline else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw Failure.timeout("node did not print \"\(marker)\"; stderr: \(stderr.suffix(2_000))")
