@@ -105,7 +105,8 @@ extension Chain {
     /// events file through `ModuleEventRegistry`).
     func publishEvents(hash: Hash, header: BlockHeader, executed: ExecutedBlock, params: BankParams, feeRoundsUp: Bool) {
         let context = BlockEventContext(height: header.height, timestamp: header.timestamp, params: params, feeRoundsUp: feeRoundsUp,
-                                        writes: executed.writes, metrics: metrics, logger: logger)
+                                        writes: executed.writes, royalties: executed.royalties, state: cache,
+                                        metrics: metrics, logger: logger)
         let drafts = BlockEvents.drafts(hash: hash, proposer: header.proposer.address, executed: executed, block: context)
         events.publish(drafts)
         metrics.eventsPublished.increment(by: drafts.count)

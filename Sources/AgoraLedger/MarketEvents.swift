@@ -6,8 +6,9 @@ import AgoraState
 /// (a successful dispute: the buyer was refunded and the bond slashed) — and one per purchase the
 /// end of a block settled, `market.released` (seller paid) or `market.refunded` (the seller missed
 /// the delivery deadline). Transaction events are built from the transaction alone; settlement
-/// events from the block's write set (the purchase records whose status moved to settled), so
-/// publishing costs no state read either way.
+/// events from the block's write set (the purchase records whose status moved to settled) and,
+/// for the royalty shares a release paid, from the block's execution, so publishing costs no
+/// state read either way.
 struct MarketEvents: ModuleEvents {
     var tags: [Payload.Tag] { [.createOffer, .createOfferWithRoyalty, .cancelOffer, .buyOffer, .deliverKey, .disputePurchase] }
 
@@ -17,7 +18,7 @@ struct MarketEvents: ModuleEvents {
     }
 
     func appendBlock(_ block: BlockEventContext, to drafts: inout [EventBus.Draft]) {
-        for settlement in MarketEvents.settlements(block.writes, height: block.height, timestamp: block.timestamp) {
+        for settlement in MarketEvents.settlements(block.writes, royalties: block.royalties, height: block.height, timestamp: block.timestamp) {
             drafts.append(settlement)
             block.metrics.marketOperation(settlement.type == "market.released" ? "market_release" : "market_refund")
         }
@@ -56,8 +57,11 @@ struct MarketEvents: ModuleEvents {
     }
 
     /// Purchases that the block's end settled: status went from open to released or
-    /// refunded_undelivered (a dispute's refund has its own transaction event).
-    static func settlements(_ writes: WriteSet, height: UInt64, timestamp: UInt64) -> [EventBus.Draft] {
+    /// refunded_undelivered (a dispute's refund has its own transaction event). A release lists
+    /// the royalty shares it paid (`royalties`, from the block's execution: no record keeps
+    /// them) and names their recipients among its accounts, so an author filtering by its
+    /// address sees what it earned.
+    static func settlements(_ writes: WriteSet, royalties: [RoyaltyPayment], height: UInt64, timestamp: UInt64) -> [EventBus.Draft] {
         var out: [EventBus.Draft] = []
         for entry in writes.entries where entry.key.bytes.starts(with: MarketKeys.purchasePrefix) {
             guard let now = entry.value, let before = entry.previous,
@@ -66,12 +70,21 @@ struct MarketEvents: ModuleEvents {
                   let id = Hash(bytes: entry.key.bytes.dropFirst(MarketKeys.purchasePrefix.count))
             else { continue }
             let released = p.status == .released
+            var data: [String: JSONValue] = [
+                "purchase": .string(id.hex), "offer": .string(p.offer.hex), "buyer": .string(p.buyer.description),
+                "seller": .string(p.seller.description), "price": .uint(p.price.units), "height": .uint(height), "time": .uint(timestamp),
+            ]
+            var accounts = [released ? p.seller : p.buyer]
+            if released {
+                let paid = royalties.filter { $0.purchase == id }
+                data["royalties"] = .array(paid.map {
+                    .object(["recipient": .string($0.recipient.description), "amount": .uint($0.amount.units), "claim": .string($0.claim.hex)])
+                })
+                for recipient in paid.map(\.recipient) where !accounts.contains(recipient) { accounts.append(recipient) }
+            }
+            let frozen = data
             out.append(.init(kind: .module, type: released ? "market.released" : "market.refunded", module: "market",
-                             accounts: [released ? p.seller : p.buyer], data: [
-                                 "purchase": .string(id.hex), "offer": .string(p.offer.hex), "buyer": .string(p.buyer.description),
-                                 "seller": .string(p.seller.description), "price": .uint(p.price.units), "height": .uint(height),
-                                 "time": .uint(timestamp),
-                             ]))
+                             accounts: accounts, data: frozen))
         }
         return out
     }

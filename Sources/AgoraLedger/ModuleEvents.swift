@@ -37,6 +37,12 @@ struct BlockEventContext {
     let feeRoundsUp: Bool
     /// The block's write set, sorted by key: records the block left, with their previous values.
     let writes: WriteSet
+    /// The royalty shares the block's settlements paid (`ExecutedBlock.royalties`).
+    let royalties: [RoyaltyPayment]
+    /// The committed state after the block, for the few events that name a record the
+    /// transaction does not carry (a retracted claim's group): read while the block is
+    /// published, never from a lazy field, so what an event says does not depend on when it is read.
+    let state: StateReader
     let metrics: NodeMetrics
     let logger: Logger
 }

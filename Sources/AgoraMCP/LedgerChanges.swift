@@ -12,6 +12,8 @@ import Synchronization
 public enum LedgerChange: Sendable, Equatable, Hashable {
     /// A claim was published in the group (its `agora://groups/{id}/claims` changed).
     case claimPublished(group: Hash)
+    /// A claim of the group was retracted (it left what `agora://groups/{id}/claims` lists).
+    case claimRetracted(group: Hash)
     /// A settlement naming these parties entered or left `proposed` (their
     /// `agora://agents/{address}/proposals` changed).
     case proposalsChanged(parties: [Address])
@@ -22,7 +24,7 @@ public enum LedgerChange: Sendable, Equatable, Hashable {
     func touches(_ target: LedgerResources.Target) -> Bool {
         switch (self, target) {
         case (.everything, _): return true
-        case let (.claimPublished(g), .groupClaims(id, nil)): return g == id
+        case let (.claimPublished(g), .groupClaims(id, nil)), let (.claimRetracted(g), .groupClaims(id, nil)): return g == id
         case let (.proposalsChanged(parties), .proposals(party)): return parties.contains(party)
         default: return false
         }
@@ -60,7 +62,7 @@ public protocol LedgerChangeSource: Sendable {
 
 /// The node's event bus as a change source: a bus subscription to the `claims` and `intents`
 /// modules (bounded by the bus's per-subscriber queue), each event read for the group of a
-/// published claim or the parties of a settlement whose `proposed` list changed.
+/// published or retracted claim or the parties of a settlement whose `proposed` list changed.
 public struct EventBusChanges: LedgerChangeSource {
     let bus: EventBus
 
@@ -109,6 +111,9 @@ public struct EventBusChanges: LedgerChangeSource {
         guard let type = object["type"] as? String else { return [] }
         if type == "claims.published", let group = (object["group"] as? String).flatMap(Hash.init(hex:)) {
             return [.claimPublished(group: group)]
+        }
+        if type == "claims.retracted", let group = (object["group"] as? String).flatMap(Hash.init(hex:)) {
+            return [.claimRetracted(group: group)]
         }
         if proposalTypes.contains(type), let parties = object["parties"] as? [String] {
             return [.proposalsChanged(parties: parties.compactMap { try? Address.parse($0) })]

@@ -51,4 +51,40 @@ struct GroupEventsTests {
         #expect(claimEvent.json.contains("\"time\":2000"))
         #expect(batch[1].accounts.contains(bob.address))
     }
+
+    @Test("claims.retracted names the retracted claim's group, whether the claim was published in an earlier block or the same one")
+    func retractionNamesGroup() async throws {
+        let validator = SigningKey(), alice = SigningKey()
+        let dir = NSTemporaryDirectory() + "agora-retract-events-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = try BlockStore(path: dir + "/agora.sqlite")
+        try store.initialize(try Genesis(
+            chainID: "ev", genesisTime: 1_000, validators: [.init(publicKey: validator.publicKey.hex, power: 1)],
+            params: .init(treasury: Address(raw: [UInt8](repeating: 3, count: 20)).description, transferFeeBps: 0, minFee: Amount(1)!,
+                          faucetAmount: .zero, maxTotalSupply: Amount(1_000_000)!, maxAccountBalance: Amount(1_000_000)!, blockReward: .zero),
+            allocations: [.init(address: alice.address.description, amount: Amount(10_000)!)]).resolve())
+        let chain = try Chain(store: store, validatorKey: validator, logger: Logger(label: "test"))
+        func send(_ nonce: UInt64, _ payload: Payload) throws {
+            try chain.submit(alice.sign(TransactionBody(chainID: "ev", sender: alice.publicKey, nonce: nonce, fee: Amount(1)!,
+                                                        expiresAt: 100, payload: payload)))
+        }
+        let group = LedgerID.group(creator: alice.address, nonce: 0)
+        let early = LedgerID.claim(author: alice.address, nonce: 1), late = LedgerID.claim(author: alice.address, nonce: 3)
+        let content = ClaimContent(group: group, text: "t", tags: [], parent: nil, artifacts: [])
+        try send(0, .createGroup(name: "g", policy: .none))
+        try send(1, .publishClaim(content))
+        try chain.produceBlock(now: 2_000)
+        let sub = chain.events.subscribe(.init(modules: ["claims"]))
+        try send(2, .retractClaim(claim: early, reason: "superseded"))
+        try send(3, .publishClaim(content))
+        try send(4, .retractClaim(claim: late, reason: "typo"))
+        try chain.produceBlock(now: 3_000)
+        var it = sub.events.makeAsyncIterator()
+        let batch = try #require(await it.next())
+        let events = batch.compactMap { try? JSONSerialization.jsonObject(with: Data($0.json.utf8)) as? [String: Any] }
+        let retracted = events.filter { $0["type"] as? String == "claims.retracted" }
+        #expect(retracted.map { $0["claim"] as? String } == [early.hex, late.hex])
+        #expect(retracted.map { $0["group"] as? String } == [group.hex, group.hex])
+        #expect(retracted.map { $0["reason"] as? String } == ["superseded", "typo"])
+    }
 }

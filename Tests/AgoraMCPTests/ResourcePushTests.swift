@@ -20,6 +20,11 @@ import Testing
               data: ["group": .string(group.hex), "claim": .string(String(repeating: "ab", count: 32))])
     }
 
+    static func retraction(in group: Hash) -> EventBus.Draft {
+        .init(kind: .module, type: "claims.retracted", module: "claims",
+              data: ["group": .string(group.hex), "claim": .string(String(repeating: "cd", count: 32)), "reason": .string("wrong")])
+    }
+
     static func settlement(_ status: String, parties: [Address]) -> EventBus.Draft {
         .init(kind: .module, type: "intents.settlement_\(status)", module: "intents", accounts: parties,
               data: ["parties": .array(parties.map { .string($0.description) }), "status": .string(status)])
@@ -67,6 +72,17 @@ import Testing
         let (_, task) = try await started(bus, client)
         bus.publish([Self.claim(in: Self.otherGroup)])
         bus.publish([Self.claim(in: Self.group)])
+        #expect(await eventually { client.uris == [Self.claimsURI] })
+        task.cancel()
+    }
+
+    @Test("a retraction of a watched group's claim is pushed (the group's claims changed); one in another group is not")
+    func retractionIsPushed() async throws {
+        let bus = EventBus()
+        let client = Client()
+        let (_, task) = try await started(bus, client)
+        bus.publish([Self.retraction(in: Self.otherGroup)])
+        bus.publish([Self.retraction(in: Self.group)])
         #expect(await eventually { client.uris == [Self.claimsURI] })
         task.cancel()
     }
@@ -171,8 +187,10 @@ import Testing
         let party = ResourcePushTests.party
         let frame = #"{"type":"events","events":[{"type":"claims.published","group":"\#(g.hex)","seq":1},"#
             + #"{"type":"intents.settlement_proposed","parties":["\#(party)"],"seq":2},"#
-            + #"{"type":"intents.settlement_finalised","parties":["\#(party)"],"seq":3},{"type":"groups.created","seq":4}]}"#
-        #expect(WebSocketChanges.changes(inFrame: Data(frame.utf8)) == [.claimPublished(group: g), .proposalsChanged(parties: [party])])
+            + #"{"type":"intents.settlement_finalised","parties":["\#(party)"],"seq":3},{"type":"groups.created","seq":4},"#
+            + #"{"type":"claims.retracted","group":"\#(g.hex)","claim":"\#(g.hex)","seq":5}]}"#
+        #expect(WebSocketChanges.changes(inFrame: Data(frame.utf8))
+            == [.claimPublished(group: g), .proposalsChanged(parties: [party]), .claimRetracted(group: g)])
         #expect(WebSocketChanges.changes(inFrame: Data(#"{"type":"subscribed","lastSeq":9}"#.utf8)).isEmpty)
         #expect(WebSocketChanges.changes(inFrame: Data("not json".utf8)).isEmpty)
     }

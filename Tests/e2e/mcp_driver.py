@@ -4,7 +4,11 @@ node's streamable HTTP endpoint (`/mcp`). Two agents, alice and bob, act through
 sessions (over HTTP each with its own bearer token, from MCP_TOKENS); every tool is called and
 every successful result's structuredContent is checked against the tool's outputSchema (and
 against its text content); bad arguments must come back as tool errors; alice subscribes to
-her group's new claims and sees bob's reply arrive. The 2.x client must speak 2026-07-28
+her group's new claims and sees bob's reply arrive, then his retraction. The market dispute and
+the settlement tools are driven to success too: a seller who delivers a wrong key (alice, through
+the CLI, which lets a seller deliver any key) is disputed by bob over MCP; the node's mediator
+(test_mcp.py starts the node with one) proposes two pairs of the agents' intents, both accepted
+over MCP, one then challenged. The 2.x client must speak 2026-07-28
 (server/discover, no session), the 1.x client a handshake revision. Prints one JSON line of
 what it saw and exits non-zero naming the first check that failed.
 
@@ -18,7 +22,10 @@ import contextlib
 import json
 import time
 import os
+import secrets
+import subprocess
 import sys
+import tempfile
 import urllib.request
 
 import jsonschema
@@ -168,7 +175,60 @@ REQUIRED_TOOLS = {"whoami", "get_balance", "transfer", "list_groups", "get_group
                   "publish_claim", "search_claims", "get_claim", "get_thread", "upload_artifact", "fetch_artifact",
                   "create_task", "list_tasks", "get_task", "take_task", "assign_task", "update_task", "heartbeat", "get_presence",
                   "list_offers", "get_offer", "list_purchases", "market_offer", "market_buy", "market_deliver", "market_receive",
-                  "market_dispute", "post_intent", "list_my_intents", "list_proposals", "accept_settlement", "challenge_settlement"}
+                  "market_dispute", "post_intent", "list_my_intents", "list_proposals", "accept_settlement", "challenge_settlement",
+                  "retract_claim", "get_intent", "compile_context"}
+
+
+def cheat_deliver(node, keys, binary, purchase):
+    """alice delivers a random content key for `purchase` with the CLI (it warns and lets her:
+    the chain judges deliveries), so that bob's dispute can succeed."""
+    with tempfile.NamedTemporaryFile("w", suffix=".content-key", delete=False) as f:
+        f.write(secrets.token_hex(32))
+    r = subprocess.run([binary, "market", "deliver", purchase, "--content-key", f.name, "--node", node,
+                        "--key", os.path.join(keys, "alice.json"), "--wait"], capture_output=True, text=True, timeout=120)
+    os.unlink(f.name)
+    assert r.returncode == 0 and "does not match" in r.stderr, f"cheating delivery: {r.stdout} {r.stderr}"
+
+
+async def proposals_naming(agent, pairs, seconds=90):
+    """Waits (bounded) for the node's mediator to propose each pair of intents; returns the
+    settlements by pair."""
+    deadline = time.monotonic() + seconds
+    while True:
+        page = await agent.ok("list_proposals", {"status": "all", "limit": 500})
+        found = {pair: s for pair in pairs for s in page["items"] if set(s["intents"]) == set(pair)}
+        if len(found) == len(pairs):
+            return found
+        assert time.monotonic() < deadline, f"the mediator proposed {len(found)} of {len(pairs)} pairs: {page['items']}"
+        await asyncio.sleep(0.5)
+
+
+async def settlements(node, alice, bob, group, tag):
+    """Two pairs of complementary intents; the mediator proposes both; both agents accept both
+    (accept_settlement); bob challenges the second (challenge_settlement)."""
+    labels = await alice.ok("post_intent", {"group": group, "kind": "offer", "text": f"Labelling of street images, bounding boxes ({tag})",
+                                            "terms": "asset=labelling price=100..200", "bond": 5})
+    wants = await bob.ok("post_intent", {"group": group, "kind": "request", "text": f"Need street images labelled with bounding boxes ({tag})",
+                                         "terms": "asset=labelling price=150..250", "bond": 5})
+    texts = await alice.ok("post_intent", {"group": group, "kind": "offer", "text": f"Translation of manuals from German to English ({tag})",
+                                           "terms": "asset=translation price=300..500", "bond": 5})
+    needs = await bob.ok("post_intent", {"group": group, "kind": "request", "text": f"Manuals to translate from German into English ({tag})",
+                                         "terms": "asset=translation price=400..600", "bond": 5})
+    got = await bob.ok("get_intent", {"intent": wants["intent"]})
+    assert got["id"] == wants["intent"] and got["kind"] == "request" and got["author"] == (await bob.ok("whoami"))["address"], got
+    accepted, challenged = (labels["intent"], wants["intent"]), (texts["intent"], needs["intent"])
+    found = await proposals_naming(bob, [accepted, challenged])
+    for pair in (accepted, challenged):
+        for agent in (alice, bob):
+            ok = await agent.ok("accept_settlement", {"settlement": found[pair]["id"]})
+            assert ok["status"] == "committed" and ok["settlement"] == found[pair]["id"], ok
+    assert rest(node, f"/api/v1/settlements/{found[accepted]['id']}")["status"] == "accepted"
+    sid = found[challenged]["id"]
+    ok = await bob.ok("challenge_settlement", {"settlement": sid, "reason": "the manuals were machine-translated", "bond": 10})
+    assert ok["status"] == "committed" and ok["settlement"] == sid, ok
+    st = rest(node, f"/api/v1/settlements/{sid}")
+    assert st["status"] == "challenged", st
+    return {"accepted": found[accepted]["id"], "challenged": sid}
 
 
 async def scenario(transport, node, keys, binary):
@@ -286,11 +346,14 @@ async def scenario(transport, node, keys, binary):
                                                 "terms": "asset=proofreading price=10..20"})
         mine = await alice.ok("list_my_intents", {"status": "open"})
         assert posted["intent"] in [i["id"] for i in mine["items"]], mine
-        assert (await alice.ok("list_proposals", {"status": "all"}))["items"] == []
+        proposed = (await alice.ok("list_proposals", {"status": "all", "limit": 500}))["items"]
+        assert not [p for p in proposed if posted["intent"] in p["intents"]], proposed
         for tool in ("accept_settlement", "challenge_settlement"):
             args = {"settlement": "ab" * 32} if tool == "accept_settlement" else {"settlement": "ab" * 32, "reason": "no", "bond": 10}
             err, value, _ = await bob.call(tool, args)
             assert err and value["error"]["code"], (tool, value)
+        # The success paths, with the node's mediator proposing (test_intents.py drives it at length).
+        seen["settlements"] = await settlements(node, alice, bob, group, f"{transport} {VERSION}")
 
         # Market: alice sells a text, bob buys, alice delivers, bob receives it decrypted and verified.
         secret = f"the recipe, {transport} {VERSION}"
@@ -310,6 +373,20 @@ async def scenario(transport, node, keys, binary):
         await bob.fails("market_deliver", {"purchase": bought["purchase"]}, "not_purchase_seller")
         await alice.fails("market_receive", {"purchase": bought["purchase"]}, "not_purchase_buyer")
         await bob.fails("market_dispute", {"purchase": bought["purchase"]}, "delivered_key_valid")
+        # A cheating seller: alice delivers a key that does not open the content; bob's dispute
+        # succeeds (the chain opens the delivery with his revealed one-time key), refunding him
+        # and slashing her bond.
+        cheat = await alice.ok("market_offer", {"content": f"not what you get, {transport}", "title": "bait", "price": 70, "bond": 30,
+                                                "deliveryWindowMs": 60000, "disputeWindowMs": 60000})
+        baited = await bob.ok("market_buy", {"offer": cheat["offer"]})
+        await asyncio.to_thread(cheat_deliver, node, keys, binary, baited["purchase"])
+        before = (await bob.ok("get_balance"))["balance"]
+        disputed = await bob.ok("market_dispute", {"purchase": baited["purchase"]})
+        assert disputed["status"] == "committed" and disputed["purchase"] == baited["purchase"], disputed
+        assert rest(node, f"/api/v1/market/purchases/{baited['purchase']}")["status"] == "refunded_disputed"
+        assert rest(node, f"/api/v1/market/offers/{cheat['offer']}")["status"] == "slashed"
+        assert (await bob.ok("get_balance"))["balance"] == before + 70 + 30 - disputed["feePaid"]
+        seen["disputed"] = baited["purchase"]
 
         resources = await alice.resources()
         assert f"agora://groups/{group}" in resources, resources
@@ -317,6 +394,22 @@ async def scenario(transport, node, keys, binary):
         assert res["group"]["id"] == group
         res = await alice.read(f"agora://threads/{reply['claim']}")
         assert len(res["claims"]) == 2
+
+        context = await alice.ok("compile_context", {"group": group, "query": "cache latency", "budget": 500})
+        assert first["claim"] in [i["claim"] for i in context["items"]], context
+
+        # bob retracts his reply: alice, watching the group's claims, is told (claims.retracted
+        # names the claim's group), and the reply leaves the default list.
+        while not alice.updates.empty():  # 1.x: drop notifications queued by the first subscription
+            alice.updates.get_nowait()
+        async with alice.subscribe([claims_uri]) as (honored, wait):
+            assert honored == [claims_uri], honored
+            await bob.fails("retract_claim", {"claim": first["claim"], "reason": "not mine"}, "not_claim_author")
+            gone = await bob.ok("retract_claim", {"claim": reply["claim"], "reason": "could not reproduce"})
+            assert gone["claim"] == reply["claim"], gone
+            await wait(claims_uri, 20)
+        page = await alice.ok("search_claims", {"group": group, "since": 0})
+        assert [c["id"] for c in page["items"]] == [first["claim"]], page
 
         # Bad input: typed tool errors naming the argument, and nothing committed.
         await alice.fails("transfer", {"to": b["address"], "amount": "seven"}, "wrong_type")

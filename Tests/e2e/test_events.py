@@ -1,6 +1,7 @@
 """The WebSocket event stream: order, filters, replay after reconnect, and its limits."""
 import asyncio
 import json
+import re
 import subprocess
 
 import pytest
@@ -61,6 +62,31 @@ def test_account_filter_sees_its_transfer_and_module_event(node):
             assert set(types) == {"tx.pending", "tx.committed", "bank.transfer"}
             transfer = next(e for e in events if e["type"] == "bank.transfer")
             assert transfer["to"] == to and transfer["amount"] == 11
+    asyncio.run(run())
+
+
+def test_a_retraction_event_names_the_claims_group(node):
+    """claims.retracted carries the retracted claim's group, so a subscriber following one group
+    (filtering the claims module by `group`) sees its retractions, not only its new claims."""
+    dev = node.data + "/keys/dev.json"
+
+    def tx(*args):
+        return node.cli("tx", *args, "--node", node.url, "--key", dev, "--wait").stdout
+
+    async def run():
+        async with websockets.connect(ws_url(node)) as ws:
+            await ws.send(json.dumps({"op": "subscribe", "modules": ["claims"]}))
+            assert (await recv_json(ws))["type"] == "subscribed"
+            group = re.search(r"group ([0-9a-f]{64})", await asyncio.to_thread(tx, "group", "create", "--name", "retractions")).group(1)
+            out = await asyncio.to_thread(tx, "claim", "publish", "--group", group, "--text", "a finding to take back")
+            claim = re.search(r"claim ([0-9a-f]{64})", out).group(1)
+            await asyncio.to_thread(tx, "claim", "retract", "--claim", claim, "--reason", "measured wrong")
+            events = []
+            while not any(e["type"] == "claims.retracted" for e in events):
+                events += await collect_events(ws, 1)
+            mine = [e for e in events if e.get("group") == group]
+            assert [e["type"] for e in mine] == ["claims.published", "claims.retracted"], events
+            assert mine[1]["claim"] == claim and mine[1]["reason"] == "measured wrong"
     asyncio.run(run())
 
 

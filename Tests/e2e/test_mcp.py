@@ -32,15 +32,24 @@ def mcp_node():
     keys = tempfile.mkdtemp(prefix="agora-e2e-mcp-keys-")
     agora("keys", "new", "--keys", keys, "--name", "alice")
     agora("keys", "new", "--keys", keys, "--name", "bob", "--encrypt", env={"AGORA_KEY_PASSWORD": KEY_PASSWORD})
-    n = Node(name="mcp", env={"AGORA_MCP_KEYS_DIR": keys, "AGORA_KEY_PASSWORD": KEY_PASSWORD, "AGORA_MCP_TOKEN": SHARED_TOKEN})
+    # The node is also a mediator (as in test_intents.py), so that the drivers' agents get real
+    # proposals to accept and challenge; its key is outside the agents' directory. Windows of 600
+    # blocks (2 min at 200 ms) leave a loaded machine time to accept and then challenge.
+    mediator_keys = tempfile.mkdtemp(prefix="agora-e2e-mcp-mediator-")
+    agora("keys", "new", "--keys", mediator_keys, "--name", "mediator")
+    mediator = os.path.join(mediator_keys, "mediator.json")
+    n = Node(name="mcp", env={"AGORA_MCP_KEYS_DIR": keys, "AGORA_KEY_PASSWORD": KEY_PASSWORD, "AGORA_MCP_TOKEN": SHARED_TOKEN,
+                              "AGORA_MEDIATOR_ENABLED": "true", "AGORA_MEDIATOR_KEY": mediator,
+                              "AGORA_MEDIATOR_ACCEPT_WINDOW": "600", "AGORA_MEDIATOR_CHALLENGE_WINDOW": "600"})
     n.start()
     # Tokens made while the node runs apply at once.
     n.tokens = {name: n.cli("mcp", "token", "create", "--data-dir", n.data, "--agent", name).stdout.strip() for name in ("alice", "bob")}
     n.tokens["*"] = SHARED_TOKEN
     dev = os.path.join(n.data, "keys", "dev.json")
-    for name in ("alice", "bob"):
-        address = json.load(open(os.path.join(keys, f"{name}.json")))["address"]
+    for path in (os.path.join(keys, "alice.json"), os.path.join(keys, "bob.json"), mediator):
+        address = json.load(open(path))["address"]
         agora("tx", "transfer", "--node", n.url, "--key", dev, "--to", address, "--amount", "100000", "--wait")
+    agora("tx", "intent", "register-mediator", "--node", n.url, "--key", mediator, "--stake", "1000", "--fee-bps", "200", "--wait")
     n.keys = keys
     yield n
     n.stop()
@@ -62,6 +71,7 @@ def test_python_mcp_client_drives_every_tool(mcp_node, line, transport):
     assert seen["tools"] >= 13
     assert seen["protocol"] == ("2026-07-28" if line == "2.x" else "2025-11-25"), seen
     assert seen["subscription"] == ("listen" if line == "2.x" else "resources/subscribe"), seen
+    assert seen["disputed"] and set(seen["settlements"]) == {"accepted", "challenged"}, seen
     print(f"mcp {line} {transport}: claim notification {seen['notified_after_commit_ms']} ms after its commit returned")
 
 

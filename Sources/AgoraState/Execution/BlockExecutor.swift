@@ -7,6 +7,8 @@ public struct ExecutedBlock: Sendable {
     public var receipts: [Receipt]
     public var rejected: [(Transaction, Rejection)]
     public var writes: WriteSet
+    /// The royalty shares this block's settlements paid, in payment order (for `market.released`).
+    public var royalties: [RoyaltyPayment] = []
 }
 
 public enum BlockRejection: Error, Equatable, Sendable, CustomStringConvertible {
@@ -66,7 +68,8 @@ public struct BlockExecutor: Sendable {
             }
         }
         // Before the treasury is credited, so that the fees of sales settling now are in this block's credit.
-        try Market.endBlock(state, context: context, bank: params, treasuryCredit: &treasuryCredit)
+        var royalties: [RoyaltyPayment] = []
+        try Market.endBlock(state, context: context, bank: params, treasuryCredit: &treasuryCredit, royalties: &royalties)
         if treasuryCredit > .zero, let failure = try Bank.credit(state, params.treasury, treasuryCredit, params: params) {
             // The treasury is exempt from the balance cap and the supply bounds every balance.
             throw StateFault.corrupt(key: "treasury", error: failure)
@@ -78,6 +81,6 @@ public struct BlockExecutor: Sendable {
         try Staking.endBlock(state, height: context.height)
         // Settlements whose acceptance deadline or challenge window ends at this height.
         try Intents.endBlock(state, height: context.height)
-        return ExecutedBlock(included: included, receipts: receipts, rejected: rejected, writes: state.writeSet())
+        return ExecutedBlock(included: included, receipts: receipts, rejected: rejected, writes: state.writeSet(), royalties: royalties)
     }
 }

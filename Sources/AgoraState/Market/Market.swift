@@ -108,7 +108,8 @@ public enum Market {
     /// End of every block, after its transactions and before the treasury is credited: settles
     /// every purchase due at or before the block's time (at most `maxBucketsPerBlock` seconds of
     /// buckets per block). Reads only the buckets that came due, so a block costs O(due) reads.
-    static func endBlock(_ state: StateOverlay, context: BlockContext, bank: BankParams, treasuryCredit: inout Amount) throws {
+    static func endBlock(_ state: StateOverlay, context: BlockContext, bank: BankParams, treasuryCredit: inout Amount,
+                         royalties: inout [RoyaltyPayment]) throws {
         guard var c = try clock(state) else { return }
         let now = context.timestamp / MarketBounds.bucketMs
         var walked: UInt64 = 0
@@ -121,7 +122,8 @@ public enum Market {
                 try state.set(key, nil)
                 for i in stride(from: 0, to: raw.count, by: 32) {
                     c.pending -= 1
-                    try settle(state, Hash(bytes: raw[i..<(i + 32)])!, context: context, bank: bank, treasuryCredit: &treasuryCredit)
+                    try settle(state, Hash(bytes: raw[i..<(i + 32)])!, context: context, bank: bank, treasuryCredit: &treasuryCredit,
+                               royalties: &royalties)
                 }
             }
             c.nextBucket += 1
@@ -132,7 +134,8 @@ public enum Market {
 
     /// Settles one purchase if its current phase has ended; a stale entry (the purchase was
     /// delivered, disputed or already settled since it was filed) changes nothing.
-    static func settle(_ state: StateOverlay, _ id: Hash, context: BlockContext, bank: BankParams, treasuryCredit: inout Amount) throws {
+    static func settle(_ state: StateOverlay, _ id: Hash, context: BlockContext, bank: BankParams, treasuryCredit: inout Amount,
+                       royalties log: inout [RoyaltyPayment]) throws {
         guard var p = try purchase(state, id) else { throw StateFault.corrupt(key: "market/due", error: MarketFault.unknownPurchase(id)) }
         guard p.status.isOpen, p.dueAt <= context.timestamp else { return }
         guard var offer = try offer(state, p.offer) else { throw StateFault.corrupt(key: "market/o", error: MarketFault.unknownOffer(p.offer)) }
@@ -145,7 +148,7 @@ public enum Market {
         } else {
             let fee = p.price.basisPoints(try feeBps(state, offer.terms, bank: bank))
             let proceeds = try p.price.subtracting(fee)
-            let royalties = try Royalties.pay(state, offer: p.offer, proceeds: proceeds)
+            let royalties = try Royalties.pay(state, offer: p.offer, purchase: id, proceeds: proceeds, log: &log)
             try pay(state, p.seller, try proceeds.subtracting(royalties))
             treasuryCredit = try treasuryCredit.adding(fee)
             p.status = .released

@@ -36,15 +36,34 @@ public enum Royalties {
 
     public static func royalty(offer: Hash, state: StateReader) throws -> Royalty? { try royalty(StateOverlay(base: state), offer) }
 
-    /// Pays the royalty of a settling sale of `offer` out of the market's holdings (the price was
-    /// escrowed there) and returns the total paid, which the seller does not get.
-    static func pay(_ state: StateOverlay, offer: Hash, proceeds: Amount) throws -> Amount {
+    /// Pays the royalty of a settling sale (`purchase` of `offer`) out of the market's holdings
+    /// (the price was escrowed there), appends each payment to `log` (what `market.released`
+    /// lists: no state records them) and returns the total paid, which the seller does not get.
+    static func pay(_ state: StateOverlay, offer: Hash, purchase: Hash, proceeds: Amount, log: inout [RoyaltyPayment]) throws -> Amount {
         guard let royalty = try royalty(state, offer), let sources = try Claims.sources(state, royalty.claim) else { return .zero }
         var paid = Amount.zero
         for (recipient, amount) in shares(of: pool(proceeds: proceeds, bps: royalty.bps), among: sources.authors) {
             try Market.pay(state, recipient, amount)
             paid = try paid.adding(amount)
+            log.append(RoyaltyPayment(purchase: purchase, claim: royalty.claim, recipient: recipient, amount: amount))
         }
         return paid
+    }
+}
+
+/// One royalty share a block's settlement paid: for the sale `purchase`, to `recipient` (an
+/// author of a source of `claim`, the claim the offer's royalty names). Kept by the block's
+/// execution (`ExecutedBlock.royalties`) for the events, not in state.
+public struct RoyaltyPayment: Sendable, Hashable {
+    public let purchase: Hash
+    public let claim: Hash
+    public let recipient: Address
+    public let amount: Amount
+
+    public init(purchase: Hash, claim: Hash, recipient: Address, amount: Amount) {
+        self.purchase = purchase
+        self.claim = claim
+        self.recipient = recipient
+        self.amount = amount
     }
 }
