@@ -358,7 +358,7 @@ async def scenario(transport, node, keys, binary):
         # Market: alice sells a text, bob buys, alice delivers, bob receives it decrypted and verified.
         secret = f"the recipe, {transport} {VERSION}"
         sale = await alice.ok("market_offer", {"content": secret, "title": "recipe", "price": 100, "bond": 10,
-                                               "deliveryWindowMs": 60000, "disputeWindowMs": 1000})
+                                               "deliveryWindowMs": 60000, "disputeWindowMs": 60000})
         offers = await bob.ok("list_offers", {"seller": a["address"]})
         assert sale["offer"] in [o["id"] for o in offers["items"]], offers
         bought = await bob.ok("market_buy", {"offer": sale["offer"]})
