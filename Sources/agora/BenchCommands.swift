@@ -181,6 +181,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Measure proofs served by this running node instead (http://HOST:PORT).") var node: String?
         @Option(help: "With --node: keep-alive connections.") var connections: Int = 8
         @Option(help: "With --node: seconds to measure.") var seconds: Double = 10
+        @Option(help: "With --node: the node's process ID, to report its CPU per proof.") var nodePid: Int32?
 
         func run() async throws {
             try await runCommand {
@@ -208,12 +209,19 @@ struct Bench: AsyncParsableCommand {
             print("machine: \(Benchmarks.Machine.current)")
             let verify = Benchmarks.verify(seconds: 2)
             let (keys, present) = try await ProofServingBenchmark.keys(endpoint: endpoint, limit: max(1, accounts))
-            let r = try await ProofServingBenchmark.run(endpoint: endpoint, keys: keys, present: present, connections: connections, seconds: seconds)
+            let r = try await ProofServingBenchmark.run(endpoint: endpoint, keys: keys, present: present, connections: connections, seconds: seconds,
+                                                        nodePID: nodePid)
             print("node \(endpoint): \(r.keys) keys (\(r.present) accounts, \(r.keys - r.present) absent), \(r.connections) keep-alive connections")
             print(String(format: "served %d proofs in %.1f s: %.0f proofs/s; failed %d; answer %.0f bytes mean",
                          r.served, r.seconds, r.perSecond, r.failed, r.meanAnswerBytes))
             print(String(format: "latency: p50 %.2f ms, p99 %.2f ms", r.latency.p50 * 1000, r.latency.p99 * 1000))
             print(String(format: "verify rate: %.0f/s; proofs served/verify ratio: %.2f", verify.perSecondAllCores, r.perSecond / verify.perSecondAllCores))
+            print(String(format: "client CPU: %.1f s (%.0f µs per proof)", r.clientCPUSeconds, r.clientMicrosecondsPerProof))
+            if let node = r.nodeCPUSeconds, let per = r.nodeMicrosecondsPerProof {
+                print(String(format: "node CPU: %.1f s (%.0f µs per proof)", node, per))
+            } else if let nodePid {
+                print("node CPU: /proc/\(nodePid)/stat not readable")
+            }
         }
     }
 
