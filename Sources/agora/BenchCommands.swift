@@ -8,7 +8,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self, StateSyncBench.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self, StateSyncBench.self, GovernanceBench.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -168,6 +168,26 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "ratio sync/replay: %.3f (target < 0.10)", r.ratio))
                 print(String(format: "peak RSS (process): %.0f MiB after building, %.0f MiB after sync, %.0f MiB after replay",
                              r.rssAfterBuildMiB, r.rssAfterSyncMiB, r.rssAfterReplayMiB))
+            }
+        }
+    }
+
+    struct GovernanceBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "governance",
+            abstract: "Governance's end-of-block cost for 1,000 open proposals and 10,000 votes, in the shapes of docs/governance.md (in memory).",
+            discussion: "Prints the median of --runs runs of governance's end of block per shape, and bench verify's rate in the same run as the ratio reference. Build with -c release for the figure the issue's 5 ms target is about.")
+        @Option(help: "Runs per shape (the median is printed).") var runs: Int = 7
+
+        func run() async throws {
+            try await runCommand {
+                guard (1...1_000).contains(runs) else { throw CLIError(Exit.invalidInput, "--runs 1…1000") }
+                print("machine: \(Benchmarks.Machine.current)")
+                let verify = Benchmarks.verify(seconds: 2)
+                print(String(format: "ed25519 verify (reference): %.0f/s on one core", verify.perSecondOneCore))
+                try GovernanceEndBlockBenchmark.run(runs: runs) { f in
+                    print(String(format: "governance end of block, %@: median %.3f ms", f.shape, f.medianMilliseconds))
+                }
             }
         }
     }
