@@ -29,15 +29,32 @@ extension APIRoutes {
                 }
                 height = value
             }
-            return try json(try stateProof(deps, StateKey(key), height: height))
+            return proofAnswer(deps, try proven(deps, StateKey(key), height: height))
         }
     }
 
-    /// The proof view of `key` at `height` (nil: the head), with typed refusals for heights
-    /// this node cannot prove.
+    /// The answer's JSON written directly, its height's share from `deps.proofAnswers`: the
+    /// same bytes as the `StateProofView` they describe, without JSONEncoder or the view.
+    static func proofAnswer(_ deps: APIDependencies, _ proven: BlockStore.ProvenState) -> Response {
+        let proofBytes = proven.proof.canonicalBytes
+        deps.metrics.stateProofBytes.record(proofBytes.count)
+        let part = deps.proofAnswers.part(header: proven.header, commit: proven.seal)
+        let body = API.StateProofJSON.answer(key: proven.key.bytes, value: proven.value, proof: proven.proof, proofBytes: proofBytes, part: part)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The proof view of `key` at `height` (nil: the head), for reads asked with `?prove=true`.
     static func stateProof(_ deps: APIDependencies, _ key: StateKey, height: UInt64? = nil) throws -> API.StateProofView {
-        let proven: BlockStore.ProvenState
-        do { proven = try deps.chain.queries.proveState(key: key, height: height) } catch let e as StateProofUnavailable {
+        let proven = try proven(deps, key, height: height)
+        deps.metrics.stateProofBytes.record(proven.proof.canonicalBytes.count)
+        return API.StateProofView(key: key.bytes, height: proven.height, value: proven.value, proof: proven.proof,
+                                  header: proven.header, commit: proven.seal)
+    }
+
+    /// `key`'s value and proof at `height` (nil: the head), with typed refusals for heights this
+    /// node cannot prove.
+    static func proven(_ deps: APIDependencies, _ key: StateKey, height: UInt64?) throws -> BlockStore.ProvenState {
+        do { return try deps.chain.queries.proveState(key: key, height: height) } catch let e as StateProofUnavailable {
             switch e {
             case .pruned:
                 throw APIError(.gone, "height_not_available", "\(e)")
@@ -45,10 +62,6 @@ extension APIRoutes {
                 throw APIError.notFound("height_not_available", "\(e)")
             }
         }
-        let view = API.StateProofView(key: key.bytes, height: proven.height, value: proven.value, proof: proven.proof,
-                                      header: proven.header, commit: proven.seal)
-        deps.metrics.stateProofBytes.record(proven.proof.canonicalBytes.count)
-        return view
     }
 
     /// `?prove=true|false` on a record read; anything else is a 400.

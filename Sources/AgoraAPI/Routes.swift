@@ -48,6 +48,8 @@ public struct APIDependencies: Sendable {
     public var presence: Presence?
     /// The state snapshots this node stores (`GET /api/v1/snapshots`).
     public var snapshots: @Sendable () -> [SnapshotManifest] = { [] }
+    /// The per-height bytes of state proof answers (`GET /api/v1/proofs/state`).
+    public var proofAnswers = ProofAnswerCache()
 
     public init(chain: Chain, health: HealthRegistry, metrics: NodeMetrics = .disabled, registry: PrometheusCollectorRegistry? = nil,
                 tokens: AdminTokens, audit: AuditLog, limits: APILimits = APILimits(), version: String,

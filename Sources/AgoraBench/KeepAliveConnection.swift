@@ -13,7 +13,17 @@ import NIOPosix
 public struct HTTPReply: Sendable {
     public var status: Int
     public var retryAfter: String?
+    /// The body; empty when the request asked not to keep it (`length` still counts it).
     public var body: [UInt8]
+    /// Bytes of the body as received.
+    public var length: Int
+
+    public init(status: Int, retryAfter: String?, body: [UInt8], length: Int? = nil) {
+        self.status = status
+        self.retryAfter = retryAfter
+        self.body = body
+        self.length = length ?? body.count
+    }
 
     /// The API's error body `{"code": "...", "message": "..."}`; `nil` when it is not one.
     public var errorCode: String? {
@@ -72,8 +82,9 @@ public final class KeepAliveConnection {
         }
     }
 
-    /// Sends one request and reads its whole answer.
-    public func request(_ method: HTTPMethod, _ path: String, json body: [UInt8]? = nil) async throws -> HTTPReply {
+    /// Sends one request and reads its whole answer; with `keepBody` false the body is counted
+    /// and dropped (a load generator that does not read most answers need not copy them).
+    public func request(_ method: HTTPMethod, _ path: String, json body: [UInt8]? = nil, keepBody: Bool = true) async throws -> HTTPReply {
         var headers = HTTPHeaders([("Host", host), ("Connection", "keep-alive")])
         if let body {
             headers.add(name: "Content-Type", value: "application/json")
@@ -82,10 +93,10 @@ public final class KeepAliveConnection {
         try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
         if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
         try await outbound.write(.end(nil))
-        return try await readReply(path)
+        return try await readReply(path, keepBody: keepBody)
     }
 
-    private func readReply(_ path: String) async throws -> HTTPReply {
+    private func readReply(_ path: String, keepBody: Bool) async throws -> HTTPReply {
         var reply: HTTPReply?
         while let part = try await inbound.next() {
             switch part {
@@ -95,10 +106,11 @@ public final class KeepAliveConnection {
                 reply = HTTPReply(status: Int(head.status.code), retryAfter: head.headers.first(name: "Retry-After"), body: [])
             case var .body(buffer):
                 guard reply != nil else { throw HTTPConnectionError.unexpectedPart(path: path, part: "body before head") }
-                guard reply!.body.count + buffer.readableBytes <= Self.maxBodyBytes else {
+                guard reply!.length + buffer.readableBytes <= Self.maxBodyBytes else {
                     throw HTTPConnectionError.bodyTooLarge(path: path, limit: Self.maxBodyBytes)
                 }
-                reply!.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                reply!.length += buffer.readableBytes
+                if keepBody { reply!.body += buffer.readBytes(length: buffer.readableBytes) ?? [] }
             case .end:
                 guard let reply else { throw HTTPConnectionError.unexpectedPart(path: path, part: "end before head") }
                 return reply

@@ -146,7 +146,7 @@ public struct Genesis: Codable, Sendable, Equatable {
                                  value: Account(balance: amount, nonce: 0, faucetClaimed: false).canonicalBytes, previous: nil))
         }
         entries += Staking.genesisEntries(params: stakingParams, set: set, bonds: bonds)
-        if let gov { entries += Governance.genesisEntries(params: gov) }
+        if let gov { entries += Governance.genesisEntries(params: gov, set: set, bonds: bonds) }
         let state = WriteSet(entries: entries)
         let sortedBonds = set.validators.map { ($0.publicKey, bonds[$0.publicKey] ?? .zero) }
         let hash = genesisHash(set: set, bank: bank, balances: sorted, staking: stakingParams, bonds: sortedBonds, governance: gov)

@@ -41,7 +41,7 @@ extension BlockStore {
     public func commit(_ batch: CommitBatch) throws {
         let header = batch.block.header
         let hash = header.hash
-        try write("commit block \(header.height)") { db in
+        let oldest = try write("commit block \(header.height)") { db in
             let head = try self.head(db)
             guard header.height == head.height + 1 else {
                 throw StorageError.notNextHeight(expected: head.height + 1, got: header.height)
@@ -63,7 +63,10 @@ extension BlockStore {
             try self.setMeta(db, MetaKey.headHash, hash.bytes)
             try self.setMeta(db, MetaKey.stateRoot, header.stateRoot.bytes)
             try self.setMeta(db, MetaKey.stateDigest, batch.digest.bytes)
+            return try self.oldestProvableHeight(db)
         }
+        // Proofs served from memory see the new head and window from now on.
+        proofReads.publish(ProofReadCache.Window(head: header.height, oldest: oldest))
     }
 
     /// The block row and one row per transaction, keyed by its position (height, index).

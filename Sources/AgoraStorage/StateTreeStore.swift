@@ -46,8 +46,11 @@ extension BlockStore {
     /// block header at that height (whose `stateRoot` the proof verifies against) and the commit
     /// that finalised it, read in one snapshot. Heights outside the proof window are
     /// `StateProofUnavailable`. Headers, roots and pages of committed heights come from
-    /// `proofReads` when it holds them (they never change once committed).
+    /// `proofReads` when it holds them (they never change once committed); when it holds all of
+    /// a proof and the height is inside the window last seen, SQLite is not read at all.
     public func proveState(key: StateKey, height asked: UInt64?) throws -> ProvenState {
+        // Everything on the path already in memory: no SQLite transaction at all.
+        if let kept = proofReads.proveFromMemory(key: key, height: asked) { return kept }
         // The refusal leaves the read as a value: `read` turns whatever is thrown inside it into a
         // StorageError, and a height outside the window is the client's problem, not storage's.
         let outcome = try read("state proof") { db -> Result<ProvenState, StateProofUnavailable> in
@@ -59,6 +62,7 @@ extension BlockStore {
             guard height >= 1 else { return .failure(.genesis) }
             guard height <= head else { return .failure(.beyondHead(height: height, head: head)) }
             let oldest = try self.oldestProvableHeight(db)
+            self.proofReads.publish(ProofReadCache.Window(head: head, oldest: oldest))
             guard height >= oldest else { return .failure(.pruned(height: height, oldest: max(oldest, 1))) }
             let sealed = try self.proofReads.header(height) { try self.sealedHeader(db, height) }
             let nodes = ProofReadCache.Nodes(base: DatabaseTreeNodes(db: db), cache: self.proofReads)

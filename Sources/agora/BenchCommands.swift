@@ -8,7 +8,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on this machine (build with -c release for meaningful figures).",
-        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self, StateSyncBench.self])
+        subcommands: [Verify.self, Apply.self, Events.self, Consensus.self, ArtifactsBench.self, Claims.self, ContextBench.self, MediatorBench.self, Proofs.self, Prune.self, BackupBench.self, StateSyncBench.self, GovernanceBench.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ed25519 verifications per second on all cores.")
@@ -172,6 +172,26 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+    struct GovernanceBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "governance",
+            abstract: "Governance's end-of-block cost for 1,000 open proposals and 10,000 votes, in the shapes of docs/governance.md (in memory).",
+            discussion: "Prints the median of --runs runs of governance's end of block per shape, and bench verify's rate in the same run as the ratio reference. Build with -c release for the figure the issue's 5 ms target is about.")
+        @Option(help: "Runs per shape (the median is printed).") var runs: Int = 7
+
+        func run() async throws {
+            try await runCommand {
+                guard (1...1_000).contains(runs) else { throw CLIError(Exit.invalidInput, "--runs 1…1000") }
+                print("machine: \(Benchmarks.Machine.current)")
+                let verify = Benchmarks.verify(seconds: 2)
+                print(String(format: "ed25519 verify (reference): %.0f/s on one core", verify.perSecondOneCore))
+                try GovernanceEndBlockBenchmark.run(runs: runs) { f in
+                    print(String(format: "governance end of block, %@: median %.3f ms", f.shape, f.medianMilliseconds))
+                }
+            }
+        }
+    }
+
     struct Proofs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "State proofs in a tree of N accounts: proof size, time to build one from the tree's pages (in memory) and to verify one; with --node, proofs served per second by a running node over HTTP.",
@@ -181,6 +201,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Measure proofs served by this running node instead (http://HOST:PORT).") var node: String?
         @Option(help: "With --node: keep-alive connections.") var connections: Int = 8
         @Option(help: "With --node: seconds to measure.") var seconds: Double = 10
+        @Option(help: "With --node: the node's process ID, to report its CPU per proof.") var nodePid: Int32?
 
         func run() async throws {
             try await runCommand {
@@ -208,12 +229,19 @@ struct Bench: AsyncParsableCommand {
             print("machine: \(Benchmarks.Machine.current)")
             let verify = Benchmarks.verify(seconds: 2)
             let (keys, present) = try await ProofServingBenchmark.keys(endpoint: endpoint, limit: max(1, accounts))
-            let r = try await ProofServingBenchmark.run(endpoint: endpoint, keys: keys, present: present, connections: connections, seconds: seconds)
+            let r = try await ProofServingBenchmark.run(endpoint: endpoint, keys: keys, present: present, connections: connections, seconds: seconds,
+                                                        nodePID: nodePid)
             print("node \(endpoint): \(r.keys) keys (\(r.present) accounts, \(r.keys - r.present) absent), \(r.connections) keep-alive connections")
             print(String(format: "served %d proofs in %.1f s: %.0f proofs/s; failed %d; answer %.0f bytes mean",
                          r.served, r.seconds, r.perSecond, r.failed, r.meanAnswerBytes))
             print(String(format: "latency: p50 %.2f ms, p99 %.2f ms", r.latency.p50 * 1000, r.latency.p99 * 1000))
             print(String(format: "verify rate: %.0f/s; proofs served/verify ratio: %.2f", verify.perSecondAllCores, r.perSecond / verify.perSecondAllCores))
+            print(String(format: "client CPU: %.1f s (%.0f µs per proof)", r.clientCPUSeconds, r.clientMicrosecondsPerProof))
+            if let node = r.nodeCPUSeconds, let per = r.nodeMicrosecondsPerProof {
+                print(String(format: "node CPU: %.1f s (%.0f µs per proof)", node, per))
+            } else if let nodePid {
+                print("node CPU: /proc/\(nodePid)/stat not readable")
+            }
         }
     }
 

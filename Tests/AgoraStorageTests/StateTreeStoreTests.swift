@@ -69,6 +69,37 @@ struct StateTreeStoreTests {
         #expect(counts.headers <= ProofReadCache.defaultHeights && counts.pages <= ProofReadCache.defaultPages && counts.roots > 0)
     }
 
+    @Test("a proof held whole in memory is served without SQLite and equals the stored one; outside the window memory answers nothing")
+    func memoryProofs() throws {
+        let store = try blocks.tempStore()
+        try store.initialize(try blocks.genesis())
+        try commitBlocks(store, count: 6, window: 2)
+        let keys = [BankKeys.account(blocks.alice.address), StateKey("bank/acct/", [1, 2, 3])]
+        let head = try store.head().height
+        // Nothing of this height is held before SQLite has been read for it.
+        #expect(store.proofReads.proveFromMemory(key: keys[0], height: head) == nil)
+        for key in keys {
+            let stored = try store.proveState(key: key, height: head)
+            let held = try #require(store.proofReads.proveFromMemory(key: key, height: head))
+            #expect(held == stored)
+            #expect(store.proofReads.proveFromMemory(key: key, height: nil) == stored)
+            #expect(store.proofReads.proveFromMemory(key: key, height: head + 1) == nil)
+            #expect(store.proofReads.proveFromMemory(key: key, height: 0) == nil)
+            try held.proof.verify(key: key.bytes, value: held.value, root: held.header.stateRoot)
+        }
+        // Commits move the window past `head`: memory no longer answers for it, SQLite refuses it.
+        try commitBlocks(store, count: 3, window: 2)
+        #expect(try store.oldestProvableHeight() > head)
+        #expect(store.proofReads.proveFromMemory(key: keys[0], height: head) == nil)
+        #expect(throws: StateProofUnavailable.self) { try store.proveState(key: keys[0], height: head) }
+        // A window read by a slow reader before the last commit does not move it back.
+        let newHead = try store.head().height
+        store.proofReads.publish(ProofReadCache.Window(head: head, oldest: 1))
+        _ = try store.proveState(key: keys[0], height: newHead)
+        #expect(store.proofReads.proveFromMemory(key: keys[0], height: head) == nil)
+        #expect(store.proofReads.proveFromMemory(key: keys[0], height: newHead) != nil)
+    }
+
     @Test("pruning keeps the window provable, refuses older heights by name, and bounds the stored pages")
     func pruning() throws {
         let store = try blocks.tempStore()

@@ -67,9 +67,9 @@ public enum Governance {
         try state.set(key, ProposalIDs(ids).canonicalBytes)
     }
 
-    /// The genesis entry that enables governance.
-    static func genesisEntries(params: GovParams) -> [WriteSet.Entry] {
-        [.init(key: GovernanceKeys.params, value: params.canonicalBytes, previous: nil)]
+    /// The genesis entries that enable governance, with the running tally.
+    static func genesisEntries(params: GovParams, set: ValidatorSet, bonds: [PublicKey: Amount]) -> [WriteSet.Entry] {
+        [.init(key: GovernanceKeys.params, value: params.canonicalBytes, previous: nil), tallyGenesisEntry(set: set, bonds: bonds)]
     }
 
     // MARK: Transactions
@@ -136,6 +136,8 @@ public enum Governance {
             list.sort { $0.voter < $1.voter }
         }
         try state.set(GovernanceKeys.votes(id), ProposalVotes(list).canonicalBytes)
+        try recordVote(state, voter: voter, proposal: id, votingEnd: record.votingEnd ?? context.height, option: option,
+                       weight: bond.units, height: context.height)
         return nil
     }
 
@@ -157,6 +159,7 @@ public enum Governance {
         let end = try endHeight(state, GovernanceKeys.votingQueue, from: height + params.votingPeriod, cap: params.maxEndingPerHeight)
         record.votingEnd = end
         try enqueue(state, GovernanceKeys.votingQueue(end), id, sorted: params.maxEndingPerHeight != nil)
+        if try tallyState(state) != nil { try state.set(GovernanceKeys.runningTally(id), RunningTally().canonicalBytes) }
     }
 
     /// The height a period that would naturally end at `natural` ends at: the first height from

@@ -3,7 +3,9 @@ import AgoraCore
 /// Governance's end of block: the proposals whose deposit period ends at this height and never
 /// reached the minimum expire (deposits burned); the proposals whose voting period ends here are
 /// tallied, and those that pass execute. Only this height's two queue entries are read, so the
-/// cost follows the proposals ending now, not every open one. Runs after the block's
+/// cost follows the proposals ending now, not every open one; each tally is the proposal's
+/// running tally (GovernanceRunningTally.swift), not a pass over its votes. Last, the running
+/// tally moves to the set that signs the next block. Runs after the block's
 /// transactions and before staking's end of block, so a validator change that passes here is in
 /// force two heights later like any other change of the set.
 extension Governance {
@@ -29,29 +31,54 @@ extension Governance {
         let votingKey = GovernanceKeys.votingQueue(height)
         let due = try queue(state, votingKey)
         if !due.isEmpty {
-            let stake = try BondedStake(state, height: height)
+            let source = try TallySource(state, height: height)
             for id in due {
-                guard let status = try finish(state, id, params: params, stake: stake, height: height) else { continue }
+                guard let status = try finish(state, id, params: params, source: source, height: height) else { continue }
                 summary.finished.append((id, status))
             }
         }
         try state.set(votingKey, nil)
+        try advanceTally(state, height: height)
         return summary
+    }
+
+    /// Where the end of a voting period reads its tally: the running tally (O(1) per proposal)
+    /// on chains that keep one, else a recount over the bonded stake read once per block.
+    enum TallySource {
+        case running(bonded: UInt64)
+        case recount(BondedStake)
+
+        init(_ state: StateOverlay, height: UInt64) throws {
+            if let ts = try Governance.tallyState(state) { self = .running(bonded: ts.bonded) } else {
+                self = .recount(try BondedStake(state, height: height))
+            }
+        }
+
+        /// The final tally of `id`; the running one is removed (its ballots are dropped lazily).
+        func take(_ state: StateOverlay, _ id: UInt64) throws -> TallyResult {
+            switch self {
+            case let .recount(stake): return try Governance.recount(state, id, stake: stake)
+            case let .running(bonded):
+                guard let tally = try Governance.runningTally(state, id) else {
+                    throw StateFault.corrupt(key: "gov/t", error: RunningTallyError.missingTally(proposal: id))
+                }
+                try state.set(GovernanceKeys.runningTally(id), nil)
+                return tally.result(bonded: bonded)
+            }
+        }
     }
 
     /// The tally `id`'s votes so far would give if its voting period ended at `height`, weighed
     /// by the bonds as they stand: what clients show while a proposal is open (read-only).
     public static func currentTally(_ id: UInt64, state: StateReader, height: UInt64) throws -> TallyResult {
-        let overlay = StateOverlay(base: state)
-        let stake = try BondedStake(overlay, height: height)
-        return TallyResult(votes: try votes(overlay, id).map { (stake.weight($0.voter), $0.option) }, bonded: stake.total)
+        try recount(StateOverlay(base: state), id, height: height)
     }
 
     /// Tallies one proposal, executes it if it passed, settles its deposits.
-    private static func finish(_ state: StateOverlay, _ id: UInt64, params: GovParams, stake: BondedStake,
+    private static func finish(_ state: StateOverlay, _ id: UInt64, params: GovParams, source: TallySource,
                                height: UInt64) throws -> ProposalStatus? {
         guard var record = try proposal(state, id), record.status == .votingPeriod else { return nil }
-        let tally = TallyResult(votes: try votes(state, id).map { (stake.weight($0.voter), $0.option) }, bonded: stake.total)
+        let tally = try source.take(state, id)
         record.tally = tally
         record.status = tally.outcome(params)
         if record.status == .passed {

@@ -62,8 +62,11 @@ public enum Staking {
         return try Bank.decode(ValidatorRecord.self, raw, "staking/val")
     }
 
+    /// Every change of a bond goes through here, so governance's running tally follows it.
     static func setRecord(_ state: StateOverlay, _ key: PublicKey, _ record: ValidatorRecord) throws {
+        let old = try Self.record(state, key)?.bond.units ?? 0
         try state.set(StakingKeys.record(key), record.canonicalBytes)
+        try Governance.bondChanged(state, key: key, from: old, to: record.bond.units)
     }
 
     /// Runs at the end of every block, after its transactions.

@@ -12,37 +12,39 @@ extension StateTree {
         public var root: Hash
     }
 
-    /// The value of `key` in the tree in force at `version`, with its proof.
+    /// The value of `key` in the tree in force at `version`, with its proof. Each page on the
+    /// path is hashed once (`HashedTreePage`), or not at all when `nodes` keeps it hashed.
     public static func prove(_ nodes: some StateTreeNodes, key: [UInt8], version: UInt64) throws -> ProvenValue {
-        guard let (rootPage, _) = try nodes.rootPage(atOrBefore: version) else { throw StateTreeError.noRoot(version: version) }
+        guard let (rootPage, _) = try nodes.hashedRootPage(atOrBefore: version) else { throw StateTreeError.noRoot(version: version) }
         let keyHash = StateTreeHashing.keyHash(key)
+        let root = rootPage.hash
         var siblings: [Hash?] = []
         var page = rootPage
         var path: NibblePath = []
         while true {
             var (lo, hi) = (0, 16)
             for level in 0..<4 {
-                switch page.node(lo, hi) {
+                switch page.node(lo, hi).kind {
                 case .empty:
-                    return ProvenValue(value: nil, proof: StateProof(siblings: siblings, terminal: .empty), root: rootPage.hash)
+                    return ProvenValue(value: nil, proof: StateProof(siblings: siblings, terminal: .empty), root: root)
                 case .leaf:
-                    return terminal(page, lo, hi, keyHash, siblings, rootPage.hash)
+                    return terminal(page.page, lo, hi, keyHash, siblings, root)
                 case .inner:
                     let mid = (lo + hi) / 2
                     let right = StateTreeHashing.bit(keyHash, path.count * 4 + level) == 1
                     let sibling = right ? page.node(lo, mid) : page.node(mid, hi)
-                    siblings.append(sibling == .empty ? nil : sibling.hash)
+                    siblings.append(sibling.kind == .empty ? nil : sibling.hash)
                     (lo, hi) = right ? (mid, hi) : (lo, mid)
                 }
             }
-            switch page.slots[lo] {
+            switch page.page.slots[lo] {
             case .empty:
-                return ProvenValue(value: nil, proof: StateProof(siblings: siblings, terminal: .empty), root: rootPage.hash)
+                return ProvenValue(value: nil, proof: StateProof(siblings: siblings, terminal: .empty), root: root)
             case .leaf:
-                return terminal(page, lo, hi, keyHash, siblings, rootPage.hash)
+                return terminal(page.page, lo, hi, keyHash, siblings, root)
             case let .page(_, childVersion):
                 path.append(UInt8(lo))
-                guard let child = try nodes.page(at: path, version: childVersion) else {
+                guard let child = try nodes.hashedPage(at: path, version: childVersion) else {
                     throw StateTreeError.missingPage(path: path, version: childVersion)
                 }
                 page = child

@@ -26,7 +26,7 @@ public struct TreePage: Hashable, Sendable, CanonicalCodable {
     public init(slots: [TreeSlot] = Array(repeating: .empty, count: 16)) { self.slots = slots }
 
     /// The page's binary subtree as a node of the abstract tree.
-    public enum Node: Equatable {
+    public enum Node: Equatable, Sendable {
         case empty
         case leaf(keyHash: Hash, valueHash: Hash)
         case inner(Hash)
@@ -108,6 +108,21 @@ public protocol StateTreeNodes {
     func page(at path: NibblePath, version: UInt64) throws -> TreePage?
     /// The root page in force at `version`: the one written at the highest version ≤ `version`.
     func rootPage(atOrBefore version: UInt64) throws -> (page: TreePage, version: UInt64)?
+    /// `page(at:version:)` with its subtree hashed (proof building); a store that keeps pages in
+    /// memory may keep them hashed. The default hashes the page it reads.
+    func hashedPage(at path: NibblePath, version: UInt64) throws -> HashedTreePage?
+    /// `rootPage(atOrBefore:)` hashed, as `hashedPage`.
+    func hashedRootPage(atOrBefore version: UInt64) throws -> (page: HashedTreePage, version: UInt64)?
+}
+
+extension StateTreeNodes {
+    public func hashedPage(at path: NibblePath, version: UInt64) throws -> HashedTreePage? {
+        try page(at: path, version: version).map(HashedTreePage.init)
+    }
+
+    public func hashedRootPage(atOrBefore version: UInt64) throws -> (page: HashedTreePage, version: UInt64)? {
+        try rootPage(atOrBefore: version).map { (HashedTreePage($0.page), $0.version) }
+    }
 }
 
 /// Why the tree could not be read or updated.
