@@ -34,7 +34,7 @@ enum OpenAPI {
                     "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "410": {"$ref": "#/components/responses/Pruned"}, "429": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/transactions/batch": {
       "post": {"operationId": "submitTransactionBatch", "summary": "Submit 1-500 signed transactions in one request; one result per transaction, in order",
-        "description": "Each transaction is admitted under the rules of POST /api/v1/transactions and gets its own result (refused ones carry the code, message and HTTP status a single submission would have got, and retryAfterSeconds for mempool_busy and queued_limit). The request fails whole only for its shape (400) or the per-IP rate limit, which counts the batch's transactions (429).",
+        "description": "Each transaction is admitted under the rules of POST /api/v1/transactions and gets its own result (refused ones carry the code, message and HTTP status a single submission would have got, and retryAfterSeconds for mempool_busy, queued_limit and sender_pending_limit). The request fails whole only for its shape (400) or the per-IP rate limit, which counts the batch's transactions (429).",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchSubmitRequest"}}}},
         "responses": {"200": {"description": "one result per transaction", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchSubmitResponse"}}}},
                       "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Busy"},
@@ -286,7 +286,7 @@ enum OpenAPI {
     "responses": {
       "Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Pruned": {"description": "410 pruned: the data lies below this node's earliest height (pruning.keepBlocks); earliestHeight names it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Busy": {"description": "refused for load (mempool_busy, queued_limit, rate_limited; docs/mempool.md): Retry-After says when to come back",
+      "Busy": {"description": "refused for load (mempool_busy, queued_limit, sender_pending_limit, rate_limited; docs/mempool.md): Retry-After says when to come back",
         "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Health": {"description": "health", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}

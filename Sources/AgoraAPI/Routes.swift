@@ -491,12 +491,13 @@ public enum APIRoutes {
             default: return APIError(.unprocessableContent, r.code, message)
             }
         case .alreadyKnown, .replacementUnderpriced: return APIError(.conflict, error.code, message)
-        case .full, .senderLimit: return APIError(.serviceUnavailable, error.code, message)
+        case .full: return APIError(.serviceUnavailable, error.code, message)
         case .stateUnavailable: return APIError(.serviceUnavailable, error.code, "transaction \(id): node state unavailable")
         case .expiryTooFar: return APIError(.unprocessableContent, error.code, message)
         // Load, not the transaction: answered at once with when to come back (docs/mempool.md).
         case let .busy(_, _, seconds): return APIError(.serviceUnavailable, error.code, message).retrying(after: seconds)
-        case let .queuedLimit(_, _, seconds): return APIError(.tooManyRequests, error.code, message).retrying(after: seconds)
+        case let .queuedLimit(_, _, seconds), let .senderPendingLimit(_, _, seconds):
+            return APIError(.tooManyRequests, error.code, message).retrying(after: seconds)
         }
     }
 

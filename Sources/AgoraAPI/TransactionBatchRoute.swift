@@ -60,11 +60,7 @@ extension APIRoutes {
         case let .success(.replaced(old)): return API.BatchItem(id: tx.id.hex, status: "pending", replaced: old.hex)
         case let .failure(error):
             let e = admissionError(error, id: tx.id)
-            var retry: Int?
-            switch error {
-            case let .busy(_, _, seconds), let .queuedLimit(_, _, seconds): retry = max(1, seconds)
-            default: retry = nil
-            }
+            let retry = error.retryAfter.map { max(1, $0) }
             return API.BatchItem(id: tx.id.hex, status: "refused",
                                  error: API.BatchError(code: e.code, message: e.message, httpStatus: Int(e.status.code), retryAfterSeconds: retry))
         }

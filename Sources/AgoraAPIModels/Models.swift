@@ -53,7 +53,7 @@ public enum API {
 
     /// Why one transaction of a batch was refused: the code, message and HTTP status that
     /// `POST /api/v1/transactions` would have answered, and for load refusals (`mempool_busy`,
-    /// `queued_limit`) the seconds to wait before sending it again.
+    /// `queued_limit`, `sender_pending_limit`) the seconds to wait before sending it again.
     public struct BatchError: Codable, Sendable, Equatable {
         public var code: String
         public var message: String

@@ -58,7 +58,7 @@ extension Chain {
         }
         metrics.rejected(error.code)
         switch error {
-        case .busy, .queuedLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
+        case .busy, .queuedLimit, .senderPendingLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
         default: break
         }
         logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
@@ -87,7 +87,7 @@ extension Chain {
         let results = mempool.insert(batch: batch, view: view())
         for case let .failure(error) in results {
             switch error {
-            case .busy, .queuedLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
+            case .busy, .queuedLimit, .senderPendingLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
             default: break
             }
         }

@@ -85,7 +85,9 @@ public final class Mempool: Sendable {
         case rejected(Rejection)
         case alreadyKnown(Hash)
         case full(lowestFee: Amount)
-        case senderLimit(Address, limit: Int)
+        /// The sender already holds `limit` (`maxPerSender`) pending transactions, its whole nonce
+        /// window, and this one continues them: room opens as its oldest commit (issue 18).
+        case senderPendingLimit(Address, limit: Int, retryAfter: Int)
         case replacementUnderpriced(existingFee: Amount, required: Amount)
         case stateUnavailable(String)
         /// The ready set holds its bound (`ready` of `bound`): try again after `retryAfter` s.
@@ -100,7 +102,7 @@ public final class Mempool: Sendable {
             case let .rejected(r): return r.code
             case .alreadyKnown: return "already_known"
             case .full: return "mempool_full"
-            case .senderLimit: return "sender_limit"
+            case .senderPendingLimit: return "sender_pending_limit"
             case .replacementUnderpriced: return "replacement_underpriced"
             case .stateUnavailable: return "state_unavailable"
             case .busy: return "mempool_busy"
@@ -113,7 +115,7 @@ public final class Mempool: Sendable {
         /// are about load rather than the transaction (`Retry-After`).
         public var retryAfter: Int? {
             switch self {
-            case let .busy(_, _, s), let .queuedLimit(_, _, s): return s
+            case let .busy(_, _, s), let .queuedLimit(_, _, s), let .senderPendingLimit(_, _, s): return s
             default: return nil
             }
         }
@@ -123,7 +125,7 @@ public final class Mempool: Sendable {
             case let .rejected(r): return r.description
             case let .alreadyKnown(id): return "transaction \(id) is already pending or committed"
             case let .full(fee): return "mempool is full; a fee above \(fee) is needed to displace a pending transaction"
-            case let .senderLimit(a, l): return "\(a) already has \(l) pending transactions"
+            case let .senderPendingLimit(a, l, s): return "\(a) already has \(l) pending transactions, the most one sender may hold; retry after \(s) s, when the earliest have committed"
             case let .replacementUnderpriced(e, r): return "a pending transaction with this nonce pays \(e); a replacement must pay at least \(r)"
             case let .stateUnavailable(why): return "cannot read account state: \(why)"
             case let .busy(r, b, s): return "the mempool holds \(r) ready transactions, its bound is \(b) (seconds of the measured commit rate); retry after \(s) s"
@@ -275,7 +277,25 @@ public final class Mempool: Sendable {
                 results[i] = .success(try admitVerified(batch[i], view: after, correlationID: nil))
             } catch { results[i] = .failure(error) }
         }
+        Mempool.refuseAfterPendingLimit(batch, &results)
         return results
+    }
+
+    /// The nonces of a client's batch that follow one refused for its sender's pending limit
+    /// (`senderPendingLimit`) are past the window for the same reason: refused alike, so a client
+    /// sends them again together, not as `nonceTooHigh` (issue 18: batches of 200 consecutive
+    /// nonces against a window of 1,024).
+    static func refuseAfterPendingLimit(_ batch: [Transaction], _ results: inout [Result<Admitted, AdmissionError>]) {
+        var limited: [Address: (nonce: UInt64, error: AdmissionError)] = [:]
+        for (i, tx) in batch.enumerated() {
+            guard case let .failure(error) = results[i] else { continue }
+            if case .senderPendingLimit = error {
+                limited[tx.sender] = (tx.body.nonce, error)
+            } else if case .rejected(.nonceTooHigh) = error, let last = limited[tx.sender], tx.body.nonce == last.nonce + 1 {
+                results[i] = .failure(last.error)
+                limited[tx.sender] = (tx.body.nonce, last.error)
+            }
+        }
     }
 
     /// `expiresAt` at most `maxExpiryHeights` past the next height: a sender must not choose
@@ -336,6 +356,11 @@ public final class Mempool: Sendable {
         let expected = queue.expectedNonce
         if body.nonce < expected { throw .rejected(.nonceTooLow(expected: expected, got: body.nonce)) }
         if body.nonce >= expected + UInt64(config.maxPerSender) {
+            // Continuing a full window of pending nonces is load (come back when the earliest
+            // have committed); a nonce past a gap in the pending chain is the sender's mistake.
+            if queue.ready >= config.maxPerSender, body.nonce == expected + UInt64(queue.ready) {
+                throw .senderPendingLimit(sender, limit: config.maxPerSender, retryAfter: pendingLimitRetryAfter(p))
+            }
             throw .rejected(.nonceTooHigh(expected: expected, got: body.nonce))
         }
         // Fees and faucet rules are checked as if this were the sender's next transaction;
@@ -360,7 +385,7 @@ public final class Mempool: Sendable {
             }
             replaced = existingID
         } else if queue.byNonce.count >= config.maxPerSender {
-            throw .senderLimit(sender, limit: config.maxPerSender)
+            throw .senderPendingLimit(sender, limit: config.maxPerSender, retryAfter: pendingLimitRetryAfter(p))
         }
         // The sender must afford the fees of everything it has pending.
         let existingFee = replaced.flatMap { p.byID[$0]?.tx.body.fee.units } ?? 0

@@ -16,6 +16,9 @@ import HeapModule
 ///   `maxQueuedPerSender` per sender (`queuedLimit`), `maxQueued` in all (the oldest is
 ///   evicted), each for at most `queuedTTLMs` (evicted by age). They cost memory and gossip but
 ///   no block space, so they are bounded apart from the ready set and never count as work.
+/// - PER SENDER, `maxPerSender` pending nonces past the committed one: the next nonce of a
+///   sender whose window is full of ready transactions is refused as `senderPendingLimit` with
+///   the seconds the chain needs to commit the ready set; a nonce past a gap stays `nonceTooHigh`.
 ///
 /// The run bookkeeping that tells ready from queued in O(1) lives here too.
 extension Mempool {
@@ -78,7 +81,14 @@ extension Mempool {
         return min(60, max(1, Int((excess / assumedCommitRate()).rounded(.up))))
     }
 
-    /// The load refusals, checked before a signature is: `busy` for a transaction that would be
+    /// Seconds until the chain, at the assumed rate, has committed every transaction ready now —
+    /// the sender's oldest among them, so its pending window has room by then.
+    func pendingLimitRetryAfter(_ p: Pool) -> Int {
+        min(60, max(1, Int((Double(max(1, p.readyCount)) / assumedCommitRate()).rounded(.up))))
+    }
+
+    /// The load refusals, checked before a signature is: `senderPendingLimit` for a transaction
+    /// that continues a sender's full window of pending nonces, `busy` for one that would be
     /// ready while the ready set holds its bound, `queuedLimit` for one that would wait behind
     /// a sender's full queue. Replacements pass (they add nothing).
     func edgeRefusal(_ tx: Transaction, account: Account, bound: Int) -> AdmissionError? {
@@ -88,6 +98,9 @@ extension Mempool {
             // A queue behind the view is settled by `place`; this pre-check leaves it to that.
             guard q.expectedNonce >= account.nonce, tx.body.nonce >= q.expectedNonce, q.byNonce[tx.body.nonce] == nil else { return nil }
             let runEnd = q.expectedNonce + UInt64(q.ready)
+            if tx.body.nonce == runEnd, q.ready >= config.maxPerSender {
+                return .senderPendingLimit(tx.sender, limit: config.maxPerSender, retryAfter: pendingLimitRetryAfter(p))
+            }
             if tx.body.nonce == runEnd {
                 guard bound < config.maxCount, p.readyCount >= bound else { return nil }
                 return .busy(ready: p.readyCount, bound: bound, retryAfter: busyRetryAfter(ready: p.readyCount, bound: bound))

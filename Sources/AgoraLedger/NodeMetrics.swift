@@ -83,7 +83,7 @@ public final class NodeMetrics: Sendable {
         "agora_mempool_queued_transactions": "Pending transactions waiting for an earlier nonce.",
         "agora_mempool_ready_bound": "Ready transactions the mempool admits at most: mempool.maxPendingSeconds of the assumed commit rate.",
         "agora_chain_commit_rate": "Transactions committed per second over the recent window of blocks, as the mempool bound assumes it (floored).",
-        "agora_mempool_refused_total": "Transactions refused at the edge because of load or bounds, by code (mempool_busy, queued_limit, expiry_too_far).",
+        "agora_mempool_refused_total": "Transactions refused at the edge because of load or bounds, by code (mempool_busy, queued_limit, sender_pending_limit, expiry_too_far).",
         "agora_mempool_evicted_total": "Transactions evicted from the mempool, by reason (queued_expired, queued_overflow, displaced).",
         "agora_websocket_connections": "Open WebSocket event connections.",
         "agora_websocket_dropped_total": "WebSocket clients disconnected by the node, by reason.",
@@ -146,7 +146,7 @@ public final class NodeMetrics: Sendable {
     }
 
     /// A transaction refused at the edge for load or bounds (`mempool_busy`, `queued_limit`,
-    /// `expiry_too_far`).
+    /// `sender_pending_limit`, `expiry_too_far`).
     public func mempoolRefused(_ code: String) {
         counters.counter("agora_mempool_refused_total", [("code", code)]).increment()
     }

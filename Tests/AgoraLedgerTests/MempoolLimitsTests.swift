@@ -105,6 +105,46 @@ struct MempoolLimitsTests {
         #expect(pool.readyCount == 2)
     }
 
+    @Test("the next nonce of a sender whose pending window is full is refused sender_pending_limit with a retry-after; a nonce past a gap stays nonce_too_high")
+    func pendingWindowFullIsLoad() throws {
+        let pool = makePool(rate: 2, seconds: 100) { $0.maxPerSender = 4 }
+        let v = view()
+        let sender = SigningKey()
+        for n in 0..<4 { #expect(try pool.insert(tx(sender, nonce: UInt64(n)), view: v) == .ready) }
+        // Ready 4 at 2 tx/s: the chain has committed them, the sender's oldest among them, in 2 s.
+        let limited = Mempool.AdmissionError.senderPendingLimit(sender.address, limit: 4, retryAfter: 2)
+        #expect(throws: limited) { try pool.insert(tx(sender, nonce: 4), view: v) }
+        #expect(limited.code == "sender_pending_limit")
+        #expect(limited.retryAfter == 2)
+        // Refused before the signature is checked, like the other load refusals.
+        var sig = tx(sender, nonce: 4).signature.bytes
+        sig[0] ^= 1
+        #expect(throws: limited) { try pool.insert(Transaction(body: tx(sender, nonce: 4).body, signature: Signature(bytes: sig)!), view: v) }
+        #expect(throws: Mempool.AdmissionError.rejected(.nonceTooHigh(expected: 0, got: 5))) { try pool.insert(tx(sender, nonce: 5), view: v) }
+        // A window with a gap is not full of includable work: past it is the sender's mistake.
+        let gapped = SigningKey()
+        for n in [0, 1, 3] { try pool.insert(tx(gapped, nonce: UInt64(n)), view: v) }
+        #expect(throws: Mempool.AdmissionError.rejected(.nonceTooHigh(expected: 0, got: 4))) { try pool.insert(tx(gapped, nonce: 4), view: v) }
+        // Once the earliest commit, the refused nonce is admitted.
+        pool.update(committed: [tx(sender, nonce: 0)], refused: []) { $0 == sender.address ? 1 : nil }
+        #expect(try pool.insert(tx(sender, nonce: 4), view: view(nonces: [sender.address: 1])) == .ready)
+    }
+
+    @Test("in a client's batch, the nonces after one refused sender_pending_limit are refused alike, not nonce_too_high")
+    func batchAfterPendingLimit() throws {
+        let pool = makePool(rate: 2, seconds: 100) { $0.maxPerSender = 4 }
+        let sender = SigningKey(), other = SigningKey()
+        for n in 0..<3 { try pool.insert(tx(sender, nonce: UInt64(n)), view: view()) }
+        let batch = [tx(sender, nonce: 3), tx(sender, nonce: 4), tx(sender, nonce: 5), tx(other, nonce: 0), tx(sender, nonce: 7)]
+        let results = pool.insert(submitted: batch, view: { view() })
+        let limited = Mempool.AdmissionError.senderPendingLimit(sender.address, limit: 4, retryAfter: 2)
+        #expect(try results[0].get() == .ready)
+        #expect(results[1] == .failure(limited))
+        #expect(results[2] == .failure(limited))
+        #expect(try results[3].get() == .ready)
+        #expect(results[4] == .failure(.rejected(.nonceTooHigh(expected: 0, got: 7))))
+    }
+
     @Test("a sender's queued transactions are limited: the next is refused queued_limit with the oldest one's remaining TTL")
     func queuedPerSender() throws {
         let clock = ManualClock()

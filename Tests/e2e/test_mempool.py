@@ -134,3 +134,37 @@ def test_over_the_ready_bound_submissions_get_503_mempool_busy_with_retry_after(
         assert 'agora_mempool_refused_total{code="mempool_busy"}' in metrics
     finally:
         node.stop()
+
+
+def submit_batch(node, raws):
+    req = urllib.request.Request(node.url + "/api/v1/transactions/batch", data=json.dumps({"txs": [r.hex() for r in raws]}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())["results"]
+
+
+def test_the_nonce_after_a_full_pending_window_is_429_sender_pending_limit_and_a_gap_stays_nonce_too_high():
+    # Issue 18: a sender with 1,024 contiguous pending transactions (its whole window) was told
+    # its next nonce `nonce_too_high`. Blocks every 20 s: the window fills between two of them
+    # (funded_key returns just after a block), and the height is checked to be unchanged.
+    node = Node(env={"AGORA_HTTP_RATE_LIMIT_PER_SECOND": "1000000", "AGORA_HTTP_RATE_LIMIT_BURST": "1000000"},
+                name="window").start(interval_ms=20_000)
+    try:
+        key = funded_key(node)
+        s = status(node)
+        tx = [encode_tx(key, s["chainID"], n, 1, s["height"] + 1_000, transfer(key.address_raw, 1)) for n in range(0, 1_031)]
+        for first in range(1, 1_025, 256):  # nonces 1…1024: the whole window, all pending
+            assert all(r["status"] == "pending" for r in submit_batch(node, tx[first:min(first + 256, 1_025)]))
+        results = submit_batch(node, tx[1_025:1_031])  # the next nonces: load, not a bad transaction
+        assert all(r["status"] == "refused" and r["error"]["code"] == "sender_pending_limit" and r["error"]["httpStatus"] == 429
+                   and r["error"]["retryAfterSeconds"] >= 1 for r in results), results
+        code, what, headers = submit(node, tx[1_025])
+        assert (code, what) == (429, "sender_pending_limit") and int(headers["Retry-After"]) >= 1, (code, what, headers)
+        gapped = encode_tx(key, s["chainID"], 1_100, 1, s["height"] + 1_000, transfer(key.address_raw, 1))
+        assert submit(node, gapped)[:2] == (422, "nonce_too_high")
+        assert height(node) == s["height"], "a block committed while the window was filled: the premise of this test did not hold"
+        metrics = urllib.request.urlopen(node.url + "/metrics", timeout=10).read().decode()
+        counted = [float(line.split()[-1]) for line in metrics.splitlines() if line.startswith('agora_mempool_refused_total{code="sender_pending_limit"}')]
+        assert counted == [7.0], metrics
+    finally:
+        node.stop()

@@ -7,7 +7,8 @@ client address would cap any single-client figure), and uses the dev chain's fun
 `--senders` fresh keys, then each sender's thread signs transfers with consecutive nonces and
 submits them over one keep-alive connection, `--batch` per request (`Node.submit_batch`,
 `POST /api/v1/transactions/batch`; `--batch 1` sends one request per transaction). Transactions
-the node refuses for load (`mempool_busy`, `queued_limit`) are sent again after the seconds it
+the node refuses for load (`mempool_busy`, `queued_limit`, `sender_pending_limit`: every refusal
+with a retry-after, `TransactionThrottled`; and `mempool_full`) are sent again after the seconds it
 asks for, so the figure includes the node's backpressure. It prints the machine, the signing-only rate, the
 submission rate (signed and admitted) and the commit rate, and whether the 2,000 tx/s target of
 issue 18 was met. Figures depend on the machine and on the node's build (debug or release)."""
@@ -25,7 +26,7 @@ import threading
 import time
 
 from . import payloads
-from .errors import TransactionRejected
+from .errors import TransactionRejected, TransactionThrottled
 from .keys import Key
 from .node import MAX_BATCH, Node
 from .transaction import sign_transaction
@@ -77,6 +78,7 @@ def run_sender(url: str, key: Key, chain_id: str, fee: int, expires_at: int, cou
     nonce = node.account(key.address)["nextNonce"]
     recipients = [Key.generate().address for _ in range(16)]
     sent = retries = 0
+    codes: dict = {}
     signed = (sign_transaction(key, chain_id, nonce + i, fee, expires_at, payloads.transfer(recipients[i % 16], 1)) for i in range(count))
     if batch <= 1:
         for tx in signed:
@@ -85,12 +87,13 @@ def run_sender(url: str, key: Key, chain_id: str, fee: int, expires_at: int, cou
                     node.submit_signed(tx)
                     break
                 except TransactionRejected as e:
-                    if e.status != 503:  # mempool_busy / mempool_full: back off and resend; anything else is a bug
+                    # load refusals (retry-after) and mempool_full: back off and resend; anything else is a bug
+                    if not isinstance(e, TransactionThrottled) and e.code != "mempool_full":
                         raise
                     retries += 1
-                    time.sleep(0.01)
+                    codes[e.code] = codes.get(e.code, 0) + 1
+                    time.sleep(e.retry_after if e.retry_after is not None else 0.01)
     else:
-        codes: dict = {}
         waiting: list = []  # refused for load, sent again (in nonce order) before anything newer
         while sent < count:
             txs = waiting + [tx for _, tx in zip(range(batch - len(waiting)), signed)]
@@ -107,7 +110,7 @@ def run_sender(url: str, key: Key, chain_id: str, fee: int, expires_at: int, cou
                 time.sleep(min(a.retry_after for a in refusals))
     result[key.address] = (nonce + count, retries)
     if retries:
-        print(f"sender {key.address[:12]}…: resent {retries} after {codes if batch > 1 else 'mempool_busy/mempool_full'}")
+        print(f"sender {key.address[:12]}…: resent {retries} after {codes}")
     node.close()
 
 

@@ -85,12 +85,25 @@ class NotFound(NodeError):
 
 
 class TransactionRejected(NodeError):
-    """The node refused the transaction at admission (422/400/409/503) or dropped it later
-    (`code` the rejection reason). `tx_id` is set when the node had given it an ID."""
+    """The node refused the transaction at admission (422/400/409/429/503) or dropped it later
+    (`code` the rejection reason). `tx_id` is set when the node had given it an ID; `retry_after`
+    only on `TransactionThrottled`."""
+
+    retry_after: int | None = None
 
     def __init__(self, status: int, code: str, message: str, *, tx_id: str | None = None, path: str = ""):
         super().__init__(status, code, message, path=path)
         self.tx_id = tx_id
+
+
+class TransactionThrottled(TransactionRejected):
+    """Refused for load, not for what the transaction says (`mempool_busy` 503, `queued_limit` and
+    `sender_pending_limit` 429, `rate_limited` 429; docs/mempool.md): the same signed transaction
+    may be sent again after `retry_after` seconds (the node's Retry-After)."""
+
+    def __init__(self, status: int, code: str, message: str, *, retry_after: int, tx_id: str | None = None, path: str = ""):
+        super().__init__(status, code, message, tx_id=tx_id, path=path)
+        self.retry_after = retry_after
 
 
 class TransactionFailed(NodeError):

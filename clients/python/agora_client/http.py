@@ -10,7 +10,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from .errors import NodeError, NodeUnreachable, NotFound
+from .errors import NodeError, NodeUnreachable, NotFound, TransactionRejected, TransactionThrottled
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
@@ -105,7 +105,9 @@ class Transport:
             raise NodeError(status, "invalid_response", f"{method} {path} answered non-JSON", path=path) from None
 
 
-def error_from(status: int, data: bytes, path: str, cls=None) -> NodeError:
+def error_from(status: int, data: bytes, path: str, cls=None, retry_after: str | int | None = None) -> NodeError:
+    """The exception for an error answer. A transaction refusal with a retry-after (the
+    Retry-After header, or a batch item's retryAfterSeconds) is a `TransactionThrottled`."""
     try:
         doc = json.loads(data)
         code, message = str(doc.get("code", "unknown")), str(doc.get("message", ""))
@@ -113,4 +115,15 @@ def error_from(status: int, data: bytes, path: str, cls=None) -> NodeError:
         code, message = "http_error", data[:200].decode("utf-8", "replace")
     if cls is None:
         cls = NotFound if status == 404 else NodeError
+    seconds = retry_seconds(retry_after)
+    if cls is TransactionRejected and seconds is not None:
+        return TransactionThrottled(status, code, message, retry_after=seconds, path=path)
     return cls(status, code, message, path=path)
+
+
+def retry_seconds(value: str | int | None) -> int | None:
+    """Whole seconds of a Retry-After (the node sends delta-seconds), None when absent or not a number."""
+    try:
+        return None if value is None else max(0, int(value))
+    except (TypeError, ValueError):
+        return None

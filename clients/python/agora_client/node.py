@@ -16,9 +16,9 @@ from typing import Any, Sequence
 
 from . import payloads as P
 from .artifacts import ArtifactMethods
-from .errors import InvalidInput, NodeError, TransactionFailed, TransactionRejected, WaitTimeout, WrongChain
+from .errors import InvalidInput, NodeError, TransactionFailed, TransactionRejected, TransactionThrottled, WaitTimeout, WrongChain
 from .events import EventMethods
-from .http import Transport, error_from
+from .http import Transport, error_from, retry_seconds
 from .market import MarketMethods
 from .reads import ReadMethods
 from .transaction import SignedTransaction, derived_id, sign_transaction
@@ -38,7 +38,8 @@ class BatchResult:
     """One transaction's answer in `Node.submit_batch`: `status` is "pending" or "queued"
     (admitted, as `submit_signed` answers) or "refused", with `error` the `TransactionRejected`
     that a single submission would have raised and `retry_after` the seconds to wait before
-    sending it again when the refusal was about load (`mempool_busy`, `queued_limit`)."""
+    sending it again when the refusal was about load (`mempool_busy`, `queued_limit`,
+    `sender_pending_limit`; `error` is then a `TransactionThrottled`)."""
 
     id: str
     status: str
@@ -55,9 +56,11 @@ class BatchResult:
         e = r.get("error")
         if e is None:
             return BatchResult(r["id"], r["status"], r.get("replaced"))
-        error = TransactionRejected(int(e.get("httpStatus", 422)), str(e.get("code", "unknown")), str(e.get("message", "")),
-                                    tx_id=r["id"], path=path)
-        return BatchResult(r["id"], r["status"], None, error, e.get("retryAfterSeconds"))
+        status, code, message, retry = int(e.get("httpStatus", 422)), str(e.get("code", "unknown")), str(e.get("message", "")), \
+            retry_seconds(e.get("retryAfterSeconds"))
+        error = (TransactionRejected(status, code, message, tx_id=r["id"], path=path) if retry is None else
+                 TransactionThrottled(status, code, message, retry_after=retry, tx_id=r["id"], path=path))
+        return BatchResult(r["id"], r["status"], None, error, retry)
 
 
 class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods, MarketMethods):
@@ -160,19 +163,22 @@ class Node(TransactionMethods, ReadMethods, ArtifactMethods, EventMethods, Marke
         return self.wait(receipt, timeout) if wait else receipt
 
     def submit_signed(self, tx: SignedTransaction | bytes) -> dict:
-        """`POST /api/v1/transactions` with already signed bytes; returns {id, status}."""
+        """`POST /api/v1/transactions` with already signed bytes; returns {id, status}. A refusal
+        for load raises `TransactionThrottled` (`.retry_after` seconds), any other
+        `TransactionRejected`."""
         raw = tx.bytes if isinstance(tx, SignedTransaction) else bytes(tx)
-        status, _, data = self.http.request("POST", "/api/v1/transactions", body=b'{"tx":"' + raw.hex().encode() + b'"}',
-                                            content_type="application/json")
+        status, headers, data = self.http.request("POST", "/api/v1/transactions", body=b'{"tx":"' + raw.hex().encode() + b'"}',
+                                                  content_type="application/json")
         if status not in (200, 202):
-            raise error_from(status, data, "/api/v1/transactions", TransactionRejected)
+            raise error_from(status, data, "/api/v1/transactions", TransactionRejected, headers.get("retry-after"))
         return json.loads(data)
 
     def submit_batch(self, txs: Sequence[SignedTransaction | bytes]) -> list[BatchResult]:
         """`POST /api/v1/transactions/batch` with up to `MAX_BATCH` signed transactions in one
         request: each is admitted under the rules of `submit_signed` and gets its own
         `BatchResult`, in order (`.error` is the `TransactionRejected` it would have raised, with
-        `.retry_after` seconds for the load refusals `mempool_busy` and `queued_limit`, which are
+        `.retry_after` seconds for the load refusals `mempool_busy`, `queued_limit` and
+        `sender_pending_limit`, which are
         worth sending again). Raises only when the request as a whole is refused (its shape, an
         item that is not a transaction at all, the rate limit)."""
         if not 1 <= len(txs) <= MAX_BATCH:
