@@ -60,7 +60,8 @@ public struct Node {
         let metrics = NodeMetrics(factory: metricsFactory(registry))
         let events = EventBus(capacity: config.eventsHistory, subscriberBuffer: config.eventsSubscriberBuffer)
         if config.snapshots.stateSync {
-            try await StateSyncBootstrap.runIfEmpty(dataDir: dataDir, config: config, key: key, banDuration: config.p2pBanSeconds, logger: logger)
+            try await StateSyncBootstrap.runIfEmpty(dataDir: dataDir, config: config, key: key, banDuration: config.p2pBanSeconds,
+                                                    registry: registry, metrics: metrics, logger: logger)
         }
         let store = try openCheckedStore(dataDir: dataDir, mode: config.storageStartupCheck, logger: logger)
         // Admissions and commits are announced here; each listener is handed it below.

@@ -11,10 +11,13 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
+import time
 import urllib.error
+import urllib.request
 
 from conftest import BIN
-from test_consensus import LocalNet, free_base, get
+from test_consensus import LocalNet, free_base, get, metrics
 
 SNAPSHOTS = {"AGORA_SNAPSHOT_INTERVAL": "10", "AGORA_SNAPSHOT_CHUNK_BYTES": "256", "AGORA_SNAPSHOT_KEEP": "2"}
 
@@ -23,6 +26,56 @@ def cli(*args):
     r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, f"agora {' '.join(args)}: {r.stdout} {r.stderr}"
     return r.stdout
+
+
+PHASES = {"discovering", "verifying", "fetching", "restoring", "waiting", "done"}
+
+
+class SyncWatcher(threading.Thread):
+    """Polls a syncing node's /api/v1/status and /metrics until it answers as a running node
+    (a status with a height), keeping every answer seen while it was syncing."""
+
+    def __init__(self, url):
+        super().__init__(daemon=True)
+        self.url, self.statuses, self.metrics, self.errors = url, [], [], []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/status", timeout=5) as r:
+                    status = (r.status, json.loads(r.read()))
+                if "height" in status[1]:
+                    return
+                with urllib.request.urlopen(self.url + "/metrics", timeout=5) as r:
+                    metrics = (r.status, r.headers.get("Content-Type", ""), r.read().decode())
+                self.statuses.append(status)
+                self.metrics.append(metrics)
+            except (OSError, ValueError) as e:  # not listening yet, or between the interim and the real API
+                self.errors.append(repr(e))
+            time.sleep(0.05)
+
+
+def assert_sync_answers(watcher, chain_id):
+    """Every answer seen during the sync is well-formed; at least one was seen (the discovery
+    window alone keeps the node syncing for 3 s)."""
+    assert watcher.statuses and watcher.metrics, f"no answer while syncing: {watcher.errors[-5:]}"
+    applied = []
+    for code, s in watcher.statuses:
+        p = s["stateSync"]
+        assert code == 200 and s["status"] == "state_syncing" and s["chainID"] == chain_id, s
+        assert p["phase"] in PHASES and p["activity"] and p["attempt"] >= 1 and p["peers"] >= 0 and p["bannedPeers"] >= 0, s
+        assert 0 <= p["chunksApplied"] <= p.get("chunksTotal", p["chunksApplied"]), s
+        assert p["phase"] in ("discovering", "waiting") or p["snapshotHeight"] % 10 == 0, s
+        applied.append(p["chunksApplied"])
+    for code, ctype, text in watcher.metrics:
+        assert code == 200 and ctype.startswith("text/plain"), (code, ctype)
+        phases = dict(re.findall(r'^agora_state_sync_phase\{phase="(\w+)"\} (\S+)$', text, re.M))
+        assert set(phases) == PHASES and sorted(float(v) for v in phases.values()) == [0.0] * 5 + [1.0], phases
+        for name in ("agora_state_sync_chunks_applied", "agora_state_sync_chunks_total", "agora_state_sync_snapshot_height",
+                     "agora_state_sync_peers", "agora_state_sync_banned_peers", "agora_state_sync_attempt", "process_resident_memory_bytes"):
+            assert re.search(rf"^# HELP {name} .+\n# TYPE {name} gauge\n{name} \d+(\.\d+)?$", text, re.M), (name, text[:3000])
+    return applied
 
 
 def test_a_new_node_state_syncs_past_a_corrupting_peer_and_matches_the_validators():
@@ -67,8 +120,22 @@ def test_a_new_node_state_syncs_past_a_corrupting_peer_and_matches_the_validator
         net.urls.append(f"http://127.0.0.1:{http4}")
         net.settings(4, **{"p2p.address": "127.0.0.1:0", "p2p.peers": [f"127.0.0.1:{net.p2p_base + i}" for i in range(4)],
                            "stateSync.enabled": True})
+        # While it syncs it serves its progress at /api/v1/status and /metrics (not the chain's status).
+        watcher = SyncWatcher(net.urls[4])
+        watcher.start()
         net.start(4)
+        watcher.join(timeout=300)
+        watcher.stop.set()
+        assert not watcher.is_alive(), "node4 did not finish state sync"
+        applied = assert_sync_answers(watcher, "agora-testnet")
+        print(f"during the sync: {len(watcher.statuses)} status answers, phases {sorted({s['stateSync']['phase'] for _, s in watcher.statuses})}, "
+              f"chunks applied seen {sorted(set(applied))}")
         status = get(net.urls[4], "/api/v1/status")
+        # The running node's /metrics keeps how the sync ended: phase done, every chunk applied.
+        ended = metrics(net.urls[4])
+        assert re.search(r'^agora_state_sync_phase\{phase="done"\} 1(\.0)?$', ended, re.M), ended[-3000:]
+        applied_total = [re.search(rf"^agora_state_sync_chunks_{k} (\d+)", ended, re.M) for k in ("applied", "total")]
+        assert all(applied_total) and applied_total[0].group(1) == applied_total[1].group(1) != "0", ended[-3000:]
         log = net.log(4)
         restored = re.search(r"height=(\d+) .*state sync: snapshot restored", log)
         assert restored, log[-3000:]

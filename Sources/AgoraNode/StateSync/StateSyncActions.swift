@@ -20,7 +20,6 @@ extension StateSyncRunner {
             case let .requestPiece(peer, height, index, offset, length):
                 try? links.table.withLock { $0[peer] }?.send(.getSnapshotChunk(height: height, index: UInt32(index), offset: offset, length: length))
             case let .verifyHeader(height):
-                progress.update { $0.phase = "verifying the header at \(height) with the light client" }
                 logger.info("state sync: verifying the snapshot's header with the light client", metadata: ["height": .stringConvertible(height)])
                 group.addTask { [trust] in
                     do {
@@ -44,7 +43,7 @@ extension StateSyncRunner {
                     return .failure(AttemptFailure(reason: "cannot store chunk \(index): \(error)", banned: s.banned))
                 }
             case let .restore(manifest):
-                progress.update { $0.phase = "restoring the snapshot at \(manifest.height)" }
+                progress.update { $0.restoring(manifest) }
                 switch restore(manifest, s) {
                 case let .success(result): return .success(Outcome(result: result, banned: s.banned))
                 case let .failure(error):

@@ -1,9 +1,11 @@
 import AgoraClient
 import AgoraCore
 import AgoraCrypto
+import AgoraLedger
 import AgoraStorage
 import Foundation
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// `stateSync.enabled` at start: a node whose database holds nothing committed (height 0, as
@@ -13,7 +15,8 @@ import ServiceLifecycle
 /// rename; bans earned during the sync are written to the new database so the P2P service keeps
 /// them.
 enum StateSyncBootstrap {
-    static func runIfEmpty(dataDir: DataDirectory, config: NodeConfig, key: SigningKey, banDuration: Int, logger: Logger) async throws {
+    static func runIfEmpty(dataDir: DataDirectory, config: NodeConfig, key: SigningKey, banDuration: Int,
+                           registry: PrometheusCollectorRegistry, metrics: NodeMetrics, logger: Logger) async throws {
         let store = try BlockStore(path: dataDir.databaseFile)
         guard let identity = try store.identity() else {
             try? store.close()
@@ -37,7 +40,10 @@ enum StateSyncBootstrap {
         try FileManager.default.createDirectory(atPath: work + "/chunks", withIntermediateDirectories: true)
         logger.notice("state sync: looking for snapshots", metadata: ["peers": .string(config.p2pPeers.map { "\($0.host):\($0.port)" }.joined(separator: ","))])
         let runner = StateSyncRunner(identity: identity, key: key, peers: config.p2pPeers, trust: trust, workDirectory: work, logger: logger)
-        let outcome = try await withInterimHealth(config: config, progress: runner.progress, logger: logger) { try await runner.run() }
+        let context = StateSyncHealth.Context(chainID: identity.chainID, progress: runner.progress, registry: registry, metrics: metrics,
+                                              gauges: StateSyncMetrics(factory: metrics.factory))
+        let outcome = try await withInterimHealth(config: config, context: context, logger: logger) { try await runner.run() }
+        context.gauges.record(runner.progress.snapshot)  // the running node's /metrics keeps how the sync ended
         try StateRestore.install(stagingPath: runner.stagingPath, livePath: dataDir.databaseFile)
         try? FileManager.default.removeItem(atPath: work)
         try rememberBans(outcome, dataDir: dataDir, banDuration: banDuration)
@@ -47,14 +53,14 @@ enum StateSyncBootstrap {
         ])
     }
 
-    /// Runs `body` with the interim health endpoint on the API address; stops it (and frees the
+    /// Runs `body` with the interim endpoints (`StateSyncHealth`) on the API address; stops them (and frees the
     /// port for the real API) before returning. The endpoint is stopped by graceful shutdown, not
     /// by cancelling its task: cancelling Hummingbird while a connection is being accepted traps
     /// in NIO ("Deinited NIOAsyncWriter without calling finish()"), which killed a syncing node
     /// in a CI run of 2026-12-05 as the sync finished while a client polled /health.
-    static func withInterimHealth<T: Sendable>(config: NodeConfig, progress: StateSyncProgress, logger: Logger,
+    static func withInterimHealth<T: Sendable>(config: NodeConfig, context: StateSyncHealth.Context, logger: Logger,
                                                _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let app = StateSyncHealth.application(host: config.http.host, port: config.http.port, progress: progress, logger: logger)
+        let app = StateSyncHealth.application(host: config.http.host, port: config.http.port, context: context, logger: logger)
         let server = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let serving = Task {
             // A busy port only costs the interim endpoint, never the sync.

@@ -52,13 +52,15 @@ struct StateSyncRunner {
             try Task.checkCancellation()
             switch await self.attempt(banned: bans) {
             case let .success(outcome):
+                progress.update { $0.finished(height: outcome.result.height) }
                 return Outcome(result: outcome.result, banned: bans + outcome.banned)
             case let .failure(failure):
                 bans += failure.banned
                 progress.update { p in
                     p.lastFailure = failure.reason
                     p.attempt = attempt + 1
-                    p.phase = "waiting \(backoff) before retrying"
+                    p.phase = "waiting"
+                    p.activity = "waiting \(backoff) before retrying"
                     p.bannedPeers = bans.count
                 }
                 logger.warning("state sync attempt failed; retrying", metadata: [
@@ -87,6 +89,7 @@ struct StateSyncRunner {
         func now() -> UInt64 { let d = clock.now - origin; return UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000) }
         var state = AttemptState(machine: StateSync(chainID: identity.chainID, params: params, now: 0, banned: Set(banned.map(\.peer))),
                                  chunkDirectory: workDirectory + "/chunks")
+        progress.update { $0.observe(state.machine, peers: 0) }
         return await withTaskGroup(of: Void.self) { group in
             for peer in peers {
                 group.addTask { await Self.dial(transport, peer, sink: sink, logger: logger) }
@@ -106,6 +109,8 @@ struct StateSyncRunner {
                 if clock.now > deadline { return .failure(AttemptFailure(reason: "the attempt took longer than \(attemptLimit)", banned: state.banned)) }
                 let actions = handle(event, &state, links: links, source: source, now: now())
                 if let end = perform(actions, &state, links: links, source: source, sink: sink, group: &group, now: now()) { return end }
+                let linked = links.table.withLock { $0.count }
+                progress.update { $0.observe(state.machine, peers: linked) }
             }
             return .failure(AttemptFailure(reason: "stopped", banned: state.banned))
         }
