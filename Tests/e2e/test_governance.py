@@ -5,7 +5,9 @@ by proposal and then signs blocks, the admin page's governance panel (headless C
 the open proposal with its tally so far, and a software upgrade halts the node whose
 binary lacks it (test-only AGORA_TEST_LACK_UPGRADES) with exit code 6 and the upgrade named in
 its log, while the others run the migration and go on; restarted with the full binary, the node
-catches up through the upgrade height with no fork."""
+catches up through the upgrade height with no fork. Two of the upgrade's votes are cast by the
+official Python MCP clients (1.x and 2.x) through node0's stdio bridge with node1's and node2's
+validator keys (mcp_gov_driver.py), which also see an outsider refused with voter_not_bonded."""
 import json
 import os
 import shutil
@@ -21,6 +23,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import BIN
+from test_mcp import CLIENTS
 from test_admin_page import browser
 from test_consensus import FAST, LocalNet, free_base, get, new_address, signers
 
@@ -115,6 +118,34 @@ def panel_row(d, pid):
     return [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")] if rows else None
 
 
+def mcp_governance(net, pid, funded):
+    """The official MCP client lines (MCP_PY1, MCP_PY2), side by side, drive the governance tools
+    through node0's stdio bridge, each with another node's validator key as agent `validator`
+    (1.x node1's, 2.x node2's): each votes yes, as that node does anyway, so the outcome is
+    unchanged; 2.x's `outsider` (the funded account, which no other line uses) is refused.
+    Returns the nodes whose votes were cast here."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    runs = {}
+    for line, node in (("1.x", 1), ("2.x", 2)):
+        if not CLIENTS[line]:
+            continue
+        keys = tempfile.mkdtemp(prefix="agora-e2e-gov-mcp-")
+        shutil.copy(net.key(node), os.path.join(keys, "validator.json"))
+        if line == "2.x":
+            shutil.copy(funded, os.path.join(keys, "outsider.json"))
+        runs[line] = (node, subprocess.Popen([CLIENTS[line], os.path.join(here, "mcp_gov_driver.py"), net.urls[0], keys, BIN, str(pid), "yes"],
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    if not runs:
+        pytest.skip("MCP_PY1 and MCP_PY2 are not set (.ci/run makes the virtualenvs)")
+    for line, (node, p) in runs.items():
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, f"MCP {line}: {out} {err[-2000:]}"
+        seen = json.loads(out.strip().splitlines()[-1])
+        assert seen["votes"][json.load(open(net.key(node)))["address"]] == "yes", seen
+        assert line != "2.x" or "not a bonded validator" in seen["outsider"], seen
+    return [node for node, _ in runs.values()]
+
+
 def status_on_all(net, pid, nodes):
     return {get(net.urls[i], f"/api/v1/gov/proposals/{pid}")["status"] for i in nodes}
 
@@ -204,7 +235,9 @@ def test_parameter_change_quorum_and_an_upgrade_that_halts_a_binary_lacking_it(g
     ok(cli("tx", "gov", "propose", "--node", net.urls[0], "--key", funded, "--title", "upgrade", "--deposit", "1000",
            "--upgrade-name", UPGRADE, "--upgrade-height", str(height), "--upgrade-info", "fees round up", "--wait"))
     up = proposal_id(net, "upgrade")
-    vote(net, up, [0, 1, 2, 3])
+    # node1's and node2's votes are cast over MCP (mcp_governance); the others vote with the CLI.
+    cast = mcp_governance(net, up, funded)
+    vote(net, up, [i for i in range(4) if i not in cast])
     net.procs[3].send_signal(signal.SIGTERM)
     assert net.procs[3].wait(timeout=30) == 0
     net.env["AGORA_TEST_LACK_UPGRADES"] = UPGRADE
