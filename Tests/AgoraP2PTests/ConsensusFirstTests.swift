@@ -22,10 +22,13 @@ struct ConsensusFirstTests {
         let inbox = ConsensusInbox(chain: chain)
         let service = PeerService(chain: chain, identity: net.validator, config: .init(listenHost: "127.0.0.1", listenPort: 0, peers: []),
                                   consensus: inbox, logger: Logger(label: "v")) { bound in port.withLock { $0 = Int(bound.split(separator: ":").last!) } }
-        let sender = SigningKey()
-        let batches = (0..<5).map { b in
+        // One sender per batch: a single sender may hold at most 1,024 pending transactions, and a
+        // nonce past a full window is refused before its signature is checked (sender_pending_limit),
+        // so 5,000 from one key could never all be checked.
+        let senders = (0..<5).map { _ in SigningKey() }
+        let batches = senders.map { sender in
             (0..<1_000).map { i in
-                sender.sign(TransactionBody(chainID: "first", sender: sender.publicKey, nonce: UInt64(b * 1_000 + i), fee: .zero,
+                sender.sign(TransactionBody(chainID: "first", sender: sender.publicKey, nonce: UInt64(i), fee: .zero,
                                             expiresAt: 1_000, payload: .transfer(to: net.validator.address, amount: .zero, memo: "")))
             }
         }
