@@ -57,10 +57,7 @@ extension Chain {
             return .alreadyKnown(tx.id)
         }
         metrics.rejected(error.code)
-        switch error {
-        case .busy, .queuedLimit, .senderPendingLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
-        default: break
-        }
+        if error.isBoundRefusal { metrics.mempoolRefused(error.code) }
         logger.debug("refused transaction", metadata: ["tx": .string(tx.id.hex), "reason": .string(error.code),
                                                       "correlation_id": .string(correlationID ?? "-")])
         return error
@@ -85,12 +82,7 @@ extension Chain {
     /// no per-transaction event, gossip or log line, unlike `submit`.
     public func admit(batch: [Transaction]) -> [Result<Mempool.Admitted, Mempool.AdmissionError>] {
         let results = mempool.insert(batch: batch, view: view())
-        for case let .failure(error) in results {
-            switch error {
-            case .busy, .queuedLimit, .senderPendingLimit, .expiryTooFar: metrics.mempoolRefused(error.code)
-            default: break
-            }
-        }
+        for case let .failure(error) in results where error.isBoundRefusal { metrics.mempoolRefused(error.code) }
         return results
     }
 

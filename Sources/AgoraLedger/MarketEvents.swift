@@ -63,6 +63,7 @@ struct MarketEvents: ModuleEvents {
     /// address sees what it earned.
     static func settlements(_ writes: WriteSet, royalties: [RoyaltyPayment], height: UInt64, timestamp: UInt64) -> [EventBus.Draft] {
         var out: [EventBus.Draft] = []
+        let paidBySale = Dictionary(grouping: royalties, by: \.purchase)
         for entry in writes.entries where entry.key.bytes.starts(with: MarketKeys.purchasePrefix) {
             guard let now = entry.value, let before = entry.previous,
                   let p = try? PurchaseRecord(canonicalBytes: now), let old = try? PurchaseRecord(canonicalBytes: before),
@@ -76,15 +77,15 @@ struct MarketEvents: ModuleEvents {
             ]
             var accounts = [released ? p.seller : p.buyer]
             if released {
-                let paid = royalties.filter { $0.purchase == id }
+                let paid = paidBySale[id] ?? []
                 data["royalties"] = .array(paid.map {
                     .object(["recipient": .string($0.recipient.description), "amount": .uint($0.amount.units), "claim": .string($0.claim.hex)])
                 })
                 for recipient in paid.map(\.recipient) where !accounts.contains(recipient) { accounts.append(recipient) }
             }
-            let frozen = data
+            let fields = data  // `data:` is read later, from another task: it takes a constant
             out.append(.init(kind: .module, type: released ? "market.released" : "market.refunded", module: "market",
-                             accounts: accounts, data: frozen))
+                             accounts: accounts, data: fields))
         }
         return out
     }

@@ -111,6 +111,15 @@ public final class Mempool: Sendable {
             }
         }
 
+        /// The refusals the pool's bounds make (`agora_mempool_refused_total{code}`): load, and
+        /// an expiry past the ceiling — not a verdict on the transaction's validity.
+        public var isBoundRefusal: Bool {
+            switch self {
+            case .busy, .queuedLimit, .senderPendingLimit, .expiryTooFar: return true
+            default: return false
+            }
+        }
+
         /// Seconds after which the same transaction may be admitted, for the refusals that
         /// are about load rather than the transaction (`Retry-After`).
         public var retryAfter: Int? {
